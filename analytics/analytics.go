@@ -1,0 +1,281 @@
+// Package analytics is pacesetter's domain: regions, peer groups, indicators and observations, the
+// requests a user can make of them (rankings, standings, trends) and the answers. It holds no SQL and no
+// transport code: the DuckDB engine lives in analytics/duck, the dataset reader in analytics/dataset, the
+// pure math in analytics/calc, and the GraphQL layer in graph/ binds directly to these types.
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Engine answers every question the API can ask. analytics/duck implements it over DuckDB.
+type Engine interface {
+	Dataset(ctx context.Context) (*DatasetInfo, error)
+	Regions(ctx context.Context, f RegionFilter) ([]*Region, error)
+	Region(ctx context.Context, code string) (*Region, error)
+	Groups(ctx context.Context) ([]*Group, error)
+	Group(ctx context.Context, code string) (*Group, error)
+	Indicators(ctx context.Context) ([]*Indicator, error)
+	Indicator(ctx context.Context, code string) (*Indicator, error)
+	Observations(ctx context.Context, q ObservationQuery) (*ObservationPage, error)
+	Ranking(ctx context.Context, q RankingQuery) (*Ranking, error)
+	Standings(ctx context.Context, q StandingsQuery) (*Standings, error)
+	Trend(ctx context.Context, q TrendQuery) (*Trend, error)
+}
+
+// Region is a place statistics are published for: a country, province, city, county…
+type Region struct {
+	Code     string
+	Name     string
+	NameEn   *string
+	Parent   *Region
+	Children []*Region
+	Groups   []*Group // peer groups the region belongs to (in any year)
+}
+
+// Group is a peer group: "East", "Class II", "OECD members".
+type Group struct {
+	Code    string
+	Name    string
+	Members []*Region
+}
+
+// Indicator is a statistic published per region and year.
+type Indicator struct {
+	Code      string
+	Name      string
+	NameEn    *string
+	Unit      string
+	Direction Direction
+}
+
+// Sign is +1 when higher values are better and −1 when lower values are: ranks are taken on Sign·x.
+func (i *Indicator) Sign() float64 {
+	if i.Direction == LowerIsBetter {
+		return -1
+	}
+	return 1
+}
+
+// Observation is one published value. A missing value is absent, never zero.
+type Observation struct {
+	Region    *Region
+	Indicator *Indicator
+	Year      int
+	Value     float64
+}
+
+// DatasetInfo describes the dataset being served.
+type DatasetInfo struct {
+	Version      string // content hash of the dataset: changes exactly when the data does
+	ImportedAt   time.Time
+	Source       string
+	Regions      int
+	Groups       int
+	Indicators   int
+	Observations int
+	FirstYear    *int
+	LastYear     *int
+}
+
+// RegionFilter narrows Regions; empty fields do not filter.
+type RegionFilter struct {
+	Group  string
+	Parent string
+}
+
+// ObservationQuery filters and pages observations, ordered by region, indicator, year.
+type ObservationQuery struct {
+	Regions    []string
+	Indicators []string
+	From, To   *int
+	First      int
+	After      string // opaque cursor of the last observation already seen
+}
+
+// ObservationPage is one page of observations with the keyset cursor of each.
+type ObservationPage struct {
+	Items       []*Observation
+	Cursors     []string
+	TotalCount  int
+	HasNextPage bool
+}
+
+// Scope is the set of regions a ranking compares.
+type Scope struct {
+	Kind   ScopeKind
+	Group  *Group  // when Kind is GROUP
+	Parent *Region // when Kind is PARENT
+}
+
+// RankingQuery asks for the ranking of one indicator in one year within a scope.
+type RankingQuery struct {
+	Indicator string
+	Year      int
+	Group     string // at most one of Group and Parent
+	Parent    string
+	Ties      TieRule
+	Basis     RankBasis
+}
+
+// Ranking is the ranked scope plus the regions of the scope without a value.
+type Ranking struct {
+	Indicator *Indicator
+	Year      int
+	Scope     *Scope
+	Ties      TieRule
+	Basis     RankBasis
+	Count     int      // regions ranked
+	Mean      *float64 // of the ranked values; nil when nothing is ranked
+	Median    *float64
+	Leader    *Region
+	Entries   []*RankingEntry
+	Missing   []*Region
+}
+
+// RankingEntry is one ranked region.
+type RankingEntry struct {
+	Region       *Region
+	Value        float64 // the ranked value: the level, or the year-over-year growth for basis GROWTH
+	Rank         int
+	Percentile   float64 // (n − competition rank)/(n − 1); 1 when n = 1
+	PreviousRank *int    // rank in the same scope a year earlier, under the same rules
+	RankChange   *int    // PreviousRank − Rank: positive means the region moved up
+	GapToLeader  float64 // Sign·(leader − value) ≥ 0: how far behind the leader, in the indicator's unit
+	VsMean       float64 // value − scope mean
+	VsMedian     float64 // value − scope median
+}
+
+// StandingsQuery asks how one region ranks on every indicator in a scope.
+type StandingsQuery struct {
+	Region string
+	Year   int
+	Group  string
+	Parent string
+	Top    int
+	Ties   TieRule
+	Basis  RankBasis
+}
+
+// Standings is a region's rank on every indicator ranked in the scope that year.
+type Standings struct {
+	Region   *Region
+	Year     int
+	Scope    *Scope
+	Top      int
+	Ties     TieRule
+	Basis    RankBasis
+	Ranked   int // indicators on which the region is ranked
+	InTop    int // … of which rank ≤ Top
+	First    int // … of which rank = 1
+	Entries  []*StandingEntry
+	Entered  []*Indicator // in the top this year, ranked but outside it last year
+	Left     []*Indicator // in the top last year, ranked but outside it this year
+	Missing  []*Indicator // ranked in the scope this year, but the region has no value
+}
+
+// StandingEntry is the region's place on one indicator.
+type StandingEntry struct {
+	Indicator    *Indicator
+	Value        float64
+	Rank         int
+	Count        int
+	Percentile   float64
+	PreviousRank *int
+	RankChange   *int
+	InTop        bool
+}
+
+// TrendQuery asks for the history of one region on one indicator; From and To bound the years shown.
+type TrendQuery struct {
+	Region    string
+	Indicator string
+	From, To  *int
+}
+
+// Trend is a series with its year-over-year growth, records and streaks.
+type Trend struct {
+	Region    *Region
+	Indicator *Indicator
+	Cagr      *float64
+	Points    []*TrendPoint
+}
+
+// TrendPoint is one year with a value. YoY, BestEver and Streak are computed over the full history, so a
+// record is a record even when From hides the years before it.
+type TrendPoint struct {
+	Year     int
+	Value    float64
+	Yoy      *float64
+	BestEver *bool
+	Streak   int
+}
+
+// Direction says which way is better.
+type Direction string
+
+const (
+	HigherIsBetter Direction = "HIGHER_IS_BETTER"
+	LowerIsBetter  Direction = "LOWER_IS_BETTER"
+)
+
+// TieRule says how tied values share ranks.
+type TieRule string
+
+const (
+	Competition TieRule = "COMPETITION" // 1, 2, 2, 4
+	Dense       TieRule = "DENSE"       // 1, 2, 2, 3
+)
+
+// RankBasis says what is ranked: the value itself or its year-over-year growth.
+type RankBasis string
+
+const (
+	ByValue  RankBasis = "VALUE"
+	ByGrowth RankBasis = "GROWTH"
+)
+
+// ScopeKind says which regions a ranking compares.
+type ScopeKind string
+
+const (
+	ScopeAll    ScopeKind = "ALL"    // every region with a value of the indicator in some year
+	ScopeGroup  ScopeKind = "GROUP"  // members of a peer group as of the year
+	ScopeParent ScopeKind = "PARENT" // children of a region
+)
+
+// The enums marshal as their GraphQL names; gqlgen binds to them through these methods. They need no
+// import of gqlgen, so the domain stays free of the transport.
+
+func (d Direction) MarshalGQL(w io.Writer)  { writeQuoted(w, string(d)) }
+func (d *Direction) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, d, HigherIsBetter, LowerIsBetter)
+}
+func (t TieRule) MarshalGQL(w io.Writer)      { writeQuoted(w, string(t)) }
+func (t *TieRule) UnmarshalGQL(v any) error   { return unmarshalEnum(v, t, Competition, Dense) }
+func (b RankBasis) MarshalGQL(w io.Writer)    { writeQuoted(w, string(b)) }
+func (b *RankBasis) UnmarshalGQL(v any) error { return unmarshalEnum(v, b, ByValue, ByGrowth) }
+func (k ScopeKind) MarshalGQL(w io.Writer)    { writeQuoted(w, string(k)) }
+func (k *ScopeKind) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, k, ScopeAll, ScopeGroup, ScopeParent)
+}
+
+func writeQuoted(w io.Writer, s string) { _, _ = io.WriteString(w, strconv.Quote(s)) }
+
+func unmarshalEnum[T ~string](v any, dst *T, allowed ...T) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enum value must be a string, got %T", v)
+	}
+	for _, a := range allowed {
+		if string(a) == s {
+			*dst = a
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not one of %v", s, allowed)
+}

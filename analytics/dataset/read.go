@@ -1,0 +1,305 @@
+package dataset
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"pacesetter/analytics"
+)
+
+// MaxListed is how many problems an Invalid error spells out; it counts all of them.
+const MaxListed = 20
+
+// Problem is one thing wrong with a dataset, at a file and line (the header is line 1; 0 for the file as a
+// whole).
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line == 0 {
+		return p.File + ": " + p.Msg
+	}
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+}
+
+// Invalid is the error for a refused dataset: the first MaxListed problems, and how many there were.
+type Invalid struct {
+	Problems []Problem
+	Total    int
+}
+
+func (e *Invalid) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dataset refused: %d problem(s)", e.Total)
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	if e.Total > len(e.Problems) {
+		fmt.Fprintf(&b, "\n  … and %d more", e.Total-len(e.Problems))
+	}
+	return b.String()
+}
+
+type problems struct{ Invalid }
+
+func (ps *problems) add(file string, line int, format string, args ...any) {
+	ps.Total++
+	if len(ps.Problems) < MaxListed {
+		ps.Problems = append(ps.Problems, Problem{file, line, fmt.Sprintf(format, args...)})
+	}
+}
+
+// ReadDir reads and validates the dataset folder at path.
+func ReadDir(path string) (*Dataset, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder: a dataset is a folder holding %s, %s and %s", path, RegionsFile, IndicatorsFile, ObservationsFile)
+	}
+	return Read(os.DirFS(path))
+}
+
+// Read reads and validates a dataset from fsys. It returns *Invalid when the data breaks a rule; then
+// nothing is returned to load.
+func Read(fsys fs.FS) (*Dataset, error) {
+	var ps problems
+	d := &Dataset{}
+
+	regionLine := map[string]int{}
+	err := readCSV(fsys, RegionsFile, &ps, []string{"region_code", "region_name", "parent_code", "group"},
+		func(line int, col func(string) string) {
+			r := Region{Code: col("region_code"), Name: col("region_name"), NameEn: col("name_en"), Parent: col("parent_code"), Group: col("group")}
+			switch {
+			case r.Code == "":
+				ps.add(RegionsFile, line, "region_code is empty")
+				return
+			case regionLine[r.Code] != 0:
+				ps.add(RegionsFile, line, "duplicate region_code %q (first on line %d)", r.Code, regionLine[r.Code])
+				return
+			}
+			if r.Name == "" {
+				ps.add(RegionsFile, line, "region_name of %q is empty", r.Code)
+			}
+			if r.Parent == r.Code {
+				ps.add(RegionsFile, line, "region %q is its own parent", r.Code)
+			}
+			regionLine[r.Code] = line
+			d.Regions = append(d.Regions, r)
+		})
+	if err != nil {
+		return nil, err
+	}
+	byCode := make(map[string]*Region, len(d.Regions))
+	for i := range d.Regions {
+		byCode[d.Regions[i].Code] = &d.Regions[i]
+	}
+	for _, r := range d.Regions {
+		if r.Parent != "" && r.Parent != r.Code && byCode[r.Parent] == nil {
+			ps.add(RegionsFile, regionLine[r.Code], "parent_code %q of region %q is not a region_code in %s", r.Parent, r.Code, RegionsFile)
+		}
+	}
+	checkCycles(d.Regions, byCode, regionLine, &ps)
+
+	indicatorLine := map[string]int{}
+	err = readCSV(fsys, IndicatorsFile, &ps, []string{"indicator_code", "name", "unit", "direction"},
+		func(line int, col func(string) string) {
+			in := Indicator{Code: col("indicator_code"), Name: col("name"), NameEn: col("name_en"), Unit: col("unit")}
+			switch {
+			case in.Code == "":
+				ps.add(IndicatorsFile, line, "indicator_code is empty")
+				return
+			case indicatorLine[in.Code] != 0:
+				ps.add(IndicatorsFile, line, "duplicate indicator_code %q (first on line %d)", in.Code, indicatorLine[in.Code])
+				return
+			}
+			if in.Name == "" {
+				ps.add(IndicatorsFile, line, "name of indicator %q is empty", in.Code)
+			}
+			switch dir := col("direction"); strings.ToLower(dir) {
+			case "higher_is_better":
+				in.Direction = analytics.HigherIsBetter
+			case "lower_is_better":
+				in.Direction = analytics.LowerIsBetter
+			default:
+				ps.add(IndicatorsFile, line, "direction %q of indicator %q is not higher_is_better or lower_is_better", dir, in.Code)
+			}
+			indicatorLine[in.Code] = line
+			d.Indicators = append(d.Indicators, in)
+		})
+	if err != nil {
+		return nil, err
+	}
+
+	type key struct {
+		region, indicator string
+		year              int
+	}
+	obsLine := map[key]int{}
+	err = readCSV(fsys, ObservationsFile, &ps, []string{"region_code", "region_name", "indicator_code", "year", "value"},
+		func(line int, col func(string) string) {
+			o := Observation{Region: col("region_code"), Indicator: col("indicator_code")}
+			ok := true
+			if byCode[o.Region] == nil {
+				ps.add(ObservationsFile, line, "unknown region_code %q (not in %s)", o.Region, RegionsFile)
+				ok = false
+			}
+			if indicatorLine[o.Indicator] == 0 {
+				ps.add(ObservationsFile, line, "unknown indicator_code %q (not in %s)", o.Indicator, IndicatorsFile)
+				ok = false
+			}
+			y, err := strconv.Atoi(col("year"))
+			if err != nil || y < 1 || y > 9999 {
+				ps.add(ObservationsFile, line, "year %q is not a whole number from 1 to 9999", col("year"))
+				ok = false
+			}
+			o.Year = y
+			v, err := strconv.ParseFloat(col("value"), 64)
+			switch {
+			case col("value") == "":
+				ps.add(ObservationsFile, line, "value is empty: leave a missing value out instead of writing an empty one")
+				ok = false
+			case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+				ps.add(ObservationsFile, line, "value %q is not a finite number", col("value"))
+				ok = false
+			}
+			o.Value = v
+			if !ok {
+				return
+			}
+			k := key{o.Region, o.Indicator, o.Year}
+			if first := obsLine[k]; first != 0 {
+				ps.add(ObservationsFile, line, "duplicate observation of %s, %s, %d (first on line %d)", o.Region, o.Indicator, o.Year, first)
+				return
+			}
+			obsLine[k] = line
+			d.Observations = append(d.Observations, o)
+		})
+	if err != nil {
+		return nil, err
+	}
+	if ps.Total > 0 {
+		inv := ps.Invalid
+		return nil, &inv
+	}
+	sortObservations(d.Observations)
+	return d, nil
+}
+
+// checkCycles reports regions whose parent chain loops back on itself.
+func checkCycles(regions []Region, byCode map[string]*Region, line map[string]int, ps *problems) {
+	state := map[string]int{} // 0 unseen, 1 on the current path, 2 done
+	for _, r := range regions {
+		var path []string
+		c := r.Code
+		for c != "" && state[c] == 0 && byCode[c] != nil {
+			state[c] = 1
+			path = append(path, c)
+			c = byCode[c].Parent
+		}
+		if c != "" && state[c] == 1 && byCode[c].Parent != c {
+			ps.add(RegionsFile, line[c], "parent_code chain of region %q loops back to it", c)
+		}
+		for _, p := range path {
+			state[p] = 2
+		}
+	}
+}
+
+// readCSV reads one file of the dataset: a header row naming every required column (in any order; extra
+// columns, such as the optional name_en, are read by name or ignored) and one record per row. UTF-8 with or without a byte-order mark; fields may be quoted.
+func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(line int, col func(string) string)) error {
+	f, err := fsys.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		ps.add(name, 0, "file is missing: a dataset folder holds %s, %s and %s", RegionsFile, IndicatorsFile, ObservationsFile)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	r := csv.NewReader(br)
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err == io.EOF {
+		ps.add(name, 1, "file is empty: the first line must be the header %s", strings.Join(required, ","))
+		return nil
+	}
+	if err != nil {
+		ps.add(name, 1, "header cannot be read: %v", csvMessage(err))
+		return nil
+	}
+	index := map[string]int{}
+	for i, h := range header {
+		index[strings.TrimSpace(h)] = i
+	}
+	var absent []string
+	for _, c := range required {
+		if _, ok := index[c]; !ok {
+			absent = append(absent, c)
+		}
+	}
+	if len(absent) > 0 {
+		ps.add(name, 1, "missing column(s) %s; the header must name %s", strings.Join(absent, ", "), strings.Join(required, ","))
+		return nil
+	}
+	want := len(header)
+	r.FieldsPerRecord = -1
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				ps.add(name, pe.StartLine, "%s", csvMessage(err))
+				if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
+					continue
+				}
+			}
+			return err
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
+		if len(rec) != want {
+			ps.add(name, line, "%d fields, but the header has %d", len(rec), want)
+			continue
+		}
+		row(line, func(c string) string {
+			i, ok := index[c]
+			if !ok {
+				return ""
+			}
+			return strings.TrimSpace(rec[i])
+		})
+	}
+}
+
+func csvMessage(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,326 @@
+package duck
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"pacesetter/analytics"
+)
+
+// Engine answers analytics queries over a Store. The catalog (regions, groups, indicators) is small and
+// read on every request, so it is held in memory as an immutable snapshot; observations stay in DuckDB.
+// Answers are cached by request, keyed by the dataset version, so an import invalidates them by itself.
+type Engine struct {
+	store *Store
+	snap  atomic.Pointer[snapshot]
+	cache *lru.Cache[string, any] // nil: no cache
+}
+
+var _ analytics.Engine = (*Engine)(nil)
+
+// Options tune an Engine.
+type Options struct {
+	// CacheEntries is how many answers to keep; 0 turns the cache off.
+	CacheEntries int
+}
+
+// DefaultOptions are the serving defaults.
+var DefaultOptions = Options{CacheEntries: 4096}
+
+type snapshot struct {
+	info        analytics.DatasetInfo
+	regions     []*analytics.Region
+	regionBy    map[string]*analytics.Region
+	groups      []*analytics.Group
+	groupBy     map[string]*analytics.Group
+	indicators  []*analytics.Indicator
+	indicatorBy map[string]*analytics.Indicator
+}
+
+// NewEngine reads the store's catalog and returns an engine over it.
+func NewEngine(ctx context.Context, s *Store, opt Options) (*Engine, error) {
+	e := &Engine{store: s}
+	if opt.CacheEntries > 0 {
+		c, err := lru.New[string, any](opt.CacheEntries)
+		if err != nil {
+			return nil, err
+		}
+		e.cache = c
+	}
+	if err := e.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Refresh rereads the catalog after an import into the same store.
+func (e *Engine) Refresh(ctx context.Context) error {
+	snap, err := loadSnapshot(ctx, e.store.db)
+	if err != nil {
+		return fmt.Errorf("read catalog: %w", err)
+	}
+	e.snap.Store(snap)
+	return nil
+}
+
+func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
+	s := &snapshot{regionBy: map[string]*analytics.Region{}, groupBy: map[string]*analytics.Group{},
+		indicatorBy: map[string]*analytics.Indicator{}}
+	var first, last sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT d.version, d.imported_at, d.source,
+			(SELECT count(*) FROM observations), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations)
+		FROM dataset_info d`).Scan(&s.info.Version, &s.info.ImportedAt, &s.info.Source, &s.info.Observations, &first, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errors.New("the database holds no dataset yet: import one first")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if first.Valid {
+		f, l := int(first.Int64), int(last.Int64)
+		s.info.FirstYear, s.info.LastYear = &f, &l
+	}
+
+	parents := map[*analytics.Region]string{}
+	err = each(ctx, db, `SELECT code, name, name_en, parent_code FROM regions ORDER BY ord`, func(rows *sql.Rows) error {
+		r := &analytics.Region{}
+		var nameEn, parent sql.NullString
+		if err := rows.Scan(&r.Code, &r.Name, &nameEn, &parent); err != nil {
+			return err
+		}
+		if nameEn.Valid {
+			r.NameEn = &nameEn.String
+		}
+		parents[r] = parent.String
+		s.regions = append(s.regions, r)
+		s.regionBy[r.Code] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range s.regions {
+		if p := s.regionBy[parents[r]]; p != nil {
+			r.Parent = p
+			p.Children = append(p.Children, r)
+		}
+	}
+	err = each(ctx, db, `SELECT code, name FROM groups ORDER BY ord`, func(rows *sql.Rows) error {
+		g := &analytics.Group{}
+		if err := rows.Scan(&g.Code, &g.Name); err != nil {
+			return err
+		}
+		s.groups = append(s.groups, g)
+		s.groupBy[g.Code] = g
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, db, `SELECT DISTINCT m.group_code, m.region_code, r.ord FROM memberships m JOIN regions r ON r.code = m.region_code ORDER BY r.ord`,
+		func(rows *sql.Rows) error {
+			var g, r string
+			var ord int
+			if err := rows.Scan(&g, &r, &ord); err != nil {
+				return err
+			}
+			group, region := s.groupBy[g], s.regionBy[r]
+			group.Members = append(group.Members, region)
+			region.Groups = append(region.Groups, group)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, db, `SELECT code, name, name_en, unit, direction FROM indicators ORDER BY ord`, func(rows *sql.Rows) error {
+		in := &analytics.Indicator{}
+		var nameEn sql.NullString
+		var dir string
+		if err := rows.Scan(&in.Code, &in.Name, &nameEn, &in.Unit, &dir); err != nil {
+			return err
+		}
+		if nameEn.Valid {
+			in.NameEn = &nameEn.String
+		}
+		in.Direction = analytics.Direction(dir)
+		s.indicators = append(s.indicators, in)
+		s.indicatorBy[in.Code] = in
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.info.Regions, s.info.Groups, s.info.Indicators = len(s.regions), len(s.groups), len(s.indicators)
+	return s, nil
+}
+
+// each runs a query and calls fn for each row.
+func each(ctx context.Context, db *sql.DB, query string, fn func(*sql.Rows) error, args ...any) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// cached returns the cached answer for key under the current dataset version, or computes and keeps it.
+func cached[T any](e *Engine, key string, compute func() (T, error)) (T, error) {
+	if e.cache == nil {
+		return compute()
+	}
+	key = e.snap.Load().info.Version + "|" + key
+	if v, ok := e.cache.Get(key); ok {
+		return v.(T), nil
+	}
+	v, err := compute()
+	if err == nil {
+		e.cache.Add(key, v)
+	}
+	return v, err
+}
+
+// dbError turns a failed query into what a client may see: TIMEOUT for a deadline, else INTERNAL. The
+// DuckDB message (which quotes SQL) is kept for the server log only.
+func dbError(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Catalog lookups.
+
+func (e *Engine) Dataset(ctx context.Context) (*analytics.DatasetInfo, error) {
+	info := e.snap.Load().info
+	return &info, nil
+}
+
+func (e *Engine) Regions(ctx context.Context, f analytics.RegionFilter) ([]*analytics.Region, error) {
+	s := e.snap.Load()
+	var group *analytics.Group
+	var parent *analytics.Region
+	var err error
+	if f.Group != "" {
+		if group, err = s.group(f.Group); err != nil {
+			return nil, err
+		}
+	}
+	if f.Parent != "" {
+		if parent, err = s.region(f.Parent); err != nil {
+			return nil, err
+		}
+	}
+	out := []*analytics.Region{}
+	for _, r := range s.regions {
+		if group != nil && !memberOf(r, group) || parent != nil && r.Parent != parent {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func memberOf(r *analytics.Region, g *analytics.Group) bool {
+	for _, x := range r.Groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) Region(ctx context.Context, code string) (*analytics.Region, error) {
+	return e.snap.Load().region(code)
+}
+
+func (e *Engine) Groups(ctx context.Context) ([]*analytics.Group, error) {
+	return e.snap.Load().groups, nil
+}
+
+func (e *Engine) Group(ctx context.Context, code string) (*analytics.Group, error) {
+	return e.snap.Load().group(code)
+}
+
+func (e *Engine) Indicators(ctx context.Context) ([]*analytics.Indicator, error) {
+	return e.snap.Load().indicators, nil
+}
+
+func (e *Engine) Indicator(ctx context.Context, code string) (*analytics.Indicator, error) {
+	return e.snap.Load().indicator(code)
+}
+
+func (s *snapshot) region(code string) (*analytics.Region, error) {
+	if r := s.regionBy[code]; r != nil {
+		return r, nil
+	}
+	return nil, analytics.Errorf(analytics.NotFound, "unknown region %q; %s", code, examples("region codes", "regions", len(s.regions), func(i int) string { return s.regions[i].Code }))
+}
+
+func (s *snapshot) group(code string) (*analytics.Group, error) {
+	if g := s.groupBy[code]; g != nil {
+		return g, nil
+	}
+	return nil, analytics.Errorf(analytics.NotFound, "unknown group %q; %s", code, examples("groups", "groups", len(s.groups), func(i int) string { return s.groups[i].Code }))
+}
+
+func (s *snapshot) indicator(code string) (*analytics.Indicator, error) {
+	if in := s.indicatorBy[code]; in != nil {
+		return in, nil
+	}
+	return nil, analytics.Errorf(analytics.NotFound, "unknown indicator %q; %s", code, examples("indicators", "indicators", len(s.indicators), func(i int) string { return s.indicators[i].Code }))
+}
+
+// examples names the allowed codes, all of them when there are few, else the first few and where to find all.
+func examples(what, query string, n int, code func(int) string) string {
+	const most = 12
+	codes := make([]string, 0, min(n, most))
+	for i := range min(n, most) {
+		codes = append(codes, code(i))
+	}
+	sort.Strings(codes)
+	if n <= most {
+		return fmt.Sprintf("the %s are %s", what, strings.Join(codes, ", "))
+	}
+	return fmt.Sprintf("there are %d %s, e.g. %s (the %s query lists them all)", n, what, strings.Join(codes, ", "), query)
+}
+
+// scope resolves the group or parent a query names; at most one may be given.
+func (s *snapshot) scope(group, parent string) (*analytics.Scope, error) {
+	switch {
+	case group != "" && parent != "":
+		return nil, analytics.Errorf(analytics.BadUserInput, "give group or parent, not both: group ranks the members of a peer group, parent the children of a region")
+	case group != "":
+		g, err := s.group(group)
+		if err != nil {
+			return nil, err
+		}
+		return &analytics.Scope{Kind: analytics.ScopeGroup, Group: g}, nil
+	case parent != "":
+		p, err := s.region(parent)
+		if err != nil {
+			return nil, err
+		}
+		return &analytics.Scope{Kind: analytics.ScopeParent, Parent: p}, nil
+	}
+	return &analytics.Scope{Kind: analytics.ScopeAll}, nil
+}
+
+func checkYear(year int) error {
+	if year < 1 || year > 9999 {
+		return analytics.Errorf(analytics.BadUserInput, "year %d is out of range: give a year from 1 to 9999", year)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package analytics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Error codes, as they appear in a GraphQL error's extensions.code.
+const (
+	BadUserInput    = "BAD_USER_INPUT"
+	NotFound        = "NOT_FOUND"
+	QueryTooComplex = "QUERY_TOO_COMPLEX"
+	Timeout         = "TIMEOUT"
+	Internal        = "INTERNAL"
+)
+
+// Error is an error a client may see: a code and a message that says what was wrong and what is allowed.
+// Anything else that goes wrong is INTERNAL, and its text stays in the server's log.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode is the client-facing code of err: the code of an *Error, TIMEOUT for a deadline, else INTERNAL.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return Timeout
+	default:
+		return Internal
+	}
+}
+
+// ErrorMessage is the client-facing message of err: never SQL, a path or a stack trace.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.Message
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the request took longer than the server allows and was stopped"
+	case errors.Is(err, context.Canceled):
+		return "the request was cancelled"
+	default:
+		return "internal error"
+	}
+}

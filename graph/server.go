@@ -1,0 +1,105 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"pacesetter/analytics"
+)
+
+// Options bound what one request may cost.
+type Options struct {
+	// Timeout is the most one request may take; its deadline interrupts DuckDB mid-query.
+	Timeout time.Duration
+	// Complexity is the most fields one operation may select (gqlgen's count: each field 1 plus its children).
+	Complexity int
+	// Logger receives the detail of internal errors, which clients never see.
+	Logger *slog.Logger
+}
+
+// DefaultOptions are the serving defaults.
+var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000}
+
+// NewHandler serves GraphiQL at / and the GraphQL endpoint at /graphql over the engine.
+func NewHandler(engine analytics.Engine, opt Options) http.Handler {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", withTimeout(opt.Timeout, NewGraphQLServer(engine, opt)))
+	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
+	return mux
+}
+
+// NewGraphQLServer is the GraphQL-over-HTTP endpoint: GET for queries, POST with JSON, answers as
+// application/graphql-response+json (or application/json when the client asks for it).
+func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Engine: engine}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	// Parsed and validated documents are kept, so a dashboard repeating its queries skips both.
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.FixedComplexityLimit(opt.Complexity))
+	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
+		return presentError(ctx, err, opt.Logger)
+	})
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		opt.Logger.Error("panic in resolver", "panic", p, "path", graphql.GetPath(ctx).String())
+		return &analytics.Error{Code: analytics.Internal, Message: "internal error"}
+	})
+	return srv
+}
+
+// presentError gives every error an extensions.code and a message fit for a client: an analytics.Error as
+// it is, a deadline as TIMEOUT, gqlgen's own request errors (parse, validation, complexity) with their
+// messages, and anything else as INTERNAL with the detail logged, never sent.
+func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+		// Raised by gqlgen itself: a parse, validation or complexity error. Its message is meant for clients.
+		if gqlErr.Extensions["code"] == "COMPLEXITY_LIMIT_EXCEEDED" {
+			errcode.Set(gqlErr, analytics.QueryTooComplex)
+		}
+		return gqlErr
+	}
+	out := graphql.DefaultErrorPresenter(ctx, err)
+	code := analytics.ErrorCode(err)
+	if code == analytics.Internal {
+		log.Error("internal error", "path", out.Path.String(), "err", err)
+	}
+	out.Message = analytics.ErrorMessage(err)
+	out.Err = nil
+	if out.Extensions == nil {
+		out.Extensions = map[string]any{}
+	}
+	out.Extensions["code"] = code
+	return out
+}
+
+// withTimeout bounds each request: the deadline travels in the context to every DuckDB query, which
+// DuckDB interrupts when it passes.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
