@@ -163,19 +163,19 @@ type StandingsQuery struct {
 
 // Standings is a region's rank on every indicator ranked in the scope that year.
 type Standings struct {
-	Region   *Region
-	Year     int
-	Scope    *Scope
-	Top      int
-	Ties     TieRule
-	Basis    RankBasis
-	Ranked   int // indicators on which the region is ranked
-	InTop    int // … of which rank ≤ Top
-	First    int // … of which rank = 1
-	Entries  []*StandingEntry
-	Entered  []*Indicator // in the top this year, ranked but outside it last year
-	Left     []*Indicator // in the top last year, ranked but outside it this year
-	Missing  []*Indicator // ranked in the scope this year, but the region has no value
+	Region  *Region
+	Year    int
+	Scope   *Scope
+	Top     int
+	Ties    TieRule
+	Basis   RankBasis
+	Ranked  int // indicators on which the region is ranked
+	InTop   int // … of which rank ≤ Top
+	First   int // … of which rank = 1
+	Entries []*StandingEntry
+	Entered []*Indicator // in the top this year, ranked but outside it last year
+	Left    []*Indicator // in the top last year, ranked but outside it this year
+	Missing []*Indicator // ranked in the scope this year, but the region has no value
 }
 
 // StandingEntry is the region's place on one indicator.
@@ -251,7 +251,7 @@ const (
 // The enums marshal as their GraphQL names; gqlgen binds to them through these methods. They need no
 // import of gqlgen, so the domain stays free of the transport.
 
-func (d Direction) MarshalGQL(w io.Writer)  { writeQuoted(w, string(d)) }
+func (d Direction) MarshalGQL(w io.Writer) { writeQuoted(w, string(d)) }
 func (d *Direction) UnmarshalGQL(v any) error {
 	return unmarshalEnum(v, d, HigherIsBetter, LowerIsBetter)
 }
