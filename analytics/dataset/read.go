@@ -81,7 +81,7 @@ func Read(fsys fs.FS) (*Dataset, error) {
 	d := &Dataset{}
 
 	regionLine := map[string]int{}
-	err := readCSV(fsys, RegionsFile, &ps, []string{"region_code", "region_name", "parent_code", "group"},
+	regionsOK, err := readCSV(fsys, RegionsFile, &ps, []string{"region_code", "region_name", "parent_code", "group"},
 		func(line int, col func(string) string) {
 			r := Region{Code: col("region_code"), Name: col("region_name"), NameEn: col("name_en"), Parent: col("parent_code"), Group: col("group")}
 			switch {
@@ -116,7 +116,7 @@ func Read(fsys fs.FS) (*Dataset, error) {
 	checkCycles(d.Regions, byCode, regionLine, &ps)
 
 	indicatorLine := map[string]int{}
-	err = readCSV(fsys, IndicatorsFile, &ps, []string{"indicator_code", "name", "unit", "direction"},
+	indicatorsOK, err := readCSV(fsys, IndicatorsFile, &ps, []string{"indicator_code", "name", "unit", "direction"},
 		func(line int, col func(string) string) {
 			in := Indicator{Code: col("indicator_code"), Name: col("name"), NameEn: col("name_en"), Unit: col("unit")}
 			switch {
@@ -150,15 +150,15 @@ func Read(fsys fs.FS) (*Dataset, error) {
 		year              int
 	}
 	obsLine := map[key]int{}
-	err = readCSV(fsys, ObservationsFile, &ps, []string{"region_code", "region_name", "indicator_code", "year", "value"},
+	_, err = readCSV(fsys, ObservationsFile, &ps, []string{"region_code", "region_name", "indicator_code", "year", "value"},
 		func(line int, col func(string) string) {
 			o := Observation{Region: col("region_code"), Indicator: col("indicator_code")}
 			ok := true
-			if byCode[o.Region] == nil {
+			if regionsOK && byCode[o.Region] == nil {
 				ps.add(ObservationsFile, line, "unknown region_code %q (not in %s)", o.Region, RegionsFile)
 				ok = false
 			}
-			if indicatorLine[o.Indicator] == 0 {
+			if indicatorsOK && indicatorLine[o.Indicator] == 0 {
 				ps.add(ObservationsFile, line, "unknown indicator_code %q (not in %s)", o.Indicator, IndicatorsFile)
 				ok = false
 			}
@@ -222,14 +222,17 @@ func checkCycles(regions []Region, byCode map[string]*Region, line map[string]in
 
 // readCSV reads one file of the dataset: a header row naming every required column (in any order; extra
 // columns, such as the optional name_en, are read by name or ignored) and one record per row. UTF-8 with or without a byte-order mark; fields may be quoted.
-func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(line int, col func(string) string)) error {
+//
+// ok is false when the file could not be read at all (missing, empty, a bad header): then the checks that
+// refer to it are skipped, so that one missing file is one problem and not one per row that refers to it.
+func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(line int, col func(string) string)) (ok bool, err error) {
 	f, err := fsys.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		ps.add(name, 0, "file is missing: a dataset folder holds %s, %s and %s", RegionsFile, IndicatorsFile, ObservationsFile)
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
@@ -241,11 +244,11 @@ func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(
 	header, err := r.Read()
 	if err == io.EOF {
 		ps.add(name, 1, "file is empty: the first line must be the header %s", strings.Join(required, ","))
-		return nil
+		return false, nil
 	}
 	if err != nil {
 		ps.add(name, 1, "header cannot be read: %v", csvMessage(err))
-		return nil
+		return false, nil
 	}
 	index := map[string]int{}
 	for i, h := range header {
@@ -259,14 +262,14 @@ func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(
 	}
 	if len(absent) > 0 {
 		ps.add(name, 1, "missing column(s) %s; the header must name %s", strings.Join(absent, ", "), strings.Join(required, ","))
-		return nil
+		return false, nil
 	}
 	want := len(header)
 	r.FieldsPerRecord = -1
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
-			return nil
+			return true, nil
 		}
 		line, _ := r.FieldPos(0)
 		if err != nil {
@@ -277,7 +280,7 @@ func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(
 					continue
 				}
 			}
-			return err
+			return false, err
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
