@@ -42,6 +42,7 @@ type snapshot struct {
 	groupBy     map[string]*analytics.Group
 	indicators  []*analytics.Indicator
 	indicatorBy map[string]*analytics.Indicator
+	indicatorAt map[string]int // position in dataset order
 }
 
 // NewEngine reads the store's catalog and returns an engine over it.
@@ -72,7 +73,7 @@ func (e *Engine) Refresh(ctx context.Context) error {
 
 func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 	s := &snapshot{regionBy: map[string]*analytics.Region{}, groupBy: map[string]*analytics.Group{},
-		indicatorBy: map[string]*analytics.Indicator{}}
+		indicatorBy: map[string]*analytics.Indicator{}, indicatorAt: map[string]int{}}
 	var first, last sql.NullInt64
 	err := db.QueryRowContext(ctx, `SELECT d.version, d.imported_at, d.source,
 			(SELECT count(*) FROM observations), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations)
@@ -150,6 +151,7 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 			in.NameEn = &nameEn.String
 		}
 		in.Direction = analytics.Direction(dir)
+		s.indicatorAt[in.Code] = len(s.indicators)
 		s.indicators = append(s.indicators, in)
 		s.indicatorBy[in.Code] = in
 		return nil

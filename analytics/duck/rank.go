@@ -1,10 +1,12 @@
 package duck
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 
 	"pacesetter/analytics"
@@ -184,6 +186,8 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		if err != nil {
 			return nil, err
 		}
+		// Rows come by indicator code; answers list indicators in dataset order.
+		slices.SortStableFunc(rows, func(a, b rankRow) int { return cmp.Compare(s.indicatorAt[a.Indicator], s.indicatorAt[b.Indicator]) })
 		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}
