@@ -163,8 +163,12 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 	return s, nil
 }
 
-// each runs a query and calls fn for each row.
+// each runs a query and calls fn for each row. A request already past its deadline does not start one:
+// DuckDB only checks the context while a query runs, and a short query would otherwise still answer.
 func each(ctx context.Context, db *sql.DB, query string, fn func(*sql.Rows) error, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err

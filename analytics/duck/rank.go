@@ -83,25 +83,21 @@ func scopeCode(s *analytics.Scope) string {
 
 func (e *Engine) rankRows(ctx context.Context, scope *analytics.Scope, year int, basis analytics.RankBasis, indicator string) ([]rankRow, error) {
 	q, args := RankSQL(scope.Kind, year, scopeCode(scope), basis == analytics.ByGrowth, indicator)
-	rows, err := e.store.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, dbError(ctx, "rank", err)
-	}
-	defer rows.Close()
 	var out []rankRow
-	for rows.Next() {
+	err := each(ctx, e.store.db, q, func(rows *sql.Rows) error {
 		var r rankRow
 		var v, mean, median, lead sql.NullFloat64
 		var rc, rd, n sql.NullInt64
 		if err := rows.Scan(&r.Indicator, &r.Region, &v, &rc, &rd, &n, &mean, &median, &lead, &r.PrevC, &r.PrevD); err != nil {
-			return nil, dbError(ctx, "rank", err)
+			return err
 		}
 		r.Ranked = v.Valid
 		r.V, r.RankC, r.RankD, r.N = v.Float64, int(rc.Int64), int(rd.Int64), int(n.Int64)
 		r.Mean, r.Median, r.Lead = mean.Float64, median.Float64, lead.Float64
 		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, args...)
+	if err != nil {
 		return nil, dbError(ctx, "rank", err)
 	}
 	return out, nil

@@ -88,32 +88,29 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 	key := fmt.Sprintf("observations|%q|%q|%v|%v|%d|%q", q.Regions, q.Indicators, deref(q.From), deref(q.To), q.First, q.After)
 	return cached(e, key, func() (*analytics.ObservationPage, error) {
 		page := &analytics.ObservationPage{Items: []*analytics.Observation{}}
-		err := e.store.db.QueryRowContext(ctx, `SELECT count(*) FROM observations WHERE `+countWhere, countArgs...).Scan(&page.TotalCount)
+		err := each(ctx, e.store.db, `SELECT count(*) FROM observations WHERE `+countWhere,
+			func(rows *sql.Rows) error { return rows.Scan(&page.TotalCount) }, countArgs...)
 		if err != nil {
 			return nil, dbError(ctx, "count observations", err)
 		}
 		// One row more than asked says whether there is a next page.
 		query := `SELECT region, indicator, year, value FROM observations WHERE ` + where +
 			` ORDER BY region, indicator, year LIMIT ` + arg(q.First+1)
-		rows, err := e.store.db.QueryContext(ctx, query, args...)
-		if err != nil {
-			return nil, dbError(ctx, "observations", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		err = each(ctx, e.store.db, query, func(rows *sql.Rows) error {
 			var c cursor
 			var v float64
 			if err := rows.Scan(&c.R, &c.I, &c.Y, &v); err != nil {
-				return nil, dbError(ctx, "observations", err)
+				return err
 			}
 			if len(page.Items) == q.First {
 				page.HasNextPage = true
-				break
+				return nil
 			}
 			page.Items = append(page.Items, &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: v})
 			page.Cursors = append(page.Cursors, c.encode())
-		}
-		if err := rows.Err(); err != nil {
+			return nil
+		}, args...)
+		if err != nil {
 			return nil, dbError(ctx, "observations", err)
 		}
 		return page, nil

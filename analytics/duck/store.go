@@ -92,6 +92,10 @@ func displayPath(path string) string {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// DB is the store's connection pool, for benchmarks and tests that time or check SQL (such as RankSQL) on
+// their own, beside the engine. Serving code goes through Engine.
+func (s *Store) DB() *sql.DB { return s.db }
+
 func (s *Store) migrate(ctx context.Context) error {
 	if s.readOnly {
 		var v int
@@ -251,6 +255,10 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 	return err
 }
 
+// failAfterAppend, when set (by tests only), is called after each table is loaded, to fail an import
+// part-way through and check that the transaction leaves the previous dataset as it was.
+var failAfterAppend func(table string) error
+
 // appendRows bulk-loads a table through DuckDB's appender on conn, inside conn's open transaction.
 func appendRows(ctx context.Context, conn *sql.Conn, table string, rows func(add func(...driver.Value) error) error) error {
 	return conn.Raw(func(dc any) error {
@@ -264,6 +272,11 @@ func appendRows(ctx context.Context, conn *sql.Conn, table string, rows func(add
 		}
 		if err := a.Close(); err != nil {
 			return fmt.Errorf("append to %s: %w", table, err)
+		}
+		if failAfterAppend != nil {
+			if err := failAfterAppend(table); err != nil {
+				return err
+			}
 		}
 		return ctx.Err()
 	})

@@ -1,0 +1,110 @@
+package duck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/dataset"
+)
+
+// A deadline must really stop a running DuckDB query, and the pool must stay usable after it.
+func TestDeadlineInterruptsDuckDB(t *testing.T) {
+	store, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	// Summing ten billion rows takes minutes; only an interrupt ends it within the test's time.
+	var n float64
+	err = store.DB().QueryRowContext(ctx, `SELECT sum(range) FROM range(10000000000)`).Scan(&n)
+	if !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		t.Fatalf("query was not interrupted: %v", err)
+	}
+	if err == nil {
+		t.Fatal("query finished instead of being interrupted")
+	}
+	if err := store.DB().QueryRowContext(context.Background(), `SELECT 41 + 1`).Scan(&n); err != nil || n != 42 {
+		t.Fatalf("pool unusable after an interrupt: %v", err)
+	}
+}
+
+// An import that fails half-way leaves the previous dataset exactly as it was: the file-backed store is
+// loaded, a second import fails after writing its observations, and every answer is unchanged, also after
+// the file is closed and opened again.
+func TestFailedImportChangesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	store, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	first := randomDataset(rand.New(rand.NewPCG(1, 2)))
+	if _, err := store.Import(ctx, first, "first"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(ctx, store, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotOf(t, e, first)
+
+	// A second dataset whose import fails once its observations are appended, before the transaction ends.
+	second := randomDataset(rand.New(rand.NewPCG(3, 4)))
+	failAfterAppend = func(table string) error {
+		if table == "observations" {
+			return errors.New("injected failure")
+		}
+		return nil
+	}
+	defer func() { failAfterAppend = nil }()
+	if _, err := store.Import(ctx, second, "second"); err == nil || err.Error() != "injected failure" {
+		t.Fatalf("import did not fail as injected: %v", err)
+	}
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshotOf(t, e, first); after != before {
+		t.Errorf("data changed by a failed import:\nbefore %s\nafter  %s", before, after)
+	}
+	store.Close()
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	e2, err := NewEngine(ctx, ro, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshotOf(t, e2, first); after != before {
+		t.Errorf("file changed by a failed import:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// snapshotOf summarises everything the engine serves of d.
+func snapshotOf(t *testing.T, e *Engine, d *dataset.Dataset) string {
+	t.Helper()
+	ctx := context.Background()
+	info, _ := e.Dataset(ctx)
+	out := fmt.Sprintf("%s %s %d regions %d indicators", info.Version, info.Source, info.Regions, info.Indicators)
+	page, err := e.Observations(ctx, analytics.ObservationQuery{First: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.TotalCount != len(d.Observations) {
+		t.Errorf("%d observations served, %d imported", page.TotalCount, len(d.Observations))
+	}
+	for _, o := range page.Items {
+		out += fmt.Sprintf(" %s/%s/%d=%v", o.Region.Code, o.Indicator.Code, o.Year, o.Value)
+	}
+	return out
+}
