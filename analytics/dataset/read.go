@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"pacesetter/analytics"
 )
@@ -289,6 +290,10 @@ func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(
 			ps.add(name, line, "%d fields, but the header has %d", len(rec), want)
 			continue
 		}
+		if !validUTF8(rec) {
+			ps.add(name, line, "not valid UTF-8: save the file as UTF-8")
+			continue
+		}
 		row(line, func(c string) string {
 			i, ok := index[c]
 			if !ok {
@@ -297,6 +302,15 @@ func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(
 			return strings.TrimSpace(rec[i])
 		})
 	}
+}
+
+func validUTF8(rec []string) bool {
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			return false
+		}
+	}
+	return true
 }
 
 func csvMessage(err error) string {

@@ -112,6 +112,8 @@ func TestReadRefuses(t *testing.T) {
 			[]string{`indicators.csv: file is missing`}},
 		{"wrong field count", goodRegions, goodInds, obs("A,Alpha,gdp,2020,1,extra"),
 			[]string{`observations.csv:2: 6 fields, but the header has 5`}},
+		{"not UTF-8", goodRegions, goodInds, obs("A,Alpha,gdp,2020,1", "A,\xB1\xB1\xBE\xA9,gdp,2021,1"),
+			[]string{`observations.csv:3: not valid UTF-8`}},
 		{"bare quote", goodRegions, goodInds, obs(`A,Al"pha,gdp,2020,1`, "B,Beta,gdp,2021,1", "ZZ,Zed,gdp,2020,1"),
 			[]string{`observations.csv:2: bare " in non-quoted-field`, `observations.csv:4: unknown region_code "ZZ"`}},
 	}
