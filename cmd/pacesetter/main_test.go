@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The import command on real files: a good dataset loads and says what it loaded; a corrupt one is refused
+// with its lines named, exits 1, and leaves the file's dataset exactly as it was.
+func TestImportCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "nbs.db")
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"import", "--db", db, "../../data/china-provinces-nbs"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !regexp.MustCompile(`: 32 regions, 5 groups, 26 indicators, 4898 observations \(2016–2025\), version [0-9a-f]{16}\ntook `).MatchString(out.String()) {
+		t.Errorf("import said %q", out.String())
+	}
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A copy of the dataset with three bad rows: an unknown region, a non-numeric value, a duplicate.
+	bad := t.TempDir()
+	for _, f := range []string{"regions.csv", "indicators.csv", "observations.csv"} {
+		b, err := os.ReadFile(filepath.Join("../../data/china-provinces-nbs", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "observations.csv" {
+			b = append(b, "999999,Nowhere,gdp,2024,1\n320000,江苏省,gdp,2024,lots\n320000,江苏省,gdp,2019,99485.0\n"...)
+		}
+		if err := os.WriteFile(filepath.Join(bad, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(ctx, []string{"import", bad, "--db", db}, &out, &errb); code != 1 {
+		t.Fatalf("a corrupt dataset exited %d: %s", code, errb.String())
+	}
+	// observations.csv has 4898 rows after the header, so the appended rows are lines 4900–4902.
+	for _, want := range []string{
+		"dataset refused: 3 problem(s)",
+		`observations.csv:4900: unknown region_code "999999"`,
+		`observations.csv:4901: value "lots" is not a finite number`,
+		"observations.csv:4902: duplicate observation of 320000, gdp, 2019 (first on line ",
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+	after, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("a refused import changed the database file")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	for _, args := range [][]string{nil, {"frobnicate"}, {"import", "--db"}, {"import", "dir"}, {"serve", "--port", "1"}} {
+		out.Reset()
+		errb.Reset()
+		if code := run(context.Background(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage:") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}

@@ -1,0 +1,499 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"pacesetter/analytics/duck"
+)
+
+// End-to-end tests: GraphQL over the real HTTP handler over real DuckDB, on the embedded NBS dataset.
+// Every expected number was read off data/china-provinces-nbs/observations.csv by hand, e.g. the East
+// provinces' retail sales in 2024, best first:
+//
+//	E='110000|120000|130000|310000|320000|330000|350000|370000|440000|460000'
+//	grep -E "^($E),[^,]*,retail_sales,2024," observations.csv | sort -t, -k5 -g -r
+//
+// and the arithmetic is written out beside each expectation.
+
+const rankingQuery = `query($i: ID!, $y: Int!, $g: ID, $t: TieRule) {
+  ranking(indicator: $i, year: $y, group: $g, ties: $t) {
+    entries { region { code name } value rank percentile }
+    missing { code }
+  }
+}`
+
+type rankingAnswer struct {
+	Ranking struct {
+		Count   int
+		Mean    *float64
+		Median  *float64
+		Leader  *struct{ Code string }
+		Entries []struct {
+			Region       struct{ Code, Name string }
+			Value        float64
+			Rank         int
+			Percentile   float64
+			PreviousRank *int
+			RankChange   *int
+			GapToLeader  float64
+			VsMean       float64
+			VsMedian     float64
+		}
+		Missing []struct{ Code string }
+	}
+}
+
+func (a rankingAnswer) order() string {
+	var s []string
+	for _, e := range a.Ranking.Entries {
+		s = append(s, fmt.Sprintf("%s:%d", e.Region.Code, e.Rank))
+	}
+	return strings.Join(s, " ")
+}
+
+func (a rankingAnswer) missing() string {
+	var s []string
+	for _, m := range a.Ranking.Missing {
+		s = append(s, m.Code)
+	}
+	return strings.Join(s, " ")
+}
+
+func approx(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 1e-9*max(1, math.Abs(want)) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func TestIssueRankingQuery(t *testing.T) {
+	srv := nbsServer(t)
+	var a rankingAnswer
+	mustPost(t, srv.URL, rankingQuery, map[string]any{"i": "retail_sales", "y": 2024, "g": "East"}, &a)
+	want := "440000:1 320000:2 370000:3 330000:4 350000:5 310000:6 130000:7 110000:8 120000:9 460000:10"
+	if a.order() != want {
+		t.Fatalf("order\n got %s\nwant %s", a.order(), want)
+	}
+	js := a.Ranking.Entries[1]
+	if js.Region.Name != "江苏省" || js.Value != 44922.1 {
+		t.Errorf("Jiangsu entry %+v", js)
+	}
+	approx(t, "Jiangsu percentile", js.Percentile, 8.0/9) // (n − rank)/(n − 1) = (10 − 2)/9
+	approx(t, "leader percentile", a.Ranking.Entries[0].Percentile, 1)
+	approx(t, "last percentile", a.Ranking.Entries[9].Percentile, 0)
+	if a.missing() != "" {
+		t.Errorf("missing %q", a.missing())
+	}
+}
+
+func TestRankingDetails(t *testing.T) {
+	srv := nbsServer(t)
+	q := `query($i: ID!, $y: Int!, $g: ID, $t: TieRule) { ranking(indicator: $i, year: $y, group: $g, ties: $t) {
+		count mean median leader { code }
+		entries { region { code } value rank percentile previousRank rankChange gapToLeader vsMean vsMedian }
+		missing { code } } }`
+	var a rankingAnswer
+	mustPost(t, srv.URL, q, map[string]any{"i": "retail_sales", "y": 2024, "g": "East"}, &a)
+	// Sum of the ten 2024 values = 243385.5, so the mean is 24338.55; the median is the mean of the 5th
+	// and 6th, (24370.8 + 15872.3)/2 = 20121.55.
+	if a.Ranking.Count != 10 || a.Ranking.Leader.Code != "440000" {
+		t.Errorf("count %d leader %v", a.Ranking.Count, a.Ranking.Leader)
+	}
+	approx(t, "mean", *a.Ranking.Mean, 24338.55)
+	approx(t, "median", *a.Ranking.Median, 20121.55)
+	js := a.Ranking.Entries[1]
+	approx(t, "Jiangsu gap to leader", js.GapToLeader, 45029.2-44922.1)
+	approx(t, "Jiangsu vs mean", js.VsMean, 44922.1-24338.55)
+	approx(t, "Jiangsu vs median", js.VsMedian, 44922.1-20121.55)
+	// 2023 order: 440000 320000 370000 330000 350000 310000 110000 130000 120000 460000, so Beijing fell
+	// from 7th to 8th and Hebei rose from 8th to 7th.
+	for _, e := range a.Ranking.Entries {
+		switch e.Region.Code {
+		case "110000":
+			if *e.PreviousRank != 7 || *e.RankChange != -1 {
+				t.Errorf("Beijing previous %d change %d", *e.PreviousRank, *e.RankChange)
+			}
+		case "130000":
+			if *e.PreviousRank != 8 || *e.RankChange != 1 {
+				t.Errorf("Hebei previous %d change %d", *e.PreviousRank, *e.RankChange)
+			}
+		case "320000":
+			if *e.PreviousRank != 2 || *e.RankChange != 0 {
+				t.Errorf("Jiangsu previous %d change %d", *e.PreviousRank, *e.RankChange)
+			}
+		}
+	}
+}
+
+func TestRankingTies(t *testing.T) {
+	srv := nbsServer(t)
+	// gdp_index 2024, East: 320000 105.7, 370000 105.6, 330000 105.5, 350000 and 130000 105.4,
+	// 110000 105.1, 310000 and 120000 104.9, 460000 103.8, 440000 103.5.
+	cases := map[string]string{
+		"COMPETITION": "320000:1 370000:2 330000:3 130000:4 350000:4 110000:6 120000:7 310000:7 460000:9 440000:10",
+		"DENSE":       "320000:1 370000:2 330000:3 130000:4 350000:4 110000:5 120000:6 310000:6 460000:7 440000:8",
+	}
+	for tie, want := range cases {
+		var a rankingAnswer
+		mustPost(t, srv.URL, rankingQuery, map[string]any{"i": "gdp_index", "y": 2024, "g": "East", "t": tie}, &a)
+		if a.order() != want {
+			t.Errorf("%s\n got %s\nwant %s", tie, a.order(), want)
+		}
+		// The percentile always uses the competition rank: 310000 is 7th of 10, (10 − 7)/9.
+		for _, e := range a.Ranking.Entries {
+			if e.Region.Code == "310000" {
+				approx(t, tie+" percentile of 310000", e.Percentile, 3.0/9)
+			}
+		}
+	}
+}
+
+func TestRankingLowerIsBetter(t *testing.T) {
+	srv := nbsServer(t)
+	// death_rate (lower is better) 2024, East: 440000 5.20 first … 130000 8.22 last.
+	var a rankingAnswer
+	mustPost(t, srv.URL, `{ ranking(indicator: "death_rate", year: 2024, group: "East") {
+		entries { region { code } value rank gapToLeader } } }`, nil, &a)
+	want := "440000:1 110000:2 310000:3 460000:4 330000:5 350000:6 120000:7 320000:8 370000:9 130000:10"
+	if a.order() != want {
+		t.Fatalf("\n got %s\nwant %s", a.order(), want)
+	}
+	approx(t, "Hebei gap to leader", a.Ranking.Entries[9].GapToLeader, 8.22-5.20) // −1·(5.20 − 8.22)
+}
+
+func TestRankingGrowthBasis(t *testing.T) {
+	srv := nbsServer(t)
+	// Retail sales growth 2024 over 2023, East (values from the two years above):
+	//   350000 24370.8/23348.6 − 1 = 4.378%   120000 4128.3/4261.7 − 1 = −3.130%
+	//   130000 14657.4/13895.6 − 1 = 5.482%   460000 2546.1/2658.7 − 1 = −4.235%
+	//   370000 40059.2/38152.6 − 1 = 4.997%   310000 15872.3/16385.8 − 1 = −3.134%
+	//   320000 44922.1/42940.6 − 1 = 4.615%   110000 14092.4/14485.9 − 1 = −2.716%
+	//   330000 37707.7/36267.9 − 1 = 3.970%   440000 45029.2/44685.9 − 1 = 0.768%
+	var a rankingAnswer
+	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2024, group: "East", basis: GROWTH) {
+		entries { region { code } value rank } missing { code } } }`, nil, &a)
+	want := "130000:1 370000:2 320000:3 350000:4 330000:5 440000:6 110000:7 120000:8 310000:9 460000:10"
+	if a.order() != want {
+		t.Fatalf("\n got %s\nwant %s", a.order(), want)
+	}
+	approx(t, "Hebei growth", a.Ranking.Entries[0].Value, 14657.4/13895.6-1)
+	// 2016 is the first year of retail_sales: nobody has a growth, so everyone is missing, nobody last.
+	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2016, group: "East", basis: GROWTH) {
+		entries { region { code } rank } missing { code } } }`, nil, &a)
+	if len(a.Ranking.Entries) != 0 || a.missing() != "110000 120000 130000 310000 320000 330000 350000 370000 440000 460000" {
+		t.Errorf("2016 growth: entries %s, missing %s", a.order(), a.missing())
+	}
+}
+
+func TestRankingScopes(t *testing.T) {
+	srv := nbsServer(t)
+	var a rankingAnswer
+	// Without a group or parent every province with a gdp value in some year is in scope: all 31.
+	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { count entries { region { code } rank } missing { code } } }`, nil, &a)
+	if a.Ranking.Count != 31 || a.Ranking.Entries[0].Region.Code != "440000" || len(a.Ranking.Missing) != 0 {
+		t.Errorf("all: count %d first %s missing %s", a.Ranking.Count, a.Ranking.Entries[0].Region.Code, a.missing())
+	}
+	// The children of CN are the same 31 provinces.
+	var b rankingAnswer
+	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024, parent: "CN") { count entries { region { code } rank } } }`, nil, &b)
+	if b.order() != a.order() {
+		t.Errorf("parent CN differs from all:\n%s\n%s", b.order(), a.order())
+	}
+	// gdp starts in 2019: in 2018 the ten East provinces are all missing, not ranked last.
+	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2018, group: "East") { count entries { rank } missing { code } } }`, nil, &a)
+	if a.Ranking.Count != 0 || len(a.Ranking.Entries) != 0 || len(a.Ranking.Missing) != 10 {
+		t.Errorf("2018: count %d, %d entries, missing %s", a.Ranking.Count, len(a.Ranking.Entries), a.missing())
+	}
+}
+
+func TestIssueTrendQuery(t *testing.T) {
+	srv := nbsServer(t)
+	// Jiangsu retail sales 2016–2024: 29612.5 32818.2 35472.6 37240.6 36261.8 41261.1 40803.0 42940.6 44922.1.
+	// It rose every year but 2020 and 2022, so the streaks are 1 2 3 0 1 0 1 2 and every rising year but
+	// 2022 (below 2021's 41261.1) is a record.
+	var a struct {
+		Trend struct {
+			Cagr   *float64
+			Points []struct {
+				Year     int
+				Value    float64
+				Yoy      *float64
+				BestEver *bool
+				Streak   int
+			}
+		}
+	}
+	mustPost(t, srv.URL, `query($r: ID!, $i: ID!) {
+  trend(region: $r, indicator: $i) { cagr points { year value yoy bestEver streak } }
+}`, map[string]any{"r": "320000", "i": "retail_sales"}, &a)
+	values := []float64{29612.5, 32818.2, 35472.6, 37240.6, 36261.8, 41261.1, 40803.0, 42940.6, 44922.1}
+	streaks := []int{0, 1, 2, 3, 0, 1, 0, 1, 2}
+	records := []string{"null", "true", "true", "true", "false", "true", "false", "true", "true"}
+	if len(a.Trend.Points) != len(values) {
+		t.Fatalf("%d points", len(a.Trend.Points))
+	}
+	for i, p := range a.Trend.Points {
+		if p.Year != 2016+i || p.Value != values[i] || p.Streak != streaks[i] || ptrString(p.BestEver) != records[i] {
+			t.Errorf("point %d: %+v (bestEver %s)", i, p, ptrString(p.BestEver))
+		}
+		if i == 0 {
+			if p.Yoy != nil {
+				t.Errorf("first yoy %v", *p.Yoy)
+			}
+			continue
+		}
+		approx(t, fmt.Sprint(p.Year, " yoy"), *p.Yoy, values[i]/values[i-1]-1)
+	}
+	approx(t, "cagr", *a.Trend.Cagr, math.Pow(44922.1/29612.5, 1.0/8)-1)
+
+	// from/to choose the years shown; growth and streaks still see the years before.
+	mustPost(t, srv.URL, `{ trend(region: "320000", indicator: "retail_sales", from: 2021, to: 2023) { cagr points { year yoy streak bestEver } } }`, nil, &a)
+	if len(a.Trend.Points) != 3 || a.Trend.Points[0].Year != 2021 || a.Trend.Points[0].Streak != 1 || a.Trend.Points[0].Yoy == nil {
+		t.Errorf("bounded trend %+v", a.Trend.Points)
+	}
+	approx(t, "bounded cagr", *a.Trend.Cagr, math.Pow(42940.6/41261.1, 1.0/2)-1)
+}
+
+func ptrString[T any](p *T) string {
+	if p == nil {
+		return "null"
+	}
+	return fmt.Sprint(*p)
+}
+
+func TestStandings(t *testing.T) {
+	srv := nbsServer(t)
+	// Jiangsu among the East provinces in 2024, top 2, counted by hand from observations.csv indicator by
+	// indicator: ranked on 25 (registered_unemployed has no 2024 data for anyone, so it is not missing
+	// either), in the top 2 on 15, first on 6 (va_secondary, va_industry, va_construction,
+	// va_wholesale_retail, va_transport, gdp_index). gdp_index went from 4th in 2023 to 1st: it entered.
+	var a struct {
+		Standings struct {
+			Ranked, InTop, First int
+			Entered, Left        []struct{ Code string }
+			Missing              []struct{ Code string }
+			Entries              []struct {
+				Indicator struct{ Code string }
+				Rank      int
+				InTop     bool
+			}
+		}
+	}
+	mustPost(t, srv.URL, `{ standings(region: "320000", year: 2024, group: "East", top: 2) {
+		ranked inTop first entered { code } left { code } missing { code } entries { indicator { code } rank inTop } } }`, nil, &a)
+	s := a.Standings
+	if s.Ranked != 25 || s.InTop != 15 || s.First != 6 || len(s.Entered) != 1 || s.Entered[0].Code != "gdp_index" || len(s.Left) != 0 || len(s.Missing) != 0 {
+		t.Errorf("standings %+v", s)
+	}
+	var firsts []string
+	for _, e := range s.Entries {
+		if e.Rank == 1 {
+			firsts = append(firsts, e.Indicator.Code)
+		}
+	}
+	if got := strings.Join(firsts, " "); got != "va_secondary va_industry va_construction va_wholesale_retail va_transport gdp_index" {
+		t.Errorf("first on %s", got)
+	}
+	// A region outside the scope is refused.
+	res := post(t, srv.URL, `{ standings(region: "510000", year: 2024, group: "East") { ranked } }`, nil, nil)
+	if code := errorCode(res); code != "BAD_USER_INPUT" {
+		t.Errorf("Sichuan in East: %+v", res.Errors)
+	}
+}
+
+func errorCode(r gqlResponse) string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func TestCatalog(t *testing.T) {
+	srv := nbsServer(t)
+	var a struct {
+		Dataset struct {
+			Regions, Indicators, Observations int
+			FirstYear, LastYear               int
+			Version                           string
+		}
+		Regions []struct{ Code string }
+		Region  struct {
+			Name     string
+			Parent   struct{ Code string }
+			Groups   []struct{ Code string }
+			Children []struct{ Code string }
+		}
+		Indicator struct {
+			Unit      string
+			Direction string
+		}
+		Groups []struct {
+			Code    string
+			Members []struct{ Code string }
+		}
+	}
+	mustPost(t, srv.URL, `{
+		dataset { regions indicators observations firstYear lastYear version }
+		regions(group: "Northeast") { code }
+		region(code: "320000") { name parent { code } groups { code } children { code } }
+		indicator(code: "death_rate") { unit direction }
+		groups { code members { code } }
+	}`, nil, &a)
+	d := a.Dataset
+	if d.Regions != 32 || d.Indicators != 26 || d.Observations != 4898 || d.FirstYear != 2016 || d.LastYear != 2025 || len(d.Version) != 16 {
+		t.Errorf("dataset %+v", d)
+	}
+	if fmt.Sprint(a.Regions) != "[{210000} {220000} {230000}]" {
+		t.Errorf("Northeast %v", a.Regions)
+	}
+	if a.Region.Name != "江苏省" || a.Region.Parent.Code != "CN" || len(a.Region.Groups) != 1 || a.Region.Groups[0].Code != "East" || len(a.Region.Children) != 0 {
+		t.Errorf("Jiangsu %+v", a.Region)
+	}
+	if a.Indicator.Direction != "LOWER_IS_BETTER" || a.Indicator.Unit != "‰ (per mille)" {
+		t.Errorf("death_rate %+v", a.Indicator)
+	}
+	sizes := map[string]int{}
+	for _, g := range a.Groups {
+		sizes[g.Code] = len(g.Members)
+	}
+	if fmt.Sprint(sizes) != "map[Central:6 East:10 Northeast:3 West:12 country:1]" {
+		t.Errorf("groups %v", sizes)
+	}
+}
+
+func TestObservationsPaging(t *testing.T) {
+	srv := nbsServer(t)
+	type page struct {
+		Observations struct {
+			TotalCount int
+			Nodes      []struct {
+				Region    struct{ Code string }
+				Indicator struct{ Code string }
+				Year      int
+				Value     float64
+			}
+			PageInfo struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
+		}
+	}
+	q := `query($after: String) { observations(regions: ["320000", "110000"], indicators: ["retail_sales"], from: 2018, to: 2022, first: 4, after: $after) {
+		totalCount nodes { region { code } indicator { code } year value } pageInfo { hasNextPage endCursor } } }`
+	// Beijing and Jiangsu, 2018–2022: 2 × 5 = 10 observations, ordered by region then year.
+	var got []string
+	var after any
+	for i := 0; ; i++ {
+		var p page
+		mustPost(t, srv.URL, q, map[string]any{"after": after}, &p)
+		if p.Observations.TotalCount != 10 {
+			t.Fatalf("totalCount %d", p.Observations.TotalCount)
+		}
+		for _, n := range p.Observations.Nodes {
+			got = append(got, fmt.Sprintf("%s/%d", n.Region.Code, n.Year))
+		}
+		if !p.Observations.PageInfo.HasNextPage {
+			break
+		}
+		if i > 5 {
+			t.Fatal("paging does not end")
+		}
+		after = *p.Observations.PageInfo.EndCursor
+	}
+	want := "110000/2018 110000/2019 110000/2020 110000/2021 110000/2022 320000/2018 320000/2019 320000/2020 320000/2021 320000/2022"
+	if strings.Join(got, " ") != want {
+		t.Errorf("pages\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+// Every refused request names what was wrong and what is allowed, carries extensions.code, and shows no SQL.
+func TestErrors(t *testing.T) {
+	srv := nbsServer(t)
+	cases := []struct {
+		name, query, code, mentions string
+	}{
+		{"unknown indicator", `{ ranking(indicator: "gpd", year: 2024) { count } }`, "NOT_FOUND", `unknown indicator "gpd"`},
+		{"unknown group", `{ ranking(indicator: "gdp", year: 2024, group: "Eats") { count } }`, "NOT_FOUND", "the groups are Central, East, Northeast, West, country"},
+		{"unknown region", `{ trend(region: "999999", indicator: "gdp") { cagr } }`, "NOT_FOUND", `unknown region "999999"`},
+		{"group and parent", `{ ranking(indicator: "gdp", year: 2024, group: "East", parent: "CN") { count } }`, "BAD_USER_INPUT", "not both"},
+		{"year out of range", `{ ranking(indicator: "gdp", year: 20240) { count } }`, "BAD_USER_INPUT", "from 1 to 9999"},
+		{"top below 1", `{ standings(region: "320000", year: 2024, top: 0) { ranked } }`, "BAD_USER_INPUT", "top must be at least 1"},
+		{"page too large", `{ observations(first: 5000) { totalCount } }`, "BAD_USER_INPUT", "first must be from 0 to 1000"},
+		{"bad cursor", `{ observations(after: "x'; DROP TABLE observations; --") { totalCount } }`, "BAD_USER_INPUT", "not a cursor"},
+		{"from after to", `{ trend(region: "320000", indicator: "gdp", from: 2024, to: 2020) { cagr } }`, "BAD_USER_INPUT", "from (2024) is after to (2020)"},
+		{"bad enum", `{ ranking(indicator: "gdp", year: 2024, ties: FRACTIONAL) { count } }`, "GRAPHQL_VALIDATION_FAILED", "FRACTIONAL"},
+		{"unknown field", `{ ranking(indicator: "gdp", year: 2024) { score } }`, "GRAPHQL_VALIDATION_FAILED", `"score"`},
+		{"syntax", `{ ranking(indicator: "gdp" year: }`, "GRAPHQL_PARSE_FAILED", "Unexpected"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := post(t, srv.URL, c.query, nil, nil)
+			if len(res.Errors) == 0 {
+				t.Fatalf("no error; data %s", res.Data)
+			}
+			e := res.Errors[0]
+			if errorCode(res) != c.code || !strings.Contains(e.Message, c.mentions) {
+				t.Errorf("got %s %q; want %s mentioning %q", errorCode(res), e.Message, c.code, c.mentions)
+			}
+			for _, leak := range []string{"SELECT", "FROM observations", "duckdb", "goroutine", ".go:"} {
+				if strings.Contains(e.Message, leak) {
+					t.Errorf("message leaks %q: %s", leak, e.Message)
+				}
+			}
+		})
+	}
+	// The data is untouched after the injection attempt above.
+	var a struct{ Dataset struct{ Observations int } }
+	mustPost(t, srv.URL, `{ dataset { observations } }`, nil, &a)
+	if a.Dataset.Observations != 4898 {
+		t.Errorf("observations %d", a.Dataset.Observations)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	store := loadStore(t, os.DirFS("../data/china-provinces-nbs"))
+	// A tiny complexity limit refuses a query that selects more fields than it allows, before running it.
+	srv, _ := newServer(t, store, duck.Options{}, Options{Timeout: time.Minute, Complexity: 5})
+	res := post(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { entries { region { code name } value rank percentile } } }`, nil, nil)
+	if errorCode(res) != "QUERY_TOO_COMPLEX" || !strings.Contains(res.Errors[0].Message, "exceeds the limit of 5") {
+		t.Errorf("complexity: %+v", res.Errors)
+	}
+	// A request past its deadline is stopped with TIMEOUT (the deadline reaches DuckDB through the context;
+	// analytics/duck tests that DuckDB really stops a running query).
+	srv, _ = newServer(t, store, duck.Options{}, Options{Timeout: time.Nanosecond, Complexity: 100})
+	res = post(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { count } }`, nil, nil)
+	if errorCode(res) != "TIMEOUT" || res.Status != http.StatusOK && res.Status >= 500 {
+		t.Errorf("timeout: status %d %+v", res.Status, res.Errors)
+	}
+}
+
+// The two queries of the issue answer on any dataset of the format: here the World Bank set.
+func TestWorldBank(t *testing.T) {
+	srv, _ := newServer(t, loadStore(t, worldBank()), duck.DefaultOptions, DefaultOptions)
+	// GDP 2020 in Europe (46 members; Gibraltar has no GDP): DEU 3.888e12, GBR 2.698e12, FRA 2.647e12 lead.
+	var a rankingAnswer
+	mustPost(t, srv.URL, rankingQuery, map[string]any{"i": "NY.GDP.MKTP.CD", "y": 2020, "g": "Europe"}, &a)
+	if len(a.Ranking.Entries) != 45 || !strings.HasPrefix(a.order(), "DEU:1 GBR:2 FRA:3 ") || a.missing() != "GIB" {
+		t.Errorf("Europe 2020: %d entries, %s…, missing %s", len(a.Ranking.Entries), a.order()[:30], a.missing())
+	}
+	var tr struct {
+		Trend struct {
+			Points []struct {
+				Year  int
+				Value float64
+			}
+		}
+	}
+	mustPost(t, srv.URL, `query($r: ID!, $i: ID!) { trend(region: $r, indicator: $i) { cagr points { year value yoy bestEver streak } } }`,
+		map[string]any{"r": "CHN", "i": "SP.POP.TOTL"}, &tr)
+	if n := len(tr.Trend.Points); n != 65 || tr.Trend.Points[0].Year != 1960 || tr.Trend.Points[n-1].Year != 2024 {
+		t.Errorf("China population: %d points", n)
+	}
+}

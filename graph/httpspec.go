@@ -1,0 +1,93 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// specTransport corrects the three points where gqlgen's transport.GET and transport.POST (v0.17.98) depart
+// from the GraphQL-over-HTTP spec (https://graphql.github.io/graphql-over-http/draft/), which gqlgen has no
+// option for. gqlgen sends every request error (no operation, parse, validation, variable coercion) as 422
+// under application/json, or 400 under application/graphql-response+json, with "data": null. Here:
+//
+//  1. A request without a query is not a well-formed GraphQL-over-HTTP request: 400 under either media type
+//     ("Request Parameters": the server SHOULD respond with 4xx, and MAY use 400).
+//  2. Under application/json, the other request errors are 200: "The server SHOULD use the 200 status code
+//     for every response to a well-formed GraphQL-over-HTTP request, independent of any GraphQL request
+//     error or GraphQL field error raised."
+//  3. An answer to a request error has no data entry: GraphQL spec, Response: "If an error was raised before
+//     execution begins, the data entry should not be present in the result"; the GraphQL-over-HTTP spec
+//     tests the same under application/graphql-response+json.
+//
+// Answers below 400, which is every executed operation, pass through untouched.
+type specTransport struct{ graphql.Transport }
+
+func (t specTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	x := &specExchange{ResponseWriter: w, GraphExecutor: exec}
+	t.Transport.Do(x, r, x)
+	x.finish()
+}
+
+// specExchange stands between gqlgen's transport and both the response and the executor of one request:
+// the executor side notes whether a query came, the response side holds back an error answer to correct it.
+type specExchange struct {
+	http.ResponseWriter
+	graphql.GraphExecutor
+	noQuery bool         // the request carried no query
+	status  int          // the error status held back, 0 while the answer passes through
+	body    bytes.Buffer // the held-back error answer
+}
+
+func (x *specExchange) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	x.noQuery = p.Query == ""
+	return x.GraphExecutor.CreateOperationContext(ctx, p)
+}
+
+func (x *specExchange) WriteHeader(code int) {
+	if code < http.StatusBadRequest {
+		x.ResponseWriter.WriteHeader(code)
+		return
+	}
+	x.status = code
+}
+
+func (x *specExchange) Write(b []byte) (int, error) {
+	if x.status == 0 {
+		return x.ResponseWriter.Write(b)
+	}
+	return x.body.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (x *specExchange) Unwrap() http.ResponseWriter { return x.ResponseWriter }
+
+// finish sends the held-back error answer, corrected.
+func (x *specExchange) finish() {
+	if x.status == 0 {
+		return
+	}
+	status := x.status
+	mediaType, _, _ := mime.ParseMediaType(x.Header().Get("Content-Type"))
+	switch {
+	case x.noQuery:
+		status = http.StatusBadRequest // rule 1
+	case status == http.StatusUnprocessableEntity && mediaType == "application/json":
+		status = http.StatusOK // rule 2
+	}
+	body := x.body.Bytes()
+	var answer map[string]json.RawMessage
+	if json.Unmarshal(body, &answer) == nil && string(answer["data"]) == "null" {
+		delete(answer, "data") // rule 3
+		if b, err := json.Marshal(answer); err == nil {
+			body = b
+		}
+	}
+	x.ResponseWriter.WriteHeader(status)
+	x.ResponseWriter.Write(body)
+}
