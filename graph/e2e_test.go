@@ -165,6 +165,9 @@ func TestRankingLowerIsBetter(t *testing.T) {
 		t.Fatalf("\n got %s\nwant %s", a.order(), want)
 	}
 	approx(t, "Hebei gap to leader", a.Ranking.Entries[9].GapToLeader, 8.22-5.20) // −1·(5.20 − 8.22)
+	if g := a.Ranking.Entries[0].GapToLeader; g != 0 || math.Signbit(g) {
+		t.Errorf("the leader's gap is %v, want 0 (not -0)", g)
+	}
 }
 
 func TestRankingGrowthBasis(t *testing.T) {
@@ -419,8 +422,8 @@ func TestErrors(t *testing.T) {
 	cases := []struct {
 		name, query, code, mentions string
 	}{
-		{"unknown indicator", `{ ranking(indicator: "gpd", year: 2024) { count } }`, "NOT_FOUND", `unknown indicator "gpd"`},
-		{"unknown group", `{ ranking(indicator: "gdp", year: 2024, group: "Eats") { count } }`, "NOT_FOUND", "the groups are Central, East, Northeast, West, country"},
+		{"unknown indicator", `{ ranking(indicator: "gpd", year: 2024) { count } }`, "NOT_FOUND", `unknown indicator "gpd" (did you mean "gdp"?); there are 26 indicators, listed by the indicators query`},
+		{"unknown group", `{ ranking(indicator: "gdp", year: 2024, group: "Eats") { count } }`, "NOT_FOUND", `unknown group "Eats" (did you mean "East"?); the groups are country, East, Central, West, Northeast`},
 		{"unknown region", `{ trend(region: "999999", indicator: "gdp") { cagr } }`, "NOT_FOUND", `unknown region "999999"`},
 		{"group and parent", `{ ranking(indicator: "gdp", year: 2024, group: "East", parent: "CN") { count } }`, "BAD_USER_INPUT", "not both"},
 		{"year out of range", `{ ranking(indicator: "gdp", year: 20240) { count } }`, "BAD_USER_INPUT", "from 1 to 9999"},

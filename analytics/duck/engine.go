@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
+	"github.com/agnivade/levenshtein"
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"pacesetter/analytics"
@@ -272,35 +273,58 @@ func (s *snapshot) region(code string) (*analytics.Region, error) {
 	if r := s.regionBy[code]; r != nil {
 		return r, nil
 	}
-	return nil, analytics.Errorf(analytics.NotFound, "unknown region %q; %s", code, examples("region codes", "regions", len(s.regions), func(i int) string { return s.regions[i].Code }))
+	return nil, unknown("region", code, "regions", len(s.regions), func(i int) string { return s.regions[i].Code })
 }
 
 func (s *snapshot) group(code string) (*analytics.Group, error) {
 	if g := s.groupBy[code]; g != nil {
 		return g, nil
 	}
-	return nil, analytics.Errorf(analytics.NotFound, "unknown group %q; %s", code, examples("groups", "groups", len(s.groups), func(i int) string { return s.groups[i].Code }))
+	return nil, unknown("group", code, "groups", len(s.groups), func(i int) string { return s.groups[i].Code })
 }
 
 func (s *snapshot) indicator(code string) (*analytics.Indicator, error) {
 	if in := s.indicatorBy[code]; in != nil {
 		return in, nil
 	}
-	return nil, analytics.Errorf(analytics.NotFound, "unknown indicator %q; %s", code, examples("indicators", "indicators", len(s.indicators), func(i int) string { return s.indicators[i].Code }))
+	return nil, unknown("indicator", code, "indicators", len(s.indicators), func(i int) string { return s.indicators[i].Code })
 }
 
-// examples names the allowed codes, all of them when there are few, else the first few and where to find all.
-func examples(what, query string, n int, code func(int) string) string {
+// unknown is the NOT_FOUND error for a code: it suggests the closest codes by edit distance and names the
+// allowed ones, all of them when there are few, else how many there are and which query lists them.
+func unknown(what, code, query string, n int, codeAt func(int) string) error {
 	const most = 12
-	codes := make([]string, 0, min(n, most))
-	for i := range min(n, most) {
-		codes = append(codes, code(i))
+	var close []string
+	best := max(2, len(code)/3) + 1 // a suggestion is at most a third of the code away
+	for i := range n {
+		c := codeAt(i)
+		switch d := levenshtein.ComputeDistance(strings.ToLower(code), strings.ToLower(c)); {
+		case d < best:
+			best, close = d, []string{c}
+		case d == best && len(close) < 3:
+			close = append(close, c)
+		}
 	}
-	sort.Strings(codes)
+	msg := fmt.Sprintf("unknown %s %q", what, code)
+	if len(close) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(quoteAll(close), " or "))
+	}
 	if n <= most {
-		return fmt.Sprintf("the %s are %s", what, strings.Join(codes, ", "))
+		all := make([]string, n)
+		for i := range n {
+			all[i] = codeAt(i)
+		}
+		return analytics.Errorf(analytics.NotFound, "%s; the %ss are %s", msg, what, strings.Join(all, ", "))
 	}
-	return fmt.Sprintf("there are %d %s, e.g. %s (the %s query lists them all)", n, what, strings.Join(codes, ", "), query)
+	return analytics.Errorf(analytics.NotFound, "%s; there are %d %ss, listed by the %s query", msg, n, what, query)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 // scope resolves the group or parent a query names; at most one may be given.

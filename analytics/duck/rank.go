@@ -148,7 +148,7 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 			}
 			ent := &analytics.RankingEntry{Region: region, Value: r.V, Rank: r.rank(q.Ties),
 				Percentile: calc.Percentile(r.N, r.RankC), PreviousRank: r.previous(q.Ties),
-				GapToLeader: in.Sign() * (r.Lead - r.V), VsMean: r.V - r.Mean, VsMedian: r.V - r.Median}
+				GapToLeader: in.Sign()*r.Lead - in.Sign()*r.V /* x − x is +0, never −0 */, VsMean: r.V - r.Mean, VsMedian: r.V - r.Median}
 			if ent.PreviousRank != nil {
 				d := *ent.PreviousRank - ent.Rank
 				ent.RankChange = &d
