@@ -2,6 +2,7 @@
 //
 //	pacesetter serve [--db FILE] [--addr HOST:PORT]   serve FILE, or the embedded NBS dataset without --db
 //	pacesetter import --db FILE DIR                   load the dataset folder DIR into FILE, replacing its dataset
+//	pacesetter synth [--regions N] … DIR              write a synthetic dataset folder DIR, for benchmarks
 //
 // This file is wiring only: flags, signals, and the calls into analytics/ and graph/.
 package main
@@ -42,6 +43,8 @@ usage:
   pacesetter import --db FILE DIR
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv) into FILE,
       replacing the dataset held there; a dataset with problems is refused whole and FILE is left as it was
+  pacesetter synth [--regions 3000] [--indicators 50] [--years 20] [--seed 1] DIR
+      write a synthetic dataset folder DIR (created if absent), the same for the same flags, for benchmarks
 `
 
 // run is the whole program behind main, testable: it returns the exit code.
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "import":
 		err = importDataset(ctx, args[1:], stdout)
+	case "synth":
+		err = synth(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -125,6 +130,32 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 		dir, *db, st.Regions, st.Groups, st.Indicators, st.Observations, st.FirstYear, st.LastYear, st.Version)
 	fmt.Fprintf(stdout, "took %s (read and validate %s, load %s)\n",
 		time.Since(start).Round(time.Millisecond), read.Round(time.Millisecond), (time.Since(start) - read).Round(time.Millisecond))
+	return nil
+}
+
+func synth(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
+	regions := fs.Int("regions", 3000, "number of regions (besides the root)")
+	indicators := fs.Int("indicators", 50, "number of indicators")
+	years := fs.Int("years", 20, "number of years, from 2001")
+	seed := fs.Uint64("seed", 1, "random seed")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{errors.New("give exactly one folder to write")}
+	}
+	if *regions < 0 || *indicators < 0 || *years < 0 || *years > 7999 {
+		return usageError{errors.New("--regions, --indicators and --years must not be negative, and --years at most 7999")}
+	}
+	start := time.Now()
+	d := dataset.Synthetic(*seed, *regions, *indicators, *years)
+	if err := d.WriteDir(pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d regions, %d indicators, %d observations, version %s (took %s)\n",
+		pos[0], len(d.Regions), len(d.Indicators), len(d.Observations), d.Version(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

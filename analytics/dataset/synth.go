@@ -1,0 +1,177 @@
+package dataset
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"pacesetter/analytics"
+)
+
+// Synthetic returns a made-up dataset of the given size, the same for the same arguments: a root region
+// ROOT (no values of its own) parent of regions R0001… spread over ten peer groups G01…G10, indicators
+// I001… (every fifth one lower_is_better), and years 2001… . A value is a per-region level times a
+// per-indicator growth, with noise, rounded to one decimal so that ties happen; some indicators are
+// balances that go negative, and about 3% of the (region, indicator, year) observations are left out.
+// It serves benchmarks and tests at sizes no real dataset in the repository has.
+func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed_9ace_5e77e4))
+	d := &Dataset{}
+
+	d.Regions = append(d.Regions, Region{Code: "ROOT", Name: "All regions"})
+	rw := max(4, len(strconv.Itoa(regions)))
+	size := make([]float64, regions) // a region's size, shared by all its indicators
+	for i := range regions {
+		n := fmt.Sprintf("%0*d", rw, i+1)
+		d.Regions = append(d.Regions, Region{Code: "R" + n, Name: "Region " + n, Parent: "ROOT",
+			Group: fmt.Sprintf("G%02d", rng.IntN(10)+1)})
+		size[i] = math.Exp(rng.NormFloat64())
+	}
+
+	units := []string{"persons", "current US$", "%", "per 1,000 people", "tonnes"}
+	iw := max(3, len(strconv.Itoa(indicators)))
+	level := make([]float64, regions)
+	growth := make([]float64, regions)
+	for k := range indicators {
+		n := fmt.Sprintf("%0*d", iw, k+1)
+		in := Indicator{Code: "I" + n, Name: "Indicator " + n, Unit: units[k%len(units)], Direction: analytics.HigherIsBetter}
+		if k%5 == 2 {
+			in.Direction = analytics.LowerIsBetter
+		}
+		d.Indicators = append(d.Indicators, in)
+
+		scale := math.Pow(10, float64(rng.IntN(7))) // 1 … 1e6: small scales make ties after rounding
+		balance := k%7 == 3                         // a balance: centred on zero, so often negative
+		meanGrowth := 0.01 + 0.04*rng.Float64()
+		for i := range regions {
+			level[i] = scale * size[i] * (0.5 + rng.Float64())
+			if balance {
+				level[i] = scale * rng.NormFloat64()
+			}
+			growth[i] = meanGrowth + 0.02*rng.NormFloat64()
+		}
+		for y := range years {
+			for i := range regions {
+				// Drawn before the skip, so that leaving a value out does not shift the values after it.
+				noise := 1 + 0.05*rng.NormFloat64()
+				if balance {
+					noise = 1 + 0.3*rng.NormFloat64()
+				}
+				if rng.Float64() < 0.03 {
+					continue
+				}
+				v := math.Round(level[i]*math.Pow(1+growth[i], float64(y))*noise*10) / 10
+				if v == 0 {
+					v = 0 // no negative zero
+				}
+				d.Observations = append(d.Observations, Observation{Region: d.Regions[i+1].Code, Indicator: in.Code,
+					Year: 2001 + y, Value: v})
+			}
+		}
+	}
+	sortObservations(d.Observations)
+	return d
+}
+
+// WriteDir writes d as a dataset folder in the source format, creating dir if needed; ReadDir reads it
+// back equal to d.
+func (d *Dataset) WriteDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// name_en is optional: a column only when some row has one.
+	withEn := func(has bool, cols ...string) []string {
+		if has {
+			cols = append(cols, "name_en")
+		}
+		return cols
+	}
+
+	regionsEn := false
+	names := make(map[string]string, len(d.Regions))
+	for _, r := range d.Regions {
+		regionsEn = regionsEn || r.NameEn != ""
+		names[r.Code] = r.Name
+	}
+	err := writeCSV(filepath.Join(dir, RegionsFile), withEn(regionsEn, "region_code", "region_name", "parent_code", "group"),
+		func(row func(...string) error) error {
+			for _, r := range d.Regions {
+				rec := []string{r.Code, r.Name, r.Parent, r.Group}
+				if regionsEn {
+					rec = append(rec, r.NameEn)
+				}
+				if err := row(rec...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+
+	indicatorsEn := false
+	for _, in := range d.Indicators {
+		indicatorsEn = indicatorsEn || in.NameEn != ""
+	}
+	err = writeCSV(filepath.Join(dir, IndicatorsFile), withEn(indicatorsEn, "indicator_code", "name", "unit", "direction"),
+		func(row func(...string) error) error {
+			for _, in := range d.Indicators {
+				rec := []string{in.Code, in.Name, in.Unit, strings.ToLower(string(in.Direction))}
+				if indicatorsEn {
+					rec = append(rec, in.NameEn)
+				}
+				if err := row(rec...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+
+	return writeCSV(filepath.Join(dir, ObservationsFile), []string{"region_code", "region_name", "indicator_code", "year", "value"},
+		func(row func(...string) error) error {
+			for _, o := range d.Observations {
+				if err := row(o.Region, names[o.Region], o.Indicator, strconv.Itoa(o.Year), strconv.FormatFloat(o.Value, 'g', -1, 64)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+}
+
+// writeCSV writes one file of a dataset folder: the header, then the records rows gives.
+func writeCSV(path string, header []string, rows func(row func(...string) error) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	w := csv.NewWriter(bw)
+	err = w.Write(header)
+	if err == nil {
+		err = rows(func(rec ...string) error { return w.Write(rec) })
+	}
+	if err == nil {
+		w.Flush()
+		err = w.Error()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
