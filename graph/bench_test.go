@@ -21,8 +21,10 @@ import (
 //
 //	sql         duck.RankSQL run on the store's *sql.DB, every row scanned into Go values as the engine does
 //	api         the query POSTed to NewHandler (handler.ServeHTTP with an httptest.ResponseRecorder, no
-//	            TCP), engine cache off: each iteration runs the same SQL plus the engine, GraphQL and JSON
-//	api-cached  the same with duck.DefaultOptions, so after the first request the answer comes from the cache
+//	            TCP), with the engine's answer cache and the handler's response cache off: each iteration
+//	            runs the same SQL plus the engine, GraphQL and JSON
+//	api-cached  the same with the serving defaults (duck.DefaultOptions, DefaultOptions): after the first
+//	            request the whole answer comes from the response cache
 //
 // Sub-benchmarks are named set=…/scope=…/via=…, so that benchstat can set the variants side by side and
 // give api and api-cached as a change from sql:
@@ -85,16 +87,19 @@ func BenchmarkRanking(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			cold := DefaultOptions
+			cold.ResponseCache = 0
 			for _, v := range []struct {
 				name string
 				opt  duck.Options
-			}{{"api", duck.Options{CacheEntries: 0}}, {"api-cached", duck.DefaultOptions}} {
+				gopt Options
+			}{{"api", duck.Options{CacheEntries: 0}, cold}, {"api-cached", duck.DefaultOptions, DefaultOptions}} {
 				b.Run("via="+v.name, func(b *testing.B) {
 					engine, err := duck.NewEngine(context.Background(), store, v.opt)
 					if err != nil {
 						b.Fatal(err)
 					}
-					h := NewHandler(engine, DefaultOptions)
+					h := NewHandler(engine, v.gopt)
 					benchCheckRanking(b, benchServe(h, body), want)
 					b.ReportAllocs()
 					b.ResetTimer()

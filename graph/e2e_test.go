@@ -1,14 +1,18 @@
 package graph
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
 )
 
@@ -498,5 +502,49 @@ func TestWorldBank(t *testing.T) {
 		map[string]any{"r": "CHN", "i": "SP.POP.TOTL"}, &tr)
 	if n := len(tr.Trend.Points); n != 65 || tr.Trend.Points[0].Year != 1960 || tr.Trend.Points[n-1].Year != 2024 {
 		t.Errorf("China population: %d points", n)
+	}
+}
+
+// Repeated requests are answered from the response cache, which a new dataset version invalidates, and
+// which never keeps an error.
+func TestResponseCache(t *testing.T) {
+	store := loadStore(t, os.DirFS("../data/china-provinces-nbs"))
+	srv, engine := newServer(t, store, duck.DefaultOptions, DefaultOptions)
+	ask := func(query string) (string, string) {
+		t.Helper()
+		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(`{"query":`+strconv.Quote(query)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.Header.Get("X-Cache"), string(b)
+	}
+	q := `{ dataset { version observations } ranking(indicator: "gdp", year: 2024) { count } }`
+	hit, first := ask(q)
+	if hit != "" || !strings.Contains(first, `"observations":4898`) {
+		t.Fatalf("first answer: %q %s", hit, first)
+	}
+	if hit, again := ask(q); hit != "hit" || again != first {
+		t.Errorf("repeat: %q %s", hit, again)
+	}
+	for range 2 {
+		if hit, body := ask(`{ ranking(indicator: "nope", year: 2024) { count } }`); hit != "" || !strings.Contains(body, "NOT_FOUND") {
+			t.Errorf("an error was cached: %q %s", hit, body)
+		}
+	}
+	// Another dataset in the same store: the version changes, and so does the answer.
+	d, err := dataset.Read(worldBank())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Import(context.Background(), d, "wb"); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if hit, body := ask(`{ dataset { version observations } }`); hit != "" || !strings.Contains(body, `"observations":31174`) {
+		t.Errorf("after a new dataset: %q %s", hit, body)
 	}
 }

@@ -26,12 +26,14 @@ type Options struct {
 	Timeout time.Duration
 	// Complexity is the most fields one operation may select (gqlgen's count: each field 1 plus its children).
 	Complexity int
+	// ResponseCache is how many whole answers to keep for repeated requests (0: none).
+	ResponseCache int
 	// Logger receives the detail of internal errors, which clients never see.
 	Logger *slog.Logger
 }
 
 // DefaultOptions are the serving defaults.
-var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000}
+var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000, ResponseCache: 512}
 
 func init() {
 	// A query over the complexity limit is refused before it runs, like a validation failure: a request
@@ -45,7 +47,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		opt.Logger = slog.Default()
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", NewGraphQLServer(engine, opt))
+	mux.Handle("/graphql", newResponseCache(engine, opt.ResponseCache, NewGraphQLServer(engine, opt)))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
 	return mux
 }
