@@ -94,8 +94,9 @@ func (d *Dataset) Version() string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-func sortObservations(obs []Observation) {
-	slices.SortFunc(obs, func(a, b Observation) int {
-		return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year), cmp.Compare(a.Region, b.Region))
-	})
+func sortObservations(obs []Observation) { slices.SortFunc(obs, compareObservations) }
+
+// compareObservations orders observations by indicator, year, region: the key, in the order rankings read.
+func compareObservations(a, b Observation) int {
+	return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year), cmp.Compare(a.Region, b.Region))
 }

@@ -3,6 +3,7 @@ package dataset
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -82,9 +84,9 @@ func Read(fsys fs.FS) (*Dataset, error) {
 	d := &Dataset{}
 
 	regionLine := map[string]int{}
-	regionsOK, err := readCSV(fsys, RegionsFile, &ps, []string{"region_code", "region_name", "parent_code", "group"},
-		func(line int, col func(string) string) {
-			r := Region{Code: col("region_code"), Name: col("region_name"), NameEn: col("name_en"), Parent: col("parent_code"), Group: col("group")}
+	regionsOK, err := readCSV(fsys, RegionsFile, &ps, []string{"region_code", "region_name", "parent_code", "group"}, []string{"name_en"},
+		func(line int, col []string) {
+			r := Region{Code: col[0], Name: col[1], Parent: col[2], Group: col[3], NameEn: col[4]}
 			switch {
 			case r.Code == "":
 				ps.add(RegionsFile, line, "region_code is empty")
@@ -117,9 +119,9 @@ func Read(fsys fs.FS) (*Dataset, error) {
 	checkCycles(d.Regions, byCode, regionLine, &ps)
 
 	indicatorLine := map[string]int{}
-	indicatorsOK, err := readCSV(fsys, IndicatorsFile, &ps, []string{"indicator_code", "name", "unit", "direction"},
-		func(line int, col func(string) string) {
-			in := Indicator{Code: col("indicator_code"), Name: col("name"), NameEn: col("name_en"), Unit: col("unit")}
+	indicatorsOK, err := readCSV(fsys, IndicatorsFile, &ps, []string{"indicator_code", "name", "unit", "direction"}, []string{"name_en"},
+		func(line int, col []string) {
+			in := Indicator{Code: col[0], Name: col[1], Unit: col[2], NameEn: col[4]}
 			switch {
 			case in.Code == "":
 				ps.add(IndicatorsFile, line, "indicator_code is empty")
@@ -131,7 +133,7 @@ func Read(fsys fs.FS) (*Dataset, error) {
 			if in.Name == "" {
 				ps.add(IndicatorsFile, line, "name of indicator %q is empty", in.Code)
 			}
-			switch dir := col("direction"); strings.ToLower(dir) {
+			switch dir := col[3]; strings.ToLower(dir) {
 			case "higher_is_better":
 				in.Direction = analytics.HigherIsBetter
 			case "lower_is_better":
@@ -146,16 +148,19 @@ func Read(fsys fs.FS) (*Dataset, error) {
 		return nil, err
 	}
 
-	type key struct {
-		region, indicator string
-		year              int
+	// Duplicates are found after sorting, not with a map of every key: a few million rows stay cheap.
+	type numbered struct {
+		Observation
+		line int
 	}
-	obsLine := map[key]int{}
-	_, err = readCSV(fsys, ObservationsFile, &ps, []string{"region_code", "region_name", "indicator_code", "year", "value"},
-		func(line int, col func(string) string) {
-			o := Observation{Region: col("region_code"), Indicator: col("indicator_code")}
+	var rows []numbered
+	_, err = readCSV(fsys, ObservationsFile, &ps, []string{"region_code", "indicator_code", "year", "value", "region_name"}, nil,
+		func(line int, col []string) {
+			o := Observation{Region: col[0], Indicator: col[1]}
 			ok := true
-			if regionsOK && byCode[o.Region] == nil {
+			if r := byCode[o.Region]; r != nil {
+				o.Region = r.Code // one copy of each code, not one per row
+			} else if regionsOK {
 				ps.add(ObservationsFile, line, "unknown region_code %q (not in %s)", o.Region, RegionsFile)
 				ok = false
 			}
@@ -163,41 +168,48 @@ func Read(fsys fs.FS) (*Dataset, error) {
 				ps.add(ObservationsFile, line, "unknown indicator_code %q (not in %s)", o.Indicator, IndicatorsFile)
 				ok = false
 			}
-			y, err := strconv.Atoi(col("year"))
+			y, err := strconv.Atoi(col[2])
 			if err != nil || y < 1 || y > 9999 {
-				ps.add(ObservationsFile, line, "year %q is not a whole number from 1 to 9999", col("year"))
+				ps.add(ObservationsFile, line, "year %q is not a whole number from 1 to 9999", col[2])
 				ok = false
 			}
 			o.Year = y
-			v, err := strconv.ParseFloat(col("value"), 64)
+			v, err := strconv.ParseFloat(col[3], 64)
 			switch {
-			case col("value") == "":
+			case col[3] == "":
 				ps.add(ObservationsFile, line, "value is empty: leave a missing value out instead of writing an empty one")
 				ok = false
 			case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
-				ps.add(ObservationsFile, line, "value %q is not a finite number", col("value"))
+				ps.add(ObservationsFile, line, "value %q is not a finite number", col[3])
 				ok = false
 			}
 			o.Value = v
-			if !ok {
-				return
+			if ok {
+				rows = append(rows, numbered{o, line})
 			}
-			k := key{o.Region, o.Indicator, o.Year}
-			if first := obsLine[k]; first != 0 {
-				ps.add(ObservationsFile, line, "duplicate observation of %s, %s, %d (first on line %d)", o.Region, o.Indicator, o.Year, first)
-				return
-			}
-			obsLine[k] = line
-			d.Observations = append(d.Observations, o)
 		})
 	if err != nil {
 		return nil, err
+	}
+	slices.SortFunc(rows, func(a, b numbered) int {
+		return cmp.Or(compareObservations(a.Observation, b.Observation), cmp.Compare(a.line, b.line))
+	})
+	if len(rows) > 0 {
+		d.Observations = make([]Observation, 0, len(rows))
+	}
+	first := 0
+	for i, r := range rows {
+		if i > 0 && compareObservations(r.Observation, rows[i-1].Observation) == 0 {
+			ps.add(ObservationsFile, r.line, "duplicate observation of %s, %s, %d (first on line %d)", r.Region, r.Indicator, r.Year, rows[first].line)
+			continue
+		}
+		first = i
+		d.Observations = append(d.Observations, r.Observation)
 	}
 	if ps.Total > 0 {
 		inv := ps.Invalid
 		return nil, &inv
 	}
-	sortObservations(d.Observations)
 	return d, nil
 }
 
@@ -226,7 +238,7 @@ func checkCycles(regions []Region, byCode map[string]*Region, line map[string]in
 //
 // ok is false when the file could not be read at all (missing, empty, a bad header): then the checks that
 // refer to it are skipped, so that one missing file is one problem and not one per row that refers to it.
-func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(line int, col func(string) string)) (ok bool, err error) {
+func readCSV(fsys fs.FS, name string, ps *problems, required, optional []string, row func(line int, col []string)) (ok bool, err error) {
 	f, err := fsys.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		ps.add(name, 0, "file is missing: a dataset folder holds %s, %s and %s", RegionsFile, IndicatorsFile, ObservationsFile)
@@ -265,6 +277,18 @@ func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(
 		ps.add(name, 1, "missing column(s) %s; the header must name %s", strings.Join(absent, ", "), strings.Join(required, ","))
 		return false, nil
 	}
+	at := make([]int, 0, len(required)+len(optional)) // where each asked-for column is; -1: absent
+	for _, c := range required {
+		at = append(at, index[c])
+	}
+	for _, c := range optional {
+		if i, ok := index[c]; ok {
+			at = append(at, i)
+		} else {
+			at = append(at, -1)
+		}
+	}
+	col := make([]string, len(at))
 	want := len(header)
 	r.FieldsPerRecord = -1
 	for {
@@ -294,13 +318,13 @@ func readCSV(fsys fs.FS, name string, ps *problems, required []string, row func(
 			ps.add(name, line, "not valid UTF-8: save the file as UTF-8")
 			continue
 		}
-		row(line, func(c string) string {
-			i, ok := index[c]
-			if !ok {
-				return ""
+		for j, i := range at {
+			col[j] = ""
+			if i >= 0 {
+				col[j] = strings.TrimSpace(rec[i])
 			}
-			return strings.TrimSpace(rec[i])
-		})
+		}
+		row(line, col)
 	}
 }
 
