@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,4 +108,39 @@ func snapshotOf(t *testing.T, e *Engine, d *dataset.Dataset) string {
 		out += fmt.Sprintf(" %s/%s/%d=%v", o.Region.Code, o.Indicator.Code, o.Year, o.Value)
 	}
 	return out
+}
+
+// After LockDown, SQL can neither read nor write files nor turn the setting back on.
+func TestLockDown(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.csv")
+	if err := os.WriteFile(secret, []byte("a\n1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	var n int
+	if err := store.DB().QueryRowContext(ctx, `SELECT count(*) FROM read_csv($1)`, secret).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("before lock-down the file should be readable: %v", err)
+	}
+	if err := store.LockDown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`SELECT count(*) FROM read_csv('` + secret + `')`,
+		`COPY (SELECT 1) TO '` + filepath.Join(dir, "out.csv") + `'`,
+		`SET enable_external_access = true`,
+		`SET lock_configuration = false`,
+	} {
+		if _, err := store.DB().ExecContext(ctx, q); err == nil {
+			t.Errorf("allowed after lock-down: %s", q)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.csv")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a file was written after lock-down: %v", err)
+	}
 }

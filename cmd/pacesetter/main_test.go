@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,5 +77,48 @@ func TestUsage(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage:") {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errb.String())
 		}
+	}
+}
+
+// serve over a file made by import: it starts, answers on the address it prints, and stops cleanly on
+// cancellation (a signal, in the real program).
+func TestServeCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "wb.db")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"import", "--db", db, "../../data/worldbank-gdp-population"}, &out, &errb); code != 0 {
+		t.Fatalf("import: %s", errb.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, pw, &errb)
+		pw.Close()
+	}()
+	var addr string
+	sc := bufio.NewScanner(pr)
+	for addr == "" && sc.Scan() {
+		if m := regexp.MustCompile(`endpoint at (http://\S+/graphql)`).FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if addr == "" {
+		t.Fatalf("serve did not say where it listens; stderr: %s", errb.String())
+	}
+	res, err := http.Post(addr, "application/json", strings.NewReader(`{"query":"{ dataset { observations } ranking(indicator: \"SP.POP.TOTL\", year: 2024, group: \"Asia\") { entries { region { code } rank } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	// India and China lead Asia's population in 2024 (data/worldbank-gdp-population: IND 1450935791, CHN 1408975000).
+	if !strings.Contains(string(body), `"observations":31174`) || !strings.Contains(string(body), `{"region":{"code":"IND"},"rank":1},{"region":{"code":"CHN"},"rank":2}`) {
+		t.Errorf("answer: %s", body)
+	}
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Errorf("serve exited %d: %s", code, errb.String())
 	}
 }
