@@ -56,13 +56,28 @@ func (e *Invalid) Error() string {
 	return b.String()
 }
 
+// problems collects what is wrong. Some checks run after a file is read (parents, cycles, duplicates), so
+// problems are kept (up to keptProblems) and put in file and line order before the first MaxListed are shown.
 type problems struct{ Invalid }
+
+const keptProblems = 100_000
 
 func (ps *problems) add(file string, line int, format string, args ...any) {
 	ps.Total++
-	if len(ps.Problems) < MaxListed {
+	if len(ps.Problems) < keptProblems {
 		ps.Problems = append(ps.Problems, Problem{file, line, fmt.Sprintf(format, args...)})
 	}
+}
+
+// result sorts the problems by file (in reading order) and line and keeps the first MaxListed.
+func (ps *problems) result() *Invalid {
+	order := map[string]int{RegionsFile: 0, IndicatorsFile: 1, ObservationsFile: 2}
+	slices.SortStableFunc(ps.Problems, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(order[a.File], order[b.File]), cmp.Compare(a.Line, b.Line))
+	})
+	inv := ps.Invalid
+	inv.Problems = inv.Problems[:min(len(inv.Problems), MaxListed)]
+	return &inv
 }
 
 // ReadDir reads and validates the dataset folder at path.
@@ -183,7 +198,7 @@ func Read(fsys fs.FS) (*Dataset, error) {
 				ps.add(ObservationsFile, line, "value %q is not a finite number", col[3])
 				ok = false
 			}
-			o.Value = v
+			o.Value = v + 0 // −0 becomes 0: a rank, a gap or a JSON answer should never show −0
 			if ok {
 				rows = append(rows, numbered{o, line})
 			}
@@ -207,8 +222,7 @@ func Read(fsys fs.FS) (*Dataset, error) {
 		d.Observations = append(d.Observations, r.Observation)
 	}
 	if ps.Total > 0 {
-		inv := ps.Invalid
-		return nil, &inv
+		return nil, ps.result()
 	}
 	return d, nil
 }
@@ -265,7 +279,12 @@ func readCSV(fsys fs.FS, name string, ps *problems, required, optional []string,
 	}
 	index := map[string]int{}
 	for i, h := range header {
-		index[strings.TrimSpace(h)] = i
+		h = strings.TrimSpace(h)
+		if _, twice := index[h]; twice {
+			ps.add(name, 1, "column %s appears twice in the header", h)
+			return false, nil
+		}
+		index[h] = i
 	}
 	var absent []string
 	for _, c := range required {
@@ -296,7 +315,6 @@ func readCSV(fsys fs.FS, name string, ps *problems, required, optional []string,
 		if err == io.EOF {
 			return true, nil
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -307,6 +325,7 @@ func readCSV(fsys fs.FS, name string, ps *problems, required, optional []string,
 			}
 			return false, err
 		}
+		line, _ := r.FieldPos(0) // only after a successful Read: it panics otherwise
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}

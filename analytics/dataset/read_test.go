@@ -3,6 +3,7 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -114,6 +115,12 @@ func TestReadRefuses(t *testing.T) {
 			[]string{`observations.csv:2: 6 fields, but the header has 5`}},
 		{"not UTF-8", goodRegions, goodInds, obs("A,Alpha,gdp,2020,1", "A,\xB1\xB1\xBE\xA9,gdp,2021,1"),
 			[]string{`observations.csv:3: not valid UTF-8`}},
+		{"quote error in the first field", goodRegions, goodInds, obs(`A"x,Alpha,gdp,2020,1`, `"B"x,Beta,gdp,2020,1`),
+			[]string{`observations.csv:2: bare " in non-quoted-field`, `observations.csv:3: extraneous or missing " in quoted-field`}},
+		{"column twice", goodRegions, "indicator_code,name,unit,direction,name\ngdp,GDP,u,higher_is_better,G\n", goodObs,
+			[]string{`indicators.csv:1: column name appears twice in the header`}},
+		{"problems in line order", goodRegions + "D,Delta,XX,East\n", goodInds, obs("A,Alpha,gdp,2020,1", "A,Alpha,gdp,2020,1", "Q,Q,gdp,2020,1"),
+			[]string{`regions.csv:6: parent_code "XX"`, `observations.csv:3: duplicate observation of A, gdp, 2020 (first on line 2)`, `observations.csv:4: unknown region_code "Q"`}},
 		{"bare quote", goodRegions, goodInds, obs(`A,Al"pha,gdp,2020,1`, "B,Beta,gdp,2021,1", "ZZ,Zed,gdp,2020,1"),
 			[]string{`observations.csv:2: bare " in non-quoted-field`, `observations.csv:4: unknown region_code "ZZ"`}},
 	}
@@ -184,5 +191,17 @@ func TestReadShippedDatasets(t *testing.T) {
 	}
 	if _, err := ReadDir("../../data/no-such-folder"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing folder: %v", err)
+	}
+}
+
+func TestNegativeZeroIsZero(t *testing.T) {
+	d, err := Read(folder(goodRegions, goodInds, "region_code,region_name,indicator_code,year,value\nA,Alpha,gdp,2020,-0\nB,Beta,gdp,2020,-0.0e5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range d.Observations {
+		if o.Value != 0 || math.Signbit(o.Value) {
+			t.Errorf("%s: %v", o.Region, o.Value)
+		}
 	}
 }
