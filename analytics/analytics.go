@@ -173,8 +173,8 @@ type Standings struct {
 	InTop   int // … of which rank ≤ Top
 	First   int // … of which rank = 1
 	Entries []*StandingEntry
-	Entered []*Indicator // in the top this year, ranked but outside it last year
-	Left    []*Indicator // in the top last year, ranked but outside it this year
+	Entered []*Indicator // in the top this year, not last year (outside it or unranked)
+	Left    []*Indicator // in the top last year, not this year (outside it or missing)
 	Missing []*Indicator // ranked in the scope this year, but the region has no value
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"pacesetter/analytics/dataset"
@@ -432,7 +433,7 @@ func TestErrors(t *testing.T) {
 		{"group and parent", `{ ranking(indicator: "gdp", year: 2024, group: "East", parent: "CN") { count } }`, "BAD_USER_INPUT", "not both"},
 		{"year out of range", `{ ranking(indicator: "gdp", year: 20240) { count } }`, "BAD_USER_INPUT", "from 1 to 9999"},
 		{"top below 1", `{ standings(region: "320000", year: 2024, top: 0) { ranked } }`, "BAD_USER_INPUT", "top must be at least 1"},
-		{"page too large", `{ observations(first: 5000) { totalCount } }`, "BAD_USER_INPUT", "first must be from 0 to 1000"},
+		{"page too large", `{ observations(first: 5000) { totalCount } }`, "BAD_USER_INPUT", "first must be from 1 to 1000"},
 		{"bad cursor", `{ observations(after: "x'; DROP TABLE observations; --") { totalCount } }`, "BAD_USER_INPUT", "not a cursor"},
 		{"from after to", `{ trend(region: "320000", indicator: "gdp", from: 2024, to: 2020) { cagr } }`, "BAD_USER_INPUT", "from (2024) is after to (2020)"},
 		{"bad enum", `{ ranking(indicator: "gdp", year: 2024, ties: FRACTIONAL) { count } }`, "GRAPHQL_VALIDATION_FAILED", "FRACTIONAL"},
@@ -547,4 +548,25 @@ func TestResponseCache(t *testing.T) {
 	if hit, body := ask(`{ dataset { version observations } }`); hit != "" || !strings.Contains(body, `"observations":31174`) {
 		t.Errorf("after a new dataset: %q %s", hit, body)
 	}
+}
+
+// Growth from a negative or zero base is not ranked: worked out by hand on a four-region balance.
+func TestGrowthFromNegativeBase(t *testing.T) {
+	fsys := fstest.MapFS{
+		"regions.csv":    {Data: []byte("region_code,region_name,parent_code,group\nA,A,,G\nB,B,,G\nC,C,,G\nD,D,,G\nE,E,,G\n")},
+		"indicators.csv": {Data: []byte("indicator_code,name,unit,direction\nbal,Balance,u,higher_is_better\n")},
+		// A −100 → −50, B 100 → 90, C −10 → 10, D 50 → 60, E 0 → 5
+		"observations.csv": {Data: []byte("region_code,region_name,indicator_code,year,value\n" +
+			"A,A,bal,2020,-100\nA,A,bal,2021,-50\nB,B,bal,2020,100\nB,B,bal,2021,90\nC,C,bal,2020,-10\nC,C,bal,2021,10\n" +
+			"D,D,bal,2020,50\nD,D,bal,2021,60\nE,E,bal,2020,0\nE,E,bal,2021,5\n")},
+	}
+	srv, _ := newServer(t, loadStore(t, fsys), duck.DefaultOptions, DefaultOptions)
+	var a rankingAnswer
+	mustPost(t, srv.URL, `{ ranking(indicator: "bal", year: 2021, group: "G", basis: GROWTH) { entries { region { code } value rank } missing { code } } }`, nil, &a)
+	// D grew 60/50 − 1 = +20 %, B 90/100 − 1 = −10 %; A, C and E have no positive base.
+	if a.order() != "D:1 B:2" || a.missing() != "A C E" {
+		t.Errorf("got %s, missing %s", a.order(), a.missing())
+	}
+	approx(t, "D growth", a.Ranking.Entries[0].Value, 0.2)
+	approx(t, "B growth", a.Ranking.Entries[1].Value, -0.1)
 }

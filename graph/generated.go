@@ -962,7 +962,7 @@ type Query {
   indicator(code: ID!): Indicator!
   """
   Observations ordered by region, indicator and year, filtered by region codes, indicator codes and an
-  inclusive year range. Pages hold at most 1000; pass a page's endCursor as after to get the next.
+  inclusive year range. first is 1 to 1000; pass a page's endCursor as after to get the next page.
   """
   observations(regions: [ID!], indicators: [ID!], from: Int, to: Int, first: Int! = 100, after: String): ObservationConnection!
 }
@@ -1067,7 +1067,10 @@ enum TieRule {
 enum RankBasis {
   "The value itself."
   VALUE
-  "Year-over-year growth, x(t)/x(t−1) − 1; a region without a (non-zero) value the year before is missing."
+  """
+  Year-over-year growth, x(t)/x(t−1) − 1. A region without a positive value the year before is missing:
+  growth from a zero or negative base has no meaningful sign (−100 → −50 would be −50 %).
+  """
   GROWTH
 }
 
@@ -1140,9 +1143,12 @@ type Standings {
   first: Int!
   "One entry per indicator on which the region is ranked, in dataset order."
   entries: [StandingEntry!]!
-  "Indicators on which it is in the top this year and was ranked outside it last year."
+  """
+  Indicators on which it is in the top this year and was not last year (ranked outside it, or not ranked).
+  Movements are judged only on indicators ranked in the scope in both years.
+  """
   entered: [Indicator!]!
-  "Indicators on which it was in the top last year and is ranked outside it this year."
+  "Indicators on which it was in the top last year and is not this year (ranked outside it, or missing)."
   left: [Indicator!]!
   "Indicators ranked in the scope this year on which the region has no value."
   missing: [Indicator!]!

@@ -183,12 +183,14 @@ func each(ctx context.Context, db *sql.DB, query string, fn func(*sql.Rows) erro
 	return rows.Err()
 }
 
-// cached returns the cached answer for key under the current dataset version, or computes and keeps it.
-func cached[T any](e *Engine, key string, compute func() (T, error)) (T, error) {
+// cached returns the cached answer for key under the snapshot the request reads, or computes and keeps it.
+// The key names the snapshot by its content version and import time, so an answer computed from one import
+// is never served for another.
+func cached[T any](e *Engine, s *snapshot, key string, compute func() (T, error)) (T, error) {
 	if e.cache == nil {
 		return compute()
 	}
-	key = e.snap.Load().info.Version + "|" + key
+	key = s.info.Version + "|" + s.info.ImportedAt.String() + "|" + key
 	if v, ok := e.cache.Get(key); ok {
 		return v.(T), nil
 	}

@@ -128,7 +128,7 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		return nil, err
 	}
 	q.Ties, q.Basis = defaults(q.Ties, q.Basis)
-	return cached(e, fmt.Sprintf("ranking|%q|%d|%q|%q|%s|%s", q.Indicator, q.Year, q.Group, q.Parent, q.Ties, q.Basis), func() (*analytics.Ranking, error) {
+	return cached(e, s, fmt.Sprintf("ranking|%q|%d|%q|%q|%s|%s", q.Indicator, q.Year, q.Group, q.Parent, q.Ties, q.Basis), func() (*analytics.Ranking, error) {
 		rows, err := e.rankRows(ctx, scope, q.Year, q.Basis, in.Code)
 		if err != nil {
 			return nil, err
@@ -177,7 +177,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		return nil, err
 	}
 	q.Ties, q.Basis = defaults(q.Ties, q.Basis)
-	return cached(e, fmt.Sprintf("standings|%q|%d|%q|%q|%d|%s|%s", q.Region, q.Year, q.Group, q.Parent, q.Top, q.Ties, q.Basis), func() (*analytics.Standings, error) {
+	return cached(e, s, fmt.Sprintf("standings|%q|%d|%q|%q|%d|%s|%s", q.Region, q.Year, q.Group, q.Parent, q.Top, q.Ties, q.Basis), func() (*analytics.Standings, error) {
 		rows, err := e.rankRows(ctx, scope, q.Year, q.Basis, "")
 		if err != nil {
 			return nil, err
@@ -187,25 +187,34 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}
+		// Movements are only judged on indicators ranked in the scope in both years: an indicator first
+		// published this year has nobody entering its top.
+		rankedNow, rankedBefore := map[string]bool{}, map[string]bool{}
+		for i := range rows {
+			rankedNow[rows[i].Indicator] = rankedNow[rows[i].Indicator] || rows[i].Ranked
+			rankedBefore[rows[i].Indicator] = rankedBefore[rows[i].Indicator] || rows[i].PrevC.Valid
+		}
 		inScope := false
-		rankedSomewhere := map[string]bool{}
-		var absent []string
 		for i := range rows {
 			r := &rows[i]
-			if r.Ranked {
-				rankedSomewhere[r.Indicator] = true
-			}
 			if r.Region != region.Code {
 				continue
 			}
 			inScope = true
 			in := s.indicatorBy[r.Indicator]
+			prev := r.previous(q.Ties)
+			wasTop := prev != nil && *prev <= q.Top
 			if !r.Ranked {
-				absent = append(absent, r.Indicator)
+				if rankedNow[r.Indicator] {
+					st.Missing = append(st.Missing, in)
+					if wasTop {
+						st.Left = append(st.Left, in)
+					}
+				}
 				continue
 			}
 			ent := &analytics.StandingEntry{Indicator: in, Value: r.V, Rank: r.rank(q.Ties), Count: r.N,
-				Percentile: calc.Percentile(r.N, r.RankC), PreviousRank: r.previous(q.Ties)}
+				Percentile: calc.Percentile(r.N, r.RankC), PreviousRank: prev}
 			ent.InTop = ent.Rank <= q.Top
 			st.Ranked++
 			if ent.InTop {
@@ -214,26 +223,20 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 			if ent.Rank == 1 {
 				st.First++
 			}
-			if ent.PreviousRank != nil {
-				d := *ent.PreviousRank - ent.Rank
+			if prev != nil {
+				d := *prev - ent.Rank
 				ent.RankChange = &d
-				wasTop := *ent.PreviousRank <= q.Top
-				if ent.InTop && !wasTop {
-					st.Entered = append(st.Entered, in)
-				}
-				if wasTop && !ent.InTop {
-					st.Left = append(st.Left, in)
-				}
+			}
+			if ent.InTop && !wasTop && rankedBefore[r.Indicator] {
+				st.Entered = append(st.Entered, in)
+			}
+			if wasTop && !ent.InTop {
+				st.Left = append(st.Left, in)
 			}
 			st.Entries = append(st.Entries, ent)
 		}
 		if !inScope {
 			return nil, analytics.Errorf(analytics.BadUserInput, "region %q is not in the scope (%s) in %d", region.Code, describeScope(scope), q.Year)
-		}
-		for _, code := range absent {
-			if rankedSomewhere[code] {
-				st.Missing = append(st.Missing, s.indicatorBy[code])
-			}
 		}
 		return st, nil
 	})

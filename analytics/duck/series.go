@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
@@ -41,8 +42,8 @@ func decodeCursor(s string) (cursor, error) {
 // Observations returns one page of the observations that match q.
 func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery) (*analytics.ObservationPage, error) {
 	s := e.snap.Load()
-	if q.First < 0 || q.First > MaxPage {
-		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxPage, q.First)
+	if q.First < 1 || q.First > MaxPage {
+		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 1 to %d, got %d", MaxPage, q.First)
 	}
 	where := "TRUE"
 	var args []any
@@ -50,25 +51,25 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	if len(q.Regions) > 0 {
-		for _, c := range q.Regions {
-			if _, err := s.region(c); err != nil {
-				return nil, err
-			}
-			args = append(args, c)
+	in := func(column string, codes []string, known func(string) error) error {
+		if len(codes) == 0 {
+			return nil
 		}
-		where += " AND region IN (" + placeholders(1, len(q.Regions)) + ")"
+		var list []string
+		for _, c := range codes {
+			if err := known(c); err != nil {
+				return err
+			}
+			list = append(list, arg(c))
+		}
+		where += " AND " + column + " IN (" + strings.Join(list, ", ") + ")"
+		return nil
 	}
-	if len(q.Indicators) > 0 {
-		for _, c := range q.Indicators {
-			if _, err := s.indicator(c); err != nil {
-				return nil, err
-			}
-		}
-		where += " AND indicator IN (" + placeholders(len(args)+1, len(q.Indicators)) + ")"
-		for _, c := range q.Indicators {
-			args = append(args, c)
-		}
+	if err := in("region", q.Regions, func(c string) error { _, err := s.region(c); return err }); err != nil {
+		return nil, err
+	}
+	if err := in("indicator", q.Indicators, func(c string) error { _, err := s.indicator(c); return err }); err != nil {
+		return nil, err
 	}
 	if q.From != nil {
 		where += " AND year >= " + arg(*q.From)
@@ -86,7 +87,7 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 		where += fmt.Sprintf(" AND (region > %s OR (region = %s AND (indicator > %s OR (indicator = %s AND year > %s))))", r, r, i, i, y)
 	}
 	key := fmt.Sprintf("observations|%q|%q|%v|%v|%d|%q", q.Regions, q.Indicators, deref(q.From), deref(q.To), q.First, q.After)
-	return cached(e, key, func() (*analytics.ObservationPage, error) {
+	return cached(e, s, key, func() (*analytics.ObservationPage, error) {
 		page := &analytics.ObservationPage{Items: []*analytics.Observation{}}
 		err := each(ctx, e.store.db, `SELECT count(*) FROM observations WHERE `+countWhere,
 			func(rows *sql.Rows) error { return rows.Scan(&page.TotalCount) }, countArgs...)
@@ -139,7 +140,7 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", *q.From, *q.To)
 	}
 	key := fmt.Sprintf("trend|%q|%q|%v|%v", q.Region, q.Indicator, deref(q.From), deref(q.To))
-	return cached(e, key, func() (*analytics.Trend, error) {
+	return cached(e, s, key, func() (*analytics.Trend, error) {
 		var series []calc.YearValue
 		err := each(ctx, e.store.db, `SELECT year, value FROM observations WHERE indicator = $1 AND region = $2 ORDER BY year`,
 			func(rows *sql.Rows) error {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -287,16 +286,4 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-// placeholders returns "$from, $from+1, …" for n values, for an IN list whose values travel as arguments.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
 }
