@@ -11,7 +11,11 @@ func (r *queryResolver) Dataset(ctx context.Context) (*analytics.DatasetInfo, er
 }
 
 func (r *queryResolver) Regions(ctx context.Context, group *string, parent *string) ([]*analytics.Region, error) {
-	return r.Engine.Regions(ctx, analytics.RegionFilter{Group: str(group), Parent: str(parent)})
+	g, p, err := scopeArgs(group, parent)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Regions(ctx, analytics.RegionFilter{Group: g, Parent: p})
 }
 
 func (r *queryResolver) Region(ctx context.Context, code string) (*analytics.Region, error) {

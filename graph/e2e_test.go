@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -439,6 +440,11 @@ func TestErrors(t *testing.T) {
 		{"bad enum", `{ ranking(indicator: "gdp", year: 2024, ties: FRACTIONAL) { count } }`, "GRAPHQL_VALIDATION_FAILED", "FRACTIONAL"},
 		{"unknown field", `{ ranking(indicator: "gdp", year: 2024) { score } }`, "GRAPHQL_VALIDATION_FAILED", `"score"`},
 		{"syntax", `{ ranking(indicator: "gdp" year: }`, "GRAPHQL_PARSE_FAILED", "Unexpected"},
+		{"empty group", `{ ranking(indicator: "gdp", year: 2024, group: "") { count } }`, "BAD_USER_INPUT", "group is empty"},
+		{"long code", `{ region(code: "` + strings.Repeat("x", 100000) + `") { name } }`, "NOT_FOUND", `unknown region "xxxxxxxx`},
+		// Each nested list multiplies the cost by ListWeight: 4 levels of children is 20⁴ times a leaf.
+		{"nested lists", `{ region(code: "CN") { children { parent { children { parent { children { parent { children { code } } } } } } } } }`,
+			"QUERY_TOO_COMPLEX", "exceeds the limit of 1000"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -449,6 +455,9 @@ func TestErrors(t *testing.T) {
 			e := res.Errors[0]
 			if errorCode(res) != c.code || !strings.Contains(e.Message, c.mentions) {
 				t.Errorf("got %s %q; want %s mentioning %q", errorCode(res), e.Message, c.code, c.mentions)
+			}
+			if len(e.Message) > 1000 {
+				t.Errorf("message of %d bytes", len(e.Message))
 			}
 			for _, leak := range []string{"SELECT", "FROM observations", "duckdb", "goroutine", ".go:"} {
 				if strings.Contains(e.Message, leak) {
@@ -569,4 +578,46 @@ func TestGrowthFromNegativeBase(t *testing.T) {
 	}
 	approx(t, "D growth", a.Ranking.Entries[0].Value, 0.2)
 	approx(t, "B growth", a.Ranking.Entries[1].Value, -0.1)
+}
+
+// Requests the endpoint cannot take are refused with a status and an error that says what it accepts.
+func TestHTTPRefusals(t *testing.T) {
+	srv := nbsServer(t)
+	send := func(method, contentType, body string) (int, gqlResponse) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+"/graphql", strings.NewReader(body))
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out gqlResponse
+		b, _ := io.ReadAll(res.Body)
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", method, contentType, b)
+		}
+		return res.StatusCode, out
+	}
+	huge := `{"query":"{ dataset { version } }","variables":{"pad":"` + strings.Repeat("x", MaxRequestBytes) + `"}}`
+	for _, c := range []struct {
+		name, method, contentType, body string
+		status                          int
+		mentions                        string
+	}{
+		{"PUT", http.MethodPut, "application/json", `{"query":"{ dataset { version } }"}`, 405, "method PUT is not supported"},
+		{"text body", http.MethodPost, "text/plain", `{ dataset { version } }`, 415, `content type "text/plain" is not supported`},
+		{"not JSON", http.MethodPost, "application/json", `{"query": secret-text`, 400, "not valid GraphQL-over-HTTP JSON"},
+		{"too large", http.MethodPost, "application/json", huge, 413, "at most 1048576 are accepted"},
+	} {
+		status, res := send(c.method, c.contentType, c.body)
+		if status != c.status || errorCode(res) != "BAD_USER_INPUT" || !strings.Contains(res.Errors[0].Message, c.mentions) {
+			t.Errorf("%s: status %d, errors %+v", c.name, status, res.Errors)
+		}
+		if len(res.Errors) > 0 && strings.Contains(res.Errors[0].Message, "secret-text") {
+			t.Errorf("%s: the message echoes the body", c.name)
+		}
+	}
 }

@@ -6,11 +6,19 @@ import (
 )
 
 func (r *queryResolver) Ranking(ctx context.Context, indicator string, year int, group *string, parent *string, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
-	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: indicator, Year: year, Group: str(group), Parent: str(parent),
+	g, p, err := scopeArgs(group, parent)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: indicator, Year: year, Group: g, Parent: p,
 		Ties: enum(ties), Basis: enum(basis)})
 }
 
 func (r *queryResolver) Standings(ctx context.Context, region string, year int, group *string, parent *string, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error) {
-	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: year, Group: str(group), Parent: str(parent),
+	g, p, err := scopeArgs(group, parent)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: year, Group: g, Parent: p,
 		Top: top, Ties: enum(ties), Basis: enum(basis)})
 }

@@ -13,12 +13,26 @@ type Resolver struct {
 	Engine analytics.Engine
 }
 
-// str reads an optional argument; absent and empty mean the same.
+// str reads an optional argument: "" when absent.
 func str(p *string) string {
 	if p == nil {
 		return ""
 	}
 	return *p
+}
+
+// scopeArgs reads the optional group and parent codes: "" when absent, and an error when one is given but
+// empty, which the engine would otherwise take for absent (group: "" is not "every region").
+func scopeArgs(group, parent *string) (string, string, error) {
+	for _, a := range []struct {
+		name string
+		p    *string
+	}{{"group", group}, {"parent", parent}} {
+		if a.p != nil && *a.p == "" {
+			return "", "", analytics.Errorf(analytics.BadUserInput, "%s is empty: give a code, or leave %s out", a.name, a.name)
+		}
+	}
+	return str(group), str(parent), nil
 }
 
 // enum reads an optional enum argument; absent leaves the engine's default.

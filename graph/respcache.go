@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -19,6 +20,7 @@ import (
 const (
 	maxCachedRequest  = 64 << 10 // larger requests are answered, not cached
 	maxCachedResponse = 4 << 20
+	maxCachedBytes    = 64 << 20 // all kept answers together; the oldest go first
 )
 
 type cachedResponse struct {
@@ -30,17 +32,20 @@ type responseCache struct {
 	engine analytics.Engine
 	next   http.Handler
 	lru    *lru.Cache[[32]byte, cachedResponse]
+	bytes  atomic.Int64 // size of the bodies kept
 }
 
 func newResponseCache(engine analytics.Engine, entries int, next http.Handler) http.Handler {
 	if entries <= 0 {
 		return next
 	}
-	c, err := lru.New[[32]byte, cachedResponse](entries)
+	rc := &responseCache{engine: engine, next: next}
+	c, err := lru.NewWithEvict(entries, func(_ [32]byte, v cachedResponse) { rc.bytes.Add(-int64(len(v.body))) })
 	if err != nil {
 		panic(err) // entries > 0, the only way New fails
 	}
-	return &responseCache{engine: engine, next: next, lru: c}
+	rc.lru = c
+	return rc
 }
 
 func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +92,15 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// that merely contains the text (an alias named errors) is not kept either, which is only a lost hit.
 	if rec.status == http.StatusOK && !rec.overflow && rec.buf.Len() > 0 && !bytes.Contains(rec.buf.Bytes(), []byte(`"errors":`)) &&
 		r.Context().Err() == nil {
-		c.lru.Add(key, cachedResponse{contentType: w.Header().Get("Content-Type"), body: bytes.Clone(rec.buf.Bytes())})
+		body := bytes.Clone(rec.buf.Bytes())
+		if found, _ := c.lru.ContainsOrAdd(key, cachedResponse{contentType: w.Header().Get("Content-Type"), body: body}); !found {
+			c.bytes.Add(int64(len(body)))
+		}
+		for c.bytes.Load() > maxCachedBytes {
+			if _, _, ok := c.lru.RemoveOldest(); !ok {
+				break
+			}
+		}
 	}
 }
 

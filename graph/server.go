@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -24,7 +25,8 @@ import (
 type Options struct {
 	// Timeout is the most each query of a request may take; its deadline interrupts DuckDB mid-query.
 	Timeout time.Duration
-	// Complexity is the most fields one operation may select (gqlgen's count: each field 1 plus its children).
+	// Complexity is the most one operation may cost: each field 1 plus its selection, a list field 1 plus
+	// ListWeight times its selection.
 	Complexity int
 	// ResponseCache is how many whole answers to keep for repeated requests (0: none).
 	ResponseCache int
@@ -47,7 +49,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		opt.Logger = slog.Default()
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", newResponseCache(engine, opt.ResponseCache, NewGraphQLServer(engine, opt)))
+	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache, NewGraphQLServer(engine, opt))))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
 	return mux
 }
@@ -57,10 +59,11 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 // asks for it. specTransport (httpspec.go) brings gqlgen's status codes for request errors in line with
 // the spec; graph/audit_test.go checks the endpoint against graphql-http's audits.
 func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Engine: engine}}))
+	srv := handler.New(weightLists(NewExecutableSchema(Config{Resolvers: &Resolver{Engine: engine}})))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(specTransport{transport.GET{}})
 	srv.AddTransport(specTransport{transport.POST{}})
+	srv.AddTransport(unsupported{})
 	// Parsed and validated documents are kept, so a dashboard repeating its queries skips both.
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
@@ -91,15 +94,22 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Error {
 	var gqlErr *gqlerror.Error
 	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
-		// Raised by gqlgen itself: a parse, validation or complexity error. Its message is meant for clients.
-		if gqlErr.Extensions["code"] == "COMPLEXITY_LIMIT_EXCEEDED" {
+		// Raised by gqlgen itself: a request it could not decode, or a parse, validation or complexity error.
+		// Its message is meant for clients, but for a body that is not JSON it quotes the whole body.
+		if i := strings.Index(gqlErr.Message, " body:"); i > 0 && strings.HasPrefix(gqlErr.Message, "json request body could not be decoded") {
+			gqlErr.Message = "the request body is not valid GraphQL-over-HTTP JSON: " + strings.TrimPrefix(gqlErr.Message[:i], "json request body could not be decoded: ")
+		}
+		switch gqlErr.Extensions["code"] {
+		case "COMPLEXITY_LIMIT_EXCEEDED":
 			errcode.Set(gqlErr, analytics.QueryTooComplex)
+		case nil:
+			errcode.Set(gqlErr, analytics.BadUserInput)
 		}
 		return gqlErr
 	}
 	out := graphql.DefaultErrorPresenter(ctx, err)
 	code := analytics.ErrorCode(err)
-	if code == analytics.Internal {
+	if code == analytics.Internal && !errors.Is(err, context.Canceled) { // a client that left is no server fault
 		log.Error("internal error", "path", out.Path.String(), "err", err)
 	}
 	out.Message = analytics.ErrorMessage(err)

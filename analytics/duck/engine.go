@@ -33,7 +33,7 @@ type Options struct {
 }
 
 // DefaultOptions are the serving defaults.
-var DefaultOptions = Options{CacheEntries: 4096}
+var DefaultOptions = Options{CacheEntries: 256}
 
 type snapshot struct {
 	info        analytics.DatasetInfo
@@ -296,16 +296,25 @@ func (s *snapshot) indicator(code string) (*analytics.Indicator, error) {
 // allowed ones, all of them when there are few, else how many there are and which query lists them.
 func unknown(what, code, query string, n int, codeAt func(int) string) error {
 	const most = 12
+	const longest = 64 // longer codes are quoted cut, and get no suggestion (edit distance is quadratic)
 	var close []string
-	best := max(2, len(code)/3) + 1 // a suggestion is at most a third of the code away
-	for i := range n {
-		c := codeAt(i)
-		switch d := levenshtein.ComputeDistance(strings.ToLower(code), strings.ToLower(c)); {
-		case d < best:
-			best, close = d, []string{c}
-		case d == best && len(close) < 3:
-			close = append(close, c)
+	if len(code) <= longest {
+		best := max(2, len(code)/3) + 1 // a suggestion is at most a third of the code away
+		lower := strings.ToLower(code)
+		for i := range n {
+			c := codeAt(i)
+			if abs(len(c)-len(code)) > best {
+				continue // the distance is at least the difference in length
+			}
+			switch d := levenshtein.ComputeDistance(lower, strings.ToLower(c)); {
+			case d < best:
+				best, close = d, []string{c}
+			case d == best && len(close) < 3:
+				close = append(close, c)
+			}
 		}
+	} else {
+		code = strings.ToValidUTF8(code[:longest], "") + "…"
 	}
 	msg := fmt.Sprintf("unknown %s %q", what, code)
 	if len(close) > 0 {
@@ -320,6 +329,8 @@ func unknown(what, code, query string, n int, codeAt func(int) string) error {
 	}
 	return analytics.Errorf(analytics.NotFound, "%s; there are %d %ss, listed by the %s query", msg, n, what, query)
 }
+
+func abs(x int) int { return max(x, -x) }
 
 func quoteAll(ss []string) []string {
 	out := make([]string, len(ss))

@@ -121,8 +121,9 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	source, _ := filepath.Abs(dir)
-	st, err := store.Import(ctx, d, source)
+	// The folder's name, not its path: the source is shown to clients, and the server's paths are not theirs.
+	abs, _ := filepath.Abs(dir)
+	st, err := store.Import(ctx, d, filepath.Base(abs))
 	if err != nil {
 		return fmt.Errorf("import failed, %s is unchanged: %w", *db, err)
 	}
@@ -163,8 +164,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset, in memory)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time one request may take")
-	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most fields one operation may select")
+	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time each query of a request may take")
+	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (fields, list fields weighted by 20)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -199,7 +200,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	// Slow clients are cut off too: a request must arrive within 30 s and its answer leave within the query
+	// timeout plus 30 s.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: *timeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
 	fmt.Fprintf(stdout, "GraphiQL at http://%s/ and the endpoint at http://%s/graphql\n", ln.Addr(), ln.Addr())

@@ -1,0 +1,91 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"pacesetter/analytics"
+)
+
+// ListWeight is what a list field multiplies the complexity of its selection by. gqlgen counts each field
+// once, so without it `region { children { parent { children … } } }` costs a handful of points while its
+// answer grows 31-fold with every level. With it, each nested list costs ListWeight times more, and the
+// complexity limit bounds the size of an answer, not only the length of the query.
+const ListWeight = 20
+
+// MaxRequestBytes is the largest request body accepted.
+const MaxRequestBytes = 1 << 20
+
+// listWeighted is the executable schema with list fields weighted by ListWeight.
+type listWeighted struct {
+	graphql.ExecutableSchema
+	lists map[string]bool // "Type.field" of every list field outside introspection
+}
+
+func weightLists(es graphql.ExecutableSchema) graphql.ExecutableSchema {
+	lists := map[string]bool{}
+	for name, def := range es.Schema().Types {
+		if strings.HasPrefix(name, "__") || def.Kind != ast.Object {
+			continue
+		}
+		for _, f := range def.Fields {
+			if f.Type.Elem != nil {
+				lists[name+"."+f.Name] = true
+			}
+		}
+	}
+	return listWeighted{ExecutableSchema: es, lists: lists}
+}
+
+func (s listWeighted) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
+	if s.lists[typeName+"."+field] {
+		return 1 + ListWeight*childComplexity, true
+	}
+	return s.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
+}
+
+// limitBody refuses request bodies over MaxRequestBytes before they are read whole.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxRequestBytes {
+			writeError(w, http.StatusRequestEntityTooLarge, analytics.BadUserInput,
+				fmt.Sprintf("the request body is %d bytes; at most %d are accepted", r.ContentLength, MaxRequestBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// unsupported is the last transport: it answers what no other transport takes (another method or media
+// type) with an error that says what is accepted, instead of gqlgen's bare "transport not supported".
+type unsupported struct{}
+
+func (unsupported) Supports(*http.Request) bool { return true }
+
+func (unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, analytics.BadUserInput,
+			fmt.Sprintf("method %s is not supported: send a query with GET or POST", r.Method))
+		return
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	writeError(w, http.StatusUnsupportedMediaType, analytics.BadUserInput,
+		fmt.Sprintf("content type %q is not supported: POST a JSON body with Content-Type: application/json", mediaType))
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	body, _ := json.Marshal(&graphql.Response{Errors: gqlerror.List{{Message: message, Extensions: map[string]any{"code": code}}}})
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
