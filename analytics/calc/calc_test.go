@@ -93,7 +93,7 @@ func TestTrend(t *testing.T) {
 			[]pt{{nil, nil, 0}, {ptr(1.0), ptr(true), 1}, {nil, ptr(true), 0}, {ptr(1.0 / 3), ptr(true), 1}},
 		},
 		{
-			// A zero base has no growth, but a rise from it still counts for the streak.
+			// A zero base has no growth (2021's yoy is null); 2022 rises from −2, so it has a yoy, a record and a streak.
 			"zero and negative values", []YearValue{{2020, 0}, {2021, -2}, {2022, 1}}, 1,
 			[]pt{{nil, nil, 0}, {nil, ptr(false), 0}, {ptr(-1.5), ptr(true), 1}},
 		},
