@@ -469,7 +469,11 @@ func TestErrors(t *testing.T) {
 	}
 	// A well-formed cursor carrying SQL reaches DuckDB only as a parameter: the page starts after that key.
 	cur := base64.RawURLEncoding.EncodeToString([]byte(`{"r":"320000' OR 1=1; DROP TABLE observations; --","i":"","y":0}`))
-	var page struct{ Observations struct{ Nodes []struct{ Region struct{ Code string } } } }
+	var page struct {
+		Observations struct {
+			Nodes []struct{ Region struct{ Code string } }
+		}
+	}
 	mustPost(t, srv.URL, `query($a: String) { observations(first: 3, after: $a) { nodes { region { code } } } }`, map[string]any{"a": cur}, &page)
 	if n := page.Observations.Nodes; len(n) != 3 || n[0].Region.Code != "330000" {
 		t.Errorf("page after an injected cursor: %+v", n)

@@ -85,55 +85,21 @@ func (d *Dataset) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	// name_en is optional: a column only when some row has one.
-	withEn := func(has bool, cols ...string) []string {
-		if has {
-			cols = append(cols, "name_en")
-		}
-		return cols
-	}
-
-	regionsEn := false
+	// name_en is always written: the reader takes an empty one as none.
 	names := make(map[string]string, len(d.Regions))
+	rows := [][]string{}
 	for _, r := range d.Regions {
-		regionsEn = regionsEn || r.NameEn != ""
 		names[r.Code] = r.Name
+		rows = append(rows, []string{r.Code, r.Name, r.Parent, r.Group, r.NameEn})
 	}
-	err := writeCSV(filepath.Join(dir, RegionsFile), withEn(regionsEn, "region_code", "region_name", "parent_code", "group"),
-		func(row func(...string) error) error {
-			for _, r := range d.Regions {
-				rec := []string{r.Code, r.Name, r.Parent, r.Group}
-				if regionsEn {
-					rec = append(rec, r.NameEn)
-				}
-				if err := row(rec...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	if err != nil {
+	if err := writeRows(filepath.Join(dir, RegionsFile), []string{"region_code", "region_name", "parent_code", "group", "name_en"}, rows); err != nil {
 		return err
 	}
-
-	indicatorsEn := false
+	rows = rows[:0]
 	for _, in := range d.Indicators {
-		indicatorsEn = indicatorsEn || in.NameEn != ""
+		rows = append(rows, []string{in.Code, in.Name, in.Unit, strings.ToLower(string(in.Direction)), in.NameEn})
 	}
-	err = writeCSV(filepath.Join(dir, IndicatorsFile), withEn(indicatorsEn, "indicator_code", "name", "unit", "direction"),
-		func(row func(...string) error) error {
-			for _, in := range d.Indicators {
-				rec := []string{in.Code, in.Name, in.Unit, strings.ToLower(string(in.Direction))}
-				if indicatorsEn {
-					rec = append(rec, in.NameEn)
-				}
-				if err := row(rec...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	if err != nil {
+	if err := writeRows(filepath.Join(dir, IndicatorsFile), []string{"indicator_code", "name", "unit", "direction", "name_en"}, rows); err != nil {
 		return err
 	}
 
@@ -149,6 +115,18 @@ func (d *Dataset) WriteDir(dir string) error {
 }
 
 // writeCSV writes one file of a dataset folder: the header, then the records rows gives.
+// writeRows writes a small file whose rows are all at hand.
+func writeRows(path string, header []string, rows [][]string) error {
+	return writeCSV(path, header, func(row func(...string) error) error {
+		for _, r := range rows {
+			if err := row(r...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func writeCSV(path string, header []string, rows func(row func(...string) error) error) error {
 	f, err := os.Create(path)
 	if err != nil {
