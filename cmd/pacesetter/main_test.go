@@ -80,20 +80,50 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// serve over a file made by import: it starts, answers on the address it prints, and stops cleanly on
-// cancellation (a signal, in the real program).
+// serve over a file made by import, and over the embedded dataset (the README's first command): each starts,
+// answers on the address it prints, and stops cleanly on cancellation (a signal, in the real program).
 func TestServeCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "wb.db")
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"import", "--db", db, "../../data/worldbank-gdp-population"}, &out, &errb); code != 0 {
 		t.Fatalf("import: %s", errb.String())
 	}
+	// India and China lead Asia's population in 2024 (data/worldbank-gdp-population: IND 1450935791,
+	// CHN 1408975000); Guangdong and Jiangsu lead China's provinces on GRP in 2024 (data/china-provinces-nbs:
+	// 141488.9 and 136696.9).
+	for _, c := range []struct {
+		args         []string
+		query        string
+		want1, want2 string
+	}{
+		{[]string{"serve", "--db", db, "--addr", "127.0.0.1:0"},
+			`{ dataset { observations } ranking(indicator: \"SP.POP.TOTL\", year: 2024, group: \"Asia\") { entries { region { code } rank } } }`,
+			`"observations":31174`, `{"region":{"code":"IND"},"rank":1},{"region":{"code":"CHN"},"rank":2}`},
+		{[]string{"serve", "--addr", "127.0.0.1:0"},
+			`{ dataset { observations } ranking(indicator: \"gdp\", year: 2024) { entries { region { code } rank } } }`,
+			`"observations":4898`, `{"region":{"code":"440000"},"rank":1},{"region":{"code":"320000"},"rank":2}`},
+	} {
+		body, code, stderr := serveAndAsk(t, c.args, c.query)
+		if !strings.Contains(body, c.want1) || !strings.Contains(body, c.want2) {
+			t.Errorf("%q answered %s", c.args, body)
+		}
+		if code != 0 {
+			t.Errorf("%q exited %d: %s", c.args, code, stderr)
+		}
+	}
+}
+
+// serveAndAsk runs serve, posts one query to the endpoint it prints, stops it, and returns the answer,
+// the exit code and what it wrote to stderr.
+func serveAndAsk(t *testing.T, args []string, query string) (string, int, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var errb bytes.Buffer
 	pr, pw := io.Pipe()
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, pw, &errb)
+		exit <- run(ctx, args, pw, &errb)
 		pw.Close()
 	}()
 	var addr string
@@ -105,20 +135,17 @@ func TestServeCommand(t *testing.T) {
 	}
 	go io.Copy(io.Discard, pr)
 	if addr == "" {
+		cancel()
+		<-exit
 		t.Fatalf("serve did not say where it listens; stderr: %s", errb.String())
 	}
-	res, err := http.Post(addr, "application/json", strings.NewReader(`{"query":"{ dataset { observations } ranking(indicator: \"SP.POP.TOTL\", year: 2024, group: \"Asia\") { entries { region { code } rank } } }"}`))
+	res, err := http.Post(addr, "application/json", strings.NewReader(`{"query":"`+query+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	// India and China lead Asia's population in 2024 (data/worldbank-gdp-population: IND 1450935791, CHN 1408975000).
-	if !strings.Contains(string(body), `"observations":31174`) || !strings.Contains(string(body), `{"region":{"code":"IND"},"rank":1},{"region":{"code":"CHN"},"rank":2}`) {
-		t.Errorf("answer: %s", body)
-	}
 	cancel()
-	if code := <-exit; code != 0 {
-		t.Errorf("serve exited %d: %s", code, errb.String())
-	}
+	code := <-exit
+	return string(body), code, errb.String()
 }
