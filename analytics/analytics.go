@@ -137,6 +137,21 @@ type Ranking struct {
 	Missing   []*Region
 }
 
+// Top returns the entries ranked n or better (ties at the cut included); all of them when n is nil.
+func (r *Ranking) Top(n *int) ([]*RankingEntry, error) {
+	if n == nil {
+		return r.Entries, nil
+	}
+	if *n < 1 {
+		return nil, Errorf(BadUserInput, "top must be at least 1, got %d", *n)
+	}
+	end := 0
+	for end < len(r.Entries) && r.Entries[end].Rank <= *n {
+		end++
+	}
+	return r.Entries[:end], nil
+}
+
 // RankingEntry is one ranked region.
 type RankingEntry struct {
 	Region       *Region

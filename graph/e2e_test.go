@@ -633,3 +633,17 @@ func TestHTTPRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestRankingTop(t *testing.T) {
+	srv := nbsServer(t)
+	var a rankingAnswer
+	// gdp_index 2024, East (see TestRankingTies): 4th place is shared by 130000 and 350000, so the top 4 has 5.
+	mustPost(t, srv.URL, `{ ranking(indicator: "gdp_index", year: 2024, group: "East") { count entries(top: 4) { region { code } rank } } }`, nil, &a)
+	if a.order() != "320000:1 370000:2 330000:3 130000:4 350000:4" || a.Ranking.Count != 10 {
+		t.Errorf("top 4: %s (count %d)", a.order(), a.Ranking.Count)
+	}
+	res := post(t, srv.URL, `{ ranking(indicator: "gdp_index", year: 2024) { entries(top: 0) { rank } } }`, nil, nil)
+	if errorCode(res) != "BAD_USER_INPUT" {
+		t.Errorf("top 0: %+v", res.Errors)
+	}
+}

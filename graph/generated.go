@@ -30,6 +30,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Query() QueryResolver
+	Ranking() RankingResolver
 }
 
 type DirectiveRoot struct {
@@ -103,7 +104,7 @@ type ComplexityRoot struct {
 	Ranking struct {
 		Basis     func(childComplexity int) int
 		Count     func(childComplexity int) int
-		Entries   func(childComplexity int) int
+		Entries   func(childComplexity int, top *int) int
 		Indicator func(childComplexity int) int
 		Leader    func(childComplexity int) int
 		Mean      func(childComplexity int) int
@@ -200,6 +201,9 @@ type QueryResolver interface {
 	Ranking(ctx context.Context, indicator string, year int, group *string, parent *string, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year int, group *string, parent *string, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error)
 	Trend(ctx context.Context, region string, indicator string, from *int, to *int) (*analytics.Trend, error)
+}
+type RankingResolver interface {
+	Entries(ctx context.Context, obj *analytics.Ranking, top *int) ([]*analytics.RankingEntry, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -526,7 +530,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Ranking.Entries(childComplexity), true
+		args, err := ec.field_Ranking_entries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Ranking.Entries(childComplexity, args["top"].(*int)), true
 	case "Ranking.indicator":
 		if e.ComplexityRoot.Ranking.Indicator == nil {
 			break
@@ -1103,8 +1112,11 @@ type Ranking {
   median: Float
   "The region ranked first (the first by code among ties)."
   leader: Region
-  "Ranked regions, best first; ties by region code."
-  entries: [RankingEntry!]!
+  """
+  Ranked regions, best first; ties by region code. With top, only those ranked top or better (ties at the
+  cut included): entries(top: 3) is the podium.
+  """
+  entries(top: Int): [RankingEntry!]!
   "Regions of the scope without a value (or, for GROWTH, without a growth) that year."
   missing: [Region!]!
 }
@@ -1866,6 +1878,20 @@ func (ec *executionContext) field_Query_trend_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["to"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Ranking_entries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "top",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["top"] = arg0
 	return args, nil
 }
 
@@ -3440,7 +3466,8 @@ func (ec *executionContext) _Ranking_entries(ctx context.Context, field graphql.
 			return ec.fieldContext_Ranking_entries(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entries, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Ranking().Entries(ctx, obj, fc.Args["top"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.RankingEntry) graphql.Marshaler {
@@ -3450,15 +3477,26 @@ func (ec *executionContext) _Ranking_entries(ctx context.Context, field graphql.
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Ranking_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Ranking_entries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Ranking",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RankingEntry(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Ranking_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6295,57 +6333,58 @@ func (ec *executionContext) _Ranking(ctx context.Context, sel ast.SelectionSet, 
 		case "indicator":
 			out.Values[i] = ec._Ranking_indicator(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "year":
 			out.Values[i] = ec._Ranking_year(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "scope":
 			out.Values[i] = ec._Ranking_scope(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ties":
 			out.Values[i] = ec._Ranking_ties(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "basis":
 			out.Values[i] = ec._Ranking_basis(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "count":
 			out.Values[i] = ec._Ranking_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mean":
 			out.Values[i] = ec._Ranking_mean(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "median":
 			out.Values[i] = ec._Ranking_median(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "leader":
 			out.Values[i] = ec._Ranking_leader(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "entries":
-			out.Values[i] = ec._Ranking_entries(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ranking_entries(ctx, field, obj)
+				})
 		case "missing":
 			out.Values[i] = ec._Ranking_missing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -22,3 +22,11 @@ func (r *queryResolver) Standings(ctx context.Context, region string, year int, 
 	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: year, Group: g, Parent: p,
 		Top: top, Ties: enum(ties), Basis: enum(basis)})
 }
+
+func (r *rankingResolver) Entries(ctx context.Context, obj *analytics.Ranking, top *int) ([]*analytics.RankingEntry, error) {
+	return obj.Top(top)
+}
+
+func (r *Resolver) Ranking() RankingResolver { return &rankingResolver{r} }
+
+type rankingResolver struct{ *Resolver }
