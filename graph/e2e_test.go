@@ -443,6 +443,7 @@ func TestErrors(t *testing.T) {
 		{"syntax", `{ ranking(indicator: "gdp" year: }`, "GRAPHQL_PARSE_FAILED", "Unexpected"},
 		{"empty group", `{ ranking(indicator: "gdp", year: 2024, group: "") { count } }`, "BAD_USER_INPUT", "group is empty"},
 		{"long code", `{ region(code: "` + strings.Repeat("x", 100000) + `") { name } }`, "NOT_FOUND", `unknown region "xxxxxxxx`},
+		{"too many tokens", `{ ` + strings.Repeat("a: dataset { version } ", 4000) + `}`, "GRAPHQL_PARSE_FAILED", "token limit"},
 		// Each nested list multiplies the cost by ListWeight: 4 levels of children is 20⁴ times a leaf.
 		{"nested lists", `{ region(code: "CN") { children { parent { children { parent { children { parent { children { code } } } } } } } } }`,
 			"QUERY_TOO_COMPLEX", "exceeds the limit of 1000"},

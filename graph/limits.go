@@ -21,6 +21,10 @@ import (
 // complexity limit bounds the size of an answer, not only the length of the query.
 const ListWeight = 20
 
+// MaxQueryTokens is the longest query document accepted, in lexical tokens (GraphiQL's introspection query
+// has about 300).
+const MaxQueryTokens = 15000
+
 // MaxRequestBytes is the largest request body accepted.
 const MaxRequestBytes = 1 << 20
 
