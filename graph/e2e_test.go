@@ -435,7 +435,7 @@ func TestErrors(t *testing.T) {
 		{"group and parent", `{ ranking(indicator: "gdp", year: 2024, group: "East", parent: "CN") { count } }`, "BAD_USER_INPUT", "not both"},
 		{"year out of range", `{ ranking(indicator: "gdp", year: 20240) { count } }`, "BAD_USER_INPUT", "from 1 to 9999"},
 		{"top below 1", `{ standings(region: "320000", year: 2024, top: 0) { ranked } }`, "BAD_USER_INPUT", "top must be at least 1"},
-		{"page too large", `{ observations(first: 5000) { totalCount } }`, "BAD_USER_INPUT", "first must be from 1 to 1000"},
+		{"page too large", `{ observations(first: 5000) { totalCount } }`, "BAD_USER_INPUT", "first must be from 0 to 1000"},
 		{"bad cursor", `{ observations(after: "x'; DROP TABLE observations; --") { totalCount } }`, "BAD_USER_INPUT", "not a cursor"},
 		{"from after to", `{ trend(region: "320000", indicator: "gdp", from: 2024, to: 2020) { cagr } }`, "BAD_USER_INPUT", "from (2024) is after to (2020)"},
 		{"bad enum", `{ ranking(indicator: "gdp", year: 2024, ties: FRACTIONAL) { count } }`, "GRAPHQL_VALIDATION_FAILED", "FRACTIONAL"},
@@ -598,7 +598,16 @@ func TestHTTPRefusals(t *testing.T) {
 	srv := nbsServer(t)
 	send := func(method, contentType, body string) (int, gqlResponse) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+"/graphql", strings.NewReader(body))
+		var req *http.Request
+		switch {
+		case strings.HasPrefix(body, "?"):
+			req, _ = http.NewRequest(method, srv.URL+"/graphql"+body, nil)
+		case strings.HasPrefix(body, "chunked:"):
+			// A reader of unknown length makes the client send the body chunked, without Content-Length.
+			req, _ = http.NewRequest(method, srv.URL+"/graphql", io.MultiReader(strings.NewReader(strings.TrimPrefix(body, "chunked:"))))
+		default:
+			req, _ = http.NewRequest(method, srv.URL+"/graphql", strings.NewReader(body))
+		}
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)
 		}
@@ -623,7 +632,9 @@ func TestHTTPRefusals(t *testing.T) {
 		{"PUT", http.MethodPut, "application/json", `{"query":"{ dataset { version } }"}`, 405, "method PUT is not supported"},
 		{"text body", http.MethodPost, "text/plain", `{ dataset { version } }`, 415, `content type "text/plain" is not supported`},
 		{"not JSON", http.MethodPost, "application/json", `{"query": secret-text`, 400, "not valid GraphQL-over-HTTP JSON"},
-		{"too large", http.MethodPost, "application/json", huge, 413, "at most 1048576 are accepted"},
+		{"too large", http.MethodPost, "application/json", huge, 413, "larger than 1048576 bytes"},
+		{"too large, chunked", http.MethodPost, "application/json", "chunked:" + huge, 413, "larger than 1048576 bytes"},
+		{"GET with bad variables", http.MethodGet, "", "?query=%7Bdataset%7Bversion%7D%7D&variables=zz", 400, "variables could not be decoded"},
 	} {
 		status, res := send(c.method, c.contentType, c.body)
 		if status != c.status || errorCode(res) != "BAD_USER_INPUT" || !strings.Contains(res.Errors[0].Message, c.mentions) {

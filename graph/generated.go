@@ -971,7 +971,8 @@ type Query {
   indicator(code: ID!): Indicator!
   """
   Observations ordered by region, indicator and year, filtered by region codes, indicator codes and an
-  inclusive year range. first is 1 to 1000; pass a page's endCursor as after to get the next page.
+  inclusive year range. first is 0 (totalCount alone) to 1000; pass a page's endCursor as after to get the
+  next page.
   """
   observations(regions: [ID!], indicators: [ID!], from: Int, to: Int, first: Int! = 100, after: String): ObservationConnection!
 }
@@ -1198,7 +1199,10 @@ type Trend {
 type TrendPoint {
   year: Int!
   value: Float!
-  "x(t)/x(t−1) − 1; null when t−1 has no value or it is 0."
+  """
+  x(t)/x(t−1) − 1; null when t−1 has no value or it is 0. From a negative x(t−1) the sign of this ratio does
+  not say better or worse (ranking with basis GROWTH leaves such regions out); streak and bestEver do.
+  """
   yoy: Float
   "Whether the value beats every earlier year in the indicator's direction; null for the first year."
   bestEver: Boolean

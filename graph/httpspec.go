@@ -9,6 +9,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"pacesetter/analytics"
 )
 
 // specTransport corrects the three points where gqlgen's transport.GET and transport.POST (v0.17.98) depart
@@ -81,9 +83,27 @@ func (x *specExchange) finish() {
 		status = http.StatusOK // rule 2
 	}
 	body := x.body.Bytes()
-	var answer map[string]json.RawMessage
-	if json.Unmarshal(body, &answer) == nil && string(answer["data"]) == "null" {
-		delete(answer, "data") // rule 3
+	var answer struct {
+		Data   json.RawMessage  `json:"data,omitempty"`
+		Errors []map[string]any `json:"errors"`
+		Ext    json.RawMessage  `json:"extensions,omitempty"`
+	}
+	if json.Unmarshal(body, &answer) == nil {
+		if string(answer.Data) == "null" {
+			answer.Data = nil // rule 3
+		}
+		// Errors gqlgen's transports write themselves (undecodable variables or extensions on a GET) skip the
+		// error presenter; they get the code every error carries here.
+		for _, e := range answer.Errors {
+			ext, _ := e["extensions"].(map[string]any)
+			if ext == nil {
+				ext = map[string]any{}
+				e["extensions"] = ext
+			}
+			if ext["code"] == nil {
+				ext["code"] = analytics.BadUserInput
+			}
+		}
 		if b, err := json.Marshal(answer); err == nil {
 			body = b
 		}

@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -56,17 +58,45 @@ func (s listWeighted) Complexity(ctx context.Context, typeName, field string, ch
 	return s.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
 }
 
-// limitBody refuses request bodies over MaxRequestBytes before they are read whole.
+// limitBody refuses request bodies over MaxRequestBytes, whether they announce their length or not
+// (chunked), and hands the rest on already read.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxRequestBytes {
+		tooLarge := func() {
 			writeError(w, http.StatusRequestEntityTooLarge, analytics.BadUserInput,
-				fmt.Sprintf("the request body is %d bytes; at most %d are accepted", r.ContentLength, MaxRequestBytes))
+				fmt.Sprintf("the request body is larger than %d bytes, the most accepted", MaxRequestBytes))
+		}
+		if r.ContentLength > MaxRequestBytes {
+			tooLarge()
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+		switch {
+		case err != nil:
+			writeError(w, http.StatusBadRequest, analytics.BadUserInput, "the request body could not be read")
+			return
+		case len(body) > MaxRequestBytes:
+			tooLarge()
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// maxCachedQuery is the longest query text whose parsed document is kept: the token limit bounds a
+// document's size but not its text's (a comment or string is one token), and the cache keeps the text.
+const maxCachedQuery = 16 << 10
+
+// shortQueries is gqlgen's parsed-document cache, keeping only queries up to maxCachedQuery bytes.
+type shortQueries struct {
+	graphql.Cache[*ast.QueryDocument]
+}
+
+func (c shortQueries) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
+	if len(query) <= maxCachedQuery {
+		c.Cache.Add(ctx, query, doc)
+	}
 }
 
 // unsupported is the last transport: it answers what no other transport takes (another method or media

@@ -74,7 +74,7 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := sha256.New()
-	for _, part := range []string{info.Version, r.Method, r.URL.RawQuery, r.Header.Get("Accept"), r.Header.Get("Content-Type"), string(body)} {
+	for _, part := range []string{info.Version, info.ImportedAt.String(), r.Method, r.URL.RawQuery, r.Header.Get("Accept"), r.Header.Get("Content-Type"), string(body)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}

@@ -64,9 +64,9 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	srv.AddTransport(specTransport{transport.GET{}})
 	srv.AddTransport(specTransport{transport.POST{}})
 	srv.AddTransport(unsupported{})
-	// Parsed and validated documents are kept, so a dashboard repeating its queries skips both; a document
-	// is at most MaxQueryTokens long, so the cache stays bounded in bytes too.
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](256))
+	// Parsed and validated documents are kept, so a dashboard repeating its queries skips both; only short
+	// queries are kept, and each is at most MaxQueryTokens long, so the cache stays bounded in bytes.
+	srv.SetQueryCache(shortQueries{lru.New[*ast.QueryDocument](256)})
 	srv.SetParserTokenLimit(MaxQueryTokens)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opt.Complexity))

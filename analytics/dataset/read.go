@@ -277,11 +277,15 @@ func readCSV(fsys fs.FS, name string, ps *problems, required, optional []string,
 		ps.add(name, 1, "header cannot be read: %v", csvMessage(err))
 		return false, nil
 	}
+	asked := map[string]bool{}
+	for _, c := range append(slices.Clone(required), optional...) {
+		asked[c] = true
+	}
 	index := map[string]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
-		if _, twice := index[h]; twice {
-			ps.add(name, 1, "column %s appears twice in the header", h)
+		if _, twice := index[h]; twice && asked[h] {
+			ps.add(name, 1, "column %q appears twice in the header", h)
 			return false, nil
 		}
 		index[h] = i

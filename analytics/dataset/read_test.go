@@ -53,6 +53,14 @@ func TestReadValid(t *testing.T) {
 	}
 }
 
+// Spreadsheet exports often end the header with empty columns: they are extra columns, ignored.
+func TestTrailingEmptyColumns(t *testing.T) {
+	inds := "indicator_code,name,unit,direction,,\ngdp,GDP,u,higher_is_better,,\nunemp,U,p,lower_is_better,,\n"
+	if _, err := Read(folder(goodRegions, inds, goodObs)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestVersionIgnoresRowOrder(t *testing.T) {
 	a, err := Read(folder(goodRegions, goodInds, goodObs))
 	if err != nil {
@@ -118,7 +126,7 @@ func TestReadRefuses(t *testing.T) {
 		{"quote error in the first field", goodRegions, goodInds, obs(`A"x,Alpha,gdp,2020,1`, `"B"x,Beta,gdp,2020,1`),
 			[]string{`observations.csv:2: bare " in non-quoted-field`, `observations.csv:3: extraneous or missing " in quoted-field`}},
 		{"column twice", goodRegions, "indicator_code,name,unit,direction,name\ngdp,GDP,u,higher_is_better,G\n", goodObs,
-			[]string{`indicators.csv:1: column name appears twice in the header`}},
+			[]string{`indicators.csv:1: column "name" appears twice in the header`}},
 		{"problems in line order", goodRegions + "D,Delta,XX,East\n", goodInds, obs("A,Alpha,gdp,2020,1", "A,Alpha,gdp,2020,1", "Q,Q,gdp,2020,1"),
 			[]string{`regions.csv:6: parent_code "XX"`, `observations.csv:3: duplicate observation of A, gdp, 2020 (first on line 2)`, `observations.csv:4: unknown region_code "Q"`}},
 		{"bare quote", goodRegions, goodInds, obs(`A,Al"pha,gdp,2020,1`, "B,Beta,gdp,2021,1", "ZZ,Zed,gdp,2020,1"),

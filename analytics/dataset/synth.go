@@ -114,7 +114,6 @@ func (d *Dataset) WriteDir(dir string) error {
 		})
 }
 
-// writeCSV writes one file of a dataset folder: the header, then the records rows gives.
 // writeRows writes a small file whose rows are all at hand.
 func writeRows(path string, header []string, rows [][]string) error {
 	return writeCSV(path, header, func(row func(...string) error) error {
@@ -127,6 +126,7 @@ func writeRows(path string, header []string, rows [][]string) error {
 	})
 }
 
+// writeCSV writes one file of a dataset folder: the header, then the records rows gives.
 func writeCSV(path string, header []string, rows func(row func(...string) error) error) error {
 	f, err := os.Create(path)
 	if err != nil {

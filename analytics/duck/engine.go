@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/agnivade/levenshtein"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -303,7 +304,7 @@ func unknown(what, code, query string, n int, codeAt func(int) string) error {
 		lower := strings.ToLower(code)
 		for i := range n {
 			c := codeAt(i)
-			if abs(len(c)-len(code)) > best {
+			if abs(utf8.RuneCountInString(c)-utf8.RuneCountInString(code)) > best {
 				continue // the distance is at least the difference in length
 			}
 			switch d := levenshtein.ComputeDistance(lower, strings.ToLower(c)); {

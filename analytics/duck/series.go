@@ -42,8 +42,8 @@ func decodeCursor(s string) (cursor, error) {
 // Observations returns one page of the observations that match q.
 func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery) (*analytics.ObservationPage, error) {
 	s := e.snap.Load()
-	if q.First < 1 || q.First > MaxPage {
-		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 1 to %d, got %d", MaxPage, q.First)
+	if q.First < 0 || q.First > MaxPage { // 0 asks for totalCount alone
+		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxPage, q.First)
 	}
 	where := "TRUE"
 	var args []any

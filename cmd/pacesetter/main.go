@@ -195,7 +195,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	info, _ := engine.Dataset(ctx)
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	h := graph.NewHandler(engine, graph.Options{Timeout: *timeout, Complexity: *complexity, Logger: logger})
+	opt := graph.DefaultOptions
+	opt.Timeout, opt.Complexity, opt.Logger = *timeout, *complexity, logger
+	h := graph.NewHandler(engine, opt)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -139,12 +139,19 @@ func serveAndAsk(t *testing.T, args []string, query string) (string, int, string
 		<-exit
 		t.Fatalf("serve did not say where it listens; stderr: %s", errb.String())
 	}
-	res, err := http.Post(addr, "application/json", strings.NewReader(`{"query":"`+query+`"}`))
-	if err != nil {
-		t.Fatal(err)
+	var body []byte
+	for i := range 2 {
+		res, err := http.Post(addr, "application/json", strings.NewReader(`{"query":"`+query+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		// The serving defaults are in force: the same request again comes from the response cache.
+		if hit := res.Header.Get("X-Cache"); (i == 1) != (hit == "hit") {
+			t.Errorf("request %d: X-Cache %q", i+1, hit)
+		}
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
 	cancel()
 	code := <-exit
 	return string(body), code, errb.String()
