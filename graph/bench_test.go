@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,7 @@ import (
 // same DuckDB store, so that the cost of the API layer (GraphQL parsing, field resolution, JSON) can be
 // read off as a ratio; the aim is api ≤ 1.5 × sql. Variants, for each dataset and scope:
 //
-//	sql         duck.RankSQL run on the store's *sql.DB, every row scanned into Go values as the engine does
+//	sql         Store.RankRows: the engine's ranking query run on the store's pool, every row scanned
 //	api         the query POSTed to NewHandler (handler.ServeHTTP with an httptest.ResponseRecorder, no
 //	            TCP), with the engine's answer cache and the handler's response cache off: each iteration
 //	            runs the same SQL plus the engine, GraphQL and JSON
@@ -54,14 +53,16 @@ func BenchmarkRanking(b *testing.B) {
 			if c.group != "" {
 				kind = analytics.ScopeGroup
 			}
-			q, args := duck.RankSQL(kind, c.year, c.group, false, c.indicator)
-			want, err := benchScanRanking(store.DB(), q, args)
+			rankRows := func() ([]duck.RankRow, error) {
+				return store.RankRows(context.Background(), kind, c.year, c.group, false, c.indicator)
+			}
+			want, err := rankRows()
 			if err != nil {
 				b.Fatal(err)
 			}
 			ranked := 0
 			for _, r := range want {
-				if r.ranked {
+				if r.Ranked {
 					ranked++
 				}
 			}
@@ -72,7 +73,7 @@ func BenchmarkRanking(b *testing.B) {
 			b.Run("via=sql", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := benchScanRanking(store.DB(), q, args); err != nil {
+					if _, err := rankRows(); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -144,39 +145,6 @@ func benchImport(d *dataset.Dataset) (*duck.Store, error) {
 	return store, nil
 }
 
-// benchRow is one row of the ranking SQL, scanned as the engine scans it.
-type benchRow struct {
-	indicator, region  string
-	ranked             bool
-	v                  float64
-	rankC, rankD, n    int
-	mean, median, lead float64
-	prevC, prevD       sql.NullInt64
-}
-
-// benchScanRanking runs the ranking SQL and scans every row into Go values, as the engine's rankRows does.
-func benchScanRanking(db *sql.DB, q string, args []any) ([]benchRow, error) {
-	rows, err := db.QueryContext(context.Background(), q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []benchRow
-	for rows.Next() {
-		var r benchRow
-		var v, mean, median, lead sql.NullFloat64
-		var rc, rd, n sql.NullInt64
-		if err := rows.Scan(&r.indicator, &r.region, &v, &rc, &rd, &n, &mean, &median, &lead, &r.prevC, &r.prevD); err != nil {
-			return nil, err
-		}
-		r.ranked = v.Valid
-		r.v, r.rankC, r.rankD, r.n = v.Float64, int(rc.Int64), int(rd.Int64), int(n.Int64)
-		r.mean, r.median, r.lead = mean.Float64, median.Float64, lead.Float64
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // benchServe POSTs body to the handler in process, without TCP.
 func benchServe(h http.Handler, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
@@ -188,7 +156,7 @@ func benchServe(h http.Handler, body []byte) *httptest.ResponseRecorder {
 
 // benchCheckRanking fails unless the API answered with the rows of the SQL: the same ranked regions,
 // values and ranks in the same order, and the same missing regions, so both variants do equal work.
-func benchCheckRanking(tb testing.TB, rec *httptest.ResponseRecorder, want []benchRow) {
+func benchCheckRanking(tb testing.TB, rec *httptest.ResponseRecorder, want []duck.RankRow) {
 	tb.Helper()
 	var res struct {
 		Data struct {
@@ -207,9 +175,9 @@ func benchCheckRanking(tb testing.TB, rec *httptest.ResponseRecorder, want []ben
 		tb.Fatalf("status %d, %v: %s", rec.Code, err, rec.Body)
 	}
 	got := res.Data.Ranking
-	var ranked, missing []benchRow
+	var ranked, missing []duck.RankRow
 	for _, r := range want {
-		if r.ranked {
+		if r.Ranked {
 			ranked = append(ranked, r)
 		} else {
 			missing = append(missing, r)
@@ -220,13 +188,13 @@ func benchCheckRanking(tb testing.TB, rec *httptest.ResponseRecorder, want []ben
 			len(got.Entries), len(got.Missing), len(ranked), len(missing))
 	}
 	for i, e := range got.Entries {
-		if r := ranked[i]; e.Region.Code != r.region || e.Value != r.v || e.Rank != r.rankC {
-			tb.Fatalf("entry %d: API %s %v rank %d, SQL %s %v rank %d", i, e.Region.Code, e.Value, e.Rank, r.region, r.v, r.rankC)
+		if r := ranked[i]; e.Region.Code != r.Region || e.Value != r.V || e.Rank != r.RankC {
+			tb.Fatalf("entry %d: API %s %v rank %d, SQL %s %v rank %d", i, e.Region.Code, e.Value, e.Rank, r.Region, r.V, r.RankC)
 		}
 	}
 	for i, m := range got.Missing {
-		if m.Code != missing[i].region {
-			tb.Fatalf("missing %d: API %s, SQL %s", i, m.Code, missing[i].region)
+		if m.Code != missing[i].Region {
+			tb.Fatalf("missing %d: API %s, SQL %s", i, m.Code, missing[i].Region)
 		}
 	}
 }

@@ -36,14 +36,8 @@ var rankQueries = func() map[analytics.ScopeKind]string {
 	return m
 }()
 
-// RankSQL returns the ranking query for a scope kind and its arguments: the SQL the engine runs, exposed
-// so that benchmarks can time it on its own as the baseline of the API.
-func RankSQL(kind analytics.ScopeKind, year int, scopeCode string, growth bool, indicator string) (string, []any) {
-	return rankQueries[kind], []any{year, scopeCode, growth, indicator}
-}
-
-// rankRow is one row of rank.sql; Ranked is false for a region of the scope without a value.
-type rankRow struct {
+// RankRow is one row of rank.sql; Ranked is false for a region of the scope without a value.
+type RankRow struct {
 	Indicator, Region  string
 	Ranked             bool
 	V                  float64
@@ -52,14 +46,35 @@ type rankRow struct {
 	PrevC, PrevD       sql.NullInt64
 }
 
-func (r *rankRow) rank(t analytics.TieRule) int {
+// RankRows runs the ranking query (rank.sql with the scope's fragment) and scans every row: the plain-SQL
+// part of a ranking, without the engine's shaping and cache. Engine.Ranking and Standings build on it, and
+// the benchmark times it alone as the API's baseline.
+func (s *Store) RankRows(ctx context.Context, kind analytics.ScopeKind, year int, scopeCode string, growth bool, indicator string) ([]RankRow, error) {
+	var out []RankRow
+	err := each(ctx, s.db, rankQueries[kind], func(rows *sql.Rows) error {
+		var r RankRow
+		var v, mean, median, lead sql.NullFloat64
+		var rc, rd, n sql.NullInt64
+		if err := rows.Scan(&r.Indicator, &r.Region, &v, &rc, &rd, &n, &mean, &median, &lead, &r.PrevC, &r.PrevD); err != nil {
+			return err
+		}
+		r.Ranked = v.Valid
+		r.V, r.RankC, r.RankD, r.N = v.Float64, int(rc.Int64), int(rd.Int64), int(n.Int64)
+		r.Mean, r.Median, r.Lead = mean.Float64, median.Float64, lead.Float64
+		out = append(out, r)
+		return nil
+	}, year, scopeCode, growth, indicator)
+	return out, err
+}
+
+func (r *RankRow) rank(t analytics.TieRule) int {
 	if t == analytics.Dense {
 		return r.RankD
 	}
 	return r.RankC
 }
 
-func (r *rankRow) previous(t analytics.TieRule) *int {
+func (r *RankRow) previous(t analytics.TieRule) *int {
 	p := r.PrevC
 	if t == analytics.Dense {
 		p = r.PrevD
@@ -81,26 +96,12 @@ func scopeCode(s *analytics.Scope) string {
 	return ""
 }
 
-func (e *Engine) rankRows(ctx context.Context, scope *analytics.Scope, year int, basis analytics.RankBasis, indicator string) ([]rankRow, error) {
-	q, args := RankSQL(scope.Kind, year, scopeCode(scope), basis == analytics.ByGrowth, indicator)
-	var out []rankRow
-	err := each(ctx, e.store.db, q, func(rows *sql.Rows) error {
-		var r rankRow
-		var v, mean, median, lead sql.NullFloat64
-		var rc, rd, n sql.NullInt64
-		if err := rows.Scan(&r.Indicator, &r.Region, &v, &rc, &rd, &n, &mean, &median, &lead, &r.PrevC, &r.PrevD); err != nil {
-			return err
-		}
-		r.Ranked = v.Valid
-		r.V, r.RankC, r.RankD, r.N = v.Float64, int(rc.Int64), int(rd.Int64), int(n.Int64)
-		r.Mean, r.Median, r.Lead = mean.Float64, median.Float64, lead.Float64
-		out = append(out, r)
-		return nil
-	}, args...)
+func (e *Engine) rankRows(ctx context.Context, scope *analytics.Scope, year int, basis analytics.RankBasis, indicator string) ([]RankRow, error) {
+	rows, err := e.store.RankRows(ctx, scope.Kind, year, scopeCode(scope), basis == analytics.ByGrowth, indicator)
 	if err != nil {
 		return nil, dbError(ctx, "rank", err)
 	}
-	return out, nil
+	return rows, nil
 }
 
 func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, analytics.RankBasis) {
@@ -183,7 +184,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 			return nil, err
 		}
 		// Rows come by indicator code; answers list indicators in dataset order.
-		slices.SortStableFunc(rows, func(a, b rankRow) int { return cmp.Compare(s.indicatorAt[a.Indicator], s.indicatorAt[b.Indicator]) })
+		slices.SortStableFunc(rows, func(a, b RankRow) int { return cmp.Compare(s.indicatorAt[a.Indicator], s.indicatorAt[b.Indicator]) })
 		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}

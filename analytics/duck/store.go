@@ -91,10 +91,6 @@ func displayPath(path string) string {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// DB is the store's connection pool, for benchmarks and tests that time or check SQL (such as RankSQL) on
-// their own, beside the engine. Serving code goes through Engine.
-func (s *Store) DB() *sql.DB { return s.db }
-
 func (s *Store) migrate(ctx context.Context) error {
 	if s.readOnly {
 		var v int

@@ -25,14 +25,14 @@ func TestDeadlineInterruptsDuckDB(t *testing.T) {
 	defer cancel()
 	// Summing ten billion rows takes minutes; only an interrupt ends it within the test's time.
 	var n float64
-	err = store.DB().QueryRowContext(ctx, `SELECT sum(range) FROM range(10000000000)`).Scan(&n)
+	err = store.db.QueryRowContext(ctx, `SELECT sum(range) FROM range(10000000000)`).Scan(&n)
 	if !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		t.Fatalf("query was not interrupted: %v", err)
 	}
 	if err == nil {
 		t.Fatal("query finished instead of being interrupted")
 	}
-	if err := store.DB().QueryRowContext(context.Background(), `SELECT 41 + 1`).Scan(&n); err != nil || n != 42 {
+	if err := store.db.QueryRowContext(context.Background(), `SELECT 41 + 1`).Scan(&n); err != nil || n != 42 {
 		t.Fatalf("pool unusable after an interrupt: %v", err)
 	}
 }
@@ -124,7 +124,7 @@ func TestLockDown(t *testing.T) {
 	defer store.Close()
 	ctx := context.Background()
 	var n int
-	if err := store.DB().QueryRowContext(ctx, `SELECT count(*) FROM read_csv($1)`, secret).Scan(&n); err != nil || n != 1 {
+	if err := store.db.QueryRowContext(ctx, `SELECT count(*) FROM read_csv($1)`, secret).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("before lock-down the file should be readable: %v", err)
 	}
 	if err := store.LockDown(ctx); err != nil {
@@ -136,7 +136,7 @@ func TestLockDown(t *testing.T) {
 		`SET enable_external_access = true`,
 		`SET lock_configuration = false`,
 	} {
-		if _, err := store.DB().ExecContext(ctx, q); err == nil {
+		if _, err := store.db.ExecContext(ctx, q); err == nil {
 			t.Errorf("allowed after lock-down: %s", q)
 		}
 	}
