@@ -53,20 +53,16 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.next.ServeHTTP(w, r)
 		return
 	}
-	var body []byte
-	if r.Body != nil {
-		var err error
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxCachedRequest+1))
-		if err != nil {
-			http.Error(w, "cannot read the request body", http.StatusBadRequest)
-			return
-		}
-		rest := r.Body
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), rest), rest}
-		if len(body) > maxCachedRequest {
-			c.next.ServeHTTP(w, r)
-			return
-		}
+	// limitBody, in front, has read the body (at most MaxRequestBytes) into memory already.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "cannot read the request body", http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if len(body) > maxCachedRequest {
+		c.next.ServeHTTP(w, r)
+		return
 	}
 	info, err := c.engine.Dataset(r.Context())
 	if err != nil {
@@ -102,11 +98,6 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
 }
 
 // recorder passes an answer through to the client and keeps a copy of it, up to maxCachedResponse.
