@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
+	"pacesetter/data"
 )
 
 // End-to-end tests: GraphQL over the real HTTP handler over real DuckDB, on the embedded NBS dataset.
@@ -488,7 +488,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	store := loadStore(t, os.DirFS("../data/china-provinces-nbs"))
+	store := loadStore(t, data.Default())
 	// A tiny complexity limit refuses a query that selects more fields than it allows, before running it.
 	srv, _ := newServer(t, store, duck.Options{}, Options{Timeout: time.Minute, Complexity: 5})
 	res := post(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { entries { region { code name } value rank percentile } } }`, nil, nil)
@@ -531,7 +531,7 @@ func TestWorldBank(t *testing.T) {
 // Repeated requests are answered from the response cache, which a new dataset version invalidates, and
 // which never keeps an error.
 func TestResponseCache(t *testing.T) {
-	store := loadStore(t, os.DirFS("../data/china-provinces-nbs"))
+	store := loadStore(t, data.Default())
 	srv, engine := newServer(t, store, duck.DefaultOptions, DefaultOptions)
 	ask := func(query string) (string, string) {
 		t.Helper()
