@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -29,28 +30,89 @@ type Engine interface {
 
 // Region is a place statistics are published for: a country, province, city, county…
 type Region struct {
-	Code     string
-	Name     string
-	NameEn   *string
-	Parent   *Region
-	Children []*Region
-	Groups   []*Group // peer groups the region belongs to (in any year)
+	Code        string
+	Name        string
+	NameEn      *string
+	Level       *string // country, province, city, county, aggregate…; nil when the dataset does not say
+	Parent      *Region
+	Children    []*Region
+	Memberships []*Membership // in the groups it belongs to, in dataset order of the groups
 }
 
-// Group is a peer group: "East", "Class II", "OECD members".
+// Groups lists the peer groups the region belongs to in year (every year when year is nil).
+func (r *Region) Groups(year *int) []*Group {
+	out := []*Group{}
+	for _, m := range r.Memberships {
+		if m.Covers(year) && !slices.Contains(out, m.Group) {
+			out = append(out, m.Group)
+		}
+	}
+	return out
+}
+
+// InGroup says whether the region is a member of g in year (in any year when year is nil).
+func (r *Region) InGroup(g *Group, year *int) bool {
+	for _, m := range r.Memberships {
+		if m.Group == g && m.Covers(year) {
+			return true
+		}
+	}
+	return false
+}
+
+// Group is a peer group: "East", "Class II", "OECD members". Its members may change from year to year,
+// and a region may belong to several groups at once.
 type Group struct {
-	Code    string
-	Name    string
-	Members []*Region
+	Code        string
+	Name        string
+	NameEn      *string
+	Memberships []*Membership // in dataset order of the regions
 }
 
-// Indicator is a statistic published per region and year.
+// Members lists the group's members in year (everyone who was ever a member when year is nil), in
+// dataset order.
+func (g *Group) Members(year *int) []*Region {
+	out := []*Region{}
+	for _, m := range g.Memberships {
+		if m.Covers(year) && !slices.Contains(out, m.Region) {
+			out = append(out, m.Region)
+		}
+	}
+	return out
+}
+
+// Membership places a region in a group for an inclusive span of years; nil ends are unbounded.
+type Membership struct {
+	Group    *Group
+	Region   *Region
+	FromYear *int
+	ToYear   *int
+}
+
+// Covers says whether the membership holds in year; a nil year asks "in any year".
+func (m *Membership) Covers(year *int) bool {
+	if year == nil {
+		return true
+	}
+	return (m.FromYear == nil || *m.FromYear <= *year) && (m.ToYear == nil || *year <= *m.ToYear)
+}
+
+// Indicator is a statistic published per region and year, with what it measures: growth, differences and
+// sums follow Measure and Rollup.
 type Indicator struct {
 	Code      string
 	Name      string
 	NameEn    *string
 	Unit      string
 	Direction Direction
+	Measure   Measure
+	Category  *string
+	Rollup    Rollup
+	Decimals  *int
+	Source    *string
+	Formula   *string // the formula of a derived indicator, nil for a published one
+	FirstYear *int    // first and last year with a value; nil when it has none
+	LastYear  *int
 }
 
 // Sign is +1 when higher values are better and −1 when lower values are: ranks are taken on Sign·x.
@@ -67,6 +129,8 @@ type Observation struct {
 	Indicator *Indicator
 	Year      int
 	Value     float64
+	Flags     []string // see FlagSet.Letters
+	Vintage   *Date // release date; nil when the dataset does not say
 }
 
 // DatasetInfo describes the dataset being served.
@@ -86,13 +150,16 @@ type DatasetInfo struct {
 type RegionFilter struct {
 	Group  string
 	Parent string
+	Level  string
 }
 
-// ObservationQuery filters and pages observations, ordered by region, indicator, year.
+// ObservationQuery filters and pages observations, ordered by region, indicator, year. Nil lists do not
+// filter; an empty list is refused (it would match nothing, and is more likely a mistake).
 type ObservationQuery struct {
 	Regions    []string
 	Indicators []string
 	From, To   *int
+	AsOf       *Date // the values released by this date (latest vintage by default)
 	First      int
 	After      string // opaque cursor of the last observation already seen
 }
@@ -107,19 +174,30 @@ type ObservationPage struct {
 
 // Scope is the set of regions a ranking compares.
 type Scope struct {
-	Kind   ScopeKind
-	Group  *Group  // when Kind is GROUP
-	Parent *Region // when Kind is PARENT
+	Kind    ScopeKind
+	Group   *Group    // when Kind is GROUP
+	Parent  *Region   // when Kind is PARENT
+	Regions []*Region // when Kind is REGIONS
+	Level   *string   // only regions of this level (with ALL, GROUP or PARENT)
+}
+
+// ScopeQuery names a scope: at most one of Group, Parent and Regions, and Level with any but Regions.
+// Empty strings and a nil Regions mean "not given".
+type ScopeQuery struct {
+	Group   string
+	Parent  string
+	Level   string
+	Regions []string
 }
 
 // RankingQuery asks for the ranking of one indicator in one year within a scope.
 type RankingQuery struct {
 	Indicator string
-	Year      int
-	Group     string // at most one of Group and Parent
-	Parent    string
-	Ties      TieRule
-	Basis     RankBasis
+	Year      *int // nil: the latest year in which a region of the scope has a value
+	ScopeQuery
+	AsOf  *Date
+	Ties  TieRule
+	Basis RankBasis
 }
 
 // Ranking is the ranked scope plus the regions of the scope without a value.
@@ -135,6 +213,31 @@ type Ranking struct {
 	Leader    *Region
 	Entries   []*RankingEntry
 	Missing   []*Region
+	AsOf      *Date
+	Flagged   int // entries whose value rests on a flagged value (provisional, estimated, derived…)
+}
+
+// FlagCounts counts the entries carrying each flag, in the order of AllFlags; flags no entry has are left out.
+func (r *Ranking) FlagCounts() []*FlagCount {
+	out := []*FlagCount{}
+	for _, f := range AllFlags {
+		name, n := f.Letters()[0], 0
+		for _, e := range r.Entries {
+			if slices.Contains(e.Flags, name) {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, &FlagCount{Flag: name, Count: n})
+		}
+	}
+	return out
+}
+
+// FlagCount is how many entries of an answer carry one flag.
+type FlagCount struct {
+	Flag  string
+	Count int
 }
 
 // Top returns the entries ranked n or better (ties at the cut included); all of them when n is nil.
@@ -163,17 +266,18 @@ type RankingEntry struct {
 	GapToLeader  float64 // Sign·(leader − value) ≥ 0: how far behind the leader, in the indicator's unit
 	VsMean       float64 // value − scope mean
 	VsMedian     float64 // value − scope median
+	Flags        []string // of the values the ranked value rests on (FlagSet.Letters)
 }
 
 // StandingsQuery asks how one region ranks on every indicator in a scope.
 type StandingsQuery struct {
 	Region string
 	Year   int
-	Group  string
-	Parent string
-	Top    int
-	Ties   TieRule
-	Basis  RankBasis
+	ScopeQuery
+	AsOf  *Date
+	Top   int
+	Ties  TieRule
+	Basis RankBasis
 }
 
 // Standings is a region's rank on every indicator ranked in the scope that year.
@@ -191,6 +295,7 @@ type Standings struct {
 	Entered []*Indicator // in the top this year, not last year (outside it or unranked)
 	Left    []*Indicator // in the top last year, not this year (outside it or missing)
 	Missing []*Indicator // ranked in the scope this year, but the region has no value
+	AsOf    *Date
 }
 
 // StandingEntry is the region's place on one indicator.
@@ -203,6 +308,7 @@ type StandingEntry struct {
 	PreviousRank *int
 	RankChange   *int
 	InTop        bool
+	Flags        []string
 }
 
 // TrendQuery asks for the history of one region on one indicator; From and To bound the years shown.
@@ -210,6 +316,7 @@ type TrendQuery struct {
 	Region    string
 	Indicator string
 	From, To  *int
+	AsOf      *Date
 }
 
 // Trend is a series with its year-over-year growth, records and streaks.
@@ -218,6 +325,7 @@ type Trend struct {
 	Indicator *Indicator
 	Cagr      *float64
 	Points    []*TrendPoint
+	AsOf      *Date
 }
 
 // TrendPoint is one year with a value. YoY, BestEver and Streak are computed over the full history, so a
@@ -228,6 +336,7 @@ type TrendPoint struct {
 	Yoy      *float64
 	BestEver *bool
 	Streak   int
+	Flags    []string
 }
 
 // Direction says which way is better.
@@ -260,7 +369,28 @@ type ScopeKind string
 const (
 	ScopeAll    ScopeKind = "ALL"    // every region with a value of the indicator in some year
 	ScopeGroup  ScopeKind = "GROUP"  // members of a peer group as of the year
-	ScopeParent ScopeKind = "PARENT" // children of a region
+	ScopeParent  ScopeKind = "PARENT"  // children of a region
+	ScopeRegions ScopeKind = "REGIONS" // an ad-hoc list of regions
+)
+
+// Measure says what an indicator's value is, and so how its growth, differences and compound rates are
+// computed (see analytics/calc.GrowthOf).
+type Measure string
+
+const (
+	Level  Measure = "LEVEL"  // an amount: growth x_t/x_{t−1} − 1
+	Rate   Measure = "RATE"   // a share or rate in percent (or per mille): change in points x_t − x_{t−1}
+	Growth Measure = "GROWTH" // a growth rate in percent: the year's growth is x_t/100
+	Index  Measure = "INDEX"  // an index with the previous year = 100: growth x_t/100 − 1
+)
+
+// Rollup says how a parent's value follows from its children's.
+type Rollup string
+
+const (
+	RollupSum  Rollup = "SUM"
+	RollupMean Rollup = "MEAN"
+	RollupNone Rollup = "NONE"
 )
 
 // The enums marshal as their GraphQL names; gqlgen binds to them through these methods. They need no
@@ -276,7 +406,13 @@ func (b RankBasis) MarshalGQL(w io.Writer)    { writeQuoted(w, string(b)) }
 func (b *RankBasis) UnmarshalGQL(v any) error { return unmarshalEnum(v, b, ByValue, ByGrowth) }
 func (k ScopeKind) MarshalGQL(w io.Writer)    { writeQuoted(w, string(k)) }
 func (k *ScopeKind) UnmarshalGQL(v any) error {
-	return unmarshalEnum(v, k, ScopeAll, ScopeGroup, ScopeParent)
+	return unmarshalEnum(v, k, ScopeAll, ScopeGroup, ScopeParent, ScopeRegions)
+}
+func (m Measure) MarshalGQL(w io.Writer)    { writeQuoted(w, string(m)) }
+func (m *Measure) UnmarshalGQL(v any) error { return unmarshalEnum(v, m, Level, Rate, Growth, Index) }
+func (r Rollup) MarshalGQL(w io.Writer)     { writeQuoted(w, string(r)) }
+func (r *Rollup) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, r, RollupSum, RollupMean, RollupNone)
 }
 
 func writeQuoted(w io.Writer, s string) { _, _ = io.WriteString(w, strconv.Quote(s)) }

@@ -10,12 +10,12 @@ func (r *queryResolver) Dataset(ctx context.Context) (*analytics.DatasetInfo, er
 	return r.Engine.Dataset(ctx)
 }
 
-func (r *queryResolver) Regions(ctx context.Context, group *string, parent *string) ([]*analytics.Region, error) {
-	g, p, err := scopeArgs(group, parent)
+func (r *queryResolver) Regions(ctx context.Context, group *string, parent *string, level *string) ([]*analytics.Region, error) {
+	sc, err := scopeArgs(group, parent, level, nil)
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Regions(ctx, analytics.RegionFilter{Group: g, Parent: p})
+	return r.Engine.Regions(ctx, analytics.RegionFilter{Group: sc.Group, Parent: sc.Parent, Level: sc.Level})
 }
 
 func (r *queryResolver) Region(ctx context.Context, code string) (*analytics.Region, error) {
@@ -38,9 +38,9 @@ func (r *queryResolver) Indicator(ctx context.Context, code string) (*analytics.
 	return r.Engine.Indicator(ctx, code)
 }
 
-func (r *queryResolver) Observations(ctx context.Context, regions []string, indicators []string, from *int, to *int, first int, after *string) (*model.ObservationConnection, error) {
+func (r *queryResolver) Observations(ctx context.Context, regions []string, indicators []string, from *int, to *int, asOf *analytics.Date, first int, after *string) (*model.ObservationConnection, error) {
 	page, err := r.Engine.Observations(ctx, analytics.ObservationQuery{Regions: regions, Indicators: indicators,
-		From: from, To: to, First: first, After: str(after)})
+		From: from, To: to, AsOf: asOf, First: first, After: str(after)})
 	if err != nil {
 		return nil, err
 	}

@@ -204,21 +204,29 @@ func TestRankingGrowthBasis(t *testing.T) {
 func TestRankingScopes(t *testing.T) {
 	srv := nbsServer(t)
 	var a rankingAnswer
-	// Without a group or parent every province with a gdp value in some year is in scope: all 31.
+	// Without a scope every region with a gdp value in some year is in scope: the 31 provinces and CN, whose
+	// gdp is the provinces' sum (parent_rollup), so it comes first.
 	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { count entries { region { code } rank } missing { code } } }`, nil, &a)
-	if a.Ranking.Count != 31 || a.Ranking.Entries[0].Region.Code != "440000" || len(a.Ranking.Missing) != 0 {
+	if a.Ranking.Count != 32 || a.Ranking.Entries[0].Region.Code != "CN" || a.Ranking.Entries[1].Region.Code != "440000" || len(a.Ranking.Missing) != 0 {
 		t.Errorf("all: count %d first %s missing %s", a.Ranking.Count, a.Ranking.Entries[0].Region.Code, a.missing())
 	}
-	// The children of CN are the same 31 provinces.
-	var b rankingAnswer
+	// The children of CN are the 31 provinces, and so is the level province.
+	var b, c rankingAnswer
 	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024, parent: "CN") { count entries { region { code } rank } } }`, nil, &b)
-	if b.order() != a.order() {
-		t.Errorf("parent CN differs from all:\n%s\n%s", b.order(), a.order())
+	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024, level: "province") { count entries { region { code } rank } } }`, nil, &c)
+	if b.Ranking.Count != 31 || b.order() != c.order() || b.Ranking.Entries[0].Region.Code != "440000" {
+		t.Errorf("parent CN differs from level province:\n%s\n%s", b.order(), c.order())
 	}
-	// gdp starts in 2019: in 2018 the ten East provinces are all missing, not ranked last.
-	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2018, group: "East") { count entries { rank } missing { code } } }`, nil, &a)
+	// gdp starts in 2019: 2018 is refused with the years there are, rather than answered all missing.
+	res := post(t, srv.URL, `{ ranking(indicator: "gdp", year: 2018, group: "East") { count } }`, nil, nil)
+	if errorCode(res) != "BAD_USER_INPUT" || !strings.Contains(res.Errors[0].Message, "from 2019 to 2024") {
+		t.Errorf("2018: %+v", res.Errors)
+	}
+	// In a year with values, a province without one is missing, not ranked last: registered_unemployed 2023
+	// has all 31, so use the GROWTH of 2016, which nobody has (no 2015 base).
+	mustPost(t, srv.URL, `{ ranking(indicator: "registered_unemployed", year: 2016, group: "East", basis: GROWTH) { count entries { rank } missing { code } } }`, nil, &a)
 	if a.Ranking.Count != 0 || len(a.Ranking.Entries) != 0 || len(a.Ranking.Missing) != 10 {
-		t.Errorf("2018: count %d, %d entries, missing %s", a.Ranking.Count, len(a.Ranking.Entries), a.missing())
+		t.Errorf("2016 growth: count %d, %d entries, missing %s", a.Ranking.Count, len(a.Ranking.Entries), a.missing())
 	}
 }
 
@@ -280,9 +288,11 @@ func ptrString[T any](p *T) string {
 func TestStandings(t *testing.T) {
 	srv := nbsServer(t)
 	// Jiangsu among the East provinces in 2024, top 2, counted by hand from observations.csv indicator by
-	// indicator: ranked on 25 (registered_unemployed has no 2024 data for anyone, so it is not missing
+	// indicator: ranked on 26 (registered_unemployed has no 2024 data for anyone, so it is not missing
 	// either), in the top 2 on 15, first on 6 (va_secondary, va_industry, va_construction,
 	// va_wholesale_retail, va_transport, gdp_index). gdp_index went from 4th in 2023 to 1st: it entered.
+	// The 26th is the derived retail_sales_pc, only in 2024, where Jiangsu is 5th (retail_sales / population
+	// × 10000 by awk: 110000 64555.2, 310000 64001.2, 350000 58122.6, 330000 56533.3, 320000 52688.4, …).
 	var a struct {
 		Standings struct {
 			Ranked, InTop, First int
@@ -298,7 +308,7 @@ func TestStandings(t *testing.T) {
 	mustPost(t, srv.URL, `{ standings(region: "320000", year: 2024, group: "East", top: 2) {
 		ranked inTop first entered { code } left { code } missing { code } entries { indicator { code } rank inTop } } }`, nil, &a)
 	s := a.Standings
-	if s.Ranked != 25 || s.InTop != 15 || s.First != 6 || len(s.Entered) != 1 || s.Entered[0].Code != "gdp_index" || len(s.Left) != 0 || len(s.Missing) != 0 {
+	if s.Ranked != 26 || s.InTop != 15 || s.First != 6 || len(s.Entered) != 1 || s.Entered[0].Code != "gdp_index" || len(s.Left) != 0 || len(s.Missing) != 0 {
 		t.Errorf("standings %+v", s)
 	}
 	var firsts []string
@@ -357,13 +367,14 @@ func TestCatalog(t *testing.T) {
 		groups { code members { code } }
 	}`, nil, &a)
 	d := a.Dataset
-	if d.Regions != 32 || d.Indicators != 26 || d.Observations != 4898 || d.FirstYear != 2016 || d.LastYear != 2025 || len(d.Version) != 16 {
+	// 26 published indicators and retail_sales_pc; 4,898 published values and 146 derived (TestShippedDerived).
+	if d.Regions != 32 || d.Indicators != 27 || d.Observations != 4898+146 || d.FirstYear != 2016 || d.LastYear != 2025 || len(d.Version) != 16 {
 		t.Errorf("dataset %+v", d)
 	}
 	if fmt.Sprint(a.Regions) != "[{210000} {220000} {230000}]" {
 		t.Errorf("Northeast %v", a.Regions)
 	}
-	if a.Region.Name != "江苏省" || a.Region.Parent.Code != "CN" || len(a.Region.Groups) != 1 || a.Region.Groups[0].Code != "East" || len(a.Region.Children) != 0 {
+	if a.Region.Name != "江苏省" || a.Region.Parent.Code != "CN" || fmt.Sprint(a.Region.Groups) != "[{East} {EasternCoast} {YangtzeRiverDelta}]" || len(a.Region.Children) != 0 {
 		t.Errorf("Jiangsu %+v", a.Region)
 	}
 	if a.Indicator.Direction != "LOWER_IS_BETTER" || a.Indicator.Unit != "‰ (per mille)" {
@@ -373,7 +384,10 @@ func TestCatalog(t *testing.T) {
 	for _, g := range a.Groups {
 		sizes[g.Code] = len(g.Members)
 	}
-	if fmt.Sprint(sizes) != "map[Central:6 East:10 Northeast:3 West:12 country:1]" {
+	// The four zones and the eight economic zones (each of 31 provinces once), plus the Yangtze River Delta,
+	// whose four members (Anhui from 2019) all count when no year is asked.
+	if fmt.Sprint(sizes) != "map[Central:6 East:10 EasternCoast:3 MiddleYangtze:4 MiddleYellowRiver:4 Northeast:3 NortheastZone:3 "+
+		"NorthernCoast:4 Northwest:5 SouthernCoast:3 Southwest:5 West:12 YangtzeRiverDelta:4]" {
 		t.Errorf("groups %v", sizes)
 	}
 }
@@ -429,11 +443,12 @@ func TestErrors(t *testing.T) {
 	cases := []struct {
 		name, query, code, mentions string
 	}{
-		{"unknown indicator", `{ ranking(indicator: "gpd", year: 2024) { count } }`, "NOT_FOUND", `unknown indicator "gpd" (did you mean "gdp"?); there are 26 indicators, listed by the indicators query`},
-		{"unknown group", `{ ranking(indicator: "gdp", year: 2024, group: "Eats") { count } }`, "NOT_FOUND", `unknown group "Eats" (did you mean "East"?); the groups are country, East, Central, West, Northeast`},
+		{"unknown indicator", `{ ranking(indicator: "gpd", year: 2024) { count } }`, "NOT_FOUND", `unknown indicator "gpd" (did you mean "gdp"?); there are 27 indicators, listed by the indicators query`},
+		{"unknown group", `{ ranking(indicator: "gdp", year: 2024, group: "Eats") { count } }`, "NOT_FOUND", `unknown group "Eats" (did you mean "East"?); there are 13 groups, listed by the groups query`},
 		{"unknown region", `{ trend(region: "999999", indicator: "gdp") { cagr } }`, "NOT_FOUND", `unknown region "999999"`},
-		{"group and parent", `{ ranking(indicator: "gdp", year: 2024, group: "East", parent: "CN") { count } }`, "BAD_USER_INPUT", "not both"},
-		{"year out of range", `{ ranking(indicator: "gdp", year: 20240) { count } }`, "BAD_USER_INPUT", "from 1 to 9999"},
+		{"group and parent", `{ ranking(indicator: "gdp", year: 2024, group: "East", parent: "CN") { count } }`, "BAD_USER_INPUT", "give one of group, parent and regions"},
+		{"year out of range", `{ ranking(indicator: "gdp", year: 20240) { count } }`, "BAD_USER_INPUT", `indicator "gdp" has values from 2019 to 2024; 20240 is outside them`},
+		{"standings year out of range", `{ standings(region: "320000", year: 20240) { ranked } }`, "BAD_USER_INPUT", "from 1 to 9999"},
 		{"top below 1", `{ standings(region: "320000", year: 2024, top: 0) { ranked } }`, "BAD_USER_INPUT", "top must be at least 1"},
 		{"page too large", `{ observations(first: 5000) { totalCount } }`, "BAD_USER_INPUT", "first must be from 0 to 1000"},
 		{"bad cursor", `{ observations(after: "x'; DROP TABLE observations; --") { totalCount } }`, "BAD_USER_INPUT", "not a cursor"},
@@ -482,7 +497,7 @@ func TestErrors(t *testing.T) {
 	// The data is untouched after the injection attempts above.
 	var a struct{ Dataset struct{ Observations int } }
 	mustPost(t, srv.URL, `{ dataset { observations } }`, nil, &a)
-	if a.Dataset.Observations != 4898 {
+	if a.Dataset.Observations != 4898+146 {
 		t.Errorf("observations %d", a.Dataset.Observations)
 	}
 }
@@ -545,7 +560,7 @@ func TestResponseCache(t *testing.T) {
 	}
 	q := `{ dataset { version observations } ranking(indicator: "gdp", year: 2024) { count } }`
 	hit, first := ask(q)
-	if hit != "" || !strings.Contains(first, `"observations":4898`) {
+	if hit != "" || !strings.Contains(first, `"observations":5044`) {
 		t.Fatalf("first answer: %q %s", hit, first)
 	}
 	if hit, again := ask(q); hit != "hit" || again != first {

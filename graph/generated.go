@@ -49,24 +49,48 @@ type ComplexityRoot struct {
 		Version      func(childComplexity int) int
 	}
 
+	FlagCount struct {
+		Count func(childComplexity int) int
+		Flag  func(childComplexity int) int
+	}
+
 	Group struct {
-		Code    func(childComplexity int) int
-		Members func(childComplexity int) int
-		Name    func(childComplexity int) int
+		Code        func(childComplexity int) int
+		Members     func(childComplexity int, year *int) int
+		Memberships func(childComplexity int) int
+		Name        func(childComplexity int) int
+		NameEn      func(childComplexity int) int
 	}
 
 	Indicator struct {
+		Category  func(childComplexity int) int
 		Code      func(childComplexity int) int
+		Decimals  func(childComplexity int) int
 		Direction func(childComplexity int) int
+		FirstYear func(childComplexity int) int
+		Formula   func(childComplexity int) int
+		LastYear  func(childComplexity int) int
+		Measure   func(childComplexity int) int
 		Name      func(childComplexity int) int
 		NameEn    func(childComplexity int) int
+		Rollup    func(childComplexity int) int
+		Source    func(childComplexity int) int
 		Unit      func(childComplexity int) int
 	}
 
+	Membership struct {
+		FromYear func(childComplexity int) int
+		Group    func(childComplexity int) int
+		Region   func(childComplexity int) int
+		ToYear   func(childComplexity int) int
+	}
+
 	Observation struct {
+		Flags     func(childComplexity int) int
 		Indicator func(childComplexity int) int
 		Region    func(childComplexity int) int
 		Value     func(childComplexity int) int
+		Vintage   func(childComplexity int) int
 		Year      func(childComplexity int) int
 	}
 
@@ -93,29 +117,33 @@ type ComplexityRoot struct {
 		Groups       func(childComplexity int) int
 		Indicator    func(childComplexity int, code string) int
 		Indicators   func(childComplexity int) int
-		Observations func(childComplexity int, regions []string, indicators []string, from *int, to *int, first int, after *string) int
-		Ranking      func(childComplexity int, indicator string, year int, group *string, parent *string, ties *analytics.TieRule, basis *analytics.RankBasis) int
+		Observations func(childComplexity int, regions []string, indicators []string, from *int, to *int, asOf *analytics.Date, first int, after *string) int
+		Ranking      func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region       func(childComplexity int, code string) int
-		Regions      func(childComplexity int, group *string, parent *string) int
-		Standings    func(childComplexity int, region string, year int, group *string, parent *string, top int, ties *analytics.TieRule, basis *analytics.RankBasis) int
-		Trend        func(childComplexity int, region string, indicator string, from *int, to *int) int
+		Regions      func(childComplexity int, group *string, parent *string, level *string) int
+		Standings    func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis) int
+		Trend        func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date) int
 	}
 
 	Ranking struct {
-		Basis     func(childComplexity int) int
-		Count     func(childComplexity int) int
-		Entries   func(childComplexity int, top *int) int
-		Indicator func(childComplexity int) int
-		Leader    func(childComplexity int) int
-		Mean      func(childComplexity int) int
-		Median    func(childComplexity int) int
-		Missing   func(childComplexity int) int
-		Scope     func(childComplexity int) int
-		Ties      func(childComplexity int) int
-		Year      func(childComplexity int) int
+		AsOf       func(childComplexity int) int
+		Basis      func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Entries    func(childComplexity int, top *int) int
+		FlagCounts func(childComplexity int) int
+		Flagged    func(childComplexity int) int
+		Indicator  func(childComplexity int) int
+		Leader     func(childComplexity int) int
+		Mean       func(childComplexity int) int
+		Median     func(childComplexity int) int
+		Missing    func(childComplexity int) int
+		Scope      func(childComplexity int) int
+		Ties       func(childComplexity int) int
+		Year       func(childComplexity int) int
 	}
 
 	RankingEntry struct {
+		Flags        func(childComplexity int) int
 		GapToLeader  func(childComplexity int) int
 		Percentile   func(childComplexity int) int
 		PreviousRank func(childComplexity int) int
@@ -128,22 +156,27 @@ type ComplexityRoot struct {
 	}
 
 	Region struct {
-		Children func(childComplexity int) int
-		Code     func(childComplexity int) int
-		Groups   func(childComplexity int) int
-		Name     func(childComplexity int) int
-		NameEn   func(childComplexity int) int
-		Parent   func(childComplexity int) int
+		Children    func(childComplexity int) int
+		Code        func(childComplexity int) int
+		Groups      func(childComplexity int, year *int) int
+		Level       func(childComplexity int) int
+		Memberships func(childComplexity int) int
+		Name        func(childComplexity int) int
+		NameEn      func(childComplexity int) int
+		Parent      func(childComplexity int) int
 	}
 
 	Scope struct {
-		Group  func(childComplexity int) int
-		Kind   func(childComplexity int) int
-		Parent func(childComplexity int) int
+		Group   func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Level   func(childComplexity int) int
+		Parent  func(childComplexity int) int
+		Regions func(childComplexity int) int
 	}
 
 	StandingEntry struct {
 		Count        func(childComplexity int) int
+		Flags        func(childComplexity int) int
 		InTop        func(childComplexity int) int
 		Indicator    func(childComplexity int) int
 		Percentile   func(childComplexity int) int
@@ -154,6 +187,7 @@ type ComplexityRoot struct {
 	}
 
 	Standings struct {
+		AsOf    func(childComplexity int) int
 		Basis   func(childComplexity int) int
 		Entered func(childComplexity int) int
 		Entries func(childComplexity int) int
@@ -170,6 +204,7 @@ type ComplexityRoot struct {
 	}
 
 	Trend struct {
+		AsOf      func(childComplexity int) int
 		Cagr      func(childComplexity int) int
 		Indicator func(childComplexity int) int
 		Points    func(childComplexity int) int
@@ -178,6 +213,7 @@ type ComplexityRoot struct {
 
 	TrendPoint struct {
 		BestEver func(childComplexity int) int
+		Flags    func(childComplexity int) int
 		Streak   func(childComplexity int) int
 		Value    func(childComplexity int) int
 		Year     func(childComplexity int) int
@@ -191,16 +227,16 @@ type ComplexityRoot struct {
 
 type QueryResolver interface {
 	Dataset(ctx context.Context) (*analytics.DatasetInfo, error)
-	Regions(ctx context.Context, group *string, parent *string) ([]*analytics.Region, error)
+	Regions(ctx context.Context, group *string, parent *string, level *string) ([]*analytics.Region, error)
 	Region(ctx context.Context, code string) (*analytics.Region, error)
 	Groups(ctx context.Context) ([]*analytics.Group, error)
 	Group(ctx context.Context, code string) (*analytics.Group, error)
 	Indicators(ctx context.Context) ([]*analytics.Indicator, error)
 	Indicator(ctx context.Context, code string) (*analytics.Indicator, error)
-	Observations(ctx context.Context, regions []string, indicators []string, from *int, to *int, first int, after *string) (*model.ObservationConnection, error)
-	Ranking(ctx context.Context, indicator string, year int, group *string, parent *string, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
-	Standings(ctx context.Context, region string, year int, group *string, parent *string, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error)
-	Trend(ctx context.Context, region string, indicator string, from *int, to *int) (*analytics.Trend, error)
+	Observations(ctx context.Context, regions []string, indicators []string, from *int, to *int, asOf *analytics.Date, first int, after *string) (*model.ObservationConnection, error)
+	Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
+	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error)
+	Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date) (*analytics.Trend, error)
 }
 type RankingResolver interface {
 	Entries(ctx context.Context, obj *analytics.Ranking, top *int) ([]*analytics.RankingEntry, error)
@@ -279,6 +315,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Dataset.Version(childComplexity), true
 
+	case "FlagCount.count":
+		if e.ComplexityRoot.FlagCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagCount.Count(childComplexity), true
+	case "FlagCount.flag":
+		if e.ComplexityRoot.FlagCount.Flag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagCount.Flag(childComplexity), true
+
 	case "Group.code":
 		if e.ComplexityRoot.Group.Code == nil {
 			break
@@ -290,26 +339,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Group.Members(childComplexity), true
+		args, err := ec.field_Group_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Members(childComplexity, args["year"].(*int)), true
+	case "Group.memberships":
+		if e.ComplexityRoot.Group.Memberships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Memberships(childComplexity), true
 	case "Group.name":
 		if e.ComplexityRoot.Group.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Group.Name(childComplexity), true
+	case "Group.nameEn":
+		if e.ComplexityRoot.Group.NameEn == nil {
+			break
+		}
 
+		return e.ComplexityRoot.Group.NameEn(childComplexity), true
+
+	case "Indicator.category":
+		if e.ComplexityRoot.Indicator.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Category(childComplexity), true
 	case "Indicator.code":
 		if e.ComplexityRoot.Indicator.Code == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Indicator.Code(childComplexity), true
+	case "Indicator.decimals":
+		if e.ComplexityRoot.Indicator.Decimals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Decimals(childComplexity), true
 	case "Indicator.direction":
 		if e.ComplexityRoot.Indicator.Direction == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Indicator.Direction(childComplexity), true
+	case "Indicator.firstYear":
+		if e.ComplexityRoot.Indicator.FirstYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.FirstYear(childComplexity), true
+	case "Indicator.formula":
+		if e.ComplexityRoot.Indicator.Formula == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Formula(childComplexity), true
+	case "Indicator.lastYear":
+		if e.ComplexityRoot.Indicator.LastYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.LastYear(childComplexity), true
+	case "Indicator.measure":
+		if e.ComplexityRoot.Indicator.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Measure(childComplexity), true
 	case "Indicator.name":
 		if e.ComplexityRoot.Indicator.Name == nil {
 			break
@@ -322,6 +424,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.NameEn(childComplexity), true
+	case "Indicator.rollup":
+		if e.ComplexityRoot.Indicator.Rollup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Rollup(childComplexity), true
+	case "Indicator.source":
+		if e.ComplexityRoot.Indicator.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Source(childComplexity), true
 	case "Indicator.unit":
 		if e.ComplexityRoot.Indicator.Unit == nil {
 			break
@@ -329,6 +443,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Indicator.Unit(childComplexity), true
 
+	case "Membership.fromYear":
+		if e.ComplexityRoot.Membership.FromYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.FromYear(childComplexity), true
+	case "Membership.group":
+		if e.ComplexityRoot.Membership.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Group(childComplexity), true
+	case "Membership.region":
+		if e.ComplexityRoot.Membership.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Region(childComplexity), true
+	case "Membership.toYear":
+		if e.ComplexityRoot.Membership.ToYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.ToYear(childComplexity), true
+
+	case "Observation.flags":
+		if e.ComplexityRoot.Observation.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Flags(childComplexity), true
 	case "Observation.indicator":
 		if e.ComplexityRoot.Observation.Indicator == nil {
 			break
@@ -347,6 +492,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Value(childComplexity), true
+	case "Observation.vintage":
+		if e.ComplexityRoot.Observation.Vintage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Vintage(childComplexity), true
 	case "Observation.year":
 		if e.ComplexityRoot.Observation.Year == nil {
 			break
@@ -456,7 +607,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(*int), args["to"].(*int), args["first"].(int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["first"].(int), args["after"].(*string)), true
 	case "Query.ranking":
 		if e.ComplexityRoot.Query.Ranking == nil {
 			break
@@ -467,7 +618,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
+		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(string), args["year"].(*int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
 	case "Query.region":
 		if e.ComplexityRoot.Query.Region == nil {
 			break
@@ -489,7 +640,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Regions(childComplexity, args["group"].(*string), args["parent"].(*string)), true
+		return e.ComplexityRoot.Query.Regions(childComplexity, args["group"].(*string), args["parent"].(*string), args["level"].(*string)), true
 	case "Query.standings":
 		if e.ComplexityRoot.Query.Standings == nil {
 			break
@@ -500,7 +651,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
+		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
 	case "Query.trend":
 		if e.ComplexityRoot.Query.Trend == nil {
 			break
@@ -511,8 +662,14 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(string), args["from"].(*int), args["to"].(*int)), true
+		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date)), true
 
+	case "Ranking.asOf":
+		if e.ComplexityRoot.Ranking.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.AsOf(childComplexity), true
 	case "Ranking.basis":
 		if e.ComplexityRoot.Ranking.Basis == nil {
 			break
@@ -536,6 +693,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ranking.Entries(childComplexity, args["top"].(*int)), true
+	case "Ranking.flagCounts":
+		if e.ComplexityRoot.Ranking.FlagCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.FlagCounts(childComplexity), true
+	case "Ranking.flagged":
+		if e.ComplexityRoot.Ranking.Flagged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Flagged(childComplexity), true
 	case "Ranking.indicator":
 		if e.ComplexityRoot.Ranking.Indicator == nil {
 			break
@@ -585,6 +754,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Ranking.Year(childComplexity), true
 
+	case "RankingEntry.flags":
+		if e.ComplexityRoot.RankingEntry.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingEntry.Flags(childComplexity), true
 	case "RankingEntry.gapToLeader":
 		if e.ComplexityRoot.RankingEntry.GapToLeader == nil {
 			break
@@ -657,7 +832,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Region.Groups(childComplexity), true
+		args, err := ec.field_Region_groups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.Groups(childComplexity, args["year"].(*int)), true
+	case "Region.level":
+		if e.ComplexityRoot.Region.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Region.Level(childComplexity), true
+	case "Region.memberships":
+		if e.ComplexityRoot.Region.Memberships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Region.Memberships(childComplexity), true
 	case "Region.name":
 		if e.ComplexityRoot.Region.Name == nil {
 			break
@@ -689,12 +881,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Scope.Kind(childComplexity), true
+	case "Scope.level":
+		if e.ComplexityRoot.Scope.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.Level(childComplexity), true
 	case "Scope.parent":
 		if e.ComplexityRoot.Scope.Parent == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Scope.Parent(childComplexity), true
+	case "Scope.regions":
+		if e.ComplexityRoot.Scope.Regions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.Regions(childComplexity), true
 
 	case "StandingEntry.count":
 		if e.ComplexityRoot.StandingEntry.Count == nil {
@@ -702,6 +906,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StandingEntry.Count(childComplexity), true
+	case "StandingEntry.flags":
+		if e.ComplexityRoot.StandingEntry.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingEntry.Flags(childComplexity), true
 	case "StandingEntry.inTop":
 		if e.ComplexityRoot.StandingEntry.InTop == nil {
 			break
@@ -745,6 +955,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StandingEntry.Value(childComplexity), true
 
+	case "Standings.asOf":
+		if e.ComplexityRoot.Standings.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Standings.AsOf(childComplexity), true
 	case "Standings.basis":
 		if e.ComplexityRoot.Standings.Basis == nil {
 			break
@@ -824,6 +1040,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Standings.Year(childComplexity), true
 
+	case "Trend.asOf":
+		if e.ComplexityRoot.Trend.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.AsOf(childComplexity), true
 	case "Trend.cagr":
 		if e.ComplexityRoot.Trend.Cagr == nil {
 			break
@@ -855,6 +1077,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TrendPoint.BestEver(childComplexity), true
+	case "TrendPoint.flags":
+		if e.ComplexityRoot.TrendPoint.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Flags(childComplexity), true
 	case "TrendPoint.streak":
 		if e.ComplexityRoot.TrendPoint.Streak == nil {
 			break
@@ -957,8 +1185,11 @@ Regions, groups and indicators are addressed by their codes.
 type Query {
   "The dataset being served: its version (a content hash), size and years."
   dataset: Dataset!
-  "Regions in dataset order, optionally only the members of a peer group or the children of a region."
-  regions(group: ID, parent: ID): [Region!]!
+  """
+  Regions in dataset order, optionally only the members of a peer group (in any year), the children of a
+  region, or the regions of one level (country, province, aggregate…).
+  """
+  regions(group: ID, parent: ID, level: String): [Region!]!
   "One region by code; NOT_FOUND if there is none."
   region(code: ID!): Region!
   "Peer groups."
@@ -971,13 +1202,17 @@ type Query {
   indicator(code: ID!): Indicator!
   """
   Observations ordered by region, indicator and year, filtered by region codes, indicator codes and an
-  inclusive year range. first is 0 (totalCount alone) to 1000; pass a page's endCursor as after to get the
-  next page.
+  inclusive year range. A list left out filters nothing; an empty list is refused (BAD_USER_INPUT), since
+  it would match nothing. first is 0 (totalCount alone) to 1000; pass a page's endCursor as after to get the
+  next page. Each value is its newest vintage, or with asOf the last one released by that date.
   """
-  observations(regions: [ID!], indicators: [ID!], from: Int, to: Int, first: Int! = 100, after: String): ObservationConnection!
+  observations(regions: [ID!], indicators: [ID!], from: Int, to: Int, asOf: Date, first: Int! = 100, after: String): ObservationConnection!
 }
 
 scalar Time
+
+"A calendar date, YYYY-MM-DD: when a value was released (its vintage), or what was known by (asOf)."
+scalar Date
 
 type Dataset {
   "Content hash of the data: equal data, equal version."
@@ -999,17 +1234,33 @@ type Region {
   code: ID!
   name: String!
   nameEn: String
+  "country, province, city, county, aggregate… as the dataset says; null when it does not."
+  level: String
   parent: Region
   children: [Region!]!
-  "Peer groups the region belongs to."
-  groups: [Group!]!
+  "Peer groups the region belongs to in year; in any year when year is left out. A region may be in several."
+  groups(year: Int): [Group!]!
+  "Its memberships of groups, with their years."
+  memberships: [Membership!]!
 }
 
-"A peer group: East, Class II, OECD members."
+"A peer group: East, Class II, OECD members. Its members may change from year to year."
 type Group {
   code: ID!
   name: String!
-  members: [Region!]!
+  nameEn: String
+  "Members in year, in dataset order; everyone who was ever a member when year is left out."
+  members(year: Int): [Region!]!
+  "Its memberships, with their years."
+  memberships: [Membership!]!
+}
+
+"A region's membership of a group over an inclusive span of years; a null end is unbounded."
+type Membership {
+  group: Group!
+  region: Region!
+  fromYear: Int
+  toYear: Int
 }
 
 type Indicator {
@@ -1018,6 +1269,44 @@ type Indicator {
   nameEn: String
   unit: String!
   direction: Direction!
+  "What the value is; growth, differences and compound rates follow it (see Measure)."
+  measure: Measure!
+  "A grouping of indicators (output, prosperity, fiscal…); null when the dataset gives none."
+  category: String
+  "How a parent's value follows from its children's."
+  rollup: Rollup!
+  "Decimals to show; values are returned as stored, never rounded."
+  decimals: Int
+  source: String
+  "For a derived indicator, the formula its values are computed with at import (over other indicators of the same region and year); null for a published one."
+  formula: String
+  "First and last year with a value; null when it has none."
+  firstYear: Int
+  lastYear: Int
+}
+
+"""
+What an indicator's value is. A year's growth (ranking basis GROWTH, trend yoy) is, for each:
+LEVEL x(t)/x(t−1) − 1; RATE x(t) − x(t−1) in points; GROWTH x(t)/100; INDEX x(t)/100 − 1. Differences
+(gaps, versus mean or median) are always in the indicator's unit, so in points for RATE and GROWTH.
+"""
+enum Measure {
+  "An amount: GDP, population, revenue."
+  LEVEL
+  "A share or rate, in percent or per mille: its change is in points."
+  RATE
+  "A growth rate in percent: the value already is the change over the year before."
+  GROWTH
+  "An index with the previous year = 100."
+  INDEX
+}
+
+"How a parent region's value follows from its children's (parent_rollup in derived.csv fills it in)."
+enum Rollup {
+  SUM
+  MEAN
+  "Not meaningful (per-capita values, rates, indexes)."
+  NONE
 }
 
 "Which way is better. Ranks are taken on the value for HIGHER_IS_BETTER and on its negative for LOWER_IS_BETTER."
@@ -1032,6 +1321,14 @@ type Observation {
   indicator: Indicator!
   year: Int!
   value: Float!
+  """
+  Flags of the value: p provisional, e estimated, b break in series, r revised, u low reliability (Eurostat's
+  letters), and derived for a value computed at import (a derived indicator, or a parent's rollup). Empty
+  when none.
+  """
+  flags: [String!]!
+  "When this value was released; null when the dataset does not say."
+  vintage: Date
 }
 
 type ObservationConnection {
@@ -1054,15 +1351,23 @@ type PageInfo {
 `, BuiltIn: false},
 	{Name: "../schema/ranking.graphqls", Input: `extend type Query {
   """
-  Ranks the regions of a scope on one indicator in one year: the members of a peer group (group), the
-  children of a region (parent), or, with neither, every region that has a value of the indicator in some
-  year. Regions of the scope without a value that year are listed in missing, never ranked last.
+  Ranks the regions of a scope on one indicator in one year. The scope is the members of a peer group in
+  that year (group), the children of a region (parent), an ad-hoc list (regions), or, with none of them,
+  every region that has a value of the indicator in some year; level keeps only regions of one level
+  (level: "country" leaves aggregates out) and goes with group, parent or neither. Regions of the scope
+  without a value that year are listed in missing, never ranked last.
+
+  year defaults to the latest year in which a region of the scope has a value; a year outside the
+  indicator's first and last year is refused. asOf answers with the values released by that date.
   """
-  ranking(indicator: ID!, year: Int!, group: ID, parent: ID, ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking!
+  ranking(indicator: ID!, year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
+          ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking!
   """
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
+  The scope arguments are those of ranking.
   """
-  standings(region: ID!, year: Int!, group: ID, parent: ID, top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Standings!
+  standings(region: ID!, year: Int!, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
+            top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Standings!
 }
 
 "How tied values share ranks."
@@ -1078,8 +1383,10 @@ enum RankBasis {
   "The value itself."
   VALUE
   """
-  Year-over-year growth, x(t)/x(t−1) − 1. A region without a positive value the year before is missing:
-  growth from a zero or negative base has no meaningful sign (−100 → −50 would be −50 %).
+  The year's growth as the indicator's measure defines it: LEVEL x(t)/x(t−1) − 1, RATE x(t) − x(t−1)
+  (points), GROWTH x(t)/100, INDEX x(t)/100 − 1; rounded to 12 significant digits. For a LEVEL, a region
+  without a positive value the year before is missing: growth from a zero or negative base has no
+  meaningful sign (−100 → −50 would be −50 %).
   """
   GROWTH
 }
@@ -1091,12 +1398,24 @@ enum ScopeKind {
   GROUP
   "Children of a region."
   PARENT
+  "An ad-hoc list of regions."
+  REGIONS
 }
 
 type Scope {
   kind: ScopeKind!
   group: Group
   parent: Region
+  "The regions listed, for REGIONS."
+  regions: [Region!]
+  "Only regions of this level."
+  level: String
+}
+
+"How many entries of an answer carry a flag."
+type FlagCount {
+  flag: String!
+  count: Int!
 }
 
 type Ranking {
@@ -1105,9 +1424,15 @@ type Ranking {
   scope: Scope!
   ties: TieRule!
   basis: RankBasis!
+  "The date asked for with asOf; null for the newest values."
+  asOf: Date
   "Regions ranked."
   count: Int!
-  "Mean of the ranked values; null when none is ranked."
+  "Entries whose value rests on a flagged value (provisional, estimated, derived…): read them with care."
+  flagged: Int!
+  "How many entries carry each flag; flags no entry has are left out."
+  flagCounts: [FlagCount!]!
+  "Mean of the ranked values (12 significant digits); null when none is ranked."
   mean: Float
   "Median of the ranked values (the mean of the two middle ones for an even count)."
   median: Float
@@ -1133,12 +1458,18 @@ type RankingEntry {
   previousRank: Int
   "previousRank − rank: positive means it moved up."
   rankChange: Int
-  "How far behind the leader, in the indicator's unit, direction-adjusted: 0 for the leader, never negative."
+  """
+  How far behind the leader, in the indicator's unit (points for a RATE, GROWTH, or a growth basis),
+  direction-adjusted: 0 for the leader, never negative. Differences are rounded to 12 significant digits, so
+  9.62 − 9.02 reads 0.6.
+  """
   gapToLeader: Float!
-  "value − mean of the ranked values."
+  "value − mean of the ranked values, in the indicator's unit."
   vsMean: Float!
-  "value − median of the ranked values."
+  "value − median of the ranked values, in the indicator's unit."
   vsMedian: Float!
+  "Flags of the values the ranked value rests on (for GROWTH, this year's and the year before's); see Observation.flags."
+  flags: [String!]!
 }
 
 type Standings {
@@ -1148,6 +1479,7 @@ type Standings {
   top: Int!
   ties: TieRule!
   basis: RankBasis!
+  asOf: Date
   "Indicators on which the region is ranked."
   ranked: Int!
   "Of those, how many it ranks within the top."
@@ -1177,37 +1509,52 @@ type StandingEntry {
   previousRank: Int
   rankChange: Int
   inTop: Boolean!
+  flags: [String!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/trend.graphqls", Input: `extend type Query {
   """
   A region's history on one indicator: one point per year with a value. Growth, records and streaks are
   computed over the whole history; from and to (inclusive) only choose the years shown, and cagr spans the
-  first and last of those.
+  first and last of those. asOf answers with the values released by that date.
   """
-  trend(region: ID!, indicator: ID!, from: Int, to: Int): Trend!
+  trend(region: ID!, indicator: ID!, from: Int, to: Int, asOf: Date): Trend!
 }
 
 type Trend {
   region: Region!
   indicator: Indicator!
-  "(x_last/x_first)^(1/(t_last − t_first)) − 1 over the points shown; null for one year or a value ≤ 0."
+  """
+  Compound annual growth over the points shown, by measure: LEVEL (x_last/x_first)^(1/(t_last − t_first)) − 1
+  (null when a value is ≤ 0); GROWTH and INDEX chain the years' growth factors,
+  (Π (1 + growth_t))^(1/(t_last − t_first)) − 1 over every year after the first (null when one is missing);
+  RATE none (null). Null for a single year. Rounded to 12 significant digits.
+  """
   cagr: Float
   points: [TrendPoint!]!
+  asOf: Date
 }
 
 type TrendPoint {
   year: Int!
   value: Float!
   """
-  x(t)/x(t−1) − 1; null when t−1 has no value or it is 0. From a negative x(t−1) the sign of this ratio does
-  not say better or worse (ranking with basis GROWTH leaves such regions out); streak and bestEver do.
+  The year's growth as the indicator's measure defines it (see Measure): LEVEL x(t)/x(t−1) − 1, RATE
+  x(t) − x(t−1) in points, GROWTH x(t)/100, INDEX x(t)/100 − 1; rounded to 12 significant digits. Null when
+  the measure needs t−1 and it has no value (or, for a LEVEL, it is 0). From a negative x(t−1) the sign of a
+  LEVEL's ratio does not say better or worse (ranking with basis GROWTH leaves such regions out); streak and
+  bestEver do.
   """
   yoy: Float
   "Whether the value beats every earlier year in the indicator's direction; null for the first year."
   bestEver: Boolean
-  "Consecutive years up to this one in which the value improved in the indicator's direction."
+  """
+  Consecutive years up to this one that improved in the indicator's direction: for a LEVEL or RATE the value
+  beat the year before's; for a GROWTH or INDEX the year grew (its growth, direction-adjusted, is above 0).
+  A missing year ends a streak.
+  """
   streak: Int!
+  flags: [String!]!
 }
 `, BuiltIn: false},
 }
@@ -1241,14 +1588,28 @@ func (ec *executionContext) childFields_Dataset(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Dataset", field.Name)
 }
 
+func (ec *executionContext) childFields_FlagCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "flag":
+		return ec.fieldContext_FlagCount_flag(ctx, field)
+	case "count":
+		return ec.fieldContext_FlagCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FlagCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
 		return ec.fieldContext_Group_code(ctx, field)
 	case "name":
 		return ec.fieldContext_Group_name(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_Group_nameEn(ctx, field)
 	case "members":
 		return ec.fieldContext_Group_members(ctx, field)
+	case "memberships":
+		return ec.fieldContext_Group_memberships(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Group", field.Name)
 }
@@ -1265,8 +1626,38 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_unit(ctx, field)
 	case "direction":
 		return ec.fieldContext_Indicator_direction(ctx, field)
+	case "measure":
+		return ec.fieldContext_Indicator_measure(ctx, field)
+	case "category":
+		return ec.fieldContext_Indicator_category(ctx, field)
+	case "rollup":
+		return ec.fieldContext_Indicator_rollup(ctx, field)
+	case "decimals":
+		return ec.fieldContext_Indicator_decimals(ctx, field)
+	case "source":
+		return ec.fieldContext_Indicator_source(ctx, field)
+	case "formula":
+		return ec.fieldContext_Indicator_formula(ctx, field)
+	case "firstYear":
+		return ec.fieldContext_Indicator_firstYear(ctx, field)
+	case "lastYear":
+		return ec.fieldContext_Indicator_lastYear(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
+}
+
+func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_Membership_group(ctx, field)
+	case "region":
+		return ec.fieldContext_Membership_region(ctx, field)
+	case "fromYear":
+		return ec.fieldContext_Membership_fromYear(ctx, field)
+	case "toYear":
+		return ec.fieldContext_Membership_toYear(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
 
 func (ec *executionContext) childFields_Observation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1279,6 +1670,10 @@ func (ec *executionContext) childFields_Observation(ctx context.Context, field g
 		return ec.fieldContext_Observation_year(ctx, field)
 	case "value":
 		return ec.fieldContext_Observation_value(ctx, field)
+	case "flags":
+		return ec.fieldContext_Observation_flags(ctx, field)
+	case "vintage":
+		return ec.fieldContext_Observation_vintage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Observation", field.Name)
 }
@@ -1329,8 +1724,14 @@ func (ec *executionContext) childFields_Ranking(ctx context.Context, field graph
 		return ec.fieldContext_Ranking_ties(ctx, field)
 	case "basis":
 		return ec.fieldContext_Ranking_basis(ctx, field)
+	case "asOf":
+		return ec.fieldContext_Ranking_asOf(ctx, field)
 	case "count":
 		return ec.fieldContext_Ranking_count(ctx, field)
+	case "flagged":
+		return ec.fieldContext_Ranking_flagged(ctx, field)
+	case "flagCounts":
+		return ec.fieldContext_Ranking_flagCounts(ctx, field)
 	case "mean":
 		return ec.fieldContext_Ranking_mean(ctx, field)
 	case "median":
@@ -1365,6 +1766,8 @@ func (ec *executionContext) childFields_RankingEntry(ctx context.Context, field 
 		return ec.fieldContext_RankingEntry_vsMean(ctx, field)
 	case "vsMedian":
 		return ec.fieldContext_RankingEntry_vsMedian(ctx, field)
+	case "flags":
+		return ec.fieldContext_RankingEntry_flags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RankingEntry", field.Name)
 }
@@ -1377,12 +1780,16 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 		return ec.fieldContext_Region_name(ctx, field)
 	case "nameEn":
 		return ec.fieldContext_Region_nameEn(ctx, field)
+	case "level":
+		return ec.fieldContext_Region_level(ctx, field)
 	case "parent":
 		return ec.fieldContext_Region_parent(ctx, field)
 	case "children":
 		return ec.fieldContext_Region_children(ctx, field)
 	case "groups":
 		return ec.fieldContext_Region_groups(ctx, field)
+	case "memberships":
+		return ec.fieldContext_Region_memberships(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Region", field.Name)
 }
@@ -1395,6 +1802,10 @@ func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql
 		return ec.fieldContext_Scope_group(ctx, field)
 	case "parent":
 		return ec.fieldContext_Scope_parent(ctx, field)
+	case "regions":
+		return ec.fieldContext_Scope_regions(ctx, field)
+	case "level":
+		return ec.fieldContext_Scope_level(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Scope", field.Name)
 }
@@ -1417,6 +1828,8 @@ func (ec *executionContext) childFields_StandingEntry(ctx context.Context, field
 		return ec.fieldContext_StandingEntry_rankChange(ctx, field)
 	case "inTop":
 		return ec.fieldContext_StandingEntry_inTop(ctx, field)
+	case "flags":
+		return ec.fieldContext_StandingEntry_flags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StandingEntry", field.Name)
 }
@@ -1435,6 +1848,8 @@ func (ec *executionContext) childFields_Standings(ctx context.Context, field gra
 		return ec.fieldContext_Standings_ties(ctx, field)
 	case "basis":
 		return ec.fieldContext_Standings_basis(ctx, field)
+	case "asOf":
+		return ec.fieldContext_Standings_asOf(ctx, field)
 	case "ranked":
 		return ec.fieldContext_Standings_ranked(ctx, field)
 	case "inTop":
@@ -1463,6 +1878,8 @@ func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql
 		return ec.fieldContext_Trend_cagr(ctx, field)
 	case "points":
 		return ec.fieldContext_Trend_points(ctx, field)
+	case "asOf":
+		return ec.fieldContext_Trend_asOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trend", field.Name)
 }
@@ -1479,6 +1896,8 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 		return ec.fieldContext_TrendPoint_bestEver(ctx, field)
 	case "streak":
 		return ec.fieldContext_TrendPoint_streak(ctx, field)
+	case "flags":
+		return ec.fieldContext_TrendPoint_flags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TrendPoint", field.Name)
 }
@@ -1599,6 +2018,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Group_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1676,22 +2109,30 @@ func (ec *executionContext) field_Query_observations_args(ctx context.Context, r
 		return nil, err
 	}
 	args["to"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*analytics.Date, error) {
+			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (int, error) {
 			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg5
+	args["after"] = arg6
 	return args, nil
 }
 
@@ -1707,8 +2148,8 @@ func (ec *executionContext) field_Query_ranking_args(ctx context.Context, rawArg
 	}
 	args["indicator"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1730,22 +2171,46 @@ func (ec *executionContext) field_Query_ranking_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["parent"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regions"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*analytics.Date, error) {
+			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
+	args["ties"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
 		func(ctx context.Context, v any) (*analytics.RankBasis, error) {
 			return ec.unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["basis"] = arg5
+	args["basis"] = arg8
 	return args, nil
 }
 
@@ -1782,6 +2247,14 @@ func (ec *executionContext) field_Query_regions_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["parent"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg2
 	return args, nil
 }
 
@@ -1820,30 +2293,54 @@ func (ec *executionContext) field_Query_standings_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["parent"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "top",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regions"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*analytics.Date, error) {
+			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "top",
 		func(ctx context.Context, v any) (int, error) {
 			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["top"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	args["top"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
+	args["ties"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
 		func(ctx context.Context, v any) (*analytics.RankBasis, error) {
 			return ec.unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["basis"] = arg6
+	args["basis"] = arg9
 	return args, nil
 }
 
@@ -1882,6 +2379,14 @@ func (ec *executionContext) field_Query_trend_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["to"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*analytics.Date, error) {
+			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg4
 	return args, nil
 }
 
@@ -1896,6 +2401,20 @@ func (ec *executionContext) field_Ranking_entries_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["top"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_groups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
 	return args, nil
 }
 
@@ -2180,6 +2699,52 @@ func (ec *executionContext) fieldContext_Dataset_lastYear(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Int")
 }
 
+func (ec *executionContext) _FlagCount_flag(ctx context.Context, field graphql.CollectedField, obj *analytics.FlagCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagCount_flag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlagCount_flag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlagCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _FlagCount_count(ctx context.Context, field graphql.CollectedField, obj *analytics.FlagCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlagCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlagCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Group_code(ctx context.Context, field graphql.CollectedField, obj *analytics.Group) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2226,6 +2791,29 @@ func (ec *executionContext) fieldContext_Group_name(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Group", field, false, false, "String")
 }
 
+func (ec *executionContext) _Group_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, false, false, "String")
+}
+
 func (ec *executionContext) _Group_members(ctx context.Context, field graphql.CollectedField, obj *analytics.Group) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2235,7 +2823,8 @@ func (ec *executionContext) _Group_members(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Group_members(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Members, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Members(fc.Args["year"].(*int)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
@@ -2245,14 +2834,57 @@ func (ec *executionContext) _Group_members(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Group_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Group_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_memberships(ctx context.Context, field graphql.CollectedField, obj *analytics.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_memberships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Memberships, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Membership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚕᚖpacesetterᚋanalyticsᚐMembershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_memberships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Group",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Region(ctx, field)
+			return ec.childFields_Membership(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2373,6 +3005,300 @@ func (ec *executionContext) fieldContext_Indicator_direction(_ context.Context, 
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Direction")
 }
 
+func (ec *executionContext) _Indicator_measure(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Measure) graphql.Marshaler {
+			return ec.marshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Measure")
+}
+
+func (ec *executionContext) _Indicator_category(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _Indicator_rollup(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_rollup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rollup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Rollup) graphql.Marshaler {
+			return ec.marshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_rollup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Rollup")
+}
+
+func (ec *executionContext) _Indicator_decimals(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_decimals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decimals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_decimals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Indicator_source(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _Indicator_formula(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_formula(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Formula, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_formula(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _Indicator_firstYear(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_firstYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_firstYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Indicator_lastYear(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_lastYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_lastYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Membership_group(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalNGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_fromYear(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_fromYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_fromYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Membership_toYear(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_toYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_toYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Observation_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Observation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2481,6 +3407,52 @@ func (ec *executionContext) _Observation_value(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Observation_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Observation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Observation_flags(ctx context.Context, field graphql.CollectedField, obj *analytics.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Observation_vintage(ctx context.Context, field graphql.CollectedField, obj *analytics.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_vintage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vintage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_vintage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "Date")
 }
 
 func (ec *executionContext) _ObservationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ObservationConnection) (ret graphql.Marshaler) {
@@ -2745,7 +3717,7 @@ func (ec *executionContext) _Query_regions(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Regions(ctx, fc.Args["group"].(*string), fc.Args["parent"].(*string))
+			return ec.Resolvers.Query().Regions(ctx, fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
@@ -2985,7 +3957,7 @@ func (ec *executionContext) _Query_observations(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["first"].(int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["first"].(int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
@@ -3029,7 +4001,7 @@ func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
+			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(string), fc.Args["year"].(*int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
@@ -3073,7 +4045,7 @@ func (ec *executionContext) _Query_standings(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
+			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
@@ -3117,7 +4089,7 @@ func (ec *executionContext) _Query_trend(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(string), fc.Args["from"].(*int), fc.Args["to"].(*int))
+			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
@@ -3360,6 +4332,29 @@ func (ec *executionContext) fieldContext_Ranking_basis(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Ranking", field, false, false, "RankBasis")
 }
 
+func (ec *executionContext) _Ranking_asOf(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Date")
+}
+
 func (ec *executionContext) _Ranking_count(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3381,6 +4376,61 @@ func (ec *executionContext) _Ranking_count(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Ranking_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ranking_flagged(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_flagged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flagged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_flagged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ranking_flagCounts(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_flagCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FlagCounts(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.FlagCount) graphql.Marshaler {
+			return ec.marshalNFlagCount2ᚕᚖpacesetterᚋanalyticsᚐFlagCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_flagCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ranking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlagCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Ranking_mean(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
@@ -3753,6 +4803,29 @@ func (ec *executionContext) fieldContext_RankingEntry_vsMedian(_ context.Context
 	return graphql.NewScalarFieldContext("RankingEntry", field, false, false, "Float")
 }
 
+func (ec *executionContext) _RankingEntry_flags(ctx context.Context, field graphql.CollectedField, obj *analytics.RankingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingEntry_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingEntry_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingEntry", field, false, false, "String")
+}
+
 func (ec *executionContext) _Region_code(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3819,6 +4892,29 @@ func (ec *executionContext) _Region_nameEn(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Region_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Region", field, false, false, "String")
+}
+
+func (ec *executionContext) _Region_level(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Region", field, false, false, "String")
 }
 
@@ -3895,7 +4991,8 @@ func (ec *executionContext) _Region_groups(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Region_groups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Groups, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Groups(fc.Args["year"].(*int)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
@@ -3905,14 +5002,57 @@ func (ec *executionContext) _Region_groups(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Region_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Region_groups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_groups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Region_memberships(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_memberships(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Memberships, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Membership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚕᚖpacesetterᚋanalyticsᚐMembershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Region_memberships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Region",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Group(ctx, field)
+			return ec.childFields_Membership(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4003,6 +5143,61 @@ func (ec *executionContext) fieldContext_Scope_parent(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Scope_regions(ctx context.Context, field graphql.CollectedField, obj *analytics.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scope_regions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Regions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scope_regions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Scope",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Scope_level(ctx context.Context, field graphql.CollectedField, obj *analytics.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scope_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scope_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scope", field, false, false, "String")
 }
 
 func (ec *executionContext) _StandingEntry_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
@@ -4198,6 +5393,29 @@ func (ec *executionContext) fieldContext_StandingEntry_inTop(_ context.Context, 
 	return graphql.NewScalarFieldContext("StandingEntry", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _StandingEntry_flags(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StandingEntry", field, false, false, "String")
+}
+
 func (ec *executionContext) _Standings_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4352,6 +5570,29 @@ func (ec *executionContext) _Standings_basis(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Standings_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Standings", field, false, false, "RankBasis")
+}
+
+func (ec *executionContext) _Standings_asOf(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Standings_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Standings_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Standings", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Standings_ranked(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
@@ -4670,6 +5911,29 @@ func (ec *executionContext) fieldContext_Trend_points(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Trend_asOf(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, false, false, "Date")
+}
+
 func (ec *executionContext) _TrendPoint_year(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4783,6 +6047,29 @@ func (ec *executionContext) _TrendPoint_streak(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_TrendPoint_streak(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrendPoint_flags(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendPoint_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendPoint_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -5939,6 +7226,44 @@ func (ec *executionContext) _Dataset(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var flagCountImplementors = []string{"FlagCount"}
+
+func (ec *executionContext) _FlagCount(ctx context.Context, sel ast.SelectionSet, obj *analytics.FlagCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flagCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FlagCount")
+		case "flag":
+			out.Values[i] = ec._FlagCount_flag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FlagCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var groupImplementors = []string{"Group"}
 
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *analytics.Group) graphql.Marshaler {
@@ -5960,8 +7285,18 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "nameEn":
+			out.Values[i] = ec._Group_nameEn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "members":
 			out.Values[i] = ec._Group_members(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memberships":
+			out.Values[i] = ec._Group_memberships(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6018,6 +7353,94 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "measure":
+			out.Values[i] = ec._Indicator_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._Indicator_category(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rollup":
+			out.Values[i] = ec._Indicator_rollup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decimals":
+			out.Values[i] = ec._Indicator_decimals(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Indicator_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "formula":
+			out.Values[i] = ec._Indicator_formula(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstYear":
+			out.Values[i] = ec._Indicator_firstYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastYear":
+			out.Values[i] = ec._Indicator_lastYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var membershipImplementors = []string{"Membership"}
+
+func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *analytics.Membership) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Membership")
+		case "group":
+			out.Values[i] = ec._Membership_group(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "region":
+			out.Values[i] = ec._Membership_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromYear":
+			out.Values[i] = ec._Membership_fromYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toYear":
+			out.Values[i] = ec._Membership_toYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6064,6 +7487,16 @@ func (ec *executionContext) _Observation(ctx context.Context, sel ast.SelectionS
 		case "value":
 			out.Values[i] = ec._Observation_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flags":
+			out.Values[i] = ec._Observation_flags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vintage":
+			out.Values[i] = ec._Observation_vintage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -6359,8 +7792,23 @@ func (ec *executionContext) _Ranking(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "asOf":
+			out.Values[i] = ec._Ranking_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "count":
 			out.Values[i] = ec._Ranking_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "flagged":
+			out.Values[i] = ec._Ranking_flagged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "flagCounts":
+			out.Values[i] = ec._Ranking_flagCounts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -6463,6 +7911,11 @@ func (ec *executionContext) _RankingEntry(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "flags":
+			out.Values[i] = ec._RankingEntry_flags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6506,6 +7959,11 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "level":
+			out.Values[i] = ec._Region_level(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "parent":
 			out.Values[i] = ec._Region_parent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -6518,6 +7976,11 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "groups":
 			out.Values[i] = ec._Region_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memberships":
+			out.Values[i] = ec._Region_memberships(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6561,6 +8024,16 @@ func (ec *executionContext) _Scope(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "parent":
 			out.Values[i] = ec._Scope_parent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "regions":
+			out.Values[i] = ec._Scope_regions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._Scope_level(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -6632,6 +8105,11 @@ func (ec *executionContext) _StandingEntry(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "flags":
+			out.Values[i] = ec._StandingEntry_flags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6688,6 +8166,11 @@ func (ec *executionContext) _Standings(ctx context.Context, sel ast.SelectionSet
 		case "basis":
 			out.Values[i] = ec._Standings_basis(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "asOf":
+			out.Values[i] = ec._Standings_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "ranked":
@@ -6773,6 +8256,11 @@ func (ec *executionContext) _Trend(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "asOf":
+			out.Values[i] = ec._Trend_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6823,6 +8311,11 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 			}
 		case "streak":
 			out.Values[i] = ec._TrendPoint_streak(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flags":
+			out.Values[i] = ec._TrendPoint_flags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7237,6 +8730,30 @@ func (ec *executionContext) marshalNDirection2pacesetterᚋanalyticsᚐDirection
 	return v
 }
 
+func (ec *executionContext) marshalNFlagCount2ᚕᚖpacesetterᚋanalyticsᚐFlagCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.FlagCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFlagCount2ᚖpacesetterᚋanalyticsᚐFlagCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFlagCount2ᚖpacesetterᚋanalyticsᚐFlagCount(ctx context.Context, sel ast.SelectionSet, v *analytics.FlagCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FlagCount!")
+		return graphql.Null
+	}
+	return ec._FlagCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7325,6 +8842,40 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx context.Context, v any) (analytics.Measure, error) {
+	var res analytics.Measure
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx context.Context, sel ast.SelectionSet, v analytics.Measure) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNMembership2ᚕᚖpacesetterᚋanalyticsᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Membership) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMembership2ᚖpacesetterᚋanalyticsᚐMembership(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMembership2ᚖpacesetterᚋanalyticsᚐMembership(ctx context.Context, sel ast.SelectionSet, v *analytics.Membership) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Membership!")
+		return graphql.Null
+	}
+	return ec._Membership(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNObservation2ᚕᚖpacesetterᚋanalyticsᚐObservationᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Observation) graphql.Marshaler {
@@ -7457,6 +9008,16 @@ func (ec *executionContext) marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ct
 	return ec._Region(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx context.Context, v any) (analytics.Rollup, error) {
+	var res analytics.Rollup
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx context.Context, sel ast.SelectionSet, v analytics.Rollup) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNScope2ᚖpacesetterᚋanalyticsᚐScope(ctx context.Context, sel ast.SelectionSet, v *analytics.Scope) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Scope!")
@@ -7519,6 +9080,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (analytics.TieRule, error) {
@@ -7749,6 +9339,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx context.Context, v any) (*analytics.Date, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Date)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx context.Context, sel ast.SelectionSet, v *analytics.Date) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -7858,6 +9464,25 @@ func (ec *executionContext) marshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBa
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalORegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx context.Context, sel ast.SelectionSet, v *analytics.Region) graphql.Marshaler {

@@ -5,21 +5,21 @@ import (
 	"pacesetter/analytics"
 )
 
-func (r *queryResolver) Ranking(ctx context.Context, indicator string, year int, group *string, parent *string, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
-	g, p, err := scopeArgs(group, parent)
+func (r *queryResolver) Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
+	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: indicator, Year: year, Group: g, Parent: p,
+	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: indicator, Year: year, ScopeQuery: sc, AsOf: asOf,
 		Ties: enum(ties), Basis: enum(basis)})
 }
 
-func (r *queryResolver) Standings(ctx context.Context, region string, year int, group *string, parent *string, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error) {
-	g, p, err := scopeArgs(group, parent)
+func (r *queryResolver) Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error) {
+	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: year, Group: g, Parent: p,
+	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: year, ScopeQuery: sc, AsOf: asOf,
 		Top: top, Ties: enum(ties), Basis: enum(basis)})
 }
 

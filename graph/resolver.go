@@ -21,18 +21,18 @@ func str(p *string) string {
 	return *p
 }
 
-// scopeArgs reads the optional group and parent codes: "" when absent, and an error when one is given but
-// empty, which the engine would otherwise take for absent (group: "" is not "every region").
-func scopeArgs(group, parent *string) (string, string, error) {
+// scopeArgs reads the optional scope arguments: "" when absent, and an error when one is given but empty,
+// which the engine would otherwise take for absent (group: "" is not "every region").
+func scopeArgs(group, parent, level *string, regions []string) (analytics.ScopeQuery, error) {
 	for _, a := range []struct {
 		name string
 		p    *string
-	}{{"group", group}, {"parent", parent}} {
+	}{{"group", group}, {"parent", parent}, {"level", level}} {
 		if a.p != nil && *a.p == "" {
-			return "", "", analytics.Errorf(analytics.BadUserInput, "%s is empty: give a code, or leave %s out", a.name, a.name)
+			return analytics.ScopeQuery{}, analytics.Errorf(analytics.BadUserInput, "%s is empty: give a code, or leave %s out", a.name, a.name)
 		}
 	}
-	return str(group), str(parent), nil
+	return analytics.ScopeQuery{Group: str(group), Parent: str(parent), Level: str(level), Regions: regions}, nil
 }
 
 // enum reads an optional enum argument; absent leaves the engine's default.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	"pacesetter/analytics"
 )
@@ -71,13 +72,47 @@ func Median(values []float64) float64 {
 	return (s[m-1] + s[m]) / 2
 }
 
-// Growth is x/prev − 1; ok is false when prev is 0.
-func Growth(x, prev float64) (g float64, ok bool) {
-	if prev == 0 {
+// Round12 rounds a derived number (a growth, a difference, a mean) to 12 significant digits, so that
+// 9.62 − 9.02 reads 0.6 and not 0.5999999999999996. Stored values are never passed through it. −0 becomes 0.
+func Round12(x float64) float64 {
+	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+		return x + 0
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+	if err != nil { // cannot happen for a finite x
+		return x
+	}
+	return r + 0
+}
+
+// GrowthOf is a year's growth as the indicator's measure defines it, rounded to 12 significant digits:
+//
+//   - LEVEL: x_t/x_{t−1} − 1 (needs x_{t−1} ≠ 0);
+//   - RATE: x_t − x_{t−1}, in points of the indicator's unit;
+//   - GROWTH: x_t/100 (the value already is the growth, in percent);
+//   - INDEX: x_t/100 − 1 (previous year = 100).
+//
+// ok is false when the measure needs the year before and hasPrev is false (or, for a level, prev is 0).
+func GrowthOf(m analytics.Measure, x, prev float64, hasPrev bool) (g float64, ok bool) {
+	switch m {
+	case analytics.Rate:
+		if !hasPrev {
+			return 0, false
+		}
+		return Round12(x - prev), true
+	case analytics.Growth:
+		return Round12(x / 100), true
+	case analytics.Index:
+		return Round12(x/100 - 1), true
+	}
+	if !hasPrev || prev == 0 {
 		return 0, false
 	}
-	return x/prev - 1, true
+	return Round12(x/prev - 1), true
 }
+
+// NeedsPrevious says whether a measure's growth in a year depends on the value of the year before.
+func NeedsPrevious(m analytics.Measure) bool { return m != analytics.Growth && m != analytics.Index }
 
 // YearValue is one year of a series.
 type YearValue struct {
@@ -85,29 +120,41 @@ type YearValue struct {
 	Value float64
 }
 
-// Trend computes, for a series sorted by year with one value per year, each year's growth over the year
-// before, whether it is a record in the indicator's direction, and how many consecutive years up to it improved.
+// Trend computes, for a series sorted by year with one value per year, each year's growth, whether it is a
+// record in the indicator's direction, and how many consecutive years up to it improved.
 //
-//   - Yoy: x_t/x_{t−1} − 1; nil when t−1 has no value or it is 0.
+//   - Yoy: GrowthOf the measure; nil when it needs year t−1 and t−1 has no value (or, for a level, it is 0).
 //   - BestEver: nil for the first value; else whether sign·x_t > sign·x_s for every earlier s (strictly).
-//   - Streak: the number of consecutive years ending at t in which sign·x improved over the year before;
-//     0 when it did not, or when t−1 has no value.
-func Trend(series []YearValue, sign float64) []analytics.TrendPoint {
+//   - Streak: the number of consecutive years ending at t that improved in the indicator's direction: for a
+//     LEVEL or RATE, sign·x_t > sign·x_{t−1}; for a GROWTH or INDEX, sign·growth_t > 0 (the year grew).
+//     0 when year t did not improve; a missing year ends a streak.
+func Trend(series []YearValue, sign float64, m analytics.Measure) []analytics.TrendPoint {
 	out := make([]analytics.TrendPoint, len(series))
 	best := math.Inf(-1)
 	for i, p := range series {
 		tp := analytics.TrendPoint{Year: p.Year, Value: p.Value}
+		hasPrev := i > 0 && series[i-1].Year == p.Year-1
+		prev := 0.0
+		if hasPrev {
+			prev = series[i-1].Value
+		}
+		if g, ok := GrowthOf(m, p.Value, prev, hasPrev); ok {
+			tp.Yoy = &g
+		}
 		if i > 0 {
 			record := sign*p.Value > best
 			tp.BestEver = &record
-			prev := series[i-1]
-			if prev.Year == p.Year-1 {
-				if g, ok := Growth(p.Value, prev.Value); ok {
-					tp.Yoy = &g
-				}
-				if sign*p.Value > sign*prev.Value {
-					tp.Streak = out[i-1].Streak + 1
-				}
+		}
+		improved := false
+		if NeedsPrevious(m) {
+			improved = hasPrev && sign*p.Value > sign*prev
+		} else {
+			improved = tp.Yoy != nil && sign**tp.Yoy > 0
+		}
+		if improved {
+			tp.Streak = 1
+			if hasPrev {
+				tp.Streak += out[i-1].Streak
 			}
 		}
 		best = max(best, sign*p.Value)
@@ -116,11 +163,40 @@ func Trend(series []YearValue, sign float64) []analytics.TrendPoint {
 	return out
 }
 
-// CAGR is the compound annual growth rate from the first to the last point: (x_last/x_first)^(1/years) − 1.
-// ok is false when there is a single year, or either value is not positive.
-func CAGR(first, last YearValue) (rate float64, ok bool) {
-	if last.Year == first.Year || first.Value <= 0 || last.Value <= 0 {
+// CAGR is the compound annual growth rate over a series sorted by year, from its first to its last point,
+// rounded to 12 significant digits:
+//
+//   - LEVEL: (x_last/x_first)^(1/(t_last − t_first)) − 1; both values must be positive;
+//   - GROWTH and INDEX: the years' growth factors chained, (Π_{t_first<t≤t_last} (1 + growth_t))^(1/(t_last − t_first)) − 1;
+//     every year after the first must be present and the product positive;
+//   - RATE: none (a rate's change is in points, not compounded).
+//
+// ok is false when there is none: a single year, or the conditions above unmet.
+func CAGR(series []YearValue, m analytics.Measure) (rate float64, ok bool) {
+	if len(series) < 2 {
 		return 0, false
 	}
-	return math.Pow(last.Value/first.Value, 1/float64(last.Year-first.Year)) - 1, true
+	first, last := series[0], series[len(series)-1]
+	years := float64(last.Year - first.Year)
+	switch m {
+	case analytics.Rate:
+		return 0, false
+	case analytics.Growth, analytics.Index:
+		if len(series) != last.Year-first.Year+1 {
+			return 0, false // a gap: the growth of a missing year is unknown
+		}
+		prod := 1.0
+		for _, p := range series[1:] {
+			g, _ := GrowthOf(m, p.Value, 0, false)
+			prod *= 1 + g
+		}
+		if !(prod > 0) || math.IsInf(prod, 0) {
+			return 0, false
+		}
+		return Round12(math.Pow(prod, 1/years) - 1), true
+	}
+	if first.Value <= 0 || last.Value <= 0 {
+		return 0, false
+	}
+	return Round12(math.Pow(last.Value/first.Value, 1/years) - 1), true
 }

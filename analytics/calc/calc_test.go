@@ -72,35 +72,54 @@ func TestTrend(t *testing.T) {
 		streak int
 	}
 	cases := []struct {
-		name   string
-		series []YearValue
-		sign   float64
-		want   []pt
+		name    string
+		series  []YearValue
+		sign    float64
+		measure analytics.Measure
+		want    []pt
 	}{
 		{
 			// 100 → 110 (+10%, record, streak 1) → 121 (+10%, record, 2) → 115 (down, not a record, 0) → 130 (record, 1)
-			"rising with a dip", []YearValue{{2016, 100}, {2017, 110}, {2018, 121}, {2019, 115}, {2020, 130}}, 1,
+			"rising with a dip", []YearValue{{2016, 100}, {2017, 110}, {2018, 121}, {2019, 115}, {2020, 130}}, 1, analytics.Level,
 			[]pt{{nil, nil, 0}, {ptr(0.1), ptr(true), 1}, {ptr(0.1), ptr(true), 2}, {ptr(115.0/121 - 1), ptr(false), 0}, {ptr(130.0/115 - 1), ptr(true), 1}},
 		},
 		{
 			// Lower is better: 5 → 4 improves (record), 4 → 4 does not (equal is no record, no streak), 4 → 3 improves.
-			"lower is better with a flat year", []YearValue{{2020, 5}, {2021, 4}, {2022, 4}, {2023, 3}}, -1,
+			"lower is better with a flat year", []YearValue{{2020, 5}, {2021, 4}, {2022, 4}, {2023, 3}}, -1, analytics.Level,
 			[]pt{{nil, nil, 0}, {ptr(-0.2), ptr(true), 1}, {ptr(0.0), ptr(false), 0}, {ptr(-0.25), ptr(true), 1}},
 		},
 		{
 			// A gap: 2019 is missing, so 2020 has no yoy and its streak restarts at 0, but it can still be a record.
-			"gap in the years", []YearValue{{2017, 1}, {2018, 2}, {2020, 3}, {2021, 4}}, 1,
+			"gap in the years", []YearValue{{2017, 1}, {2018, 2}, {2020, 3}, {2021, 4}}, 1, analytics.Level,
 			[]pt{{nil, nil, 0}, {ptr(1.0), ptr(true), 1}, {nil, ptr(true), 0}, {ptr(1.0 / 3), ptr(true), 1}},
 		},
 		{
 			// A zero base has no growth (2021's yoy is null); 2022 rises from −2, so it has a yoy, a record and a streak.
-			"zero and negative values", []YearValue{{2020, 0}, {2021, -2}, {2022, 1}}, 1,
+			"zero and negative values", []YearValue{{2020, 0}, {2021, -2}, {2022, 1}}, 1, analytics.Level,
 			[]pt{{nil, nil, 0}, {nil, ptr(false), 0}, {ptr(-1.5), ptr(true), 1}},
+		},
+		{
+			// A rate changes in points: 5.2 → 5.5 is +0.3 (not 0.30000000000000027), 5.5 → 5.1 is −0.4, and
+			// lower is better here, so 2022's fall is the improvement and the record.
+			"rate in points, lower is better", []YearValue{{2020, 5.2}, {2021, 5.5}, {2022, 5.1}}, -1, analytics.Rate,
+			[]pt{{nil, nil, 0}, {ptr(0.3), ptr(false), 0}, {ptr(-0.4), ptr(true), 1}},
+		},
+		{
+			// A growth rate in percent is the year's growth itself: 6.1 → 0.061, −2 → −0.02. The first year has
+			// a growth too (it needs no year before); a streak counts years that grew: 6.1 and 3 grew, −2 did not,
+			// 4 grew again; 2024 is missing, so 2025's growth of 1 % starts a new streak.
+			"growth rate", []YearValue{{2020, 6.1}, {2021, 3}, {2022, -2}, {2023, 4}, {2025, 1}}, 1, analytics.Growth,
+			[]pt{{ptr(0.061), nil, 1}, {ptr(0.03), ptr(false), 2}, {ptr(-0.02), ptr(false), 0}, {ptr(0.04), ptr(false), 1}, {ptr(0.01), ptr(false), 1}},
+		},
+		{
+			// An index with the previous year = 100: 105.7 is +5.7 %, 100 is no growth (ends the streak), 97.5 is −2.5 %.
+			"index, previous year = 100", []YearValue{{2022, 105.7}, {2023, 106.0}, {2024, 100}, {2025, 97.5}}, 1, analytics.Index,
+			[]pt{{ptr(0.057), nil, 1}, {ptr(0.06), ptr(true), 2}, {ptr(0.0), ptr(false), 0}, {ptr(-0.025), ptr(false), 0}},
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := Trend(c.series, c.sign)
+			got := Trend(c.series, c.sign, c.measure)
 			if len(got) != len(c.want) {
 				t.Fatalf("%d points, want %d", len(got), len(c.want))
 			}
@@ -131,22 +150,74 @@ func show[T any](p *T) string {
 }
 
 func TestCAGR(t *testing.T) {
-	// 100 → 121 over two years is 10% a year; 100 → 200 over 10 years is 2^(1/10) − 1.
 	for _, c := range []struct {
-		first, last YearValue
-		want        float64
-		ok          bool
+		name    string
+		measure analytics.Measure
+		series  []YearValue
+		want    float64
+		ok      bool
 	}{
-		{YearValue{2020, 100}, YearValue{2022, 121}, 0.1, true},
-		{YearValue{2010, 100}, YearValue{2020, 200}, math.Pow(2, 0.1) - 1, true},
-		{YearValue{2020, 100}, YearValue{2021, 50}, -0.5, true},
-		{YearValue{2020, 100}, YearValue{2020, 100}, 0, false},
-		{YearValue{2020, -1}, YearValue{2022, 5}, 0, false},
-		{YearValue{2020, 3}, YearValue{2022, 0}, 0, false},
+		// Levels: 100 → 121 over two years is 10 % a year; 100 → 200 over 10 years is 2^(1/10) − 1.
+		{"level", analytics.Level, []YearValue{{2020, 100}, {2021, 999}, {2022, 121}}, 0.1, true},
+		{"level, ten years", analytics.Level, []YearValue{{2010, 100}, {2020, 200}}, math.Pow(2, 0.1) - 1, true},
+		{"level, halved", analytics.Level, []YearValue{{2020, 100}, {2021, 50}}, -0.5, true},
+		{"one year", analytics.Level, []YearValue{{2020, 100}}, 0, false},
+		{"negative start", analytics.Level, []YearValue{{2020, -1}, {2022, 5}}, 0, false},
+		{"zero end", analytics.Level, []YearValue{{2020, 3}, {2022, 0}}, 0, false},
+		// An index chains the years after the first: 110 then 110 is 1.1 × 1.1 = 1.21 over two years, 10 %.
+		{"index", analytics.Index, []YearValue{{2020, 104}, {2021, 110}, {2022, 110}}, 0.1, true},
+		// Growth rates chain the same way: +21 % then 0 % is 1.21 over two years, 10 %.
+		{"growth", analytics.Growth, []YearValue{{2020, 7}, {2021, 21}, {2022, 0}}, 0.1, true},
+		{"growth with a gap", analytics.Growth, []YearValue{{2020, 7}, {2022, 21}}, 0, false},
+		{"growth of −100 %", analytics.Growth, []YearValue{{2020, 7}, {2021, -100}}, 0, false},
+		{"rate", analytics.Rate, []YearValue{{2020, 5}, {2021, 6}}, 0, false},
 	} {
-		got, ok := CAGR(c.first, c.last)
+		got, ok := CAGR(c.series, c.measure)
 		if ok != c.ok || ok && math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("CAGR(%v, %v) = %v, %v; want %v, %v", c.first, c.last, got, ok, c.want, c.ok)
+			t.Errorf("%s: CAGR = %v, %v; want %v, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestRound12(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{
+		{9.62 - 9.02, 0.6},          // 0.5999999999999996
+		{105.7/100 - 1, 0.057},      // 0.05700000000000003
+		{1.0 / 3, 0.333333333333},   // 12 significant digits
+		{-2.0 / 3, -0.666666666667}, // rounds half away
+		{123456789012345, 123456789012000},
+		{1e308, 1e308},
+		{-1e308 * 1.5, -1.5e308},
+		{5e-324, 5e-324}, // the smallest subnormal survives
+		{math.Copysign(0, -1), 0},
+	} {
+		got := Round12(c.in)
+		if got != c.want || math.Signbit(got) != math.Signbit(c.want) {
+			t.Errorf("Round12(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestGrowthOf(t *testing.T) {
+	for _, c := range []struct {
+		m           analytics.Measure
+		x, prev     float64
+		hasPrev, ok bool
+		want        float64
+	}{
+		{analytics.Level, 110, 100, true, true, 0.1},
+		{analytics.Level, 110, 0, true, false, 0},
+		{analytics.Level, 110, 0, false, false, 0},
+		{analytics.Level, -50, -100, true, true, -0.5}, // the formula as stated; rankings leave such bases out
+		{analytics.Rate, 9.69, 9.02, true, true, 0.67},
+		{analytics.Rate, 9.69, 0, false, false, 0},
+		{analytics.Growth, -4.7, 0, false, true, -0.047},
+		{analytics.Index, 105.7, 0, false, true, 0.057},
+		{analytics.Index, 99.2, 0, false, true, -0.008},
+	} {
+		got, ok := GrowthOf(c.m, c.x, c.prev, c.hasPrev)
+		if ok != c.ok || ok && got != c.want {
+			t.Errorf("GrowthOf(%s, %v, %v, %v) = %v, %v; want %v, %v", c.m, c.x, c.prev, c.hasPrev, got, ok, c.want, c.ok)
 		}
 	}
 }

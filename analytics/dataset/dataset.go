@@ -10,22 +10,33 @@ import (
 	"encoding/hex"
 	"math"
 	"slices"
+	"strconv"
 
 	"pacesetter/analytics"
 )
 
-// The three files of a dataset folder.
+// The files of a dataset folder: the first three are required, the others optional.
 const (
 	RegionsFile      = "regions.csv"
 	IndicatorsFile   = "indicators.csv"
 	ObservationsFile = "observations.csv"
+	GroupsFile       = "groups.csv"
+	MembershipsFile  = "memberships.csv"
+	DerivedFile      = "derived.csv"
 )
+
+// fileOrder is the order files are read in, and problems listed in.
+var fileOrder = map[string]int{RegionsFile: 0, GroupsFile: 1, MembershipsFile: 2, IndicatorsFile: 3, DerivedFile: 4, ObservationsFile: 5}
 
 // Dataset is a validated dataset, ready to load.
 type Dataset struct {
-	Regions      []Region
-	Indicators   []Indicator
-	Observations []Observation // sorted by indicator, year, region: the order rankings read them in
+	Regions     []Region
+	Groups      []Group      // groups.csv first, then the codes regions.csv's group column adds
+	Memberships []Membership // regions.csv's group column (every year), then memberships.csv
+	Indicators  []Indicator  // indicators.csv, then the derived indicators of derived.csv
+	// Published values and, computed at import, derived and rolled-up ones; sorted by indicator, year,
+	// region and vintage (undated first): the order rankings read them in.
+	Observations []Observation
 }
 
 // Region is one row of regions.csv.
@@ -34,33 +45,41 @@ type Region struct {
 	NameEn     string // optional column name_en
 	Parent     string // "" for a root
 	Group      string // "" for none
+	Level      string // optional column level: country, province, city, county, aggregate…
 }
 
-// Indicator is one row of indicators.csv.
+// Group is one row of groups.csv, or a code of regions.csv's group column (named by its code).
+type Group struct {
+	Code, Name, NameEn string
+}
+
+// Membership places a region in a group for an inclusive span of years; 0 leaves an end open.
+type Membership struct {
+	Group, Region string
+	From, To      int
+}
+
+// Indicator is one row of indicators.csv or of derived.csv.
 type Indicator struct {
 	Code, Name, Unit string
 	NameEn           string // optional column name_en
 	Direction        analytics.Direction
+	Measure          analytics.Measure
+	Category         string
+	Rollup           analytics.Rollup
+	Decimals         int // -1: not given
+	Source           string
+	Formula          string // canonical formula of a derived indicator; "" for a published one
+	FillParents      bool   // derived.csv asks for parent_rollup: parents without a value get their children's rollup
 }
 
-// Observation is one row of observations.csv.
+// Observation is one row of observations.csv, or a value computed at import (Flags has Derived).
 type Observation struct {
 	Region, Indicator string
 	Year              int
 	Value             float64
-}
-
-// Groups lists the distinct non-empty group codes in order of first appearance.
-func (d *Dataset) Groups() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range d.Regions {
-		if r.Group != "" && !seen[r.Group] {
-			seen[r.Group] = true
-			out = append(out, r.Group)
-		}
-	}
-	return out
+	Flags             analytics.FlagSet
+	Vintage           analytics.Date // "" when undated
 }
 
 // Version is a content hash of the dataset: equal data, equal version, whatever the row order of the files.
@@ -78,25 +97,43 @@ func (d *Dataset) Version() string {
 	regions := slices.Clone(d.Regions)
 	slices.SortFunc(regions, func(a, b Region) int { return cmp.Compare(a.Code, b.Code) })
 	for _, r := range regions {
-		put("r", r.Code, r.Name, r.NameEn, r.Parent, r.Group)
+		put("r", r.Code, r.Name, r.NameEn, r.Parent, r.Group, r.Level)
+	}
+	for _, g := range d.Groups {
+		put("g", g.Code, g.Name, g.NameEn)
+	}
+	for _, m := range d.Memberships {
+		put("m", m.Group, m.Region, strconv.Itoa(m.From), strconv.Itoa(m.To))
 	}
 	inds := slices.Clone(d.Indicators)
 	slices.SortFunc(inds, func(a, b Indicator) int { return cmp.Compare(a.Code, b.Code) })
 	for _, i := range inds {
-		put("i", i.Code, i.Name, i.NameEn, i.Unit, string(i.Direction))
+		put("i", i.Code, i.Name, i.NameEn, i.Unit, string(i.Direction), string(i.Measure), i.Category, string(i.Rollup),
+			strconv.Itoa(i.Decimals), i.Source, i.Formula, strconv.FormatBool(i.FillParents))
 	}
 	for _, o := range d.Observations { // already in canonical order
 		var b [16]byte
 		binary.LittleEndian.PutUint64(b[:8], uint64(o.Year))
 		binary.LittleEndian.PutUint64(b[8:], math.Float64bits(o.Value))
-		put("o", o.Region, o.Indicator, string(b[:]))
+		put("o", o.Region, o.Indicator, string(b[:]), string(o.Vintage), strconv.Itoa(int(o.Flags)))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 func sortObservations(obs []Observation) { slices.SortFunc(obs, compareObservations) }
 
-// compareObservations orders observations by indicator, year, region: the key, in the order rankings read.
+// compareObservations orders observations by indicator, year, region and vintage: the key, in the order
+// rankings read.
 func compareObservations(a, b Observation) int {
-	return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year), cmp.Compare(a.Region, b.Region))
+	return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year), cmp.Compare(a.Region, b.Region),
+		cmp.Compare(a.Vintage, b.Vintage))
 }
+
+// SameKey says whether two observations are vintages of one value (same indicator, region and year).
+func SameKey(a, b Observation) bool {
+	return a.Indicator == b.Indicator && a.Year == b.Year && a.Region == b.Region
+}
+
+// SortObservations puts the observations in the order Read returns them (indicator, year, region,
+// vintage): for datasets built in code.
+func (d *Dataset) SortObservations() { sortObservations(d.Observations) }

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"pacesetter/analytics"
+	"pacesetter/analytics/formula"
 )
 
 // MaxListed is how many problems an Invalid error spells out; it counts all of them.
@@ -71,9 +72,8 @@ func (ps *problems) add(file string, line int, format string, args ...any) {
 
 // result sorts the problems by file (in reading order) and line and keeps the first MaxListed.
 func (ps *problems) result() *Invalid {
-	order := map[string]int{RegionsFile: 0, IndicatorsFile: 1, ObservationsFile: 2}
 	slices.SortStableFunc(ps.Problems, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(order[a.File], order[b.File]), cmp.Compare(a.Line, b.Line))
+		return cmp.Or(cmp.Compare(fileOrder[a.File], fileOrder[b.File]), cmp.Compare(a.Line, b.Line))
 	})
 	inv := ps.Invalid
 	inv.Problems = inv.Problems[:min(len(inv.Problems), MaxListed)]
@@ -92,94 +92,415 @@ func ReadDir(path string) (*Dataset, error) {
 	return Read(os.DirFS(path))
 }
 
+// reader holds what one Read has learnt so far.
+type reader struct {
+	fsys fs.FS
+	ps   problems
+	d    *Dataset
+
+	regionLine    map[string]int
+	regionBy      map[string]*Region
+	regionsOK     bool
+	groupLine     map[string]int // groups.csv line; -1 for a group named only in regions.csv
+	indicatorLine map[string]int
+	indicatorsOK  bool
+	derived       []derivedDef
+	derivedLine   map[string]int // line of each formula row
+}
+
+// derivedDef is one row of derived.csv: a formula for a new indicator, or parent_rollup for an existing one.
+type derivedDef struct {
+	line    int
+	code    string
+	formula *formula.Expr // nil for parent_rollup
+}
+
 // Read reads and validates a dataset from fsys. It returns *Invalid when the data breaks a rule; then
 // nothing is returned to load.
 func Read(fsys fs.FS) (*Dataset, error) {
-	var ps problems
-	d := &Dataset{}
-
-	regionLine := map[string]int{}
-	regionsOK, err := readCSV(fsys, RegionsFile, &ps, []string{"region_code", "region_name", "parent_code", "group"}, []string{"name_en"},
-		func(line int, col []string) {
-			r := Region{Code: col[0], Name: col[1], Parent: col[2], Group: col[3], NameEn: col[4]}
-			switch {
-			case r.Code == "":
-				ps.add(RegionsFile, line, "region_code is empty")
-				return
-			case regionLine[r.Code] != 0:
-				ps.add(RegionsFile, line, "duplicate region_code %q (first on line %d)", r.Code, regionLine[r.Code])
-				return
-			}
-			if r.Name == "" {
-				ps.add(RegionsFile, line, "region_name of %q is empty", r.Code)
-			}
-			if r.Parent == r.Code {
-				ps.add(RegionsFile, line, "region %q is its own parent", r.Code)
-			}
-			regionLine[r.Code] = line
-			d.Regions = append(d.Regions, r)
-		})
-	if err != nil {
-		return nil, err
-	}
-	byCode := make(map[string]*Region, len(d.Regions))
-	for i := range d.Regions {
-		byCode[d.Regions[i].Code] = &d.Regions[i]
-	}
-	for _, r := range d.Regions {
-		if r.Parent != "" && r.Parent != r.Code && byCode[r.Parent] == nil {
-			ps.add(RegionsFile, regionLine[r.Code], "parent_code %q of region %q is not a region_code in %s", r.Parent, r.Code, RegionsFile)
+	r := &reader{fsys: fsys, d: &Dataset{}, regionLine: map[string]int{}, groupLine: map[string]int{},
+		indicatorLine: map[string]int{}, derivedLine: map[string]int{}}
+	for _, step := range []func() error{r.regions, r.groups, r.memberships, r.indicators, r.derivedDefs, r.observations} {
+		if err := step(); err != nil {
+			return nil, err
 		}
 	}
-	checkCycles(d.Regions, byCode, regionLine, &ps)
+	if r.ps.Total == 0 {
+		r.derive()
+	}
+	if r.ps.Total > 0 {
+		return nil, r.ps.result()
+	}
+	sortObservations(r.d.Observations)
+	return r.d, nil
+}
 
-	indicatorLine := map[string]int{}
-	indicatorsOK, err := readCSV(fsys, IndicatorsFile, &ps, []string{"indicator_code", "name", "unit", "direction"}, []string{"name_en"},
+func (r *reader) regions() error {
+	ps, d := &r.ps, r.d
+	var err error
+	r.regionsOK, err = readCSV(r.fsys, RegionsFile, true, ps, []string{"region_code", "region_name", "parent_code"}, []string{"group", "name_en", "level"},
 		func(line int, col []string) {
-			in := Indicator{Code: col[0], Name: col[1], Unit: col[2], NameEn: col[4]}
+			rg := Region{Code: col[0], Name: col[1], Parent: col[2], Group: col[3], NameEn: col[4], Level: col[5]}
+			switch {
+			case rg.Code == "":
+				ps.add(RegionsFile, line, "region_code is empty")
+				return
+			case r.regionLine[rg.Code] != 0:
+				ps.add(RegionsFile, line, "duplicate region_code %q (first on line %d)", rg.Code, r.regionLine[rg.Code])
+				return
+			}
+			if rg.Name == "" {
+				ps.add(RegionsFile, line, "region_name of %q is empty", rg.Code)
+			}
+			if rg.Parent == rg.Code {
+				ps.add(RegionsFile, line, "region %q is its own parent", rg.Code)
+			}
+			r.regionLine[rg.Code] = line
+			d.Regions = append(d.Regions, rg)
+		})
+	if err != nil {
+		return err
+	}
+	r.regionBy = make(map[string]*Region, len(d.Regions))
+	for i := range d.Regions {
+		r.regionBy[d.Regions[i].Code] = &d.Regions[i]
+	}
+	for _, rg := range d.Regions {
+		if rg.Parent != "" && rg.Parent != rg.Code && r.regionBy[rg.Parent] == nil {
+			ps.add(RegionsFile, r.regionLine[rg.Code], "parent_code %q of region %q is not a region_code in %s", rg.Parent, rg.Code, RegionsFile)
+		}
+	}
+	checkCycles(d.Regions, r.regionBy, r.regionLine, ps)
+	return nil
+}
+
+// groups reads groups.csv (optional), then adds the codes of regions.csv's group column it does not
+// define, named by their code; each region's group there is a membership for every year.
+func (r *reader) groups() error {
+	ps, d := &r.ps, r.d
+	_, err := readCSV(r.fsys, GroupsFile, false, ps, []string{"group_code", "name"}, []string{"name_en"},
+		func(line int, col []string) {
+			g := Group{Code: col[0], Name: col[1], NameEn: col[2]}
+			switch {
+			case g.Code == "":
+				ps.add(GroupsFile, line, "group_code is empty")
+				return
+			case r.groupLine[g.Code] != 0:
+				ps.add(GroupsFile, line, "duplicate group_code %q (first on line %d)", g.Code, r.groupLine[g.Code])
+				return
+			case g.Name == "":
+				ps.add(GroupsFile, line, "name of group %q is empty", g.Code)
+			}
+			r.groupLine[g.Code] = line
+			d.Groups = append(d.Groups, g)
+		})
+	if err != nil {
+		return err
+	}
+	for _, rg := range d.Regions {
+		if rg.Group == "" {
+			continue
+		}
+		if r.groupLine[rg.Group] == 0 {
+			r.groupLine[rg.Group] = -1
+			d.Groups = append(d.Groups, Group{Code: rg.Group, Name: rg.Group})
+		}
+		d.Memberships = append(d.Memberships, Membership{Group: rg.Group, Region: rg.Code})
+	}
+	return nil
+}
+
+// memberships reads memberships.csv (optional): a region may be in any number of groups, each for a span
+// of years; two spans of one region in one group must not overlap.
+func (r *reader) memberships() error {
+	ps, d := &r.ps, r.d
+	type span struct{ from, to, line int } // line 0: regions.csv's group column
+	spans := map[[2]string][]span{}
+	for _, m := range d.Memberships {
+		spans[[2]string{m.Group, m.Region}] = append(spans[[2]string{m.Group, m.Region}], span{0, 0, 0})
+	}
+	year := func(line int, name, text string) (int, bool) {
+		if text == "" {
+			return 0, true
+		}
+		y, err := strconv.Atoi(text)
+		if err != nil || y < 1 || y > 9999 {
+			ps.add(MembershipsFile, line, "%s %q is not a whole number from 1 to 9999 (leave it empty for no bound)", name, text)
+			return 0, false
+		}
+		return y, true
+	}
+	_, err := readCSV(r.fsys, MembershipsFile, false, ps, []string{"group_code", "region_code"}, []string{"from_year", "to_year"},
+		func(line int, col []string) {
+			m := Membership{Group: col[0], Region: col[1]}
+			ok := true
+			if r.groupLine[m.Group] == 0 {
+				ps.add(MembershipsFile, line, "unknown group_code %q (define it in %s or name it in the group column of %s)", m.Group, GroupsFile, RegionsFile)
+				ok = false
+			}
+			if r.regionBy[m.Region] == nil && r.regionsOK {
+				ps.add(MembershipsFile, line, "unknown region_code %q (not in %s)", m.Region, RegionsFile)
+				ok = false
+			}
+			var fromOK, toOK bool
+			m.From, fromOK = year(line, "from_year", col[2])
+			m.To, toOK = year(line, "to_year", col[3])
+			if !fromOK || !toOK || !ok {
+				return
+			}
+			if m.From != 0 && m.To != 0 && m.From > m.To {
+				ps.add(MembershipsFile, line, "from_year %d is after to_year %d", m.From, m.To)
+				return
+			}
+			key := [2]string{m.Group, m.Region}
+			for _, s := range spans[key] {
+				if (s.from == 0 || m.To == 0 || s.from <= m.To) && (s.to == 0 || m.From == 0 || m.From <= s.to) {
+					where := fmt.Sprintf("line %d", s.line)
+					if s.line == 0 {
+						where = "the group column of " + RegionsFile
+					}
+					ps.add(MembershipsFile, line, "membership of %s in %s overlaps the one on %s", m.Region, m.Group, where)
+					return
+				}
+			}
+			spans[key] = append(spans[key], span{m.From, m.To, line})
+			d.Memberships = append(d.Memberships, m)
+		})
+	return err
+}
+
+// parseDirection, parseMeasure and parseRollup read the words of indicators.csv and derived.csv, in any case.
+func parseDirection(s string) (analytics.Direction, bool) {
+	switch strings.ToLower(s) {
+	case "higher_is_better":
+		return analytics.HigherIsBetter, true
+	case "lower_is_better":
+		return analytics.LowerIsBetter, true
+	}
+	return "", false
+}
+
+func parseMeasure(s string) (analytics.Measure, bool) {
+	switch strings.ToLower(s) {
+	case "", "level":
+		return analytics.Level, true
+	case "rate":
+		return analytics.Rate, true
+	case "growth":
+		return analytics.Growth, true
+	case "index":
+		return analytics.Index, true
+	}
+	return "", false
+}
+
+func parseRollup(s string) (analytics.Rollup, bool) {
+	switch strings.ToLower(s) {
+	case "", "none":
+		return analytics.RollupNone, true
+	case "sum":
+		return analytics.RollupSum, true
+	case "mean":
+		return analytics.RollupMean, true
+	}
+	return "", false
+}
+
+// indicatorColumns reads the columns indicators.csv and derived.csv share, reporting problems at file:line.
+// col holds name, unit, direction, measure, name_en, category, rollup, decimals, source.
+func (r *reader) indicatorColumns(file string, line int, in *Indicator, col []string) {
+	ps := &r.ps
+	in.Name, in.Unit, in.NameEn, in.Category, in.Source = col[0], col[1], col[4], col[5], col[8]
+	if in.Name == "" {
+		ps.add(file, line, "name of indicator %q is empty", in.Code)
+	}
+	var ok bool
+	if in.Direction, ok = parseDirection(col[2]); !ok {
+		ps.add(file, line, "direction %q of indicator %q is not higher_is_better or lower_is_better", col[2], in.Code)
+	}
+	if in.Measure, ok = parseMeasure(col[3]); !ok {
+		ps.add(file, line, "measure %q of indicator %q is not level, rate, growth or index (empty means level)", col[3], in.Code)
+	}
+	if in.Rollup, ok = parseRollup(col[6]); !ok {
+		ps.add(file, line, "rollup %q of indicator %q is not sum, mean or none (empty means none)", col[6], in.Code)
+	}
+	in.Decimals = -1
+	if col[7] != "" {
+		n, err := strconv.Atoi(col[7])
+		if err != nil || n < 0 || n > 15 {
+			ps.add(file, line, "decimals %q of indicator %q is not a whole number from 0 to 15", col[7], in.Code)
+		}
+		in.Decimals = n
+	}
+}
+
+var indicatorOptional = []string{"measure", "name_en", "category", "rollup", "decimals", "source"}
+
+func (r *reader) indicators() error {
+	ps, d := &r.ps, r.d
+	var err error
+	r.indicatorsOK, err = readCSV(r.fsys, IndicatorsFile, true, ps, []string{"indicator_code", "name", "unit", "direction"}, indicatorOptional,
+		func(line int, col []string) {
+			in := Indicator{Code: col[0]}
 			switch {
 			case in.Code == "":
 				ps.add(IndicatorsFile, line, "indicator_code is empty")
 				return
-			case indicatorLine[in.Code] != 0:
-				ps.add(IndicatorsFile, line, "duplicate indicator_code %q (first on line %d)", in.Code, indicatorLine[in.Code])
+			case r.indicatorLine[in.Code] != 0:
+				ps.add(IndicatorsFile, line, "duplicate indicator_code %q (first on line %d)", in.Code, r.indicatorLine[in.Code])
 				return
 			}
-			if in.Name == "" {
-				ps.add(IndicatorsFile, line, "name of indicator %q is empty", in.Code)
+			r.indicatorColumns(IndicatorsFile, line, &in, []string{col[1], col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9]})
+			r.indicatorLine[in.Code] = line
+			d.Indicators = append(d.Indicators, in)
+		})
+	return err
+}
+
+// ParentRollup is the formula of a derived.csv row that fills parents' values from their children.
+const ParentRollup = "parent_rollup"
+
+// derivedDefs reads derived.csv (optional): derived indicators defined by a formula over other indicators
+// of the same region and year, and parent_rollup rows for indicators whose parents are filled in from
+// their children. Formulas must name known indicators and must not refer back to themselves.
+func (r *reader) derivedDefs() error {
+	ps, d := &r.ps, r.d
+	fillLine := map[string]int{}
+	var rollups []derivedDef
+	_, err := readCSV(r.fsys, DerivedFile, false, ps, []string{"indicator_code", "name", "unit", "direction", "measure", "formula"}, indicatorOptional[1:],
+		func(line int, col []string) {
+			code, text := col[0], col[5]
+			if code == "" {
+				ps.add(DerivedFile, line, "indicator_code is empty")
+				return
 			}
-			switch dir := col[3]; strings.ToLower(dir) {
-			case "higher_is_better":
-				in.Direction = analytics.HigherIsBetter
-			case "lower_is_better":
-				in.Direction = analytics.LowerIsBetter
-			default:
-				ps.add(IndicatorsFile, line, "direction %q of indicator %q is not higher_is_better or lower_is_better", dir, in.Code)
+			if strings.EqualFold(text, ParentRollup) {
+				if first := fillLine[code]; first != 0 {
+					ps.add(DerivedFile, line, "a second %s row for %q (first on line %d)", ParentRollup, code, first)
+					return
+				}
+				for i, c := range []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]} {
+					if c != "" {
+						names := []string{"name", "unit", "direction", "measure", "name_en", "category", "rollup", "decimals", "source"}
+						ps.add(DerivedFile, line, "a %s row takes %q as it is defined: leave %s empty", ParentRollup, code, names[i])
+						return
+					}
+				}
+				fillLine[code] = line
+				rollups = append(rollups, derivedDef{line: line, code: code})
+				return
 			}
-			indicatorLine[in.Code] = line
+			switch {
+			case r.indicatorLine[code] != 0:
+				ps.add(DerivedFile, line, "%q is already an indicator of %s (line %d): a derived indicator needs a code of its own", code, IndicatorsFile, r.indicatorLine[code])
+				return
+			case r.derivedLine[code] != 0:
+				ps.add(DerivedFile, line, "duplicate indicator_code %q (first on line %d)", code, r.derivedLine[code])
+				return
+			}
+			in := Indicator{Code: code}
+			r.indicatorColumns(DerivedFile, line, &in, []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]})
+			if text == "" {
+				ps.add(DerivedFile, line, "formula of %q is empty: write one over other indicators' codes, e.g. retail_sales / population * 10000, or %s", code, ParentRollup)
+				return
+			}
+			expr, err := formula.Parse(text)
+			if err != nil {
+				ps.add(DerivedFile, line, "formula of %q: %v", code, err)
+				return
+			}
+			in.Formula = expr.String()
+			r.derivedLine[code] = line
+			r.derived = append(r.derived, derivedDef{line: line, code: code, formula: expr})
 			d.Indicators = append(d.Indicators, in)
 		})
 	if err != nil {
-		return nil, err
+		return err
 	}
+	// Every code a formula names is an indicator, and no formula depends on itself.
+	deps := map[string][]string{}
+	for _, def := range r.derived {
+		for _, v := range def.formula.Vars() {
+			if r.indicatorLine[v] == 0 && r.derivedLine[v] == 0 {
+				if r.indicatorsOK {
+					ps.add(DerivedFile, def.line, "formula of %q names %q, which is not an indicator of %s or %s", def.code, v, IndicatorsFile, DerivedFile)
+				}
+				continue
+			}
+			deps[def.code] = append(deps[def.code], v)
+		}
+	}
+	state := map[string]int{} // 0 unseen, 1 on the path, 2 done
+	var visit func(code string, path []string) bool
+	visit = func(code string, path []string) bool {
+		switch state[code] {
+		case 1:
+			i := slices.Index(path, code)
+			ps.add(DerivedFile, r.derivedLine[code], "formula of %q refers back to itself: %s", code, strings.Join(append(path[i:], code), " → "))
+			return false
+		case 2:
+			return true
+		}
+		state[code] = 1
+		ok := true
+		for _, v := range deps[code] {
+			ok = visit(v, append(path, code)) && ok
+		}
+		state[code] = 2
+		return ok
+	}
+	for _, def := range r.derived {
+		visit(def.code, nil)
+	}
+	for _, def := range rollups {
+		in := d.indicator(def.code)
+		switch {
+		case in == nil:
+			if r.indicatorsOK {
+				ps.add(DerivedFile, def.line, "%s of %q: not an indicator of %s or %s", ParentRollup, def.code, IndicatorsFile, DerivedFile)
+			}
+		case in.Rollup == analytics.RollupNone:
+			ps.add(DerivedFile, def.line, "%s of %q: its rollup is none, so a parent's value does not follow from its children's; set rollup to sum or mean, or drop this row", ParentRollup, def.code)
+		default:
+			in.FillParents = true
+			r.derived = append(r.derived, def)
+		}
+	}
+	return nil
+}
 
+func (d *Dataset) indicator(code string) *Indicator {
+	for i := range d.Indicators {
+		if d.Indicators[i].Code == code {
+			return &d.Indicators[i]
+		}
+	}
+	return nil
+}
+
+func (r *reader) observations() error {
+	ps, d := &r.ps, r.d
 	// Duplicates are found after sorting, not with a map of every key: a few million rows stay cheap.
 	type numbered struct {
 		Observation
 		line int
 	}
 	var rows []numbered
-	_, err = readCSV(fsys, ObservationsFile, &ps, []string{"region_code", "indicator_code", "year", "value", "region_name"}, nil,
+	_, err := readCSV(r.fsys, ObservationsFile, true, ps, []string{"region_code", "indicator_code", "year", "value"}, []string{"region_name", "flag", "vintage"},
 		func(line int, col []string) {
 			o := Observation{Region: col[0], Indicator: col[1]}
 			ok := true
-			if r := byCode[o.Region]; r != nil {
-				o.Region = r.Code // one copy of each code, not one per row
-			} else if regionsOK {
+			if rg := r.regionBy[o.Region]; rg != nil {
+				o.Region = rg.Code // one copy of each code, not one per row
+			} else if r.regionsOK {
 				ps.add(ObservationsFile, line, "unknown region_code %q (not in %s)", o.Region, RegionsFile)
 				ok = false
 			}
-			if indicatorsOK && indicatorLine[o.Indicator] == 0 {
+			switch {
+			case r.derivedLine[o.Indicator] != 0:
+				ps.add(ObservationsFile, line, "indicator %q is derived (%s line %d): its values are computed at import, not read", o.Indicator, DerivedFile, r.derivedLine[o.Indicator])
+				ok = false
+			case r.indicatorsOK && r.indicatorLine[o.Indicator] == 0:
 				ps.add(ObservationsFile, line, "unknown indicator_code %q (not in %s)", o.Indicator, IndicatorsFile)
 				ok = false
 			}
@@ -199,12 +520,24 @@ func Read(fsys fs.FS) (*Dataset, error) {
 				ok = false
 			}
 			o.Value = v + 0 // −0 becomes 0: a rank, a gap or a JSON answer should never show −0
+			if col[5] != "" {
+				if o.Flags, err = analytics.ParseFlags(col[5]); err != nil {
+					ps.add(ObservationsFile, line, "%v", err)
+					ok = false
+				}
+			}
+			if col[6] != "" {
+				if o.Vintage, err = analytics.ParseDate(col[6]); err != nil {
+					ps.add(ObservationsFile, line, "vintage %v (the release date; leave it empty when unknown)", err)
+					ok = false
+				}
+			}
 			if ok {
 				rows = append(rows, numbered{o, line})
 			}
 		})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	slices.SortFunc(rows, func(a, b numbered) int {
 		return cmp.Or(compareObservations(a.Observation, b.Observation), cmp.Compare(a.line, b.line))
@@ -213,18 +546,19 @@ func Read(fsys fs.FS) (*Dataset, error) {
 		d.Observations = make([]Observation, 0, len(rows))
 	}
 	first := 0
-	for i, r := range rows {
-		if i > 0 && compareObservations(r.Observation, rows[i-1].Observation) == 0 {
-			ps.add(ObservationsFile, r.line, "duplicate observation of %s, %s, %d (first on line %d)", r.Region, r.Indicator, r.Year, rows[first].line)
+	for i, row := range rows {
+		if i > 0 && compareObservations(row.Observation, rows[i-1].Observation) == 0 {
+			of := ""
+			if row.Vintage != "" {
+				of = ", vintage " + string(row.Vintage)
+			}
+			ps.add(ObservationsFile, row.line, "duplicate observation of %s, %s, %d%s (first on line %d)", row.Region, row.Indicator, row.Year, of, rows[first].line)
 			continue
 		}
 		first = i
-		d.Observations = append(d.Observations, r.Observation)
+		d.Observations = append(d.Observations, row.Observation)
 	}
-	if ps.Total > 0 {
-		return nil, ps.result()
-	}
-	return d, nil
+	return nil
 }
 
 // checkCycles reports regions whose parent chain loops back on itself.
@@ -247,15 +581,17 @@ func checkCycles(regions []Region, byCode map[string]*Region, line map[string]in
 	}
 }
 
-// readCSV reads one file of the dataset: a header row naming every required column (in any order; extra
+// readCSV reads one file of the dataset (an optional one may be missing): a header row naming every required column (in any order; extra
 // columns, such as the optional name_en, are read by name or ignored) and one record per row. UTF-8 with or without a byte-order mark; fields may be quoted.
 //
 // ok is false when the file could not be read at all (missing, empty, a bad header): then the checks that
 // refer to it are skipped, so that one missing file is one problem and not one per row that refers to it.
-func readCSV(fsys fs.FS, name string, ps *problems, required, optional []string, row func(line int, col []string)) (ok bool, err error) {
+func readCSV(fsys fs.FS, name string, mandatory bool, ps *problems, required, optional []string, row func(line int, col []string)) (ok bool, err error) {
 	f, err := fsys.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		ps.add(name, 0, "file is missing: a dataset folder holds %s, %s and %s", RegionsFile, IndicatorsFile, ObservationsFile)
+		if mandatory {
+			ps.add(name, 0, "file is missing: a dataset folder holds %s, %s and %s", RegionsFile, IndicatorsFile, ObservationsFile)
+		}
 		return false, nil
 	}
 	if err != nil {

@@ -44,12 +44,16 @@ func TestReadValid(t *testing.T) {
 		t.Errorf("indicators: %+v", d.Indicators)
 	}
 	// Sorted by indicator, year, region.
-	want := []Observation{{"A", "gdp", 2020, 10}, {"B", "gdp", 2020, -2.5}, {"A", "unemp", 2021, 300}}
+	want := []Observation{{Region: "A", Indicator: "gdp", Year: 2020, Value: 10}, {Region: "B", Indicator: "gdp", Year: 2020, Value: -2.5},
+		{Region: "A", Indicator: "unemp", Year: 2021, Value: 300}}
 	if fmt.Sprint(d.Observations) != fmt.Sprint(want) {
 		t.Errorf("observations %v, want %v", d.Observations, want)
 	}
-	if g := d.Groups(); fmt.Sprint(g) != "[East West]" {
-		t.Errorf("groups %v", g)
+	if fmt.Sprint(d.Groups) != "[{East East } {West West }]" || len(d.Memberships) != 3 {
+		t.Errorf("groups %v, memberships %v", d.Groups, d.Memberships)
+	}
+	if in := d.Indicators[0]; in.Measure != analytics.Level || in.Rollup != analytics.RollupNone || in.Decimals != -1 {
+		t.Errorf("defaults of the optional columns: %+v", in)
 	}
 }
 
@@ -182,7 +186,9 @@ func TestReadShippedDatasets(t *testing.T) {
 		regions, inds, obs  int
 		firstYear, lastYear int
 	}{
-		{"../../data/china-provinces-nbs", 32, 26, 4898, 2016, 2025},
+		// NBS: 4,898 published rows (observations.csv has 4,899 lines), 26 published indicators and one
+		// derived (retail_sales_pc), and 146 values computed at import (counted by TestShippedDerived).
+		{"../../data/china-provinces-nbs", 32, 27, 4898 + 146, 2016, 2025},
 		{"../../data/worldbank-gdp-population", 295, 2, 31174, 1960, 2024},
 	} {
 		d, err := ReadDir(c.dir)
@@ -211,5 +217,254 @@ func TestNegativeZeroIsZero(t *testing.T) {
 		if o.Value != 0 || math.Signbit(o.Value) {
 			t.Errorf("%s: %v", o.Region, o.Value)
 		}
+	}
+}
+
+// The NBS dataset's derived values, counted by hand from its README's coverage table: retail_sales_pc
+// needs population, which only 2024 has, so 31 provinces + CN (whose inputs are rolled up) = 32; and CN is
+// filled by parent_rollup for the 18 sum indicators in every year all 31 provinces have a value: gdp and the
+// 12 va_* 2019–2024 (13 × 6 = 78), retail_sales, fiscal_revenue, urban_unit_employment 2016–2024 (3 × 9 =
+// 27), registered_unemployed 2016–2023 (8) and population 2024 (1): 114.
+func TestShippedDerived(t *testing.T) {
+	d, err := ReadDir("../../data/china-provinces-nbs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived, provisional := map[string]int{}, 0
+	var cnRetail2024, cnPop2024, bjRetailPC float64
+	for _, o := range d.Observations {
+		if o.Flags&analytics.Derived != 0 {
+			derived[o.Indicator]++
+		}
+		if o.Flags&analytics.Provisional != 0 {
+			provisional++
+		}
+		switch {
+		case o.Region == "CN" && o.Indicator == "retail_sales" && o.Year == 2024:
+			cnRetail2024 = o.Value
+		case o.Region == "CN" && o.Indicator == "population" && o.Year == 2024:
+			cnPop2024 = o.Value
+		case o.Region == "110000" && o.Indicator == "retail_sales_pc" && o.Year == 2024:
+			bjRetailPC = o.Value
+		}
+	}
+	total := 0
+	for _, n := range derived {
+		total += n
+	}
+	if total != 146 || derived["retail_sales_pc"] != 32 || derived["gdp"] != 6 || derived["population"] != 1 {
+		t.Errorf("derived values: %d in all, %v", total, derived)
+	}
+	// The 31 rows of 2025 (gdp_per_capita) are provisional.
+	if provisional != 31 {
+		t.Errorf("%d provisional values, want 31", provisional)
+	}
+	// Beijing 2024: retail sales 14092.4 (亿元) and population 2183 (万人), from observations.csv:
+	// 14092.4 / 2183 × 10000 = 64555.2… yuan per person.
+	//   grep -E '^110000,[^,]*,(retail_sales|population),2024,' data/china-provinces-nbs/observations.csv
+	if want := 14092.4 / 2183 * 10000; math.Abs(bjRetailPC-want) > 1e-9*want {
+		t.Errorf("Beijing retail_sales_pc 2024 = %v, want %v", bjRetailPC, want)
+	}
+	// CN's rollups are sums of the 31 provinces (awk -F, '$3=="population" && $4==2024 {s+=$5} END {print s}').
+	var sumRetail, sumPop float64
+	for _, o := range d.Observations {
+		if o.Region != "CN" && o.Year == 2024 && o.Flags == 0 {
+			switch o.Indicator {
+			case "retail_sales":
+				sumRetail += o.Value
+			case "population":
+				sumPop += o.Value
+			}
+		}
+	}
+	if cnRetail2024 != sumRetail || cnPop2024 != sumPop || sumPop < 140000 || sumPop > 141000 {
+		t.Errorf("CN 2024: retail %v (sum %v), population %v (sum %v)", cnRetail2024, sumRetail, cnPop2024, sumPop)
+	}
+}
+
+// with adds optional files to a dataset folder.
+func with(fs fstest.MapFS, files ...string) fstest.MapFS {
+	for i := 0; i+1 < len(files); i += 2 {
+		fs[files[i]] = &fstest.MapFile{Data: []byte(files[i+1])}
+	}
+	return fs
+}
+
+const (
+	modelRegions = "region_code,region_name,parent_code,group,level,name_en\n" +
+		"CN,中国,,,country,China\nP,Parent,CN,,province,\nA,Alpha,P,East,city,\nB,Beta,P,East,city,\nC,Gamma,CN,West,province,\n"
+	modelInds = "indicator_code,name,unit,direction,measure,category,rollup,decimals,source\n" +
+		"gdp,GDP,yuan,higher_is_better,level,output,sum,1,NBS\n" +
+		"pop,Population,persons,higher_is_better,,population,SUM,0,\n" +
+		"idx,GDP index,prev=100,higher_is_better,INDEX,output,none,,\n"
+	modelGroups      = "group_code,name,name_en\nZone,区,Zone\n"
+	modelMemberships = "group_code,region_code,from_year,to_year\nZone,A,,2020\nZone,A,2023,\nZone,C,2021,2022\nEast,C,2022,\n"
+	modelDerived     = "indicator_code,name,unit,direction,measure,formula\n" +
+		"gdp_pc,GDP per person,yuan,higher_is_better,level,gdp / pop\n" +
+		"gdp,,,,,parent_rollup\npop,,,,,PARENT_ROLLUP\n"
+	// A's GDP was published in March 2021 (provisional), revised in June 2021; B's once, undated. Their parent
+	// P has no values: it gets sums, and CN too (from P and C) where C has a value.
+	modelObs = "region_code,indicator_code,year,value,flag,vintage\n" +
+		"A,gdp,2020,10,p,2021-03-01\nA,gdp,2020,12,r,2021-06-30\nB,gdp,2020,30,,\nC,gdp,2020,5,e,\n" +
+		"A,pop,2020,4,,\nB,pop,2020,6,,\nC,pop,2020,1,,\nA,gdp,2021,20,,\nA,idx,2021,105.5,,\n"
+)
+
+func TestReadModel(t *testing.T) {
+	d, err := Read(with(folder(modelRegions, modelInds, modelObs), GroupsFile, modelGroups, MembershipsFile, modelMemberships, DerivedFile, modelDerived))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := d.Regions[0]; r.Level != "country" || r.NameEn != "China" {
+		t.Errorf("region CN: %+v", r)
+	}
+	if fmt.Sprint(d.Groups) != "[{Zone 区 Zone} {East East } {West West }]" {
+		t.Errorf("groups %v", d.Groups)
+	}
+	// regions.csv's group column first (every year), then memberships.csv in file order.
+	want := "[{East A 0 0} {East B 0 0} {West C 0 0} {Zone A 0 2020} {Zone A 2023 0} {Zone C 2021 2022} {East C 2022 0}]"
+	if fmt.Sprint(d.Memberships) != want {
+		t.Errorf("memberships\n got %v\nwant %s", d.Memberships, want)
+	}
+	gdp, pop, idx, pc := d.Indicators[0], d.Indicators[1], d.Indicators[2], d.Indicators[3]
+	if gdp.Measure != analytics.Level || gdp.Rollup != analytics.RollupSum || gdp.Decimals != 1 || gdp.Category != "output" || gdp.Source != "NBS" || !gdp.FillParents {
+		t.Errorf("gdp: %+v", gdp)
+	}
+	if pop.Measure != analytics.Level || pop.Rollup != analytics.RollupSum || pop.Decimals != 0 || !pop.FillParents {
+		t.Errorf("pop: %+v", pop)
+	}
+	if idx.Measure != analytics.Index || idx.Rollup != analytics.RollupNone || idx.Decimals != -1 || idx.FillParents {
+		t.Errorf("idx: %+v", idx)
+	}
+	if pc.Code != "gdp_pc" || pc.Formula != "gdp / pop" || pc.Name != "GDP per person" {
+		t.Errorf("gdp_pc: %+v", pc)
+	}
+	got := map[string]string{}
+	for _, o := range d.Observations {
+		k := fmt.Sprintf("%s %s %d %s", o.Indicator, o.Region, o.Year, o.Vintage)
+		got[k] = fmt.Sprintf("%v %v", o.Value, o.Flags.Letters())
+	}
+	// By hand: P = A + B as known at each of A's vintages (B is undated, so known throughout):
+	// 2021-03-01: 10 + 30 = 40 (p), 2021-06-30: 12 + 30 = 42 (r). CN = P + C (5, e): 45 (p e), 47 (r e).
+	// pop: P = 4 + 6 = 10, CN = 10 + 1 = 11. gdp_pc = gdp / pop: A 10/4 = 2.5 then 12/4 = 3, B 30/6 = 5,
+	// C 5/1 = 5, P 40/10 = 4 then 42/10 = 4.2, CN 45/11 then 47/11. A 2021 has no pop: no gdp_pc. Nobody's
+	// gdp is filled for 2021: B has no 2021 value.
+	for k, w := range map[string]string{
+		"gdp A 2020 2021-03-01":    "10 [p]",
+		"gdp A 2020 2021-06-30":    "12 [r]",
+		"gdp P 2020 2021-03-01":    "40 [p derived]",
+		"gdp P 2020 2021-06-30":    "42 [r derived]",
+		"gdp CN 2020 2021-03-01":   "45 [p e derived]",
+		"gdp CN 2020 2021-06-30":   "47 [e r derived]",
+		"pop P 2020 ":              "10 [derived]",
+		"pop CN 2020 ":             "11 [derived]",
+		"gdp_pc A 2020 2021-03-01": "2.5 [p derived]",
+		"gdp_pc A 2020 2021-06-30": "3 [r derived]",
+		"gdp_pc B 2020 ":           "5 [derived]",
+		"gdp_pc C 2020 ":           "5 [e derived]",
+		"gdp_pc P 2020 2021-03-01": "4 [p derived]",
+		"gdp_pc P 2020 2021-06-30": "4.2 [r derived]",
+		"gdp_pc CN 2020 2021-03-01": fmt.Sprintf("%v [p e derived]", 45.0/11),
+		"gdp_pc CN 2020 2021-06-30": fmt.Sprintf("%v [e r derived]", 47.0/11),
+	} {
+		if got[k] != w {
+			t.Errorf("%s = %q, want %q", k, got[k], w)
+		}
+	}
+	// 9 published + 4 gdp rollups + 2 pop rollups + 8 gdp_pc values.
+	if len(d.Observations) != 9+4+2+8 {
+		t.Errorf("%d observations: %v", len(d.Observations), got)
+	}
+}
+
+func TestReadRefusesModel(t *testing.T) {
+	obs := func(rows ...string) string {
+		return "region_code,indicator_code,year,value,flag,vintage\n" + strings.Join(rows, "\n") + "\n"
+	}
+	inds := "indicator_code,name,unit,direction,measure,rollup\ngdp,GDP,u,higher_is_better,level,sum\npop,P,u,higher_is_better,level,none\n"
+	cases := []struct {
+		name  string
+		files []string
+		ob    string
+		want  []string
+	}{
+		{"unknown group", []string{MembershipsFile, "group_code,region_code\nNope,A\n"}, goodObs,
+			[]string{`memberships.csv:2: unknown group_code "Nope"`}},
+		{"unknown region", []string{MembershipsFile, "group_code,region_code\nEast,ZZ\n"}, goodObs,
+			[]string{`memberships.csv:2: unknown region_code "ZZ"`}},
+		{"overlap with the group column", []string{MembershipsFile, "group_code,region_code,from_year\nEast,A,2020\n"}, goodObs,
+			[]string{`memberships.csv:2: membership of A in East overlaps the one on the group column of regions.csv`}},
+		{"overlapping years", []string{MembershipsFile, "group_code,region_code,from_year,to_year\nWest,A,2010,2015\nWest,A,2015,\nWest,A,,2009\n"}, goodObs,
+			[]string{`memberships.csv:3: membership of A in West overlaps the one on line 2`}},
+		{"years backwards", []string{MembershipsFile, "group_code,region_code,from_year,to_year\nWest,A,2015,2010\n"}, goodObs,
+			[]string{`memberships.csv:2: from_year 2015 is after to_year 2010`}},
+		{"bad year", []string{MembershipsFile, "group_code,region_code,from_year,to_year\nWest,A,soon,\n"}, goodObs,
+			[]string{`memberships.csv:2: from_year "soon" is not a whole number`}},
+		{"duplicate group", []string{GroupsFile, "group_code,name\nZ,z\nZ,zz\n"}, goodObs,
+			[]string{`groups.csv:3: duplicate group_code "Z" (first on line 2)`}},
+		{"bad measure, rollup and decimals", []string{IndicatorsFile, "indicator_code,name,unit,direction,measure,rollup,decimals\ngdp,G,u,higher_is_better,ratio,avg,-1\n"}, obs(),
+			[]string{`indicators.csv:2: measure "ratio" of indicator "gdp" is not level, rate, growth or index`,
+				`indicators.csv:2: rollup "avg" of indicator "gdp" is not sum, mean or none`,
+				`indicators.csv:2: decimals "-1" of indicator "gdp" is not a whole number from 0 to 15`}},
+		{"bad flag and vintage", nil, obs("A,gdp,2020,1,px,", "A,gdp,2021,1,,2021-02-30", "A,gdp,2022,1,,March"),
+			[]string{`observations.csv:2: flag "px" is not made of p (provisional)`, `observations.csv:3: vintage "2021-02-30" is not a date`,
+				`observations.csv:4: vintage "March" is not a date`}},
+		{"duplicate vintage", nil, obs("A,gdp,2020,1,,2021-01-01", "A,gdp,2020,2,,", "A,gdp,2020,3,r,2021-01-01"),
+			[]string{`observations.csv:4: duplicate observation of A, gdp, 2020, vintage 2021-01-01 (first on line 2)`}},
+		{"formula naming an unknown indicator", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\nx,X,u,higher_is_better,level,gdp / popp\n"}, obs(),
+			[]string{`derived.csv:2: formula of "x" names "popp", which is not an indicator`}},
+		{"formula that does not parse", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\nx,X,u,higher_is_better,level,gdp / (pop\n"}, obs(),
+			[]string{`derived.csv:2: formula of "x": at column 7: unclosed "("`}},
+		{"a cycle", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\nx,X,u,higher_is_better,level,y + gdp\ny,Y,u,higher_is_better,level,x * 2\n"}, obs(),
+			[]string{`derived.csv:2: formula of "x" refers back to itself: x → y → x`}},
+		{"division by zero", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\nx,X,u,higher_is_better,level,gdp / pop\n"},
+			obs("A,gdp,2020,1,,", "A,pop,2020,2,,", "B,gdp,2020,1,,", "B,pop,2020,0,,"),
+			[]string{`derived.csv:2: formula of "x" for region B in 2020: division by zero`}},
+		{"a derived code that is published", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\ngdp,X,u,higher_is_better,level,pop * 2\n"}, obs(),
+			[]string{`derived.csv:2: "gdp" is already an indicator of indicators.csv (line 2)`}},
+		{"values of a derived indicator", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\nx,X,u,higher_is_better,level,pop * 2\n"}, obs("A,x,2020,1,,"),
+			[]string{`observations.csv:2: indicator "x" is derived (derived.csv line 2)`}},
+		{"rollup of a none indicator", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\npop,,,,,parent_rollup\n"}, obs(),
+			[]string{`derived.csv:2: parent_rollup of "pop": its rollup is none`}},
+		{"rollup row with a name", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\ngdp,GDP,,,,parent_rollup\n"}, obs(),
+			[]string{`derived.csv:2: a parent_rollup row takes "gdp" as it is defined: leave name empty`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := Read(with(folder(goodRegions, goodInds, c.ob), c.files...))
+			var inv *Invalid
+			if !errors.As(err, &inv) {
+				t.Fatalf("want *Invalid, got %v (dataset %v)", err, d != nil)
+			}
+			if d != nil {
+				t.Error("a refused dataset must return nothing to load")
+			}
+			if inv.Total != len(c.want) || len(inv.Problems) != len(c.want) {
+				t.Fatalf("want %d problems, got %d:\n%v", len(c.want), inv.Total, err)
+			}
+			for i, w := range c.want {
+				if got := inv.Problems[i].String(); !strings.HasPrefix(got, w) {
+					t.Errorf("problem %d:\n got %s\nwant %s…", i, got, w)
+				}
+			}
+		})
+	}
+}
+
+// A dataset with every optional part writes and reads back the same, derived values included.
+func TestModelRoundTrip(t *testing.T) {
+	d, err := Read(with(folder(modelRegions, modelInds, modelObs), GroupsFile, modelGroups, MembershipsFile, modelMemberships, DerivedFile, modelDerived))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := d.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", back) != fmt.Sprintf("%+v", d) || back.Version() != d.Version() {
+		t.Errorf("read back differs:\n got %+v\nwant %+v", back, d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,7 +41,8 @@ func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
 	growth := make([]float64, regions)
 	for k := range indicators {
 		n := fmt.Sprintf("%0*d", iw, k+1)
-		in := Indicator{Code: "I" + n, Name: "Indicator " + n, Unit: units[k%len(units)], Direction: analytics.HigherIsBetter}
+		in := Indicator{Code: "I" + n, Name: "Indicator " + n, Unit: units[k%len(units)], Direction: analytics.HigherIsBetter,
+			Measure: analytics.Level, Rollup: analytics.RollupNone, Decimals: 1}
 		if k%5 == 2 {
 			in.Direction = analytics.LowerIsBetter
 		}
@@ -76,37 +78,99 @@ func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
 		}
 	}
 	sortObservations(d.Observations)
+	// The groups and memberships Read makes of regions.csv's group column.
+	for _, r := range d.Regions {
+		if r.Group == "" {
+			continue
+		}
+		if !slices.ContainsFunc(d.Groups, func(g Group) bool { return g.Code == r.Group }) {
+			d.Groups = append(d.Groups, Group{Code: r.Group, Name: r.Group})
+		}
+		d.Memberships = append(d.Memberships, Membership{Group: r.Group, Region: r.Code})
+	}
 	return d
 }
 
 // WriteDir writes d as a dataset folder in the source format, creating dir if needed; ReadDir reads it
-// back equal to d.
+// back equal to d. Values computed at import (flagged Derived) are not written: derived.csv makes them again.
 func (d *Dataset) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	// name_en is always written: the reader takes an empty one as none.
+	// Optional columns are always written: the reader takes an empty one as none.
 	names := make(map[string]string, len(d.Regions))
+	groupOf := map[[2]string]bool{}
 	rows := [][]string{}
 	for _, r := range d.Regions {
 		names[r.Code] = r.Name
-		rows = append(rows, []string{r.Code, r.Name, r.Parent, r.Group, r.NameEn})
+		groupOf[[2]string{r.Group, r.Code}] = r.Group != ""
+		rows = append(rows, []string{r.Code, r.Name, r.Parent, r.Group, r.NameEn, r.Level})
 	}
-	if err := writeRows(filepath.Join(dir, RegionsFile), []string{"region_code", "region_name", "parent_code", "group", "name_en"}, rows); err != nil {
+	if err := writeRows(filepath.Join(dir, RegionsFile), []string{"region_code", "region_name", "parent_code", "group", "name_en", "level"}, rows); err != nil {
 		return err
 	}
 	rows = rows[:0]
-	for _, in := range d.Indicators {
-		rows = append(rows, []string{in.Code, in.Name, in.Unit, strings.ToLower(string(in.Direction)), in.NameEn})
+	for _, g := range d.Groups {
+		rows = append(rows, []string{g.Code, g.Name, g.NameEn})
 	}
-	if err := writeRows(filepath.Join(dir, IndicatorsFile), []string{"indicator_code", "name", "unit", "direction", "name_en"}, rows); err != nil {
+	if err := writeRows(filepath.Join(dir, GroupsFile), []string{"group_code", "name", "name_en"}, rows); err != nil {
 		return err
 	}
-
-	return writeCSV(filepath.Join(dir, ObservationsFile), []string{"region_code", "region_name", "indicator_code", "year", "value"},
+	rows = rows[:0]
+	year := func(y int) string {
+		if y == 0 {
+			return ""
+		}
+		return strconv.Itoa(y)
+	}
+	for _, m := range d.Memberships {
+		if m.From == 0 && m.To == 0 && groupOf[[2]string{m.Group, m.Region}] {
+			continue // regions.csv's group column says it
+		}
+		rows = append(rows, []string{m.Group, m.Region, year(m.From), year(m.To)})
+	}
+	if err := writeRows(filepath.Join(dir, MembershipsFile), []string{"group_code", "region_code", "from_year", "to_year"}, rows); err != nil {
+		return err
+	}
+	meta := func(in Indicator) []string {
+		dec := ""
+		if in.Decimals >= 0 {
+			dec = strconv.Itoa(in.Decimals)
+		}
+		return []string{in.Name, in.Unit, strings.ToLower(string(in.Direction)), strings.ToLower(string(in.Measure)),
+			in.NameEn, in.Category, strings.ToLower(string(in.Rollup)), dec, in.Source}
+	}
+	rows = rows[:0]
+	derived := [][]string{}
+	for _, in := range d.Indicators {
+		if in.Formula != "" {
+			m := meta(in)
+			derived = append(derived, append([]string{in.Code, m[0], m[1], m[2], m[3], in.Formula}, m[4:]...))
+		} else {
+			rows = append(rows, append([]string{in.Code}, meta(in)...))
+		}
+	}
+	for _, in := range d.Indicators {
+		if in.FillParents {
+			derived = append(derived, []string{in.Code, "", "", "", "", ParentRollup, "", "", "", "", ""})
+		}
+	}
+	if err := writeRows(filepath.Join(dir, IndicatorsFile), []string{"indicator_code", "name", "unit", "direction", "measure",
+		"name_en", "category", "rollup", "decimals", "source"}, rows); err != nil {
+		return err
+	}
+	if err := writeRows(filepath.Join(dir, DerivedFile), []string{"indicator_code", "name", "unit", "direction", "measure", "formula",
+		"name_en", "category", "rollup", "decimals", "source"}, derived); err != nil {
+		return err
+	}
+	return writeCSV(filepath.Join(dir, ObservationsFile), []string{"region_code", "region_name", "indicator_code", "year", "value", "flag", "vintage"},
 		func(row func(...string) error) error {
 			for _, o := range d.Observations {
-				if err := row(o.Region, names[o.Region], o.Indicator, strconv.Itoa(o.Year), strconv.FormatFloat(o.Value, 'g', -1, 64)); err != nil {
+				if o.Flags&analytics.Derived != 0 {
+					continue
+				}
+				if err := row(o.Region, names[o.Region], o.Indicator, strconv.Itoa(o.Year), strconv.FormatFloat(o.Value, 'g', -1, 64),
+					strings.Join(o.Flags.Letters(), ""), string(o.Vintage)); err != nil {
 					return err
 				}
 			}

@@ -72,7 +72,7 @@ func TestSyntheticDeterministic(t *testing.T) {
 func TestSyntheticShape(t *testing.T) {
 	const regions, indicators, years = 300, 10, 10
 	d := Synthetic(1, regions, indicators, years)
-	if g := d.Groups(); len(g) != 10 {
+	if g := d.Groups; len(g) != 10 {
 		t.Errorf("%d groups, want 10: %v", len(g), g)
 	}
 	lower := 0

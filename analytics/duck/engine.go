@@ -1,10 +1,12 @@
 package duck
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,9 +22,10 @@ import (
 // read on every request, so it is held in memory as an immutable snapshot; observations stay in DuckDB.
 // Answers are cached by request, keyed by the dataset version, so an import invalidates them by itself.
 type Engine struct {
-	store *Store
-	snap  atomic.Pointer[snapshot]
-	cache *lru.Cache[string, any] // nil: no cache
+	store       *Store
+	snap        atomic.Pointer[snapshot]
+	cache       *lru.Cache[string, any] // nil: no cache
+	matrixCache *matrixCache
 }
 
 var _ analytics.Engine = (*Engine)(nil)
@@ -31,6 +34,8 @@ var _ analytics.Engine = (*Engine)(nil)
 type Options struct {
 	// CacheEntries is how many answers to keep; 0 turns the cache off.
 	CacheEntries int
+	// MatrixBytes bounds the values kept in memory for rankings and trends (default 512 MiB).
+	MatrixBytes int64
 }
 
 // DefaultOptions are the serving defaults.
@@ -45,11 +50,17 @@ type snapshot struct {
 	indicators  []*analytics.Indicator
 	indicatorBy map[string]*analytics.Indicator
 	indicatorAt map[string]int // position in dataset order
+	regionAt    map[string]int // position in dataset order: the row of a matrix
+	series      map[string][]int // regions (positions) with a value of each indicator in some year
+	levels      []string         // the distinct levels of regions, in dataset order
 }
 
 // NewEngine reads the store's catalog and returns an engine over it.
 func NewEngine(ctx context.Context, s *Store, opt Options) (*Engine, error) {
-	e := &Engine{store: s}
+	if opt.MatrixBytes <= 0 {
+		opt.MatrixBytes = 512 << 20
+	}
+	e := &Engine{store: s, matrixCache: newMatrixCache(opt.MatrixBytes)}
 	if opt.CacheEntries > 0 {
 		c, err := lru.New[string, any](opt.CacheEntries)
 		if err != nil {
@@ -78,7 +89,7 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		indicatorBy: map[string]*analytics.Indicator{}, indicatorAt: map[string]int{}}
 	var first, last sql.NullInt64
 	err := db.QueryRowContext(ctx, `SELECT d.version, d.imported_at, d.source,
-			(SELECT count(*) FROM observations), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations)
+			(SELECT count(*) FROM observations WHERE latest), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations)
 		FROM dataset_info d`).Scan(&s.info.Version, &s.info.ImportedAt, &s.info.Source, &s.info.Observations, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errors.New("the database holds no dataset yet: import one first")
@@ -91,17 +102,20 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		s.info.FirstYear, s.info.LastYear = &f, &l
 	}
 
+	s.regionAt, s.series = map[string]int{}, map[string][]int{}
 	parents := map[*analytics.Region]string{}
-	err = each(ctx, db, `SELECT code, name, name_en, parent_code FROM regions ORDER BY ord`, func(rows *sql.Rows) error {
-		r := &analytics.Region{}
-		var nameEn, parent sql.NullString
-		if err := rows.Scan(&r.Code, &r.Name, &nameEn, &parent); err != nil {
+	err = each(ctx, db, `SELECT code, name, name_en, parent_code, level FROM regions ORDER BY ord`, func(rows *sql.Rows) error {
+		r := &analytics.Region{Memberships: []*analytics.Membership{}}
+		var nameEn, parent, level sql.NullString
+		if err := rows.Scan(&r.Code, &r.Name, &nameEn, &parent, &level); err != nil {
 			return err
 		}
-		if nameEn.Valid {
-			r.NameEn = &nameEn.String
+		r.NameEn, r.Level = nullString(nameEn), nullString(level)
+		if r.Level != nil && !slices.Contains(s.levels, *r.Level) {
+			s.levels = append(s.levels, *r.Level)
 		}
 		parents[r] = parent.String
+		s.regionAt[r.Code] = len(s.regions)
 		s.regions = append(s.regions, r)
 		s.regionBy[r.Code] = r
 		return nil
@@ -115,11 +129,13 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 			p.Children = append(p.Children, r)
 		}
 	}
-	err = each(ctx, db, `SELECT code, name FROM groups ORDER BY ord`, func(rows *sql.Rows) error {
-		g := &analytics.Group{}
-		if err := rows.Scan(&g.Code, &g.Name); err != nil {
+	err = each(ctx, db, `SELECT code, name, name_en FROM groups ORDER BY ord`, func(rows *sql.Rows) error {
+		g := &analytics.Group{Memberships: []*analytics.Membership{}}
+		var nameEn sql.NullString
+		if err := rows.Scan(&g.Code, &g.Name, &nameEn); err != nil {
 			return err
 		}
+		g.NameEn = nullString(nameEn)
 		s.groups = append(s.groups, g)
 		s.groupBy[g.Code] = g
 		return nil
@@ -127,32 +143,42 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, db, `SELECT DISTINCT m.group_code, m.region_code, r.ord FROM memberships m JOIN regions r ON r.code = m.region_code ORDER BY r.ord`,
+	groupAt := map[*analytics.Group]int{}
+	for i, g := range s.groups {
+		groupAt[g] = i
+	}
+	err = each(ctx, db, `SELECT m.group_code, m.region_code, m.from_year, m.to_year FROM memberships m
+		JOIN regions r ON r.code = m.region_code ORDER BY r.ord, m.from_year NULLS FIRST`,
 		func(rows *sql.Rows) error {
 			var g, r string
-			var ord int
-			if err := rows.Scan(&g, &r, &ord); err != nil {
+			var from, to sql.NullInt64
+			if err := rows.Scan(&g, &r, &from, &to); err != nil {
 				return err
 			}
-			group, region := s.groupBy[g], s.regionBy[r]
-			group.Members = append(group.Members, region)
-			region.Groups = append(region.Groups, group)
+			m := &analytics.Membership{Group: s.groupBy[g], Region: s.regionBy[r], FromYear: nullInt(from), ToYear: nullInt(to)}
+			m.Group.Memberships = append(m.Group.Memberships, m)
+			m.Region.Memberships = append(m.Region.Memberships, m)
 			return nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, db, `SELECT code, name, name_en, unit, direction FROM indicators ORDER BY ord`, func(rows *sql.Rows) error {
+	for _, r := range s.regions {
+		slices.SortStableFunc(r.Memberships, func(a, b *analytics.Membership) int { return cmp.Compare(groupAt[a.Group], groupAt[b.Group]) })
+	}
+	err = each(ctx, db, `SELECT i.code, i.name, i.name_en, i.unit, i.direction, i.measure, i.category, i.rollup, i.decimals, i.source, i.formula,
+			(SELECT min(first_year) FROM series WHERE indicator = i.code), (SELECT max(last_year) FROM series WHERE indicator = i.code)
+		FROM indicators i ORDER BY i.ord`, func(rows *sql.Rows) error {
 		in := &analytics.Indicator{}
-		var nameEn sql.NullString
-		var dir string
-		if err := rows.Scan(&in.Code, &in.Name, &nameEn, &in.Unit, &dir); err != nil {
+		var nameEn, category, source, formula sql.NullString
+		var decimals, first, last sql.NullInt64
+		var dir, measure, rollup string
+		if err := rows.Scan(&in.Code, &in.Name, &nameEn, &in.Unit, &dir, &measure, &category, &rollup, &decimals, &source, &formula, &first, &last); err != nil {
 			return err
 		}
-		if nameEn.Valid {
-			in.NameEn = &nameEn.String
-		}
-		in.Direction = analytics.Direction(dir)
+		in.NameEn, in.Category, in.Source, in.Formula = nullString(nameEn), nullString(category), nullString(source), nullString(formula)
+		in.Decimals, in.FirstYear, in.LastYear = nullInt(decimals), nullInt(first), nullInt(last)
+		in.Direction, in.Measure, in.Rollup = analytics.Direction(dir), analytics.Measure(measure), analytics.Rollup(rollup)
 		s.indicatorAt[in.Code] = len(s.indicators)
 		s.indicators = append(s.indicators, in)
 		s.indicatorBy[in.Code] = in
@@ -161,8 +187,35 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	err = each(ctx, db, `SELECT s.indicator, r.ord FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
+		var code string
+		var r int
+		if err := rows.Scan(&code, &r); err != nil {
+			return err
+		}
+		s.series[code] = append(s.series[code], r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	s.info.Regions, s.info.Groups, s.info.Indicators = len(s.regions), len(s.groups), len(s.indicators)
 	return s, nil
+}
+
+func nullString(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func nullInt(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
 }
 
 // each runs a query and calls fn for each row. A request already past its deadline does not start one:
@@ -233,23 +286,20 @@ func (e *Engine) Regions(ctx context.Context, f analytics.RegionFilter) ([]*anal
 			return nil, err
 		}
 	}
+	if f.Level != "" {
+		if _, err := s.scope(analytics.ScopeQuery{Level: f.Level}); err != nil {
+			return nil, err
+		}
+	}
 	out := []*analytics.Region{}
 	for _, r := range s.regions {
-		if group != nil && !memberOf(r, group) || parent != nil && r.Parent != parent {
+		if group != nil && !r.InGroup(group, nil) || parent != nil && r.Parent != parent ||
+			f.Level != "" && (r.Level == nil || *r.Level != f.Level) {
 			continue
 		}
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-func memberOf(r *analytics.Region, g *analytics.Group) bool {
-	for _, x := range r.Groups {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *Engine) Region(ctx context.Context, code string) (*analytics.Region, error) {
@@ -341,25 +391,108 @@ func quoteAll(ss []string) []string {
 	return out
 }
 
-// scope resolves the group or parent a query names; at most one may be given.
-func (s *snapshot) scope(group, parent string) (*analytics.Scope, error) {
-	switch {
-	case group != "" && parent != "":
-		return nil, analytics.Errorf(analytics.BadUserInput, "give group or parent, not both: group ranks the members of a peer group, parent the children of a region")
-	case group != "":
-		g, err := s.group(group)
-		if err != nil {
-			return nil, err
+// MaxScopeRegions is the longest ad-hoc list of regions a scope may name.
+const MaxScopeRegions = 10000
+
+// scope resolves the scope a query names: a group, a parent or an ad-hoc list of regions (at most one),
+// optionally narrowed to one level (not with a list, which names its regions itself).
+func (s *snapshot) scope(q analytics.ScopeQuery) (*analytics.Scope, error) {
+	given := 0
+	for _, g := range []bool{q.Group != "", q.Parent != "", q.Regions != nil} {
+		if g {
+			given++
 		}
-		return &analytics.Scope{Kind: analytics.ScopeGroup, Group: g}, nil
-	case parent != "":
-		p, err := s.region(parent)
-		if err != nil {
-			return nil, err
-		}
-		return &analytics.Scope{Kind: analytics.ScopeParent, Parent: p}, nil
 	}
-	return &analytics.Scope{Kind: analytics.ScopeAll}, nil
+	if given > 1 {
+		return nil, analytics.Errorf(analytics.BadUserInput, "give one of group, parent and regions: group ranks the members of a peer group, parent the children of a region, regions the regions listed")
+	}
+	sc := &analytics.Scope{Kind: analytics.ScopeAll}
+	switch {
+	case q.Group != "":
+		g, err := s.group(q.Group)
+		if err != nil {
+			return nil, err
+		}
+		sc.Kind, sc.Group = analytics.ScopeGroup, g
+	case q.Parent != "":
+		p, err := s.region(q.Parent)
+		if err != nil {
+			return nil, err
+		}
+		sc.Kind, sc.Parent = analytics.ScopeParent, p
+	case q.Regions != nil:
+		if len(q.Regions) == 0 {
+			return nil, analytics.Errorf(analytics.BadUserInput, "regions is empty: list the regions to compare, or leave regions out")
+		}
+		if len(q.Regions) > MaxScopeRegions {
+			return nil, analytics.Errorf(analytics.BadUserInput, "regions lists %d regions; at most %d may be given", len(q.Regions), MaxScopeRegions)
+		}
+		if q.Level != "" {
+			return nil, analytics.Errorf(analytics.BadUserInput, "give level or regions, not both: regions names the regions to compare itself")
+		}
+		seen := map[string]bool{}
+		for _, c := range q.Regions {
+			r, err := s.region(c)
+			if err != nil {
+				return nil, err
+			}
+			if seen[c] {
+				return nil, analytics.Errorf(analytics.BadUserInput, "regions lists %q twice", c)
+			}
+			seen[c] = true
+			sc.Regions = append(sc.Regions, r)
+		}
+		sc.Kind = analytics.ScopeRegions
+	}
+	if q.Level != "" {
+		if !slices.Contains(s.levels, q.Level) {
+			if len(s.levels) == 0 {
+				return nil, analytics.Errorf(analytics.BadUserInput, "unknown level %q: this dataset gives its regions no level", q.Level)
+			}
+			return nil, analytics.Errorf(analytics.BadUserInput, "unknown level %q; the levels are %s", cut(q.Level), strings.Join(s.levels, ", "))
+		}
+		sc.Level = &q.Level
+	}
+	return sc, nil
+}
+
+// cut shortens text a client sent before it is echoed in an error.
+func cut(text string) string {
+	const longest = 64
+	if len(text) <= longest {
+		return text
+	}
+	return strings.ToValidUTF8(text[:longest], "") + "…"
+}
+
+// members lists the positions of the regions of a scope in year, for the indicator (the scope ALL is every
+// region with a value of it in some year), in dataset order.
+func (s *snapshot) members(sc *analytics.Scope, indicator string, year int) []int {
+	var out []int
+	keep := func(r *analytics.Region) {
+		if sc.Level == nil || r.Level != nil && *r.Level == *sc.Level {
+			out = append(out, s.regionAt[r.Code])
+		}
+	}
+	switch sc.Kind {
+	case analytics.ScopeGroup:
+		for _, r := range sc.Group.Members(&year) {
+			keep(r)
+		}
+	case analytics.ScopeParent:
+		for _, r := range sc.Parent.Children {
+			keep(r)
+		}
+	case analytics.ScopeRegions:
+		for _, r := range sc.Regions {
+			keep(r)
+		}
+	default:
+		for _, i := range s.series[indicator] {
+			keep(s.regions[i])
+		}
+	}
+	return out
 }
 
 func checkYear(year int) error {

@@ -3,9 +3,8 @@ package duck
 import (
 	"cmp"
 	"context"
-	"database/sql"
-	_ "embed"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -13,95 +12,89 @@ import (
 	"pacesetter/analytics/calc"
 )
 
-//go:embed rank.sql
-var rankSQL string
+// Rankings, standings and trends run in Go over the matrices of matrix.go: the rules below are the ones the
+// schema states, and analytics/duck's differential test checks them against a plain statement of the same
+// rules on random data.
 
-// scopeSQL holds the only fragments ever spliced into rank.sql, one per scope kind. Each yields the
-// (indicator, year, region) triples of the scope and references $2, the group or parent code.
-var scopeSQL = map[analytics.ScopeKind]string{
-	analytics.ScopeAll: `SELECT s.indicator, y.year, s.region FROM series s JOIN ind i ON i.indicator = s.indicator
-		CROSS JOIN years y WHERE $2 = ''`,
-	analytics.ScopeGroup: `SELECT i.indicator, y.year, m.region_code AS region FROM memberships m CROSS JOIN years y CROSS JOIN ind i
-		WHERE m.group_code = $2 AND (m.from_year IS NULL OR m.from_year <= y.year) AND (m.to_year IS NULL OR m.to_year >= y.year)`,
-	analytics.ScopeParent: `SELECT i.indicator, y.year, r.code AS region FROM regions r CROSS JOIN years y CROSS JOIN ind i
-		WHERE r.parent_code = $2`,
-}
-
-// rankQueries is rank.sql with each scope fragment in place, built once.
-var rankQueries = func() map[analytics.ScopeKind]string {
-	m := map[analytics.ScopeKind]string{}
-	for k, frag := range scopeSQL {
-		m[k] = strings.Replace(rankSQL, "/*SCOPE*/", frag, 1)
+// basisValue is what a ranking ranks for region r in year y: the value, or its growth as the indicator's
+// measure defines it (calc.GrowthOf), with the flags of the values it rests on. A LEVEL's growth from a zero
+// or negative base has no meaningful sign (−100 → −50 would be −50 %), so it has none.
+func basisValue(m *matrix, in *analytics.Indicator, basis analytics.RankBasis, r, y int) (float64, analytics.FlagSet, bool) {
+	x, f, ok := m.get(r, y)
+	if !ok || basis != analytics.ByGrowth {
+		return x, f, ok
 	}
-	return m
-}()
-
-// RankRow is one row of rank.sql; Ranked is false for a region of the scope without a value.
-type RankRow struct {
-	Indicator, Region  string
-	Ranked             bool
-	V                  float64
-	RankC, RankD, N    int
-	Mean, Median, Lead float64
-	PrevC, PrevD       sql.NullInt64
-}
-
-// RankRows runs the ranking query (rank.sql with the scope's fragment) and scans every row: the plain-SQL
-// part of a ranking, without the engine's shaping and cache. Engine.Ranking and Standings build on it, and
-// the benchmark times it alone as the API's baseline.
-func (s *Store) RankRows(ctx context.Context, kind analytics.ScopeKind, year int, scopeCode string, growth bool, indicator string) ([]RankRow, error) {
-	var out []RankRow
-	err := each(ctx, s.db, rankQueries[kind], func(rows *sql.Rows) error {
-		var r RankRow
-		var v, mean, median, lead sql.NullFloat64
-		var rc, rd, n sql.NullInt64
-		if err := rows.Scan(&r.Indicator, &r.Region, &v, &rc, &rd, &n, &mean, &median, &lead, &r.PrevC, &r.PrevD); err != nil {
-			return err
+	var prev float64
+	var pf analytics.FlagSet
+	hasPrev := false
+	if calc.NeedsPrevious(in.Measure) {
+		prev, pf, hasPrev = m.get(r, y-1)
+		if !hasPrev || in.Measure == analytics.Level && prev <= 0 {
+			return 0, 0, false
 		}
-		r.Ranked = v.Valid
-		r.V, r.RankC, r.RankD, r.N = v.Float64, int(rc.Int64), int(rd.Int64), int(n.Int64)
-		r.Mean, r.Median, r.Lead = mean.Float64, median.Float64, lead.Float64
-		out = append(out, r)
-		return nil
-	}, year, scopeCode, growth, indicator)
-	return out, err
+	}
+	g, ok := calc.GrowthOf(in.Measure, x, prev, hasPrev)
+	return g, f | pf, ok
 }
 
-func (r *RankRow) rank(t analytics.TieRule) int {
+// rankedEntry is one ranked region of one year.
+type rankedEntry struct {
+	r            int // position in the snapshot
+	v            float64
+	flags        analytics.FlagSet
+	rankC, rankD int
+}
+
+// rankedYear is the ranking of one indicator in one year within a scope.
+type rankedYear struct {
+	entries []rankedEntry // best first, ties by region code
+	missing []int         // members without a value, by region code
+	mean    float64       // unrounded; NaN when nobody is ranked
+	median  float64
+	rank    map[int]*rankedEntry
+}
+
+func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.RankBasis, members []int, y int) *rankedYear {
+	out := &rankedYear{rank: make(map[int]*rankedEntry, len(members)), mean: math.NaN(), median: math.NaN()}
+	sign := in.Sign()
+	vals := make([]float64, 0, len(members))
+	for _, r := range members {
+		if v, f, ok := basisValue(m, in, basis, r, y); ok {
+			out.entries = append(out.entries, rankedEntry{r: r, v: v, flags: f})
+			vals = append(vals, v)
+		} else {
+			out.missing = append(out.missing, r)
+		}
+	}
+	byCode := func(a, b int) int { return strings.Compare(s.regions[a].Code, s.regions[b].Code) }
+	slices.SortFunc(out.missing, byCode)
+	slices.SortFunc(out.entries, func(a, b rankedEntry) int {
+		return cmp.Or(cmp.Compare(sign*b.v, sign*a.v), byCode(a.r, b.r))
+	})
+	for i := range out.entries {
+		e := &out.entries[i]
+		if i > 0 && e.v == out.entries[i-1].v {
+			e.rankC, e.rankD = out.entries[i-1].rankC, out.entries[i-1].rankD
+		} else {
+			e.rankC = i + 1
+			e.rankD = 1
+			if i > 0 {
+				e.rankD = out.entries[i-1].rankD + 1
+			}
+		}
+		out.rank[e.r] = e
+	}
+	if len(vals) > 0 {
+		out.mean, out.median = calc.Mean(vals), calc.Median(vals)
+	}
+	return out
+}
+
+func (e *rankedEntry) rankBy(t analytics.TieRule) int {
 	if t == analytics.Dense {
-		return r.RankD
+		return e.rankD
 	}
-	return r.RankC
-}
-
-func (r *RankRow) previous(t analytics.TieRule) *int {
-	p := r.PrevC
-	if t == analytics.Dense {
-		p = r.PrevD
-	}
-	if !p.Valid {
-		return nil
-	}
-	v := int(p.Int64)
-	return &v
-}
-
-func scopeCode(s *analytics.Scope) string {
-	switch s.Kind {
-	case analytics.ScopeGroup:
-		return s.Group.Code
-	case analytics.ScopeParent:
-		return s.Parent.Code
-	}
-	return ""
-}
-
-func (e *Engine) rankRows(ctx context.Context, scope *analytics.Scope, year int, basis analytics.RankBasis, indicator string) ([]RankRow, error) {
-	rows, err := e.store.RankRows(ctx, scope.Kind, year, scopeCode(scope), basis == analytics.ByGrowth, indicator)
-	if err != nil {
-		return nil, dbError(ctx, "rank", err)
-	}
-	return rows, nil
+	return e.rankC
 }
 
 func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, analytics.RankBasis) {
@@ -114,6 +107,29 @@ func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, an
 	return t, b
 }
 
+// scopeKey names a scope in a cache key.
+func scopeKey(q analytics.ScopeQuery) string {
+	return fmt.Sprintf("%q|%q|%q|%q", q.Group, q.Parent, q.Level, q.Regions)
+}
+
+func dateKey(d *analytics.Date) string {
+	if d == nil {
+		return ""
+	}
+	return string(*d)
+}
+
+// checkIndicatorYear refuses a year outside the indicator's data, naming its first and last year.
+func checkIndicatorYear(in *analytics.Indicator, year int) error {
+	if in.FirstYear == nil {
+		return analytics.Errorf(analytics.BadUserInput, "indicator %q has no values", in.Code)
+	}
+	if year < *in.FirstYear || year > *in.LastYear {
+		return analytics.Errorf(analytics.BadUserInput, "indicator %q has values from %d to %d; %d is outside them", in.Code, *in.FirstYear, *in.LastYear, year)
+	}
+	return nil
+}
+
 // Ranking ranks the regions of a scope on one indicator in one year.
 func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analytics.Ranking, error) {
 	s := e.snap.Load()
@@ -121,43 +137,89 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 	if err != nil {
 		return nil, err
 	}
-	if err := checkYear(q.Year); err != nil {
-		return nil, err
+	if q.Year != nil {
+		if err := checkIndicatorYear(in, *q.Year); err != nil {
+			return nil, err
+		}
+	} else if in.FirstYear == nil {
+		return nil, analytics.Errorf(analytics.BadUserInput, "indicator %q has no values", in.Code)
 	}
-	scope, err := s.scope(q.Group, q.Parent)
+	scope, err := s.scope(q.ScopeQuery)
 	if err != nil {
 		return nil, err
 	}
 	q.Ties, q.Basis = defaults(q.Ties, q.Basis)
-	return cached(e, s, fmt.Sprintf("ranking|%q|%d|%q|%q|%s|%s", q.Indicator, q.Year, q.Group, q.Parent, q.Ties, q.Basis), func() (*analytics.Ranking, error) {
-		rows, err := e.rankRows(ctx, scope, q.Year, q.Basis, in.Code)
+	year := "latest"
+	if q.Year != nil {
+		year = fmt.Sprint(*q.Year)
+	}
+	key := fmt.Sprintf("ranking|%q|%s|%s|%s|%s|%s", q.Indicator, year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Ties, q.Basis)
+	return cached(e, s, key, func() (*analytics.Ranking, error) {
+		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
 			return nil, err
 		}
-		rk := &analytics.Ranking{Indicator: in, Year: q.Year, Scope: scope, Ties: q.Ties, Basis: q.Basis,
-			Entries: []*analytics.RankingEntry{}, Missing: []*analytics.Region{}}
-		for i := range rows {
-			r := &rows[i]
-			region := s.regionBy[r.Region]
-			if !r.Ranked {
-				rk.Missing = append(rk.Missing, region)
-				continue
+		m := ms[in.Code]
+		y := 0
+		if q.Year != nil {
+			y = *q.Year
+		} else if y = latestYear(s, m, in, scope, q.Basis); y == 0 {
+			return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has a value of %q%s: give a year", describeScope(scope), in.Code, asOfText(q.AsOf))
+		}
+		cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
+		prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
+		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+			Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
+		for _, r := range cur.missing {
+			rk.Missing = append(rk.Missing, s.regions[r])
+		}
+		if len(cur.entries) == 0 {
+			return rk, nil
+		}
+		mean, median := calc.Round12(cur.mean), calc.Round12(cur.median)
+		rk.Mean, rk.Median, rk.Leader = &mean, &median, s.regions[cur.entries[0].r]
+		sign, lead := in.Sign(), cur.entries[0].v
+		ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
+		for i := range cur.entries {
+			c := &cur.entries[i]
+			ent := &ents[i]
+			*ent = analytics.RankingEntry{Region: s.regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
+				Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
+				GapToLeader: calc.Round12(sign*lead - sign*c.v), VsMean: calc.Round12(c.v - cur.mean), VsMedian: calc.Round12(c.v - cur.median)}
+			if p := prev.rank[c.r]; p != nil {
+				pr := p.rankBy(q.Ties)
+				d := pr - ent.Rank
+				ent.PreviousRank, ent.RankChange = &pr, &d
 			}
-			if rk.Leader == nil { // rows come best first
-				rk.Leader, rk.Count = region, r.N
-				rk.Mean, rk.Median = &r.Mean, &r.Median
-			}
-			ent := &analytics.RankingEntry{Region: region, Value: r.V, Rank: r.rank(q.Ties),
-				Percentile: calc.Percentile(r.N, r.RankC), PreviousRank: r.previous(q.Ties),
-				GapToLeader: in.Sign()*r.Lead - in.Sign()*r.V /* x − x is +0, never −0 */, VsMean: r.V - r.Mean, VsMedian: r.V - r.Median}
-			if ent.PreviousRank != nil {
-				d := *ent.PreviousRank - ent.Rank
-				ent.RankChange = &d
+			if c.flags != 0 {
+				rk.Flagged++
 			}
 			rk.Entries = append(rk.Entries, ent)
 		}
 		return rk, nil
 	})
+}
+
+// latestYear is the last year in which a region of the scope has a value to rank; 0 if there is none.
+func latestYear(s *snapshot, m *matrix, in *analytics.Indicator, scope *analytics.Scope, basis analytics.RankBasis) int {
+	if m == nil {
+		return 0
+	}
+	for y := m.first + m.years - 1; y >= m.first; y-- {
+		for _, r := range s.members(scope, in.Code, y) {
+			if _, _, ok := basisValue(m, in, basis, r, y); ok {
+				return y
+			}
+		}
+	}
+	return 0
+}
+
+func asOfText(d *analytics.Date) string {
+	if d == nil {
+		return ""
+	}
+	return " as of " + string(*d)
 }
 
 // Standings places one region on every indicator ranked in its scope in one year.
@@ -173,40 +235,49 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if q.Top < 1 {
 		return nil, analytics.Errorf(analytics.BadUserInput, "top must be at least 1, got %d", q.Top)
 	}
-	scope, err := s.scope(q.Group, q.Parent)
+	scope, err := s.scope(q.ScopeQuery)
 	if err != nil {
 		return nil, err
 	}
 	q.Ties, q.Basis = defaults(q.Ties, q.Basis)
-	return cached(e, s, fmt.Sprintf("standings|%q|%d|%q|%q|%d|%s|%s", q.Region, q.Year, q.Group, q.Parent, q.Top, q.Ties, q.Basis), func() (*analytics.Standings, error) {
-		rows, err := e.rankRows(ctx, scope, q.Year, q.Basis, "")
+	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis)
+	return cached(e, s, key, func() (*analytics.Standings, error) {
+		codes := make([]string, len(s.indicators))
+		for i, in := range s.indicators {
+			codes[i] = in.Code
+		}
+		ms, err := e.matrices(ctx, s, q.AsOf, codes...)
 		if err != nil {
 			return nil, err
 		}
-		// Rows come by indicator code; answers list indicators in dataset order.
-		slices.SortStableFunc(rows, func(a, b RankRow) int { return cmp.Compare(s.indicatorAt[a.Indicator], s.indicatorAt[b.Indicator]) })
-		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis,
+		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}
-		// Movements are only judged on indicators ranked in the scope in both years: an indicator first
-		// published this year has nobody entering its top.
-		rankedNow, rankedBefore := map[string]bool{}, map[string]bool{}
-		for i := range rows {
-			rankedNow[rows[i].Indicator] = rankedNow[rows[i].Indicator] || rows[i].Ranked
-			rankedBefore[rows[i].Indicator] = rankedBefore[rows[i].Indicator] || rows[i].PrevC.Valid
-		}
+		me := s.regionAt[region.Code]
 		inScope := false
-		for i := range rows {
-			r := &rows[i]
-			if r.Region != region.Code {
+		for _, in := range s.indicators { // dataset order
+			m := ms[in.Code]
+			if m == nil {
+				continue
+			}
+			members := s.members(scope, in.Code, q.Year)
+			if !slices.Contains(members, me) {
 				continue
 			}
 			inScope = true
-			in := s.indicatorBy[r.Indicator]
-			prev := r.previous(q.Ties)
-			wasTop := prev != nil && *prev <= q.Top
-			if !r.Ranked {
-				if rankedNow[r.Indicator] {
+			cur := rankYear(s, m, in, q.Basis, members, q.Year)
+			prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, q.Year-1), q.Year-1)
+			var prevRank *int
+			if p := prev.rank[me]; p != nil {
+				pr := p.rankBy(q.Ties)
+				prevRank = &pr
+			}
+			wasTop := prevRank != nil && *prevRank <= q.Top
+			c := cur.rank[me]
+			if c == nil {
+				// Movements are only judged on indicators ranked in the scope in both years: an indicator
+				// first published this year has nobody entering its top, and one nobody has is not missing.
+				if len(cur.entries) > 0 {
 					st.Missing = append(st.Missing, in)
 					if wasTop {
 						st.Left = append(st.Left, in)
@@ -214,8 +285,8 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 				}
 				continue
 			}
-			ent := &analytics.StandingEntry{Indicator: in, Value: r.V, Rank: r.rank(q.Ties), Count: r.N,
-				Percentile: calc.Percentile(r.N, r.RankC), PreviousRank: prev}
+			ent := &analytics.StandingEntry{Indicator: in, Value: c.v, Rank: c.rankBy(q.Ties), Count: len(cur.entries),
+				Percentile: calc.Percentile(len(cur.entries), c.rankC), PreviousRank: prevRank, Flags: c.flags.Letters()}
 			ent.InTop = ent.Rank <= q.Top
 			st.Ranked++
 			if ent.InTop {
@@ -224,11 +295,11 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 			if ent.Rank == 1 {
 				st.First++
 			}
-			if prev != nil {
-				d := *prev - ent.Rank
+			if prevRank != nil {
+				d := *prevRank - ent.Rank
 				ent.RankChange = &d
 			}
-			if ent.InTop && !wasTop && rankedBefore[r.Indicator] {
+			if ent.InTop && !wasTop && len(prev.entries) > 0 {
 				st.Entered = append(st.Entered, in)
 			}
 			if wasTop && !ent.InTop {
@@ -244,11 +315,19 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 }
 
 func describeScope(s *analytics.Scope) string {
+	var d string
 	switch s.Kind {
 	case analytics.ScopeGroup:
-		return "members of group " + s.Group.Code
+		d = "members of group " + s.Group.Code
 	case analytics.ScopeParent:
-		return "children of region " + s.Parent.Code
+		d = "children of region " + s.Parent.Code
+	case analytics.ScopeRegions:
+		d = fmt.Sprintf("the %d regions listed", len(s.Regions))
+	default:
+		d = "regions with a value of the indicator"
 	}
-	return "regions with a value of some indicator"
+	if s.Level != nil {
+		d += " at level " + *s.Level
+	}
+	return d
 }

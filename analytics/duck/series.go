@@ -34,7 +34,7 @@ func decodeCursor(s string) (cursor, error) {
 		err = json.Unmarshal(b, &c)
 	}
 	if err != nil {
-		return c, analytics.Errorf(analytics.BadUserInput, "after %q is not a cursor this API returned: pass the endCursor of the previous page", s)
+		return c, analytics.Errorf(analytics.BadUserInput, "after %q is not a cursor this API returned: pass the endCursor of the previous page", cut(s))
 	}
 	return c, nil
 }
@@ -45,15 +45,27 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 	if q.First < 0 || q.First > MaxPage { // 0 asks for totalCount alone
 		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxPage, q.First)
 	}
-	where := "TRUE"
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	// The newest vintage of each value, or the last released by asOf: one of two fixed fragments.
+	from := `observations WHERE latest`
+	if q.AsOf != nil {
+		from = `(SELECT * FROM observations WHERE vintage IS NULL OR vintage <= CAST(` + arg(string(*q.AsOf)) + ` AS DATE)
+			QUALIFY row_number() OVER (PARTITION BY indicator, region, year ORDER BY vintage DESC NULLS LAST) = 1) WHERE TRUE`
+	}
+	where := ""
 	in := func(column string, codes []string, known func(string) error) error {
-		if len(codes) == 0 {
+		if codes == nil {
 			return nil
+		}
+		if len(codes) == 0 {
+			return analytics.Errorf(analytics.BadUserInput, "%ss is an empty list, which would match nothing: list at least one code, or leave %ss out", column, column)
+		}
+		if len(codes) > MaxScopeRegions {
+			return analytics.Errorf(analytics.BadUserInput, "%ss lists %d codes; at most %d may be given", column, len(codes), MaxScopeRegions)
 		}
 		var list []string
 		for _, c := range codes {
@@ -77,6 +89,9 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 	if q.To != nil {
 		where += " AND year <= " + arg(*q.To)
 	}
+	if q.From != nil && q.To != nil && *q.From > *q.To {
+		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", *q.From, *q.To)
+	}
 	countWhere, countArgs := where, append([]any(nil), args...)
 	if q.After != "" {
 		c, err := decodeCursor(q.After)
@@ -86,28 +101,36 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 		r, i, y := arg(c.R), arg(c.I), arg(c.Y)
 		where += fmt.Sprintf(" AND (region > %s OR (region = %s AND (indicator > %s OR (indicator = %s AND year > %s))))", r, r, i, i, y)
 	}
-	key := fmt.Sprintf("observations|%q|%q|%v|%v|%d|%q", q.Regions, q.Indicators, deref(q.From), deref(q.To), q.First, q.After)
+	key := fmt.Sprintf("observations|%q|%v|%q|%v|%v|%v|%s|%d|%q", q.Regions, q.Regions == nil, q.Indicators, q.Indicators == nil,
+		deref(q.From), deref(q.To), dateKey(q.AsOf), q.First, q.After)
 	return cached(e, s, key, func() (*analytics.ObservationPage, error) {
 		page := &analytics.ObservationPage{Items: []*analytics.Observation{}}
-		err := each(ctx, e.store.db, `SELECT count(*) FROM observations WHERE `+countWhere,
+		err := each(ctx, e.store.db, `SELECT count(*) FROM `+from+countWhere,
 			func(rows *sql.Rows) error { return rows.Scan(&page.TotalCount) }, countArgs...)
 		if err != nil {
 			return nil, dbError(ctx, "count observations", err)
 		}
 		// One row more than asked says whether there is a next page.
-		query := `SELECT region, indicator, year, value FROM observations WHERE ` + where +
+		query := `SELECT region, indicator, year, value, flags, CAST(vintage AS VARCHAR) FROM ` + from + where +
 			` ORDER BY region, indicator, year LIMIT ` + arg(q.First+1)
 		err = each(ctx, e.store.db, query, func(rows *sql.Rows) error {
 			var c cursor
 			var v float64
-			if err := rows.Scan(&c.R, &c.I, &c.Y, &v); err != nil {
+			var f uint8
+			var vintage sql.NullString
+			if err := rows.Scan(&c.R, &c.I, &c.Y, &v, &f, &vintage); err != nil {
 				return err
 			}
 			if len(page.Items) == q.First {
 				page.HasNextPage = true
 				return nil
 			}
-			page.Items = append(page.Items, &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: v})
+			o := &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: v, Flags: analytics.FlagSet(f).Letters()}
+			if vintage.Valid {
+				d := analytics.Date(vintage.String)
+				o.Vintage = &d
+			}
+			page.Items = append(page.Items, o)
 			page.Cursors = append(page.Cursors, c.encode())
 			return nil
 		}, args...)
@@ -139,37 +162,38 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 	if q.From != nil && q.To != nil && *q.From > *q.To {
 		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", *q.From, *q.To)
 	}
-	key := fmt.Sprintf("trend|%q|%q|%v|%v", q.Region, q.Indicator, deref(q.From), deref(q.To))
+	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf))
 	return cached(e, s, key, func() (*analytics.Trend, error) {
-		var series []calc.YearValue
-		err := each(ctx, e.store.db, `SELECT year, value FROM observations WHERE indicator = $1 AND region = $2 ORDER BY year`,
-			func(rows *sql.Rows) error {
-				var p calc.YearValue
-				if err := rows.Scan(&p.Year, &p.Value); err != nil {
-					return err
-				}
-				series = append(series, p)
-				return nil
-			}, in.Code, region.Code)
+		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
-			return nil, dbError(ctx, "trend", err)
+			return nil, err
 		}
-		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}}
+		m, r := ms[in.Code], s.regionAt[region.Code]
+		var series []calc.YearValue
+		var flags []analytics.FlagSet
+		if m != nil {
+			for y := m.first; y < m.first+m.years; y++ {
+				if v, f, ok := m.get(r, y); ok {
+					series = append(series, calc.YearValue{Year: y, Value: v})
+					flags = append(flags, f)
+				}
+			}
+		}
+		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf}
 		// Every measure is computed over the whole history; From and To only choose the years shown.
-		all := calc.Trend(series, in.Sign())
+		all := calc.Trend(series, in.Sign(), in.Measure)
 		var shown []calc.YearValue
 		for i := range all {
 			p := &all[i]
 			if q.From != nil && p.Year < *q.From || q.To != nil && p.Year > *q.To {
 				continue
 			}
+			p.Flags = flags[i].Letters()
 			t.Points = append(t.Points, p)
 			shown = append(shown, series[i])
 		}
-		if len(shown) > 0 {
-			if c, ok := calc.CAGR(shown[0], shown[len(shown)-1]); ok {
-				t.Cagr = &c
-			}
+		if c, ok := calc.CAGR(shown, in.Measure); ok {
+			t.Cagr = &c
 		}
 		return t, nil
 	})

@@ -19,19 +19,23 @@ import (
 
 // schemaVersion is bumped with every change to the tables below; a file of another version must be
 // imported again.
-const schemaVersion = 1
+const schemaVersion = 2
 
 var schemaSQL = []string{
 	`CREATE TABLE IF NOT EXISTS pacesetter_schema (version INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS dataset_info (version VARCHAR NOT NULL, imported_at TIMESTAMPTZ NOT NULL, source VARCHAR NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS regions (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, parent_code VARCHAR, ord INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS groups (code VARCHAR NOT NULL, name VARCHAR NOT NULL, ord INTEGER NOT NULL)`,
-	// A membership may be bounded in years (NULL: unbounded), so a peer group can change over time.
+	`CREATE TABLE IF NOT EXISTS regions (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, parent_code VARCHAR, level VARCHAR, ord INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS groups (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, ord INTEGER NOT NULL)`,
+	// A membership may be bounded in years (NULL: unbounded), so a peer group can change over time, and a
+	// region may be in several groups at once.
 	`CREATE TABLE IF NOT EXISTS memberships (group_code VARCHAR NOT NULL, region_code VARCHAR NOT NULL, from_year INTEGER, to_year INTEGER)`,
-	`CREATE TABLE IF NOT EXISTS indicators (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, unit VARCHAR NOT NULL, direction VARCHAR NOT NULL, ord INTEGER NOT NULL)`,
-	// Stored sorted by indicator, year, region: DuckDB's zone maps then skip every row group outside the
-	// indicator and years a ranking reads.
-	`CREATE TABLE IF NOT EXISTS observations (indicator VARCHAR NOT NULL, year INTEGER NOT NULL, region VARCHAR NOT NULL, value DOUBLE NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS indicators (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, unit VARCHAR NOT NULL, direction VARCHAR NOT NULL,
+		measure VARCHAR NOT NULL, category VARCHAR, rollup VARCHAR NOT NULL, decimals INTEGER, source VARCHAR, formula VARCHAR, ord INTEGER NOT NULL)`,
+	// Stored sorted by indicator, year, region and vintage: DuckDB's zone maps then skip every row group
+	// outside the indicator and years a query reads. flags is an analytics.FlagSet; vintage the release
+	// date (NULL: undated); latest marks the newest vintage of each value, the one answers use by default.
+	`CREATE TABLE IF NOT EXISTS observations (indicator VARCHAR NOT NULL, year INTEGER NOT NULL, region VARCHAR NOT NULL, value DOUBLE NOT NULL,
+		flags UTINYINT NOT NULL, vintage DATE, latest BOOLEAN NOT NULL)`,
 	// Which region has any value of which indicator: the scope of a ranking without a group or parent.
 	`CREATE TABLE IF NOT EXISTS series (indicator VARCHAR NOT NULL, region VARCHAR NOT NULL, first_year INTEGER NOT NULL, last_year INTEGER NOT NULL, n INTEGER NOT NULL)`,
 }
@@ -143,7 +147,7 @@ type ImportStats struct {
 // Import replaces the dataset held in the store with d, in one transaction: either all of d is there
 // afterwards or the previous dataset is, untouched.
 func (s *Store) Import(ctx context.Context, d *dataset.Dataset, source string) (ImportStats, error) {
-	st := ImportStats{Version: d.Version(), Regions: len(d.Regions), Groups: len(d.Groups()),
+	st := ImportStats{Version: d.Version(), Regions: len(d.Regions), Groups: len(d.Groups),
 		Indicators: len(d.Indicators), Observations: len(d.Observations)}
 	if s.readOnly {
 		return st, errors.New("the database is open read-only")
@@ -187,7 +191,7 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 	}
 	err := appendRows(ctx, conn, "regions", func(add func(...driver.Value) error) error {
 		for i, r := range d.Regions {
-			if err := add(r.Code, r.Name, nullable(r.NameEn), nullable(r.Parent), int32(i)); err != nil {
+			if err := add(r.Code, r.Name, nullable(r.NameEn), nullable(r.Parent), nullable(r.Level), int32(i)); err != nil {
 				return err
 			}
 		}
@@ -197,8 +201,8 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 		return err
 	}
 	err = appendRows(ctx, conn, "groups", func(add func(...driver.Value) error) error {
-		for i, g := range d.Groups() {
-			if err := add(g, g, int32(i)); err != nil {
+		for i, g := range d.Groups {
+			if err := add(g.Code, g.Name, nullable(g.NameEn), int32(i)); err != nil {
 				return err
 			}
 		}
@@ -208,11 +212,9 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 		return err
 	}
 	err = appendRows(ctx, conn, "memberships", func(add func(...driver.Value) error) error {
-		for _, r := range d.Regions {
-			if r.Group != "" {
-				if err := add(r.Group, r.Code, nil, nil); err != nil {
-					return err
-				}
+		for _, m := range d.Memberships {
+			if err := add(m.Group, m.Region, nullableYear(m.From), nullableYear(m.To)); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -222,7 +224,12 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 	}
 	err = appendRows(ctx, conn, "indicators", func(add func(...driver.Value) error) error {
 		for i, in := range d.Indicators {
-			if err := add(in.Code, in.Name, nullable(in.NameEn), in.Unit, string(in.Direction), int32(i)); err != nil {
+			var decimals any
+			if in.Decimals >= 0 {
+				decimals = int32(in.Decimals)
+			}
+			if err := add(in.Code, in.Name, nullable(in.NameEn), in.Unit, string(in.Direction), string(in.Measure),
+				nullable(in.Category), string(in.Rollup), decimals, nullable(in.Source), nullable(in.Formula), int32(i)); err != nil {
 				return err
 			}
 		}
@@ -236,7 +243,16 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 			if i%65536 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err := add(o.Indicator, int32(o.Year), o.Region, o.Value); err != nil {
+			var vintage any
+			if o.Vintage != "" {
+				t, err := time.Parse(time.DateOnly, string(o.Vintage))
+				if err != nil {
+					return err
+				}
+				vintage = t
+			}
+			latest := i+1 == len(d.Observations) || !dataset.SameKey(o, d.Observations[i+1])
+			if err := add(o.Indicator, int32(o.Year), o.Region, o.Value, uint8(o.Flags), vintage, latest); err != nil {
 				return err
 			}
 		}
@@ -246,7 +262,7 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 		return err
 	}
 	_, err = conn.ExecContext(ctx, `INSERT INTO series
-		SELECT indicator, region, min(year), max(year), count(*) FROM observations GROUP BY indicator, region ORDER BY indicator, region`)
+		SELECT indicator, region, min(year), max(year), count(*) FROM observations WHERE latest GROUP BY indicator, region ORDER BY indicator, region`)
 	return err
 }
 
@@ -275,6 +291,13 @@ func appendRows(ctx context.Context, conn *sql.Conn, table string, rows func(add
 		}
 		return ctx.Err()
 	})
+}
+
+func nullableYear(y int) any {
+	if y == 0 {
+		return nil
+	}
+	return int32(y)
 }
 
 func nullable(s string) any {

@@ -101,8 +101,14 @@ func snapshotOf(t *testing.T, e *Engine, d *dataset.Dataset) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.TotalCount != len(d.Observations) {
-		t.Errorf("%d observations served, %d imported", page.TotalCount, len(d.Observations))
+	latest := 0 // one value served per region, indicator and year: its newest vintage
+	for i, o := range d.Observations {
+		if i+1 == len(d.Observations) || !dataset.SameKey(o, d.Observations[i+1]) {
+			latest++
+		}
+	}
+	if page.TotalCount != latest {
+		t.Errorf("%d observations served, %d imported", page.TotalCount, latest)
 	}
 	for _, o := range page.Items {
 		out += fmt.Sprintf(" %s/%s/%d=%v", o.Region.Code, o.Indicator.Code, o.Year, o.Value)

@@ -22,7 +22,7 @@ func TestImportCommand(t *testing.T) {
 	if code := run(ctx, []string{"import", "--db", db, "../../data/china-provinces-nbs"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !regexp.MustCompile(`: 32 regions, 5 groups, 26 indicators, 4898 observations \(2016–2025\), version [0-9a-f]{16}\ntook `).MatchString(out.String()) {
+	if !regexp.MustCompile(`: 32 regions, 13 groups, 27 indicators, 5044 observations \(2016–2025\), version [0-9a-f]{16}\ntook `).MatchString(out.String()) {
 		t.Errorf("import said %q", out.String())
 	}
 	before, err := os.ReadFile(db)
@@ -32,13 +32,13 @@ func TestImportCommand(t *testing.T) {
 
 	// A copy of the dataset with three bad rows: an unknown region, a non-numeric value, a duplicate.
 	bad := t.TempDir()
-	for _, f := range []string{"regions.csv", "indicators.csv", "observations.csv"} {
+	for _, f := range []string{"regions.csv", "groups.csv", "memberships.csv", "indicators.csv", "derived.csv", "observations.csv"} {
 		b, err := os.ReadFile(filepath.Join("../../data/china-provinces-nbs", f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if f == "observations.csv" {
-			b = append(b, "999999,Nowhere,gdp,2024,1\n320000,江苏省,gdp,2024,lots\n320000,江苏省,gdp,2019,99485.0\n"...)
+			b = append(b, "999999,Nowhere,gdp,2024,1,\n320000,江苏省,gdp,2024,lots,\n320000,江苏省,gdp,2019,99485.0,\n"...)
 		}
 		if err := os.WriteFile(filepath.Join(bad, f), b, 0o644); err != nil {
 			t.Fatal(err)
@@ -100,8 +100,8 @@ func TestServeCommand(t *testing.T) {
 			`{ dataset { observations } ranking(indicator: \"SP.POP.TOTL\", year: 2024, group: \"Asia\") { entries { region { code } rank } } }`,
 			`"observations":31174`, `{"region":{"code":"IND"},"rank":1},{"region":{"code":"CHN"},"rank":2}`},
 		{[]string{"serve", "--addr", "127.0.0.1:0"},
-			`{ dataset { observations } ranking(indicator: \"gdp\", year: 2024) { entries { region { code } rank } } }`,
-			`"observations":4898`, `{"region":{"code":"440000"},"rank":1},{"region":{"code":"320000"},"rank":2}`},
+			`{ dataset { observations } ranking(indicator: \"gdp\", year: 2024, level: \"province\") { entries { region { code } rank } } }`,
+			`"observations":5044`, `{"region":{"code":"440000"},"rank":1},{"region":{"code":"320000"},"rank":2}`},
 	} {
 		body, code, stderr := serveAndAsk(t, c.args, c.query)
 		if !strings.Contains(body, c.want1) || !strings.Contains(body, c.want2) {

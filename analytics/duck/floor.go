@@ -1,0 +1,38 @@
+package duck
+
+import (
+	"context"
+	"database/sql"
+)
+
+// FloorRow is one row of FloorRanking.
+type FloorRow struct {
+	Region string
+	Value  float64
+	Rank   int
+}
+
+// FloorRanking is the simplest hand-written DuckDB query that ranks one indicator in one year, over every
+// region with a value or the members of one group in that year: the floor benchmarks measure the API
+// against, and a second statement of the VALUE/COMPETITION rule that tests compare the Go path with.
+// sign is +1 for higher_is_better and −1 for lower_is_better.
+func (s *Store) FloorRanking(ctx context.Context, indicator string, year int, group string, sign float64) ([]FloorRow, error) {
+	query := `SELECT o.region, o.value, rank() OVER (ORDER BY o.value * $3 DESC) AS r
+		FROM observations o WHERE o.indicator = $1 AND o.year = $2 AND o.latest AND $4 = '' ORDER BY r, o.region`
+	if group != "" {
+		query = `SELECT o.region, o.value, rank() OVER (ORDER BY o.value * $3 DESC) AS r
+		FROM observations o JOIN memberships m ON m.region_code = o.region AND m.group_code = $4
+			AND (m.from_year IS NULL OR m.from_year <= $2) AND (m.to_year IS NULL OR m.to_year >= $2)
+		WHERE o.indicator = $1 AND o.year = $2 AND o.latest ORDER BY r, o.region`
+	}
+	var out []FloorRow
+	err := each(ctx, s.db, query, func(rows *sql.Rows) error {
+		var r FloorRow
+		if err := rows.Scan(&r.Region, &r.Value, &r.Rank); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, indicator, year, sign, group)
+	return out, err
+}
