@@ -130,7 +130,7 @@ type Observation struct {
 	Year      int
 	Value     float64
 	Flags     []string // see FlagSet.Letters
-	Vintage   *Date // release date; nil when the dataset does not say
+	Vintage   *Date    // release date; nil when the dataset does not say
 }
 
 // DatasetInfo describes the dataset being served.
@@ -260,12 +260,12 @@ type RankingEntry struct {
 	Region       *Region
 	Value        float64 // the ranked value: the level, or the year-over-year growth for basis GROWTH
 	Rank         int
-	Percentile   float64 // (n − competition rank)/(n − 1); 1 when n = 1
-	PreviousRank *int    // rank in the same scope a year earlier, under the same rules
-	RankChange   *int    // PreviousRank − Rank: positive means the region moved up
-	GapToLeader  float64 // Sign·(leader − value) ≥ 0: how far behind the leader, in the indicator's unit
-	VsMean       float64 // value − scope mean
-	VsMedian     float64 // value − scope median
+	Percentile   float64  // (n − competition rank)/(n − 1); 1 when n = 1
+	PreviousRank *int     // rank in the same scope a year earlier, under the same rules
+	RankChange   *int     // PreviousRank − Rank: positive means the region moved up
+	GapToLeader  float64  // Sign·(leader − value) ≥ 0: how far behind the leader, in the indicator's unit
+	VsMean       float64  // value − scope mean
+	VsMedian     float64  // value − scope median
 	Flags        []string // of the values the ranked value rests on (FlagSet.Letters)
 }
 
@@ -367,8 +367,8 @@ const (
 type ScopeKind string
 
 const (
-	ScopeAll    ScopeKind = "ALL"    // every region with a value of the indicator in some year
-	ScopeGroup  ScopeKind = "GROUP"  // members of a peer group as of the year
+	ScopeAll     ScopeKind = "ALL"     // every region with a value of the indicator in some year
+	ScopeGroup   ScopeKind = "GROUP"   // members of a peer group as of the year
 	ScopeParent  ScopeKind = "PARENT"  // children of a region
 	ScopeRegions ScopeKind = "REGIONS" // an ad-hoc list of regions
 )

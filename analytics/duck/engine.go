@@ -49,8 +49,8 @@ type snapshot struct {
 	groupBy     map[string]*analytics.Group
 	indicators  []*analytics.Indicator
 	indicatorBy map[string]*analytics.Indicator
-	indicatorAt map[string]int // position in dataset order
-	regionAt    map[string]int // position in dataset order: the row of a matrix
+	indicatorAt map[string]int   // position in dataset order
+	regionAt    map[string]int   // position in dataset order: the row of a matrix
 	series      map[string][]int // regions (positions) with a value of each indicator in some year
 	levels      []string         // the distinct levels of regions, in dataset order
 }
