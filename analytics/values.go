@@ -73,6 +73,9 @@ type Date string
 
 // ParseDate reads an ISO date (YYYY-MM-DD).
 func ParseDate(s string) (Date, error) {
+	if len(s) > 32 {
+		return "", fmt.Errorf("a text of %d bytes is not a date of the form YYYY-MM-DD", len(s))
+	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return "", fmt.Errorf("%q is not a date of the form YYYY-MM-DD", s)
@@ -85,11 +88,11 @@ func (d Date) MarshalGQL(w io.Writer) { writeQuoted(w, string(d)) }
 func (d *Date) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("a Date is a string of the form YYYY-MM-DD, got %T", v)
+		return Errorf(BadUserInput, "a Date is a string of the form YYYY-MM-DD, got %T", v)
 	}
 	p, err := ParseDate(s)
 	if err != nil {
-		return err
+		return &Error{Code: BadUserInput, Message: err.Error()}
 	}
 	*d = p
 	return nil

@@ -60,6 +60,28 @@ func TestImportCommand(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
 		}
 	}
+	// A derived indicator that divides by zero (population − population) is refused whole too, with the line
+	// of derived.csv (20 lines: the header and 19 rows, so the added row is line 21) and the region and year.
+	derived, err := os.ReadFile("../../data/china-provinces-nbs/derived.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived = append(derived, "x,X,u,higher_is_better,level,retail_sales / (population - population),,,,\n"...)
+	if err := os.WriteFile(filepath.Join(bad, "derived.csv"), derived, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := os.ReadFile("../../data/china-provinces-nbs/observations.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, "observations.csv"), obs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if code := run(ctx, []string{"import", bad, "--db", db}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), `derived.csv:21: formula of "x" for region 110000 in 2024: division by zero`) {
+		t.Errorf("division by zero: exit %d:\n%s", code, errb.String())
+	}
 	after, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)
