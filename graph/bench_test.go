@@ -36,11 +36,12 @@ func BenchmarkRanking(b *testing.B) {
 		indicator  string
 		year       int
 		group      string
+		sign       float64 // +1 higher_is_better, −1 lower_is_better (I003: every fifth from the third)
 	}{
-		{"worldbank", "all", benchWorldBank, "NY.GDP.MKTP.CD", 2020, ""},
-		{"worldbank", "Europe", benchWorldBank, "NY.GDP.MKTP.CD", 2020, "Europe"},
-		{"synthetic", "all", benchSynthetic, "I003", 2010, ""},
-		{"synthetic", "G01", benchSynthetic, "I003", 2010, "G01"},
+		{"worldbank", "all", benchWorldBank, "NY.GDP.MKTP.CD", 2020, "", 1},
+		{"worldbank", "Europe", benchWorldBank, "NY.GDP.MKTP.CD", 2020, "Europe", 1},
+		{"synthetic", "all", benchSynthetic, "I003", 2010, "", -1},
+		{"synthetic", "G01", benchSynthetic, "I003", 2010, "G01", -1},
 	}
 	for _, c := range cases {
 		b.Run("set="+c.set+"/scope="+c.scope, func(b *testing.B) {
@@ -49,7 +50,7 @@ func BenchmarkRanking(b *testing.B) {
 				b.Fatal(err)
 			}
 			rankRows := func() ([]duck.FloorRow, error) {
-				return store.FloorRanking(context.Background(), c.indicator, c.year, c.group, 1)
+				return store.FloorRanking(context.Background(), c.indicator, c.year, c.group, c.sign)
 			}
 			want, err := rankRows()
 			if err != nil {
