@@ -18,6 +18,10 @@ const (
 	Revised                            // r
 	LowReliability                     // u
 	Derived                            // derived: computed at import from other values
+	// RolledUp marks, inside pacesetter only, a value that rests on a parent's rollup of its children: such
+	// a region is not one of "every region with a value" (the scope of a ranking without one), or the
+	// national total would rank among its own provinces. Letters never shows it.
+	RolledUp
 )
 
 // AllFlags lists every flag in the order answers list them.

@@ -1204,7 +1204,8 @@ type Query {
   Observations ordered by region, indicator and year, filtered by region codes, indicator codes and an
   inclusive year range. A list left out filters nothing; an empty list is refused (BAD_USER_INPUT), since
   it would match nothing. first is 0 (totalCount alone) to 1000; pass a page's endCursor as after to get the
-  next page. Each value is its newest vintage, or with asOf the last one released by that date.
+  next page. Each value is its newest vintage, or with asOf the last one released by that date (refused on a
+  dataset that gives no release dates).
   """
   observations(regions: [ID!], indicators: [ID!], from: Int, to: Int, asOf: Date, first: Int! = 100, after: String): ObservationConnection!
 }
@@ -1353,12 +1354,16 @@ type PageInfo {
   """
   Ranks the regions of a scope on one indicator in one year. The scope is the members of a peer group in
   that year (group), the children of a region (parent), an ad-hoc list (regions), or, with none of them,
-  every region that has a value of the indicator in some year; level keeps only regions of one level
-  (level: "country" leaves aggregates out) and goes with group, parent or neither. Regions of the scope
-  without a value that year are listed in missing, never ranked last.
+  every region that has a value of its own of the indicator in some year (not one only filled in from its
+  children by parent_rollup: a country's sum does not rank among its provinces). level keeps only regions of
+  one level (level: "country" leaves aggregates out; with no group or parent, every region of that level with
+  a value) and goes with group, parent or neither. Regions of the scope without a value that year are listed
+  in missing, never ranked last.
 
-  year defaults to the latest year in which a region of the scope has a value; a year outside the
-  indicator's first and last year is refused. asOf answers with the values released by that date.
+  year defaults to the latest year in which a region of the scope has a value to rank (for basis GROWTH, a
+  growth); a year outside the indicator's first and last year is refused. asOf answers with the values
+  released by that date (the newest vintage released by then; a value without a vintage counts as released
+  before every dated one); it is refused on a dataset that gives no release dates.
   """
   ranking(indicator: ID!, year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
           ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking!
@@ -1459,16 +1464,20 @@ type RankingEntry {
   "previousRank − rank: positive means it moved up."
   rankChange: Int
   """
-  How far behind the leader, in the indicator's unit (points for a RATE, GROWTH, or a growth basis),
-  direction-adjusted: 0 for the leader, never negative. Differences are rounded to 12 significant digits, so
-  9.62 − 9.02 reads 0.6.
+  How far behind the leader, direction-adjusted: 0 for the leader, never negative. In the indicator's unit
+  for basis VALUE (so in points for a RATE or GROWTH measure); for basis GROWTH in the growth's terms: points
+  for a RATE, a fraction (0.001 = 0.1 percentage points) for the others. Differences are rounded to 12
+  significant digits, so 9.62 − 9.02 reads 0.6.
   """
   gapToLeader: Float!
   "value − mean of the ranked values, in the indicator's unit."
   vsMean: Float!
   "value − median of the ranked values, in the indicator's unit."
   vsMedian: Float!
-  "Flags of the values the ranked value rests on (for GROWTH, this year's and the year before's); see Observation.flags."
+  """
+  Flags of the values the ranked value rests on: this year's, and for basis GROWTH of a LEVEL or RATE also the
+  year before's; see Observation.flags.
+  """
   flags: [String!]!
 }
 

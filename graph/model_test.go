@@ -51,8 +51,9 @@ func TestMeasuresOnNBS(t *testing.T) {
 	if b.order() != "230000:1 210000:2 220000:3" || b.missing() != "" {
 		t.Errorf("fai_funds_growth: %s missing %s", b.order(), b.missing())
 	}
-	for i, want := range []float64{0.079, -0.005, -0.018} {
-		if e := b.Ranking.Entries[i]; e.Value != want || e.GapToLeader != 0.079-want && i > 0 && math.Abs(e.GapToLeader-(0.079-want)) > 1e-12 {
+	// Gaps to the leader, rounded: 0, 0.079 − (−0.005) = 0.084, 0.079 − (−0.018) = 0.097.
+	for i, want := range [][2]float64{{0.079, 0}, {-0.005, 0.084}, {-0.018, 0.097}} {
+		if e := b.Ranking.Entries[i]; e.Value != want[0] || e.GapToLeader != want[1] {
 			t.Errorf("entry %d: value %v gap %v, want %v", i, e.Value, e.GapToLeader, want)
 		}
 	}
@@ -162,6 +163,12 @@ func TestMetadataMembershipsAndFlagsOnNBS(t *testing.T) {
 	if fmt.Sprint(a.Observations.Nodes) != "[{2024 []} {2025 [p]}]" {
 		t.Errorf("observations flags: %v", a.Observations.Nodes)
 	}
+	// The NBS data gives no release dates, so it cannot tell what was known on 1 January 2000: asOf is
+	// refused rather than answered with values published since.
+	res := post(t, srv.URL, `{ ranking(indicator: "gdp_per_capita", asOf: "2000-01-01") { year } }`, nil, nil)
+	if errorCode(res) != "BAD_USER_INPUT" || !strings.Contains(res.Errors[0].Message, "asOf needs release dates") {
+		t.Errorf("asOf without vintages: %+v", res.Errors)
+	}
 }
 
 func TestWorldBankCountriesOnly(t *testing.T) {
@@ -267,6 +274,20 @@ func TestVintagesScopesAndRates(t *testing.T) {
 		}
 	}
 
+	// Every date between two releases reads the same values; the answer echoes the date asked.
+	var d1, d2 struct {
+		Ranking struct {
+			AsOf    string
+			Entries []struct{ Value float64 }
+		}
+	}
+	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2021, level: "country", asOf: "2022-03-01") { asOf entries { value } } }`, nil, &d1)
+	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2021, level: "country", asOf: "2022-08-31") { asOf entries { value } } }`, nil, &d2)
+	if d1.Ranking.AsOf != "2022-03-01" || d2.Ranking.AsOf != "2022-08-31" || fmt.Sprint(d1.Ranking.Entries) != "[{100} {95} {90} {80}]" ||
+		fmt.Sprint(d2.Ranking.Entries) != fmt.Sprint(d1.Ranking.Entries) {
+		t.Errorf("asOf between releases: %+v and %+v", d1.Ranking, d2.Ranking)
+	}
+
 	// Trend and observations follow asOf too.
 	var tr struct {
 		Trend struct {
@@ -305,6 +326,7 @@ func TestVintagesScopesAndRates(t *testing.T) {
 		{`{ observations(regions: []) { totalCount } }`, "regions is an empty list"},
 		{`{ ranking(indicator: "gdp", asOf: "2022-02-30") { count } }`, "YYYY-MM-DD"},
 		{`{ ranking(indicator: "unemp", regions: ["D"]) { count } }`, `no region of the scope (the 1 regions listed) has a value of "unemp": give a year`},
+		{`{ ranking(indicator: "unemp", regions: ["C"], basis: GROWTH) { count } }`, `has a growth (for a LEVEL or RATE, a value in two years in a row) of "unemp"`},
 	} {
 		res := post(t, srv.URL, c.query, nil, nil)
 		if len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Message, c.mentions) {

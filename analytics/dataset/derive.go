@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"pacesetter/analytics"
+	"pacesetter/analytics/calc"
 )
 
 // Derived values are computed here, at import, in pure Go: a formula's value for a region and year from
@@ -126,11 +127,11 @@ func vintagesOf(cells []cell) []analytics.Date {
 
 // emit adds the values computed for one (region, year) at each vintage, skipping a vintage that changes
 // neither the value nor its flags.
-func emit(code string, k regionYear, cells []cell, compute func(vals []float64) (float64, error), add func(Observation)) error {
+func emit(code string, k regionYear, cells []cell, own analytics.FlagSet, compute func(vals []float64) (float64, error), add func(Observation)) error {
 	vals := make([]float64, len(cells))
 	var last *Observation
 	for _, v := range vintagesOf(cells) {
-		flags := analytics.Derived
+		flags := analytics.Derived | own
 		known := true
 		for i, c := range cells {
 			o, ok := c.asOf(v)
@@ -148,6 +149,7 @@ func emit(code string, k regionYear, cells []cell, compute func(vals []float64) 
 		if err != nil {
 			return err
 		}
+		x = calc.Round12(x) // computed, not published: 1337605.7999999998 is stored as 1337605.8
 		if last != nil && last.Value == x && last.Flags == flags {
 			continue
 		}
@@ -186,7 +188,7 @@ func (r *reader) computeFormula(def derivedDef, index map[string]map[regionYear]
 		for i, v := range vars {
 			cells[i] = index[v][k]
 		}
-		err := emit(def.code, k, cells, func(vals []float64) (float64, error) {
+		err := emit(def.code, k, cells, 0, func(vals []float64) (float64, error) {
 			x, ok, err := def.formula.Eval(func(code string) (float64, bool) {
 				i := slices.Index(vars, code)
 				return vals[i], i >= 0
@@ -214,29 +216,35 @@ func (r *reader) fillParents(def derivedDef, index map[string]map[regionYear]cel
 			children[rg.Parent] = append(children[rg.Parent], rg.Code)
 		}
 	}
-	depth := func(code string) int {
-		n := 0
-		for p := r.regionBy[code].Parent; p != ""; p = r.regionBy[p].Parent {
-			n++
+	depth := map[string]int{} // by memo: a long chain of parents stays linear
+	var depthOf func(code string) int
+	depthOf = func(code string) int {
+		if d, ok := depth[code]; ok {
+			return d
 		}
-		return n
+		d := 0
+		if p := r.regionBy[code].Parent; p != "" {
+			d = depthOf(p) + 1
+		}
+		depth[code] = d
+		return d
 	}
 	var parents []string
 	for _, rg := range d.Regions {
 		if len(children[rg.Code]) > 0 {
 			parents = append(parents, rg.Code)
+			depthOf(rg.Code)
 		}
 	}
-	slices.SortStableFunc(parents, func(a, b string) int { return cmp.Compare(depth(b), depth(a)) })
+	slices.SortStableFunc(parents, func(a, b string) int { return cmp.Compare(depth[b], depth[a]) })
 	values := index[def.code]
+	yearsOf := map[string][]int{} // the years each region has a value in, filled as parents are
+	for k := range values {
+		yearsOf[k.region] = append(yearsOf[k.region], k.year)
+	}
 	for _, p := range parents {
 		kids := children[p]
-		var years []int
-		for k := range values {
-			if k.region == kids[0] {
-				years = append(years, k.year)
-			}
-		}
+		years := slices.Clone(yearsOf[kids[0]])
 		slices.Sort(years)
 		for _, y := range years {
 			if _, has := values[regionYear{p, y}]; has {
@@ -251,7 +259,7 @@ func (r *reader) fillParents(def derivedDef, index map[string]map[regionYear]cel
 			if len(cells) < len(kids) {
 				continue
 			}
-			err := emit(def.code, regionYear{p, y}, cells, func(vals []float64) (float64, error) {
+			err := emit(def.code, regionYear{p, y}, cells, analytics.RolledUp, func(vals []float64) (float64, error) {
 				x := rollup(in.Rollup, vals)
 				if math.IsInf(x, 0) || math.IsNaN(x) {
 					return 0, fmt.Errorf("the %s of its %d children is not a finite number", in.Rollup, len(vals))
@@ -260,6 +268,8 @@ func (r *reader) fillParents(def derivedDef, index map[string]map[regionYear]cel
 			}, add)
 			if err != nil {
 				r.ps.add(DerivedFile, def.line, "%s of %q for region %s in %d: %v", ParentRollup, def.code, p, y, err)
+			} else if _, filled := values[regionYear{p, y}]; filled {
+				yearsOf[p] = append(yearsOf[p], y)
 			}
 		}
 	}

@@ -52,7 +52,9 @@ type snapshot struct {
 	indicatorAt map[string]int   // position in dataset order
 	regionAt    map[string]int   // position in dataset order: the row of a matrix
 	series      map[string][]int // regions (positions) with a value of each indicator in some year
+	own         map[string][]int // … of which a value of their own, not only their children's rollup
 	levels      []string         // the distinct levels of regions, in dataset order
+	vintages    []analytics.Date // the distinct release dates of the values, in order
 }
 
 // NewEngine reads the store's catalog and returns an engine over it.
@@ -102,7 +104,7 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		s.info.FirstYear, s.info.LastYear = &f, &l
 	}
 
-	s.regionAt, s.series = map[string]int{}, map[string][]int{}
+	s.regionAt, s.series, s.own = map[string]int{}, map[string][]int{}, map[string][]int{}
 	parents := map[*analytics.Region]string{}
 	err = each(ctx, db, `SELECT code, name, name_en, parent_code, level FROM regions ORDER BY ord`, func(rows *sql.Rows) error {
 		r := &analytics.Region{Memberships: []*analytics.Membership{}}
@@ -187,13 +189,28 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, db, `SELECT s.indicator, r.ord FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
+	err = each(ctx, db, `SELECT s.indicator, r.ord, s.own FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
 		var code string
 		var r int
-		if err := rows.Scan(&code, &r); err != nil {
+		var own bool
+		if err := rows.Scan(&code, &r, &own); err != nil {
 			return err
 		}
 		s.series[code] = append(s.series[code], r)
+		if own {
+			s.own[code] = append(s.own[code], r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, db, `SELECT DISTINCT CAST(vintage AS VARCHAR) FROM observations WHERE vintage IS NOT NULL ORDER BY 1`, func(rows *sql.Rows) error {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		s.vintages = append(s.vintages, analytics.Date(v))
 		return nil
 	})
 	if err != nil {
@@ -447,7 +464,7 @@ func (s *snapshot) scope(q analytics.ScopeQuery) (*analytics.Scope, error) {
 	if q.Level != "" {
 		if !slices.Contains(s.levels, q.Level) {
 			if len(s.levels) == 0 {
-				return nil, analytics.Errorf(analytics.BadUserInput, "unknown level %q: this dataset gives its regions no level", q.Level)
+				return nil, analytics.Errorf(analytics.BadUserInput, "unknown level %q: this dataset gives its regions no level", cut(q.Level))
 			}
 			return nil, analytics.Errorf(analytics.BadUserInput, "unknown level %q; the levels are %s", cut(q.Level), strings.Join(s.levels, ", "))
 		}
@@ -465,8 +482,10 @@ func cut(text string) string {
 	return strings.ToValidUTF8(text[:longest], "") + "…"
 }
 
-// members lists the positions of the regions of a scope in year, for the indicator (the scope ALL is every
-// region with a value of it in some year), in dataset order.
+// members lists the positions of the regions of a scope in year, for the indicator, in dataset order. The
+// scope ALL is every region with a value of its own in some year (not only a rollup of its children's, so a
+// country's sum of its provinces does not rank among them); with a level, every region of that level with a
+// value.
 func (s *snapshot) members(sc *analytics.Scope, indicator string, year int) []int {
 	var out []int
 	keep := func(r *analytics.Region) {
@@ -488,7 +507,11 @@ func (s *snapshot) members(sc *analytics.Scope, indicator string, year int) []in
 			keep(r)
 		}
 	default:
-		for _, i := range s.series[indicator] {
+		all := s.own[indicator]
+		if sc.Level != nil {
+			all = s.series[indicator]
+		}
+		for _, i := range all {
 			keep(s.regions[i])
 		}
 	}

@@ -3,48 +3,64 @@ package duck
 import (
 	"context"
 	"database/sql"
-	"math"
+	"slices"
+	"strings"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 
 	"pacesetter/analytics"
 )
 
-// A matrix holds one indicator's values as regions × years, with their flags, in memory. Rankings,
+// A matrix holds one indicator's values by region and year, with their flags, in memory. Rankings,
 // standings and trends touch a few thousand numbers each; DuckDB takes longer to plan a query than Go takes
-// to rank them, so the values are read once per dataset version (and asOf date) and kept, bounded in bytes.
+// to rank them, so the values are read once per dataset version (and vintage) and kept, bounded in bytes.
 // DuckDB stays the store and runs what is set-based over many rows: import, observations, and the load.
+//
+// Storage follows the values, not the span of years: each region's values sit together, sorted by year,
+// so a region with one value in year 1 and one in 2024 costs two cells, not 2,024.
 type matrix struct {
-	first, years int // the indicator's first year with a value, and how many years from it to its last
-	val          []float64
-	flg          []analytics.FlagSet
+	off   []int32 // region r's cells are cells[off[r]:off[r+1]]
+	cells []cell
 }
 
-func newMatrix(regions, first, last int) *matrix {
-	n := regions * (last - first + 1)
-	m := &matrix{first: first, years: last - first + 1, val: make([]float64, n), flg: make([]analytics.FlagSet, n)}
-	for i := range m.val {
-		m.val[i] = math.NaN()
-	}
-	return m
+type cell struct {
+	year  int32
+	flags analytics.FlagSet
+	value float64
 }
 
-// get is the value of region r (its index in the snapshot) in year y.
+// get is the value of region r (its position in the snapshot) in year y.
 func (m *matrix) get(r, y int) (float64, analytics.FlagSet, bool) {
-	if m == nil || y < m.first || y >= m.first+m.years {
+	if m == nil {
 		return 0, 0, false
 	}
-	i := r*m.years + y - m.first
-	v := m.val[i]
-	return v, m.flg[i], !math.IsNaN(v)
+	cs := m.cells[m.off[r]:m.off[r+1]]
+	i, ok := slices.BinarySearchFunc(cs, int32(y), func(c cell, y int32) int { return int(c.year - y) })
+	if !ok {
+		return 0, 0, false
+	}
+	return cs[i].value, cs[i].flags, true
+}
+
+// span is the first and last year with a value; ok is false for an empty matrix.
+func (m *matrix) span() (first, last int, ok bool) {
+	if m == nil || len(m.cells) == 0 {
+		return 0, 0, false
+	}
+	first, last = int(m.cells[0].year), int(m.cells[0].year)
+	for _, c := range m.cells {
+		first, last = min(first, int(c.year)), max(last, int(c.year))
+	}
+	return first, last, true
 }
 
 func (m *matrix) bytes() int64 {
 	if m == nil {
-		return 64
+		return 96
 	}
-	return int64(len(m.val)*9 + 64)
+	return int64(len(m.cells)*16+len(m.off)*4) + 96
 }
 
 // The loads: the newest vintage of every value, or what had been released by a date. The only fragments
@@ -52,19 +68,21 @@ func (m *matrix) bytes() int64 {
 const (
 	matrixSelect = `SELECT i.ord, r.ord, o.year, o.value, o.flags FROM observations o
 		JOIN regions r ON r.code = o.region JOIN indicators i ON i.code = o.indicator WHERE `
-	latestRows = `o.latest`
+	latestRows = `o.latest AND $1 = ''`
 	asOfRows   = `(o.vintage IS NULL OR o.vintage <= CAST($1 AS DATE))
 		QUALIFY row_number() OVER (PARTITION BY o.indicator, o.region, o.year ORDER BY o.vintage DESC NULLS LAST) = 1`
 	oneIndicator = `o.indicator = $2 AND `
+	matrixOrder  = ` ORDER BY 1, 2, 3`
 )
 
-// matrixCache keeps matrices by snapshot, indicator and asOf, the least recently used going first once they
-// hold more than maxBytes together.
+// matrixCache keeps matrices by snapshot, indicator and vintage, the least recently used going first once
+// they hold more than maxBytes together; concurrent loads of the same matrices run once.
 type matrixCache struct {
 	mu       sync.Mutex
 	lru      *lru.Cache[string, *matrix]
 	bytes    int64
 	maxBytes int64
+	loads    singleflight.Group
 }
 
 func newMatrixCache(maxBytes int64) *matrixCache {
@@ -92,21 +110,45 @@ func (c *matrixCache) add(key string, m *matrix) {
 	}
 }
 
-func matrixKey(s *snapshot, code string, asOf *analytics.Date) string {
-	k := s.info.Version + "|" + s.info.ImportedAt.String() + "|" + code + "|"
-	if asOf != nil {
-		k += string(*asOf)
+// vintage is the release a request reads: "" for the newest values, else the last vintage of the dataset
+// released by asOf ("0" when none was), so every date between two releases shares one matrix and one answer.
+func (s *snapshot) vintage(asOf *analytics.Date) string {
+	if asOf == nil {
+		return ""
 	}
-	return k
+	i, found := slices.BinarySearch(s.vintages, *asOf)
+	switch {
+	case found:
+		i++
+	case i == len(s.vintages):
+		return "" // after the last release: the newest values
+	}
+	if i == 0 {
+		return "0"
+	}
+	return string(s.vintages[i-1])
+}
+
+// checkAsOf refuses asOf on a dataset without release dates: it could not tell what was known when.
+func (s *snapshot) checkAsOf(asOf *analytics.Date) error {
+	if asOf != nil && len(s.vintages) == 0 {
+		return analytics.Errorf(analytics.BadUserInput, "asOf needs release dates, and this dataset gives none (observations.csv has no vintage column): leave asOf out")
+	}
+	return nil
+}
+
+func matrixKey(s *snapshot, code, vintage string) string {
+	return s.info.Version + "|" + s.info.ImportedAt.String() + "|" + code + "|" + vintage
 }
 
 // matrices returns the matrix of each indicator in codes (nil for one without values), loading the ones not
 // kept in one query.
 func (e *Engine) matrices(ctx context.Context, s *snapshot, asOf *analytics.Date, codes ...string) (map[string]*matrix, error) {
+	v := s.vintage(asOf)
 	out := make(map[string]*matrix, len(codes))
 	var missing []string
 	for _, c := range codes {
-		if m, ok := e.matrixCache.get(matrixKey(s, c, asOf)); ok {
+		if m, ok := e.matrixCache.get(matrixKey(s, c, v)); ok {
 			out[c] = m
 		} else {
 			missing = append(missing, c)
@@ -115,45 +157,81 @@ func (e *Engine) matrices(ctx context.Context, s *snapshot, asOf *analytics.Date
 	if len(missing) == 0 {
 		return out, nil
 	}
-	loaded := map[int]*matrix{} // by indicator position
-	for _, c := range missing {
-		in := s.indicatorBy[c]
-		if in.FirstYear != nil {
-			loaded[s.indicatorAt[c]] = newMatrix(len(s.regions), *in.FirstYear, *in.LastYear)
-		}
+	flight := matrixKey(s, strings.Join(missing, "\x00"), v)
+	loaded, err, _ := e.matrixCache.loads.Do(flight, func() (any, error) { return e.loadMatrices(ctx, s, v, missing) })
+	if err != nil {
+		return nil, err
+	}
+	for c, m := range loaded.(map[string]*matrix) {
+		out[c] = m
+	}
+	return out, nil
+}
+
+// loadMatrices reads the values of the indicators in codes (all of them in one query) as of a vintage.
+func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, vintage string, codes []string) (map[string]*matrix, error) {
+	want := map[int]string{}
+	for _, c := range codes {
+		want[s.indicatorAt[c]] = c
 	}
 	query, args := matrixSelect, []any{""}
-	if asOf != nil {
-		args[0] = string(*asOf)
-	}
-	if len(missing) == 1 {
+	if len(codes) == 1 {
 		query += oneIndicator
-		args = append(args, missing[0])
+		args = append(args, codes[0])
 	}
-	if asOf != nil {
+	switch vintage {
+	case "":
+		query += latestRows
+	case "0":
+		args[0] = "0001-01-01" // before every release: only undated values
 		query += asOfRows
-	} else {
-		query += latestRows + ` AND $1 = ''`
+	default:
+		args[0] = vintage
+		query += asOfRows
 	}
-	err := each(ctx, e.store.db, query, func(rows *sql.Rows) error {
+	out := map[string]*matrix{}
+	var cur *matrix
+	curInd, lastReg := -1, -1
+	// off[r] is where region r starts: set for every region up to the one a row belongs to, and at the end
+	// for the regions after the last one with a value.
+	finish := func() {
+		if cur != nil {
+			for r := lastReg + 1; r <= len(s.regions); r++ {
+				cur.off[r] = int32(len(cur.cells))
+			}
+			cur.cells = slices.Clip(cur.cells)
+		}
+	}
+	// Rows come by indicator, region and year: each matrix is filled in order.
+	err := each(ctx, e.store.db, query+matrixOrder, func(rows *sql.Rows) error {
 		var ind, reg, year int
-		var v float64
-		var f uint8
-		if err := rows.Scan(&ind, &reg, &year, &v, &f); err != nil {
+		var c cell
+		if err := rows.Scan(&ind, &reg, &year, &c.value, &c.flags); err != nil {
 			return err
 		}
-		if m := loaded[ind]; m != nil && year >= m.first && year < m.first+m.years {
-			i := reg*m.years + year - m.first
-			m.val[i], m.flg[i] = v, analytics.FlagSet(f)
+		if _, ok := want[ind]; !ok {
+			return nil
 		}
+		if ind != curInd {
+			finish()
+			cur = &matrix{off: make([]int32, len(s.regions)+1)}
+			out[want[ind]], curInd, lastReg = cur, ind, -1
+		}
+		for r := lastReg + 1; r <= reg; r++ {
+			cur.off[r] = int32(len(cur.cells))
+		}
+		lastReg = reg
+		c.year = int32(year)
+		cur.cells = append(cur.cells, c)
 		return nil
 	}, args...)
 	if err != nil {
 		return nil, dbError(ctx, "load values", err)
 	}
-	for _, c := range missing {
-		m := loaded[s.indicatorAt[c]]
-		e.matrixCache.add(matrixKey(s, c, asOf), m)
+	finish()
+	for _, c := range codes {
+		m := out[c] // nil for an indicator without values as of that vintage
+		e.matrixCache.add(matrixKey(s, c, vintage), m)
 		out[c] = m
 	}
 	return out, nil

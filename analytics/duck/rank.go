@@ -112,12 +112,6 @@ func scopeKey(q analytics.ScopeQuery) string {
 	return fmt.Sprintf("%q|%q|%q|%q", q.Group, q.Parent, q.Level, q.Regions)
 }
 
-func dateKey(d *analytics.Date) string {
-	if d == nil {
-		return ""
-	}
-	return string(*d)
-}
 
 // checkIndicatorYear refuses a year outside the indicator's data, naming its first and last year.
 func checkIndicatorYear(in *analytics.Indicator, year int) error {
@@ -153,8 +147,12 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 	if q.Year != nil {
 		year = fmt.Sprint(*q.Year)
 	}
-	key := fmt.Sprintf("ranking|%q|%s|%s|%s|%s|%s", q.Indicator, year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Ties, q.Basis)
-	return cached(e, s, key, func() (*analytics.Ranking, error) {
+	if err := s.checkAsOf(q.AsOf); err != nil {
+		return nil, err
+	}
+	// The answer is the same for every date between two releases; only its asOf echoes the date asked.
+	key := fmt.Sprintf("ranking|%q|%s|%s|%s|%s|%s", q.Indicator, year, scopeKey(q.ScopeQuery), s.vintage(q.AsOf), q.Ties, q.Basis)
+	rk, err := cached(e, s, key, func() (*analytics.Ranking, error) {
 		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
 			return nil, err
@@ -164,11 +162,15 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		if q.Year != nil {
 			y = *q.Year
 		} else if y = latestYear(s, m, in, scope, q.Basis); y == 0 {
-			return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has a value of %q%s: give a year", describeScope(scope), in.Code, asOfText(q.AsOf))
+			what := "a value"
+			if q.Basis == analytics.ByGrowth {
+				what = "a growth (for a LEVEL or RATE, a value in two years in a row)"
+			}
+			return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has %s of %q%s: give a year", describeScope(scope), what, in.Code, asOfText(q.AsOf))
 		}
 		cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
 		prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
-		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis,
 			Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
 		for _, r := range cur.missing {
 			rk.Missing = append(rk.Missing, s.regions[r])
@@ -198,14 +200,21 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		}
 		return rk, nil
 	})
+	if err != nil || q.AsOf == nil {
+		return rk, err
+	}
+	withDate := *rk // the cached answer is shared: copy it to set the date asked
+	withDate.AsOf = q.AsOf
+	return &withDate, nil
 }
 
 // latestYear is the last year in which a region of the scope has a value to rank; 0 if there is none.
 func latestYear(s *snapshot, m *matrix, in *analytics.Indicator, scope *analytics.Scope, basis analytics.RankBasis) int {
-	if m == nil {
+	first, last, ok := m.span()
+	if !ok {
 		return 0
 	}
-	for y := m.first + m.years - 1; y >= m.first; y-- {
+	for y := last; y >= first; y-- {
 		for _, r := range s.members(scope, in.Code, y) {
 			if _, _, ok := basisValue(m, in, basis, r, y); ok {
 				return y
@@ -240,8 +249,11 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		return nil, err
 	}
 	q.Ties, q.Basis = defaults(q.Ties, q.Basis)
-	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis)
-	return cached(e, s, key, func() (*analytics.Standings, error) {
+	if err := s.checkAsOf(q.AsOf); err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), s.vintage(q.AsOf), q.Top, q.Ties, q.Basis)
+	st, err := cached(e, s, key, func() (*analytics.Standings, error) {
 		codes := make([]string, len(s.indicators))
 		for i, in := range s.indicators {
 			codes[i] = in.Code
@@ -250,7 +262,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		if err != nil {
 			return nil, err
 		}
-		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}
 		me := s.regionAt[region.Code]
@@ -312,6 +324,12 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		}
 		return st, nil
 	})
+	if err != nil || q.AsOf == nil {
+		return st, err
+	}
+	withDate := *st
+	withDate.AsOf = q.AsOf
+	return &withDate, nil
 }
 
 func describeScope(s *analytics.Scope) string {
@@ -324,7 +342,10 @@ func describeScope(s *analytics.Scope) string {
 	case analytics.ScopeRegions:
 		d = fmt.Sprintf("the %d regions listed", len(s.Regions))
 	default:
-		d = "regions with a value of the indicator"
+		d = "regions with a value of their own"
+		if s.Level != nil {
+			d = "regions with a value"
+		}
 	}
 	if s.Level != nil {
 		d += " at level " + *s.Level

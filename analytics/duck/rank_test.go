@@ -183,6 +183,9 @@ func refRank(d *dataset.Dataset, q analytics.RankingQuery) refRanking {
 	if q.Level != "" && !slices.ContainsFunc(d.Regions, func(r dataset.Region) bool { return r.Level == q.Level }) {
 		return refRanking{err: true} // an unknown level is refused
 	}
+	if q.AsOf != nil && !slices.ContainsFunc(d.Observations, func(o dataset.Observation) bool { return o.Vintage != "" }) {
+		return refRanking{err: true} // asOf needs release dates
+	}
 	value := refValues(d, q.Indicator, q.AsOf)
 	// The year's growth by measure: level x/p − 1 from a positive base, rate x − p, growth x/100, index x/100 − 1.
 	basis := func(region string, y int) (float64, analytics.FlagSet, bool) {
@@ -249,13 +252,29 @@ func refRank(d *dataset.Dataset, q analytics.RankingQuery) refRanking {
 	}
 	comp, chosen, ranked, vals, flags := rankYear(y)
 	_, prevChosen, _, _, _ := rankYear(y - 1)
-	out := refRanking{year: y, entries: map[string]refEntry{}, mean: calc.Mean(vals), median: calc.Median(vals)}
+	// Mean, median and percentile written out here rather than taken from calc, which the engine uses.
+	out := refRanking{year: y, entries: map[string]refEntry{}, mean: math.NaN(), median: math.NaN()}
+	if n := len(vals); n > 0 {
+		sum := 0.0
+		for _, v := range vals {
+			sum += v
+		}
+		out.mean = sum / float64(n)
+		sorted := slices.Sorted(slices.Values(vals))
+		out.median = (sorted[(n-1)/2] + sorted[n/2]) / 2
+	}
+	percentile := func(n, rank int) float64 {
+		if n == 1 {
+			return 1
+		}
+		return float64(n-rank) / float64(n-1)
+	}
 	best := math.Inf(-1)
 	for _, v := range vals {
 		best = max(best, sign*v)
 	}
 	for i, m := range ranked {
-		e := refEntry{value: vals[i], rank: chosen[m], percentile: calc.Percentile(len(ranked), comp[m]),
+		e := refEntry{value: vals[i], rank: chosen[m], percentile: percentile(len(ranked), comp[m]),
 			gap: best - sign*vals[i], vsMean: vals[i] - out.mean, vsMedian: vals[i] - out.median, flags: fmt.Sprint(flags[i].Letters())}
 		if p, ok := prevChosen[m]; ok {
 			e.prev = &p

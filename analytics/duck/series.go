@@ -50,6 +50,9 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	if err := s.checkAsOf(q.AsOf); err != nil {
+		return nil, err
+	}
 	// The newest vintage of each value, or the last released by asOf: one of two fixed fragments.
 	from := `observations WHERE latest`
 	if q.AsOf != nil {
@@ -102,7 +105,7 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 		where += fmt.Sprintf(" AND (region > %s OR (region = %s AND (indicator > %s OR (indicator = %s AND year > %s))))", r, r, i, i, y)
 	}
 	key := fmt.Sprintf("observations|%q|%v|%q|%v|%v|%v|%s|%d|%q", q.Regions, q.Regions == nil, q.Indicators, q.Indicators == nil,
-		deref(q.From), deref(q.To), dateKey(q.AsOf), q.First, q.After)
+		deref(q.From), deref(q.To), s.vintage(q.AsOf), q.First, q.After)
 	return cached(e, s, key, func() (*analytics.ObservationPage, error) {
 		page := &analytics.ObservationPage{Items: []*analytics.Observation{}}
 		err := each(ctx, e.store.db, `SELECT count(*) FROM `+from+countWhere,
@@ -162,8 +165,11 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 	if q.From != nil && q.To != nil && *q.From > *q.To {
 		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", *q.From, *q.To)
 	}
-	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf))
-	return cached(e, s, key, func() (*analytics.Trend, error) {
+	if err := s.checkAsOf(q.AsOf); err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), s.vintage(q.AsOf))
+	t, err := cached(e, s, key, func() (*analytics.Trend, error) {
 		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
 			return nil, err
@@ -172,14 +178,12 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 		var series []calc.YearValue
 		var flags []analytics.FlagSet
 		if m != nil {
-			for y := m.first; y < m.first+m.years; y++ {
-				if v, f, ok := m.get(r, y); ok {
-					series = append(series, calc.YearValue{Year: y, Value: v})
-					flags = append(flags, f)
-				}
+			for _, c := range m.cells[m.off[r]:m.off[r+1]] {
+				series = append(series, calc.YearValue{Year: int(c.year), Value: c.value})
+				flags = append(flags, c.flags)
 			}
 		}
-		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf}
+		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}}
 		// Every measure is computed over the whole history; From and To only choose the years shown.
 		all := calc.Trend(series, in.Sign(), in.Measure)
 		var shown []calc.YearValue
@@ -197,4 +201,10 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 		}
 		return t, nil
 	})
+	if err != nil || q.AsOf == nil {
+		return t, err
+	}
+	withDate := *t
+	withDate.AsOf = q.AsOf
+	return &withDate, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 )
 
@@ -36,8 +37,10 @@ var schemaSQL = []string{
 	// date (NULL: undated); latest marks the newest vintage of each value, the one answers use by default.
 	`CREATE TABLE IF NOT EXISTS observations (indicator VARCHAR NOT NULL, year INTEGER NOT NULL, region VARCHAR NOT NULL, value DOUBLE NOT NULL,
 		flags UTINYINT NOT NULL, vintage DATE, latest BOOLEAN NOT NULL)`,
-	// Which region has any value of which indicator: the scope of a ranking without a group or parent.
-	`CREATE TABLE IF NOT EXISTS series (indicator VARCHAR NOT NULL, region VARCHAR NOT NULL, first_year INTEGER NOT NULL, last_year INTEGER NOT NULL, n INTEGER NOT NULL)`,
+	// Which region has any value of which indicator, and whether one of them is its own rather than a rollup
+	// of its children's: the scope of a ranking without a group, parent or level is the regions with one.
+	`CREATE TABLE IF NOT EXISTS series (indicator VARCHAR NOT NULL, region VARCHAR NOT NULL, first_year INTEGER NOT NULL, last_year INTEGER NOT NULL,
+		n INTEGER NOT NULL, own BOOLEAN NOT NULL)`,
 }
 
 var datasetTables = []string{"dataset_info", "regions", "groups", "memberships", "indicators", "observations", "series"}
@@ -262,7 +265,8 @@ func load(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, version, sour
 		return err
 	}
 	_, err = conn.ExecContext(ctx, `INSERT INTO series
-		SELECT indicator, region, min(year), max(year), count(*) FROM observations WHERE latest GROUP BY indicator, region ORDER BY indicator, region`)
+		SELECT indicator, region, min(year), max(year), count(*), bool_or(flags & $1 = 0) FROM observations WHERE latest
+		GROUP BY indicator, region ORDER BY indicator, region`, uint8(analytics.RolledUp))
 	return err
 }
 
