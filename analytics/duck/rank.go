@@ -112,7 +112,6 @@ func scopeKey(q analytics.ScopeQuery) string {
 	return fmt.Sprintf("%q|%q|%q|%q", q.Group, q.Parent, q.Level, q.Regions)
 }
 
-
 // checkIndicatorYear refuses a year outside the indicator's data, naming its first and last year.
 func checkIndicatorYear(in *analytics.Indicator, year int) error {
 	if in.FirstYear == nil {
