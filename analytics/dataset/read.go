@@ -113,6 +113,7 @@ type derivedDef struct {
 	line    int
 	code    string
 	formula *formula.Expr // nil for parent_rollup
+	cols    []string      // a parent_rollup row's other columns (name … source), empty or agreeing
 }
 
 // Read reads and validates a dataset from fsys. It returns *Invalid when the data breaks a rule; then
@@ -379,15 +380,9 @@ func (r *reader) derivedDefs() error {
 					ps.add(DerivedFile, line, "a second %s row for %q (first on line %d)", ParentRollup, code, first)
 					return
 				}
-				for i, c := range []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]} {
-					if c != "" {
-						names := []string{"name", "unit", "direction", "measure", "name_en", "category", "rollup", "decimals", "source"}
-						ps.add(DerivedFile, line, "a %s row takes %q as it is defined: leave %s empty", ParentRollup, code, names[i])
-						return
-					}
-				}
 				fillLine[code] = line
-				rollups = append(rollups, derivedDef{line: line, code: code})
+				rollups = append(rollups, derivedDef{line: line, code: code,
+					cols: []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]}})
 				return
 			}
 			switch {
@@ -454,6 +449,9 @@ func (r *reader) derivedDefs() error {
 	}
 	for _, def := range rollups {
 		in := d.indicator(def.code)
+		if in != nil && !r.sameDefinition(def, in) {
+			continue
+		}
 		switch {
 		case in == nil:
 			if r.indicatorsOK {
@@ -467,6 +465,51 @@ func (r *reader) derivedDefs() error {
 		}
 	}
 	return nil
+}
+
+// sameDefinition checks the other columns of a parent_rollup row, which may be left empty: any given must
+// agree with the indicator's definition, except rollup, which may set how to fill an indicator whose
+// definition says none.
+func (r *reader) sameDefinition(def derivedDef, in *Indicator) bool {
+	given := Indicator{Code: in.Code}
+	saved := r.ps
+	r.indicatorColumns(DerivedFile, def.line, &given, def.cols)
+	r.ps = saved // its complaints about empty columns do not apply to this row
+	names := []string{"name", "unit", "direction", "measure", "name_en", "category", "rollup", "decimals", "source"}
+	for i, c := range def.cols {
+		if c == "" {
+			continue
+		}
+		var agrees bool
+		switch names[i] {
+		case "name":
+			agrees = c == in.Name
+		case "unit":
+			agrees = c == in.Unit
+		case "direction":
+			agrees = given.Direction == in.Direction
+		case "measure":
+			agrees = given.Measure == in.Measure
+		case "name_en":
+			agrees = c == in.NameEn
+		case "category":
+			agrees = c == in.Category
+		case "rollup":
+			agrees = given.Rollup == in.Rollup || in.Rollup == analytics.RollupNone && given.Rollup != ""
+			if agrees && given.Rollup != "" {
+				in.Rollup = given.Rollup
+			}
+		case "decimals":
+			agrees = given.Decimals == in.Decimals
+		case "source":
+			agrees = c == in.Source
+		}
+		if !agrees {
+			r.ps.add(DerivedFile, def.line, "%s of %q: %s %q differs from the indicator's definition; leave it empty or give the same", ParentRollup, def.code, names[i], c)
+			return false
+		}
+	}
+	return true
 }
 
 func (d *Dataset) indicator(code string) *Indicator {

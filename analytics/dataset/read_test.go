@@ -138,23 +138,29 @@ func TestReadRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := Read(folder(c.regions, c.inds, c.ob))
-			var inv *Invalid
-			if !errors.As(err, &inv) {
-				t.Fatalf("want *Invalid, got %v (dataset %v)", err, d != nil)
-			}
-			if d != nil {
-				t.Error("a refused dataset must return nothing to load")
-			}
-			if inv.Total != len(c.want) || len(inv.Problems) != len(c.want) {
-				t.Fatalf("want %d problems, got %d:\n%v", len(c.want), inv.Total, err)
-			}
-			for i, w := range c.want {
-				if got := inv.Problems[i].String(); !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got %s\nwant %s…", i, got, w)
-				}
-			}
+			refused(t, folder(c.regions, c.inds, c.ob), c.want)
 		})
+	}
+}
+
+// refused checks that the dataset is refused with exactly the problems want (each a prefix), in order.
+func refused(t *testing.T, fsys fstest.MapFS, want []string) {
+	t.Helper()
+	d, err := Read(fsys)
+	var inv *Invalid
+	if !errors.As(err, &inv) {
+		t.Fatalf("want *Invalid, got %v (dataset %v)", err, d != nil)
+	}
+	if d != nil {
+		t.Error("a refused dataset must return nothing to load")
+	}
+	if inv.Total != len(want) || len(inv.Problems) != len(want) {
+		t.Fatalf("want %d problems, got %d:\n%v", len(want), inv.Total, err)
+	}
+	for i, w := range want {
+		if got := inv.Problems[i].String(); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got %s\nwant %s…", i, got, w)
+		}
 	}
 }
 
@@ -427,28 +433,34 @@ func TestReadRefusesModel(t *testing.T) {
 			[]string{`observations.csv:2: indicator "x" is derived (derived.csv line 2)`}},
 		{"rollup of a none indicator", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\npop,,,,,parent_rollup\n"}, obs(),
 			[]string{`derived.csv:2: parent_rollup of "pop": its rollup is none`}},
-		{"rollup row with a name", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\ngdp,GDP,,,,parent_rollup\n"}, obs(),
-			[]string{`derived.csv:2: a parent_rollup row takes "gdp" as it is defined: leave name empty`}},
+		{"rollup row that redefines the indicator", []string{IndicatorsFile, inds, DerivedFile, "indicator_code,name,unit,direction,measure,formula\ngdp,Gross,u,lower_is_better,,parent_rollup\n"}, obs(),
+			[]string{`derived.csv:2: parent_rollup of "gdp": name "Gross" differs from the indicator's definition`}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			d, err := Read(with(folder(goodRegions, goodInds, c.ob), c.files...))
-			var inv *Invalid
-			if !errors.As(err, &inv) {
-				t.Fatalf("want *Invalid, got %v (dataset %v)", err, d != nil)
-			}
-			if d != nil {
-				t.Error("a refused dataset must return nothing to load")
-			}
-			if inv.Total != len(c.want) || len(inv.Problems) != len(c.want) {
-				t.Fatalf("want %d problems, got %d:\n%v", len(c.want), inv.Total, err)
-			}
-			for i, w := range c.want {
-				if got := inv.Problems[i].String(); !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got %s\nwant %s…", i, got, w)
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { refused(t, with(folder(goodRegions, goodInds, c.ob), c.files...), c.want) })
+	}
+}
+
+// A parent_rollup row may repeat the indicator's definition, and may say how to fill one defined without a
+// rollup.
+func TestRollupRowAgreeing(t *testing.T) {
+	inds := "indicator_code,name,unit,direction,rollup\ngdp,GDP,u,higher_is_better,sum\npop,P,u,higher_is_better,\n"
+	derived := "indicator_code,name,unit,direction,measure,formula,rollup\ngdp,GDP,u,higher_is_better,level,parent_rollup,\npop,,,,,parent_rollup,mean\n"
+	obs := "region_code,indicator_code,year,value\nA,gdp,2020,1\nB,gdp,2020,2\nA,pop,2020,4\nB,pop,2020,6\n"
+	regions := "region_code,region_name,parent_code\nCN,China,\nA,Alpha,CN\nB,Beta,CN\n"
+	d, err := Read(with(folder(regions, inds, obs), DerivedFile, derived))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, o := range d.Observations {
+		if o.Region == "CN" {
+			got[o.Indicator] = o.Value
+		}
+	}
+	// CN's gdp is 1 + 2 = 3; its pop the mean of 4 and 6, 5.
+	if got["gdp"] != 3 || got["pop"] != 5 || d.Indicators[1].Rollup != analytics.RollupMean {
+		t.Errorf("CN: %v, pop rollup %s", got, d.Indicators[1].Rollup)
 	}
 }
 
