@@ -1,6 +1,6 @@
-// Package calc is pacesetter's pure math: rank rules, percentiles and the trend measures (growth, records,
-// streaks, CAGR). No I/O. The engine computes set-based ranks in SQL; Ranks here states the same rules in
-// plain Go and serves as the oracle the SQL path is tested against.
+// Package calc is pacesetter's pure math: rank rules, percentiles, growth by measure and the trend measures
+// (records, streaks, CAGR), and the rounding of derived numbers. No I/O: the engine (analytics/duck) reads
+// values from DuckDB and calls these.
 package calc
 
 import (

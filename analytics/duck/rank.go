@@ -56,7 +56,6 @@ type rankedYear struct {
 
 func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.RankBasis, members []int, y int) *rankedYear {
 	out := &rankedYear{rank: make(map[int]*rankedEntry, len(members)), mean: math.NaN(), median: math.NaN()}
-	sign := in.Sign()
 	vals := make([]float64, 0, len(members))
 	for _, r := range members {
 		if v, f, ok := basisValue(m, in, basis, r, y); ok {
@@ -66,23 +65,15 @@ func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.R
 			out.missing = append(out.missing, r)
 		}
 	}
+	comp, dense := calc.Ranks(vals, in.Sign(), analytics.Competition), calc.Ranks(vals, in.Sign(), analytics.Dense)
+	for i := range out.entries {
+		out.entries[i].rankC, out.entries[i].rankD = comp[i], dense[i]
+	}
 	byCode := func(a, b int) int { return strings.Compare(s.regions[a].Code, s.regions[b].Code) }
 	slices.SortFunc(out.missing, byCode)
-	slices.SortFunc(out.entries, func(a, b rankedEntry) int {
-		return cmp.Or(cmp.Compare(sign*b.v, sign*a.v), byCode(a.r, b.r))
-	})
+	slices.SortFunc(out.entries, func(a, b rankedEntry) int { return cmp.Or(cmp.Compare(a.rankC, b.rankC), byCode(a.r, b.r)) })
 	for i := range out.entries {
-		e := &out.entries[i]
-		if i > 0 && e.v == out.entries[i-1].v {
-			e.rankC, e.rankD = out.entries[i-1].rankC, out.entries[i-1].rankD
-		} else {
-			e.rankC = i + 1
-			e.rankD = 1
-			if i > 0 {
-				e.rankD = out.entries[i-1].rankD + 1
-			}
-		}
-		out.rank[e.r] = e
+		out.rank[out.entries[i].r] = &out.entries[i]
 	}
 	if len(vals) > 0 {
 		out.mean, out.median = calc.Mean(vals), calc.Median(vals)

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"pacesetter/analytics"
-	"pacesetter/analytics/calc"
 	"pacesetter/analytics/dataset"
 )
 
@@ -242,11 +241,21 @@ func refRank(d *dataset.Dataset, q analytics.RankingQuery) refRanking {
 				flags = append(flags, f)
 			}
 		}
+		// Ranks by counting, not by sorting as the engine does: competition is 1 + how many are strictly
+		// better, dense 1 + how many distinct values are strictly better.
 		comp, chosen := map[string]int{}, map[string]int{}
-		c := calc.Ranks(vals, sign, analytics.Competition)
-		t := calc.Ranks(vals, sign, q.Ties)
 		for i, m := range ranked {
-			comp[m], chosen[m] = c[i], t[i]
+			better, distinct := 0, map[float64]bool{}
+			for _, v := range vals {
+				if sign*v > sign*vals[i] {
+					better++
+					distinct[v] = true
+				}
+			}
+			comp[m], chosen[m] = 1+better, 1+better
+			if q.Ties == analytics.Dense {
+				chosen[m] = 1 + len(distinct)
+			}
 		}
 		return comp, chosen, ranked, vals, flags
 	}
