@@ -36,15 +36,22 @@ type Region struct {
 	Level       *string // country, province, city, county, aggregate…; nil when the dataset does not say
 	Parent      *Region
 	Children    []*Region
-	Memberships []*Membership // in the groups it belongs to, in dataset order of the groups
+	Memberships []*Membership // in the groups it belongs to, in dataset order of the groups, then by year
 }
 
 // Groups lists the peer groups the region belongs to in year (every year when year is nil).
 func (r *Region) Groups(year *int) []*Group {
-	out := []*Group{}
-	for _, m := range r.Memberships {
-		if m.Covers(year) && !slices.Contains(out, m.Group) {
-			out = append(out, m.Group)
+	return covering(r.Memberships, year, func(m *Membership) *Group { return m.Group })
+}
+
+// covering picks one end of the memberships that hold in year. Memberships come sorted by the other end,
+// so the spans of one pair are adjacent and a repeat is always the last one picked; the spans of a pair do
+// not overlap (the reader refuses that), so in one year there is no repeat at all.
+func covering[T comparable](ms []*Membership, year *int, pick func(*Membership) T) []T {
+	out := []T{}
+	for _, m := range ms {
+		if v := pick(m); m.Covers(year) && (len(out) == 0 || out[len(out)-1] != v) {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -66,19 +73,13 @@ type Group struct {
 	Code        string
 	Name        string
 	NameEn      *string
-	Memberships []*Membership // in dataset order of the regions
+	Memberships []*Membership // in dataset order of the regions, then by year
 }
 
 // Members lists the group's members in year (everyone who was ever a member when year is nil), in
 // dataset order.
 func (g *Group) Members(year *int) []*Region {
-	out := []*Region{}
-	for _, m := range g.Memberships {
-		if m.Covers(year) && !slices.Contains(out, m.Region) {
-			out = append(out, m.Region)
-		}
-	}
-	return out
+	return covering(g.Memberships, year, func(m *Membership) *Region { return m.Region })
 }
 
 // Membership places a region in a group for an inclusive span of years; nil ends are unbounded.
