@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
@@ -111,7 +112,7 @@ func (c *matrixCache) add(key string, m *matrix) {
 }
 
 // vintage is the release a request reads: "" for the newest values, else the last vintage of the dataset
-// released by asOf ("0" when none was), so every date between two releases shares one matrix and one answer.
+// released by asOf ("0" when none was), so every date between two releases shares one load of values.
 func (s *snapshot) vintage(asOf *analytics.Date) string {
 	if asOf == nil {
 		return ""
@@ -157,16 +158,30 @@ func (e *Engine) matrices(ctx context.Context, s *snapshot, asOf *analytics.Date
 	if len(missing) == 0 {
 		return out, nil
 	}
+	// A load is shared by every request that needs it while it runs: it runs to its end (at most maxLoad)
+	// even if the request that started it leaves, and each request waits only as long as its own deadline.
 	flight := matrixKey(s, strings.Join(missing, "\x00"), v)
-	loaded, err, _ := e.matrixCache.loads.Do(flight, func() (any, error) { return e.loadMatrices(ctx, s, v, missing) })
-	if err != nil {
-		return nil, err
+	done := e.matrixCache.loads.DoChan(flight, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
+		defer cancel()
+		return e.loadMatrices(lctx, s, v, missing)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-done:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		for c, m := range res.Val.(map[string]*matrix) {
+			out[c] = m
+		}
+		return out, nil
 	}
-	for c, m := range loaded.(map[string]*matrix) {
-		out[c] = m
-	}
-	return out, nil
 }
+
+// maxLoad bounds a shared load of values, which no single request's deadline does.
+const maxLoad = time.Minute
 
 // loadMatrices reads the values of the indicators in codes (all of them in one query) as of a vintage.
 func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, vintage string, codes []string) (map[string]*matrix, error) {

@@ -103,6 +103,15 @@ func scopeKey(q analytics.ScopeQuery) string {
 	return fmt.Sprintf("%q|%q|%q|%q", q.Group, q.Parent, q.Level, q.Regions)
 }
 
+// dateKey names an asOf date in an answer's cache key. Answers are keyed by the date asked, which they
+// echo; the values they rest on are shared by every date between two releases (matrices).
+func dateKey(d *analytics.Date) string {
+	if d == nil {
+		return ""
+	}
+	return string(*d)
+}
+
 // checkIndicatorYear refuses a year outside the indicator's data, naming its first and last year.
 func checkIndicatorYear(in *analytics.Indicator, year int) error {
 	if in.FirstYear == nil {
@@ -140,9 +149,8 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	// The answer is the same for every date between two releases; only its asOf echoes the date asked.
-	key := fmt.Sprintf("ranking|%q|%s|%s|%s|%s|%s", q.Indicator, year, scopeKey(q.ScopeQuery), s.vintage(q.AsOf), q.Ties, q.Basis)
-	rk, err := cached(e, s, key, func() (*analytics.Ranking, error) {
+	key := fmt.Sprintf("ranking|%q|%s|%s|%s|%s|%s", q.Indicator, year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Ties, q.Basis)
+	return cached(e, s, key, func() (*analytics.Ranking, error) {
 		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
 			return nil, err
@@ -160,7 +168,7 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		}
 		cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
 		prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
-		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis,
+		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 			Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
 		for _, r := range cur.missing {
 			rk.Missing = append(rk.Missing, s.regions[r])
@@ -190,12 +198,6 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		}
 		return rk, nil
 	})
-	if err != nil || q.AsOf == nil {
-		return rk, err
-	}
-	withDate := *rk // the cached answer is shared: copy it to set the date asked
-	withDate.AsOf = q.AsOf
-	return &withDate, nil
 }
 
 // latestYear is the last year in which a region of the scope has a value to rank; 0 if there is none.
@@ -242,8 +244,8 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), s.vintage(q.AsOf), q.Top, q.Ties, q.Basis)
-	st, err := cached(e, s, key, func() (*analytics.Standings, error) {
+	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis)
+	return cached(e, s, key, func() (*analytics.Standings, error) {
 		codes := make([]string, len(s.indicators))
 		for i, in := range s.indicators {
 			codes[i] = in.Code
@@ -252,7 +254,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		if err != nil {
 			return nil, err
 		}
-		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis,
+		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}
 		me := s.regionAt[region.Code]
@@ -314,12 +316,6 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		}
 		return st, nil
 	})
-	if err != nil || q.AsOf == nil {
-		return st, err
-	}
-	withDate := *st
-	withDate.AsOf = q.AsOf
-	return &withDate, nil
 }
 
 func describeScope(s *analytics.Scope) string {

@@ -168,8 +168,8 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), s.vintage(q.AsOf))
-	t, err := cached(e, s, key, func() (*analytics.Trend, error) {
+	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf))
+	return cached(e, s, key, func() (*analytics.Trend, error) {
 		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
 			return nil, err
@@ -183,7 +183,7 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 				flags = append(flags, c.flags)
 			}
 		}
-		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}}
+		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf}
 		// Every measure is computed over the whole history; From and To only choose the years shown.
 		all := calc.Trend(series, in.Sign(), in.Measure)
 		var shown []calc.YearValue
@@ -201,10 +201,4 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 		}
 		return t, nil
 	})
-	if err != nil || q.AsOf == nil {
-		return t, err
-	}
-	withDate := *t
-	withDate.AsOf = q.AsOf
-	return &withDate, nil
 }
