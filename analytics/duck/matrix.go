@@ -45,18 +45,6 @@ func (m *matrix) get(r, y int) (float64, analytics.FlagSet, bool) {
 	return cs[i].value, cs[i].flags, true
 }
 
-// span is the first and last year with a value; ok is false for an empty matrix.
-func (m *matrix) span() (first, last int, ok bool) {
-	if m == nil || len(m.cells) == 0 {
-		return 0, 0, false
-	}
-	first, last = int(m.cells[0].year), int(m.cells[0].year)
-	for _, c := range m.cells {
-		first, last = min(first, int(c.year)), max(last, int(c.year))
-	}
-	return first, last, true
-}
-
 func (m *matrix) bytes() int64 {
 	if m == nil {
 		return 96
@@ -69,12 +57,18 @@ func (m *matrix) bytes() int64 {
 const (
 	matrixSelect = `SELECT i.ord, r.ord, o.year, o.value, o.flags FROM observations o
 		JOIN regions r ON r.code = o.region JOIN indicators i ON i.code = o.indicator WHERE `
-	latestRows = `o.latest AND $1 = ''`
-	asOfRows   = `(o.vintage IS NULL OR o.vintage <= CAST($1 AS DATE))
-		QUALIFY row_number() OVER (PARTITION BY o.indicator, o.region, o.year ORDER BY o.vintage DESC NULLS LAST) = 1`
+	latestRows   = `o.latest AND $1 = ''`
 	oneIndicator = `o.indicator = $2 AND `
 	matrixOrder  = ` ORDER BY 1, 2, 3`
 )
+
+// releasedBy keeps, of each value, the newest vintage released by the date in the parameter (a value
+// without a vintage counts as released before every date): the one statement of asOf, for the loads here
+// and for observations.
+func releasedBy(param string) string {
+	return `(vintage IS NULL OR vintage <= CAST(` + param + ` AS DATE))
+		QUALIFY row_number() OVER (PARTITION BY indicator, region, year ORDER BY vintage DESC NULLS LAST) = 1`
+}
 
 // matrixCache keeps matrices by snapshot, indicator and vintage, the least recently used going first once
 // they hold more than maxBytes together; concurrent loads of the same matrices run once.
@@ -199,10 +193,10 @@ func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, vintage string, 
 		query += latestRows
 	case "0":
 		args[0] = "0001-01-01" // before every release: only undated values
-		query += asOfRows
+		query += releasedBy("$1")
 	default:
 		args[0] = vintage
-		query += asOfRows
+		query += releasedBy("$1")
 	}
 	out := map[string]*matrix{}
 	var cur *matrix

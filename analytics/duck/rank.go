@@ -202,11 +202,10 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 
 // latestYear is the last year in which a region of the scope has a value to rank; 0 if there is none.
 func latestYear(s *snapshot, m *matrix, in *analytics.Indicator, scope *analytics.Scope, basis analytics.RankBasis) int {
-	first, last, ok := m.span()
-	if !ok {
-		return 0
+	if m == nil {
+		return 0 // no values as of the date asked
 	}
-	for y := last; y >= first; y-- {
+	for y := *in.LastYear; y >= *in.FirstYear; y-- { // Ranking has checked that the indicator has values
 		for _, r := range s.members(scope, in.Code, y) {
 			if _, _, ok := basisValue(m, in, basis, r, y); ok {
 				return y

@@ -53,11 +53,10 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	// The newest vintage of each value, or the last released by asOf: one of two fixed fragments.
+	// The newest vintage of each value, or the last released by asOf.
 	from := `observations WHERE latest`
 	if q.AsOf != nil {
-		from = `(SELECT * FROM observations WHERE vintage IS NULL OR vintage <= CAST(` + arg(string(*q.AsOf)) + ` AS DATE)
-			QUALIFY row_number() OVER (PARTITION BY indicator, region, year ORDER BY vintage DESC NULLS LAST) = 1) WHERE TRUE`
+		from = `(SELECT * FROM observations WHERE ` + releasedBy(arg(string(*q.AsOf))) + `) WHERE TRUE`
 	}
 	where := ""
 	in := func(column string, codes []string, known func(string) error) error {
