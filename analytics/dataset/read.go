@@ -270,69 +270,45 @@ func (r *reader) memberships() error {
 	return err
 }
 
-// parseDirection, parseMeasure and parseRollup read the words of indicators.csv and derived.csv, in any case.
-func parseDirection(s string) (analytics.Direction, bool) {
-	switch strings.ToLower(s) {
-	case "higher_is_better":
-		return analytics.HigherIsBetter, true
-	case "lower_is_better":
-		return analytics.LowerIsBetter, true
-	}
-	return "", false
-}
+// The words of indicators.csv and derived.csv, read in any case; "" is the default where there is one.
+var (
+	directions = map[string]analytics.Direction{"higher_is_better": analytics.HigherIsBetter, "lower_is_better": analytics.LowerIsBetter}
+	measures   = map[string]analytics.Measure{"": analytics.Level, "level": analytics.Level, "rate": analytics.Rate,
+		"growth": analytics.Growth, "index": analytics.Index}
+	rollups = map[string]analytics.Rollup{"": analytics.RollupNone, "none": analytics.RollupNone, "sum": analytics.RollupSum,
+		"mean": analytics.RollupMean}
+)
 
-func parseMeasure(s string) (analytics.Measure, bool) {
-	switch strings.ToLower(s) {
-	case "", "level":
-		return analytics.Level, true
-	case "rate":
-		return analytics.Rate, true
-	case "growth":
-		return analytics.Growth, true
-	case "index":
-		return analytics.Index, true
-	}
-	return "", false
-}
-
-func parseRollup(s string) (analytics.Rollup, bool) {
-	switch strings.ToLower(s) {
-	case "", "none":
-		return analytics.RollupNone, true
-	case "sum":
-		return analytics.RollupSum, true
-	case "mean":
-		return analytics.RollupMean, true
-	}
-	return "", false
-}
-
-// indicatorColumns reads the columns indicators.csv and derived.csv share, reporting problems at file:line.
-// col holds name, unit, direction, measure, name_en, category, rollup, decimals, source.
-func (r *reader) indicatorColumns(file string, line int, in *Indicator, col []string) {
-	ps := &r.ps
+// indicatorColumns reads the columns indicators.csv and derived.csv share into in, telling report what is
+// wrong. col holds name, unit, direction, measure, name_en, category, rollup, decimals, source.
+func indicatorColumns(in *Indicator, col []string, report func(format string, args ...any)) {
 	in.Name, in.Unit, in.NameEn, in.Category, in.Source = col[0], col[1], col[4], col[5], col[8]
 	if in.Name == "" {
-		ps.add(file, line, "name of indicator %q is empty", in.Code)
+		report("name of indicator %q is empty", in.Code)
 	}
 	var ok bool
-	if in.Direction, ok = parseDirection(col[2]); !ok {
-		ps.add(file, line, "direction %q of indicator %q is not higher_is_better or lower_is_better", col[2], in.Code)
+	if in.Direction, ok = directions[strings.ToLower(col[2])]; !ok {
+		report("direction %q of indicator %q is not higher_is_better or lower_is_better", col[2], in.Code)
 	}
-	if in.Measure, ok = parseMeasure(col[3]); !ok {
-		ps.add(file, line, "measure %q of indicator %q is not level, rate, growth or index (empty means level)", col[3], in.Code)
+	if in.Measure, ok = measures[strings.ToLower(col[3])]; !ok {
+		report("measure %q of indicator %q is not level, rate, growth or index (empty means level)", col[3], in.Code)
 	}
-	if in.Rollup, ok = parseRollup(col[6]); !ok {
-		ps.add(file, line, "rollup %q of indicator %q is not sum, mean or none (empty means none)", col[6], in.Code)
+	if in.Rollup, ok = rollups[strings.ToLower(col[6])]; !ok {
+		report("rollup %q of indicator %q is not sum, mean or none (empty means none)", col[6], in.Code)
 	}
 	in.Decimals = -1
 	if col[7] != "" {
 		n, err := strconv.Atoi(col[7])
 		if err != nil || n < 0 || n > 15 {
-			ps.add(file, line, "decimals %q of indicator %q is not a whole number from 0 to 15", col[7], in.Code)
+			report("decimals %q of indicator %q is not a whole number from 0 to 15", col[7], in.Code)
 		}
 		in.Decimals = n
 	}
+}
+
+// at reports problems at one file and line.
+func (ps *problems) at(file string, line int) func(format string, args ...any) {
+	return func(format string, args ...any) { ps.add(file, line, format, args...) }
 }
 
 var indicatorOptional = []string{"measure", "name_en", "category", "rollup", "decimals", "source"}
@@ -351,7 +327,7 @@ func (r *reader) indicators() error {
 				ps.add(IndicatorsFile, line, "duplicate indicator_code %q (first on line %d)", in.Code, r.indicatorLine[in.Code])
 				return
 			}
-			r.indicatorColumns(IndicatorsFile, line, &in, []string{col[1], col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9]})
+			indicatorColumns(&in, []string{col[1], col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9]}, ps.at(IndicatorsFile, line))
 			r.indicatorLine[in.Code] = line
 			d.Indicators = append(d.Indicators, in)
 		})
@@ -394,7 +370,7 @@ func (r *reader) derivedDefs() error {
 				return
 			}
 			in := Indicator{Code: code}
-			r.indicatorColumns(DerivedFile, line, &in, []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]})
+			indicatorColumns(&in, []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]}, ps.at(DerivedFile, line))
 			if text == "" {
 				ps.add(DerivedFile, line, "formula of %q is empty: write one over other indicators' codes, e.g. retail_sales / population * 10000, or %s", code, ParentRollup)
 				return
@@ -472,9 +448,7 @@ func (r *reader) derivedDefs() error {
 // definition says none.
 func (r *reader) sameDefinition(def derivedDef, in *Indicator) bool {
 	given := Indicator{Code: in.Code}
-	saved := r.ps
-	r.indicatorColumns(DerivedFile, def.line, &given, def.cols)
-	r.ps = saved // its complaints about empty columns do not apply to this row
+	indicatorColumns(&given, def.cols, func(string, ...any) {}) // empty columns are fine on this row
 	names := []string{"name", "unit", "direction", "measure", "name_en", "category", "rollup", "decimals", "source"}
 	for i, c := range def.cols {
 		if c == "" {
