@@ -435,36 +435,22 @@ func (p *parser) enter(col int) error {
 	return nil
 }
 
-func (p *parser) expr() (*node, error) {
-	x, err := p.term()
-	if err != nil {
-		return nil, err
-	}
-	for p.tok.kind == tOp && (p.tok.op == '+' || p.tok.op == '-') {
-		op := p.tok.op
-		if err := p.next(); err != nil {
-			return nil, err
-		}
-		y, err := p.term()
-		if err != nil {
-			return nil, err
-		}
-		x = &node{op: op, x: x, y: y}
-	}
-	return x, nil
-}
+func (p *parser) expr() (*node, error) { return p.binary("+-", p.term) }
 
-func (p *parser) term() (*node, error) {
-	x, err := p.unary()
+func (p *parser) term() (*node, error) { return p.binary("*/", p.unary) }
+
+// binary parses operands joined by the operators in ops, left-associative: a - b - c is (a - b) - c.
+func (p *parser) binary(ops string, operand func() (*node, error)) (*node, error) {
+	x, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.tok.kind == tOp && (p.tok.op == '*' || p.tok.op == '/') {
+	for p.tok.kind == tOp && strings.IndexByte(ops, p.tok.op) >= 0 {
 		op := p.tok.op
 		if err := p.next(); err != nil {
 			return nil, err
 		}
-		y, err := p.unary()
+		y, err := operand()
 		if err != nil {
 			return nil, err
 		}
