@@ -304,7 +304,7 @@ func (e *Engine) Regions(ctx context.Context, f analytics.RegionFilter) ([]*anal
 		}
 	}
 	if f.Level != "" {
-		if _, err := s.scope(analytics.ScopeQuery{Level: f.Level}); err != nil {
+		if err := s.checkLevel(f.Level); err != nil {
 			return nil, err
 		}
 	}
@@ -462,15 +462,23 @@ func (s *snapshot) scope(q analytics.ScopeQuery) (*analytics.Scope, error) {
 		sc.Kind = analytics.ScopeRegions
 	}
 	if q.Level != "" {
-		if !slices.Contains(s.levels, q.Level) {
-			if len(s.levels) == 0 {
-				return nil, analytics.Errorf(analytics.BadUserInput, "unknown level %q: this dataset gives its regions no level", cut(q.Level))
-			}
-			return nil, analytics.Errorf(analytics.BadUserInput, "unknown level %q; the levels are %s", cut(q.Level), strings.Join(s.levels, ", "))
+		if err := s.checkLevel(q.Level); err != nil {
+			return nil, err
 		}
 		sc.Level = &q.Level
 	}
 	return sc, nil
+}
+
+// checkLevel refuses a level no region of the dataset has, naming the ones there are.
+func (s *snapshot) checkLevel(level string) error {
+	switch {
+	case slices.Contains(s.levels, level):
+		return nil
+	case len(s.levels) == 0:
+		return analytics.Errorf(analytics.BadUserInput, "unknown level %q: this dataset gives its regions no level", cut(level))
+	}
+	return analytics.Errorf(analytics.BadUserInput, "unknown level %q; the levels are %s", cut(level), strings.Join(s.levels, ", "))
 }
 
 // cut shortens text a client sent before it is echoed in an error.
