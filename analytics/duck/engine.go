@@ -43,6 +43,7 @@ var DefaultOptions = Options{CacheEntries: 256}
 
 type snapshot struct {
 	info        analytics.DatasetInfo
+	key         string // names this import in cache keys: the content version and the import time
 	regions     []*analytics.Region
 	regionBy    map[string]*analytics.Region
 	groups      []*analytics.Group
@@ -217,6 +218,7 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		return nil, err
 	}
 	s.info.Regions, s.info.Groups, s.info.Indicators = len(s.regions), len(s.groups), len(s.indicators)
+	s.key = s.info.Version + "|" + s.info.ImportedAt.String()
 	return s, nil
 }
 
@@ -261,7 +263,7 @@ func cached[T any](e *Engine, s *snapshot, key string, compute func() (T, error)
 	if e.cache == nil {
 		return compute()
 	}
-	key = s.info.Version + "|" + s.info.ImportedAt.String() + "|" + key
+	key = s.key + "|" + key
 	if v, ok := e.cache.Get(key); ok {
 		return v.(T), nil
 	}

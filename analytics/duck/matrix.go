@@ -133,7 +133,7 @@ func (s *snapshot) checkAsOf(asOf *analytics.Date) error {
 }
 
 func matrixKey(s *snapshot, code, vintage string) string {
-	return s.info.Version + "|" + s.info.ImportedAt.String() + "|" + code + "|" + vintage
+	return s.key + "|" + code + "|" + vintage
 }
 
 // matrices returns the matrix of each indicator in codes (nil for one without values), loading the ones not
