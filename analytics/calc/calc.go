@@ -4,9 +4,9 @@
 package calc
 
 import (
+	"cmp"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 
 	"pacesetter/analytics"
@@ -15,26 +15,47 @@ import (
 // Ranks ranks values, best first: the largest sign·value gets rank 1 (sign is +1 for higher_is_better,
 // −1 for lower_is_better). Equal values share a rank: COMPETITION gives 1,2,2,4 and DENSE 1,2,2,3.
 func Ranks(values []float64, sign float64, tie analytics.TieRule) []int {
-	idx := make([]int, len(values))
-	for i := range idx {
-		idx[i] = i
+	comp, dense := RanksBoth(values, sign)
+	if tie == analytics.Dense {
+		return dense
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return sign*values[idx[a]] > sign*values[idx[b]] })
-	ranks := make([]int, len(values))
-	dense := 0
+	return comp
+}
+
+// RanksBoth gives the COMPETITION and the DENSE ranks of values in one sort. A rank depends only on the
+// values, never on the order equal values are sorted in, so the sort need not be stable.
+func RanksBoth(values []float64, sign float64) (competition, dense []int) {
+	idx := make([]int32, len(values))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(sign*values[b], sign*values[a]) })
+	sorted := make([]float64, len(values))
 	for pos, i := range idx {
-		if pos > 0 && values[i] == values[idx[pos-1]] {
-			ranks[i] = ranks[idx[pos-1]]
+		sorted[pos] = values[i]
+	}
+	c, d := RanksInOrder(sorted)
+	competition, dense = make([]int, len(values)), make([]int, len(values))
+	for pos, i := range idx {
+		competition[i], dense[i] = c[pos], d[pos]
+	}
+	return competition, dense
+}
+
+// RanksInOrder gives the COMPETITION and DENSE ranks of values already sorted best first: equal neighbours
+// share a rank.
+func RanksInOrder(sorted []float64) (competition, dense []int) {
+	competition, dense = make([]int, len(sorted)), make([]int, len(sorted))
+	d := 0
+	for pos, v := range sorted {
+		if pos > 0 && v == sorted[pos-1] {
+			competition[pos], dense[pos] = competition[pos-1], dense[pos-1]
 			continue
 		}
-		dense++
-		if tie == analytics.Dense {
-			ranks[i] = dense
-		} else {
-			ranks[i] = pos + 1
-		}
+		d++
+		competition[pos], dense[pos] = pos+1, d
 	}
-	return ranks
+	return competition, dense
 }
 
 // Percentile is the share of the other n−1 ranked regions that a region with this competition rank is
@@ -78,6 +99,43 @@ func Round12(x float64) float64 {
 	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 		return x + 0
 	}
+	// Scaled so that 12 digits are left of the point, rounded to an integer (exact below 2^53) and scaled
+	// back by an exact power of ten, which rounds once, correctly. Outside the exact powers of ten, and for
+	// the one case scaling cannot settle (a product within rounding of a half), the decimal conversion does it.
+	e := int(math.Floor(math.Log10(math.Abs(x))))
+	for p, try := 11-e, 0; p >= -22 && p <= 22 && try < 2; try++ { // Log10 may be one off next to a power of ten
+		var scaled float64
+		if p < 0 {
+			scaled = x / pow10[-p]
+		} else {
+			scaled = x * pow10[p]
+		}
+		m := math.RoundToEven(scaled)
+		if a := math.Abs(m); a >= 1e12 {
+			p--
+			continue
+		} else if a < 1e11 {
+			p++
+			continue
+		}
+		if frac := math.Abs(scaled - math.Trunc(scaled)); math.Abs(frac-0.5) < 1e-3 {
+			break // near a half: let the exact conversion decide
+		}
+		if p < 0 {
+			return m*pow10[-p] + 0
+		}
+		return m/pow10[p] + 0
+	}
+	return round12Decimal(x)
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [23]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+	1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// round12Decimal is Round12 by way of a decimal string: slow, exact, and the reference the fast path is
+// tested against.
+func round12Decimal(x float64) float64 {
 	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
 	if err != nil { // cannot happen for a finite x
 		return x

@@ -3,6 +3,7 @@ package calc
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"pacesetter/analytics"
@@ -194,6 +195,32 @@ func TestRound12(t *testing.T) {
 		got := Round12(c.in)
 		if got != c.want || math.Signbit(got) != math.Signbit(c.want) {
 			t.Errorf("Round12(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// TestRound12Fast checks the scaled arithmetic of Round12 against the decimal conversion on values of every
+// magnitude, sign and digit count, including the sums and differences derived numbers come from.
+func TestRound12Fast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	for i := range 2_000_000 {
+		var x float64
+		switch i % 4 {
+		case 0:
+			x = math.Float64frombits(rng.Uint64()) // any bit pattern
+		case 1:
+			x = (rng.Float64() - 0.5) * math.Pow(10, float64(rng.IntN(60)-30))
+		case 2: // a difference of two one-decimal values, as gaps and growths are
+			a, b := math.Round(rng.Float64()*1e6)/10, math.Round(rng.Float64()*1e6)/10
+			x = a - b
+		default: // a ratio minus one, as a growth is
+			x = (math.Round(rng.Float64()*1e4)/10)/(math.Round(rng.Float64()*1e4)/10+0.1) - 1
+		}
+		if math.IsNaN(x) {
+			continue
+		}
+		if got, want := Round12(x), round12Decimal(x); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("Round12(%v) = %v, the decimal conversion gives %v", x, got, want)
 		}
 	}
 }

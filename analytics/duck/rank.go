@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
@@ -51,29 +50,52 @@ type rankedYear struct {
 	missing []int         // members without a value, by region code
 	mean    float64       // unrounded; NaN when nobody is ranked
 	median  float64
-	rank    map[int]*rankedEntry
+	at      []int32 // of each region (by position), 1 + its index in entries; 0 when it is not ranked
+}
+
+// entry is region r's ranked entry, nil when it has none.
+func (ry *rankedYear) entry(r int) *rankedEntry {
+	if i := ry.at[r]; i > 0 {
+		return &ry.entries[i-1]
+	}
+	return nil
 }
 
 func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.RankBasis, members []int, y int) *rankedYear {
-	out := &rankedYear{rank: make(map[int]*rankedEntry, len(members)), mean: math.NaN(), median: math.NaN()}
-	vals := make([]float64, 0, len(members))
+	out := &rankedYear{mean: math.NaN(), median: math.NaN(), at: make([]int32, len(s.regions)),
+		entries: make([]rankedEntry, 0, len(members))}
 	for _, r := range members {
 		if v, f, ok := basisValue(m, in, basis, r, y); ok {
 			out.entries = append(out.entries, rankedEntry{r: r, v: v, flags: f})
-			vals = append(vals, v)
 		} else {
 			out.missing = append(out.missing, r)
 		}
 	}
-	comp, dense := calc.Ranks(vals, in.Sign(), analytics.Competition), calc.Ranks(vals, in.Sign(), analytics.Dense)
+	// One sort puts the entries in their final order, best first and equal values by region code; the
+	// ranks follow from that order (calc.RanksInOrder).
+	sign, code := in.Sign(), s.codeOrder
+	slices.SortFunc(out.missing, func(a, b int) int { return cmp.Compare(code[a], code[b]) })
+	type sortKey struct {
+		best float64 // −sign·v: ascending is best first
+		code int32
+		at   int32 // index in out.entries
+	}
+	keys := make([]sortKey, len(out.entries)) // small keys sort faster than the entries themselves
+	for i, en := range out.entries {
+		keys[i] = sortKey{-sign * en.v, code[en.r], int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int { return cmp.Or(cmp.Compare(a.best, b.best), cmp.Compare(a.code, b.code)) })
+	sorted := make([]rankedEntry, len(keys))
+	vals := make([]float64, len(keys))
+	for i, k := range keys {
+		sorted[i] = out.entries[k.at]
+		vals[i] = sorted[i].v
+	}
+	out.entries = sorted
+	comp, dense := calc.RanksInOrder(vals)
 	for i := range out.entries {
 		out.entries[i].rankC, out.entries[i].rankD = comp[i], dense[i]
-	}
-	byCode := func(a, b int) int { return strings.Compare(s.regions[a].Code, s.regions[b].Code) }
-	slices.SortFunc(out.missing, byCode)
-	slices.SortFunc(out.entries, func(a, b rankedEntry) int { return cmp.Or(cmp.Compare(a.rankC, b.rankC), byCode(a.r, b.r)) })
-	for i := range out.entries {
-		out.rank[out.entries[i].r] = &out.entries[i]
+		out.at[out.entries[i].r] = int32(i + 1)
 	}
 	if len(vals) > 0 {
 		out.mean, out.median = calc.Mean(vals), calc.Median(vals)
@@ -180,16 +202,16 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		rk.Mean, rk.Median, rk.Leader = &mean, &median, s.regions[cur.entries[0].r]
 		sign, lead := in.Sign(), cur.entries[0].v
 		ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
+		ints := make([]int, 2*len(cur.entries))                  // and one for their previous ranks and changes
 		for i := range cur.entries {
 			c := &cur.entries[i]
 			ent := &ents[i]
 			*ent = analytics.RankingEntry{Region: s.regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
 				Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
 				GapToLeader: calc.Round12(sign*lead - sign*c.v), VsMean: calc.Round12(c.v - cur.mean), VsMedian: calc.Round12(c.v - cur.median)}
-			if p := prev.rank[c.r]; p != nil {
-				pr := p.rankBy(q.Ties)
-				d := pr - ent.Rank
-				ent.PreviousRank, ent.RankChange = &pr, &d
+			if p := prev.entry(c.r); p != nil {
+				ints[2*i], ints[2*i+1] = p.rankBy(q.Ties), p.rankBy(q.Ties)-ent.Rank
+				ent.PreviousRank, ent.RankChange = &ints[2*i], &ints[2*i+1]
 			}
 			if c.flags != 0 {
 				rk.Flagged++
@@ -271,12 +293,12 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 			cur := rankYear(s, m, in, q.Basis, members, q.Year)
 			prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, q.Year-1), q.Year-1)
 			var prevRank *int
-			if p := prev.rank[me]; p != nil {
+			if p := prev.entry(me); p != nil {
 				pr := p.rankBy(q.Ties)
 				prevRank = &pr
 			}
 			wasTop := prevRank != nil && *prevRank <= q.Top
-			c := cur.rank[me]
+			c := cur.entry(me)
 			if c == nil {
 				// Movements are only judged on indicators ranked in the scope in both years: an indicator
 				// first published this year has nobody entering its top, and one nobody has is not missing.
