@@ -30,6 +30,9 @@ type Options struct {
 	Complexity int
 	// ResponseCache is how many whole answers to keep for repeated requests (0: none).
 	ResponseCache int
+	// GqlgenOnly turns the plain writer (plain.go) off, so that gqlgen marshals every answer: for the tests
+	// and benchmarks that compare the two.
+	GqlgenOnly bool
 	// Logger receives the detail of internal errors, which clients never see.
 	Logger *slog.Logger
 }
@@ -59,7 +62,9 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 // asks for it. specTransport (httpspec.go) brings gqlgen's status codes for request errors in line with
 // the spec; graph/audit_test.go checks the endpoint against graphql-http's audits.
 func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
-	srv := handler.New(weightLists(NewExecutableSchema(Config{Resolvers: &Resolver{Engine: engine}})))
+	root := &Resolver{Engine: engine}
+	es := weightLists(NewExecutableSchema(Config{Resolvers: root}))
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(specTransport{transport.GET{}})
 	srv.AddTransport(specTransport{transport.POST{}})
@@ -82,6 +87,11 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 			defer cancel()
 			return next(ctx)
 		})
+	}
+	if !opt.GqlgenOnly {
+		pw := newPlainWriter(es, root)
+		srv.AroundRootFields(pw.aroundRootField)
+		srv.AroundFields(pw.aroundField)
 	}
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		opt.Logger.Error("panic in resolver", "panic", p, "path", graphql.GetPath(ctx).String())
