@@ -44,7 +44,49 @@ type specExchange struct {
 	noQuery bool         // the request carried no query
 	status  int          // the error status held back, 0 while the answer passes through
 	body    bytes.Buffer // the held-back error answer
+	data    []byte       // an answer's data written here instead of by encoding/json (see DispatchOperation)
 }
+
+// DispatchOperation passes the operation on. gqlgen's transports write the answer with json.Marshal,
+// which scans the whole of data again to validate and HTML-escape it: for an answer of thousands of entries
+// a fifth of its cost. When data holds nothing encoding/json would escape (<, >, &, U+2028, U+2029) and the
+// answer nothing besides data, the transport is handed {"data":null} and Write puts data in its place:
+// the same bytes, written once.
+func (x *specExchange) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	next, ctx := x.GraphExecutor.DispatchOperation(ctx, rc)
+	return func(ctx context.Context) *graphql.Response {
+		res := next(ctx)
+		if res == nil || len(res.Errors) > 0 || len(res.Extensions) > 0 || res.Label != "" || res.Path != nil || res.HasNext != nil ||
+			len(res.Data) < minRawData || htmlEscapes(res.Data) {
+			return res
+		}
+		x.data = res.Data
+		return &graphql.Response{Data: json.RawMessage(rawDataMark)}
+	}, ctx
+}
+
+// htmlEscapes says whether encoding/json would escape anything in b: <, >, &, U+2028 or U+2029.
+func htmlEscapes(b []byte) bool {
+	if bytes.IndexByte(b, '<') >= 0 || bytes.IndexByte(b, '>') >= 0 || bytes.IndexByte(b, '&') >= 0 {
+		return true
+	}
+	for i := bytes.IndexByte(b, 0xE2); i >= 0; {
+		if i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xA8 || b[i+2] == 0xA9) {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], 0xE2)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+const (
+	minRawData  = 4 << 10 // smaller answers cost little to scan
+	rawDataMark = "null"
+)
 
 func (x *specExchange) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	x.noQuery = p.Query == ""
@@ -60,6 +102,17 @@ func (x *specExchange) WriteHeader(code int) {
 }
 
 func (x *specExchange) Write(b []byte) (int, error) {
+	if x.data != nil && x.status == 0 && string(b) == `{"data":`+rawDataMark+`}` {
+		data := x.data
+		x.data = nil
+		n := len(b)
+		for _, part := range [][]byte{[]byte(`{"data":`), data, []byte(`}`)} {
+			if _, err := x.ResponseWriter.Write(part); err != nil {
+				return 0, err
+			}
+		}
+		return n, nil
+	}
 	if x.status == 0 {
 		return x.ResponseWriter.Write(b)
 	}

@@ -84,7 +84,7 @@ func (p *plainWriter) aroundField(ctx context.Context, next graphql.Resolver) (a
 		return res, err
 	}
 	w := plainBuf{op: graphql.GetOperationContext(ctx)}
-	if !p.value(ctx, &w, fc.Field.Definition.Type, reflect.ValueOf(res), fc.Field.Selections) {
+	if !p.value(ctx, &w, fc.Field.Definition.Type, p.schema.Types[fc.Field.Definition.Type.Name()], reflect.ValueOf(res), fc.Field.Selections) {
 		return res, nil
 	}
 	slot.json = w.Bytes()
@@ -94,11 +94,12 @@ func (p *plainWriter) aroundField(ctx context.Context, next graphql.Resolver) (a
 type plainBuf struct {
 	bytes.Buffer
 	op      *graphql.OperationContext
+	plans   map[planKey][]planField
 	scratch [64]byte
 }
 
-// value writes v, of GraphQL type t, selecting sel; false when it is not plain.
-func (p *plainWriter) value(ctx context.Context, w *plainBuf, t *ast.Type, v reflect.Value, sel ast.SelectionSet) bool {
+// value writes v, of GraphQL type t (named def), selecting sel; false when it is not plain.
+func (p *plainWriter) value(ctx context.Context, w *plainBuf, t *ast.Type, def *ast.Definition, v reflect.Value, sel ast.SelectionSet) bool {
 	for v.Kind() == reflect.Interface {
 		v = v.Elem()
 	}
@@ -122,14 +123,13 @@ func (p *plainWriter) value(ctx context.Context, w *plainBuf, t *ast.Type, v ref
 			if i > 0 {
 				w.WriteByte(',')
 			}
-			if !p.value(ctx, w, t.Elem, v.Index(i), sel) {
+			if !p.value(ctx, w, t.Elem, def, v.Index(i), sel) {
 				return false
 			}
 		}
 		w.WriteByte(']')
 		return true
 	}
-	def := p.schema.Types[t.NamedType]
 	if def == nil {
 		return false
 	}
@@ -155,22 +155,20 @@ func (p *plainWriter) object(ctx context.Context, w *plainBuf, def *ast.Definiti
 	if v.Kind() != reflect.Struct {
 		return false
 	}
+	fields, ok := p.plan(w, def, v.Type(), sel)
+	if !ok {
+		return false
+	}
 	w.WriteByte('{')
-	for i, f := range graphql.CollectFields(w.op, sel, []string{def.Name}) {
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		quote(w, f.Alias)
-		w.WriteByte(':')
-		if f.Name == "__typename" {
+	for i := range fields {
+		f := &fields[i]
+		w.Write(f.key)
+		if f.typename {
 			quote(w, def.Name)
 			continue
 		}
-		if len(f.Deferrables) > 0 || f.Definition == nil {
-			return false
-		}
-		fv, ok := p.field(ctx, w, def, v, f)
-		if !ok || !p.value(ctx, w, f.Definition.Type, fv, f.Selections) {
+		fv, ok := p.field(ctx, w, f, v)
+		if !ok || !p.value(ctx, w, f.Definition.Type, f.def, fv, f.Selections) {
 			return false
 		}
 	}
@@ -178,27 +176,81 @@ func (p *plainWriter) object(ctx context.Context, w *plainBuf, def *ast.Definiti
 	return true
 }
 
+// planField is one field an object's selection writes, with where its value comes from.
+type planField struct {
+	graphql.CollectedField
+	key      []byte // `"alias":`, after a comma for all but the first
+	typename bool
+	def      *ast.Definition // of the field's named type
+	resolver reflect.Value // the resolver's method, when a resolver serves the field
+	binding
+}
+
+type planKey struct {
+	sel *ast.Selection // the selection set, by its first element (nil for none)
+	n   int
+	def *ast.Definition
+	t   reflect.Type
+}
+
+// plan collects an object's selection (fragments, @skip and @include applied by gqlgen's CollectFields) and
+// binds each field once per request, not once per element of a list; false when a field cannot be written.
+func (p *plainWriter) plan(w *plainBuf, def *ast.Definition, t reflect.Type, sel ast.SelectionSet) ([]planField, bool) {
+	k := planKey{n: len(sel), def: def, t: t}
+	if len(sel) > 0 {
+		k.sel = &sel[0]
+	}
+	if pl, ok := w.plans[k]; ok {
+		return pl, pl != nil
+	}
+	var out []planField
+	for i, f := range graphql.CollectFields(w.op, sel, []string{def.Name}) {
+		pf := planField{CollectedField: f, typename: f.Name == "__typename", binding: binding{method: -1}}
+		var key plainBuf
+		if i > 0 {
+			key.WriteByte(',')
+		}
+		quote(&key, f.Alias)
+		key.WriteByte(':')
+		pf.key = key.Bytes()
+		if !pf.typename {
+			if len(f.Deferrables) > 0 || f.Definition == nil {
+				out = nil
+				break
+			}
+			pf.def = p.schema.Types[f.Definition.Type.Name()]
+			if m, ok := p.resolvers[def.Name+"."+strings.ToLower(f.Name)]; ok {
+				pf.resolver = m
+			} else if pf.binding = p.bind(t, f.Name); pf.index == nil && pf.method < 0 {
+				out = nil
+				break
+			}
+		}
+		out = append(out, pf)
+	}
+	if w.plans == nil {
+		w.plans = map[planKey][]planField{}
+	}
+	w.plans[k] = out
+	return out, out != nil
+}
+
 // field is the value of field f of object v (a struct): from a resolver, a method or a struct field, as
 // gqlgen binds it; false when it cannot be had here (an argument of a kind not handled, an error).
-func (p *plainWriter) field(ctx context.Context, w *plainBuf, def *ast.Definition, v reflect.Value, f graphql.CollectedField) (reflect.Value, bool) {
-	if m, ok := p.resolvers[def.Name+"."+strings.ToLower(f.Name)]; ok {
-		if !v.CanAddr() {
-			return reflect.Value{}, false
-		}
-		return call(ctx, w, m, []reflect.Value{v.Addr()}, f)
-	}
-	b := p.bind(v.Type(), f.Name)
+func (p *plainWriter) field(ctx context.Context, w *plainBuf, f *planField, v reflect.Value) (reflect.Value, bool) {
 	switch {
-	case b.index != nil:
-		return v.FieldByIndex(b.index), true
-	case b.method >= 0 && v.CanAddr():
-		m := v.Addr().Method(b.method)
-		if m.Type().NumIn() > 0 && m.Type().In(0) == ctxType {
-			return call(ctx, w, m, nil, f)
-		}
-		return call(nil, w, m, nil, f)
+	case f.index != nil:
+		return v.FieldByIndex(f.index), true
+	case !v.CanAddr():
+		return reflect.Value{}, false
+	case f.resolver.IsValid():
+		return call(ctx, w, f.resolver, []reflect.Value{v.Addr()}, f.CollectedField)
 	}
-	return reflect.Value{}, false
+	m := v.Addr().Method(f.method)
+	if m.Type().NumIn() > 0 && m.Type().In(0) == ctxType {
+		return call(ctx, w, m, nil, f.CollectedField)
+	}
+	return call(nil, w, m, nil, f.CollectedField)
 }
 
 var (
