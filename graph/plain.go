@@ -182,7 +182,7 @@ type planField struct {
 	key      []byte // `"alias":`, after a comma for all but the first
 	typename bool
 	def      *ast.Definition // of the field's named type
-	resolver reflect.Value // the resolver's method, when a resolver serves the field
+	resolver reflect.Value   // the resolver's method, when a resolver serves the field
 	binding
 }
 
