@@ -12,6 +12,7 @@ const (
 	NotFound        = "NOT_FOUND"
 	QueryTooComplex = "QUERY_TOO_COMPLEX"
 	Timeout         = "TIMEOUT"
+	Overloaded      = "OVERLOADED" // the server is at its limit of queries in flight and waiting: retry later
 	Internal        = "INTERNAL"
 )
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -30,6 +31,10 @@ type Options struct {
 	Complexity int
 	// ResponseCache is how many whole answers to keep for repeated requests (0: none).
 	ResponseCache int
+	// InFlight is how many requests that reach the engine may work at once (0: no limit), Queue how many may
+	// wait for a place, and QueueWait the longest one waits before it is refused with 503 (admit.go).
+	InFlight, Queue int
+	QueueWait       time.Duration
 	// GqlgenOnly turns the plain writer (plain.go) off, so that gqlgen marshals every answer: for the tests
 	// and benchmarks that compare the two.
 	GqlgenOnly bool
@@ -38,7 +43,8 @@ type Options struct {
 }
 
 // DefaultOptions are the serving defaults.
-var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000, ResponseCache: 512}
+var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000, ResponseCache: 512,
+	InFlight: max(4, 2*runtime.GOMAXPROCS(0)), Queue: 1024, QueueWait: 10 * time.Second}
 
 func init() {
 	// A query over the complexity limit is refused before it runs, like a validation failure: a request
@@ -52,7 +58,8 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		opt.Logger = slog.Default()
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache, NewGraphQLServer(engine, opt))))
+	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache,
+		newAdmission(NewGraphQLServer(engine, opt), opt.InFlight, opt.Queue, opt.QueueWait))))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
 	return mux
 }

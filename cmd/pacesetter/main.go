@@ -37,7 +37,7 @@ func main() {
 const usage = `pacesetter: a GraphQL analytics API for regional statistics
 
 usage:
-  pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N]
+  pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at /, the endpoint at /graphql
   pacesetter import --db FILE DIR
@@ -166,6 +166,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time each query of a request may take")
 	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (fields, list fields weighted by 20)")
+	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
+	queue := fs.Int("max-queue", graph.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -196,7 +198,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opt := graph.DefaultOptions
-	opt.Timeout, opt.Complexity, opt.Logger = *timeout, *complexity, logger
+	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	h := graph.NewHandler(engine, opt)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
