@@ -128,6 +128,9 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 		if d == analytics.DimGroup {
 			// An observation counts in every group its region is a member of in the observation's year.
 			join = " JOIN memberships m ON m.region_code = b.region AND " + strings.ReplaceAll(covers, "o.year", "b.year")
+			if q.Filter.Group != "" { // filtered to a group, the rows are of that group, not of its members' others
+				join += " AND m.group_code = " + p.add(q.Filter.Group)
+			}
 		}
 		if d != analytics.DimRegion {
 			shareParts = append(shareParts, dimName[d])

@@ -122,8 +122,8 @@ func refMeasures(obs []refObs) refStats {
 }
 
 // refGroupKeys are the groups an observation falls in: one per combination of its dimensions, and one per
-// group its region is a member of that year for GROUP.
-func refGroupKeys(d *dataset.Dataset, o refObs, by []analytics.Dimension) []string {
+// group its region is a member of that year for GROUP (only the filter's group, when it names one).
+func refGroupKeys(d *dataset.Dataset, f analytics.ValueFilter, o refObs, by []analytics.Dimension) []string {
 	keys := []string{""}
 	for _, dim := range by {
 		var vals []string
@@ -142,7 +142,7 @@ func refGroupKeys(d *dataset.Dataset, o refObs, by []analytics.Dimension) []stri
 			vals = []string{fmt.Sprint(o.year)}
 		case analytics.DimGroup:
 			for _, m := range d.Memberships {
-				if m.Region == o.region && (m.From == 0 || m.From <= o.year) && (m.To == 0 || o.year <= m.To) && !slices.Contains(vals, m.Group) {
+				if (f.Group == "" || m.Group == f.Group) && m.Region == o.region && (m.From == 0 || m.From <= o.year) && (m.To == 0 || o.year <= m.To) && !slices.Contains(vals, m.Group) {
 					vals = append(vals, m.Group)
 				}
 			}
@@ -268,7 +268,7 @@ func TestAggregateMatchesReference(t *testing.T) {
 			obs := refFiltered(d, f)
 			groups := map[string][]refObs{}
 			for _, o := range obs {
-				for _, k := range refGroupKeys(d, o, by) {
+				for _, k := range refGroupKeys(d, f, o, by) {
 					groups[k] = append(groups[k], o)
 				}
 			}
