@@ -1565,7 +1565,8 @@ var sources = []*ast.Source{
 
   GROUP counts an observation of year y in every group its region is a member of in y (memberships change
   from year to year, and a region may be in several groups, so rows by GROUP may add up to more than the
-  totals). An observation whose region is in no group that year is in no GROUP row.
+  totals). An observation whose region is in no group that year is in no GROUP row. With filter.group, the
+  GROUP rows are of that group only.
 
   having keeps the rows whose measures pass every condition (a null measure passes none); orderBy orders by
   dimensions grouped by or by measures, then by every dimension of by (regions, groups and indicators in
