@@ -374,7 +374,10 @@ func TestRegionFieldsAreBatched(t *testing.T) {
 	mustPost(t, srv.URL, q, nil, &a)
 	n := store.Statements() - before
 	t.Logf("%d regions × 5 fields: %d SQL statements", len(a.Regions), n)
-	if n > 4 {
+	// Each batch loads the indicators not yet in memory in one statement: 2 when every field's keys make one
+	// batch, a few more when a slow run (-race) splits a batch across the loaders' 16 ms window; unbatched it
+	// would be 1,505.
+	if n > 10 {
 		t.Errorf("%d statements for %d regions × 5 fields; want a handful", n, len(a.Regions))
 	}
 	// The values are the dataset's own, and the ranks those of the ranking query.
