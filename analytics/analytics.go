@@ -26,6 +26,12 @@ type Engine interface {
 	Ranking(ctx context.Context, q RankingQuery) (*Ranking, error)
 	Standings(ctx context.Context, q StandingsQuery) (*Standings, error)
 	Trend(ctx context.Context, q TrendQuery) (*Trend, error)
+	Aggregate(ctx context.Context, q AggregateQuery) (*Aggregate, error)
+	Pivot(ctx context.Context, q PivotQuery) (*Pivot, error)
+	// Values and Ranks answer many Region.value and Region.rank fields at once (the dataloaders of graph/):
+	// one answer per key, in order, nil where there is none.
+	Values(ctx context.Context, keys []ValueKey) ([]*float64, error)
+	Ranks(ctx context.Context, keys []RankKey) ([]*int, error)
 }
 
 // Region is a place statistics are published for: a country, province, city, county…
@@ -145,6 +151,8 @@ type DatasetInfo struct {
 	Observations int
 	FirstYear    *int
 	LastYear     *int
+	Levels       int // distinct levels of regions, and categories of indicators: what a query can group by
+	Categories   int
 }
 
 // RegionFilter narrows Regions; empty fields do not filter.
@@ -154,15 +162,14 @@ type RegionFilter struct {
 	Level  string
 }
 
-// ObservationQuery filters and pages observations, ordered by region, indicator, year. Nil lists do not
-// filter; an empty list is refused (it would match nothing, and is more likely a mistake).
+// ObservationQuery filters and pages observations, ordered by OrderBy, then region, indicator, year. Nil
+// lists do not filter; an empty list is refused (it would match nothing, and is more likely a mistake).
+// Filter.Category is not used here.
 type ObservationQuery struct {
-	Regions    []string
-	Indicators []string
-	From, To   *int
-	AsOf       *Date // the values released by this date (latest vintage by default)
-	First      int
-	After      string // opaque cursor of the last observation already seen
+	ValueFilter
+	OrderBy []ObservationOrder
+	First   int
+	After   string // opaque cursor of the last observation already seen
 }
 
 // ObservationPage is one page of observations with the keyset cursor of each.
@@ -254,6 +261,32 @@ func (r *Ranking) Top(n *int) ([]*RankingEntry, error) {
 		end++
 	}
 	return r.Entries[:end], nil
+}
+
+// MaxEntriesPage is the most entries one page of a ranking may hold.
+const MaxEntriesPage = 10000
+
+// Page returns the entries of Top(top), from offset on, at most first of them (all the rest when nil).
+func (r *Ranking) Page(top, first, offset *int) ([]*RankingEntry, error) {
+	es, err := r.Top(top)
+	if err != nil {
+		return nil, err
+	}
+	off := 0
+	if offset != nil {
+		off = *offset
+	}
+	if off < 0 {
+		return nil, Errorf(BadUserInput, "offset must not be negative, got %d", off)
+	}
+	if first != nil && (*first < 0 || *first > MaxEntriesPage) {
+		return nil, Errorf(BadUserInput, "first must be from 0 to %d, got %d", MaxEntriesPage, *first)
+	}
+	es = es[min(off, len(es)):]
+	if first != nil && *first < len(es) {
+		es = es[:*first]
+	}
+	return es, nil
 }
 
 // RankingEntry is one ranked region.

@@ -38,15 +38,40 @@ func (r *queryResolver) Indicator(ctx context.Context, code string) (*analytics.
 	return r.Engine.Indicator(ctx, code)
 }
 
-func (r *queryResolver) Observations(ctx context.Context, regions []string, indicators []string, from *int, to *int, asOf *analytics.Date, first int, after *string) (*model.ObservationConnection, error) {
-	page, err := r.Engine.Observations(ctx, analytics.ObservationQuery{Regions: regions, Indicators: indicators,
-		From: from, To: to, AsOf: asOf, First: first, After: str(after)})
+func (r *queryResolver) Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error) {
+	sc, err := scopeArgs(group, parent, level, regions)
+	if err != nil {
+		return nil, err
+	}
+	q := analytics.ObservationQuery{ValueFilter: analytics.ValueFilter{Regions: regions, Indicators: indicators, Group: sc.Group,
+		Parent: sc.Parent, Level: sc.Level, From: from, To: to, AsOf: asOf}, First: first, After: str(after)}
+	for _, o := range orderBy {
+		q.OrderBy = append(q.OrderBy, *o)
+	}
+	page, err := r.Engine.Observations(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return observationConnection(page), nil
 }
 
+func (r *regionResolver) Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error) {
+	return loadersOf(ctx, r.Engine).values.Load(ctx, analytics.ValueKey{Region: obj.Code, Indicator: indicator, Year: year})
+}
+
+func (r *regionResolver) Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error) {
+	sc, err := scopeArgs(group, nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return loadersOf(ctx, r.Engine).ranks.Load(ctx, analytics.RankKey{Region: obj.Code, Indicator: indicator, Year: year, Group: sc.Group})
+}
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+func (r *Resolver) Region() RegionResolver { return &regionResolver{r} }
+
+type (
+	queryResolver  struct{ *Resolver }
+	regionResolver struct{ *Resolver }
+)

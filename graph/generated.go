@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"pacesetter/analytics"
@@ -29,14 +30,53 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Aggregate() AggregateResolver
 	Query() QueryResolver
 	Ranking() RankingResolver
+	Region() RegionResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Aggregate struct {
+		PageInfo   func(childComplexity int) int
+		Rows       func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+		Totals     func(childComplexity int) int
+		Warnings   func(childComplexity int) int
+	}
+
+	AggregateRow struct {
+		Category  func(childComplexity int) int
+		Count     func(childComplexity int) int
+		Group     func(childComplexity int) int
+		Indicator func(childComplexity int) int
+		Level     func(childComplexity int) int
+		Max       func(childComplexity int) int
+		Mean      func(childComplexity int) int
+		Median    func(childComplexity int) int
+		Min       func(childComplexity int) int
+		Parent    func(childComplexity int) int
+		Quantile  func(childComplexity int, p float64) int
+		Region    func(childComplexity int) int
+		Share     func(childComplexity int) int
+		Stddev    func(childComplexity int) int
+		Sum       func(childComplexity int) int
+		Year      func(childComplexity int) int
+	}
+
+	AggregateTotals struct {
+		Count  func(childComplexity int) int
+		Max    func(childComplexity int) int
+		Mean   func(childComplexity int) int
+		Median func(childComplexity int) int
+		Min    func(childComplexity int) int
+		Stddev func(childComplexity int) int
+		Sum    func(childComplexity int) int
+	}
+
 	Dataset struct {
 		FirstYear    func(childComplexity int) int
 		Groups       func(childComplexity int) int
@@ -111,13 +151,31 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	Pivot struct {
+		ColumnDimension func(childComplexity int) int
+		Columns         func(childComplexity int) int
+		Indicator       func(childComplexity int) int
+		Measure         func(childComplexity int) int
+		RowDimension    func(childComplexity int) int
+		Rows            func(childComplexity int) int
+		Warnings        func(childComplexity int) int
+	}
+
+	PivotRow struct {
+		Cells func(childComplexity int) int
+		Code  func(childComplexity int) int
+		Label func(childComplexity int) int
+	}
+
 	Query struct {
+		Aggregate    func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
 		Dataset      func(childComplexity int) int
 		Group        func(childComplexity int, code string) int
 		Groups       func(childComplexity int) int
 		Indicator    func(childComplexity int, code string) int
 		Indicators   func(childComplexity int) int
-		Observations func(childComplexity int, regions []string, indicators []string, from *int, to *int, asOf *analytics.Date, first int, after *string) int
+		Observations func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
+		Pivot        func(childComplexity int, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
 		Ranking      func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region       func(childComplexity int, code string) int
 		Regions      func(childComplexity int, group *string, parent *string, level *string) int
@@ -129,7 +187,7 @@ type ComplexityRoot struct {
 		AsOf       func(childComplexity int) int
 		Basis      func(childComplexity int) int
 		Count      func(childComplexity int) int
-		Entries    func(childComplexity int, top *int) int
+		Entries    func(childComplexity int, top *int, first *int, offset *int) int
 		FlagCounts func(childComplexity int) int
 		Flagged    func(childComplexity int) int
 		Indicator  func(childComplexity int) int
@@ -164,6 +222,8 @@ type ComplexityRoot struct {
 		Name        func(childComplexity int) int
 		NameEn      func(childComplexity int) int
 		Parent      func(childComplexity int) int
+		Rank        func(childComplexity int, indicator string, year int, group *string) int
+		Value       func(childComplexity int, indicator string, year int) int
 	}
 
 	Scope struct {
@@ -219,12 +279,20 @@ type ComplexityRoot struct {
 		Year     func(childComplexity int) int
 		Yoy      func(childComplexity int) int
 	}
+
+	Warning struct {
+		Indicator func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
 
 // region    ************************** generated!.gotpl **************************
 
+type AggregateResolver interface {
+	PageInfo(ctx context.Context, obj *analytics.Aggregate) (*model.PageInfo, error)
+}
 type QueryResolver interface {
 	Dataset(ctx context.Context) (*analytics.DatasetInfo, error)
 	Regions(ctx context.Context, group *string, parent *string, level *string) ([]*analytics.Region, error)
@@ -233,13 +301,19 @@ type QueryResolver interface {
 	Group(ctx context.Context, code string) (*analytics.Group, error)
 	Indicators(ctx context.Context) ([]*analytics.Indicator, error)
 	Indicator(ctx context.Context, code string) (*analytics.Indicator, error)
-	Observations(ctx context.Context, regions []string, indicators []string, from *int, to *int, asOf *analytics.Date, first int, after *string) (*model.ObservationConnection, error)
+	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
+	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
+	Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
 	Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error)
 	Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date) (*analytics.Trend, error)
 }
 type RankingResolver interface {
-	Entries(ctx context.Context, obj *analytics.Ranking, top *int) ([]*analytics.RankingEntry, error)
+	Entries(ctx context.Context, obj *analytics.Ranking, top *int, first *int, offset *int) ([]*analytics.RankingEntry, error)
+}
+type RegionResolver interface {
+	Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error)
+	Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -259,6 +333,182 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Aggregate.pageInfo":
+		if e.ComplexityRoot.Aggregate.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Aggregate.PageInfo(childComplexity), true
+	case "Aggregate.rows":
+		if e.ComplexityRoot.Aggregate.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Aggregate.Rows(childComplexity), true
+	case "Aggregate.totalCount":
+		if e.ComplexityRoot.Aggregate.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Aggregate.TotalCount(childComplexity), true
+	case "Aggregate.totals":
+		if e.ComplexityRoot.Aggregate.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Aggregate.Totals(childComplexity), true
+	case "Aggregate.warnings":
+		if e.ComplexityRoot.Aggregate.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Aggregate.Warnings(childComplexity), true
+
+	case "AggregateRow.category":
+		if e.ComplexityRoot.AggregateRow.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Category(childComplexity), true
+	case "AggregateRow.count":
+		if e.ComplexityRoot.AggregateRow.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Count(childComplexity), true
+	case "AggregateRow.group":
+		if e.ComplexityRoot.AggregateRow.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Group(childComplexity), true
+	case "AggregateRow.indicator":
+		if e.ComplexityRoot.AggregateRow.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Indicator(childComplexity), true
+	case "AggregateRow.level":
+		if e.ComplexityRoot.AggregateRow.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Level(childComplexity), true
+	case "AggregateRow.max":
+		if e.ComplexityRoot.AggregateRow.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Max(childComplexity), true
+	case "AggregateRow.mean":
+		if e.ComplexityRoot.AggregateRow.Mean == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Mean(childComplexity), true
+	case "AggregateRow.median":
+		if e.ComplexityRoot.AggregateRow.Median == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Median(childComplexity), true
+	case "AggregateRow.min":
+		if e.ComplexityRoot.AggregateRow.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Min(childComplexity), true
+	case "AggregateRow.parent":
+		if e.ComplexityRoot.AggregateRow.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Parent(childComplexity), true
+	case "AggregateRow.quantile":
+		if e.ComplexityRoot.AggregateRow.Quantile == nil {
+			break
+		}
+
+		args, err := ec.field_AggregateRow_quantile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AggregateRow.Quantile(childComplexity, args["p"].(float64)), true
+	case "AggregateRow.region":
+		if e.ComplexityRoot.AggregateRow.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Region(childComplexity), true
+	case "AggregateRow.share":
+		if e.ComplexityRoot.AggregateRow.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Share(childComplexity), true
+	case "AggregateRow.stddev":
+		if e.ComplexityRoot.AggregateRow.Stddev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Stddev(childComplexity), true
+	case "AggregateRow.sum":
+		if e.ComplexityRoot.AggregateRow.Sum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Sum(childComplexity), true
+	case "AggregateRow.year":
+		if e.ComplexityRoot.AggregateRow.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Year(childComplexity), true
+
+	case "AggregateTotals.count":
+		if e.ComplexityRoot.AggregateTotals.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateTotals.Count(childComplexity), true
+	case "AggregateTotals.max":
+		if e.ComplexityRoot.AggregateTotals.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateTotals.Max(childComplexity), true
+	case "AggregateTotals.mean":
+		if e.ComplexityRoot.AggregateTotals.Mean == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateTotals.Mean(childComplexity), true
+	case "AggregateTotals.median":
+		if e.ComplexityRoot.AggregateTotals.Median == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateTotals.Median(childComplexity), true
+	case "AggregateTotals.min":
+		if e.ComplexityRoot.AggregateTotals.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateTotals.Min(childComplexity), true
+	case "AggregateTotals.stddev":
+		if e.ComplexityRoot.AggregateTotals.Stddev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateTotals.Stddev(childComplexity), true
+	case "AggregateTotals.sum":
+		if e.ComplexityRoot.AggregateTotals.Sum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateTotals.Sum(childComplexity), true
 
 	case "Dataset.firstYear":
 		if e.ComplexityRoot.Dataset.FirstYear == nil {
@@ -556,6 +806,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Pivot.columnDimension":
+		if e.ComplexityRoot.Pivot.ColumnDimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pivot.ColumnDimension(childComplexity), true
+	case "Pivot.columns":
+		if e.ComplexityRoot.Pivot.Columns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pivot.Columns(childComplexity), true
+	case "Pivot.indicator":
+		if e.ComplexityRoot.Pivot.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pivot.Indicator(childComplexity), true
+	case "Pivot.measure":
+		if e.ComplexityRoot.Pivot.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pivot.Measure(childComplexity), true
+	case "Pivot.rowDimension":
+		if e.ComplexityRoot.Pivot.RowDimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pivot.RowDimension(childComplexity), true
+	case "Pivot.rows":
+		if e.ComplexityRoot.Pivot.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pivot.Rows(childComplexity), true
+	case "Pivot.warnings":
+		if e.ComplexityRoot.Pivot.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pivot.Warnings(childComplexity), true
+
+	case "PivotRow.cells":
+		if e.ComplexityRoot.PivotRow.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotRow.Cells(childComplexity), true
+	case "PivotRow.code":
+		if e.ComplexityRoot.PivotRow.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotRow.Code(childComplexity), true
+	case "PivotRow.label":
+		if e.ComplexityRoot.PivotRow.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotRow.Label(childComplexity), true
+
+	case "Query.aggregate":
+		if e.ComplexityRoot.Query.Aggregate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_aggregate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Aggregate(childComplexity, args["by"].([]analytics.Dimension), args["filter"].(*model.ObservationFilter), args["having"].([]*analytics.Having), args["orderBy"].([]*analytics.AggregateOrder), args["first"].(int), args["after"].(*string)), true
 	case "Query.dataset":
 		if e.ComplexityRoot.Query.Dataset == nil {
 			break
@@ -607,7 +930,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["first"].(int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["orderBy"].([]*analytics.ObservationOrder), args["first"].(int), args["after"].(*string)), true
+	case "Query.pivot":
+		if e.ComplexityRoot.Query.Pivot == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pivot_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Pivot(childComplexity, args["indicator"].(string), args["rows"].(*analytics.Dimension), args["columns"].(*analytics.Dimension), args["filter"].(*model.ObservationFilter), args["measure"].(*analytics.AggregateMeasure)), true
 	case "Query.ranking":
 		if e.ComplexityRoot.Query.Ranking == nil {
 			break
@@ -692,7 +1026,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Ranking.Entries(childComplexity, args["top"].(*int)), true
+		return e.ComplexityRoot.Ranking.Entries(childComplexity, args["top"].(*int), args["first"].(*int), args["offset"].(*int)), true
 	case "Ranking.flagCounts":
 		if e.ComplexityRoot.Ranking.FlagCounts == nil {
 			break
@@ -868,6 +1202,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Parent(childComplexity), true
+	case "Region.rank":
+		if e.ComplexityRoot.Region.Rank == nil {
+			break
+		}
+
+		args, err := ec.field_Region_rank_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.Rank(childComplexity, args["indicator"].(string), args["year"].(int), args["group"].(*string)), true
+	case "Region.value":
+		if e.ComplexityRoot.Region.Value == nil {
+			break
+		}
+
+		args, err := ec.field_Region_value_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.Value(childComplexity, args["indicator"].(string), args["year"].(int)), true
 
 	case "Scope.group":
 		if e.ComplexityRoot.Scope.Group == nil {
@@ -1108,6 +1464,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TrendPoint.Yoy(childComplexity), true
 
+	case "Warning.indicator":
+		if e.ComplexityRoot.Warning.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Indicator(childComplexity), true
+	case "Warning.message":
+		if e.ComplexityRoot.Warning.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Message(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1116,7 +1485,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AggregateOrder", ec.unmarshalInputAggregateOrder),
+			graphql.NewInputUnmarshaler("Having", ec.unmarshalInputHaving),
+			graphql.NewInputUnmarshaler("ObservationFilter", ec.unmarshalInputObservationFilter),
+			graphql.NewInputUnmarshaler("ObservationOrder", ec.unmarshalInputObservationOrder),
+		)
 	}
 	first := true
 
@@ -1177,6 +1551,207 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/aggregate.graphqls", Input: `extend type Query {
+  """
+  Groups the observations the filter keeps by the dimensions in by, and computes the measures selected in
+  rows and totals: only the fields asked for are computed, all in one statement.
+
+  Which values count: the newest vintage of each (or with filter.asOf, the newest released by then). When
+  the filter names no regions (no regions, group, parent or level), only regions with a value of their own
+  of the indicator count, as in a ranking without a scope: a parent whose values are only its children's
+  rollup (CN in the NBS dataset) is not added to them a second time. With regions, group, parent or level,
+  every value of those regions counts, rollups included: aggregating regions of different levels (a
+  country and its provinces) counts the provinces twice, so give one level, or a parent.
+
+  GROUP counts an observation of year y in every group its region is a member of in y (memberships change
+  from year to year, and a region may be in several groups, so rows by GROUP may add up to more than the
+  totals). An observation whose region is in no group that year is in no GROUP row. With filter.group, the
+  GROUP rows are of that group only.
+
+  having keeps the rows whose measures pass every condition (a null measure passes none); orderBy orders by
+  dimensions grouped by or by measures, then by every dimension of by (regions, groups and indicators in
+  dataset order, nulls last), so pages never overlap. first is 0 to 10000; after is a page's endCursor.
+  """
+  aggregate(by: [Dimension!]!, filter: ObservationFilter, having: [Having!], orderBy: [AggregateOrder!],
+            first: Int! = 100, after: String): Aggregate!
+  """
+  One indicator as a table: rows down (REGION by default) and columns across (YEAR by default), each cell
+  the measure of the values that fall in it (by default the sum when the indicator's rollup is SUM, else the
+  mean; for REGION × YEAR a cell is the value itself). cells line up with columns and are null where there is
+  no value. rows and columns are two different dimensions among REGION, GROUP, PARENT, LEVEL and YEAR; which
+  values count is as for aggregate. At most 10000 cells with values, and 100000 cells in all.
+  """
+  pivot(indicator: ID!, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
+        measure: AggregateMeasure): Pivot!
+}
+
+"""
+Which observations to aggregate. Every field left out filters nothing. An empty list is refused
+(BAD_USER_INPUT): it would match nothing, and is more likely a mistake; so is an empty string. regions
+goes with none of group, parent and level.
+"""
+input ObservationFilter {
+  regions: [ID!]
+  indicators: [ID!]
+  "Members of the peer group in the observation's year."
+  group: ID
+  "Children of the region."
+  parent: ID
+  "Regions of this level (country, province…)."
+  level: String
+  "Indicators of this category."
+  category: String
+  "First and last year, inclusive."
+  from: Int
+  to: Int
+  "The values released by this date (refused on a dataset without release dates)."
+  asOf: Date
+}
+
+"What rows are grouped by. A dimension not grouped by is null in every row."
+enum Dimension {
+  REGION
+  "A peer group, by the memberships of the observation's year."
+  GROUP
+  "The region's parent."
+  PARENT
+  "The region's level."
+  LEVEL
+  INDICATOR
+  "The indicator's category."
+  CATEGORY
+  YEAR
+}
+
+"A statistic of the values in a row."
+enum AggregateMeasure {
+  "How many values."
+  COUNT
+  "Their sum; null when a value of an indicator whose rollup is not SUM is among them (see warnings)."
+  SUM
+  MEAN
+  "The median: the mean of the two middle values for an even count."
+  MEDIAN
+  MIN
+  MAX
+  "The sample standard deviation (n − 1); null for one value."
+  STDDEV
+  "The row's sum over the sum of the rows with the same dimensions other than REGION; 1 when by has no REGION."
+  SHARE
+}
+
+"What aggregate rows can be ordered by: a dimension grouped by, or a measure (computed even if not selected)."
+enum AggregateKey {
+  REGION
+  GROUP
+  PARENT
+  LEVEL
+  INDICATOR
+  CATEGORY
+  YEAR
+  COUNT
+  SUM
+  MEAN
+  MEDIAN
+  MIN
+  MAX
+  STDDEV
+  SHARE
+}
+
+enum CompareOp {
+  EQ
+  NE
+  LT
+  LE
+  GT
+  GE
+}
+
+"Keeps the rows whose measure compares with value as op says."
+input Having {
+  measure: AggregateMeasure!
+  op: CompareOp!
+  value: Float!
+}
+
+input AggregateOrder {
+  key: AggregateKey!
+  desc: Boolean! = false
+}
+
+type Aggregate {
+  "Rows that pass having, over all pages."
+  totalCount: Int!
+  rows: [AggregateRow!]!
+  pageInfo: PageInfo!
+  "The measures over every observation the filter keeps, each once (before grouping and having)."
+  totals: AggregateTotals!
+  "Why some sums and shares are null: one per indicator among the filtered whose values do not add up."
+  warnings: [Warning!]!
+}
+
+"""
+One group of observations. The dimensions not grouped by are null. Derived numbers (sum, mean, median,
+stddev, quantile, share) are rounded to 12 significant digits; min and max are values as stored.
+"""
+type AggregateRow {
+  region: Region
+  group: Group
+  parent: Region
+  level: String
+  indicator: Indicator
+  category: String
+  year: Int
+  count: Int
+  sum: Float
+  mean: Float
+  median: Float
+  min: Float
+  max: Float
+  stddev: Float
+  "The p-quantile, interpolated between the two nearest values (p = 0.5 is the median); 0 ≤ p ≤ 1."
+  quantile(p: Float!): Float
+  share: Float
+}
+
+type AggregateTotals {
+  count: Int
+  sum: Float
+  mean: Float
+  median: Float
+  min: Float
+  max: Float
+  stddev: Float
+}
+
+"A part of an answer left null on purpose, and why."
+type Warning {
+  indicator: Indicator
+  message: String!
+}
+
+type Pivot {
+  indicator: Indicator!
+  rowDimension: Dimension!
+  columnDimension: Dimension!
+  "What each cell holds."
+  measure: AggregateMeasure!
+  "The code of each column: a year's digits, a region's or group's code, a level."
+  columns: [String!]!
+  rows: [PivotRow!]!
+  warnings: [Warning!]!
+}
+
+type PivotRow {
+  "The row's code: a region's or group's code, a level, a year's digits."
+  code: String!
+  "A region's or group's name; the code for the others."
+  label: String!
+  "One per column, in the order of columns; null where there is no value."
+  cells: [Float]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/catalog.graphqls", Input: `"""
 pacesetter serves regional statistics (indicators × regions × years) and the comparisons people make of
 them: rankings within peer groups, standings of one region, trends with records and streaks.
@@ -1201,13 +1776,17 @@ type Query {
   "One indicator by code; NOT_FOUND if there is none."
   indicator(code: ID!): Indicator!
   """
-  Observations ordered by region, indicator and year, filtered by region codes, indicator codes and an
-  inclusive year range. A list left out filters nothing; an empty list is refused (BAD_USER_INPUT), since
-  it would match nothing. first is 0 (totalCount alone) to 1000; pass a page's endCursor as after to get the
-  next page. Each value is its newest vintage, or with asOf the last one released by that date (refused on a
-  dataset that gives no release dates).
+  Observations ordered by orderBy (then by region, indicator and year), filtered by region codes, indicator
+  codes, the members of a peer group in each observation's year (group), the children of a region (parent),
+  a level, and an inclusive year range. An argument left out filters nothing; an empty list or string is
+  refused (BAD_USER_INPUT), since it would match nothing; regions goes with none of group, parent and level.
+  Every stored value of the regions counts, parents' rollups included. first is 0 (totalCount alone) to
+  1000; pass a page's endCursor as after to get the next page (with the same orderBy). Each value is its
+  newest vintage, or with asOf the last one released by that date (refused on a dataset that gives no
+  release dates).
   """
-  observations(regions: [ID!], indicators: [ID!], from: Int, to: Int, asOf: Date, first: Int! = 100, after: String): ObservationConnection!
+  observations(regions: [ID!], indicators: [ID!], group: ID, parent: ID, level: String, from: Int, to: Int, asOf: Date,
+               orderBy: [ObservationOrder!], first: Int! = 100, after: String): ObservationConnection!
 }
 
 scalar Time
@@ -1243,6 +1822,17 @@ type Region {
   groups(year: Int): [Group!]!
   "Its memberships of groups, with their years."
   memberships: [Membership!]!
+  """
+  Its value of an indicator in a year (the newest vintage); null when it has none. Asked for many regions
+  at once (a dashboard's table), the values are fetched together, not region by region.
+  """
+  value(indicator: ID!, year: Int!): Float
+  """
+  Its rank on an indicator in a year among the members of group in that year, or without group among the
+  regions ranking compares without a scope; competition ties, by value. Null when it is not ranked there.
+  Batched like value.
+  """
+  rank(indicator: ID!, year: Int!, group: ID): Int
 }
 
 "A peer group: East, Class II, OECD members. Its members may change from year to year."
@@ -1349,6 +1939,19 @@ type PageInfo {
   hasNextPage: Boolean!
   endCursor: String
 }
+
+"What observations can be ordered by."
+enum ObservationKey {
+  REGION
+  INDICATOR
+  YEAR
+  VALUE
+}
+
+input ObservationOrder {
+  key: ObservationKey!
+  desc: Boolean! = false
+}
 `, BuiltIn: false},
 	{Name: "../schema/ranking.graphqls", Input: `extend type Query {
   """
@@ -1445,9 +2048,10 @@ type Ranking {
   leader: Region
   """
   Ranked regions, best first; ties by region code. With top, only those ranked top or better (ties at the
-  cut included): entries(top: 3) is the podium.
+  cut included): entries(top: 3) is the podium. offset and first then page what is left: entries(offset: 20,
+  first: 10) is the 21st to the 30th entry (first from 0 to 10000).
   """
-  entries(top: Int): [RankingEntry!]!
+  entries(top: Int, first: Int, offset: Int = 0): [RankingEntry!]!
   "Regions of the scope without a value (or, for GROWTH, without a growth) that year."
   missing: [Region!]!
 }
@@ -1572,6 +2176,80 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Aggregate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalCount":
+		return ec.fieldContext_Aggregate_totalCount(ctx, field)
+	case "rows":
+		return ec.fieldContext_Aggregate_rows(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_Aggregate_pageInfo(ctx, field)
+	case "totals":
+		return ec.fieldContext_Aggregate_totals(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Aggregate_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Aggregate", field.Name)
+}
+
+func (ec *executionContext) childFields_AggregateRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_AggregateRow_region(ctx, field)
+	case "group":
+		return ec.fieldContext_AggregateRow_group(ctx, field)
+	case "parent":
+		return ec.fieldContext_AggregateRow_parent(ctx, field)
+	case "level":
+		return ec.fieldContext_AggregateRow_level(ctx, field)
+	case "indicator":
+		return ec.fieldContext_AggregateRow_indicator(ctx, field)
+	case "category":
+		return ec.fieldContext_AggregateRow_category(ctx, field)
+	case "year":
+		return ec.fieldContext_AggregateRow_year(ctx, field)
+	case "count":
+		return ec.fieldContext_AggregateRow_count(ctx, field)
+	case "sum":
+		return ec.fieldContext_AggregateRow_sum(ctx, field)
+	case "mean":
+		return ec.fieldContext_AggregateRow_mean(ctx, field)
+	case "median":
+		return ec.fieldContext_AggregateRow_median(ctx, field)
+	case "min":
+		return ec.fieldContext_AggregateRow_min(ctx, field)
+	case "max":
+		return ec.fieldContext_AggregateRow_max(ctx, field)
+	case "stddev":
+		return ec.fieldContext_AggregateRow_stddev(ctx, field)
+	case "quantile":
+		return ec.fieldContext_AggregateRow_quantile(ctx, field)
+	case "share":
+		return ec.fieldContext_AggregateRow_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AggregateRow", field.Name)
+}
+
+func (ec *executionContext) childFields_AggregateTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_AggregateTotals_count(ctx, field)
+	case "sum":
+		return ec.fieldContext_AggregateTotals_sum(ctx, field)
+	case "mean":
+		return ec.fieldContext_AggregateTotals_mean(ctx, field)
+	case "median":
+		return ec.fieldContext_AggregateTotals_median(ctx, field)
+	case "min":
+		return ec.fieldContext_AggregateTotals_min(ctx, field)
+	case "max":
+		return ec.fieldContext_AggregateTotals_max(ctx, field)
+	case "stddev":
+		return ec.fieldContext_AggregateTotals_stddev(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AggregateTotals", field.Name)
+}
 
 func (ec *executionContext) childFields_Dataset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1721,6 +2399,38 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Pivot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_Pivot_indicator(ctx, field)
+	case "rowDimension":
+		return ec.fieldContext_Pivot_rowDimension(ctx, field)
+	case "columnDimension":
+		return ec.fieldContext_Pivot_columnDimension(ctx, field)
+	case "measure":
+		return ec.fieldContext_Pivot_measure(ctx, field)
+	case "columns":
+		return ec.fieldContext_Pivot_columns(ctx, field)
+	case "rows":
+		return ec.fieldContext_Pivot_rows(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Pivot_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Pivot", field.Name)
+}
+
+func (ec *executionContext) childFields_PivotRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_PivotRow_code(ctx, field)
+	case "label":
+		return ec.fieldContext_PivotRow_label(ctx, field)
+	case "cells":
+		return ec.fieldContext_PivotRow_cells(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PivotRow", field.Name)
+}
+
 func (ec *executionContext) childFields_Ranking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "indicator":
@@ -1799,6 +2509,10 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 		return ec.fieldContext_Region_groups(ctx, field)
 	case "memberships":
 		return ec.fieldContext_Region_memberships(ctx, field)
+	case "value":
+		return ec.fieldContext_Region_value(ctx, field)
+	case "rank":
+		return ec.fieldContext_Region_rank(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Region", field.Name)
 }
@@ -1909,6 +2623,16 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 		return ec.fieldContext_TrendPoint_flags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TrendPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_Warning_indicator(ctx, field)
+	case "message":
+		return ec.fieldContext_Warning_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Warning", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2027,6 +2751,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_AggregateRow_quantile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "p",
+		func(ctx context.Context, v any) (float64, error) {
+			return ec.unmarshalNFloat2float64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["p"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Group_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2052,6 +2790,60 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_aggregate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) ([]analytics.Dimension, error) {
+			return ec.unmarshalNDimension2ᚕpacesetterᚋanalyticsᚐDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ObservationFilter, error) {
+			return ec.unmarshalOObservationFilter2ᚖpacesetterᚋgraphᚋmodelᚐObservationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "having",
+		func(ctx context.Context, v any) ([]*analytics.Having, error) {
+			return ec.unmarshalOHaving2ᚕᚖpacesetterᚋanalyticsᚐHavingᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["having"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*analytics.AggregateOrder, error) {
+			return ec.unmarshalOAggregateOrder2ᚕᚖpacesetterᚋanalyticsᚐAggregateOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
 	return args, nil
 }
 
@@ -2102,46 +2894,124 @@ func (ec *executionContext) field_Query_observations_args(ctx context.Context, r
 		return nil, err
 	}
 	args["indicators"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["from"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+	args["group"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["to"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
-		func(ctx context.Context, v any) (*analytics.Date, error) {
-			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["asOf"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["first"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["parent"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "level",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg6
+	args["level"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*analytics.Date, error) {
+			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*analytics.ObservationOrder, error) {
+			return ec.unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyticsᚐObservationOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg10
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_pivot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rows",
+		func(ctx context.Context, v any) (*analytics.Dimension, error) {
+			return ec.unmarshalODimension2ᚖpacesetterᚋanalyticsᚐDimension(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rows"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "columns",
+		func(ctx context.Context, v any) (*analytics.Dimension, error) {
+			return ec.unmarshalODimension2ᚖpacesetterᚋanalyticsᚐDimension(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["columns"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ObservationFilter, error) {
+			return ec.unmarshalOObservationFilter2ᚖpacesetterᚋgraphᚋmodelᚐObservationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (*analytics.AggregateMeasure, error) {
+			return ec.unmarshalOAggregateMeasure2ᚖpacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg4
 	return args, nil
 }
 
@@ -2410,6 +3280,22 @@ func (ec *executionContext) field_Ranking_entries_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["top"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg2
 	return args, nil
 }
 
@@ -2424,6 +3310,58 @@ func (ec *executionContext) field_Region_groups_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["year"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_rank_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_value_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg1
 	return args, nil
 }
 
@@ -2500,6 +3438,743 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Aggregate_totalCount(ctx context.Context, field graphql.CollectedField, obj *analytics.Aggregate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Aggregate_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Aggregate_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Aggregate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Aggregate_rows(ctx context.Context, field graphql.CollectedField, obj *analytics.Aggregate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Aggregate_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.AggregateRow) graphql.Marshaler {
+			return ec.marshalNAggregateRow2ᚕᚖpacesetterᚋanalyticsᚐAggregateRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Aggregate_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Aggregate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AggregateRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Aggregate_pageInfo(ctx context.Context, field graphql.CollectedField, obj *analytics.Aggregate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Aggregate_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Aggregate().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖpacesetterᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Aggregate_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Aggregate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Aggregate_totals(ctx context.Context, field graphql.CollectedField, obj *analytics.Aggregate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Aggregate_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Totals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.AggregateRow) graphql.Marshaler {
+			return ec.marshalNAggregateTotals2ᚖpacesetterᚋanalyticsᚐAggregateRow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Aggregate_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Aggregate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AggregateTotals(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Aggregate_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.Aggregate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Aggregate_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Aggregate_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Aggregate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_region(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_group(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_parent(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_level(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _AggregateRow_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_category(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _AggregateRow_year(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregateRow_count(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregateRow_sum(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_sum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_sum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_mean(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_mean(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mean, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_mean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_median(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_median(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Median, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_median(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_min(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_max(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_stddev(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_stddev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stddev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_stddev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_quantile(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_quantile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Quantile(fc.Args["p"].(float64)), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_quantile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AggregateRow_quantile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_share(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateTotals_count(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateTotals_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateTotals_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregateTotals_sum(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateTotals_sum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateTotals_sum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateTotals_mean(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateTotals_mean(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mean, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateTotals_mean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateTotals_median(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateTotals_median(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Median, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateTotals_median(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateTotals_min(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateTotals_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateTotals_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateTotals_max(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateTotals_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateTotals_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateTotals_stddev(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateTotals_stddev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stddev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateTotals_stddev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Float")
+}
 
 func (ec *executionContext) _Dataset_version(ctx context.Context, field graphql.CollectedField, obj *analytics.DatasetInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3684,6 +5359,263 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Pivot_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pivot_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pivot_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pivot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pivot_rowDimension(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pivot_rowDimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RowDimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Dimension) graphql.Marshaler {
+			return ec.marshalNDimension2pacesetterᚋanalyticsᚐDimension(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pivot_rowDimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pivot", field, false, false, "Dimension")
+}
+
+func (ec *executionContext) _Pivot_columnDimension(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pivot_columnDimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ColumnDimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Dimension) graphql.Marshaler {
+			return ec.marshalNDimension2pacesetterᚋanalyticsᚐDimension(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pivot_columnDimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pivot", field, false, false, "Dimension")
+}
+
+func (ec *executionContext) _Pivot_measure(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pivot_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.AggregateMeasure) graphql.Marshaler {
+			return ec.marshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pivot_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pivot", field, false, false, "AggregateMeasure")
+}
+
+func (ec *executionContext) _Pivot_columns(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pivot_columns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Columns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pivot_columns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pivot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pivot_rows(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pivot_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PivotRow) graphql.Marshaler {
+			return ec.marshalNPivotRow2ᚕᚖpacesetterᚋanalyticsᚐPivotRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pivot_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pivot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PivotRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pivot_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pivot_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pivot_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pivot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PivotRow_code(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotRow_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PivotRow_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotRow_label(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotRow_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PivotRow_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotRow_cells(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotRow_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*float64) graphql.Marshaler {
+			return ec.marshalNFloat2ᚕᚖfloat64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PivotRow_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotRow", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Query_dataset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3966,7 +5898,7 @@ func (ec *executionContext) _Query_observations(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["first"].(int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["orderBy"].([]*analytics.ObservationOrder), fc.Args["first"].(int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
@@ -3994,6 +5926,94 @@ func (ec *executionContext) fieldContext_Query_observations(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_observations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_aggregate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aggregate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Aggregate(ctx, fc.Args["by"].([]analytics.Dimension), fc.Args["filter"].(*model.ObservationFilter), fc.Args["having"].([]*analytics.Having), fc.Args["orderBy"].([]*analytics.AggregateOrder), fc.Args["first"].(int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
+			return ec.marshalNAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aggregate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Aggregate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_aggregate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pivot(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pivot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Pivot(ctx, fc.Args["indicator"].(string), fc.Args["rows"].(*analytics.Dimension), fc.Args["columns"].(*analytics.Dimension), fc.Args["filter"].(*model.ObservationFilter), fc.Args["measure"].(*analytics.AggregateMeasure))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
+			return ec.marshalNPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pivot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pivot(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pivot_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4530,7 +6550,7 @@ func (ec *executionContext) _Ranking_entries(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Ranking().Entries(ctx, obj, fc.Args["top"].(*int))
+			return ec.Resolvers.Ranking().Entries(ctx, obj, fc.Args["top"].(*int), fc.Args["first"].(*int), fc.Args["offset"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.RankingEntry) graphql.Marshaler {
@@ -5063,6 +7083,94 @@ func (ec *executionContext) fieldContext_Region_memberships(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Membership(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Region_value(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Region().Value(ctx, obj, fc.Args["indicator"].(string), fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_value(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_value_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Region_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Region().Rank(ctx, obj, fc.Args["indicator"].(string), fc.Args["year"].(int), fc.Args["group"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_rank(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_rank_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6079,6 +8187,61 @@ func (ec *executionContext) _TrendPoint_flags(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_TrendPoint_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _Warning_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Warning",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Warning_message(ctx context.Context, field graphql.CollectedField, obj *analytics.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -7154,6 +9317,266 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAggregateOrder(ctx context.Context, obj any) (analytics.AggregateOrder, error) {
+	var it analytics.AggregateOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["desc"]; !present {
+		asMap["desc"] = false
+	}
+
+	fieldsInOrder := [...]string{"key", "desc"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNAggregateKey2pacesetterᚋanalyticsᚐAggregateKey(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "desc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("desc"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Desc = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAggregateOrder unmarshals raw into the AggregateOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAggregateOrder(ctx context.Context, raw any) (analytics.AggregateOrder, error) {
+	var out analytics.AggregateOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AggregateOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHaving(ctx context.Context, obj any) (analytics.Having, error) {
+	var it analytics.Having
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"measure", "op", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "measure":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measure"))
+			data, err := ec.unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Measure = data
+		case "op":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("op"))
+			data, err := ec.unmarshalNCompareOp2pacesetterᚋanalyticsᚐCompareOp(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Op = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHaving unmarshals raw into the Having input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHaving(ctx context.Context, raw any) (analytics.Having, error) {
+	var out analytics.Having
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "Having", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputObservationFilter(ctx context.Context, obj any) (model.ObservationFilter, error) {
+	var it model.ObservationFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"regions", "indicators", "group", "parent", "level", "category", "from", "to", "asOf"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "regions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regions"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Regions = data
+		case "indicators":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicators"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Indicators = data
+		case "group":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("group"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Group = data
+		case "parent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parent"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Parent = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "asOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
+			data, err := ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AsOf = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalObservationFilter unmarshals raw into the ObservationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalObservationFilter(ctx context.Context, raw any) (model.ObservationFilter, error) {
+	var out model.ObservationFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObservationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputObservationOrder(ctx context.Context, obj any) (analytics.ObservationOrder, error) {
+	var it analytics.ObservationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["desc"]; !present {
+		asMap["desc"] = false
+	}
+
+	fieldsInOrder := [...]string{"key", "desc"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNObservationKey2pacesetterᚋanalyticsᚐObservationKey(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "desc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("desc"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Desc = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalObservationOrder unmarshals raw into the ObservationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalObservationOrder(ctx context.Context, raw any) (analytics.ObservationOrder, error) {
+	var out analytics.ObservationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObservationOrder", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -7161,6 +9584,231 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var aggregateImplementors = []string{"Aggregate"}
+
+func (ec *executionContext) _Aggregate(ctx context.Context, sel ast.SelectionSet, obj *analytics.Aggregate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aggregateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Aggregate")
+		case "totalCount":
+			out.Values[i] = ec._Aggregate_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rows":
+			out.Values[i] = ec._Aggregate_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Aggregate_pageInfo(ctx, field, obj)
+				})
+		case "totals":
+			out.Values[i] = ec._Aggregate_totals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "warnings":
+			out.Values[i] = ec._Aggregate_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aggregateRowImplementors = []string{"AggregateRow"}
+
+func (ec *executionContext) _AggregateRow(ctx context.Context, sel ast.SelectionSet, obj *analytics.AggregateRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aggregateRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AggregateRow")
+		case "region":
+			out.Values[i] = ec._AggregateRow_region(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "group":
+			out.Values[i] = ec._AggregateRow_group(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parent":
+			out.Values[i] = ec._AggregateRow_parent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._AggregateRow_level(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._AggregateRow_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._AggregateRow_category(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._AggregateRow_year(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AggregateRow_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sum":
+			out.Values[i] = ec._AggregateRow_sum(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mean":
+			out.Values[i] = ec._AggregateRow_mean(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "median":
+			out.Values[i] = ec._AggregateRow_median(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "min":
+			out.Values[i] = ec._AggregateRow_min(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._AggregateRow_max(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stddev":
+			out.Values[i] = ec._AggregateRow_stddev(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "quantile":
+			out.Values[i] = ec._AggregateRow_quantile(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._AggregateRow_share(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aggregateTotalsImplementors = []string{"AggregateTotals"}
+
+func (ec *executionContext) _AggregateTotals(ctx context.Context, sel ast.SelectionSet, obj *analytics.AggregateRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aggregateTotalsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AggregateTotals")
+		case "count":
+			out.Values[i] = ec._AggregateTotals_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sum":
+			out.Values[i] = ec._AggregateTotals_sum(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "mean":
+			out.Values[i] = ec._AggregateTotals_mean(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "median":
+			out.Values[i] = ec._AggregateTotals_median(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "min":
+			out.Values[i] = ec._AggregateTotals_min(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._AggregateTotals_max(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stddev":
+			out.Values[i] = ec._AggregateTotals_stddev(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var datasetImplementors = []string{"Dataset"}
 
@@ -7649,6 +10297,112 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pivotImplementors = []string{"Pivot"}
+
+func (ec *executionContext) _Pivot(ctx context.Context, sel ast.SelectionSet, obj *analytics.Pivot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pivotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Pivot")
+		case "indicator":
+			out.Values[i] = ec._Pivot_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rowDimension":
+			out.Values[i] = ec._Pivot_rowDimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "columnDimension":
+			out.Values[i] = ec._Pivot_columnDimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "measure":
+			out.Values[i] = ec._Pivot_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "columns":
+			out.Values[i] = ec._Pivot_columns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._Pivot_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._Pivot_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pivotRowImplementors = []string{"PivotRow"}
+
+func (ec *executionContext) _PivotRow(ctx context.Context, sel ast.SelectionSet, obj *analytics.PivotRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pivotRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PivotRow")
+		case "code":
+			out.Values[i] = ec._PivotRow_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._PivotRow_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._PivotRow_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -7715,6 +10469,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_observations(ctx, field)
+				})
+		case "aggregate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aggregate(ctx, field)
+				})
+		case "pivot":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pivot(ctx, field)
 				})
 		case "ranking":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -7956,43 +10722,55 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 		case "code":
 			out.Values[i] = ec._Region_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Region_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nameEn":
 			out.Values[i] = ec._Region_nameEn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "level":
 			out.Values[i] = ec._Region_level(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "parent":
 			out.Values[i] = ec._Region_parent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "children":
 			out.Values[i] = ec._Region_children(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "groups":
 			out.Values[i] = ec._Region_groups(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "memberships":
 			out.Values[i] = ec._Region_memberships(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "value":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_value(ctx, field, obj)
+				})
+		case "rank":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_rank(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8325,6 +11103,44 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 			}
 		case "flags":
 			out.Values[i] = ec._TrendPoint_flags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningImplementors = []string{"Warning"}
+
+func (ec *executionContext) _Warning(ctx context.Context, sel ast.SelectionSet, obj *analytics.Warning) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Warning")
+		case "indicator":
+			out.Values[i] = ec._Warning_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._Warning_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8707,6 +11523,71 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx context.Context, sel ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Aggregate!")
+		return graphql.Null
+	}
+	return ec._Aggregate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAggregateKey2pacesetterᚋanalyticsᚐAggregateKey(ctx context.Context, v any) (analytics.AggregateKey, error) {
+	var res analytics.AggregateKey
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAggregateKey2pacesetterᚋanalyticsᚐAggregateKey(ctx context.Context, sel ast.SelectionSet, v analytics.AggregateKey) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx context.Context, v any) (analytics.AggregateMeasure, error) {
+	var res analytics.AggregateMeasure
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx context.Context, sel ast.SelectionSet, v analytics.AggregateMeasure) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAggregateOrder2ᚖpacesetterᚋanalyticsᚐAggregateOrder(ctx context.Context, v any) (*analytics.AggregateOrder, error) {
+	res, err := ec.unmarshalInputAggregateOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAggregateRow2ᚕᚖpacesetterᚋanalyticsᚐAggregateRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.AggregateRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAggregateRow2ᚖpacesetterᚋanalyticsᚐAggregateRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAggregateRow2ᚖpacesetterᚋanalyticsᚐAggregateRow(ctx context.Context, sel ast.SelectionSet, v *analytics.AggregateRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AggregateRow!")
+		return graphql.Null
+	}
+	return ec._AggregateRow(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAggregateTotals2ᚖpacesetterᚋanalyticsᚐAggregateRow(ctx context.Context, sel ast.SelectionSet, v *analytics.AggregateRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AggregateTotals!")
+		return graphql.Null
+	}
+	return ec._AggregateTotals(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8721,12 +11602,62 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCompareOp2pacesetterᚋanalyticsᚐCompareOp(ctx context.Context, v any) (analytics.CompareOp, error) {
+	var res analytics.CompareOp
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCompareOp2pacesetterᚋanalyticsᚐCompareOp(ctx context.Context, sel ast.SelectionSet, v analytics.CompareOp) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx context.Context, sel ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Dataset!")
 		return graphql.Null
 	}
 	return ec._Dataset(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDimension2pacesetterᚋanalyticsᚐDimension(ctx context.Context, v any) (analytics.Dimension, error) {
+	var res analytics.Dimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDimension2pacesetterᚋanalyticsᚐDimension(ctx context.Context, sel ast.SelectionSet, v analytics.Dimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDimension2ᚕpacesetterᚋanalyticsᚐDimensionᚄ(ctx context.Context, v any) ([]analytics.Dimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]analytics.Dimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDimension2pacesetterᚋanalyticsᚐDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDimension2ᚕpacesetterᚋanalyticsᚐDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []analytics.Dimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDimension2pacesetterᚋanalyticsᚐDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNDirection2pacesetterᚋanalyticsᚐDirection(ctx context.Context, v any) (analytics.Direction, error) {
@@ -8777,6 +11708,29 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalNFloat2ᚕᚖfloat64(ctx context.Context, v any) ([]*float64, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*float64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOFloat2ᚖfloat64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNFloat2ᚕᚖfloat64(ctx context.Context, sel ast.SelectionSet, v []*float64) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalOFloat2ᚖfloat64(ctx, sel, v[i])
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -8799,6 +11753,11 @@ func (ec *executionContext) marshalNGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx 
 		return graphql.Null
 	}
 	return ec._Group(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHaving2ᚖpacesetterᚋanalyticsᚐHaving(ctx context.Context, v any) (*analytics.Having, error) {
+	res, err := ec.unmarshalInputHaving(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -8943,12 +11902,59 @@ func (ec *executionContext) marshalNObservationEdge2ᚖpacesetterᚋgraphᚋmode
 	return ec._ObservationEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNObservationKey2pacesetterᚋanalyticsᚐObservationKey(ctx context.Context, v any) (analytics.ObservationKey, error) {
+	var res analytics.ObservationKey
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNObservationKey2pacesetterᚋanalyticsᚐObservationKey(ctx context.Context, sel ast.SelectionSet, v analytics.ObservationKey) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNObservationOrder2ᚖpacesetterᚋanalyticsᚐObservationOrder(ctx context.Context, v any) (*analytics.ObservationOrder, error) {
+	res, err := ec.unmarshalInputObservationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖpacesetterᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx context.Context, sel ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Pivot!")
+		return graphql.Null
+	}
+	return ec._Pivot(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPivotRow2ᚕᚖpacesetterᚋanalyticsᚐPivotRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPivotRow2ᚖpacesetterᚋanalyticsᚐPivotRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPivotRow2ᚖpacesetterᚋanalyticsᚐPivotRow(ctx context.Context, sel ast.SelectionSet, v *analytics.PivotRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PivotRow!")
+		return graphql.Null
+	}
+	return ec._PivotRow(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRankBasis2pacesetterᚋanalyticsᚐRankBasis(ctx context.Context, v any) (analytics.RankBasis, error) {
@@ -9176,6 +12182,30 @@ func (ec *executionContext) marshalNTrendPoint2ᚖpacesetterᚋanalyticsᚐTrend
 	return ec._TrendPoint(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarning2ᚖpacesetterᚋanalyticsᚐWarning(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWarning2ᚖpacesetterᚋanalyticsᚐWarning(ctx context.Context, sel ast.SelectionSet, v *analytics.Warning) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Warning!")
+		return graphql.Null
+	}
+	return ec._Warning(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
 }
@@ -9318,6 +12348,39 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOAggregateMeasure2ᚖpacesetterᚋanalyticsᚐAggregateMeasure(ctx context.Context, v any) (*analytics.AggregateMeasure, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.AggregateMeasure)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAggregateMeasure2ᚖpacesetterᚋanalyticsᚐAggregateMeasure(ctx context.Context, sel ast.SelectionSet, v *analytics.AggregateMeasure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAggregateOrder2ᚕᚖpacesetterᚋanalyticsᚐAggregateOrderᚄ(ctx context.Context, v any) ([]*analytics.AggregateOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*analytics.AggregateOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAggregateOrder2ᚖpacesetterᚋanalyticsᚐAggregateOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9364,6 +12427,22 @@ func (ec *executionContext) marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx co
 	return v
 }
 
+func (ec *executionContext) unmarshalODimension2ᚖpacesetterᚋanalyticsᚐDimension(ctx context.Context, v any) (*analytics.Dimension, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Dimension)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODimension2ᚖpacesetterᚋanalyticsᚐDimension(ctx context.Context, sel ast.SelectionSet, v *analytics.Dimension) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -9386,6 +12465,23 @@ func (ec *executionContext) marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx 
 		return graphql.Null
 	}
 	return ec._Group(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHaving2ᚕᚖpacesetterᚋanalyticsᚐHavingᚄ(ctx context.Context, v any) ([]*analytics.Having, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*analytics.Having, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNHaving2ᚖpacesetterᚋanalyticsᚐHaving(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -9441,6 +12537,13 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx context.Context, sel ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Indicator(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -9457,6 +12560,31 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOObservationFilter2ᚖpacesetterᚋgraphᚋmodelᚐObservationFilter(ctx context.Context, v any) (*model.ObservationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputObservationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyticsᚐObservationOrderᚄ(ctx context.Context, v any) ([]*analytics.ObservationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*analytics.ObservationOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNObservationOrder2ᚖpacesetterᚋanalyticsᚐObservationOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx context.Context, v any) (*analytics.RankBasis, error) {

@@ -17,12 +17,6 @@ import (
 	"pacesetter/analytics"
 )
 
-// ListWeight is what a list field multiplies the complexity of its selection by. gqlgen counts each field
-// once, so without it `region { children { parent { children … } } }` costs a handful of points while its
-// answer grows 31-fold with every level. With it, each nested list costs ListWeight times more, and the
-// complexity limit bounds the size of an answer, not only the length of the query.
-const ListWeight = 20
-
 // MaxQueryTokens is the longest query document accepted, in lexical tokens (GraphiQL's introspection query
 // has about 300).
 const MaxQueryTokens = 15000
@@ -30,13 +24,25 @@ const MaxQueryTokens = 15000
 // MaxRequestBytes is the largest request body accepted.
 const MaxRequestBytes = 1 << 20
 
-// listWeighted is the executable schema with list fields weighted by ListWeight.
-type listWeighted struct {
+// The cost of an operation is what its answer can hold and what computing it takes, in one unit: a field
+// of the answer. Each field costs 1 plus its selection; a list field 1 plus its selection times the most
+// elements it can return on the dataset served (a ranking's entries: its regions, or entries(top:) or
+// first:; trend points: its years; an aggregate's rows: first, or fewer when its dimensions cannot make
+// that many groups); a query adds the values it reads (a ranking two years of its regions, standings every
+// indicator's). So a dashboard of 25 rankings of 32 provinces costs what its answer is, about 9,000, while
+// four nested levels of children cost 32⁴ and a ranking of 3,000 regions 25 times over 500,000.
+//
+// defaultListLength is what a list field the table below does not know costs per element.
+const defaultListLength = 20
+
+// costed is the executable schema with the cost model above.
+type costed struct {
 	graphql.ExecutableSchema
-	lists map[string]bool // "Type.field" of every list field outside introspection
+	engine analytics.Engine
+	lists  map[string]bool // "Type.field" of every list field outside introspection
 }
 
-func weightLists(es graphql.ExecutableSchema) graphql.ExecutableSchema {
+func withCosts(es graphql.ExecutableSchema, engine analytics.Engine) graphql.ExecutableSchema {
 	lists := map[string]bool{}
 	for name, def := range es.Schema().Types {
 		if strings.HasPrefix(name, "__") || def.Kind != ast.Object {
@@ -48,14 +54,105 @@ func weightLists(es graphql.ExecutableSchema) graphql.ExecutableSchema {
 			}
 		}
 	}
-	return listWeighted{ExecutableSchema: es, lists: lists}
+	return costed{ExecutableSchema: es, engine: engine, lists: lists}
 }
 
-func (s listWeighted) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
-	if s.lists[typeName+"."+field] {
-		return 1 + ListWeight*childComplexity, true
+func (s costed) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
+	info, err := s.engine.Dataset(ctx)
+	if err != nil {
+		return s.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
 	}
-	return s.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
+	regions, indicators, groups := max(1, info.Regions), max(1, info.Indicators), max(1, info.Groups)
+	years := 1
+	if info.FirstYear != nil {
+		years = *info.LastYear - *info.FirstYear + 1
+	}
+	dim := func(d analytics.Dimension) int {
+		switch d {
+		case analytics.DimRegion, analytics.DimParent:
+			return regions
+		case analytics.DimGroup:
+			return groups
+		case analytics.DimLevel:
+			return max(1, info.Levels)
+		case analytics.DimIndicator:
+			return indicators
+		case analytics.DimCategory:
+			return max(1, info.Categories)
+		}
+		return years
+	}
+	n, work := 0, 0 // elements a list can hold (0: not a list), values read
+	switch typeName + "." + field {
+	case "Query.regions", "Group.members", "Region.children", "Ranking.missing", "Scope.regions", "Group.memberships":
+		n = regions
+	case "Query.groups", "Region.groups", "Region.memberships":
+		n = groups
+	case "Query.indicators", "Standings.entries", "Standings.entered", "Standings.left", "Standings.missing",
+		"Aggregate.warnings", "Pivot.warnings":
+		n = indicators
+	case "Ranking.flagCounts":
+		n = len(analytics.AllFlags)
+	case "Ranking.entries":
+		n = min(regions, intArg(args, "top", regions), intArg(args, "first", regions))
+	case "Trend.points":
+		n = years
+	case "Query.ranking":
+		work = 2 * regions // this year's and last year's values of the scope
+	case "Query.standings":
+		work = 2 * regions * indicators
+	case "Query.trend":
+		work = years
+	case "Query.observations":
+		// The connection is charged here for first elements; its edges and nodes then count once.
+		return 1 + max(1, intArg(args, "first", 100))*child + years, true
+	case "ObservationConnection.edges", "ObservationConnection.nodes", "Aggregate.rows", "Pivot.rows", "Pivot.columns", "PivotRow.cells":
+		n = 1
+	case "Query.aggregate":
+		groupsMax := 1
+		if by, ok := args["by"].([]any); ok {
+			for _, d := range by {
+				if d, ok := d.(string); ok {
+					groupsMax = min(groupsMax*dim(analytics.Dimension(d)), 1<<30)
+				}
+			}
+		}
+		rows := max(1, min(intArg(args, "first", 100), groupsMax))
+		return 1 + rows*child + regions*years, true // the statement reads up to every value of its indicators
+	case "Query.pivot":
+		rows, cols := dim(dimArg(args, "rows", analytics.DimRegion)), dim(dimArg(args, "columns", analytics.DimYear))
+		return 1 + rows*child + rows*cols + regions*years, true
+	case "Region.value", "Region.rank":
+		work = 1 // batched: the values are read once for every region asking
+	default:
+		if s.lists[typeName+"."+field] {
+			n = defaultListLength
+		}
+	}
+	if n > 0 {
+		return 1 + n*child + work, true
+	}
+	if work > 0 {
+		return 1 + child + work, true
+	}
+	return s.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
+}
+
+// intArg reads an Int argument as the cost walker hands it over (gqlparser's values: int64), or def when it
+// is absent or null.
+func intArg(args map[string]any, name string, def int) int {
+	if v, ok := args[name].(int64); ok {
+		return int(max(0, min(v, 1<<30)))
+	}
+	return def
+}
+
+// dimArg reads a Dimension argument (an enum: a string), or def.
+func dimArg(args map[string]any, name string, def analytics.Dimension) analytics.Dimension {
+	if v, ok := args[name].(string); ok {
+		return analytics.Dimension(v)
+	}
+	return def
 }
 
 // limitBody refuses request bodies over MaxRequestBytes, whether they announce their length or not

@@ -38,6 +38,12 @@ type plainSlot struct {
 
 type plainSlotKey struct{}
 
+// reshapingResolvers are the resolvers the plain writer may call: each only reshapes the object it is given
+// (a page of a ranking's entries, an aggregate's page info). Any other resolver may wait on a batch of its
+// siblings (Region.value through dataloadgen), which only gqlgen's side-by-side resolution fills, so a
+// selection with one is left to gqlgen.
+var reshapingResolvers = map[string]bool{"Ranking.entries": true, "Aggregate.pageInfo": true}
+
 type plainWriter struct {
 	schema    *ast.Schema
 	resolvers map[string]reflect.Value // "Type.field" (field in lower case) → the resolver's method
@@ -220,6 +226,10 @@ func (p *plainWriter) plan(w *plainBuf, def *ast.Definition, t reflect.Type, sel
 			}
 			pf.def = p.schema.Types[f.Definition.Type.Name()]
 			if m, ok := p.resolvers[def.Name+"."+strings.ToLower(f.Name)]; ok {
+				if !reshapingResolvers[def.Name+"."+f.Name] {
+					out = nil // it may wait on a batch (dataloadgen): only gqlgen resolves fields side by side
+					break
+				}
 				pf.resolver = m
 			} else if pf.binding = p.bind(t, f.Name); pf.index == nil && pf.method < 0 {
 				out = nil

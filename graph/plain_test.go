@@ -23,13 +23,25 @@ import (
 
 // plainArgs are the arguments given to fields that require some, by "Type.field", on the NBS dataset.
 var plainArgs = map[string]string{
-	"Query.region":       `(code: "320000")`,
-	"Query.group":        `(code: "East")`,
-	"Query.indicator":    `(code: "gdp")`,
-	"Query.ranking":      `(indicator: "gdp", year: 2024)`,
-	"Query.standings":    `(region: "320000", year: 2024)`,
-	"Query.trend":        `(region: "320000", indicator: "gdp")`,
-	"Query.observations": `(regions: ["320000", "110000"], first: 50)`,
+	"Query.region":          `(code: "320000")`,
+	"Query.group":           `(code: "East")`,
+	"Query.indicator":       `(code: "gdp")`,
+	"Query.ranking":         `(indicator: "gdp", year: 2024)`,
+	"Query.standings":       `(region: "320000", year: 2024)`,
+	"Query.trend":           `(region: "320000", indicator: "gdp")`,
+	"Query.observations":    `(regions: ["320000", "110000"], first: 50)`,
+	"Query.aggregate":       `(by: [GROUP, YEAR], filter: {indicators: ["gdp", "population"], from: 2020})`,
+	"Query.pivot":           `(indicator: "gdp")`,
+	"Region.value":          `(indicator: "gdp", year: 2024)`,
+	"Region.rank":           `(indicator: "gdp", year: 2024, group: "East")`,
+	"AggregateRow.quantile": `(p: 0.9)`,
+}
+
+// wbArgs are plainArgs for the World Bank dataset.
+var wbArgs = map[string]string{
+	"Region.value":          `(indicator: "NY.GDP.MKTP.CD", year: 2020)`,
+	"Region.rank":           `(indicator: "NY.GDP.MKTP.CD", year: 2020, group: "Europe")`,
+	"AggregateRow.quantile": `(p: 0.25)`,
 }
 
 // plainVariants are further arguments for some root fields, so that scopes, ties, bases, the growth of each
@@ -44,6 +56,8 @@ var plainVariants = map[string][]string{
 	"standings": {`(region: "110000", year: 2023, group: "East", top: 3, basis: GROWTH)`},
 	"trend":     {`(region: "110000", indicator: "birth_rate", from: 2018)`, `(region: "110000", indicator: "gdp_index")`},
 	"regions":   {`(group: "East")`, `(level: "province")`},
+	"aggregate": {`(by: [INDICATOR, CATEGORY], having: [{measure: COUNT, op: GE, value: 5}], orderBy: [{key: INDICATOR, desc: true}], first: 20)`},
+	"pivot":     {`(indicator: "population", rows: YEAR, columns: REGION, filter: {group: "East"})`},
 }
 
 func TestPlainWriterMatchesGqlgen(t *testing.T) {
@@ -69,7 +83,7 @@ func TestPlainWriterMatchesGqlgen(t *testing.T) {
 			t.Errorf("Query.%s needs arguments: add them to plainArgs", name)
 			continue
 		}
-		sel := selectAll(t, schema, f.Type.Name(), 3)
+		sel := selectAll(t, schema, plainArgs, f.Type.Name(), 3)
 		for _, a := range append([]string{args}, plainVariants[name]...) {
 			query := fmt.Sprintf("{ a: %s%s %s  __typename b: %s%s %s }", name, a, sel, name, a, sel)
 			got, want := rawPost(t, srvPlain.URL, query), rawPost(t, srvGqlgen.URL, query)
@@ -90,10 +104,10 @@ func TestPlainWriterMatchesGqlgen(t *testing.T) {
 	opt.GqlgenOnly = true
 	wbGqlgen, _ := newServer(t, wbStore, duck.Options{CacheEntries: 0}, opt)
 	for _, q := range []string{
-		`ranking(indicator: "NY.GDP.MKTP.CD", year: 2020) ` + selectAll(t, schema, "Ranking", 2),
-		`ranking(indicator: "SP.POP.TOTL", year: 2021, basis: GROWTH) ` + selectAll(t, schema, "Ranking", 2),
-		`trend(region: "CHN", indicator: "NY.GDP.MKTP.CD") ` + selectAll(t, schema, "Trend", 2),
-		`observations(regions: ["CHN", "TUV"], first: 200) ` + selectAll(t, schema, "ObservationConnection", 2),
+		`ranking(indicator: "NY.GDP.MKTP.CD", year: 2020) ` + selectAll(t, schema, wbArgs, "Ranking", 2),
+		`ranking(indicator: "SP.POP.TOTL", year: 2021, basis: GROWTH) ` + selectAll(t, schema, wbArgs, "Ranking", 2),
+		`trend(region: "CHN", indicator: "NY.GDP.MKTP.CD") ` + selectAll(t, schema, wbArgs, "Trend", 2),
+		`observations(regions: ["CHN", "TUV"], first: 200) ` + selectAll(t, schema, wbArgs, "ObservationConnection", 2),
 	} {
 		got, want := rawPost(t, wbPlain.URL, "{"+q+"}"), rawPost(t, wbGqlgen.URL, "{"+q+"}")
 		if !bytes.Equal(got, want) || bytes.Contains(want, []byte(`"errors"`)) {
@@ -150,7 +164,7 @@ func requiresArgs(f *ast.FieldDefinition) bool {
 
 // selectAll is a selection of every field of the named type down to depth objects, with arguments from
 // plainArgs for fields that require them (a field that requires unknown ones fails the test).
-func selectAll(t *testing.T, schema *ast.Schema, typ string, depth int) string {
+func selectAll(t *testing.T, schema *ast.Schema, argTable map[string]string, typ string, depth int) string {
 	def := schema.Types[typ]
 	if def.Kind != ast.Object {
 		return ""
@@ -161,9 +175,9 @@ func selectAll(t *testing.T, schema *ast.Schema, typ string, depth int) string {
 		if strings.HasPrefix(f.Name, "__") {
 			continue
 		}
-		args, known := plainArgs[typ+"."+f.Name]
+		args, known := argTable[typ+"."+f.Name]
 		if !known && requiresArgs(f) {
-			t.Errorf("%s.%s needs arguments: add them to plainArgs", typ, f.Name)
+			t.Errorf("%s.%s needs arguments: add them to the table", typ, f.Name)
 			continue
 		}
 		inner := schema.Types[f.Type.Name()]
@@ -171,7 +185,7 @@ func selectAll(t *testing.T, schema *ast.Schema, typ string, depth int) string {
 			if depth == 0 {
 				continue
 			}
-			b.WriteString(" " + f.Name + args + " " + selectAll(t, schema, inner.Name, depth-1))
+			b.WriteString(" " + f.Name + args + " " + selectAll(t, schema, argTable, inner.Name, depth-1))
 			continue
 		}
 		b.WriteString(" " + f.Name + args)

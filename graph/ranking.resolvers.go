@@ -23,8 +23,8 @@ func (r *queryResolver) Standings(ctx context.Context, region string, year int, 
 		Top: top, Ties: enum(ties), Basis: enum(basis)})
 }
 
-func (r *rankingResolver) Entries(ctx context.Context, obj *analytics.Ranking, top *int) ([]*analytics.RankingEntry, error) {
-	return obj.Top(top)
+func (r *rankingResolver) Entries(ctx context.Context, obj *analytics.Ranking, top *int, first *int, offset *int) ([]*analytics.RankingEntry, error) {
+	return obj.Page(top, first, offset)
 }
 
 func (r *Resolver) Ranking() RankingResolver { return &rankingResolver{r} }

@@ -4,6 +4,13 @@
 package graph
 
 import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
 	"pacesetter/analytics"
 	"pacesetter/graph/model"
 )
@@ -54,4 +61,80 @@ func observationConnection(p *analytics.ObservationPage) *model.ObservationConne
 		c.PageInfo.EndCursor = &p.Cursors[n-1]
 	}
 	return c
+}
+
+// filterArgs reads an ObservationFilter: absent fields filter nothing, and an empty string is refused like
+// an empty scope argument (the engine refuses empty lists).
+func filterArgs(f *model.ObservationFilter) (analytics.ValueFilter, error) {
+	if f == nil {
+		return analytics.ValueFilter{}, nil
+	}
+	sc, err := scopeArgs(f.Group, f.Parent, f.Level, f.Regions)
+	if err != nil {
+		return analytics.ValueFilter{}, err
+	}
+	if f.Category != nil && *f.Category == "" {
+		return analytics.ValueFilter{}, analytics.Errorf(analytics.BadUserInput, "category is empty: give a category, or leave category out")
+	}
+	return analytics.ValueFilter{Regions: f.Regions, Indicators: f.Indicators, Group: sc.Group, Parent: sc.Parent, Level: sc.Level,
+		Category: str(f.Category), From: f.From, To: f.To, AsOf: f.AsOf}, nil
+}
+
+// selectedMeasures reads which measures an aggregate's rows and totals select (fragments included), so the
+// engine computes those and no others, and the p of each quantile asked for.
+func selectedMeasures(ctx context.Context) (rows []analytics.AggregateMeasure, quantiles []float64, totals []analytics.AggregateMeasure, err error) {
+	op := graphql.GetOperationContext(ctx)
+	names := func(f graphql.CollectedField, quantile func(graphql.CollectedField) error) ([]analytics.AggregateMeasure, error) {
+		var out []analytics.AggregateMeasure
+		for _, c := range graphql.CollectFields(op, f.Selections, nil) {
+			m := analytics.AggregateMeasure(strings.ToUpper(c.Name))
+			switch {
+			case c.Name == "quantile" && quantile != nil:
+				if err := quantile(c); err != nil {
+					return nil, err
+				}
+			case slices.Contains(analytics.AllMeasures, m) && !slices.Contains(out, m):
+				out = append(out, m)
+			}
+		}
+		return out, nil
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		switch f.Name {
+		case "rows":
+			rows, err = names(f, func(c graphql.CollectedField) error {
+				p, ok := number(c.ArgumentMap(op.Variables)["p"])
+				if !ok {
+					return analytics.Errorf(analytics.BadUserInput, "quantile needs a number p from 0 to 1")
+				}
+				if !slices.Contains(quantiles, p) {
+					quantiles = append(quantiles, p)
+				}
+				return nil
+			})
+		case "totals":
+			totals, err = names(f, nil)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return rows, quantiles, totals, nil
+}
+
+// number reads a Float argument as gqlgen hands it over: a float64, an int64 from a literal, or a
+// json.Number from variables.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int64:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -26,8 +27,8 @@ import (
 type Options struct {
 	// Timeout is the most each query of a request may take; its deadline interrupts DuckDB mid-query.
 	Timeout time.Duration
-	// Complexity is the most one operation may cost: each field 1 plus its selection, a list field 1 plus
-	// ListWeight times its selection.
+	// Complexity is the most one operation may cost: the fields its answer can hold plus the work of each
+	// query (see costed in limits.go).
 	Complexity int
 	// ResponseCache is how many whole answers to keep for repeated requests (0: none).
 	ResponseCache int
@@ -40,10 +41,13 @@ type Options struct {
 	GqlgenOnly bool
 	// Logger receives the detail of internal errors, which clients never see.
 	Logger *slog.Logger
+	// CORSOrigins are the origins (https://dashboard.example.org, or * for any) whose pages may call the API
+	// from a browser; none by default, so browsers keep other origins' pages out.
+	CORSOrigins []string
 }
 
 // DefaultOptions are the serving defaults.
-var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000, ResponseCache: 512,
+var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 50000, ResponseCache: 512,
 	InFlight: max(4, 2*runtime.GOMAXPROCS(0)), Queue: 1024, QueueWait: 10 * time.Second}
 
 func init() {
@@ -61,7 +65,17 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache,
 		newAdmission(NewGraphQLServer(engine, opt), opt.InFlight, opt.Queue, opt.QueueWait))))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
-	return mux
+	if len(opt.CORSOrigins) == 0 {
+		return mux
+	}
+	// The API is read-only and sends no cookies, so a page on an allowed origin may read any answer; a
+	// preflight is answered here, before the GraphQL transports (which would refuse OPTIONS with a body).
+	return cors.New(cors.Options{
+		AllowedOrigins: opt.CORSOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Content-Type", "Accept"},
+		MaxAge:         600,
+	}).Handler(mux)
 }
 
 // NewGraphQLServer is the GraphQL-over-HTTP endpoint: GET for queries, POST with JSON, answers as
@@ -70,7 +84,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 // the spec; graph/audit_test.go checks the endpoint against graphql-http's audits.
 func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	root := &Resolver{Engine: engine}
-	es := weightLists(NewExecutableSchema(Config{Resolvers: root}))
+	es := withCosts(NewExecutableSchema(Config{Resolvers: root}), engine)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(specTransport{transport.GET{}})
@@ -82,6 +96,9 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	srv.SetParserTokenLimit(MaxQueryTokens)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(opt.Complexity))
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(withLoaders(ctx, engine))
+	})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		return presentError(ctx, err, opt.Logger)
 	})

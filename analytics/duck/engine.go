@@ -228,6 +228,14 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		return nil, err
 	}
 	s.info.Regions, s.info.Groups, s.info.Indicators = len(s.regions), len(s.groups), len(s.indicators)
+	s.info.Levels = len(s.levels)
+	categories := map[string]bool{}
+	for _, in := range s.indicators {
+		if in.Category != nil {
+			categories[*in.Category] = true
+		}
+	}
+	s.info.Categories = len(categories)
 	s.key = s.info.Version + "|" + s.info.ImportedAt.String()
 	return s, nil
 }

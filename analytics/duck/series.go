@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"pacesetter/analytics"
@@ -15,11 +16,12 @@ import (
 // MaxPage is the most observations one page may hold.
 const MaxPage = 1000
 
-// cursor is the keyset position of an observation: pages are ordered by region, indicator, year.
+// cursor is the keyset position of an observation: the columns any order of observations is made of.
 type cursor struct {
-	R string `json:"r"`
-	I string `json:"i"`
-	Y int    `json:"y"`
+	R string  `json:"r"`
+	I string  `json:"i"`
+	Y int     `json:"y"`
+	V float64 `json:"v,omitempty"`
 }
 
 func (c cursor) encode() string {
@@ -39,95 +41,107 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
+// obsColumn is the column of each key observations can be ordered by.
+var obsColumn = map[analytics.ObservationKey]string{analytics.ObsRegion: "o.region", analytics.ObsIndicator: "o.indicator",
+	analytics.ObsYear: "o.year", analytics.ObsValue: "o.value"}
+
+// obsOrder is the full order of a request: the keys asked for, then region, indicator and year (unique
+// together), each key once.
+func obsOrder(asked []analytics.ObservationOrder) []analytics.ObservationOrder {
+	var out []analytics.ObservationOrder
+	seen := map[analytics.ObservationKey]bool{}
+	for _, o := range append(slices.Clone(asked), analytics.ObservationOrder{Key: analytics.ObsRegion},
+		analytics.ObservationOrder{Key: analytics.ObsIndicator}, analytics.ObservationOrder{Key: analytics.ObsYear}) {
+		if !seen[o.Key] {
+			seen[o.Key] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// after is the keyset condition "comes after c in order": (k1 > v1) OR (k1 = v1 AND (k2 > v2 OR …)).
+func after(order []analytics.ObservationOrder, c cursor, p *params) string {
+	if len(order) == 0 {
+		return "FALSE"
+	}
+	o := order[0]
+	var v any
+	switch o.Key {
+	case analytics.ObsRegion:
+		v = c.R
+	case analytics.ObsIndicator:
+		v = c.I
+	case analytics.ObsYear:
+		v = c.Y
+	default:
+		v = c.V
+	}
+	op, ph := ">", p.add(v)
+	if o.Desc {
+		op = "<"
+	}
+	col := obsColumn[o.Key]
+	return "(" + col + " " + op + " " + ph + " OR (" + col + " = " + ph + " AND " + after(order[1:], c, p) + "))"
+}
+
 // Observations returns one page of the observations that match q.
 func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery) (*analytics.ObservationPage, error) {
 	s := e.snap.Load()
 	if q.First < 0 || q.First > MaxPage { // 0 asks for totalCount alone
 		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxPage, q.First)
 	}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+	if q.Category != "" {
+		return nil, analytics.Errorf(analytics.BadUserInput, "observations take no category: list the indicators")
 	}
-	if err := s.checkAsOf(q.AsOf); err != nil {
+	p := &params{}
+	from := observationsFrom(q.AsOf, p)
+	// Every value the filter names, rollups included: observations list what is stored.
+	where, err := s.filterSQL(q.ValueFilter, p, false)
+	if err != nil {
 		return nil, err
 	}
-	// The newest vintage of each value, or the last released by asOf.
-	from := `observations WHERE latest`
-	if q.AsOf != nil {
-		from = `(SELECT * FROM observations WHERE ` + releasedBy(arg(string(*q.AsOf))) + `) WHERE TRUE`
-	}
-	where := ""
-	in := func(column string, codes []string, known func(string) error) error {
-		if codes == nil {
-			return nil
+	countArgs := slices.Clone(p.args)
+	order := obsOrder(q.OrderBy)
+	var orderSQL []string
+	for _, o := range order {
+		dir := ""
+		if o.Desc {
+			dir = " DESC"
 		}
-		if len(codes) == 0 {
-			return analytics.Errorf(analytics.BadUserInput, "%ss is an empty list, which would match nothing: list at least one code, or leave %ss out", column, column)
-		}
-		if len(codes) > MaxScopeRegions {
-			return analytics.Errorf(analytics.BadUserInput, "%ss lists %d codes; at most %d may be given", column, len(codes), MaxScopeRegions)
-		}
-		var list []string
-		for _, c := range codes {
-			if err := known(c); err != nil {
-				return err
-			}
-			list = append(list, arg(c))
-		}
-		where += " AND " + column + " IN (" + strings.Join(list, ", ") + ")"
-		return nil
+		orderSQL = append(orderSQL, obsColumn[o.Key]+dir)
 	}
-	if err := in("region", q.Regions, func(c string) error { _, err := s.region(c); return err }); err != nil {
-		return nil, err
-	}
-	if err := in("indicator", q.Indicators, func(c string) error { _, err := s.indicator(c); return err }); err != nil {
-		return nil, err
-	}
-	if q.From != nil {
-		where += " AND year >= " + arg(*q.From)
-	}
-	if q.To != nil {
-		where += " AND year <= " + arg(*q.To)
-	}
-	if q.From != nil && q.To != nil && *q.From > *q.To {
-		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", *q.From, *q.To)
-	}
-	countWhere, countArgs := where, append([]any(nil), args...)
+	pageWhere := where
 	if q.After != "" {
 		c, err := decodeCursor(q.After)
 		if err != nil {
 			return nil, err
 		}
-		r, i, y := arg(c.R), arg(c.I), arg(c.Y)
-		where += fmt.Sprintf(" AND (region > %s OR (region = %s AND (indicator > %s OR (indicator = %s AND year > %s))))", r, r, i, i, y)
+		pageWhere += " AND " + after(order, c, p)
 	}
-	key := fmt.Sprintf("observations|%q|%v|%q|%v|%v|%v|%s|%d|%q", q.Regions, q.Regions == nil, q.Indicators, q.Indicators == nil,
-		deref(q.From), deref(q.To), s.vintage(q.AsOf), q.First, q.After)
+	key := fmt.Sprintf("observations|%s|%v|%d|%q", filterKey(q.ValueFilter), order, q.First, q.After)
 	return cached(e, s, key, func() (*analytics.ObservationPage, error) {
 		page := &analytics.ObservationPage{Items: []*analytics.Observation{}}
-		err := each(ctx, e.store.db, `SELECT count(*) FROM `+from+countWhere,
+		err := e.store.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
 			func(rows *sql.Rows) error { return rows.Scan(&page.TotalCount) }, countArgs...)
 		if err != nil {
 			return nil, dbError(ctx, "count observations", err)
 		}
 		// One row more than asked says whether there is a next page.
-		query := `SELECT region, indicator, year, value, flags, CAST(vintage AS VARCHAR) FROM ` + from + where +
-			` ORDER BY region, indicator, year LIMIT ` + arg(q.First+1)
-		err = each(ctx, e.store.db, query, func(rows *sql.Rows) error {
+		query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR) FROM ` + from + ` WHERE TRUE` + pageWhere +
+			` ORDER BY ` + strings.Join(orderSQL, ", ") + ` LIMIT ` + p.add(q.First+1)
+		err = e.store.each(ctx, query, func(rows *sql.Rows) error {
 			var c cursor
-			var v float64
 			var f uint8
 			var vintage sql.NullString
-			if err := rows.Scan(&c.R, &c.I, &c.Y, &v, &f, &vintage); err != nil {
+			if err := rows.Scan(&c.R, &c.I, &c.Y, &c.V, &f, &vintage); err != nil {
 				return err
 			}
 			if len(page.Items) == q.First {
 				page.HasNextPage = true
 				return nil
 			}
-			o := &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: v, Flags: analytics.FlagSet(f).Letters()}
+			o := &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: c.V, Flags: analytics.FlagSet(f).Letters()}
 			if vintage.Valid {
 				d := analytics.Date(vintage.String)
 				o.Vintage = &d
@@ -135,7 +149,7 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 			page.Items = append(page.Items, o)
 			page.Cursors = append(page.Cursors, c.encode())
 			return nil
-		}, args...)
+		}, p.args...)
 		if err != nil {
 			return nil, dbError(ctx, "observations", err)
 		}

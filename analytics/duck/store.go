@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -47,8 +48,18 @@ var datasetTables = []string{"dataset_info", "regions", "groups", "memberships",
 
 // Store is a DuckDB database holding one dataset.
 type Store struct {
-	db       *sql.DB
-	readOnly bool
+	db         *sql.DB
+	readOnly   bool
+	statements atomic.Int64 // queries run by the engine: tests count them to catch N+1 patterns
+}
+
+// Statements is how many queries the engine has run on the store since it was opened.
+func (s *Store) Statements() int64 { return s.statements.Load() }
+
+// each runs one of the engine's queries on the store, counting it.
+func (s *Store) each(ctx context.Context, query string, fn func(*sql.Rows) error, args ...any) error {
+	s.statements.Add(1)
+	return each(ctx, s.db, query, fn, args...)
 }
 
 // Open opens (creating it if needed) the DuckDB file at path for import and serving; path "" is an

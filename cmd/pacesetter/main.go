@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,8 +39,9 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
+                   [--cors-origins LIST]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
-      GraphiQL at /, the endpoint at /graphql
+      GraphiQL at /, the endpoint at /graphql; --cors-origins lets pages of those origins call it from a browser
   pacesetter import --db FILE DIR
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv) into FILE,
       replacing the dataset held there; a dataset with problems is refused whole and FILE is left as it was
@@ -165,7 +167,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset, in memory)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time each query of a request may take")
-	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (fields, list fields weighted by 20)")
+	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
 	queue := fs.Int("max-queue", graph.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
 	pos, err := parseFlags(fs, args)
@@ -199,6 +202,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opt := graph.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
+	for _, o := range strings.Split(*corsOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			opt.CORSOrigins = append(opt.CORSOrigins, o)
+		}
+	}
 	h := graph.NewHandler(engine, opt)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -19,6 +19,27 @@ type ObservationEdge struct {
 	Node   *analytics.Observation `json:"node"`
 }
 
+// Which observations to aggregate. Every field left out filters nothing. An empty list is refused
+// (BAD_USER_INPUT): it would match nothing, and is more likely a mistake; so is an empty string. regions
+// goes with none of group, parent and level.
+type ObservationFilter struct {
+	Regions    []string `json:"regions,omitempty"`
+	Indicators []string `json:"indicators,omitempty"`
+	// Members of the peer group in the observation's year.
+	Group *string `json:"group,omitempty"`
+	// Children of the region.
+	Parent *string `json:"parent,omitempty"`
+	// Regions of this level (country, province…).
+	Level *string `json:"level,omitempty"`
+	// Indicators of this category.
+	Category *string `json:"category,omitempty"`
+	// First and last year, inclusive.
+	From *int `json:"from,omitempty"`
+	To   *int `json:"to,omitempty"`
+	// The values released by this date (refused on a dataset without release dates).
+	AsOf *analytics.Date `json:"asOf,omitempty"`
+}
+
 type PageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
 	EndCursor   *string `json:"endCursor,omitempty"`

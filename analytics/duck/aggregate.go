@@ -1,0 +1,377 @@
+package duck
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/calc"
+)
+
+// MaxAggregatePage is the most aggregate rows one page may hold; MaxPivotCells the most cells a pivot may.
+const (
+	MaxAggregatePage = 10000
+	MaxPivotCells    = 100000
+)
+
+// The SQL of each dimension and measure: the only fragments ever joined into an aggregate statement. The
+// dimension columns are those of the statement's base (see Aggregate); GROUP comes from the membership
+// joined to each observation for the year it is of.
+var (
+	dimColumn = map[analytics.Dimension]string{
+		analytics.DimRegion: "b.region", analytics.DimGroup: "m.group_code", analytics.DimParent: "b.parent_code",
+		analytics.DimLevel: "b.level", analytics.DimIndicator: "b.indicator", analytics.DimCategory: "b.category",
+		analytics.DimYear: "b.year",
+	}
+	dimName = map[analytics.Dimension]string{
+		analytics.DimRegion: "d_region", analytics.DimGroup: "d_group", analytics.DimParent: "d_parent",
+		analytics.DimLevel: "d_level", analytics.DimIndicator: "d_indicator", analytics.DimCategory: "d_category",
+		analytics.DimYear: "d_year",
+	}
+	// A sum is only meaningful where every value in it adds up (rollup SUM); elsewhere it is null.
+	measureSQL = map[analytics.AggregateMeasure]string{
+		analytics.MeasureCount:  "count(*)",
+		analytics.MeasureSum:    "CASE WHEN bool_and(b.rollup = 'SUM') THEN sum(b.value) END",
+		analytics.MeasureMean:   "avg(b.value)",
+		analytics.MeasureMedian: "median(b.value)",
+		analytics.MeasureMin:    "min(b.value)",
+		analytics.MeasureMax:    "max(b.value)",
+		analytics.MeasureStddev: "stddev_samp(b.value)",
+	}
+	opSQL = map[analytics.CompareOp]string{analytics.OpEq: "=", analytics.OpNe: "<>", analytics.OpLt: "<",
+		analytics.OpLe: "<=", analytics.OpGt: ">", analytics.OpGe: ">="}
+)
+
+func measureName(m analytics.AggregateMeasure) string { return "m_" + strings.ToLower(string(m)) }
+
+// Aggregate groups the filtered observations and computes the measures asked for, in one statement: the
+// groups, having, order and page, the total count and the totals.
+func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
+	s := e.snap.Load()
+	if q.First < 0 || q.First > MaxAggregatePage {
+		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxAggregatePage, q.First)
+	}
+	offset := 0
+	if q.After != "" {
+		var err error
+		if offset, err = decodeOffset(q.After); err != nil {
+			return nil, err
+		}
+	}
+	if len(q.By) == 0 {
+		return nil, analytics.Errorf(analytics.BadUserInput, "by is empty: give the dimensions to group by (REGION, GROUP, PARENT, LEVEL, INDICATOR, CATEGORY, YEAR)")
+	}
+	for i, d := range q.By {
+		if slices.Contains(q.By[:i], d) {
+			return nil, analytics.Errorf(analytics.BadUserInput, "by lists %s twice", d)
+		}
+	}
+	for _, p := range q.Quantiles {
+		if !(p >= 0 && p <= 1) {
+			return nil, analytics.Errorf(analytics.BadUserInput, "quantile p must be from 0 to 1, got %v", p)
+		}
+	}
+	if slices.Contains(q.Totals, analytics.MeasureShare) {
+		return nil, analytics.Errorf(analytics.BadUserInput, "totals have no share")
+	}
+	// What the statement computes: the measures asked for and the ones having and orderBy read.
+	need := map[analytics.AggregateMeasure]bool{}
+	for _, m := range q.Measures {
+		need[m] = true
+	}
+	for _, h := range q.Having {
+		if h.Measure == analytics.MeasureQuantile {
+			return nil, analytics.Errorf(analytics.BadUserInput, "having cannot test a quantile")
+		}
+		if math.IsNaN(h.Value) || math.IsInf(h.Value, 0) {
+			return nil, analytics.Errorf(analytics.BadUserInput, "having needs a finite value")
+		}
+		need[h.Measure] = true
+	}
+	var order []string
+	for _, o := range q.OrderBy {
+		dir := " ASC NULLS LAST"
+		if o.Desc {
+			dir = " DESC NULLS LAST"
+		}
+		if d := analytics.Dimension(o.Key); dimName[d] != "" {
+			if !slices.Contains(q.By, d) {
+				return nil, analytics.Errorf(analytics.BadUserInput, "orderBy %s: the rows are not grouped by %s (by lists %v)", o.Key, o.Key, q.By)
+			}
+			order = append(order, orderColumn(d)+dir)
+			continue
+		}
+		m := analytics.AggregateMeasure(o.Key)
+		need[m] = true
+		order = append(order, measureName(m)+dir)
+	}
+	for _, d := range q.By { // then by every dimension, so pages never overlap
+		order = append(order, orderColumn(d)+" ASC NULLS LAST")
+	}
+
+	p := &params{}
+	where, err := s.filterSQL(q.Filter, p, true)
+	if err != nil {
+		return nil, err
+	}
+	var dims, groupCols, shareParts []string
+	join := ""
+	for _, d := range q.By {
+		dims = append(dims, dimColumn[d]+" AS "+dimName[d])
+		groupCols = append(groupCols, dimColumn[d])
+		if d == analytics.DimGroup {
+			// An observation counts in every group its region is a member of in the observation's year.
+			join = " JOIN memberships m ON m.region_code = b.region AND " + strings.ReplaceAll(covers, "o.year", "b.year")
+			if q.Filter.Group != "" { // filtered to a group, the rows are of that group, not of its members' others
+				join += " AND m.group_code = " + p.add(q.Filter.Group)
+			}
+		}
+		if d != analytics.DimRegion {
+			shareParts = append(shareParts, dimName[d])
+		}
+	}
+	var ms []string
+	for _, m := range analytics.AllMeasures {
+		if need[m] && m != analytics.MeasureShare {
+			ms = append(ms, measureSQL[m]+" AS "+measureName(m))
+		}
+	}
+	if need[analytics.MeasureShare] && !need[analytics.MeasureSum] {
+		ms = append(ms, measureSQL[analytics.MeasureSum]+" AS "+measureName(analytics.MeasureSum))
+	}
+	for k, qp := range q.Quantiles {
+		ms = append(ms, fmt.Sprintf("quantile_cont(b.value, %s) AS q_%d", p.add(qp), k))
+	}
+	share := ""
+	if need[analytics.MeasureShare] {
+		// The row's sum over the sum of the rows that share its dimensions other than REGION.
+		over := ""
+		if len(shareParts) > 0 {
+			over = "PARTITION BY " + strings.Join(shareParts, ", ")
+		}
+		share = ", m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) AS m_share"
+	}
+	var having []string
+	for _, h := range q.Having {
+		having = append(having, measureName(h.Measure)+" "+opSQL[h.Op]+" "+p.add(h.Value))
+	}
+	havingSQL := ""
+	if len(having) > 0 {
+		havingSQL = " WHERE " + strings.Join(having, " AND ")
+	}
+	var tots []string
+	for _, m := range analytics.AllMeasures {
+		if slices.Contains(q.Totals, m) {
+			tots = append(tots, measureSQL[m]+" AS "+measureName(m))
+		}
+	}
+	// count(*) keeps tot one row (an aggregate) even when no total is asked for.
+	tots = append(tots, "count(*) AS t_all", "(SELECT count(*) FROM kept) AS n")
+
+	// The columns of a page row and of the totals row line up: dimensions, then every measure (null where not
+	// computed), then the quantiles, then the total count.
+	var pageCols, totCols []string
+	for _, d := range q.By {
+		pageCols = append(pageCols, dimName[d])
+		totCols = append(totCols, "NULL")
+	}
+	for _, m := range analytics.AllMeasures {
+		if need[m] {
+			pageCols = append(pageCols, measureName(m))
+		} else {
+			pageCols = append(pageCols, "NULL")
+		}
+		if slices.Contains(q.Totals, m) {
+			totCols = append(totCols, measureName(m))
+		} else {
+			totCols = append(totCols, "NULL")
+		}
+	}
+	for k := range q.Quantiles {
+		pageCols = append(pageCols, fmt.Sprintf("q_%d", k))
+		totCols = append(totCols, "NULL")
+	}
+	query := `WITH base AS (SELECT o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup FROM ` +
+		observationsFrom(q.Filter.AsOf, p) + ` WHERE TRUE` + where + `),
+	grouped AS (SELECT ` + strings.Join(append(dims, ms...), ", ") + ` FROM base b` + join + ` GROUP BY ` + strings.Join(groupCols, ", ") + `),
+	shared AS (SELECT *` + share + ` FROM grouped),
+	kept AS (SELECT * FROM shared` + havingSQL + `),
+	page AS (SELECT *, row_number() OVER (ORDER BY ` + strings.Join(order, ", ") + `) AS ord FROM kept
+		ORDER BY ord LIMIT ` + p.add(q.First+1) + ` OFFSET ` + p.add(offset) + `),
+	tot AS (SELECT ` + strings.Join(tots, ", ") + ` FROM base b)
+	SELECT FALSE, ord, ` + strings.Join(pageCols, ", ") + `, NULL FROM page
+	UNION ALL SELECT TRUE, 0, ` + strings.Join(totCols, ", ") + `, n FROM tot
+	ORDER BY 1, 2`
+
+	key := fmt.Sprintf("aggregate|%v|%s|%v|%v|%v|%v|%v|%d|%q", q.By, filterKey(q.Filter), q.Measures, q.Quantiles, q.Totals, q.Having, q.OrderBy, q.First, q.After)
+	return cached(e, s, key, func() (*analytics.Aggregate, error) {
+		out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(q)}
+		err := e.store.each(ctx, query, func(rows *sql.Rows) error {
+			var isTotal bool
+			var ord int64
+			dimv := make([]sql.NullString, len(q.By))
+			mv := make([]sql.NullFloat64, len(analytics.AllMeasures))
+			qv := make([]sql.NullFloat64, len(q.Quantiles))
+			var n sql.NullInt64
+			dest := []any{&isTotal, &ord}
+			for k := range dimv {
+				dest = append(dest, &dimv[k])
+			}
+			for k := range mv {
+				dest = append(dest, &mv[k])
+			}
+			for k := range qv {
+				dest = append(dest, &qv[k])
+			}
+			dest = append(dest, &n)
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			row := &analytics.AggregateRow{}
+			for k, m := range analytics.AllMeasures {
+				setMeasure(row, m, mv[k])
+			}
+			if isTotal {
+				out.Totals, out.TotalCount = row, int(n.Int64)
+				return nil
+			}
+			if len(out.Rows) == q.First {
+				out.HasNextPage = true
+				return nil
+			}
+			for k, d := range q.By {
+				s.setDimension(row, d, dimv[k])
+			}
+			if len(q.Quantiles) > 0 {
+				row.Quantiles = map[float64]*float64{}
+				for k, qp := range q.Quantiles {
+					row.Quantiles[qp] = round(qv[k])
+				}
+			}
+			out.Rows = append(out.Rows, row)
+			out.Cursors = append(out.Cursors, encodeOffset(offset+len(out.Rows)))
+			return nil
+		}, p.args...)
+		if err != nil {
+			return nil, dbError(ctx, "aggregate", err)
+		}
+		return out, nil
+	})
+}
+
+// orderColumn orders a dimension: regions, groups and indicators in dataset order, the others by value.
+func orderColumn(d analytics.Dimension) string {
+	switch d {
+	case analytics.DimRegion, analytics.DimParent:
+		return "(SELECT ord FROM regions WHERE code = " + dimName[d] + ")"
+	case analytics.DimGroup:
+		return "(SELECT ord FROM groups WHERE code = " + dimName[d] + ")"
+	case analytics.DimIndicator:
+		return "(SELECT ord FROM indicators WHERE code = " + dimName[d] + ")"
+	}
+	return dimName[d]
+}
+
+func round(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	x := calc.Round12(v.Float64)
+	return &x
+}
+
+func setMeasure(row *analytics.AggregateRow, m analytics.AggregateMeasure, v sql.NullFloat64) {
+	switch m {
+	case analytics.MeasureCount:
+		if v.Valid {
+			n := int(v.Float64)
+			row.Count = &n
+		}
+	case analytics.MeasureSum:
+		row.Sum = round(v)
+	case analytics.MeasureMean:
+		row.Mean = round(v)
+	case analytics.MeasureMedian:
+		row.Median = round(v)
+	case analytics.MeasureMin: // min and max are stored values: never rounded
+		row.Min = nullFloat(v)
+	case analytics.MeasureMax:
+		row.Max = nullFloat(v)
+	case analytics.MeasureStddev:
+		row.Stddev = round(v)
+	case analytics.MeasureShare:
+		row.Share = round(v)
+	}
+}
+
+func nullFloat(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
+}
+
+func (s *snapshot) setDimension(row *analytics.AggregateRow, d analytics.Dimension, v sql.NullString) {
+	if !v.Valid {
+		return
+	}
+	switch d {
+	case analytics.DimRegion:
+		row.Region = s.regionBy[v.String]
+	case analytics.DimGroup:
+		row.Group = s.groupBy[v.String]
+	case analytics.DimParent:
+		row.Parent = s.regionBy[v.String]
+	case analytics.DimLevel:
+		row.Level = &v.String
+	case analytics.DimIndicator:
+		row.Indicator = s.indicatorBy[v.String]
+	case analytics.DimCategory:
+		row.Category = &v.String
+	case analytics.DimYear:
+		y, _ := strconv.Atoi(v.String)
+		row.Year = &y
+	}
+}
+
+// sumWarnings names the indicators the filter lets in whose values do not add up (rollup other than SUM),
+// when a sum or share is asked for: their rows have none.
+func (s *snapshot) sumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
+	out := []*analytics.Warning{}
+	asked := slices.Contains(q.Measures, analytics.MeasureSum) || slices.Contains(q.Measures, analytics.MeasureShare) ||
+		slices.Contains(q.Totals, analytics.MeasureSum)
+	if !asked {
+		return out
+	}
+	for _, in := range s.indicators {
+		if in.Rollup == analytics.RollupSum || in.FirstYear == nil ||
+			q.Filter.Indicators != nil && !slices.Contains(q.Filter.Indicators, in.Code) ||
+			q.Filter.Category != "" && (in.Category == nil || *in.Category != q.Filter.Category) {
+			continue
+		}
+		out = append(out, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+			"sum and share are null where %s is counted: its rollup is %s (a %s), so its values do not add up", in.Code, in.Rollup, strings.ToLower(string(in.Measure)))})
+	}
+	return out
+}
+
+// Aggregate pages are numbered by offset: an aggregate is recomputed from an immutable snapshot, so an
+// offset names the same row on every request of one dataset version.
+func encodeOffset(n int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(n)))
+}
+
+func decodeOffset(s string) (int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
+	if err != nil || err2 != nil || !strings.HasPrefix(string(b), "o:") || n < 0 {
+		return 0, analytics.Errorf(analytics.BadUserInput, "after %q is not a cursor this API returned: pass the endCursor of the previous page", cut(s))
+	}
+	return n, nil
+}

@@ -1,0 +1,344 @@
+package duck
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/dataset"
+)
+
+// The aggregate statement is checked against a plain-Go statement of the schema's rules over the dataset's
+// own observations (never DuckDB), on random datasets: memberships by year, parents with rolled-up values,
+// levels, vintages, indicators that add up and ones that do not.
+
+// refObs is one value that counts, with what it can be grouped by.
+type refObs struct {
+	region, indicator, parent, level, category string
+	rollup                                     analytics.Rollup
+	year                                       int
+	value                                      float64
+}
+
+// refFiltered lists the values a filter keeps: newest vintage (or newest released by asOf), and without a
+// filter naming regions only regions with a value of their own (not RolledUp) of the indicator.
+func refFiltered(d *dataset.Dataset, f analytics.ValueFilter) []refObs {
+	regions := map[string]dataset.Region{}
+	for _, r := range d.Regions {
+		regions[r.Code] = r
+	}
+	inds := map[string]dataset.Indicator{}
+	for _, in := range d.Indicators {
+		inds[in.Code] = in
+	}
+	own := map[string]bool{}
+	type key struct {
+		r, i string
+		y    int
+	}
+	latest, chosen := map[key]dataset.Observation{}, map[key]dataset.Observation{}
+	for _, o := range d.Observations { // sorted: a later row of a key is a newer vintage
+		latest[key{o.Region, o.Indicator, o.Year}] = o
+		if f.AsOf == nil || o.Vintage <= *f.AsOf {
+			chosen[key{o.Region, o.Indicator, o.Year}] = o
+		}
+	}
+	for _, o := range latest {
+		if o.Flags&analytics.RolledUp == 0 {
+			own[o.Region+"|"+o.Indicator] = true
+		}
+	}
+	var out []refObs
+	for _, o := range chosen {
+		r, in := regions[o.Region], inds[o.Indicator]
+		member := func(g string) bool {
+			for _, m := range d.Memberships {
+				if m.Group == g && m.Region == o.Region && (m.From == 0 || m.From <= o.Year) && (m.To == 0 || o.Year <= m.To) {
+					return true
+				}
+			}
+			return false
+		}
+		if f.Regions != nil && !slices.Contains(f.Regions, o.Region) || f.Indicators != nil && !slices.Contains(f.Indicators, o.Indicator) ||
+			f.Group != "" && !member(f.Group) || f.Parent != "" && r.Parent != f.Parent || f.Level != "" && r.Level != f.Level ||
+			f.Category != "" && in.Category != f.Category || f.From != nil && o.Year < *f.From || f.To != nil && o.Year > *f.To ||
+			!f.NarrowsRegions() && !own[o.Region+"|"+o.Indicator] {
+			continue
+		}
+		out = append(out, refObs{o.Region, o.Indicator, r.Parent, r.Level, in.Category, in.Rollup, o.Year, o.Value})
+	}
+	return out
+}
+
+// refStats are the measures of one group of values, as the schema states them.
+type refStats struct {
+	count                               int
+	sum                                 *float64
+	mean, median, min, max, stddev, q30 float64
+	stddevOK                            bool
+}
+
+func refMeasures(obs []refObs) refStats {
+	var vals []float64
+	adds := true
+	for _, o := range obs {
+		vals = append(vals, o.value)
+		adds = adds && o.rollup == analytics.RollupSum
+	}
+	sort.Float64s(vals)
+	n := len(vals)
+	st := refStats{count: n, min: vals[0], max: vals[n-1]}
+	total := 0.0
+	for _, v := range vals {
+		total += v
+	}
+	if adds {
+		st.sum = &total
+	}
+	st.mean = total / float64(n)
+	quantile := func(p float64) float64 { // linear between the two nearest ranks
+		h := p * float64(n-1)
+		lo := math.Floor(h)
+		if int(lo)+1 >= n {
+			return vals[n-1]
+		}
+		return vals[int(lo)] + (h-lo)*(vals[int(lo)+1]-vals[int(lo)])
+	}
+	st.median, st.q30 = quantile(0.5), quantile(0.3)
+	if n > 1 {
+		ss := 0.0
+		for _, v := range vals {
+			ss += (v - st.mean) * (v - st.mean)
+		}
+		st.stddev, st.stddevOK = math.Sqrt(ss/float64(n-1)), true
+	}
+	return st
+}
+
+// refGroupKeys are the groups an observation falls in: one per combination of its dimensions, and one per
+// group its region is a member of that year for GROUP (only the filter's group, when it names one).
+func refGroupKeys(d *dataset.Dataset, f analytics.ValueFilter, o refObs, by []analytics.Dimension) []string {
+	keys := []string{""}
+	for _, dim := range by {
+		var vals []string
+		switch dim {
+		case analytics.DimRegion:
+			vals = []string{o.region}
+		case analytics.DimParent:
+			vals = []string{o.parent}
+		case analytics.DimLevel:
+			vals = []string{o.level}
+		case analytics.DimIndicator:
+			vals = []string{o.indicator}
+		case analytics.DimCategory:
+			vals = []string{o.category}
+		case analytics.DimYear:
+			vals = []string{fmt.Sprint(o.year)}
+		case analytics.DimGroup:
+			for _, m := range d.Memberships {
+				if (f.Group == "" || m.Group == f.Group) && m.Region == o.region && (m.From == 0 || m.From <= o.year) && (m.To == 0 || o.year <= m.To) && !slices.Contains(vals, m.Group) {
+					vals = append(vals, m.Group)
+				}
+			}
+		}
+		var next []string
+		for _, k := range keys {
+			for _, v := range vals {
+				next = append(next, k+"|"+v)
+			}
+		}
+		keys = next
+	}
+	return keys
+}
+
+func rowKey(r *analytics.AggregateRow, by []analytics.Dimension) string {
+	k := ""
+	for _, dim := range by {
+		v := ""
+		switch dim {
+		case analytics.DimRegion:
+			v = r.Region.Code
+		case analytics.DimParent:
+			if r.Parent != nil {
+				v = r.Parent.Code
+			}
+		case analytics.DimLevel:
+			if r.Level != nil {
+				v = *r.Level
+			}
+		case analytics.DimIndicator:
+			v = r.Indicator.Code
+		case analytics.DimCategory:
+			if r.Category != nil {
+				v = *r.Category
+			}
+		case analytics.DimYear:
+			v = fmt.Sprint(*r.Year)
+		case analytics.DimGroup:
+			v = r.Group.Code
+		}
+		k += "|" + v
+	}
+	return k
+}
+
+// shareKey drops REGION from a row key: the rows a share is taken within.
+func shareKey(key string, by []analytics.Dimension) string {
+	parts := strings.Split(key, "|")[1:]
+	k := ""
+	for i, dim := range by {
+		if dim != analytics.DimRegion {
+			k += "|" + parts[i]
+		}
+	}
+	return k
+}
+
+func TestAggregateMatchesReference(t *testing.T) {
+	ctx := context.Background()
+	all := analytics.AllMeasures
+	checked := 0
+	for seed := range uint64(25) {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		d := randomDataset(rng)
+		for i := range d.Indicators { // some add up, with a category each
+			d.Indicators[i].Category = []string{"a", "b"}[rng.IntN(2)]
+			if rng.IntN(2) == 0 {
+				d.Indicators[i].Rollup = analytics.RollupSum
+			}
+		}
+		// The parents get values of their own in some years and rolled-up ones in others: only the former
+		// count without a filter naming regions.
+		for _, in := range d.Indicators {
+			for y := 2000; y <= 2004; y++ {
+				f := analytics.FlagSet(0)
+				if rng.IntN(2) == 0 {
+					f = analytics.Derived | analytics.RolledUp
+				}
+				d.Observations = append(d.Observations, dataset.Observation{Region: "P1", Indicator: in.Code, Year: y, Value: float64(rng.IntN(9)), Flags: f})
+				d.Observations = append(d.Observations, dataset.Observation{Region: "P2", Indicator: in.Code, Year: y, Value: float64(rng.IntN(9)),
+					Flags: analytics.Derived | analytics.RolledUp})
+			}
+		}
+		d.SortObservations()
+		e := newTestEngine(t, d, Options{})
+		for trial := range 8 {
+			var by []analytics.Dimension
+			for _, dim := range analytics.AllDimensions {
+				if rng.IntN(3) == 0 {
+					by = append(by, dim)
+				}
+			}
+			if len(by) == 0 {
+				by = []analytics.Dimension{analytics.AllDimensions[rng.IntN(len(analytics.AllDimensions))]}
+			}
+			var f analytics.ValueFilter
+			switch rng.IntN(5) {
+			case 1:
+				f.Group = d.Groups[rng.IntN(len(d.Groups))].Code
+			case 2:
+				f.Level = d.Regions[rng.IntN(len(d.Regions))].Level
+			case 3:
+				f.Parent = "P1"
+			}
+			if rng.IntN(3) == 0 {
+				f.From = ptr(2001 + rng.IntN(2))
+			}
+			if rng.IntN(3) == 0 {
+				f.AsOf = asOfs[2+rng.IntN(3)]
+			}
+			if rng.IntN(3) == 0 {
+				f.Category = "a"
+				if !slices.ContainsFunc(d.Indicators, func(in dataset.Indicator) bool { return in.Category == "a" }) {
+					f.Category = "b"
+				}
+			}
+			q := analytics.AggregateQuery{By: by, Filter: f, Measures: all, Quantiles: []float64{0.3}, Totals: all[:len(all)-1], First: MaxAggregatePage}
+			got, err := e.Aggregate(ctx, q)
+			if err != nil {
+				t.Fatalf("seed %d trial %d %+v: %v", seed, trial, q, err)
+			}
+			obs := refFiltered(d, f)
+			groups := map[string][]refObs{}
+			for _, o := range obs {
+				for _, k := range refGroupKeys(d, f, o, by) {
+					groups[k] = append(groups[k], o)
+				}
+			}
+			shareTotal := map[string]float64{} // rows without a sum have no share, and add nothing to the others'
+			for k, g := range groups {
+				if st := refMeasures(g); st.sum != nil {
+					shareTotal[shareKey(k, by)] += *st.sum
+				}
+			}
+			what := fmt.Sprintf("seed %d trial %d by %v filter %+v", seed, trial, by, f)
+			if len(got.Rows) != len(groups) || got.TotalCount != len(groups) {
+				t.Fatalf("%s: %d rows (total %d), want %d", what, len(got.Rows), got.TotalCount, len(groups))
+			}
+			for _, r := range got.Rows {
+				k := rowKey(r, by)
+				g, ok := groups[k]
+				if !ok {
+					t.Fatalf("%s: row %s is not a group of the reference", what, k)
+				}
+				st := refMeasures(g)
+				checkNum := func(name string, got *float64, want float64, ok bool) {
+					t.Helper()
+					if !ok {
+						if got != nil {
+							t.Errorf("%s row %s: %s = %v, want null", what, k, name, *got)
+						}
+						return
+					}
+					if got == nil || !near(*got, want) {
+						t.Errorf("%s row %s: %s = %v, want %v", what, k, name, show64(got), want)
+					}
+				}
+				if r.Count == nil || *r.Count != st.count {
+					t.Errorf("%s row %s: count %v, want %d", what, k, show(r.Count), st.count)
+				}
+				checkNum("sum", r.Sum, deref64(st.sum), st.sum != nil)
+				checkNum("mean", r.Mean, st.mean, true)
+				checkNum("median", r.Median, st.median, true)
+				checkNum("min", r.Min, st.min, true)
+				checkNum("max", r.Max, st.max, true)
+				checkNum("stddev", r.Stddev, st.stddev, st.stddevOK)
+				checkNum("quantile(0.3)", r.Quantile(0.3), st.q30, true)
+				sk := shareKey(k, by)
+				checkNum("share", r.Share, deref64(st.sum)/shareTotal[sk], st.sum != nil && shareTotal[sk] != 0)
+				checked++
+			}
+			if len(obs) > 0 {
+				tot := refMeasures(obs)
+				if *got.Totals.Count != tot.count || !near(*got.Totals.Mean, tot.mean) || !near(*got.Totals.Min, tot.min) ||
+					(tot.sum == nil) != (got.Totals.Sum == nil) || tot.sum != nil && !near(*got.Totals.Sum, *tot.sum) {
+					t.Errorf("%s: totals %+v, want %+v", what, got.Totals, tot)
+				}
+			}
+		}
+	}
+	if checked < 500 {
+		t.Errorf("only %d rows checked", checked)
+	}
+}
+
+func deref64(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func show64(p *float64) string {
+	if p == nil {
+		return "null"
+	}
+	return fmt.Sprint(*p)
+}
