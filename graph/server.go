@@ -32,10 +32,14 @@ type Options struct {
 	ResponseCache int
 	// Logger receives the detail of internal errors, which clients never see.
 	Logger *slog.Logger
+	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
+	// ExportMaxRows the most it may ask for.
+	ExportRows, ExportMaxRows int
 }
 
 // DefaultOptions are the serving defaults.
-var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000, ResponseCache: 512}
+var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 1000, ResponseCache: 512,
+	ExportRows: DefaultExportRows, ExportMaxRows: MaxExportRows}
 
 func init() {
 	// A query over the complexity limit is refused before it runs, like a validation failure: a request
@@ -43,13 +47,22 @@ func init() {
 	errcode.RegisterErrorType(analytics.QueryTooComplex, errcode.KindProtocol)
 }
 
-// NewHandler serves GraphiQL at / and the GraphQL endpoint at /graphql over the engine.
+// NewHandler serves GraphiQL at /, the GraphQL endpoint at /graphql, and /export (export.go), which runs
+// queries through the same executor and writes their lists as files.
 func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	if opt.ExportMaxRows <= 0 {
+		opt.ExportMaxRows = MaxExportRows
+	}
+	if opt.ExportRows <= 0 || opt.ExportRows > opt.ExportMaxRows {
+		opt.ExportRows = min(DefaultExportRows, opt.ExportMaxRows)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache, NewGraphQLServer(engine, opt))))
+	srv := NewGraphQLServer(engine, opt)
+	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache, srv)))
+	mux.Handle("/export", limitBody(newExportHandler(srv, engine, opt)))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
 	return mux
 }
@@ -60,6 +73,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 // the spec; graph/audit_test.go checks the endpoint against graphql-http's audits.
 func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	srv := handler.New(weightLists(NewExecutableSchema(Config{Resolvers: &Resolver{Engine: engine}})))
+	srv.AddTransport(grabExecutor{}) // answers no client request: hands the executor to /export (export.go)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(specTransport{transport.GET{}})
 	srv.AddTransport(specTransport{transport.POST{}})
