@@ -46,9 +46,10 @@ usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at /, the endpoint at /graphql
-  pacesetter import --db FILE DIR
-      load the dataset folder DIR (regions.csv, indicators.csv, observations.csv) into FILE,
-      replacing the dataset held there; a dataset with problems is refused whole and FILE is left as it was
+  pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
+      load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
+      or a World Bank WDI bulk CSV into FILE, replacing the dataset held there; a dataset with problems is
+      refused whole and FILE is left as it was
   pacesetter synth [--regions 3000] [--indicators 50] [--years 20] [--seed 1] DIR
       write a synthetic dataset folder DIR (created if absent), the same for the same flags, for benchmarks
   pacesetter export [--db FILE] --format csv|parquet|xlsx|jsonl --query Q [--variables JSON] [--out FILE]
@@ -114,6 +115,8 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file to load the dataset into (created if absent)")
+	regions := fs.String("regions", "", "for a WDI CSV: a regions.csv to use instead of the file's own countries")
+	indicators := fs.String("indicators", "", "for a WDI CSV: an indicators.csv to use instead of the file's own indicators")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -123,7 +126,14 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	dir := pos[0]
 	start := time.Now()
-	d, err := dataset.ReadDir(dir)
+	var d *dataset.Dataset
+	if st, serr := os.Stat(dir); serr == nil && !st.IsDir() && dataset.IsWDI(dir) {
+		d, err = dataset.ReadWDI(dir, *regions, *indicators)
+	} else if *regions != "" || *indicators != "" {
+		return usageError{errors.New("--regions and --indicators go with a WDI CSV file, not a dataset folder")}
+	} else {
+		d, err = dataset.ReadDir(dir)
+	}
 	if err != nil {
 		return err
 	}

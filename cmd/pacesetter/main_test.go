@@ -210,3 +210,13 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("a refused export left %v", entries)
 	}
 }
+
+// import reads a WDI bulk CSV file as well as a folder (the fixture of analytics/dataset: 2 countries, 4 values).
+func TestImportWDI(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "wdi.db")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"import", "--db", db, "../../analytics/dataset/testdata/wdi/WDI_pop.csv"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), ": 2 regions, 0 groups, 1 indicators, 4 observations (2022–2023)") {
+		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+}
