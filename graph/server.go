@@ -44,11 +44,15 @@ type Options struct {
 	// CORSOrigins are the origins (https://dashboard.example.org, or * for any) whose pages may call the API
 	// from a browser; none by default, so browsers keep other origins' pages out.
 	CORSOrigins []string
+	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
+	// ExportMaxRows the most it may ask for.
+	ExportRows, ExportMaxRows int
 }
 
 // DefaultOptions are the serving defaults.
 var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 50000, ResponseCache: 512,
-	InFlight: max(4, 2*runtime.GOMAXPROCS(0)), Queue: 1024, QueueWait: 10 * time.Second}
+	InFlight: max(4, 2*runtime.GOMAXPROCS(0)), Queue: 1024, QueueWait: 10 * time.Second,
+	ExportRows: DefaultExportRows, ExportMaxRows: MaxExportRows}
 
 func init() {
 	// A query over the complexity limit is refused before it runs, like a validation failure: a request
@@ -56,14 +60,24 @@ func init() {
 	errcode.RegisterErrorType(analytics.QueryTooComplex, errcode.KindProtocol)
 }
 
-// NewHandler serves GraphiQL at / and the GraphQL endpoint at /graphql over the engine.
+// NewHandler serves GraphiQL at /, the GraphQL endpoint at /graphql, and /export (export.go), which runs
+// queries through the same executor and writes their lists as files.
 func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	if opt.ExportMaxRows <= 0 {
+		opt.ExportMaxRows = MaxExportRows
+	}
+	if opt.ExportRows <= 0 || opt.ExportRows > opt.ExportMaxRows {
+		opt.ExportRows = min(DefaultExportRows, opt.ExportMaxRows)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache,
-		newAdmission(NewGraphQLServer(engine, opt), opt.InFlight, opt.Queue, opt.QueueWait))))
+	srv := NewGraphQLServer(engine, opt)
+	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))
+	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
+	// never hold every place the queries need.
+	mux.Handle("/export", limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
 	if len(opt.CORSOrigins) == 0 {
 		return mux
@@ -86,6 +100,7 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	root := &Resolver{Engine: engine}
 	es := withCosts(NewExecutableSchema(Config{Resolvers: root}), engine)
 	srv := handler.New(es)
+	srv.AddTransport(grabExecutor{}) // answers no client request: hands the executor to /export (export.go)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(specTransport{transport.GET{}})
 	srv.AddTransport(specTransport{transport.POST{}})

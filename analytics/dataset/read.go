@@ -70,10 +70,18 @@ func (ps *problems) add(file string, line int, format string, args ...any) {
 	}
 }
 
+// order is a file's place in reading order; a file not of the native folder is an observations source, read last.
+func order(file string) int {
+	if o, ok := fileOrder[file]; ok {
+		return o
+	}
+	return len(fileOrder)
+}
+
 // result sorts the problems by file (in reading order) and line and keeps the first MaxListed.
 func (ps *problems) result() *Invalid {
 	slices.SortStableFunc(ps.Problems, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(fileOrder[a.File], fileOrder[b.File]), cmp.Compare(a.Line, b.Line))
+		return cmp.Or(cmp.Compare(order(a.File), order(b.File)), cmp.Compare(a.Line, b.Line))
 	})
 	inv := ps.Invalid
 	inv.Problems = inv.Problems[:min(len(inv.Problems), MaxListed)]
@@ -106,6 +114,12 @@ type reader struct {
 	indicatorsOK  bool
 	derived       []derivedDef
 	derivedLine   map[string]int // line of each formula row
+
+	// obsFile names where observations come from in problems, and obsRows reads them: observations.csv by
+	// default, or another format's rows turned into observations.csv's columns (wdi.go, parquet.go), so
+	// every rule below applies to every format alike.
+	obsFile string
+	obsRows func(row func(line int, col []string)) error
 }
 
 // derivedDef is one row of derived.csv: a formula for a new indicator, or parent_rollup for an existing one.
@@ -119,8 +133,26 @@ type derivedDef struct {
 // Read reads and validates a dataset from fsys. It returns *Invalid when the data breaks a rule; then
 // nothing is returned to load.
 func Read(fsys fs.FS) (*Dataset, error) {
+	r := newReader(fsys)
+	if _, err := fs.Stat(fsys, ObservationsFile); errors.Is(err, fs.ErrNotExist) {
+		if _, err := fs.Stat(fsys, ParquetObservationsFile); err == nil {
+			r.obsFile, r.obsRows = ParquetObservationsFile, parquetRows(fsys, &r.ps)
+		}
+	}
+	return r.read()
+}
+
+func newReader(fsys fs.FS) *reader {
 	r := &reader{fsys: fsys, d: &Dataset{}, regionLine: map[string]int{}, groupLine: map[string]int{},
-		indicatorLine: map[string]int{}, derivedLine: map[string]int{}}
+		indicatorLine: map[string]int{}, derivedLine: map[string]int{}, obsFile: ObservationsFile}
+	r.obsRows = func(row func(line int, col []string)) error {
+		_, err := readCSV(r.fsys, ObservationsFile, true, &r.ps, []string{"region_code", "indicator_code", "year", "value"}, []string{"region_name", "flag", "vintage"}, row)
+		return err
+	}
+	return r
+}
+
+func (r *reader) read() (*Dataset, error) {
 	for _, step := range []func() error{r.regions, r.groups, r.memberships, r.indicators, r.derivedDefs, r.observations} {
 		if err := step(); err != nil {
 			return nil, err
@@ -503,49 +535,50 @@ func (r *reader) observations() error {
 		line int
 	}
 	var rows []numbered
-	_, err := readCSV(r.fsys, ObservationsFile, true, ps, []string{"region_code", "indicator_code", "year", "value"}, []string{"region_name", "flag", "vintage"},
+	file := r.obsFile
+	err := r.obsRows(
 		func(line int, col []string) {
 			o := Observation{Region: col[0], Indicator: col[1]}
 			ok := true
 			if rg := r.regionBy[o.Region]; rg != nil {
 				o.Region = rg.Code // one copy of each code, not one per row
 			} else if r.regionsOK {
-				ps.add(ObservationsFile, line, "unknown region_code %q (not in %s)", o.Region, RegionsFile)
+				ps.add(file, line, "unknown region_code %q (not in %s)", o.Region, RegionsFile)
 				ok = false
 			}
 			switch {
 			case r.derivedLine[o.Indicator] != 0:
-				ps.add(ObservationsFile, line, "indicator %q is derived (%s line %d): its values are computed at import, not read", o.Indicator, DerivedFile, r.derivedLine[o.Indicator])
+				ps.add(file, line, "indicator %q is derived (%s line %d): its values are computed at import, not read", o.Indicator, DerivedFile, r.derivedLine[o.Indicator])
 				ok = false
 			case r.indicatorsOK && r.indicatorLine[o.Indicator] == 0:
-				ps.add(ObservationsFile, line, "unknown indicator_code %q (not in %s)", o.Indicator, IndicatorsFile)
+				ps.add(file, line, "unknown indicator_code %q (not in %s)", o.Indicator, IndicatorsFile)
 				ok = false
 			}
 			y, err := strconv.Atoi(col[2])
 			if err != nil || y < 1 || y > 9999 {
-				ps.add(ObservationsFile, line, "year %q is not a whole number from 1 to 9999", col[2])
+				ps.add(file, line, "year %q is not a whole number from 1 to 9999", col[2])
 				ok = false
 			}
 			o.Year = y
 			v, err := strconv.ParseFloat(col[3], 64)
 			switch {
 			case col[3] == "":
-				ps.add(ObservationsFile, line, "value is empty: leave a missing value out instead of writing an empty one")
+				ps.add(file, line, "value is empty: leave a missing value out instead of writing an empty one")
 				ok = false
 			case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
-				ps.add(ObservationsFile, line, "value %q is not a finite number", col[3])
+				ps.add(file, line, "value %q is not a finite number", col[3])
 				ok = false
 			}
 			o.Value = v + 0 // −0 becomes 0: a rank, a gap or a JSON answer should never show −0
 			if col[5] != "" {
 				if o.Flags, err = analytics.ParseFlags(col[5]); err != nil {
-					ps.add(ObservationsFile, line, "%v", err)
+					ps.add(file, line, "%v", err)
 					ok = false
 				}
 			}
 			if col[6] != "" {
 				if o.Vintage, err = analytics.ParseDate(col[6]); err != nil {
-					ps.add(ObservationsFile, line, "vintage %v (the release date; leave it empty when unknown)", err)
+					ps.add(file, line, "vintage %v (the release date; leave it empty when unknown)", err)
 					ok = false
 				}
 			}
@@ -569,7 +602,7 @@ func (r *reader) observations() error {
 			if row.Vintage != "" {
 				of = ", vintage " + string(row.Vintage)
 			}
-			ps.add(ObservationsFile, row.line, "duplicate observation of %s, %s, %d%s (first on line %d)", row.Region, row.Indicator, row.Year, of, rows[first].line)
+			ps.add(file, row.line, "duplicate observation of %s, %s, %d%s (first on line %d)", row.Region, row.Indicator, row.Year, of, rows[first].line)
 			continue
 		}
 		first = i

@@ -5,9 +5,16 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"pacesetter/analytics"
 )
@@ -480,5 +487,93 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	if fmt.Sprintf("%+v", back) != fmt.Sprintf("%+v", d) || back.Version() != d.Version() {
 		t.Errorf("read back differs:\n got %+v\nwant %+v", back, d)
+	}
+}
+
+// A WDI bulk CSV in the World Bank's layout (four lines of notes, then years as columns, a trailing comma):
+// regions and indicators from its own columns, one observation per non-empty year cell, values as in
+// data/worldbank-gdp-population/observations.csv (CHN 2022 1412175000, 2023 1410710000; USA 2022
+// 334017321, 2023 336806231; 2021 empty, so missing). A bad cell is refused at its file and line.
+func TestReadWDI(t *testing.T) {
+	d, err := ReadWDI("testdata/wdi/WDI_pop.csv", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Regions) != 2 || d.Regions[0].Code != "CHN" || d.Regions[0].Name != "China" || d.Regions[1].Level != "" {
+		t.Errorf("regions %+v", d.Regions)
+	}
+	if len(d.Indicators) != 1 || d.Indicators[0].Code != "SP.POP.TOTL" || d.Indicators[0].Name != "Population, total" ||
+		d.Indicators[0].Direction != analytics.HigherIsBetter {
+		t.Errorf("indicators %+v", d.Indicators)
+	}
+	want := []Observation{{Region: "CHN", Indicator: "SP.POP.TOTL", Year: 2022, Value: 1412175000}, {Region: "USA", Indicator: "SP.POP.TOTL", Year: 2022, Value: 334017321},
+		{Region: "CHN", Indicator: "SP.POP.TOTL", Year: 2023, Value: 1410710000}, {Region: "USA", Indicator: "SP.POP.TOTL", Year: 2023, Value: 336806231}}
+	if !reflect.DeepEqual(d.Observations, want) {
+		t.Errorf("observations %+v", d.Observations)
+	}
+
+	bad := filepath.Join(t.TempDir(), "WDI_bad.csv")
+	b, _ := os.ReadFile("testdata/wdi/WDI_pop.csv")
+	b = append(b, `"Nowhere","","Population, total","SP.POP.TOTL","","lots","1",`+"\n"...)
+	b = append(b, `"China","CHN","Population, total","SP.POP.TOTL","","1","",`+"\n"...)
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ReadWDI(bad, "", "")
+	for _, w := range []string{"WDI_bad.csv:8: Country Code is empty", `WDI_bad.csv:8: value "lots" is not a finite number`,
+		"WDI_bad.csv:9: duplicate observation of CHN, SP.POP.TOTL, 2022 (first on line 6)"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in %v", w, err)
+		}
+	}
+}
+
+// observations.parquet in place of observations.csv: the same rows load, and the same rules refuse a bad
+// row at its row number. The file is written here with arrow-go's pqarrow writer.
+func TestReadParquetObservations(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{RegionsFile, IndicatorsFile} {
+		b, err := os.ReadFile(filepath.Join("../../data/worldbank-gdp-population", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	write := func(regions []string, years []int64, values []float64) {
+		schema := arrow.NewSchema([]arrow.Field{{Name: "region_code", Type: arrow.BinaryTypes.String}, {Name: "indicator_code", Type: arrow.BinaryTypes.String},
+			{Name: "year", Type: arrow.PrimitiveTypes.Int64}, {Name: "value", Type: arrow.PrimitiveTypes.Float64}}, nil)
+		rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer rb.Release()
+		for i := range regions {
+			rb.Field(0).(*array.StringBuilder).Append(regions[i])
+			rb.Field(1).(*array.StringBuilder).Append("SP.POP.TOTL")
+			rb.Field(2).(*array.Int64Builder).Append(years[i])
+			rb.Field(3).(*array.Float64Builder).Append(values[i])
+		}
+		rec := rb.NewRecordBatch()
+		defer rec.Release()
+		f, _ := os.Create(filepath.Join(dir, ParquetObservationsFile))
+		fw, err := pqarrow.NewFileWriter(schema, f, nil, pqarrow.DefaultWriterProps())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(rec)
+		fw.Close()
+	}
+	write([]string{"CHN", "USA"}, []int64{2023, 2023}, []float64{1410710000, 336806231})
+	d, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Observation{{Region: "CHN", Indicator: "SP.POP.TOTL", Year: 2023, Value: 1410710000}, {Region: "USA", Indicator: "SP.POP.TOTL", Year: 2023, Value: 336806231}}
+	if !reflect.DeepEqual(d.Observations, want) {
+		t.Errorf("observations %+v", d.Observations)
+	}
+	write([]string{"CHN", "XXX", "CHN"}, []int64{2023, 2023, 0}, []float64{1, 2, 3})
+	_, err = ReadDir(dir)
+	for _, w := range []string{`observations.parquet:2: unknown region_code "XXX"`, `observations.parquet:3: year "0" is not a whole number from 1 to 9999`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in %v", w, err)
+		}
 	}
 }

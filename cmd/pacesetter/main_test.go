@@ -178,3 +178,45 @@ func serveAndAsk(t *testing.T, args []string, query string) (string, int, string
 	code := <-exit
 	return string(body), code, errb.String()
 }
+
+// export on the shell: the embedded dataset's East ranking on retail sales in 2024 as CSV, into a file
+// (values from data/china-provinces-nbs/observations.csv: Guangdong 45029.2, Jiangsu 44922.1); a refused query
+// exits 1 with the error and leaves no file.
+func TestExportCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "east.csv")
+	var stdout, stderr bytes.Buffer
+	q := `query($g: ID) { ranking(indicator: "retail_sales", year: 2024, group: $g) { entries(top: 2) { region { code } value rank } } }`
+	if code := run(context.Background(), []string{"export", "--format", "csv", "--query", q, "--variables", `{"g": "East"}`, "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "region.code,value,rank\n440000,45029.2,1\n320000,44922.1,2\n"; string(b) != want {
+		t.Errorf("wrote %q, want %q", b, want)
+	}
+	if !strings.Contains(stdout.String(), "wrote 2 rows to ") {
+		t.Errorf("said %q", stdout.String())
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	stderr.Reset()
+	if code := run(context.Background(), []string{"export", "--query", `{ ranking(indicator: "gpd") { entries { value } } }`, "--out", bad}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), `unknown indicator "gpd"`) || !strings.Contains(stderr.String(), "NOT_FOUND") {
+		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(bad)); len(entries) != 0 {
+		t.Errorf("a refused export left %v", entries)
+	}
+}
+
+// import reads a WDI bulk CSV file as well as a folder (the fixture of analytics/dataset: 2 countries, 4 values).
+func TestImportWDI(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "wdi.db")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"import", "--db", db, "../../analytics/dataset/testdata/wdi/WDI_pop.csv"}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), ": 2 regions, 0 groups, 1 indicators, 4 observations (2022–2023)") {
+		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+}
