@@ -146,17 +146,18 @@ func newReader(fsys fs.FS) *reader {
 	r := &reader{fsys: fsys, d: &Dataset{}, regionLine: map[string]int{}, groupLine: map[string]int{},
 		indicatorLine: map[string]int{}, derivedLine: map[string]int{}, obsFile: ObservationsFile}
 	r.obsRows = func(row func(line int, col []string)) error {
-		_, err := readCSV(r.fsys, ObservationsFile, true, &r.ps, []string{"region_code", "indicator_code", "year", "value"}, []string{"region_name", "flag", "vintage"}, row)
+		_, err := readCSV(r.fsys, ObservationsFile, true, &r.ps, obsRequired, obsOptional, row)
 		return err
 	}
 	return r
 }
 
 func (r *reader) read() (*Dataset, error) {
-	for _, step := range []func() error{r.regions, r.groups, r.memberships, r.indicators, r.derivedDefs, r.observations} {
-		if err := step(); err != nil {
-			return nil, err
-		}
+	if err := r.readMeta(); err != nil {
+		return nil, err
+	}
+	if err := r.observations(); err != nil {
+		return nil, err
 	}
 	if r.ps.Total == 0 {
 		r.derive()
@@ -166,6 +167,16 @@ func (r *reader) read() (*Dataset, error) {
 	}
 	sortObservations(r.d.Observations)
 	return r.d, nil
+}
+
+// readMeta reads every file but observations.csv.
+func (r *reader) readMeta() error {
+	for _, step := range []func() error{r.regions, r.groups, r.memberships, r.indicators, r.derivedDefs} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *reader) regions() error {
@@ -527,6 +538,12 @@ func (d *Dataset) indicator(code string) *Indicator {
 	return nil
 }
 
+// The columns of observations.csv; a row's col holds them in this order.
+var (
+	obsRequired = []string{"region_code", "indicator_code", "year", "value"}
+	obsOptional = []string{"region_name", "flag", "vintage"}
+)
+
 func (r *reader) observations() error {
 	ps, d := &r.ps, r.d
 	// Duplicates are found after sorting, not with a map of every key: a few million rows stay cheap.
@@ -648,57 +665,12 @@ func readCSV(fsys fs.FS, name string, mandatory bool, ps *problems, required, op
 		return false, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<16)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
-	}
-	r := csv.NewReader(br)
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if err == io.EOF {
-		ps.add(name, 1, "file is empty: the first line must be the header %s", strings.Join(required, ","))
+	r := newCSVReader(f)
+	at, want, ok := readHeader(r, name, ps, required, optional)
+	if !ok {
 		return false, nil
-	}
-	if err != nil {
-		ps.add(name, 1, "header cannot be read: %v", csvMessage(err))
-		return false, nil
-	}
-	asked := map[string]bool{}
-	for _, c := range append(slices.Clone(required), optional...) {
-		asked[c] = true
-	}
-	index := map[string]int{}
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		if _, twice := index[h]; twice && asked[h] {
-			ps.add(name, 1, "column %q appears twice in the header", h)
-			return false, nil
-		}
-		index[h] = i
-	}
-	var absent []string
-	for _, c := range required {
-		if _, ok := index[c]; !ok {
-			absent = append(absent, c)
-		}
-	}
-	if len(absent) > 0 {
-		ps.add(name, 1, "missing column(s) %s; the header must name %s", strings.Join(absent, ", "), strings.Join(required, ","))
-		return false, nil
-	}
-	at := make([]int, 0, len(required)+len(optional)) // where each asked-for column is; -1: absent
-	for _, c := range required {
-		at = append(at, index[c])
-	}
-	for _, c := range optional {
-		if i, ok := index[c]; ok {
-			at = append(at, i)
-		} else {
-			at = append(at, -1)
-		}
 	}
 	col := make([]string, len(at))
-	want := len(header)
 	r.FieldsPerRecord = -1
 	for {
 		rec, err := r.Read()
@@ -735,6 +707,65 @@ func readCSV(fsys fs.FS, name string, mandatory bool, ps *problems, required, op
 		}
 		row(line, col)
 	}
+}
+
+func newCSVReader(f io.Reader) *csv.Reader {
+	br := bufio.NewReaderSize(f, 1<<16)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	r := csv.NewReader(br)
+	r.ReuseRecord = true
+	return r
+}
+
+// readHeader reads and checks the header row: at holds where each asked-for column is (required, then
+// optional; -1 for an absent optional one), want how many fields every record must have.
+func readHeader(r *csv.Reader, name string, ps *problems, required, optional []string) (at []int, want int, ok bool) {
+	header, err := r.Read()
+	if err == io.EOF {
+		ps.add(name, 1, "file is empty: the first line must be the header %s", strings.Join(required, ","))
+		return nil, 0, false
+	}
+	if err != nil {
+		ps.add(name, 1, "header cannot be read: %v", csvMessage(err))
+		return nil, 0, false
+	}
+	asked := map[string]bool{}
+	for _, c := range append(slices.Clone(required), optional...) {
+		asked[c] = true
+	}
+	index := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if _, twice := index[h]; twice && asked[h] {
+			ps.add(name, 1, "column %q appears twice in the header", h)
+			return nil, 0, false
+		}
+		index[h] = i
+	}
+	var absent []string
+	for _, c := range required {
+		if _, ok := index[c]; !ok {
+			absent = append(absent, c)
+		}
+	}
+	if len(absent) > 0 {
+		ps.add(name, 1, "missing column(s) %s; the header must name %s", strings.Join(absent, ", "), strings.Join(required, ","))
+		return nil, 0, false
+	}
+	at = make([]int, 0, len(required)+len(optional))
+	for _, c := range required {
+		at = append(at, index[c])
+	}
+	for _, c := range optional {
+		if i, ok := index[c]; ok {
+			at = append(at, i)
+		} else {
+			at = append(at, -1)
+		}
+	}
+	return at, len(header), true
 }
 
 func validUTF8(rec []string) bool {

@@ -255,9 +255,14 @@ func nullInt(n sql.NullInt64) *int {
 	return &v
 }
 
+// queryer is a *sql.DB or, inside a transaction, a *sql.Conn.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // each runs a query and calls fn for each row. A request already past its deadline does not start one:
 // DuckDB only checks the context while a query runs, and a short query would otherwise still answer.
-func each(ctx context.Context, db *sql.DB, query string, fn func(*sql.Rows) error, args ...any) error {
+func each(ctx context.Context, db queryer, query string, fn func(*sql.Rows) error, args ...any) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package duck
 import (
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
 )
 
 // FloorRow is one row of FloorRanking.
@@ -35,4 +37,27 @@ func (s *Store) FloorRanking(ctx context.Context, indicator string, year int, gr
 		return nil
 	}, indicator, year, sign, group)
 	return out, err
+}
+
+// FloorLoadCSV is DuckDB's own load of a CSV file, the floor ImportDir is measured against: read_csv with
+// its sniffing into a table of a fresh database file in a temporary folder (an import writes a file too),
+// removed afterwards. It returns the number of rows loaded.
+//
+//	go test -run '^$' -bench BenchmarkImportDir -benchtime 1x ./analytics/duck/   (PACESETTER_BENCH_DIR=/tmp/big)
+func FloorLoadCSV(ctx context.Context, path string) (rows int64, err error) {
+	dir, err := os.MkdirTemp("", "pacesetter-floor-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	store, err := Open(filepath.Join(dir, "floor.db"))
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	if _, err := store.db.ExecContext(ctx, `CREATE TABLE floor AS SELECT * FROM read_csv($1)`, path); err != nil {
+		return 0, err
+	}
+	err = store.db.QueryRowContext(ctx, `SELECT count(*) FROM floor`).Scan(&rows)
+	return rows, err
 }
