@@ -26,6 +26,7 @@ type Engine struct {
 	snap        atomic.Pointer[snapshot]
 	cache       *lru.Cache[string, any] // nil: no cache
 	matrixCache *matrixCache
+	chunks      *chunkCache // observations read ahead of the page asked for
 }
 
 var _ analytics.Engine = (*Engine)(nil)
@@ -64,7 +65,7 @@ func NewEngine(ctx context.Context, s *Store, opt Options) (*Engine, error) {
 	if opt.MatrixBytes <= 0 {
 		opt.MatrixBytes = 512 << 20
 	}
-	e := &Engine{store: s, matrixCache: newMatrixCache(opt.MatrixBytes)}
+	e := &Engine{store: s, matrixCache: newMatrixCache(opt.MatrixBytes), chunks: newChunkCache()}
 	if opt.CacheEntries > 0 {
 		c, err := lru.New[string, any](opt.CacheEntries)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
 )
@@ -121,41 +123,109 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 	}
 	key := fmt.Sprintf("observations|%s|%v|%d|%q", filterKey(q.ValueFilter), order, q.First, q.After)
 	return cached(e, s, key, func() (*analytics.ObservationPage, error) {
-		page := &analytics.ObservationPage{Items: []*analytics.Observation{}}
-		err := e.store.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
-			func(rows *sql.Rows) error { return rows.Scan(&page.TotalCount) }, countArgs...)
-		if err != nil {
-			return nil, dbError(ctx, "count observations", err)
+		// A page is cut from a chunk of the rows that follow the cursor, read ahead: a client paging through
+		// millions of rows (an export) then costs one query per chunk rather than one, over the whole
+		// table, per page of a thousand.
+		chunkKey := fmt.Sprintf("%s|%s|%v", s.key, filterKey(q.ValueFilter), order)
+		ch, pos := e.chunks.find(chunkKey, q.After)
+		if ch == nil || pos+1+q.First > len(ch.items) && ch.more {
+			var err error
+			if ch, err = e.readChunk(ctx, s, from, where, countArgs, pageWhere, orderSQL, p, max(q.First+1, chunkRows)); err != nil {
+				return nil, err
+			}
+			ch.start = q.After
+			e.chunks.put(chunkKey, ch)
+			pos = -1
 		}
-		// One row more than asked says whether there is a next page.
-		query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR) FROM ` + from + ` WHERE TRUE` + pageWhere +
-			` ORDER BY ` + strings.Join(orderSQL, ", ") + ` LIMIT ` + p.add(q.First+1)
-		err = e.store.each(ctx, query, func(rows *sql.Rows) error {
-			var c cursor
-			var f uint8
-			var vintage sql.NullString
-			if err := rows.Scan(&c.R, &c.I, &c.Y, &c.V, &f, &vintage); err != nil {
-				return err
-			}
-			if len(page.Items) == q.First {
-				page.HasNextPage = true
-				return nil
-			}
-			o := &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: c.V, Flags: analytics.FlagSet(f).Letters()}
-			if vintage.Valid {
-				d := analytics.Date(vintage.String)
-				o.Vintage = &d
-			}
-			page.Items = append(page.Items, o)
-			page.Cursors = append(page.Cursors, c.encode())
-			return nil
-		}, p.args...)
-		if err != nil {
-			return nil, dbError(ctx, "observations", err)
-		}
+		page := &analytics.ObservationPage{TotalCount: ch.total, Items: []*analytics.Observation{}}
+		end := min(pos+1+q.First, len(ch.items))
+		page.Items = append(page.Items, ch.items[pos+1:end]...)
+		page.Cursors = append(page.Cursors, ch.cursors[pos+1:end]...)
+		page.HasNextPage = end < len(ch.items) || ch.more
 		return page, nil
 	})
 }
+
+// chunkRows is how many observations a page reads ahead (a variable for tests that cross chunks).
+var chunkRows = 20000
+
+// obsChunk is a run of observations in one filter's order, following the cursor start.
+type obsChunk struct {
+	start   string
+	items   []*analytics.Observation
+	cursors []string
+	at      map[string]int // cursor → index
+	more    bool           // rows follow the chunk
+	total   int            // rows the filter matches
+}
+
+// readChunk reads up to n observations after the page's cursor, and the filter's count.
+func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string, countArgs []any, pageWhere string, orderSQL []string, p *params, n int) (*obsChunk, error) {
+	ch := &obsChunk{at: map[string]int{}}
+	err := e.store.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
+		func(rows *sql.Rows) error { return rows.Scan(&ch.total) }, countArgs...)
+	if err != nil {
+		return nil, dbError(ctx, "count observations", err)
+	}
+	// One row more than read says whether more follow.
+	query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR) FROM ` + from + ` WHERE TRUE` + pageWhere +
+		` ORDER BY ` + strings.Join(orderSQL, ", ") + ` LIMIT ` + p.add(n+1)
+	err = e.store.each(ctx, query, func(rows *sql.Rows) error {
+		var c cursor
+		var f uint8
+		var vintage sql.NullString
+		if err := rows.Scan(&c.R, &c.I, &c.Y, &c.V, &f, &vintage); err != nil {
+			return err
+		}
+		if len(ch.items) == n {
+			ch.more = true
+			return nil
+		}
+		o := &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: c.V, Flags: analytics.FlagSet(f).Letters()}
+		if vintage.Valid {
+			d := analytics.Date(vintage.String)
+			o.Vintage = &d
+		}
+		cur := c.encode()
+		ch.at[cur] = len(ch.items)
+		ch.items = append(ch.items, o)
+		ch.cursors = append(ch.cursors, cur)
+		return nil
+	}, p.args...)
+	if err != nil {
+		return nil, dbError(ctx, "observations", err)
+	}
+	return ch, nil
+}
+
+// chunkCache keeps the last chunk read for each of a few filters: paging goes forward, so the next page's
+// cursor is in it.
+type chunkCache struct {
+	chunks *lru.Cache[string, *obsChunk]
+}
+
+func newChunkCache() *chunkCache {
+	c, _ := lru.New[string, *obsChunk](4) // at most 4 × chunkRows observations held
+	return &chunkCache{chunks: c}
+}
+
+// find returns the chunk of key holding the page after cursor, and the cursor's index in it (−1 when the
+// chunk starts right after it); nil when no chunk holds it.
+func (c *chunkCache) find(key, after string) (*obsChunk, int) {
+	ch, ok := c.chunks.Get(key)
+	if !ok {
+		return nil, 0
+	}
+	if ch.start == after {
+		return ch, -1
+	}
+	if i, ok := ch.at[after]; ok {
+		return ch, i
+	}
+	return nil, 0
+}
+
+func (c *chunkCache) put(key string, ch *obsChunk) { c.chunks.Add(key, ch) }
 
 func deref(p *int) any {
 	if p == nil {

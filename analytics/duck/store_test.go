@@ -1,12 +1,14 @@
 package duck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -173,5 +175,68 @@ func TestMatrixFollowsTheValues(t *testing.T) {
 	}
 	if b := e.matrixCache.bytes; b > 4000*16+2001*4+96 {
 		t.Errorf("the matrix of 4,000 values takes %d bytes", b)
+	}
+}
+
+// TestObservationPagesCrossChunks pages through a dataset's observations with chunks (the rows a page reads
+// ahead) far smaller than the data, in two orders and several page sizes, and checks that the pages join up
+// to the rows sorted in Go: every latest value once, in order, with the count on every page.
+func TestObservationPagesCrossChunks(t *testing.T) {
+	defer func(n int) { chunkRows = n }(chunkRows)
+	chunkRows = 7
+	d := dataset.Synthetic(3, 12, 4, 5)
+	store, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Import(context.Background(), d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(context.Background(), store, Options{CacheEntries: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		order []analytics.ObservationOrder
+		cmp   func(a, b dataset.Observation) int
+	}{
+		{nil, func(a, b dataset.Observation) int {
+			return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year))
+		}},
+		{[]analytics.ObservationOrder{{Key: analytics.ObsValue, Desc: true}}, func(a, b dataset.Observation) int {
+			return cmp.Or(cmp.Compare(b.Value, a.Value), cmp.Compare(a.Region, b.Region), cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year))
+		}},
+	} {
+		want := slices.Clone(d.Observations) // Synthetic has one vintage of each value: every row is latest
+		slices.SortFunc(want, c.cmp)
+		for _, first := range []int{1, 5, 6, 7, 8, 50} {
+			var got []string
+			after := ""
+			for pages := 0; ; pages++ {
+				p, err := e.Observations(context.Background(), analytics.ObservationQuery{OrderBy: c.order, First: first, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.TotalCount != len(want) {
+					t.Fatalf("page %d: totalCount %d, want %d", pages, p.TotalCount, len(want))
+				}
+				for _, o := range p.Items {
+					got = append(got, fmt.Sprintf("%s %s %d %v", o.Region.Code, o.Indicator.Code, o.Year, o.Value))
+				}
+				if !p.HasNextPage {
+					break
+				}
+				after = p.Cursors[len(p.Cursors)-1]
+			}
+			if len(got) != len(want) {
+				t.Fatalf("order %v, first %d: %d rows, want %d", c.order, first, len(got), len(want))
+			}
+			for i, o := range want {
+				if w := fmt.Sprintf("%s %s %d %v", o.Region, o.Indicator, o.Year, o.Value); got[i] != w {
+					t.Fatalf("order %v, first %d, row %d: %s, want %s", c.order, first, i, got[i], w)
+				}
+			}
+		}
 	}
 }
