@@ -54,6 +54,7 @@ type snapshot struct {
 	indicatorAt map[string]int   // position in dataset order
 	regionAt    map[string]int   // position in dataset order: the row of a matrix
 	codeOrder   []int32          // of each region (by position), its place in code order: ties list by code
+	byCode      []string         // the region codes, sorted
 	series      map[string][]int // regions (positions) with a value of each indicator in some year
 	own         map[string][]int // … of which a value of their own, not only their children's rollup
 	levels      []string         // the distinct levels of regions, in dataset order
@@ -133,9 +134,10 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		byCode[i] = int32(i)
 	}
 	slices.SortFunc(byCode, func(a, b int32) int { return strings.Compare(s.regions[a].Code, s.regions[b].Code) })
-	s.codeOrder = make([]int32, len(s.regions))
+	s.codeOrder, s.byCode = make([]int32, len(s.regions)), make([]string, len(s.regions))
 	for ord, r := range byCode {
 		s.codeOrder[r] = int32(ord)
+		s.byCode[ord] = s.regions[r].Code
 	}
 	for _, r := range s.regions {
 		if p := s.regionBy[parents[r]]; p != nil {
