@@ -92,12 +92,6 @@ func open(path string, readOnly bool) (*Store, error) {
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	s := &Store{db: db, readOnly: readOnly}
-	if v := os.Getenv("PACESETTER_DUCKDB_MEMORY"); v != "" {
-		if _, err := db.Exec(`SET memory_limit = '` + v + `'`); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, err
