@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // FloorRow is one row of FloorRanking.
@@ -60,4 +61,44 @@ func FloorLoadCSV(ctx context.Context, path string) (rows int64, err error) {
 	}
 	err = store.db.QueryRowContext(ctx, `SELECT count(*) FROM floor`).Scan(&rows)
 	return rows, err
+}
+
+// FloorTop is the floor of a top-n question: the simplest DuckDB query for the n best values of one
+// indicator in one year over every region with a value.
+func (s *Store) FloorTop(ctx context.Context, indicator string, year int, sign float64, n int) ([]FloorRow, error) {
+	var out []FloorRow
+	err := each(ctx, s.db, `SELECT region, value, rank() OVER (ORDER BY value * $3 DESC) AS r
+		FROM observations WHERE indicator = $1 AND year = $2 AND latest ORDER BY r, region LIMIT `+strconv.Itoa(n), func(rows *sql.Rows) error {
+		var r FloorRow
+		if err := rows.Scan(&r.Region, &r.Value, &r.Rank); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, indicator, year, sign)
+	return out, err
+}
+
+// FloorGroupRow is one row of FloorGroupRanks.
+type FloorGroupRow struct {
+	Group string
+	FloorRow
+}
+
+// FloorGroupRanks is the floor of "rank in every peer group": one statement ranking one indicator in one
+// year within each group (its members in that year), rank() OVER (PARTITION BY group …).
+func (s *Store) FloorGroupRanks(ctx context.Context, indicator string, year int, sign float64) ([]FloorGroupRow, error) {
+	var out []FloorGroupRow
+	err := each(ctx, s.db, `SELECT m.group_code, o.region, o.value, rank() OVER (PARTITION BY m.group_code ORDER BY o.value * $3 DESC) AS r
+		FROM observations o JOIN memberships m ON m.region_code = o.region
+			AND (m.from_year IS NULL OR m.from_year <= $2) AND (m.to_year IS NULL OR m.to_year >= $2)
+		WHERE o.indicator = $1 AND o.year = $2 AND o.latest ORDER BY m.group_code, r, o.region`, func(rows *sql.Rows) error {
+		var r FloorGroupRow
+		if err := rows.Scan(&r.Group, &r.Region, &r.Value, &r.Rank); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	}, indicator, year, sign)
+	return out, err
 }

@@ -1,0 +1,568 @@
+// Command pacebench measures pacesetter against the floor: the simplest hand-written DuckDB query that
+// answers the same question on the same file, run by this program. It prints every ratio the speed issue
+// asks for, in one run:
+//
+//   - the questions, on peer data (300 regions in 10 peer groups × 50 indicators × 20 years) and, with --big,
+//     at 3,000 regions × 200 indicators × 30 years: the floor's p50 with 1, 8 and 64 goroutines, and
+//     pacesetter's over HTTP, driven by vegeta with 1, 8 and 64 connections, cold (answer caches off: every
+//     request is computed, as on a miss) and hot (the serving defaults, the same requests again);
+//   - import: DuckDB's own read_csv of observations.csv into a table against pacesetter import, each in a
+//     child process whose peak RSS is read from the kernel;
+//   - the cost of a long answer through the handler against building the same JSON by hand from the
+//     engine's result.
+//
+// Usage: go run ./cmd/pacebench [--big] [--rounds 3] [--duration 3s] [--work DIR]
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/duck"
+	"pacesetter/graph"
+)
+
+func main() {
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "child-") {
+		if err := child(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	big := flag.Bool("big", false, "also measure at 3,000 regions × 200 indicators × 30 years (17.5M observations; about 3 GB of disk and 5 minutes)")
+	rounds := flag.Int("rounds", 3, "rounds of each measurement; medians are printed")
+	dur := flag.Duration("duration", 2*time.Second, "length of each load run")
+	work := flag.String("work", filepath.Join(os.TempDir(), "pacebench"), "folder for the generated datasets and DuckDB files (kept between runs)")
+	flag.Parse()
+	if err := os.MkdirAll(*work, 0o755); err != nil {
+		fail(err)
+	}
+	b := &bench{rounds: *rounds, dur: *dur}
+	sets := []setSpec{{"peer", 300, 50, 20}}
+	if *big {
+		sets = append(sets, setSpec{"big", 3000, 200, 30})
+	}
+	for _, spec := range sets {
+		if err := b.run(*work, spec); err != nil {
+			fail(err)
+		}
+	}
+	if err := b.listCost(context.Background()); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "pacebench:", err)
+	os.Exit(1)
+}
+
+type setSpec struct {
+	name                       string
+	regions, indicators, years int
+}
+
+type bench struct {
+	rounds int
+	dur    time.Duration
+}
+
+// question is one thing users ask, as the floor's SQL and as pacesetter's GraphQL.
+type question struct {
+	name  string
+	floor func(ctx context.Context, in string, year int, sign float64) (int, error) // rows answered
+	query string                                                                     // with $i, $y
+}
+
+func (b *bench) run(work string, spec setSpec) error {
+	ctx := context.Background()
+	dir := filepath.Join(work, fmt.Sprintf("%s-%d-%d-%d", spec.name, spec.regions, spec.indicators, spec.years))
+	if _, err := os.Stat(filepath.Join(dir, dataset.ObservationsFile)); err != nil {
+		fmt.Printf("writing the synthetic dataset %s …\n", dir)
+		if err := runChild("child-synth", dir, strconv.Itoa(spec.regions), strconv.Itoa(spec.indicators), strconv.Itoa(spec.years)); err != nil {
+			return err
+		}
+	}
+	csv := filepath.Join(dir, dataset.ObservationsFile)
+	st, _ := os.Stat(csv)
+	fmt.Printf("\n## %s: %d regions × %d indicators × %d years (%d MB of observations.csv)\n\n", spec.name, spec.regions,
+		spec.indicators, spec.years, st.Size()>>20)
+
+	// Import against the floor, in child processes so that each one's peak RSS is its own.
+	db := filepath.Join(work, spec.name+".db")
+	var floorT, importT []time.Duration
+	var floorRSS, importRSS int64
+	for range b.rounds {
+		t, rss, err := measureChild("child-floor-import", csv)
+		if err != nil {
+			return err
+		}
+		floorT, floorRSS = append(floorT, t), max(floorRSS, rss)
+		os.Remove(db)
+		t, rss, err = measureChild("child-import", dir, db)
+		if err != nil {
+			return err
+		}
+		importT, importRSS = append(importT, t), max(importRSS, rss)
+	}
+	fmt.Println("| import | floor: DuckDB read_csv into a table | pacesetter import | time ratio | rate ratio (≥ 0.5 wanted) | peak RSS floor / pacesetter |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	ft, it := median(floorT), median(importT)
+	fmt.Printf("| %s | %s | %s | %.2f | %.2f | %d MB / %d MB |\n\n", spec.name, round(ft), round(it), float64(it)/float64(ft), float64(ft)/float64(it), floorRSS>>20, importRSS>>20)
+
+	store, err := duck.OpenReadOnly(db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.LockDown(ctx); err != nil {
+		return err
+	}
+	d := dataset.Synthetic(1, 0, spec.indicators, 0) // the indicators alone: codes and directions
+	signs := map[string]float64{}
+	var codes []string
+	for _, in := range d.Indicators {
+		signs[in.Code] = 1
+		if in.Direction == analytics.LowerIsBetter {
+			signs[in.Code] = -1
+		}
+		codes = append(codes, in.Code)
+	}
+	// Every (indicator, year) once, in a fixed random order: requests do not repeat within a run.
+	type pair struct {
+		in   string
+		year int
+	}
+	var pairs []pair
+	for _, c := range codes {
+		for y := range spec.years {
+			pairs = append(pairs, pair{c, 2001 + y})
+		}
+	}
+	rand.New(rand.NewPCG(7, 7)).Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
+
+	groups := make([]string, 10)
+	for i := range groups {
+		groups[i] = fmt.Sprintf("G%02d", i+1)
+	}
+	var qs []question
+	if spec.name == "peer" {
+		var aliased strings.Builder
+		aliased.WriteString(`query($i: ID!, $y: Int!) {`)
+		for _, g := range groups {
+			fmt.Fprintf(&aliased, ` %s: ranking(indicator: $i, year: $y, group: %q) { entries { region { code } value rank } }`, strings.ToLower(g), g)
+		}
+		aliased.WriteString(" }")
+		qs = []question{
+			{"top 10 of one indicator/year", func(ctx context.Context, in string, y int, sign float64) (int, error) {
+				rows, err := store.FloorTop(ctx, in, y, sign, 10)
+				return len(rows), err
+			}, `query($i: ID!, $y: Int!) { ranking(indicator: $i, year: $y) { entries(top: 10) { region { code name } value rank } } }`},
+			{"rank in every peer group (10 aliased rankings)", func(ctx context.Context, in string, y int, sign float64) (int, error) {
+				rows, err := store.FloorGroupRanks(ctx, in, y, sign)
+				return len(rows), err
+			}, aliased.String()},
+		}
+	} else {
+		qs = []question{
+			{"ranking of every region", func(ctx context.Context, in string, y int, sign float64) (int, error) {
+				rows, err := store.FloorRanking(ctx, in, y, "", sign)
+				return len(rows), err
+			}, `query($i: ID!, $y: Int!) { ranking(indicator: $i, year: $y) { entries { region { code name } value rank percentile } } }`},
+			{"ranking of one peer group", func(ctx context.Context, in string, y int, sign float64) (int, error) {
+				rows, err := store.FloorRanking(ctx, in, y, "G01", sign)
+				return len(rows), err
+			}, `query($i: ID!, $y: Int!) { ranking(indicator: $i, year: $y, group: "G01") { entries { region { code name } value rank percentile } } }`},
+		}
+	}
+
+	// The two servers over the same store: cold with the answer caches off, hot with the serving defaults.
+	cold, err := startServer(ctx, store, duck.Options{CacheEntries: 0}, func(o *graph.Options) { o.ResponseCache = 0 })
+	if err != nil {
+		return err
+	}
+	defer cold.close()
+	hot, err := startServer(ctx, store, duck.DefaultOptions, func(*graph.Options) {})
+	if err != nil {
+		return err
+	}
+	defer hot.close()
+	// The first request for an indicator loads its values (the matrix) from DuckDB; that is a load, not an
+	// answer, and is timed once here. Then every indicator is loaded in both servers, as DuckDB's own buffers
+	// are warm for the floor after its first query.
+	t0 := time.Now()
+	if err := cold.post(qs[0].query, pairs[0].in, pairs[0].year); err != nil {
+		return err
+	}
+	firstLoad := time.Since(t0)
+	for _, s := range []*server{cold, hot} {
+		for _, c := range codes {
+			if err := s.post(qs[0].query, c, 2001); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Printf("First request for an indicator (loads its %d values): %s.\n\n", spec.regions*spec.years, round(firstLoad))
+
+	fmt.Println("| question | conns | floor p50 | cold p50 | cold / floor | cold p99 | floor req/s | cold req/s | hot p50 | hot req/s | errors |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, q := range qs {
+		for _, conns := range []int{1, 8, 64} {
+			var fp50, cp50, cp99, hp50 []time.Duration
+			var frps, crps, hrps []float64
+			errs := 0
+			for r := range b.rounds {
+				next := cycle(len(pairs), r*7919)
+				p50, rps, err := b.floor(ctx, conns, func(ctx context.Context) error {
+					p := pairs[next()]
+					n, err := q.floor(ctx, p.in, p.year, signs[p.in])
+					if err == nil && n == 0 {
+						err = fmt.Errorf("floor answered nothing for %s %d", p.in, p.year)
+					}
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				fp50, frps = append(fp50, p50), append(frps, rps)
+				next = cycle(len(pairs), r*7919)
+				m, e := b.attack(cold, conns, func() (string, int) { p := pairs[next()]; return p.in, p.year }, q.query)
+				cp50, cp99, crps, errs = append(cp50, m.Latencies.P50), append(cp99, m.Latencies.P99), append(crps, m.Throughput), errs+e
+				hotSet := cycle(20, 0) // 20 requests, answered from the caches after the first round
+				m, e = b.attack(hot, conns, func() (string, int) { p := pairs[hotSet()]; return p.in, p.year }, q.query)
+				hp50, hrps, errs = append(hp50, m.Latencies.P50), append(hrps, m.Throughput), errs+e
+			}
+			f, c := median(fp50), median(cp50)
+			fmt.Printf("| %s | %d | %s | %s | %.2f | %s | %.0f | %.0f | %s | %.0f | %d |\n", q.name, conns, round(f), round(c),
+				float64(c)/float64(f), round(median(cp99)), medianF(frps), medianF(crps), round(median(hp50)), medianF(hrps), errs)
+		}
+	}
+
+	return nil
+}
+
+// floor runs f from conns goroutines for the run's duration; p50 latency and completions per second.
+func (b *bench) floor(ctx context.Context, conns int, f func(context.Context) error) (time.Duration, float64, error) {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Go(func() {
+			for time.Since(start) < b.dur {
+				t := time.Now()
+				err := f(ctx)
+				d := time.Since(t)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				lat = append(lat, d)
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return median(lat), float64(len(lat)) / time.Since(start).Seconds(), firstErr
+}
+
+// attack drives the server over HTTP with vegeta: conns connections, each sending its next request as soon
+// as its last is answered. Answers that are not 200 or carry GraphQL errors count as errors.
+func (b *bench) attack(s *server, conns int, next func() (string, int), query string) (*vegeta.Metrics, int) {
+	hdr := http.Header{"Content-Type": []string{"application/json"}}
+	var mu sync.Mutex
+	targeter := func(t *vegeta.Target) error {
+		mu.Lock()
+		in, y := next()
+		mu.Unlock()
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"i": in, "y": y}})
+		*t = vegeta.Target{Method: http.MethodPost, URL: s.url + "/graphql", Body: body, Header: hdr}
+		return nil
+	}
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(conns)), vegeta.MaxWorkers(uint64(conns)), vegeta.Connections(conns),
+		vegeta.KeepAlive(true), vegeta.Timeout(60*time.Second))
+	var m vegeta.Metrics
+	errs := 0
+	for res := range a.Attack(targeter, vegeta.ConstantPacer{Freq: 0}, b.dur, "pacebench") {
+		m.Add(res)
+		if res.Code != http.StatusOK || bytes.Contains(res.Body, []byte(`"errors"`)) {
+			if errs == 0 {
+				fmt.Fprintf(os.Stderr, "error answer: %d %s %.300s\n", res.Code, res.Error, res.Body)
+			}
+			errs++
+		}
+	}
+	m.Close()
+	return &m, errs
+}
+
+// listCost compares a ranking of 3,000 regions through the handler (plain writer, and gqlgen alone) with
+// the engine's answer written as the same JSON by hand.
+func (b *bench) listCost(ctx context.Context) error {
+	store, err := duck.Open("")
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if _, err := store.Import(ctx, dataset.Synthetic(1, 3000, 3, 2), "bench"); err != nil {
+		return err
+	}
+	in, year := "I001", 2002
+	engine, err := duck.NewEngine(ctx, store, duck.Options{CacheEntries: 0})
+	if err != nil {
+		return err
+	}
+	query := `query($i: ID!, $y: Int!) { ranking(indicator: $i, year: $y) { entries { region { code name } value rank percentile } } }`
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"i": in, "y": year}})
+	handler := func(gqlgenOnly bool) func() (int, error) {
+		opt := graph.DefaultOptions
+		opt.ResponseCache, opt.GqlgenOnly = 0, gqlgenOnly
+		h := graph.NewHandler(engine, opt)
+		return func() (int, error) {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+				return 0, fmt.Errorf("handler: %d %.300s", rec.Code, rec.Body)
+			}
+			return rec.Body.Len(), nil
+		}
+	}
+	byHand := func() (int, error) {
+		rk, err := engine.Ranking(ctx, analytics.RankingQuery{Indicator: in, Year: &year})
+		if err != nil {
+			return 0, err
+		}
+		return len(handJSON(rk)), nil
+	}
+	// Both build the same bytes, or the comparison would be of different work.
+	rk, err := engine.Ranking(ctx, analytics.RankingQuery{Indicator: in, Year: &year})
+	if err != nil {
+		return err
+	}
+	want := handJSON(rk)
+	h := graph.NewHandler(engine, graph.Options{Complexity: graph.DefaultOptions.Complexity})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if !bytes.Equal(rec.Body.Bytes(), want) {
+		return fmt.Errorf("the handler's answer is not the hand-built JSON:\n%.300s\n%.300s", rec.Body.Bytes(), want)
+	}
+	fmt.Printf("\nThe cost of a long answer (a ranking of %d entries, %d KB, in process, no caches):\n\n", len(rk.Entries), len(want)>>10)
+	fmt.Println("| built by | time | ratio to by hand (≤ 1.3 wanted) |")
+	fmt.Println("| --- | --- | --- |")
+	var hand time.Duration
+	for _, c := range []struct {
+		name string
+		f    func() (int, error)
+	}{{"hand-written JSON from engine.Ranking", byHand}, {"the handler (plain writer)", handler(false)}, {"the handler, gqlgen alone", handler(true)}} {
+		var ts []time.Duration
+		for range b.rounds {
+			reps := 0
+			start := time.Now()
+			for time.Since(start) < b.dur/2 || reps < 5 {
+				if _, err := c.f(); err != nil {
+					return err
+				}
+				reps++
+			}
+			ts = append(ts, time.Since(start)/time.Duration(reps))
+		}
+		t := median(ts)
+		if hand == 0 {
+			hand = t
+		}
+		fmt.Printf("| %s | %s | %.2f |\n", c.name, round(t), float64(t)/float64(hand))
+	}
+	return nil
+}
+
+// handJSON writes the answer of the list-cost query as a program would by hand: appends, no reflection.
+// Floats as gqlgen writes them (%g, shortest), so that the bytes are the same.
+func handJSON(rk *analytics.Ranking) []byte {
+	out := make([]byte, 0, 80*len(rk.Entries)+32)
+	out = append(out, `{"data":{"ranking":{"entries":[`...)
+	for i, e := range rk.Entries {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"region":{"code":`...)
+		out = strconv.AppendQuote(out, e.Region.Code)
+		out = append(out, `,"name":`...)
+		out = strconv.AppendQuote(out, e.Region.Name)
+		out = append(out, `},"value":`...)
+		out = strconv.AppendFloat(out, e.Value, 'g', -1, 64)
+		out = append(out, `,"rank":`...)
+		out = strconv.AppendInt(out, int64(e.Rank), 10)
+		out = append(out, `,"percentile":`...)
+		out = strconv.AppendFloat(out, e.Percentile, 'g', -1, 64)
+		out = append(out, '}')
+	}
+	return append(out, `]}}}`...)
+}
+
+type server struct {
+	url   string
+	srv   *http.Server
+	ln    net.Listener
+	close func()
+}
+
+func startServer(ctx context.Context, store *duck.Store, eopt duck.Options, tune func(*graph.Options)) (*server, error) {
+	engine, err := duck.NewEngine(ctx, store, eopt)
+	if err != nil {
+		return nil, err
+	}
+	opt := graph.DefaultOptions
+	tune(&opt)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: graph.NewHandler(engine, opt), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return &server{url: "http://" + ln.Addr().String(), srv: srv, ln: ln, close: func() { srv.Close() }}, nil
+}
+
+func (s *server) post(query, in string, year int) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"i": in, "y": year}})
+	res, err := http.Post(s.url+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var out bytes.Buffer
+	out.ReadFrom(res.Body)
+	if res.StatusCode != http.StatusOK || bytes.Contains(out.Bytes(), []byte(`"errors"`)) {
+		return fmt.Errorf("warm-up %s %d: %d %.300s", in, year, res.StatusCode, out.Bytes())
+	}
+	return nil
+}
+
+// cycle returns a function giving 0, 1, … n−1, 0, … from start, safe for one goroutine at a time.
+func cycle(n, start int) func() int {
+	i := start
+	var mu sync.Mutex
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		i++
+		return i % n
+	}
+}
+
+// runChild runs this program again with a child- subcommand.
+func runChild(args ...string) error {
+	_, _, err := measureChild(args...)
+	return err
+}
+
+// measureChild runs a child subcommand and returns its wall time and peak RSS.
+func measureChild(args ...string) (time.Duration, int64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w (%s)", args[0], err, out)
+	}
+	elapsed := time.Since(start)
+	if d, perr := time.ParseDuration(strings.TrimSpace(string(out))); perr == nil {
+		elapsed = d // the child timed its own work, without its start-up
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss int64
+	if ru != nil {
+		rss = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	return elapsed, rss, nil
+}
+
+// child runs one measured piece of work in its own process and prints how long it took.
+func child(name string, args []string) error {
+	ctx := context.Background()
+	start := time.Now()
+	switch name {
+	case "child-synth":
+		r, _ := strconv.Atoi(args[1])
+		n, _ := strconv.Atoi(args[2])
+		y, _ := strconv.Atoi(args[3])
+		return dataset.Synthetic(1, r, n, y).WriteDir(args[0])
+	case "child-floor-import":
+		if _, err := duck.FloorLoadCSV(ctx, args[0]); err != nil {
+			return err
+		}
+	case "child-import":
+		store, err := duck.Open(args[1])
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if _, err := store.ImportDir(ctx, args[0], "bench"); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown child %s", name)
+	}
+	fmt.Println(time.Since(start))
+	return nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func medianF(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
