@@ -48,7 +48,11 @@ type plainWriter struct {
 	schema    *ast.Schema
 	resolvers map[string]reflect.Value // "Type.field" (field in lower case) → the resolver's method
 	bindings  sync.Map                 // bindKey → binding
+	sizes     sync.Map                 // root field name → bytes to set aside for its next answer
 }
+
+// maxSizeHint bounds what one answer sets aside before it is written.
+const maxSizeHint = 8 << 20
 
 func newPlainWriter(es graphql.ExecutableSchema, root ResolverRoot) *plainWriter {
 	p := &plainWriter{schema: es.Schema(), resolvers: map[string]reflect.Value{}}
@@ -90,10 +94,14 @@ func (p *plainWriter) aroundField(ctx context.Context, next graphql.Resolver) (a
 		return res, err
 	}
 	w := plainBuf{op: graphql.GetOperationContext(ctx)}
+	if n, ok := p.sizes.Load(fc.Field.Name); ok {
+		w.Grow(n.(int)) // the last answer of this field's size: a long answer grows its buffer once, not a dozen times
+	}
 	if !p.value(ctx, &w, fc.Field.Definition.Type, p.schema.Types[fc.Field.Definition.Type.Name()], reflect.ValueOf(res), fc.Field.Selections) {
 		return res, nil
 	}
 	slot.json = w.Bytes()
+	p.sizes.Store(fc.Field.Name, min(w.Len()+w.Len()/8, maxSizeHint))
 	return emptied(res), nil
 }
 
@@ -101,7 +109,15 @@ type plainBuf struct {
 	bytes.Buffer
 	op      *graphql.OperationContext
 	plans   map[planKey][]planField
+	recent  [4]recentPlan
+	next    int
 	scratch [64]byte
+}
+
+type recentPlan struct {
+	key  planKey
+	plan []planField
+	set  bool
 }
 
 // value writes v, of GraphQL type t (named def), selecting sel; false when it is not plain.
@@ -206,7 +222,13 @@ func (p *plainWriter) plan(w *plainBuf, def *ast.Definition, t reflect.Type, sel
 	if len(sel) > 0 {
 		k.sel = &sel[0]
 	}
+	for i := range w.recent { // a list's elements ask for the same one or two plans over and over
+		if w.recent[i].key == k && w.recent[i].set {
+			return w.recent[i].plan, w.recent[i].plan != nil
+		}
+	}
 	if pl, ok := w.plans[k]; ok {
+		w.remember(k, pl)
 		return pl, pl != nil
 	}
 	var out []planField
@@ -242,7 +264,13 @@ func (p *plainWriter) plan(w *plainBuf, def *ast.Definition, t reflect.Type, sel
 		w.plans = map[planKey][]planField{}
 	}
 	w.plans[k] = out
+	w.remember(k, out)
 	return out, out != nil
+}
+
+func (w *plainBuf) remember(k planKey, pl []planField) {
+	w.recent[w.next] = recentPlan{k, pl, true}
+	w.next = (w.next + 1) % len(w.recent)
 }
 
 // field is the value of field f of object v (a struct): from a resolver, a method or a struct field, as

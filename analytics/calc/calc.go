@@ -81,11 +81,16 @@ func Mean(values []float64) float64 {
 
 // Median of values, the mean of the two middle ones for an even count; NaN for none.
 func Median(values []float64) float64 {
-	if len(values) == 0 {
-		return math.NaN()
-	}
 	s := slices.Clone(values)
 	slices.Sort(s)
+	return MedianSorted(s)
+}
+
+// MedianSorted is the median of values already sorted, either way up.
+func MedianSorted(s []float64) float64 {
+	if len(s) == 0 {
+		return math.NaN()
+	}
 	m := len(s) / 2
 	if len(s)%2 == 1 {
 		return s[m]

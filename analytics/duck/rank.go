@@ -76,15 +76,23 @@ func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.R
 	sign, code := in.Sign(), s.codeOrder
 	slices.SortFunc(out.missing, func(a, b int) int { return cmp.Compare(code[a], code[b]) })
 	type sortKey struct {
-		best float64 // −sign·v: ascending is best first
+		best uint64 // −sign·v as an integer that sorts like it: ascending is best first
 		code int32
 		at   int32 // index in out.entries
 	}
-	keys := make([]sortKey, len(out.entries)) // small keys sort faster than the entries themselves
+	keys := make([]sortKey, len(out.entries)) // small integer keys sort faster than the entries themselves
 	for i, en := range out.entries {
-		keys[i] = sortKey{-sign * en.v, code[en.r], int32(i)}
+		keys[i] = sortKey{orderedBits(-sign*en.v + 0), code[en.r], int32(i)} // + 0: −0 sorts with 0
 	}
-	slices.SortFunc(keys, func(a, b sortKey) int { return cmp.Or(cmp.Compare(a.best, b.best), cmp.Compare(a.code, b.code)) })
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.best != b.best {
+			if a.best < b.best {
+				return -1
+			}
+			return 1
+		}
+		return int(a.code - b.code)
+	})
 	sorted := make([]rankedEntry, len(keys))
 	vals := make([]float64, len(keys))
 	for i, k := range keys {
@@ -98,9 +106,19 @@ func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.R
 		out.at[out.entries[i].r] = int32(i + 1)
 	}
 	if len(vals) > 0 {
-		out.mean, out.median = calc.Mean(vals), calc.Median(vals)
+		out.mean, out.median = calc.Mean(vals), calc.MedianSorted(vals)
 	}
 	return out
+}
+
+// orderedBits maps a finite float64 to a uint64 in the same order: the sign bit set for positives, every
+// bit flipped for negatives.
+func orderedBits(x float64) uint64 {
+	b := math.Float64bits(x)
+	if b>>63 == 1 {
+		return ^b
+	}
+	return b | 1<<63
 }
 
 func (e *rankedEntry) rankBy(t analytics.TieRule) int {
