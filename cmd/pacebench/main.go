@@ -92,7 +92,7 @@ type bench struct {
 type question struct {
 	name  string
 	floor func(ctx context.Context, in string, year int, sign float64) (int, error) // rows answered
-	query string                                                                     // with $i, $y
+	query string                                                                    // with $i, $y
 }
 
 func (b *bench) run(work string, spec setSpec) error {
