@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/agnivade/levenshtein"
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"pacesetter/analytics"
 )
@@ -24,7 +23,7 @@ import (
 type Engine struct {
 	store       *Store
 	snap        atomic.Pointer[snapshot]
-	cache       *lru.Cache[string, any] // nil: no cache
+	cache       *answerCache // nil: no cache
 	matrixCache *matrixCache
 	chunks      *chunkCache // observations read ahead of the page asked for
 }
@@ -33,14 +32,16 @@ var _ analytics.Engine = (*Engine)(nil)
 
 // Options tune an Engine.
 type Options struct {
-	// CacheEntries is how many answers to keep; 0 turns the cache off.
+	// CacheEntries is the most answers to keep, and CacheBytes the most memory they may take (estimated;
+	// default 64 MiB); CacheEntries 0 turns the cache off.
 	CacheEntries int
+	CacheBytes   int64
 	// MatrixBytes bounds the values kept in memory for rankings and trends (default 512 MiB).
 	MatrixBytes int64
 }
 
 // DefaultOptions are the serving defaults.
-var DefaultOptions = Options{CacheEntries: 256}
+var DefaultOptions = Options{CacheEntries: 4096, CacheBytes: 64 << 20}
 
 type snapshot struct {
 	info        analytics.DatasetInfo
@@ -68,11 +69,10 @@ func NewEngine(ctx context.Context, s *Store, opt Options) (*Engine, error) {
 	}
 	e := &Engine{store: s, matrixCache: newMatrixCache(opt.MatrixBytes), chunks: newChunkCache()}
 	if opt.CacheEntries > 0 {
-		c, err := lru.New[string, any](opt.CacheEntries)
-		if err != nil {
-			return nil, err
+		if opt.CacheBytes <= 0 {
+			opt.CacheBytes = 64 << 20
 		}
-		e.cache = c
+		e.cache = newAnswerCache(opt.CacheEntries, opt.CacheBytes)
 	}
 	if err := e.Refresh(ctx); err != nil {
 		return nil, err
@@ -290,15 +290,29 @@ func cached[T any](e *Engine, s *snapshot, key string, compute func() (T, error)
 		return compute()
 	}
 	key = s.key + "|" + key
-	if v, ok := e.cache.Get(key); ok {
+	if v, ok := e.cache.get(key); ok {
 		return v.(T), nil
 	}
-	v, err := compute()
-	if err == nil {
-		e.cache.Add(key, v)
+	v, err, shared := e.cache.flight.Do(key, func() (any, error) {
+		computed.Add(1)
+		v, err := compute()
+		if err == nil {
+			e.cache.add(key, v)
+		}
+		return v, err
+	})
+	if err != nil && shared && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return compute() // the client whose request computed it has gone; this one has not
 	}
-	return v, err
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
 }
+
+// computed counts the answers computed (not taken from the cache), for the test of identical requests.
+var computed atomic.Int64
 
 // dbError turns a failed query into what a client may see: TIMEOUT for a deadline, else INTERNAL. The
 // DuckDB message (which quotes SQL) is kept for the server log only.
