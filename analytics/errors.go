@@ -12,7 +12,8 @@ const (
 	NotFound        = "NOT_FOUND"
 	QueryTooComplex = "QUERY_TOO_COMPLEX"
 	Timeout         = "TIMEOUT"
-	Overloaded      = "OVERLOADED" // the server is at its limit of queries in flight and waiting: retry later
+	Overloaded      = "OVERLOADED"   // the server is at its limit of queries in flight and waiting: retry later
+	RateLimited     = "RATE_LIMITED" // this client sends more requests than its rate allows: retry later
 	Internal        = "INTERNAL"
 )
 

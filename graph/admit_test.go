@@ -122,3 +122,39 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestRateLimitPerClient: a client over its rate is refused at once with 429, Retry-After and RATE_LIMITED,
+// on every endpoint alike, while another client (another token) is served.
+func TestRateLimitPerClient(t *testing.T) {
+	opt := DefaultOptions
+	opt.RateLimit, opt.RateBurst = 0.5, 3 // a new request every 2 s, 3 at once
+	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, opt)
+	ask := func(token string) (int, string, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/graphql?query=%7Bdataset%7Bversion%7D%7D", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header.Get("Retry-After"), string(b)
+	}
+	for i := range 3 {
+		if status, _, body := ask("alice"); status != http.StatusOK {
+			t.Fatalf("request %d within the burst: %d %s", i+1, status, body)
+		}
+	}
+	status, retry, body := ask("alice")
+	if status != http.StatusTooManyRequests || retry == "" || !strings.Contains(body, `"RATE_LIMITED"`) {
+		t.Errorf("over the rate: %d, Retry-After %q, %s; want 429 with Retry-After and RATE_LIMITED", status, retry, body)
+	}
+	if status, _, body := ask("bob"); status != http.StatusOK {
+		t.Errorf("another client: %d %s", status, body)
+	}
+	if status, _, _ := ask(""); status != http.StatusOK { // by address: not alice's bucket
+		t.Errorf("a client without a token: %d", status)
+	}
+}

@@ -36,6 +36,10 @@ type Options struct {
 	// wait for a place, and QueueWait the longest one waits before it is refused with 503 (admit.go).
 	InFlight, Queue int
 	QueueWait       time.Duration
+	// RateLimit is how many requests a second each client may send (0: no limit), RateBurst how many at once
+	// (ratelimit.go).
+	RateLimit float64
+	RateBurst int
 	// GqlgenOnly turns the plain writer (plain.go) off, so that gqlgen marshals every answer: for the tests
 	// and benchmarks that compare the two.
 	GqlgenOnly bool
@@ -74,10 +78,11 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	srv := NewGraphQLServer(engine, opt)
-	mux.Handle("/graphql", limitBody(newResponseCache(engine, opt.ResponseCache, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))
+	limit := rateLimit(opt.RateLimit, opt.RateBurst)
+	mux.Handle("/graphql", limit(limitBody(newResponseCache(engine, opt.ResponseCache, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait)))))
 	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
 	// never hold every place the queries need.
-	mux.Handle("/export", limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))
+	mux.Handle("/export", limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait))))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
 	if len(opt.CORSOrigins) == 0 {
 		return mux

@@ -44,7 +44,7 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
-                   [--cors-origins LIST]
+                   [--rate-limit R] [--rate-burst N] [--cors-origins LIST]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at /, the endpoint at /graphql; --cors-origins lets pages of those origins call it from a browser
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
@@ -210,6 +210,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
 	queue := fs.Int("max-queue", graph.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
+	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (bearer token, else address) may send; more are refused with 429 (0: no limit)")
+	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -241,6 +243,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opt := graph.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
+	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	for _, o := range strings.Split(*corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opt.CORSOrigins = append(opt.CORSOrigins, o)
