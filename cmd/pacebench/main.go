@@ -12,6 +12,8 @@
 //     engine's result.
 //
 // Usage: go run ./cmd/pacebench [--big] [--rounds 3] [--duration 3s] [--work DIR]
+//
+// and the load-and-chaos run (chaos.go): go run ./cmd/pacebench chaos [--duration 5m]
 package main
 
 import (
@@ -43,6 +45,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "chaos" {
+		if err := chaos(os.Args[2:]); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "child-") {
 		if err := child(os.Args[1], os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
