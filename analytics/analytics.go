@@ -368,6 +368,7 @@ type TrendPoint struct {
 	Year     int
 	Value    float64
 	Yoy      *float64
+	YoyHuge  bool // Yoy is nil because the growth is beyond ±1.8e308, not for want of a year before
 	BestEver *bool
 	Streak   int
 	Flags    []string
