@@ -2104,7 +2104,7 @@ type RankingEntry {
   """
   value: Float!
   rank: Int!
-  "(n − competition rank)/(n − 1): the share of the others it is ahead of or tied with; 1 when n = 1."
+  "(n − competition rank)/(n − 1): the share of the others it is ahead of or tied with; 1 when n = 1. Always from 0 to 1."
   percentile: Float!
   "Rank a year earlier in the same scope under the same rules; null if it was not ranked."
   previousRank: Int
@@ -2163,6 +2163,7 @@ type StandingEntry {
   rank: Int!
   "Regions ranked on this indicator."
   count: Int!
+  "As in RankingEntry.percentile: from 0 to 1."
   percentile: Float!
   previousRank: Int
   rankChange: Int
