@@ -222,7 +222,8 @@ type Ranking struct {
 	Entries   []*RankingEntry
 	Missing   []*Region
 	AsOf      *Date
-	Flagged   int // entries whose value rests on a flagged value (provisional, estimated, derived…)
+	Flagged   int        // entries whose value rests on a flagged value (provisional, estimated, derived…)
+	Warnings  []*Warning // numbers left null because they are beyond the range of a double, and why
 }
 
 // FlagCounts counts the entries carrying each flag, in the order of AllFlags; flags no entry has are left out.
@@ -294,13 +295,15 @@ type RankingEntry struct {
 	Region       *Region
 	Value        float64 // the ranked value: the level, or the year-over-year growth for basis GROWTH
 	Rank         int
-	Percentile   float64  // (n − competition rank)/(n − 1); 1 when n = 1
-	PreviousRank *int     // rank in the same scope a year earlier, under the same rules
-	RankChange   *int     // PreviousRank − Rank: positive means the region moved up
-	GapToLeader  float64  // Sign·(leader − value) ≥ 0: how far behind the leader, in the indicator's unit
-	VsMean       float64  // value − scope mean
-	VsMedian     float64  // value − scope median
-	Flags        []string // of the values the ranked value rests on (FlagSet.Letters)
+	Percentile   float64 // (n − competition rank)/(n − 1); 1 when n = 1
+	PreviousRank *int    // rank in the same scope a year earlier, under the same rules
+	RankChange   *int    // PreviousRank − Rank: positive means the region moved up
+	// The differences below are nil when beyond ±1.8e308, the largest double (between 1e308 and −1e308);
+	// the ranking's Warnings then says so.
+	GapToLeader *float64 // Sign·(leader − value) ≥ 0: how far behind the leader, in the indicator's unit
+	VsMean      *float64 // value − scope mean
+	VsMedian    *float64 // value − scope median
+	Flags       []string // of the values the ranked value rests on (FlagSet.Letters)
 }
 
 // StandingsQuery asks how one region ranks on every indicator in a scope.
@@ -360,6 +363,7 @@ type Trend struct {
 	Cagr      *float64
 	Points    []*TrendPoint
 	AsOf      *Date
+	Warnings  []*Warning // numbers left null because they are beyond the range of a double, and why
 }
 
 // TrendPoint is one year with a value. YoY, BestEver and Streak are computed over the full history, so a
@@ -368,6 +372,7 @@ type TrendPoint struct {
 	Year     int
 	Value    float64
 	Yoy      *float64
+	YoyHuge  bool // Yoy is nil because the growth is beyond ±1.8e308, not for want of a year before
 	BestEver *bool
 	Streak   int
 	Flags    []string

@@ -197,6 +197,7 @@ type ComplexityRoot struct {
 		Missing    func(childComplexity int) int
 		Scope      func(childComplexity int) int
 		Ties       func(childComplexity int) int
+		Warnings   func(childComplexity int) int
 		Year       func(childComplexity int) int
 	}
 
@@ -269,6 +270,7 @@ type ComplexityRoot struct {
 		Indicator func(childComplexity int) int
 		Points    func(childComplexity int) int
 		Region    func(childComplexity int) int
+		Warnings  func(childComplexity int) int
 	}
 
 	TrendPoint struct {
@@ -1081,6 +1083,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ranking.Ties(childComplexity), true
+	case "Ranking.warnings":
+		if e.ComplexityRoot.Ranking.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Warnings(childComplexity), true
 	case "Ranking.year":
 		if e.ComplexityRoot.Ranking.Year == nil {
 			break
@@ -1426,6 +1434,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trend.Region(childComplexity), true
+	case "Trend.warnings":
+		if e.ComplexityRoot.Trend.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.Warnings(childComplexity), true
 
 	case "TrendPoint.bestEver":
 		if e.ComplexityRoot.TrendPoint.BestEver == nil {
@@ -1687,13 +1701,22 @@ type Aggregate {
   pageInfo: PageInfo!
   "The measures over every observation the filter keeps, each once (before grouping and having)."
   totals: AggregateTotals!
-  "Why some sums and shares are null: one per indicator among the filtered whose values do not add up."
+  """
+  Why some measures are null: one per indicator among the filtered whose values do not add up (no sum or
+  share), and one per measure with results beyond ±1.8e308, the largest number a double holds.
+  """
   warnings: [Warning!]!
 }
 
 """
 One group of observations. The dimensions not grouped by are null. Derived numbers (sum, mean, median,
 stddev, quantile, share) are rounded to 12 significant digits; min and max are values as stored.
+
+Numbers never break: mean, median, quantile and share always have a value when the row has values to
+compute them from (a mean or median lies between the least and the greatest value; they are computed so
+that 1e308 and 1e308 have the mean 1e308 and two values 5e-324 the median 5e-324), and min and max are
+stored values. A sum or stddev can truly be beyond ±1.8e308, the largest number a double holds (1e308 +
+1e308): it is then null, and warnings say how many.
 """
 type AggregateRow {
   region: Region
@@ -1748,7 +1771,7 @@ type PivotRow {
   code: String!
   "A region's or group's name; the code for the others."
   label: String!
-  "One per column, in the order of columns; null where there is no value."
+  "One per column, in the order of columns; null where there is no value, or where a sum is beyond ±1.8e308 (the pivot's warnings say so)."
   cells: [Float]!
 }
 `, BuiltIn: false},
@@ -1824,7 +1847,8 @@ type Region {
   memberships: [Membership!]!
   """
   Its value of an indicator in a year (the newest vintage); null when it has none. Asked for many regions
-  at once (a dashboard's table), the values are fetched together, not region by region.
+  at once (a dashboard's table), the values are fetched together, not region by region. A stored value
+  is always finite: import refuses NaN and infinities.
   """
   value(indicator: ID!, year: Int!): Float
   """
@@ -1911,6 +1935,7 @@ type Observation {
   region: Region!
   indicator: Indicator!
   year: Int!
+  "As stored: always finite (import refuses NaN and infinities); −0 is stored as 0."
   value: Float!
   """
   Flags of the value: p provisional, e estimated, b break in series, r revised, u low reliability (Eurostat's
@@ -2040,9 +2065,15 @@ type Ranking {
   flagged: Int!
   "How many entries carry each flag; flags no entry has are left out."
   flagCounts: [FlagCount!]!
-  "Mean of the ranked values (12 significant digits); null when none is ranked."
+  """
+  Mean of the ranked values (12 significant digits); null when none is ranked. Never out of range: the mean
+  of finite values lies between the least and the greatest (a sum that overflows is taken again exactly).
+  """
   mean: Float
-  "Median of the ranked values (the mean of the two middle ones for an even count)."
+  """
+  Median of the ranked values (the mean of the two middle ones for an even count, correctly rounded: the
+  median of 1e308 and 1.7e308 is 1.35e308, of two values 5e-324 is 5e-324); null when none is ranked.
+  """
   median: Float
   "The region ranked first (the first by code among ties)."
   leader: Region
@@ -2052,16 +2083,28 @@ type Ranking {
   first: 10) is the 21st to the 30th entry (first from 0 to 10000).
   """
   entries(top: Int, first: Int, offset: Int = 0): [RankingEntry!]!
-  "Regions of the scope without a value (or, for GROWTH, without a growth) that year."
+  """
+  Regions of the scope without a value (or, for GROWTH, without a growth) that year. A growth beyond
+  ±1.8e308, the largest number a double holds (a LEVEL from 1e-300 to 1e300), is none: its region is listed
+  here, and in warnings.
+  """
   missing: [Region!]!
+  """
+  Numbers of this ranking left null, or regions listed in missing, because they are beyond ±1.8e308: which
+  fields on how many entries. Empty in all but extreme data.
+  """
+  warnings: [Warning!]!
 }
 
 type RankingEntry {
   region: Region!
-  "The ranked value: the level, or the growth for basis GROWTH."
+  """
+  The ranked value: the level, or the growth for basis GROWTH. Always a number: a stored value is finite
+  (import refuses others), and a growth beyond ±1.8e308 is not ranked (see missing).
+  """
   value: Float!
   rank: Int!
-  "(n − competition rank)/(n − 1): the share of the others it is ahead of or tied with; 1 when n = 1."
+  "(n − competition rank)/(n − 1): the share of the others it is ahead of or tied with; 1 when n = 1. Always from 0 to 1."
   percentile: Float!
   "Rank a year earlier in the same scope under the same rules; null if it was not ranked."
   previousRank: Int
@@ -2071,13 +2114,14 @@ type RankingEntry {
   How far behind the leader, direction-adjusted: 0 for the leader, never negative. In the indicator's unit
   for basis VALUE (so in points for a RATE or GROWTH measure); for basis GROWTH in the growth's terms: points
   for a RATE, a fraction (0.001 = 0.1 percentage points) for the others. Differences are rounded to 12
-  significant digits, so 9.62 − 9.02 reads 0.6.
+  significant digits, so 9.62 − 9.02 reads 0.6. Null when the difference is beyond ±1.8e308, the largest
+  number a double holds (a leader at 1e308 and a value at −1e308); the ranking's warnings then say so.
   """
-  gapToLeader: Float!
-  "value − mean of the ranked values, in the indicator's unit."
-  vsMean: Float!
-  "value − median of the ranked values, in the indicator's unit."
-  vsMedian: Float!
+  gapToLeader: Float
+  "value − mean of the ranked values, in the indicator's unit; null when beyond ±1.8e308, like gapToLeader."
+  vsMean: Float
+  "value − median of the ranked values, in the indicator's unit; null when beyond ±1.8e308, like gapToLeader."
+  vsMedian: Float
   """
   Flags of the values the ranked value rests on: this year's, and for basis GROWTH of a LEVEL or RATE also the
   year before's; see Observation.flags.
@@ -2108,16 +2152,18 @@ type Standings {
   entered: [Indicator!]!
   "Indicators on which it was in the top last year and is not this year (ranked outside it, or missing)."
   left: [Indicator!]!
-  "Indicators ranked in the scope this year on which the region has no value."
+  "Indicators ranked in the scope this year on which the region has no value (for GROWTH, no growth in range)."
   missing: [Indicator!]!
 }
 
 type StandingEntry {
   indicator: Indicator!
+  "The ranked value, as in RankingEntry.value: always a number."
   value: Float!
   rank: Int!
   "Regions ranked on this indicator."
   count: Int!
+  "As in RankingEntry.percentile: from 0 to 1."
   percentile: Float!
   previousRank: Int
   rankChange: Int
@@ -2141,20 +2187,26 @@ type Trend {
   Compound annual growth over the points shown, by measure: LEVEL (x_last/x_first)^(1/(t_last − t_first)) − 1
   (null when a value is ≤ 0); GROWTH and INDEX chain the years' growth factors,
   (Π (1 + growth_t))^(1/(t_last − t_first)) − 1 over every year after the first (null when one is missing);
-  RATE none (null). Null for a single year. Rounded to 12 significant digits.
+  RATE none (null). Null for a single year. Rounded to 12 significant digits. A ratio or product beyond the
+  doubles (1e300/1e-300) is taken in log space, exp((ln x_last − ln x_first)/years) − 1, so the rate is found
+  whenever it is a double; null, with a warning, when it is beyond ±1.8e308 (1e-300 to 1e300 in one year).
   """
   cagr: Float
   points: [TrendPoint!]!
   asOf: Date
+  "Numbers of this trend left null because they are beyond ±1.8e308 (cagr, yoy of which years). Empty in all but extreme data."
+  warnings: [Warning!]!
 }
 
 type TrendPoint {
   year: Int!
+  "The value as stored: always finite (import refuses others)."
   value: Float!
   """
   The year's growth as the indicator's measure defines it (see Measure): LEVEL x(t)/x(t−1) − 1, RATE
   x(t) − x(t−1) in points, GROWTH x(t)/100, INDEX x(t)/100 − 1; rounded to 12 significant digits. Null when
-  the measure needs t−1 and it has no value (or, for a LEVEL, it is 0). From a negative x(t−1) the sign of a
+  the measure needs t−1 and it has no value (or, for a LEVEL, it is 0), and when it is beyond ±1.8e308, the
+  largest number a double holds (1e300 after 1e-300; the trend's warnings say so). From a negative x(t−1) the sign of a
   LEVEL's ratio does not say better or worse (ranking with basis GROWTH leaves such regions out); streak and
   bestEver do.
   """
@@ -2461,6 +2513,8 @@ func (ec *executionContext) childFields_Ranking(ctx context.Context, field graph
 		return ec.fieldContext_Ranking_entries(ctx, field)
 	case "missing":
 		return ec.fieldContext_Ranking_missing(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Ranking_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ranking", field.Name)
 }
@@ -2603,6 +2657,8 @@ func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql
 		return ec.fieldContext_Trend_points(ctx, field)
 	case "asOf":
 		return ec.fieldContext_Trend_asOf(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Trend_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trend", field.Name)
 }
@@ -6616,6 +6672,38 @@ func (ec *executionContext) fieldContext_Ranking_missing(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Ranking_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ranking",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RankingEntry_region(ctx context.Context, field graphql.CollectedField, obj *analytics.RankingEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6775,11 +6863,11 @@ func (ec *executionContext) _RankingEntry_gapToLeader(ctx context.Context, field
 			return obj.GapToLeader, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RankingEntry_gapToLeader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6798,11 +6886,11 @@ func (ec *executionContext) _RankingEntry_vsMean(ctx context.Context, field grap
 			return obj.VsMean, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RankingEntry_vsMean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6821,11 +6909,11 @@ func (ec *executionContext) _RankingEntry_vsMedian(ctx context.Context, field gr
 			return obj.VsMedian, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RankingEntry_vsMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8049,6 +8137,38 @@ func (ec *executionContext) _Trend_asOf(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Trend_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Trend", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Trend_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trend",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TrendPoint_year(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
@@ -10613,6 +10733,11 @@ func (ec *executionContext) _Ranking(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "warnings":
+			out.Values[i] = ec._Ranking_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10673,17 +10798,17 @@ func (ec *executionContext) _RankingEntry(ctx context.Context, sel ast.Selection
 			}
 		case "gapToLeader":
 			out.Values[i] = ec._RankingEntry_gapToLeader(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "vsMean":
 			out.Values[i] = ec._RankingEntry_vsMean(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "vsMedian":
 			out.Values[i] = ec._RankingEntry_vsMedian(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "flags":
@@ -11046,6 +11171,11 @@ func (ec *executionContext) _Trend(ctx context.Context, sel ast.SelectionSet, ob
 		case "asOf":
 			out.Values[i] = ec._Trend_asOf(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._Trend_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:

@@ -88,9 +88,14 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		n = regions
 	case "Query.groups", "Region.groups", "Region.memberships":
 		n = groups
-	case "Query.indicators", "Standings.entries", "Standings.entered", "Standings.left", "Standings.missing",
-		"Aggregate.warnings", "Pivot.warnings":
+	case "Query.indicators", "Standings.entries", "Standings.entered", "Standings.left", "Standings.missing":
 		n = indicators
+	case "Aggregate.warnings", "Pivot.warnings": // one per indicator that does not add up, one per measure out of range
+		n = indicators + 6
+	case "Ranking.warnings": // gapToLeader, vsMean, vsMedian out of range; growths out of range
+		n = 4
+	case "Trend.warnings": // cagr; yoy
+		n = 2
 	case "Ranking.flagCounts":
 		n = len(analytics.AllFlags)
 	case "Ranking.entries":

@@ -6,6 +6,7 @@ package calc
 import (
 	"cmp"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 
@@ -67,7 +68,9 @@ func Percentile(n, competitionRank int) float64 {
 	return float64(n-competitionRank) / float64(n-1)
 }
 
-// Mean of values; NaN for none.
+// Mean of values; NaN for none. The mean of finite values lies between their least and greatest, so it
+// is always finite: when the running sum overflows (two values of 1e308), the sum is taken again exactly
+// (math/big) and divided by the count, rounded once.
 func Mean(values []float64) float64 {
 	if len(values) == 0 {
 		return math.NaN()
@@ -76,7 +79,23 @@ func Mean(values []float64) float64 {
 	for _, v := range values {
 		s += v
 	}
-	return s / float64(len(values))
+	if !math.IsInf(s, 0) && !math.IsNaN(s) {
+		return s / float64(len(values))
+	}
+	sum := exactSum(values)
+	m, _ := sum.Quo(sum, new(big.Float).SetInt64(int64(len(values)))).Float64()
+	return m
+}
+
+// exactSum is the exact sum of finite values: 2,200 bits hold any sum of fewer than 2^100 doubles, whose
+// bits span 2^-1074 to 2^1024.
+func exactSum(values []float64) *big.Float {
+	acc := new(big.Float).SetPrec(2200)
+	x := new(big.Float)
+	for _, v := range values {
+		acc.Add(acc, x.SetFloat64(v))
+	}
+	return acc
 }
 
 // Median of values, the mean of the two middle ones for an even count; NaN for none.
@@ -95,11 +114,34 @@ func MedianSorted(s []float64) float64 {
 	if len(s)%2 == 1 {
 		return s[m]
 	}
-	return (s[m-1] + s[m]) / 2
+	return Midpoint(s[m-1], s[m])
+}
+
+// Midpoint is (a + b)/2 of finite a and b, correctly rounded and never beyond them: a + b is exact when it
+// is subnormal and halving is exact when it is not, so (a + b)/2 rounds once; when a + b overflows (1e308 and
+// 1.5e308), both are far from the subnormals, so a/2 and b/2 are exact and their sum rounds once.
+func Midpoint(a, b float64) float64 {
+	if s := a + b; !math.IsInf(s, 0) {
+		return s / 2
+	}
+	return a/2 + b/2
+}
+
+// Diff is a − b rounded to 12 significant digits (Round12); ok is false when it is beyond ±1.8e308, the
+// largest double (a gap between 1e308 and −1e308): one IEEE subtraction rounds correctly, so it overflows
+// exactly when the difference cannot be represented.
+func Diff(a, b float64) (d float64, ok bool) {
+	d = a - b
+	if math.IsInf(d, 0) {
+		return d, false
+	}
+	return Round12(d), true
 }
 
 // Round12 rounds a derived number (a growth, a difference, a mean) to 12 significant digits, so that
 // 9.62 − 9.02 reads 0.6 and not 0.5999999999999996. Stored values are never passed through it. −0 becomes 0.
+// It never overflows (the largest double, 1.7976931348623157e308, rounds down to 1.79769313486e308), and a
+// subnormal keeps the digits it has.
 func Round12(x float64) float64 {
 	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 		return x + 0
@@ -155,14 +197,17 @@ func round12Decimal(x float64) float64 {
 //   - GROWTH: x_t/100 (the value already is the growth, in percent);
 //   - INDEX: x_t/100 − 1 (previous year = 100).
 //
-// ok is false when the measure needs the year before and hasPrev is false (or, for a level, prev is 0).
+// ok is false when the measure needs the year before and hasPrev is false (or, for a level, prev is 0), and
+// when the growth is beyond ±1.8e308 (1e300 after 1e-300, or 1e308 after −1e308 in points): then g is ±Inf,
+// so that a caller can tell the two apart. A single division or subtraction rounds correctly, so it
+// overflows exactly when the growth cannot be represented; GROWTH and INDEX never do.
 func GrowthOf(m analytics.Measure, x, prev float64, hasPrev bool) (g float64, ok bool) {
 	switch m {
 	case analytics.Rate:
 		if !hasPrev {
 			return 0, false
 		}
-		return Round12(x - prev), true
+		return Diff(x, prev)
 	case analytics.Growth:
 		return Round12(x / 100), true
 	case analytics.Index:
@@ -171,8 +216,14 @@ func GrowthOf(m analytics.Measure, x, prev float64, hasPrev bool) (g float64, ok
 	if !hasPrev || prev == 0 {
 		return 0, false
 	}
+	if r := x / prev; math.IsInf(r, 0) {
+		return r, false
+	}
 	return Round12(x/prev - 1), true
 }
+
+// OutOfRange says whether a growth or CAGR that GrowthOf or CAGR refused exists but is beyond ±1.8e308.
+func OutOfRange(g float64) bool { return math.IsInf(g, 0) }
 
 // NeedsPrevious says whether a measure's growth in a year depends on the value of the year before.
 func NeedsPrevious(m analytics.Measure) bool { return m != analytics.Growth && m != analytics.Index }
@@ -186,7 +237,8 @@ type YearValue struct {
 // Trend computes, for a series sorted by year with one value per year, each year's growth, whether it is a
 // record in the indicator's direction, and how many consecutive years up to it improved.
 //
-//   - Yoy: GrowthOf the measure; nil when it needs year t−1 and t−1 has no value (or, for a level, it is 0).
+//   - Yoy: GrowthOf the measure; nil when it needs year t−1 and t−1 has no value (or, for a level, it is 0),
+//     or when it is beyond ±1.8e308 (then YoyHuge).
 //   - BestEver: nil for the first value; else whether sign·x_t > sign·x_s for every earlier s (strictly).
 //   - Streak: the number of consecutive years ending at t that improved in the indicator's direction: for a
 //     LEVEL or RATE, sign·x_t > sign·x_{t−1}; for a GROWTH or INDEX, sign·growth_t > 0 (the year grew).
@@ -203,6 +255,8 @@ func Trend(series []YearValue, sign float64, m analytics.Measure) []analytics.Tr
 		}
 		if g, ok := GrowthOf(m, p.Value, prev, hasPrev); ok {
 			tp.Yoy = &g
+		} else {
+			tp.YoyHuge = OutOfRange(g)
 		}
 		if i > 0 {
 			record := sign*p.Value > best
@@ -234,7 +288,11 @@ func Trend(series []YearValue, sign float64, m analytics.Measure) []analytics.Tr
 //     every year after the first must be present and the product positive;
 //   - RATE: none (a rate's change is in points, not compounded).
 //
-// ok is false when there is none: a single year, or the conditions above unmet.
+// ok is false when there is none: a single year, or the conditions above unmet; and when the rate is beyond
+// 1.8e308 (1e-300 to 1e300 in one or two years), with rate +Inf (OutOfRange). A ratio or product that
+// leaves the normal doubles (1e300/1e-300 overflows, 5e-324/1e308 underflows to 0) is taken in log space,
+// exp((ln x_last − ln x_first)/years) − 1, so that the rate is found whenever it can be represented; within
+// them the direct formula stands, as it always did.
 func CAGR(series []YearValue, m analytics.Measure) (rate float64, ok bool) {
 	if len(series) < 2 {
 		return 0, false
@@ -248,18 +306,49 @@ func CAGR(series []YearValue, m analytics.Measure) (rate float64, ok bool) {
 		if len(series) != last.Year-first.Year+1 {
 			return 0, false // a gap: the growth of a missing year is unknown
 		}
-		prod := 1.0
+		prod, logSum, negative := 1.0, 0.0, false
 		for _, p := range series[1:] {
 			g, _ := GrowthOf(m, p.Value, 0, false)
-			prod *= 1 + g
+			f := 1 + g
+			if f == 0 {
+				return 0, false
+			}
+			prod *= f
+			logSum += ln(math.Abs(f))
+			negative = negative != (f < 0)
 		}
-		if !(prod > 0) || math.IsInf(prod, 0) {
+		if negative {
 			return 0, false
 		}
-		return Round12(math.Pow(prod, 1/years) - 1), true
+		if isNormal(prod) {
+			return Round12(math.Pow(prod, 1/years) - 1), true
+		}
+		return fromLog(logSum / years)
 	}
 	if first.Value <= 0 || last.Value <= 0 {
 		return 0, false
 	}
-	return Round12(math.Pow(last.Value/first.Value, 1/years) - 1), true
+	if r := last.Value / first.Value; isNormal(r) {
+		return Round12(math.Pow(r, 1/years) - 1), true
+	}
+	return fromLog((ln(last.Value) - ln(first.Value)) / years)
+}
+
+// ln is the natural log of a positive finite x, subnormals included: math.Log on amd64 reads a subnormal as
+// about 2^-1022 (math.Log(5e-324) is −709.09, not −744.44), so the exponent is split off first.
+func ln(x float64) float64 {
+	m, e := math.Frexp(x)
+	return math.Log(m) + float64(e)*math.Ln2
+}
+
+// isNormal says whether x is a positive normal double: neither 0, subnormal nor +Inf.
+func isNormal(x float64) bool { return x >= 0x1p-1022 && !math.IsInf(x, 0) }
+
+// fromLog is e^l − 1, the rate whose growth factor has log l; +Inf and not ok when it is beyond range.
+func fromLog(l float64) (float64, bool) {
+	r := math.Expm1(l)
+	if math.IsInf(r, 0) {
+		return r, false
+	}
+	return Round12(r), true
 }

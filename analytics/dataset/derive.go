@@ -276,10 +276,15 @@ func (r *reader) fillParents(def derivedDef, index map[string]map[regionYear]cel
 }
 
 // rollup is the sum or the mean of vals. The mean divides each value first, so that values near the
-// largest double do not overflow on the way.
+// largest double do not overflow on the way; values near the subnormals, which dividing would round away
+// (5e-324/2 is 0), take calc.Mean instead, exact at both ends. Ordinary values keep the division first, so
+// their stored means (and the dataset's version) are as they were.
 func rollup(how analytics.Rollup, vals []float64) float64 {
 	s := 0.0
 	if how == analytics.RollupMean {
+		if slices.ContainsFunc(vals, func(v float64) bool { return v != 0 && math.Abs(v) < 0x1p-1000 }) {
+			return calc.Mean(vals) + 0
+		}
 		n := float64(len(vals))
 		for _, v := range vals {
 			s += v / n

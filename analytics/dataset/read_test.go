@@ -451,6 +451,32 @@ func TestRollupRowAgreeing(t *testing.T) {
 	}
 }
 
+// Parents' rollups at the edges of a double: the mean of two 5e-324 is 5e-324 (dividing each by 2 first would
+// give 0), the mean of two 1e308 is 1e308 (adding first would overflow), and a sum of two 1e308 is refused.
+func TestRollupAtTheEdges(t *testing.T) {
+	inds := "indicator_code,name,unit,direction,rollup\nm,M,u,higher_is_better,mean\nh,H,u,higher_is_better,mean\ns,S,u,higher_is_better,sum\n"
+	derived := "indicator_code,name,unit,direction,measure,formula\nm,,,,,parent_rollup\nh,,,,,parent_rollup\n"
+	obs := "region_code,indicator_code,year,value\nA,m,2020,5e-324\nB,m,2020,5e-324\nA,h,2020,1e308\nB,h,2020,1e308\nA,s,2020,1e308\nB,s,2020,1e308\n"
+	regions := "region_code,region_name,parent_code\nCN,China,\nA,Alpha,CN\nB,Beta,CN\n"
+	d, err := Read(with(folder(regions, inds, obs), DerivedFile, derived))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, o := range d.Observations {
+		if o.Region == "CN" {
+			got[o.Indicator] = o.Value
+		}
+	}
+	if got["m"] != 5e-324 || got["h"] != 1e308 {
+		t.Errorf("CN: %v", got)
+	}
+	_, err = Read(with(folder(regions, inds, obs), DerivedFile, derived+"s,,,,,parent_rollup\n"))
+	if err == nil || !strings.Contains(err.Error(), "not a finite number") {
+		t.Errorf("a sum of 1e308 and 1e308: %v", err)
+	}
+}
+
 // A dataset with every optional part writes and reads back the same, derived values included.
 func TestModelRoundTrip(t *testing.T) {
 	d, err := Read(with(folder(modelRegions, modelInds, modelObs), GroupsFile, modelGroups, MembershipsFile, modelMemberships, DerivedFile, modelDerived))

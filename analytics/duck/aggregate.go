@@ -44,7 +44,38 @@ var (
 		analytics.MeasureMax:    "max(b.value)",
 		analytics.MeasureStddev: "stddev_samp(b.value)",
 	}
-	opSQL = map[analytics.CompareOp]string{analytics.OpEq: "=", analytics.OpNe: "<>", analytics.OpLt: "<",
+	// measureSQLWide are the same measures for a dataset with values beyond ±2^400 or closer to 0 than
+	// 2^-400 (snapshot.wide), where DuckDB 1.5.6's own give a wrong answer or fail: sum and avg overflow to
+	// ±inf (two values of 1e308), stddev_samp fails ("out of range") past about 1e154 and gives 0 below about
+	// 1e-154 (its squares underflow), and median and quantile_cont interpolate as lo·(1 − d) + hi·d, which
+	// makes the median of two values 5e-324 zero. Each is computed so that a representable answer is found:
+	//   - sum and mean: the values of magnitude below 1 and the others added apart (splitSum), so that huge
+	//     values that cancel (1e308 − 1e308) do not swallow tiny ones (5e-324) on the way, whatever order
+	//     DuckDB adds them in; when that overflows, over the values scaled by 2^-64 (exact: these values are
+	//     far from the subnormals that scaling would round), scaled back; a sum truly beyond ±1.8e308 comes
+	//     back ±inf, and the engine returns it as null with a warning;
+	//   - median and quantile: over the values scaled by 2^600 (exact, and the subnormals become normal) when
+	//     that is finite, else the plain one (the middle values are then huge, where plain is right);
+	//   - stddev: over values scaled into a range where its squares neither overflow nor underflow, chosen
+	//     by the group's largest magnitude; each scaled aggregate sees only the values it is meant for, so
+	//     none fails on the others.
+	// Scaling by a power of two changes no digit, so on ordinary data these give the plain answers.
+	measureSQLWide = map[analytics.AggregateMeasure]string{
+		analytics.MeasureCount: "count(*)",
+		analytics.MeasureSum: "CASE WHEN bool_and(b.rollup = 'SUM') THEN (CASE WHEN isfinite(" + splitSum + ") THEN " + splitSum +
+			" ELSE sum(b.value * pow(2.0, -64)) * pow(2.0, 64) END) END",
+		analytics.MeasureMean: "CASE WHEN isfinite(" + splitSum + ") THEN " + splitSum + " / count(*) " +
+			"ELSE avg(b.value * pow(2.0, -64)) * pow(2.0, 64) END",
+		analytics.MeasureMedian: "coalesce(CASE WHEN isfinite(median(b.value * pow(2.0, 600))) THEN median(b.value * pow(2.0, 600)) * pow(2.0, -600) END, median(b.value))",
+		analytics.MeasureMin:    "min(b.value)",
+		analytics.MeasureMax:    "max(b.value)",
+		analytics.MeasureStddev: "CASE WHEN max(abs(b.value)) > pow(2.0, 400) THEN stddev_samp(b.value * pow(2.0, -600)) * pow(2.0, 600) " +
+			"WHEN max(abs(b.value)) < pow(2.0, -400) THEN stddev_samp(b.value * pow(2.0, 600)) FILTER (WHERE abs(b.value) < pow(2.0, -400)) * pow(2.0, -600) " +
+			"ELSE stddev_samp(b.value) FILTER (WHERE abs(b.value) <= pow(2.0, 400)) END",
+	}
+	// splitSum adds the values below 1 in magnitude and the others apart, then the two sums.
+	splitSum = "(coalesce(sum(b.value) FILTER (WHERE abs(b.value) >= 1), 0) + coalesce(sum(b.value) FILTER (WHERE abs(b.value) < 1), 0))"
+	opSQL    = map[analytics.CompareOp]string{analytics.OpEq: "=", analytics.OpNe: "<>", analytics.OpLt: "<",
 		analytics.OpLe: "<=", analytics.OpGt: ">", analytics.OpGe: ">="}
 )
 
@@ -136,17 +167,29 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 			shareParts = append(shareParts, dimName[d])
 		}
 	}
+	msql := measureSQL
+	if s.wide {
+		msql = measureSQLWide
+	}
 	var ms []string
 	for _, m := range analytics.AllMeasures {
 		if need[m] && m != analytics.MeasureShare {
-			ms = append(ms, measureSQL[m]+" AS "+measureName(m))
+			ms = append(ms, msql[m]+" AS "+measureName(m))
 		}
 	}
 	if need[analytics.MeasureShare] && !need[analytics.MeasureSum] {
-		ms = append(ms, measureSQL[analytics.MeasureSum]+" AS "+measureName(analytics.MeasureSum))
+		ms = append(ms, msql[analytics.MeasureSum]+" AS "+measureName(analytics.MeasureSum))
+	}
+	if need[analytics.MeasureShare] && s.wide { // the sum scaled by 2^-64: its total never overflows
+		ms = append(ms, "CASE WHEN bool_and(b.rollup = 'SUM') THEN sum(b.value * pow(2.0, -64)) END AS m_ssum")
 	}
 	for k, qp := range q.Quantiles {
-		ms = append(ms, fmt.Sprintf("quantile_cont(b.value, %s) AS q_%d", p.add(qp), k))
+		ph := p.add(qp)
+		if s.wide { // as the median of measureSQLWide
+			ms = append(ms, fmt.Sprintf("coalesce(CASE WHEN isfinite(quantile_cont(b.value * pow(2.0, 600), %s)) THEN quantile_cont(b.value * pow(2.0, 600), %s) * pow(2.0, -600) END, quantile_cont(b.value, %s)) AS q_%d", ph, ph, ph, k))
+		} else {
+			ms = append(ms, fmt.Sprintf("quantile_cont(b.value, %s) AS q_%d", ph, k))
+		}
 	}
 	share := ""
 	if need[analytics.MeasureShare] {
@@ -156,6 +199,10 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 			over = "PARTITION BY " + strings.Join(shareParts, ", ")
 		}
 		share = ", m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) AS m_share"
+		if s.wide { // a total beyond ±1.8e308 is taken over the scaled sums, whose ratios are the same
+			share = ", CASE WHEN isfinite(sum(m_sum) OVER (" + over + ")) THEN m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) " +
+				"ELSE m_ssum / nullif(sum(m_ssum) OVER (" + over + "), 0) END AS m_share"
+		}
 	}
 	var having []string
 	for _, h := range q.Having {
@@ -168,7 +215,7 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	var tots []string
 	for _, m := range analytics.AllMeasures {
 		if slices.Contains(q.Totals, m) {
-			tots = append(tots, measureSQL[m]+" AS "+measureName(m))
+			tots = append(tots, msql[m]+" AS "+measureName(m))
 		}
 	}
 	// count(*) keeps tot one row (an aggregate) even when no total is asked for.
@@ -212,6 +259,7 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	key := fmt.Sprintf("aggregate|%v|%s|%v|%v|%v|%v|%v|%d|%q", q.By, filterKey(q.Filter), q.Measures, q.Quantiles, q.Totals, q.Having, q.OrderBy, q.First, q.After)
 	return cached(e, s, key, func() (*analytics.Aggregate, error) {
 		out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(q)}
+		huge := map[string]int{} // measure → rows (and totals) whose value is beyond range
 		err := e.store.each(ctx, query, func(rows *sql.Rows) error {
 			var isTotal bool
 			var ord int64
@@ -235,6 +283,9 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 			}
 			row := &analytics.AggregateRow{}
 			for k, m := range analytics.AllMeasures {
+				if !finite(&mv[k]) {
+					huge[strings.ToLower(string(m))]++
+				}
 				setMeasure(row, m, mv[k])
 			}
 			if isTotal {
@@ -251,6 +302,9 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 			if len(q.Quantiles) > 0 {
 				row.Quantiles = map[float64]*float64{}
 				for k, qp := range q.Quantiles {
+					if !finite(&qv[k]) {
+						huge["quantile"]++
+					}
 					row.Quantiles[qp] = round(qv[k])
 				}
 			}
@@ -260,6 +314,12 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 		}, p.args...)
 		if err != nil {
 			return nil, dbError(ctx, "aggregate", err)
+		}
+		for _, m := range []string{"sum", "mean", "median", "quantile", "stddev", "share"} {
+			if n := huge[m]; n > 0 {
+				out.Warnings = append(out.Warnings, &analytics.Warning{Message: fmt.Sprintf(
+					"%s is null on %d rows or totals: it is beyond ±1.8e308, the largest number a double holds", m, n)})
+			}
 		}
 		return out, nil
 	})
@@ -276,6 +336,16 @@ func orderColumn(d analytics.Dimension) string {
 		return "(SELECT ord FROM indicators WHERE code = " + dimName[d] + ")"
 	}
 	return dimName[d]
+}
+
+// finite says whether a measure read from DuckDB is null or a number; one that is not (a sum beyond ±1.8e308
+// comes back ±inf) is made null, so that no answer holds a number JSON cannot.
+func finite(v *sql.NullFloat64) bool {
+	if v.Valid && (math.IsInf(v.Float64, 0) || math.IsNaN(v.Float64)) {
+		v.Valid = false
+		return false
+	}
+	return true
 }
 
 func round(v sql.NullFloat64) *float64 {

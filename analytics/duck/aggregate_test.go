@@ -229,6 +229,9 @@ func TestAggregateMatchesReference(t *testing.T) {
 		}
 		d.SortObservations()
 		e := newTestEngine(t, d, Options{})
+		// Every other dataset takes the measures meant for values at the edges of a double (measureSQLWide):
+		// on ordinary values they must give the plain answers.
+		e.snap.Load().wide = seed%2 == 1
 		for trial := range 8 {
 			var by []analytics.Dimension
 			for _, dim := range analytics.AllDimensions {

@@ -60,6 +60,7 @@ type snapshot struct {
 	own         map[string][]int // … of which a value of their own, not only their children's rollup
 	levels      []string         // the distinct levels of regions, in dataset order
 	vintages    []analytics.Date // the distinct release dates of the values, in order
+	wide        bool             // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
 }
 
 // NewEngine reads the store's catalog and returns an engine over it.
@@ -95,8 +96,9 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		indicatorBy: map[string]*analytics.Indicator{}, indicatorAt: map[string]int{}}
 	var first, last sql.NullInt64
 	err := db.QueryRowContext(ctx, `SELECT d.version, d.imported_at, d.source,
-			(SELECT count(*) FROM observations WHERE latest), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations)
-		FROM dataset_info d`).Scan(&s.info.Version, &s.info.ImportedAt, &s.info.Source, &s.info.Observations, &first, &last)
+			(SELECT count(*) FROM observations WHERE latest), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations),
+			(SELECT coalesce(max(abs(value)) > pow(2.0, 400) OR min(abs(value)) FILTER (WHERE value <> 0) < pow(2.0, -400), false) FROM observations)
+		FROM dataset_info d`).Scan(&s.info.Version, &s.info.ImportedAt, &s.info.Source, &s.info.Observations, &first, &last, &s.wide)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errors.New("the database holds no dataset yet: import one first")
 	}

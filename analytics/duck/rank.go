@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
@@ -17,7 +18,8 @@ import (
 
 // basisValue is what a ranking ranks for region r in year y: the value, or its growth as the indicator's
 // measure defines it (calc.GrowthOf), with the flags of the values it rests on. A LEVEL's growth from a zero
-// or negative base has no meaningful sign (−100 → −50 would be −50 %), so it has none.
+// or negative base has no meaningful sign (−100 → −50 would be −50 %), so it has none. A growth beyond
+// ±1.8e308 is none either, returned as ±Inf (calc.OutOfRange) so that the ranking can say why.
 func basisValue(m *matrix, in *analytics.Indicator, basis analytics.RankBasis, r, y int) (float64, analytics.FlagSet, bool) {
 	x, f, ok := m.get(r, y)
 	if !ok || basis != analytics.ByGrowth {
@@ -48,6 +50,7 @@ type rankedEntry struct {
 type rankedYear struct {
 	entries []rankedEntry // best first, ties by region code
 	missing []int         // members without a value, by region code
+	huge    []int         // of those, the ones whose growth is beyond ±1.8e308
 	mean    float64       // unrounded; NaN when nobody is ranked
 	median  float64
 	at      []int32 // of each region (by position), 1 + its index in entries; 0 when it is not ranked
@@ -69,6 +72,9 @@ func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.R
 			out.entries = append(out.entries, rankedEntry{r: r, v: v, flags: f})
 		} else {
 			out.missing = append(out.missing, r)
+			if calc.OutOfRange(v) {
+				out.huge = append(out.huge, r)
+			}
 		}
 	}
 	// One sort puts the entries in their final order, best first and equal values by region code; the
@@ -213,20 +219,42 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		for _, r := range cur.missing {
 			rk.Missing = append(rk.Missing, s.regions[r])
 		}
+		rk.Warnings = []*analytics.Warning{}
+		if len(cur.huge) > 0 {
+			var codes []string
+			for _, r := range cur.huge {
+				codes = append(codes, s.regions[r].Code)
+			}
+			rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+				"%s listed in missing: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(codes, ", "))})
+		}
 		if len(cur.entries) == 0 {
 			return rk, nil
 		}
+		// The mean and median of finite values lie between them, so they are always finite (calc.Mean,
+		// calc.MedianSorted); a difference of two values may not be (1e308 − (−1e308)): it is then null.
 		mean, median := calc.Round12(cur.mean), calc.Round12(cur.median)
 		rk.Mean, rk.Median, rk.Leader = &mean, &median, s.regions[cur.entries[0].r]
 		sign, lead := in.Sign(), cur.entries[0].v
 		ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
 		ints := make([]int, 2*len(cur.entries))                  // and one for their previous ranks and changes
+		diffs := make([]float64, 3*len(cur.entries))             // and one for their differences
+		var nulls [3]int                                         // differences beyond range: gap, vs mean, vs median
+		diff := func(k, i int, a, b float64) *float64 {
+			d, ok := calc.Diff(a, b)
+			if !ok {
+				nulls[k]++
+				return nil
+			}
+			diffs[3*i+k] = d
+			return &diffs[3*i+k]
+		}
 		for i := range cur.entries {
 			c := &cur.entries[i]
 			ent := &ents[i]
 			*ent = analytics.RankingEntry{Region: s.regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
 				Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
-				GapToLeader: calc.Round12(sign*lead - sign*c.v), VsMean: calc.Round12(c.v - cur.mean), VsMedian: calc.Round12(c.v - cur.median)}
+				GapToLeader: diff(0, i, sign*lead, sign*c.v), VsMean: diff(1, i, c.v, cur.mean), VsMedian: diff(2, i, c.v, cur.median)}
 			if p := prev.entry(c.r); p != nil {
 				ints[2*i], ints[2*i+1] = p.rankBy(q.Ties), p.rankBy(q.Ties)-ent.Rank
 				ent.PreviousRank, ent.RankChange = &ints[2*i], &ints[2*i+1]
@@ -235,6 +263,12 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 				rk.Flagged++
 			}
 			rk.Entries = append(rk.Entries, ent)
+		}
+		for k, name := range []string{"gapToLeader", "vsMean", "vsMedian"} {
+			if nulls[k] > 0 {
+				rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+					"%s is null on %d entries: the difference is beyond ±1.8e308, the largest number a double holds", name, nulls[k])})
+			}
 		}
 		return rk, nil
 	})

@@ -330,8 +330,21 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 			t.Points = append(t.Points, p)
 			shown = append(shown, series[i])
 		}
+		t.Warnings = []*analytics.Warning{}
 		if c, ok := calc.CAGR(shown, in.Measure); ok {
 			t.Cagr = &c
+		} else if calc.OutOfRange(c) {
+			t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: "cagr is null: it is beyond ±1.8e308, the largest number a double holds"})
+		}
+		var huge []string
+		for _, p := range t.Points {
+			if p.YoyHuge {
+				huge = append(huge, strconv.Itoa(p.Year))
+			}
+		}
+		if len(huge) > 0 {
+			t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+				"yoy is null in %s: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(huge, ", "))})
 		}
 		return t, nil
 	})
