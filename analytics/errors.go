@@ -12,7 +12,8 @@ const (
 	NotFound        = "NOT_FOUND"
 	QueryTooComplex = "QUERY_TOO_COMPLEX"
 	Timeout         = "TIMEOUT"
-	Overloaded      = "OVERLOADED" // the server is at its limit of queries in flight and waiting: retry later
+	Overloaded      = "OVERLOADED"      // the server is at its limit of queries in flight and waiting: retry later
+	Unauthenticated = "UNAUTHENTICATED" // the server asks for a bearer token and the request has no valid one
 	Internal        = "INTERNAL"
 )
 
