@@ -276,7 +276,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	if *tlsCert != "" {
-		// Read before listening, so that a bad certificate stops the start rather than the first handshake.
+		// Read before serving, so that a bad certificate stops the start rather than the first handshake.
 		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
 		if err != nil {
 			ln.Close()
@@ -285,15 +285,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		scheme = "https"
 	}
+	// Watching (and SIGHUP's handler) starts before the address is announced: a SIGHUP sent once a client
+	// can connect reloads rather than ending the process, as SIGHUP does by default.
+	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger)
+	defer stopReload()
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
 	if opt.Tokens != nil {
 		fmt.Fprintf(stdout, "requests to /graphql and /export need one of the %d bearer tokens of %s\n", opt.Tokens.Len(), *tokensFile)
 	}
 	fmt.Fprintf(stdout, "GraphiQL at %s://%s/ and the endpoint at %s://%s/graphql\n", scheme, ln.Addr(), scheme, ln.Addr())
-
-	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger)
-	defer stopReload()
 
 	errc := make(chan error, 1)
 	go func() {
