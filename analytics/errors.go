@@ -12,8 +12,9 @@ const (
 	NotFound        = "NOT_FOUND"
 	QueryTooComplex = "QUERY_TOO_COMPLEX"
 	Timeout         = "TIMEOUT"
-	Overloaded      = "OVERLOADED"   // the server is at its limit of queries in flight and waiting: retry later
-	RateLimited     = "RATE_LIMITED" // this client sends more requests than its rate allows: retry later
+	Overloaded      = "OVERLOADED"      // the server is at its limit of queries in flight and waiting: retry later
+	RateLimited     = "RATE_LIMITED"    // this client sends more requests than its rate allows: retry later
+	Unauthenticated = "UNAUTHENTICATED" // the server asks for a bearer token and the request has no valid one
 	Internal        = "INTERNAL"
 )
 

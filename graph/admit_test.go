@@ -1,11 +1,15 @@
 package graph
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -124,13 +128,21 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // TestRateLimitPerClient: a client over its rate is refused at once with 429, Retry-After and RATE_LIMITED,
-// on every endpoint alike, while another client (another token) is served.
+// while another client is served. With tokens required, a client is its token; without, its address, so a
+// made-up token buys no new bucket.
 func TestRateLimitPerClient(t *testing.T) {
-	opt := DefaultOptions
-	opt.RateLimit, opt.RateBurst = 0.5, 3 // a new request every 2 s, 3 at once
-	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, opt)
-	ask := func(token string) (int, string, string) {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/graphql?query=%7Bdataset%7Bversion%7D%7D", nil)
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	var lines string
+	for _, tok := range []string{"alice", "bob"} {
+		sum := sha256.Sum256([]byte(tok))
+		lines += hex.EncodeToString(sum[:]) + "\n"
+	}
+	if err := os.WriteFile(tokens, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := loadStore(t, data.Default())
+	ask := func(url, token string) (int, string, string) {
+		req, _ := http.NewRequest(http.MethodGet, url+"/graphql?query=%7Bdataset%7Bversion%7D%7D", nil)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -142,19 +154,32 @@ func TestRateLimitPerClient(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, res.Header.Get("Retry-After"), string(b)
 	}
-	for i := range 3 {
-		if status, _, body := ask("alice"); status != http.StatusOK {
-			t.Fatalf("request %d within the burst: %d %s", i+1, status, body)
+	for _, withTokens := range []bool{true, false} {
+		opt := DefaultOptions
+		opt.RateLimit, opt.RateBurst = 0.5, 3 // a new request every 2 s, 3 at once
+		if withTokens {
+			tk, err := LoadTokens(tokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Tokens = tk
 		}
-	}
-	status, retry, body := ask("alice")
-	if status != http.StatusTooManyRequests || retry == "" || !strings.Contains(body, `"RATE_LIMITED"`) {
-		t.Errorf("over the rate: %d, Retry-After %q, %s; want 429 with Retry-After and RATE_LIMITED", status, retry, body)
-	}
-	if status, _, body := ask("bob"); status != http.StatusOK {
-		t.Errorf("another client: %d %s", status, body)
-	}
-	if status, _, _ := ask(""); status != http.StatusOK { // by address: not alice's bucket
-		t.Errorf("a client without a token: %d", status)
+		srv, _ := newServer(t, store, duck.DefaultOptions, opt)
+		for i := range 3 {
+			if status, _, body := ask(srv.URL, "alice"); status != http.StatusOK {
+				t.Fatalf("tokens %v: request %d within the burst: %d %s", withTokens, i+1, status, body)
+			}
+		}
+		status, retry, body := ask(srv.URL, "alice")
+		if status != http.StatusTooManyRequests || retry == "" || !strings.Contains(body, `"RATE_LIMITED"`) {
+			t.Errorf("tokens %v: over the rate: %d, Retry-After %q, %s; want 429 with Retry-After and RATE_LIMITED", withTokens, status, retry, body)
+		}
+		status, _, _ = ask(srv.URL, "bob")
+		if withTokens && status != http.StatusOK {
+			t.Errorf("another token: %d, want 200", status)
+		}
+		if !withTokens && status != http.StatusTooManyRequests {
+			t.Errorf("without tokens required, another token from the same address: %d, want 429", status)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,8 @@ type Options struct {
 	// CORSOrigins are the origins (https://dashboard.example.org, or * for any) whose pages may call the API
 	// from a browser; none by default, so browsers keep other origins' pages out.
 	CORSOrigins []string
+	// Tokens, when set, are the bearer tokens /graphql and /export require (auth.go); nil leaves them open.
+	Tokens *Tokens
 	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
 	// ExportMaxRows the most it may ask for.
 	ExportRows, ExportMaxRows int
@@ -78,23 +81,40 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	srv := NewGraphQLServer(engine, opt)
-	limit := rateLimit(opt.RateLimit, opt.RateBurst)
-	mux.Handle("/graphql", limit(limitBody(newResponseCache(engine, opt.ResponseCache, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait)))))
+	// The token first: the rate is then counted per token a client really holds, not per one it made up.
+	limit := rateLimit(opt.RateLimit, opt.RateBurst, opt.Tokens != nil)
+	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))))
 	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
 	// never hold every place the queries need.
-	mux.Handle("/export", limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait))))
+	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))))
 	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
+	// For load balancers and orchestrators: the server is up and serving this dataset (no token needed; the
+	// version is public in every answer anyway).
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		info, err := engine.Dataset(r.Context())
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, analytics.Internal, "no dataset")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": info.Version})
+	})
+	var h http.Handler = mux
+	if p, ok := engine.(Pinner); ok {
+		h = pinned(p, h)
+	}
 	if len(opt.CORSOrigins) == 0 {
-		return mux
+		return h
 	}
 	// The API is read-only and sends no cookies, so a page on an allowed origin may read any answer; a
 	// preflight is answered here, before the GraphQL transports (which would refuse OPTIONS with a body).
 	return cors.New(cors.Options{
 		AllowedOrigins: opt.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Content-Type", "Accept"},
+		AllowedHeaders: []string{"Content-Type", "Accept", "Authorization"},
 		MaxAge:         600,
-	}).Handler(mux)
+	}).Handler(h)
 }
 
 // NewGraphQLServer is the GraphQL-over-HTTP endpoint: GET for queries, POST with JSON, answers as

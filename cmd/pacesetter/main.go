@@ -1,7 +1,7 @@
 // Command pacesetter serves regional statistics and their rankings over GraphQL, and imports datasets.
 //
 //	pacesetter serve [--db FILE] [--addr HOST:PORT]   serve FILE, or the embedded NBS dataset without --db
-//	pacesetter import --db FILE DIR                   load the dataset folder DIR into FILE, replacing its dataset
+//	pacesetter import --db FILE DIR                   load the dataset folder DIR into a new FILE, renamed over the old
 //	pacesetter synth [--regions N] … DIR              write a synthetic dataset folder DIR, for benchmarks
 //	pacesetter export [--db FILE] --format F --query Q  write a query's list as CSV, Parquet, XLSX or JSON lines
 //
@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -44,13 +45,17 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
-                   [--rate-limit R] [--rate-burst N] [--cors-origins LIST]
+                   [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
+                   [--tls-cert FILE --tls-key FILE] [--watch D]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
-      GraphiQL at /, the endpoint at /graphql; --cors-origins lets pages of those origins call it from a browser
+      GraphiQL at /, the endpoint at /graphql; --cors-origins lets pages of those origins call it from a browser;
+      --tokens requires a bearer token whose SHA-256 (hex) is a line of FILE; SIGHUP, or a new --db or
+      --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
-      or a World Bank WDI bulk CSV into FILE, replacing the dataset held there; a dataset with problems is
-      refused whole and FILE is left as it was
+      or a World Bank WDI bulk CSV into a new file beside FILE, renamed over FILE when complete (a server
+      of FILE switches to it on SIGHUP or when it sees it); a dataset with problems is refused whole and
+      FILE is left as it was
   pacesetter synth [--regions 3000] [--indicators 50] [--years 20] [--seed 1] DIR
       write a synthetic dataset folder DIR (created if absent), the same for the same flags, for benchmarks
   pacesetter export [--db FILE] --format csv|parquet|xlsx|jsonl --query Q [--variables JSON] [--out FILE]
@@ -141,21 +146,19 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	store, err := duck.Open(*db)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	// The folder's name, not its path: the source is shown to clients, and the server's paths are not theirs.
 	abs, _ := filepath.Abs(dir)
-	var st duck.ImportStats
-	if wdi {
-		read := time.Since(start)
-		st, err = store.Import(ctx, d, filepath.Base(abs))
-		st.Read = read
-	} else {
-		st, err = store.ImportDir(ctx, dir, filepath.Base(abs))
-	}
+	// Into a new file renamed over *db when complete: a server of *db keeps serving the old one until it
+	// reloads, and a failed or killed import leaves *db as it was.
+	st, err := duck.WriteSnapshot(ctx, *db, func(store *duck.Store) (duck.ImportStats, error) {
+		if wdi {
+			read := time.Since(start)
+			st, err := store.Import(ctx, d, filepath.Base(abs))
+			st.Read = read
+			return st, err
+		}
+		return store.ImportDir(ctx, dir, filepath.Base(abs))
+	})
 	var inv *dataset.Invalid
 	if errors.As(err, &inv) || errors.Is(err, os.ErrNotExist) {
 		return err
@@ -210,8 +213,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
 	queue := fs.Int("max-queue", graph.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
-	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (bearer token, else address) may send; more are refused with 429 (0: no limit)")
+	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
+	tokensFile := fs.String("tokens", "", "file of the SHA-256 hashes (hex, one a line, # comments) of the bearer tokens to require; none: the API is open")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	watch := fs.Duration("watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -220,33 +227,44 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 
-	var store *duck.Store
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{errors.New("give both --tls-cert and --tls-key, or neither")}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	var engine analytics.Engine
+	var served *duck.Served // nil for the embedded dataset, which never changes
 	if *db != "" {
-		if store, err = duck.OpenReadOnly(*db); err != nil {
+		if served, err = duck.OpenServed(ctx, *db, duck.DefaultOptions); err != nil {
 			return err
 		}
+		defer served.Close()
+		engine = served
 	} else {
-		if store, err = openDefault(ctx); err != nil {
+		store, err := openDefault(ctx)
+		if err != nil {
 			return err
 		}
-	}
-	defer store.Close()
-	if err := store.LockDown(ctx); err != nil {
-		return err
-	}
-	engine, err := duck.NewEngine(ctx, store, duck.DefaultOptions)
-	if err != nil {
-		return err
+		defer store.Close()
+		if err := store.LockDown(ctx); err != nil {
+			return err
+		}
+		if engine, err = duck.NewEngine(ctx, store, duck.DefaultOptions); err != nil {
+			return err
+		}
 	}
 	info, _ := engine.Dataset(ctx)
 
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opt := graph.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	for _, o := range strings.Split(*corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opt.CORSOrigins = append(opt.CORSOrigins, o)
+		}
+	}
+	if *tokensFile != "" {
+		if opt.Tokens, err = graph.LoadTokens(*tokensFile); err != nil {
+			return err
 		}
 	}
 	h := graph.NewHandler(engine, opt)
@@ -256,23 +274,99 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Slow clients are cut off too: a request must arrive within 30 s and its answer leave within the query
 	// timeout plus 30 s.
+	writeTimeout := *timeout + 30*time.Second
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: *timeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
+		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if *tlsCert != "" {
+		// Read before serving, so that a bad certificate stops the start rather than the first handshake.
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--tls-cert %s, --tls-key %s: %w", *tlsCert, *tlsKey, err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
+	// Watching (and SIGHUP's handler) starts before the address is announced: a SIGHUP sent once a client
+	// can connect reloads rather than ending the process, as SIGHUP does by default.
+	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger)
+	defer stopReload()
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
-	fmt.Fprintf(stdout, "GraphiQL at http://%s/ and the endpoint at http://%s/graphql\n", ln.Addr(), ln.Addr())
+	if opt.Tokens != nil {
+		fmt.Fprintf(stdout, "requests to /graphql and /export need one of the %d bearer tokens of %s\n", opt.Tokens.Len(), *tokensFile)
+	}
+	fmt.Fprintf(stdout, "GraphiQL at %s://%s/ and the endpoint at %s://%s/graphql\n", scheme, ln.Addr(), scheme, ln.Addr())
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if *tlsCert != "" {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Requests in flight finish: no answer may take longer than the write timeout, so that is the grace.
+	logger.Info("shutting down: finishing the requests in flight", "grace", writeTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
+// poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
+// function returned stops watching and returns once a reload under way has finished.
+func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := func(always bool) {
+		if served != nil && (always || served.Changed()) {
+			if info, err := served.Reload(ctx); err != nil {
+				logger.Error("reload: kept the dataset served", "err", err)
+			} else {
+				logger.Info("reload: serving the new snapshot", "file", served.Path(), "version", info.Version, "observations", info.Observations)
+			}
+		}
+		if tokens != nil && (always || tokens.Changed()) {
+			if err := tokens.Reload(); err != nil {
+				logger.Error("reload: kept the tokens", "err", err)
+			} else {
+				logger.Info("reload: tokens read", "tokens", tokens.Len())
+			}
+		}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		var tick <-chan time.Time
+		if interval > 0 {
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			tick = t.C
+		}
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+				reload(true)
+			case <-tick:
+				reload(false)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		<-finished
+	}
 }
 
 // exportQuery runs a query through the same /export handler as serve, in this process, and writes the file.

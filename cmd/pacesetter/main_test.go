@@ -93,7 +93,7 @@ func TestImportCommand(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	var out, errb bytes.Buffer
-	for _, args := range [][]string{nil, {"frobnicate"}, {"import", "--db"}, {"import", "dir"}, {"serve", "--port", "1"}} {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"import", "--db"}, {"import", "dir"}, {"serve", "--port", "1"}, {"serve", "--tls-cert", "cert.pem"}} {
 		out.Reset()
 		errb.Reset()
 		if code := run(context.Background(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage:") {

@@ -1,0 +1,132 @@
+package duck
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// WriteSnapshot builds a new database file for path with load and renames it over path only once it is
+// complete and on disk. A server reading path keeps the file it has open (DuckDB's lock is on that inode),
+// and an import that fails or is killed leaves path exactly as it was. The new file is written beside path,
+// as path.tmp-<pid>-<random> (the same file system, so the rename is atomic); the next import removes
+// those left by an import that was killed.
+func WriteSnapshot(ctx context.Context, path string, load func(*Store) (ImportStats, error)) (ImportStats, error) {
+	if path == "" {
+		return ImportStats{}, errors.New("a snapshot needs a file path")
+	}
+	removeStaleTemps(path)
+	tmp := fmt.Sprintf("%s%s%d-%s", path, tempInfix, os.Getpid(), randomHex())
+	renamed := false
+	defer func() {
+		if !renamed {
+			removeTemp(tmp)
+		}
+	}()
+	s, err := Open(tmp)
+	if err != nil {
+		return ImportStats{}, err
+	}
+	st, err := load(s)
+	if err == nil {
+		// Everything into the file itself, so that the file renamed into place needs no log beside it.
+		if _, err = s.db.ExecContext(ctx, `CHECKPOINT`); err != nil {
+			err = fmt.Errorf("checkpoint %s: %w", tmp, err)
+		}
+	}
+	if cerr := s.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", tmp, cerr)
+	}
+	if err != nil {
+		return st, err
+	}
+	if _, err := os.Stat(tmp + ".wal"); err == nil {
+		return st, fmt.Errorf("%s: a write-ahead log remained after the checkpoint; the import is not complete", tmp)
+	}
+	if fi, err := os.Stat(path); err == nil {
+		_ = os.Chmod(tmp, fi.Mode().Perm()) // the new file keeps the permissions of the one it replaces
+	}
+	if err := syncPath(tmp); err != nil {
+		return st, err
+	}
+	// A log beside path belongs to the file being replaced (an in-place import of an older pacesetter,
+	// killed): DuckDB would replay it into the new file.
+	if err := os.Remove(path + ".wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return st, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return st, err
+	}
+	renamed = true
+	// The rename itself is durable once the folder is synced.
+	return st, syncPath(filepath.Dir(path))
+}
+
+const tempInfix = ".tmp-"
+
+func randomHex() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// removeTemp removes a snapshot being written and what DuckDB keeps beside it (its log, its spill folder).
+func removeTemp(tmp string) {
+	for _, p := range []string{tmp, tmp + ".wal", tmp + ".tmp"} {
+		_ = os.RemoveAll(p)
+	}
+}
+
+// removeStaleTemps removes the snapshots of path that imports killed part-way left behind: those whose
+// process (the pid in the name) is gone. One of a running import is left alone.
+func removeStaleTemps(path string) {
+	dir, prefix := filepath.Dir(path), filepath.Base(path)+tempInfix
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() || alive(pid) {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+}
+
+// alive says whether a process with this id runs (signal 0 checks without sending anything).
+func alive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,621 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"pacesetter/analytics/duck"
+)
+
+// The tests that need a process of their own (signals, SIGKILL) run this test binary again as pacesetter:
+// with this variable set it is the program, not the tests.
+const asMain = "PACESETTER_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		main()
+		return
+	}
+	code := m.Run()
+	if synthOnce.dir != "" {
+		os.RemoveAll(synthOnce.dir)
+	}
+	os.Exit(code)
+}
+
+// pacesetter is the command pacesetter args, as a child process.
+func pacesetter(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asMain+"=1")
+	return cmd
+}
+
+// mustRun runs pacesetter in this process and fails the test unless it succeeds.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), args, &out, &errb); code != 0 {
+		t.Fatalf("%q: exit %d: %s", args, code, errb.String())
+	}
+	return out.String()
+}
+
+// syncBuffer is a bytes.Buffer that a child process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// child is a serve process and where it listens.
+type child struct {
+	cmd    *exec.Cmd
+	url    string // the endpoint, …/graphql
+	stderr *syncBuffer
+	exit   chan error
+}
+
+func startServe(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{cmd: pacesetter(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...), stderr: &syncBuffer{}, exit: make(chan error, 1)}
+	c.cmd.Stderr = c.stderr
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.cmd.Process.Kill() })
+	sc := bufio.NewScanner(out)
+	for c.url == "" && sc.Scan() {
+		if m := regexp.MustCompile(`endpoint at (https?://\S+/graphql)`).FindStringSubmatch(sc.Text()); m != nil {
+			c.url = m[1]
+		}
+	}
+	go io.Copy(io.Discard, out)
+	go func() { c.exit <- c.cmd.Wait() }()
+	if c.url == "" {
+		t.Fatalf("serve did not say where it listens; stderr: %s", c.stderr.String())
+	}
+	return c
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (c *child) stop(t *testing.T) int {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.exit:
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not stop within 60 s of SIGTERM")
+	}
+	return c.cmd.ProcessState.ExitCode()
+}
+
+// ask posts a query and returns the status and the decoded answer.
+func ask(client *http.Client, endpoint, token, query string, variables map[string]any) (int, map[string]any, error) {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
+	req, err := http.NewRequest(http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	var answer map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil {
+		return res.StatusCode, nil, fmt.Errorf("answer is not JSON: %w", err)
+	}
+	return res.StatusCode, answer, nil
+}
+
+func versionOf(answer map[string]any) string {
+	d, _ := answer["data"].(map[string]any)
+	ds, _ := d["dataset"].(map[string]any)
+	v, _ := ds["version"].(string)
+	return v
+}
+
+// Hot reload under load: 16 clients query the dataset's version and a ranking without pause while another
+// dataset is imported into the very file being served and the server gets SIGHUP. Not one request fails,
+// and the answers switch to the new version. A file that is no database, renamed over the served one, is
+// refused on SIGHUP and the dataset served stays.
+func TestHotReloadUnderLoad(t *testing.T) {
+	dir := t.TempDir()
+	a, b, db := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "stats.db")
+	mustRun(t, "synth", "--regions", "300", "--indicators", "5", "--years", "10", "--seed", "1", a)
+	mustRun(t, "synth", "--regions", "300", "--indicators", "5", "--years", "10", "--seed", "2", b)
+	mustRun(t, "import", "--db", db, a)
+	srv := startServe(t, "--db", db, "--watch", "0") // SIGHUP only: the poll has a test of its own
+	client := &http.Client{Timeout: 30 * time.Second}
+	_, first, err := ask(client, srv.url, "", `{ dataset { version } }`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := versionOf(first)
+
+	var ok, failed atomic.Int64
+	var mu sync.Mutex
+	versions, failures := map[string]int{}, []string{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// top varies so that most requests miss the response cache and reach the engine.
+				status, answer, err := ask(client, srv.url, "",
+					`query($n: Int) { dataset { version } ranking(indicator: "I001") { count entries(top: $n) { region { code } rank } } }`,
+					map[string]any{"n": 1 + (g*7+i)%40})
+				mu.Lock()
+				if err != nil || status != 200 || answer["errors"] != nil || versionOf(answer) == "" {
+					failed.Add(1)
+					if len(failures) < 5 {
+						failures = append(failures, fmt.Sprintf("status %d, err %v, answer %v", status, err, answer))
+					}
+				} else {
+					ok.Add(1)
+					versions[versionOf(answer)]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				mu.Lock()
+				t.Fatalf("timed out waiting for %s; versions %v, %d failures %v; stderr:\n%s", what, versions, failed.Load(), failures, srv.stderr.String())
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	mustRun(t, "import", "--db", db, b) // the server holds the file open: the import writes a new one
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var v2 string
+	waitFor("the new version", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for v := range versions {
+			if v != v1 {
+				v2 = v
+			}
+		}
+		return v2 != ""
+	})
+	time.Sleep(300 * time.Millisecond)
+
+	// Not a database: refused, logged, and the dataset served stays.
+	junk := filepath.Join(dir, "junk")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a database\n"), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(junk, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the refusal in the log", func() bool { return strings.Contains(srv.stderr.String(), "reload: kept the dataset served") })
+	mu.Lock()
+	before := versions[v2]
+	mu.Unlock()
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed, e.g. %v", failed.Load(), ok.Load()+failed.Load(), failures)
+	}
+	if versions[v1] == 0 || versions[v2] <= before || len(versions) != 2 {
+		t.Errorf("versions answered: %v (first %s, then %s; %d of the second before the bad file)", versions, v1, v2, before)
+	}
+	if !strings.Contains(srv.stderr.String(), "reload: serving the new snapshot") {
+		t.Errorf("the reload was not logged:\n%s", srv.stderr.String())
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("exit %d after SIGTERM:\n%s", code, srv.stderr.String())
+	}
+	t.Logf("%d requests, versions %v", ok.Load(), versions)
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pacesetter test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// writeTokens writes a token file the way the README says to make one, and renames it into place.
+func writeTokens(t *testing.T, path string, tokens ...string) {
+	t.Helper()
+	text := "# pacesetter bearer tokens: printf %s \"$TOKEN\" | sha256sum >> tokens\n\n"
+	for _, tok := range tokens {
+		h := sha256.Sum256([]byte(tok))
+		text += hex.EncodeToString(h[:]) + "  -\n"
+	}
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Tokens and TLS, in one server over HTTPS with a self-signed certificate: /graphql and /export answer 401
+// with a Bearer challenge and UNAUTHENTICATED without a token or with a wrong one, and answer with the right
+// one; /healthz needs none; plain HTTP gets no answer. A new token file and a new snapshot are both picked
+// up by the file watch, without a signal.
+func TestServeTokensTLS(t *testing.T) {
+	dir := t.TempDir()
+	db, tokens := filepath.Join(dir, "stats.db"), filepath.Join(dir, "tokens")
+	mustRun(t, "import", "--db", db, "../../data/china-provinces-nbs")
+	writeTokens(t, tokens, "first-secret", "other-secret")
+	certFile, keyFile, pool := selfSigned(t, dir)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var errb syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--tokens", tokens,
+			"--tls-cert", certFile, "--tls-key", keyFile, "--watch", "100ms"}, pw, &errb)
+		pw.Close()
+	}()
+	var endpoint string
+	sc := bufio.NewScanner(pr)
+	for endpoint == "" && sc.Scan() {
+		if m := regexp.MustCompile(`endpoint at (https://\S+/graphql)`).FindStringSubmatch(sc.Text()); m != nil {
+			endpoint = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if endpoint == "" {
+		t.Fatalf("serve did not say where it listens: %s", errb.String())
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+
+	const q = `{ dataset { version observations } }`
+	for _, c := range []struct{ token, challenge string }{{"", `Bearer realm="pacesetter"`}, {"wrong", `Bearer realm="pacesetter", error="invalid_token"`}} {
+		for _, path := range []string{"/graphql", "/export?format=csv"} {
+			u := strings.TrimSuffix(endpoint, "/graphql") + path
+			req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(`{"query":"{ regions { code } }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 401 || res.Header.Get("WWW-Authenticate") != c.challenge ||
+				!strings.Contains(string(body), `"code":"UNAUTHENTICATED"`) || res.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("%s with token %q: %d, WWW-Authenticate %q, %s", path, c.token, res.StatusCode, res.Header.Get("WWW-Authenticate"), body)
+			}
+		}
+	}
+	status, answer, err := ask(client, endpoint, "first-secret", q, nil)
+	if err != nil || status != 200 || answer["errors"] != nil || versionOf(answer) == "" {
+		t.Fatalf("with the token: %d %v %v", status, answer, err)
+	}
+	v1 := versionOf(answer)
+	exportURL := strings.TrimSuffix(endpoint, "/graphql") + "/export?format=csv&query=" +
+		url.QueryEscape(`{ ranking(indicator: "gdp", year: 2024, level: "province") { entries(top: 2) { region { code } rank } } }`)
+	req, _ := http.NewRequest(http.MethodGet, exportURL, nil)
+	req.Header.Set("Authorization", "bearer other-secret") // the scheme is case-insensitive
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != "region.code,rank\n440000,1\n320000,2\n" {
+		t.Errorf("export with a token: %d %q", res.StatusCode, body)
+	}
+	res, err = client.Get(strings.TrimSuffix(endpoint, "/graphql") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), v1) {
+		t.Errorf("healthz: %d %s", res.StatusCode, body)
+	}
+	// Plain HTTP to the TLS port gets no answer.
+	if res, err := (&http.Client{Timeout: 5 * time.Second}).Post(strings.Replace(endpoint, "https://", "http://", 1), "application/json", strings.NewReader(`{"query":"`+q+`"}`)); err == nil {
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			t.Error("plain HTTP was answered")
+		}
+	}
+
+	// A new token file: the watch reads it; the old token is refused, the new one accepted.
+	writeTokens(t, tokens, "second-secret")
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; log:\n%s", what, errb.String())
+			}
+		}
+	}
+	eventually("the new token", func() bool {
+		status, _, _ := ask(client, endpoint, "second-secret", q, nil)
+		return status == 200
+	})
+	if status, _, _ := ask(client, endpoint, "first-secret", q, nil); status != 401 {
+		t.Errorf("a token of the old file: %d", status)
+	}
+	// A broken token file is refused and the tokens stay.
+	if err := os.WriteFile(tokens, []byte("not-a-hash\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually("the refusal of a bad token file", func() bool { return strings.Contains(errb.String(), "reload: kept the tokens") })
+	if status, _, _ := ask(client, endpoint, "second-secret", q, nil); status != 200 {
+		t.Errorf("after a bad token file: %d", status)
+	}
+	if !strings.Contains(errb.String(), `tokens:1: \"not-a-hash\" is not a SHA-256 hash`) {
+		t.Errorf("the log does not say what is wrong with the token file:\n%s", errb.String())
+	}
+
+	// A new snapshot: the watch sees the file replaced.
+	mustRun(t, "import", "--db", db, "../../data/worldbank-gdp-population")
+	eventually("the new snapshot", func() bool {
+		_, answer, _ := ask(client, endpoint, "second-secret", q, nil)
+		return versionOf(answer) != "" && versionOf(answer) != v1
+	})
+	_, answer, _ = ask(client, endpoint, "second-secret", q, nil)
+	if !strings.Contains(fmt.Sprint(answer), "observations:31174") {
+		t.Errorf("after the reload: %v", answer)
+	}
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
+var synthOnce struct {
+	sync.Once
+	dir string
+	err error
+}
+
+// bigSynth is a synthetic dataset folder big enough that importing it takes a while (800,000 values),
+// written once for the tests that need one.
+func bigSynth(t *testing.T) string {
+	synthOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pacesetter-synth-")
+		if err != nil {
+			synthOnce.err = err
+			return
+		}
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"synth", "--regions", "2000", "--indicators", "20", "--years", "20", dir}, &out, &errb); code != 0 {
+			synthOnce.err = errors.New(errb.String())
+		}
+		synthOnce.dir = dir
+	})
+	if synthOnce.err != nil {
+		t.Fatal(synthOnce.err)
+	}
+	return synthOnce.dir
+}
+
+// SIGTERM drains: a long export in flight when the signal arrives is written to its end, and the process
+// exits 0.
+func TestShutdownDrains(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "big.db")
+	mustRun(t, "import", "--db", db, bigSynth(t))
+	srv := startServe(t, "--db", db)
+	const rows = 60000
+	u := strings.TrimSuffix(srv.url, "/graphql") + fmt.Sprintf("/export?format=csv&limit=%d&query=", rows) +
+		url.QueryEscape(`{ observations { nodes { region { code } indicator { code } year value } } }`)
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	// The answer has begun: the export is in flight.
+	start := time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("the export broke off after %d bytes: %v\n%s", len(body), err, srv.stderr.String())
+	}
+	if n := bytes.Count(body, []byte("\n")); res.StatusCode != 200 || n != rows+1 {
+		t.Errorf("status %d, %d lines, want %d", res.StatusCode, n, rows+1)
+	}
+	select {
+	case <-srv.exit:
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not exit")
+	}
+	if code := srv.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(srv.stderr.String(), "shutting down") {
+		t.Errorf("exit %d:\n%s", code, srv.stderr.String())
+	}
+	t.Logf("the export finished %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+}
+
+// datasetIn opens a snapshot file read-only and returns its version and observations.
+func datasetIn(t *testing.T, db string) (string, int) {
+	t.Helper()
+	s, err := duck.OpenServed(context.Background(), db, duck.DefaultOptions)
+	if err != nil {
+		t.Fatalf("%s does not open: %v", db, err)
+	}
+	defer s.Close()
+	info, _ := s.Dataset(context.Background())
+	return info.Version, info.Observations
+}
+
+// An import killed with SIGKILL at random moments never leaves a file that looks like a dataset: before
+// the first complete import there is no file, after it the file still holds that dataset, whole. The next
+// complete import succeeds and removes what the killed ones left.
+func TestImportKilled(t *testing.T) {
+	big := bigSynth(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "stats.db")
+	// How long a complete import takes here, to kill within it.
+	start := time.Now()
+	measure := filepath.Join(t.TempDir(), "measure.db")
+	if out, err := pacesetter("import", "--db", measure, big).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	took := time.Since(start)
+	vBig, nBig := datasetIn(t, measure)
+	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	kill := func(i int) {
+		t.Helper()
+		cmd := pacesetter("import", "--db", db, big)
+		var out syncBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Duration(rng.Int64N(int64(took * 7 / 10)))
+		time.Sleep(at)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("kill %d at %s: the import was not killed (%v): %s", i, at, err, out.String())
+		}
+	}
+	// After each kill the file is what it was, or (when the kill came after the rename) the new dataset
+	// whole; nothing else.
+	wantV, wantN, finished := "", 0, 0
+	check := func(i int) {
+		t.Helper()
+		v, n := "", 0
+		if _, err := os.Stat(db); err == nil {
+			v, n = datasetIn(t, db)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		switch {
+		case v == wantV && n == wantN:
+		case v == vBig && n == nBig:
+			finished++
+			wantV, wantN = vBig, nBig
+		case wantV == "":
+			t.Fatalf("kill %d of the first import left %s holding version %q with %d observations", i, db, v, n)
+		default:
+			t.Fatalf("after kill %d the file holds version %s with %d observations, want %s with %d", i, v, n, wantV, wantN)
+		}
+	}
+	for i := range 5 {
+		kill(i)
+		check(i)
+	}
+	mustRun(t, "import", "--db", db, "../../data/china-provinces-nbs")
+	wantV, wantN = datasetIn(t, db)
+	for i := 5; i < 20; i++ {
+		kill(i)
+		check(i)
+	}
+	if finished > 5 {
+		t.Errorf("%d of the 20 imports finished before they were killed: the kills came too late to test much", finished)
+	}
+	out := mustRun(t, "import", "--db", db, big)
+	v2, n2 := datasetIn(t, db)
+	if v2 != vBig || n2 != nBig || !strings.Contains(out, "version "+v2) {
+		t.Errorf("the complete import: version %s with %d observations, want %s with %d; said %s", v2, n2, vBig, nBig, out)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 1 {
+		t.Errorf("left beside the file: %v", names)
+	}
+	t.Logf("a complete import took %s; %d of 20 killed imports had finished", took.Round(time.Millisecond), finished)
+}
