@@ -44,9 +44,10 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
-                   [--cors-origins LIST]
+                   [--cors-origins LIST] [--no-graphiql] [--no-introspection]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
-      GraphiQL at /, the endpoint at /graphql; --cors-origins lets pages of those origins call it from a browser
+      GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
+      origins call it from a browser; --no-introspection refuses __schema and __type
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
       or a World Bank WDI bulk CSV into FILE, replacing the dataset held there; a dataset with problems is
@@ -205,11 +206,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset, in memory)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time each query of a request may take")
+	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time the queries of one request may take together")
 	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
 	queue := fs.Int("max-queue", graph.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
+	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
+	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -241,6 +244,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opt := graph.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
+	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
 	for _, o := range strings.Split(*corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opt.CORSOrigins = append(opt.CORSOrigins, o)
@@ -258,7 +262,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
-	fmt.Fprintf(stdout, "GraphiQL at http://%s/ and the endpoint at http://%s/graphql\n", ln.Addr(), ln.Addr())
+	if *noGraphiQL {
+		fmt.Fprintf(stdout, "the endpoint at http://%s/graphql\n", ln.Addr())
+	} else {
+		fmt.Fprintf(stdout, "GraphiQL at http://%s/ and the endpoint at http://%s/graphql\n", ln.Addr(), ln.Addr())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
