@@ -24,8 +24,8 @@ const (
 	MaxRootFields = 200
 	// MaxSelectionFields is the most fields one selection set may hold, fragments' fields included.
 	MaxSelectionFields = 500
-	// MaxExpandedFields is the most fields a document may hold once every fragment spread is replaced by
-	// the fragment's fields.
+	// MaxExpandedFields is the most fields (and fragment spreads) a document may hold once every fragment
+	// spread is replaced by the fragment's fields.
 	MaxExpandedFields = 20_000
 	// MaxSameResponse is the most fields that may answer under one response name at one place: validation
 	// compares each pair of them.
@@ -129,9 +129,12 @@ func guardDocument(doc *ast.QueryDocument) *gqlerror.Error {
 		}
 		total = satAdd(total, expanded)
 	}
-	// Fragments no operation spreads are validated too.
+	// Fragments no operation spreads are validated too: those no other such fragment spreads either are
+	// counted (and walked below) on their own.
+	var unspread []*ast.FragmentDefinition
 	for _, f := range doc.Fragments {
 		if m := w.measures[f.Name]; m == nil || m.state == 0 {
+			unspread = append(unspread, f)
 			total = satAdd(total, w.fragment(f.Name).expanded)
 			if w.err != nil {
 				return w.err
@@ -139,7 +142,7 @@ func guardDocument(doc *ast.QueryDocument) *gqlerror.Error {
 		}
 	}
 	if total > MaxExpandedFields {
-		return refuseQuery(analytics.QueryTooComplex, "the query holds %d fields once its fragments are spread: at most %d are allowed; spread fragments fewer times",
+		return refuseQuery(analytics.QueryTooComplex, "the query holds %d fields and spreads once its fragments are spread: at most %d are allowed; spread fragments fewer times",
 			total, MaxExpandedFields)
 	}
 	// Now that the whole expansion is known to be small, walk it once more to count the fields that answer
@@ -150,7 +153,8 @@ func guardDocument(doc *ast.QueryDocument) *gqlerror.Error {
 			return err
 		}
 	}
-	for _, f := range doc.Fragments {
+	// (A spread fragment is counted where it is spread, and its fields at one place are only more there.)
+	for _, f := range unspread {
 		if err := c.count(f.SelectionSet, 0); err != nil {
 			return err
 		}
@@ -189,10 +193,12 @@ func (w *guardWalk) measure(set ast.SelectionSet, where string) (level, expanded
 			}
 		case *ast.InlineFragment:
 			l, e := w.measure(s.SelectionSet, where)
-			level, expanded = satAdd(level, l), satAdd(expanded, e)
+			level, expanded = satAdd(level, l), satAdd(expanded, 1+e)
 		case *ast.FragmentSpread:
+			// A spread counts itself too: spreads of fragments with no fields (or unknown ones) still
+			// multiply the walk of whoever expands them.
 			m := w.fragment(s.Name)
-			level, expanded = satAdd(level, m.level), satAdd(expanded, m.expanded)
+			level, expanded = satAdd(level, m.level), satAdd(expanded, 1+m.expanded)
 		}
 	}
 	if w.err == nil && level > MaxSelectionFields {

@@ -75,7 +75,10 @@ func TestGuardRefusesHostileDocuments(t *testing.T) {
 		{"fragments doubling 26 deep", fragmentChain(26), nil, "QUERY_TOO_COMPLEX", "the selection of fragment F17 holds 512 fields (fragments' fields included): at most 500"},
 		{"fragments doubling 40 deep", fragmentChain(40), nil, "QUERY_TOO_COMPLEX", "at most 500"},
 		// The same doubling through nested fields, two fields to a selection.
-		{"nested fragments doubling 40 deep", nestedChain(40), nil, "QUERY_TOO_COMPLEX", "fields once its fragments are spread: at most 20000"},
+		{"nested fragments doubling 40 deep", nestedChain(40), nil, "QUERY_TOO_COMPLEX", "fields and spreads once its fragments are spread: at most 20000"},
+		// Spreads count too, so a chain that ends in no field at all is not walked 2²² times.
+		{"spreads doubling down to nothing", strings.Replace(fragmentChain(26), "{ ...F23 ...F23 }", "{ ...Nowhere }", 1), nil,
+			"QUERY_TOO_COMPLEX", "fields and spreads once its fragments are spread: at most 20000"},
 		// gqlparser's overlapping-fields rule compared every pair: 10 s of CPU.
 		{"14,990 × __typename", "{ " + repeat("__typename", 14_990) + " }", nil, "QUERY_TOO_COMPLEX", "holds 14990 fields (fragments' fields included): at most 500"},
 		{"51 × the same response name", "{ " + repeat("__typename", MaxSameResponse+1) + " }", nil, "QUERY_TOO_COMPLEX", `"__typename" is selected more than 50 times`},
