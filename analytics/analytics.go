@@ -467,5 +467,5 @@ func unmarshalEnum[T ~string](v any, dst *T, allowed ...T) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%q is not one of %v", s, allowed)
+	return fmt.Errorf("%q is not one of %v", Cut(s), allowed)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes, as they appear in a GraphQL error's extensions.code.
@@ -60,4 +61,16 @@ func ErrorMessage(err error) string {
 	default:
 		return "internal error"
 	}
+}
+
+// MaxEcho is the longest piece of a client's input an error message quotes back.
+const MaxEcho = 100
+
+// Cut shortens text a client sent to at most MaxEcho bytes (on a character boundary, marked with …) before
+// an error quotes it: a 500 KB cursor is answered with its first 100 bytes, not echoed whole.
+func Cut(text string) string {
+	if len(text) <= MaxEcho {
+		return text
+	}
+	return strings.ToValidUTF8(text[:MaxEcho], "") + "…"
 }

@@ -65,7 +65,7 @@ func ParseFlags(text string) (FlagSet, error) {
 			s |= LowReliability
 		case ' ', ',':
 		default:
-			return 0, fmt.Errorf("flag %q is not made of p (provisional), e (estimated), b (break in series), r (revised) and u (low reliability)", text)
+			return 0, fmt.Errorf("flag %q is not made of p (provisional), e (estimated), b (break in series), r (revised) and u (low reliability)", Cut(text))
 		}
 	}
 	return s, nil
@@ -82,7 +82,7 @@ func ParseDate(s string) (Date, error) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a date of the form YYYY-MM-DD", s)
+		return "", fmt.Errorf("%q is not a date of the form YYYY-MM-DD", Cut(s))
 	}
 	return Date(t.Format(time.DateOnly)), nil
 }

@@ -131,7 +131,7 @@ func (h *exportHandler) parseRequest(r *http.Request) (*exportRequest, *exportEr
 	q := r.URL.Query()
 	req := &exportRequest{format: q.Get("format"), decimals: -1, limit: h.opt.ExportRows}
 	if _, ok := export.Formats[req.format]; !ok {
-		return nil, refuse(analytics.BadUserInput, "format %q is not one of csv, parquet, xlsx, jsonl: add format=csv (or another) to the URL", req.format)
+		return nil, refuse(analytics.BadUserInput, "format %q is not one of csv, parquet, xlsx, jsonl: add format=csv (or another) to the URL", analytics.Cut(req.format))
 	}
 	if p := q.Get("path"); p != "" {
 		req.path = strings.Split(p, ".")
@@ -146,14 +146,14 @@ func (h *exportHandler) parseRequest(r *http.Request) (*exportRequest, *exportEr
 	if d := q.Get("decimals"); d != "" {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 0 || n > 15 {
-			return nil, refuse(analytics.BadUserInput, "decimals must be a whole number from 0 to 15, got %q", d)
+			return nil, refuse(analytics.BadUserInput, "decimals must be a whole number from 0 to 15, got %q", analytics.Cut(d))
 		}
 		req.decimals = n
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > h.opt.ExportMaxRows {
-			return nil, refuse(analytics.BadUserInput, "limit must be a whole number from 1 to %d (the server's most rows), got %q", h.opt.ExportMaxRows, l)
+			return nil, refuse(analytics.BadUserInput, "limit must be a whole number from 1 to %d (the server's most rows), got %q", h.opt.ExportMaxRows, analytics.Cut(l))
 		}
 		req.limit = n
 	}
@@ -560,7 +560,7 @@ func (pl *exportPlan) pagedQuery(query, operation string) (string, *exportError)
 	}
 	op := doc.Operations.ForName(operation)
 	if op == nil {
-		return "", refuse(analytics.BadUserInput, "operation %q not found", operation)
+		return "", refuse(analytics.BadUserInput, "operation %q not found", analytics.Cut(operation))
 	}
 	// The same fields as planned, found again by response key in the fresh document (the executor's is
 	// shared with its cache and must not change). Every field under a key is set alike.

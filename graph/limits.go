@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -40,21 +42,44 @@ type costed struct {
 	graphql.ExecutableSchema
 	engine analytics.Engine
 	lists  map[string]bool // "Type.field" of every list field outside introspection
+	// Introspection's lists, at their longest in this schema: types, fields of a type, arguments of a
+	// field, enum values of a type, input fields of a type, directives.
+	types, fields, args, enums, inputs, directives int
+	// schemaCost is what a __schema field costs: gqlgen's cost walk skips it, so it is charged here as the
+	// values a whole answer about the schema holds: 8 for each type, field, argument and enum value (a name,
+	// a description, a kind, a type reference with its ofType chain, deprecation), about what GraphiQL's
+	// introspection query gets back (33 KB here).
+	schemaCost int
 }
 
-func withCosts(es graphql.ExecutableSchema, engine analytics.Engine) graphql.ExecutableSchema {
-	lists := map[string]bool{}
-	for name, def := range es.Schema().Types {
+func withCosts(es graphql.ExecutableSchema, engine analytics.Engine) costed {
+	c := costed{ExecutableSchema: es, engine: engine, lists: map[string]bool{}}
+	schema := es.Schema()
+	for name, def := range schema.Types {
+		c.types++
+		c.enums, c.inputs = max(c.enums, len(def.EnumValues)), max(c.inputs, len(def.Fields))
+		c.schemaCost += 1 + len(def.EnumValues)
+		for _, f := range def.Fields {
+			c.args = max(c.args, len(f.Arguments))
+			c.schemaCost += 1 + len(f.Arguments)
+		}
+		c.fields = max(c.fields, len(def.Fields))
 		if strings.HasPrefix(name, "__") || def.Kind != ast.Object {
 			continue
 		}
 		for _, f := range def.Fields {
 			if f.Type.Elem != nil {
-				lists[name+"."+f.Name] = true
+				c.lists[name+"."+f.Name] = true
 			}
 		}
 	}
-	return costed{ExecutableSchema: es, engine: engine, lists: lists}
+	for _, d := range schema.Directives {
+		c.directives++
+		c.args = max(c.args, len(d.Arguments))
+		c.schemaCost += 1 + len(d.Arguments)
+	}
+	c.schemaCost *= 8
+	return c
 }
 
 func (s costed) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
@@ -129,6 +154,18 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		return 1 + rows*child + rows*cols + regions*years, true
 	case "Region.value", "Region.rank":
 		work = 1 // batched: the values are read once for every region asking
+	case "__Schema.types", "__Type.possibleTypes", "__Type.interfaces":
+		n = s.types
+	case "__Schema.directives":
+		n = s.directives
+	case "__Type.fields":
+		n = s.fields
+	case "__Type.inputFields":
+		n = s.inputs
+	case "__Type.enumValues":
+		n = s.enums
+	case "__Field.args", "__Directive.args":
+		n = s.args
 	default:
 		if s.lists[typeName+"."+field] {
 			n = defaultListLength
@@ -141,6 +178,84 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		return 1 + child + work, true
 	}
 	return s.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
+}
+
+// costLimit refuses an operation whose cost (above) is over limit, before it runs. It stands in for gqlgen's
+// FixedComplexityLimit to charge introspection, which gqlgen's walk leaves out (320 aliased __schema fields
+// made a 10.6 MB answer), and, with introspection off, to refuse it as a request error instead of failing
+// each field.
+type costLimit struct {
+	es            costed
+	limit         int
+	introspection bool
+}
+
+var _ interface {
+	graphql.OperationContextMutator
+	graphql.HandlerExtension
+} = &costLimit{}
+
+func (*costLimit) ExtensionName() string { return "ComplexityLimit" }
+
+func (c *costLimit) Validate(schema graphql.ExecutableSchema) error {
+	es, ok := schema.(costed)
+	if !ok {
+		return fmt.Errorf("costLimit needs the schema of withCosts, got %T", schema)
+	}
+	c.es = es
+	return nil
+}
+
+func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	schemas, types := introspectionFields(rc.Operation.SelectionSet, map[string][2]int{})
+	if !c.introspection && schemas+types > 0 {
+		err := gqlerror.Errorf("introspection (__schema, __type) is turned off on this server")
+		errcode.Set(err, analytics.BadUserInput)
+		return err
+	}
+	cost := complexity.Calculate(ctx, c.es, rc.Operation, rc.Variables)
+	cost = min(cost+min(schemas, 1<<20)*c.es.schemaCost, 1<<50)
+	if cost > c.limit {
+		msg := fmt.Sprintf("operation has complexity %d, which exceeds the limit of %d", cost, c.limit)
+		if schemas > 0 {
+			msg += fmt.Sprintf(" (each __schema costs %d, the size of the schema)", c.es.schemaCost)
+		}
+		err := gqlerror.Errorf("%s", msg)
+		errcode.Set(err, analytics.QueryTooComplex)
+		return err
+	}
+	return nil
+}
+
+// introspectionFields counts the __schema and __type fields of a validated operation's root, through its
+// fragments (each counted once, its count reused at every spread).
+func introspectionFields(set ast.SelectionSet, memo map[string][2]int) (schemas, types int) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			switch s.Name {
+			case "__schema":
+				schemas++
+			case "__type":
+				types++
+			}
+		case *ast.InlineFragment:
+			a, b := introspectionFields(s.SelectionSet, memo)
+			schemas, types = schemas+a, types+b
+		case *ast.FragmentSpread:
+			if s.Definition == nil {
+				continue
+			}
+			n, ok := memo[s.Name]
+			if !ok {
+				memo[s.Name] = [2]int{} // a cycle counts nothing (validation refuses it)
+				n[0], n[1] = introspectionFields(s.Definition.SelectionSet, memo)
+				memo[s.Name] = n
+			}
+			schemas, types = schemas+n[0], types+n[1]
+		}
+	}
+	return min(schemas, 1<<30), min(types, 1<<30)
 }
 
 // intArg reads an Int argument as the cost walker hands it over (gqlparser's values: int64), or def when it
@@ -216,7 +331,7 @@ func (unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExe
 	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	writeError(w, http.StatusUnsupportedMediaType, analytics.BadUserInput,
-		fmt.Sprintf("content type %q is not supported: POST a JSON body with Content-Type: application/json", mediaType))
+		fmt.Sprintf("content type %q is not supported: POST a JSON body with Content-Type: application/json", analytics.Cut(mediaType)))
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {

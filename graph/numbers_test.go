@@ -250,11 +250,11 @@ func checkNonNull(t *testing.T, path string, v any, sel ast.SelectionSet) {
 		if key == "" {
 			key = f.Name
 		}
-		checkValue(t, path+"."+key, obj[key], f.Definition.Type, f.SelectionSet)
+		checkAnswerValue(t, path+"."+key, obj[key], f.Definition.Type, f.SelectionSet)
 	}
 }
 
-func checkValue(t *testing.T, path string, v any, typ *ast.Type, sel ast.SelectionSet) {
+func checkAnswerValue(t *testing.T, path string, v any, typ *ast.Type, sel ast.SelectionSet) {
 	t.Helper()
 	if v == nil {
 		if typ.NonNull {
@@ -264,7 +264,7 @@ func checkValue(t *testing.T, path string, v any, typ *ast.Type, sel ast.Selecti
 	}
 	if typ.Elem != nil {
 		for i, e := range v.([]any) {
-			checkValue(t, fmt.Sprintf("%s.%d", path, i), e, typ.Elem, sel)
+			checkAnswerValue(t, fmt.Sprintf("%s.%d", path, i), e, typ.Elem, sel)
 		}
 		return
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -26,7 +25,8 @@ import (
 
 // Options bound what one request may cost.
 type Options struct {
-	// Timeout is the most each query of a request may take; its deadline interrupts DuckDB mid-query.
+	// Timeout is the most the queries of one request may take together (one deadline for every root
+	// field); the deadline interrupts DuckDB mid-query. A page of an export is one request.
 	Timeout time.Duration
 	// Complexity is the most one operation may cost: the fields its answer can hold plus the work of each
 	// query (see costed in limits.go).
@@ -51,6 +51,9 @@ type Options struct {
 	CORSOrigins []string
 	// Tokens, when set, are the bearer tokens /graphql and /export require (auth.go); nil leaves them open.
 	Tokens *Tokens
+	// NoGraphiQL leaves the GraphiQL page at / out, and NoIntrospection turns GraphQL introspection
+	// (__schema, __type) off: for a deployment that only serves known clients.
+	NoGraphiQL, NoIntrospection bool
 	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
 	// ExportMaxRows the most it may ask for.
 	ExportRows, ExportMaxRows int
@@ -65,6 +68,9 @@ func init() {
 	// A query over the complexity limit is refused before it runs, like a validation failure: a request
 	// error, so it is answered as one (no data; 400 under application/graphql-response+json).
 	errcode.RegisterErrorType(analytics.QueryTooComplex, errcode.KindProtocol)
+	// BAD_USER_INPUT raised before execution (the guard, guard.go) is a request error too. The kind only
+	// decides the status of errors raised before execution; a resolver's BAD_USER_INPUT is a field error.
+	errcode.RegisterErrorType(analytics.BadUserInput, errcode.KindProtocol)
 }
 
 // NewHandler serves GraphiQL at /, the GraphQL endpoint at /graphql, and /export (export.go), which runs
@@ -87,7 +93,9 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
 	// never hold every place the queries need.
 	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))))
-	mux.Handle("GET /{$}", playground.Handler("pacesetter", "/graphql"))
+	if !opt.NoGraphiQL {
+		mux.Handle("GET /{$}", graphiQL())
+	}
 	// For load balancers and orchestrators: the server is up and serving this dataset (no token needed; the
 	// version is public in every answer anyway).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -105,16 +113,16 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		h = pinned(p, h)
 	}
 	if len(opt.CORSOrigins) == 0 {
-		return h
+		return noSniff(h)
 	}
 	// The API is read-only and sends no cookies, so a page on an allowed origin may read any answer; a
 	// preflight is answered here, before the GraphQL transports (which would refuse OPTIONS with a body).
-	return cors.New(cors.Options{
+	return noSniff(cors.New(cors.Options{
 		AllowedOrigins: opt.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders: []string{"Content-Type", "Accept", "Authorization"},
 		MaxAge:         600,
-	}).Handler(h)
+	}).Handler(h))
 }
 
 // NewGraphQLServer is the GraphQL-over-HTTP endpoint: GET for queries, POST with JSON, answers as
@@ -132,23 +140,36 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	srv.AddTransport(unsupported{})
 	// Parsed and validated documents are kept, so a dashboard repeating its queries skips both; only short
 	// queries are kept, and each is at most MaxQueryTokens long, so the cache stays bounded in bytes.
-	srv.SetQueryCache(shortQueries{lru.New[*ast.QueryDocument](256)})
+	queries := shortQueries{lru.New[*ast.QueryDocument](256)}
+	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(MaxQueryTokens)
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(opt.Complexity))
+	srv.Use(guard{cache: queries}) // before gqlgen parses and validates (guard.go)
+	if !opt.NoIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(&costLimit{limit: opt.Complexity, introspection: !opt.NoIntrospection})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(withLoaders(ctx, engine))
+		ctx = withLoaders(ctx, engine)
+		if opt.Timeout > 0 {
+			ctx = context.WithValue(ctx, deadlineKey{}, time.Now().Add(opt.Timeout))
+		}
+		return next(ctx)
 	})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		return presentError(ctx, err, opt.Logger)
 	})
 	if opt.Timeout > 0 {
-		// Each query (root field) runs under the deadline, which reaches every DuckDB query through the
-		// context and interrupts it. It is set here rather than on the HTTP request because gqlgen answers
-		// a request whose context is already done with an empty body instead of an error.
+		// Every root field of an operation runs under the one deadline set when the operation started, which
+		// reaches every DuckDB query through the context and interrupts it; the request's context, under it,
+		// ends when the client leaves. The deadline is applied here, to each root field, rather than on the
+		// operation's context because gqlgen answers an operation whose context is already done with an
+		// empty body instead of an error: a root field past the deadline answers TIMEOUT.
 		srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-			ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-			defer cancel()
+			if d, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, d)
+				defer cancel()
+			}
 			return next(ctx)
 		})
 	}
@@ -164,6 +185,9 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	return srv
 }
 
+// deadlineKey holds an operation's deadline (a time.Time).
+type deadlineKey struct{}
+
 // presentError gives every error an extensions.code and a message fit for a client: an analytics.Error as
 // it is, a deadline as TIMEOUT, gqlgen's own request errors (parse, validation, complexity) with their
 // messages, and anything else as INTERNAL with the detail logged, never sent.
@@ -175,6 +199,7 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 		if i := strings.Index(gqlErr.Message, " body:"); i > 0 && strings.HasPrefix(gqlErr.Message, "json request body could not be decoded") {
 			gqlErr.Message = "the request body is not valid GraphQL-over-HTTP JSON: " + strings.TrimPrefix(gqlErr.Message[:i], "json request body could not be decoded: ")
 		}
+		gqlErr.Message = cutQuoted(gqlErr.Message)
 		switch gqlErr.Extensions["code"] {
 		case "COMPLEXITY_LIMIT_EXCEEDED":
 			errcode.Set(gqlErr, analytics.QueryTooComplex)

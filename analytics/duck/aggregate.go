@@ -441,7 +441,7 @@ func decodeOffset(s string) (int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
 	if err != nil || err2 != nil || !strings.HasPrefix(string(b), "o:") || n < 0 {
-		return 0, analytics.Errorf(analytics.BadUserInput, "after %q is not a cursor this API returned: pass the endCursor of the previous page", cut(s))
+		return 0, analytics.Errorf(analytics.BadUserInput, "after %q is not a cursor this API returned: pass the endCursor of the previous page", analytics.Cut(s))
 	}
 	return n, nil
 }

@@ -425,10 +425,8 @@ func unknown(what, code, query string, n int, codeAt func(int) string) error {
 				close = append(close, c)
 			}
 		}
-	} else {
-		code = strings.ToValidUTF8(code[:longest], "") + "…"
 	}
-	msg := fmt.Sprintf("unknown %s %q", what, code)
+	msg := fmt.Sprintf("unknown %s %q", what, analytics.Cut(code))
 	if len(close) > 0 {
 		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(quoteAll(close), " or "))
 	}
@@ -520,18 +518,9 @@ func (s *snapshot) checkLevel(level string) error {
 	case slices.Contains(s.levels, level):
 		return nil
 	case len(s.levels) == 0:
-		return analytics.Errorf(analytics.BadUserInput, "unknown level %q: this dataset gives its regions no level", cut(level))
+		return analytics.Errorf(analytics.BadUserInput, "unknown level %q: this dataset gives its regions no level", analytics.Cut(level))
 	}
-	return analytics.Errorf(analytics.BadUserInput, "unknown level %q; the levels are %s", cut(level), strings.Join(s.levels, ", "))
-}
-
-// cut shortens text a client sent before it is echoed in an error.
-func cut(text string) string {
-	const longest = 64
-	if len(text) <= longest {
-		return text
-	}
-	return strings.ToValidUTF8(text[:longest], "") + "…"
+	return analytics.Errorf(analytics.BadUserInput, "unknown level %q; the levels are %s", analytics.Cut(level), strings.Join(s.levels, ", "))
 }
 
 // members lists the positions of the regions of a scope in year, for the indicator, in dataset order. The

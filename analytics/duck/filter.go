@@ -120,9 +120,9 @@ func (s *snapshot) checkCategory(c string) error {
 		}
 	}
 	if len(all) == 0 {
-		return analytics.Errorf(analytics.BadUserInput, "unknown category %q: this dataset gives its indicators no category", cut(c))
+		return analytics.Errorf(analytics.BadUserInput, "unknown category %q: this dataset gives its indicators no category", analytics.Cut(c))
 	}
-	return analytics.Errorf(analytics.BadUserInput, "unknown category %q; the categories are %s", cut(c), strings.Join(all, ", "))
+	return analytics.Errorf(analytics.BadUserInput, "unknown category %q; the categories are %s", analytics.Cut(c), strings.Join(all, ", "))
 }
 
 // filterKey names a filter in a cache key.

@@ -46,9 +46,10 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
                    [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
-                   [--tls-cert FILE --tls-key FILE] [--watch D]
+                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
-      GraphiQL at /, the endpoint at /graphql; --cors-origins lets pages of those origins call it from a browser;
+      GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
+      origins call it from a browser; --no-introspection refuses __schema and __type;
       --tokens requires a bearer token whose SHA-256 (hex) is a line of FILE; SIGHUP, or a new --db or
       --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
@@ -208,7 +209,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset, in memory)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time each query of a request may take")
+	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time the queries of one request may take together")
 	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
@@ -219,6 +220,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	watch := fs.Duration("watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
+	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
+	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -257,6 +260,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt := graph.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
+	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
 	for _, o := range strings.Split(*corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opt.CORSOrigins = append(opt.CORSOrigins, o)
@@ -298,7 +302,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opt.Tokens != nil {
 		fmt.Fprintf(stdout, "requests to /graphql and /export need one of the %d bearer tokens of %s\n", opt.Tokens.Len(), *tokensFile)
 	}
-	fmt.Fprintf(stdout, "GraphiQL at %s://%s/ and the endpoint at %s://%s/graphql\n", scheme, ln.Addr(), scheme, ln.Addr())
+	if *noGraphiQL {
+		fmt.Fprintf(stdout, "the endpoint at %s://%s/graphql\n", scheme, ln.Addr())
+	} else {
+		fmt.Fprintf(stdout, "GraphiQL at %s://%s/ and the endpoint at %s://%s/graphql\n", scheme, ln.Addr(), scheme, ln.Addr())
+	}
 
 	errc := make(chan error, 1)
 	go func() {

@@ -124,6 +124,9 @@ func TestServeCommand(t *testing.T) {
 		{[]string{"serve", "--addr", "127.0.0.1:0"},
 			`{ dataset { observations } ranking(indicator: \"gdp\", year: 2024, level: \"province\") { entries { region { code } rank } } }`,
 			`"observations":5044`, `{"region":{"code":"440000"},"rank":1},{"region":{"code":"320000"},"rank":2}`},
+		// The access flags (graph/guard_test.go checks what they do).
+		{[]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--no-graphiql", "--no-introspection"},
+			`{ dataset { observations } }`, `"observations":31174`, `"observations":31174`},
 	} {
 		body, code, stderr := serveAndAsk(t, c.args, c.query)
 		if !strings.Contains(body, c.want1) || !strings.Contains(body, c.want2) {
