@@ -495,16 +495,3 @@ func TestCORS(t *testing.T) {
 	}
 }
 
-// importDataset loads a dataset built in the test into a new in-memory DuckDB.
-func importDataset(tb testing.TB, d *dataset.Dataset) *duck.Store {
-	tb.Helper()
-	store, err := duck.Open("")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	if _, err := store.Import(context.Background(), d, "test"); err != nil {
-		tb.Fatal(err)
-	}
-	return store
-}

@@ -25,6 +25,12 @@ func loadStore(tb testing.TB, fsys fs.FS) *duck.Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return importDataset(tb, d)
+}
+
+// importDataset loads a dataset built in the test into a new in-memory DuckDB.
+func importDataset(tb testing.TB, d *dataset.Dataset) *duck.Store {
+	tb.Helper()
 	store, err := duck.Open("")
 	if err != nil {
 		tb.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
-
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 )
@@ -262,22 +260,4 @@ func observationsSelect(m *dataset.Meta) string {
 		FROM read_csv($1, auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', strict_mode = true,
 			null_padding = false, columns = {%[7]s})`,
 		col(dataset.ColIndicator), year, col(dataset.ColRegion), value, flags, vintage, strings.Join(names, ", "))
-}
-
-// appendRowsTo bulk-loads a table of another catalog (temp) through DuckDB's appender on conn.
-func appendRowsTo(ctx context.Context, conn *sql.Conn, catalog, table string, rows func(add func(...driver.Value) error) error) error {
-	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppender(dc.(driver.Conn), catalog, "main", table)
-		if err != nil {
-			return fmt.Errorf("append to %s: %w", table, err)
-		}
-		if err := rows(a.AppendRow); err != nil {
-			_ = a.Close()
-			return fmt.Errorf("append to %s: %w", table, err)
-		}
-		if err := a.Close(); err != nil {
-			return fmt.Errorf("append to %s: %w", table, err)
-		}
-		return ctx.Err()
-	})
 }

@@ -328,8 +328,20 @@ var failAfterAppend func(table string) error
 
 // appendRows bulk-loads a table through DuckDB's appender on conn, inside conn's open transaction.
 func appendRows(ctx context.Context, conn *sql.Conn, table string, rows func(add func(...driver.Value) error) error) error {
+	if err := appendRowsTo(ctx, conn, "", table, rows); err != nil {
+		return err
+	}
+	if failAfterAppend != nil {
+		return failAfterAppend(table)
+	}
+	return nil
+}
+
+// appendRowsTo bulk-loads a table of a catalog ("" for the database's own, "temp" for temporary tables)
+// through DuckDB's appender on conn.
+func appendRowsTo(ctx context.Context, conn *sql.Conn, catalog, table string, rows func(add func(...driver.Value) error) error) error {
 	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		a, err := duckdb.NewAppender(dc.(driver.Conn), catalog, "main", table)
 		if err != nil {
 			return fmt.Errorf("append to %s: %w", table, err)
 		}
@@ -339,11 +351,6 @@ func appendRows(ctx context.Context, conn *sql.Conn, table string, rows func(add
 		}
 		if err := a.Close(); err != nil {
 			return fmt.Errorf("append to %s: %w", table, err)
-		}
-		if failAfterAppend != nil {
-			if err := failAfterAppend(table); err != nil {
-				return err
-			}
 		}
 		return ctx.Err()
 	})
