@@ -2,18 +2,26 @@ package graph
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"pacesetter/analytics/duck"
+	"pacesetter/data"
 )
 
 // Browser tests: the pages at / and /dashboard in a real headless Chromium, over the real handler and the
@@ -188,4 +196,158 @@ func TestBrowserGraphiQL(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestBrowserDashboard opens a shared dashboard URL and checks each view against the API's own answer to the
+// same query: the ranking chart's bars, mean and leader, the trend line with its records, the years × regions
+// table, a download button's file, and the English names. With PACESETTER_SCREENSHOT=1 it writes
+// docs/dashboard.png, the picture in README.
+func TestBrowserDashboard(t *testing.T) {
+	b := newBrowser(t)
+	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, DefaultOptions)
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "dashboard", chromedp.EmulateViewport(1280, 1000),
+		chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000"))
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
+		t.Fatalf("the dashboard failed: %s", eval[string](t, b, `document.getElementById('status').textContent`))
+	}
+
+	var api struct {
+		Ranking struct {
+			Year    int
+			Mean    float64
+			Leader  struct{ Code string }
+			Entries []struct {
+				Region struct{ Code, Name, NameEn string }
+				Value  float64
+			}
+		}
+		Trend struct {
+			Points []struct {
+				Year     int
+				Value    *float64
+				BestEver *bool
+			}
+		}
+		Pivot struct {
+			Columns []string
+			Rows    []struct{ Code string }
+		}
+	}
+	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { year mean leader { code }
+	    entries { region { code name nameEn } value } }
+	  trend(region: "320000", indicator: "retail_sales") { points { year value bestEver } }
+	  pivot(indicator: "retail_sales", filter: {group: "East"}) { columns rows { code } } }`, nil, &api)
+
+	type chart struct {
+		Names  []string
+		Codes  []string
+		Values []float64
+		Mean   float64
+		Leader string
+	}
+	read := `(() => {
+	  const o = echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption(), s = o.series[0];
+	  return { names: o.xAxis[0].data, codes: s.data.map(d => d.code), values: s.data.map(d => d.value),
+	           mean: s.markLine.data[0].yAxis, leader: s.markPoint.data[0].coord[0] };
+	})()`
+	got := eval[chart](t, b, read)
+	var want chart
+	for _, e := range api.Ranking.Entries {
+		want.Names = append(want.Names, e.Region.Name)
+		want.Codes = append(want.Codes, e.Region.Code)
+		want.Values = append(want.Values, e.Value)
+		if e.Region.Code == api.Ranking.Leader.Code {
+			want.Leader = e.Region.Name
+		}
+	}
+	want.Mean = api.Ranking.Mean
+	if len(want.Codes) != 10 || !slices.Equal(got.Names, want.Names) || !slices.Equal(got.Codes, want.Codes) ||
+		!slices.Equal(got.Values, want.Values) || got.Mean != want.Mean || got.Leader != want.Leader || want.Leader != "广东省" {
+		t.Errorf("ranking chart %+v\nAPI's answer %+v", got, want)
+	}
+
+	// The trend: a point a year, records pinned where the API says bestEver.
+	type trend struct {
+		Years   []string
+		Values  []float64
+		Records []string
+	}
+	gotTrend := eval[trend](t, b, `(() => {
+	  const o = echarts.getInstanceByDom(document.getElementById('trend-chart')).getOption(), s = o.series[0];
+	  return { years: o.xAxis[0].data, values: s.data, records: s.markPoint.data.map(d => d.coord[0]) };
+	})()`)
+	var wantTrend trend
+	for _, p := range api.Trend.Points {
+		if p.Value == nil {
+			continue
+		}
+		wantTrend.Years = append(wantTrend.Years, strconv.Itoa(p.Year))
+		wantTrend.Values = append(wantTrend.Values, *p.Value)
+		if p.BestEver != nil && *p.BestEver {
+			wantTrend.Records = append(wantTrend.Records, strconv.Itoa(p.Year))
+		}
+	}
+	if len(wantTrend.Records) == 0 || !slices.Equal(gotTrend.Years, wantTrend.Years) || !slices.Equal(gotTrend.Values, wantTrend.Values) ||
+		!slices.Equal(gotTrend.Records, wantTrend.Records) {
+		t.Errorf("trend chart %+v\nAPI's answer %+v", gotTrend, wantTrend)
+	}
+
+	// The table: a row a year and a column a region, Jiangsu's 2024 value where it belongs.
+	table := eval[[][]string](t, b, `[...document.querySelectorAll('#pivot-table tr')].map(tr => [...tr.children].map(c => c.textContent))`)
+	if len(table) != len(api.Pivot.Columns)+1 || len(table[0]) != len(api.Pivot.Rows)+1 {
+		t.Fatalf("table of %d rows, want %d years and a header: %q", len(table), len(api.Pivot.Columns), table)
+	}
+	col := slices.Index(table[0], "江苏省")
+	row := slices.IndexFunc(table, func(r []string) bool { return r[0] == "2024" })
+	if col < 0 || row < 0 || table[row][col] != "44,922.1" {
+		t.Errorf("table: Jiangsu 2024 at [%d][%d]: %q", row, col, table)
+	}
+
+	// The ranking's download button: the file /export wrote for the chart's own query.
+	b.do(t, "download", chromedp.Click(chromedp.CSS(`button[data-export="ranking"]`)))
+	file := filepath.Join(downloads, "ranking.csv")
+	var raw []byte
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if raw, err = os.ReadFile(file); err == nil && len(raw) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(downloads)
+			t.Fatalf("no %s after clicking the download button (%v; in the folder: %v; status: %q)", file, err, entries,
+				eval[string](t, b, `document.getElementById('status').textContent`))
+		}
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+	if err != nil {
+		t.Fatalf("the downloaded CSV does not parse: %v\n%s", err, raw)
+	}
+	if len(rows) != len(api.Ranking.Entries)+1 || rows[0][0] != "region.code" || rows[1][0] != "440000" || rows[2][1] != "江苏省" ||
+		rows[2][3] != "44922.1" {
+		t.Errorf("downloaded ranking.csv:\n%s", raw)
+	}
+
+	if os.Getenv("PACESETTER_SCREENSHOT") == "1" {
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("../docs/dashboard.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// English names from the URL alone.
+	b.do(t, "dashboard in English", chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000&lang=en"))
+	poll[string](t, b, `document.body.dataset.ready`)
+	names := eval[[]string](t, b, `echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption().xAxis[0].data`)
+	if len(names) < 2 || names[0] != "Guangdong" || names[1] != "Jiangsu" {
+		t.Errorf("English names: %q", names)
+	}
+	b.checkClean(t, srv.URL)
 }

@@ -262,6 +262,10 @@ func TestAccessFlagsAndHeaders(t *testing.T) {
 		!strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "http") {
 		t.Errorf("GraphiQL page: %d %v", page.StatusCode, h)
 	}
+	if d := get(srv.URL + "/dashboard"); d.StatusCode != 200 || d.Header.Get("Content-Security-Policy") != csp ||
+		d.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("/dashboard: %d %v", d.StatusCode, d.Header)
+	}
 	// The page's scripts come from this server, cached for a year (their URLs carry a hash of their content).
 	if js := get(srv.URL + "/assets/vendor/graphiql.min.js"); js.StatusCode != 200 ||
 		js.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || !strings.Contains(js.Header.Get("Content-Type"), "javascript") {

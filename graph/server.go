@@ -75,7 +75,7 @@ func init() {
 
 // NewHandler serves GraphiQL at /, the GraphQL endpoint at /graphql, /export (export.go), which runs
 // queries through the same executor and writes their lists as files, and the pages' embedded assets at
-// /assets/ (ui.go).
+// /assets/ and the dashboard at /dashboard (ui.go).
 func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -97,6 +97,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	if !opt.NoGraphiQL {
 		mux.Handle("GET /{$}", page("graphiql.html"))
 	}
+	mux.Handle("GET /dashboard", page("dashboard.html"))
 	mux.Handle("GET /assets/", assetHandler())
 	// For load balancers and orchestrators: the server is up and serving this dataset (no token needed; the
 	// version is public in every answer anyway).
