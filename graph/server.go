@@ -73,8 +73,9 @@ func init() {
 	errcode.RegisterErrorType(analytics.BadUserInput, errcode.KindProtocol)
 }
 
-// NewHandler serves GraphiQL at /, the GraphQL endpoint at /graphql, and /export (export.go), which runs
-// queries through the same executor and writes their lists as files.
+// NewHandler serves GraphiQL at /, the GraphQL endpoint at /graphql, /export (export.go), which runs
+// queries through the same executor and writes their lists as files, and the pages' embedded assets at
+// /assets/ and the dashboard at /dashboard (ui.go).
 func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -94,8 +95,10 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	// never hold every place the queries need.
 	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))))
 	if !opt.NoGraphiQL {
-		mux.Handle("GET /{$}", graphiQL())
+		mux.Handle("GET /{$}", page("graphiql.html"))
 	}
+	mux.Handle("GET /dashboard", page("dashboard.html"))
+	mux.Handle("GET /assets/", assetHandler())
 	// For load balancers and orchestrators: the server is up and serving this dataset (no token needed; the
 	// version is public in every answer anyway).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -565,6 +565,12 @@ func TestImportKilled(t *testing.T) {
 		time.Sleep(at)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
+		// took is measured once, and a busy machine (other packages' tests, a browser) can make that one run
+		// slower than this one: an import that completed before its kill is counted by check as finished,
+		// and too many of those still fail the test below.
+		if err == nil {
+			return
+		}
 		if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Fatalf("kill %d at %s: the import was not killed (%v): %s", i, at, err, out.String())
 		}

@@ -1,0 +1,200 @@
+// The dashboard: plain JavaScript over the public GraphQL API (/graphql) and /export, charts by ECharts.
+// The view's state is the query string, so a URL shows the same view to whoever opens it.
+'use strict';
+
+const Q = {
+  catalog: `{ indicators { code name nameEn unit firstYear lastYear } groups { code name nameEn } }`,
+  ranking: `query($i: ID!, $y: Int, $g: ID) { ranking(indicator: $i, year: $y, group: $g) {
+    year mean leader { code }
+    entries { region { code name nameEn } value rank } } }`,
+  trend: `query($r: ID!, $i: ID!) { trend(region: $r, indicator: $i) {
+    points { year value yoy bestEver streak } } }`,
+  pivot: `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) {
+    columns rows { code label cells } } }`,
+};
+// Where each view's rows are in its answer, for /export.
+const exportPath = { ranking: 'ranking.entries', trend: 'trend.points', pivot: 'pivot.rows' };
+
+const form = document.getElementById('controls');
+const status = document.getElementById('status');
+const charts = {
+  ranking: echarts.init(document.getElementById('ranking-chart')),
+  trend: echarts.init(document.getElementById('trend-chart')),
+};
+let catalog = null;
+const names = new Map(); // region code → {name, nameEn}, from the answers seen
+const requests = {}; // view → {query, variables} it was drawn from, for its download button
+
+async function gql(query, variables) {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  if (body.errors && body.errors.length) throw new Error(body.errors.map((e) => e.message).join('; '));
+  return body.data;
+}
+
+function state() {
+  return Object.fromEntries(new URLSearchParams(location.search));
+}
+
+function label(x) {
+  return (state().lang === 'en' && x.nameEn) || x.name;
+}
+
+function regionLabel(code) {
+  const r = names.get(code);
+  return r ? label(r) : code;
+}
+
+function fill(select, options, value) {
+  select.replaceChildren(...options.map(([v, text]) => new Option(text, v, false, String(v) === String(value))));
+}
+
+// Draws the controls from the URL and the catalog, then every view.
+async function render() {
+  const s = state();
+  const ind = catalog.indicators.find((i) => i.code === s.indicator) || catalog.indicators[0];
+  fill(form.indicator, catalog.indicators.map((i) => [i.code, label(i) + (i.unit ? ` (${i.unit})` : '')]), ind.code);
+  const years = [];
+  for (let y = ind.lastYear; ind.firstYear && y >= ind.firstYear; y--) years.push([y, y]);
+  fill(form.year, years, s.year || ind.lastYear);
+  fill(form.group, [['', '—'], ...catalog.groups.map((g) => [g.code, label(g)])], s.group || '');
+  form.lang.value = s.lang === 'en' ? 'en' : 'zh';
+  status.textContent = '';
+  try {
+    const ranking = await drawRanking(ind, Number(form.year.value), form.group.value || null);
+    const region = ranking.entries.some((e) => e.region.code === s.region) ? s.region
+      : ranking.leader ? ranking.leader.code : ranking.entries[0] && ranking.entries[0].region.code;
+    fill(form.region, ranking.entries.map((e) => [e.region.code, label(e.region)]), region);
+    await Promise.all([region ? drawTrend(ind, region) : null, drawPivot(ind, form.group.value || null)]);
+    document.body.dataset.ready = 'true';
+  } catch (err) {
+    status.textContent = String(err.message || err);
+    document.body.dataset.ready = 'error';
+  }
+}
+
+async function drawRanking(ind, year, group) {
+  const variables = { i: ind.code, y: year, g: group };
+  requests.ranking = { query: Q.ranking, variables };
+  const { ranking } = await gql(Q.ranking, variables);
+  ranking.entries.forEach((e) => names.set(e.region.code, e.region));
+  const leader = ranking.leader && ranking.leader.code;
+  charts.ranking.setOption({
+    title: { text: `${label(ind)} · ${ranking.year}`, textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 60, right: 20, top: 70, bottom: 80 },
+    xAxis: { type: 'category', data: ranking.entries.map((e) => label(e.region)), axisLabel: { rotate: 45 } },
+    yAxis: { type: 'value', name: ind.unit },
+    series: [{
+      type: 'bar',
+      name: label(ind),
+      // The leader's bar is drawn in another colour, and pinned.
+      data: ranking.entries.map((e) => ({
+        value: e.value, code: e.region.code,
+        itemStyle: e.region.code === leader ? { color: '#c23531' } : undefined,
+      })),
+      markLine: ranking.mean == null ? undefined : {
+        symbol: 'none', data: [{ name: 'mean', yAxis: ranking.mean, label: { position: 'insideEndTop', formatter: 'mean 均值 {c}' } }],
+      },
+      markPoint: {
+        data: ranking.entries.filter((e) => e.region.code === leader)
+          .map((e) => ({ name: 'leader', coord: [label(e.region), e.value], value: 'leader' })),
+      },
+    }],
+  }, true);
+  return ranking;
+}
+
+async function drawTrend(ind, region) {
+  const variables = { r: region, i: ind.code };
+  requests.trend = { query: Q.trend, variables };
+  const { trend } = await gql(Q.trend, variables);
+  const pts = trend.points.filter((p) => p.value != null);
+  // The longest run of years that grew, shaded.
+  let best = null;
+  pts.forEach((p) => { if (p.streak >= 2 && (!best || p.streak > best.streak)) best = p; });
+  charts.trend.setOption({
+    title: { text: `${regionLabel(region)} · ${label(ind)}`, textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 60, right: 20, top: 70 },
+    xAxis: { type: 'category', data: pts.map((p) => String(p.year)) },
+    yAxis: { type: 'value', name: ind.unit, scale: true },
+    series: [{
+      type: 'line', name: regionLabel(region), data: pts.map((p) => p.value),
+      markPoint: {
+        symbolSize: 36,
+        data: pts.filter((p) => p.bestEver).map((p) => ({ name: 'record', coord: [String(p.year), p.value], value: '★' })),
+      },
+      markArea: best ? {
+        itemStyle: { color: 'rgba(46, 139, 87, 0.12)' },
+        data: [[{ name: `${best.streak}-year streak 连续增长`, xAxis: String(best.year - best.streak) }, { xAxis: String(best.year) }]],
+      } : undefined,
+    }],
+  }, true);
+}
+
+async function drawPivot(ind, group) {
+  const variables = { i: ind.code, f: group ? { group } : null };
+  requests.pivot = { query: Q.pivot, variables };
+  const { pivot } = await gql(Q.pivot, variables);
+  // Years down, regions across: the pivot's rows are regions, so the table is drawn transposed.
+  const table = document.getElementById('pivot-table');
+  const head = document.createElement('tr');
+  head.append(th(''));
+  pivot.rows.forEach((r) => head.append(th(names.has(r.code) ? regionLabel(r.code) : r.label)));
+  const body = pivot.columns.map((year, j) => {
+    const tr = document.createElement('tr');
+    tr.append(th(year));
+    pivot.rows.forEach((r) => {
+      const td = document.createElement('td');
+      td.textContent = r.cells[j] == null ? '' : r.cells[j].toLocaleString('en');
+      tr.append(td);
+    });
+    return tr;
+  });
+  table.replaceChildren(head, ...body);
+}
+
+function th(text) {
+  const el = document.createElement('th');
+  el.textContent = text;
+  return el;
+}
+
+// A view's rows as a file: /export runs the view's own query (POST, the /graphql body).
+async function download(view, format = 'csv') {
+  const res = await fetch(`/export?format=${format}&path=${exportPath[view]}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(requests[view]),
+  });
+  if (!res.ok) throw new Error(`export: ${res.status} ${await res.text()}`);
+  const blob = await res.blob();
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `${view}.${format}`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+form.addEventListener('change', (ev) => {
+  const s = state();
+  s[ev.target.name] = ev.target.value;
+  if (ev.target.name === 'indicator') delete s.year; // the new indicator's latest year
+  history.pushState(null, '', '?' + new URLSearchParams(Object.entries(s).filter(([, v]) => v)));
+  render();
+});
+window.addEventListener('popstate', render);
+document.querySelectorAll('button[data-export]').forEach((b) => b.addEventListener('click', () => {
+  download(b.dataset.export).catch((err) => { status.textContent = String(err.message || err); });
+}));
+window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+
+gql(Q.catalog).then((data) => { catalog = data; return render(); })
+  .catch((err) => { status.textContent = String(err.message || err); document.body.dataset.ready = 'error'; });

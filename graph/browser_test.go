@@ -1,0 +1,353 @@
+package graph
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"pacesetter/analytics/duck"
+	"pacesetter/data"
+)
+
+// Browser tests: the pages at / and /dashboard in a real headless Chromium, over the real handler and the
+// embedded NBS dataset. They fail, never skip, without Chromium: a green run means the pages were tried.
+
+// chromiumPath is Debian's Chromium; PACESETTER_CHROMIUM names another binary.
+func chromiumPath() string {
+	if p := os.Getenv("PACESETTER_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// browserTab is a fresh headless Chromium (its own profile) with one tab. It records every request the page
+// makes, uncaught exceptions and Content-Security-Policy violations, so a test can check the page used
+// nothing but this server and broke no rule of its policy.
+type browserTab struct {
+	ctx        context.Context
+	mu         sync.Mutex
+	requests   []string
+	exceptions []string
+}
+
+func newBrowser(t *testing.T) *browserTab {
+	t.Helper()
+	path := chromiumPath()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no Chromium at %s (%v): the browser tests need it; install it with `apt-get install -y chromium fonts-noto-cjk` (Debian) or set PACESETTER_CHROMIUM to a Chromium binary", path, err)
+	}
+	// No network here and none wanted: background networking, updates and sync only make noise.
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	b := &browserTab{}
+	// The listener is on from the tab's start, so it sees the first request.
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithListener(func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			b.requests = append(b.requests, ev.Request.URL)
+		case *runtime.EventExceptionThrown:
+			msg := ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+			b.exceptions = append(b.exceptions, msg)
+		}
+	}))
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	b.ctx = ctx
+	// Violations of the page's CSP are collected from the first script on.
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`})
+		return err
+	}))
+	if err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, err)
+	}
+	return b
+}
+
+// do runs steps in the tab, failing the test with what the page threw.
+func (b *browserTab) do(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.fail(t, what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page and decodes its value.
+func eval[T any](t *testing.T, b *browserTab, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.fail(t, expr, err)
+	}
+	return v
+}
+
+// poll waits until a JavaScript expression is truthy and decodes its value.
+func poll[T any](t *testing.T, b *browserTab, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Poll[T](expr, chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		b.fail(t, "wait for "+expr, err)
+	}
+	return v
+}
+
+func (b *browserTab) fail(t *testing.T, what string, err error) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t.Fatalf("%s: %v (page exceptions: %q)", what, err, b.exceptions)
+}
+
+// checkClean fails the test if the page requested anything from another origin, threw, or broke its CSP.
+func (b *browserTab) checkClean(t *testing.T, origin string) {
+	t.Helper()
+	csp := eval[[]string](t, b, `window.__csp`)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, u := range b.requests {
+		if !strings.HasPrefix(u, origin+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			t.Errorf("the page requested %s, not from this server", u)
+		}
+	}
+	if len(b.exceptions) > 0 {
+		t.Errorf("uncaught exceptions: %q", b.exceptions)
+	}
+	if len(csp) > 0 {
+		t.Errorf("Content-Security-Policy violations: %q", csp)
+	}
+}
+
+// TestBrowserGraphiQL loads / with no network beyond this server, writes a query into GraphiQL's editor,
+// clicks its run button and reads the answer from the page.
+func TestBrowserGraphiQL(t *testing.T) {
+	b := newBrowser(t)
+	srv := nbsServer(t)
+	const query = `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { entries(top: 2) { region { code name nameEn } value rank } } }`
+	b.do(t, "GraphiQL",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`.graphiql-query-editor .CodeMirror`)))
+	// The editor is CodeMirror: its own API sets the text (typed keys would get brackets auto-closed).
+	eval[chromedp.Void](t, b, `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(`+jsString(query)+`)`)
+	b.do(t, "run the query", chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
+	answer := poll[string](t, b, `(() => { const t = document.querySelector('.graphiql-response').innerText; return t.includes('"rank"') ? t : null })()`)
+	shown := eval[string](t, b, `document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()`)
+	var got struct {
+		Data struct {
+			Ranking struct {
+				Entries []struct {
+					Region struct{ Code, Name, NameEn string }
+					Value  float64
+					Rank   int
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(shown), &got); err != nil {
+		t.Fatalf("GraphiQL shows no JSON answer: %v\n%s", err, shown)
+	}
+	e := got.Data.Ranking.Entries
+	if len(e) != 2 || e[0].Region.Code != "440000" || e[0].Region.Name != "广东省" || e[0].Value != 45029.2 || e[0].Rank != 1 ||
+		e[1].Region.NameEn != "Jiangsu" || e[1].Rank != 2 {
+		t.Errorf("GraphiQL shows %s", shown)
+	}
+	// The page's text (CodeMirror draws the lines it shows) has the Chinese name as well.
+	if !strings.Contains(answer, "广东省") {
+		t.Errorf("the response pane reads %q", answer)
+	}
+	b.checkClean(t, srv.URL)
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestBrowserDashboard opens a shared dashboard URL and checks each view against the API's own answer to the
+// same query: the ranking chart's bars, mean and leader, the trend line with its records, the years × regions
+// table, a download button's file, and the English names. With PACESETTER_SCREENSHOT=1 it writes
+// docs/dashboard.png, the picture in README.
+func TestBrowserDashboard(t *testing.T) {
+	b := newBrowser(t)
+	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, DefaultOptions)
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "dashboard", chromedp.EmulateViewport(1280, 1000),
+		chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000"))
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
+		t.Fatalf("the dashboard failed: %s", eval[string](t, b, `document.getElementById('status').textContent`))
+	}
+
+	var api struct {
+		Ranking struct {
+			Year    int
+			Mean    float64
+			Leader  struct{ Code string }
+			Entries []struct {
+				Region struct{ Code, Name, NameEn string }
+				Value  float64
+			}
+		}
+		Trend struct {
+			Points []struct {
+				Year     int
+				Value    *float64
+				BestEver *bool
+			}
+		}
+		Pivot struct {
+			Columns []string
+			Rows    []struct{ Code string }
+		}
+	}
+	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { year mean leader { code }
+	    entries { region { code name nameEn } value } }
+	  trend(region: "320000", indicator: "retail_sales") { points { year value bestEver } }
+	  pivot(indicator: "retail_sales", filter: {group: "East"}) { columns rows { code } } }`, nil, &api)
+
+	type chart struct {
+		Names  []string
+		Codes  []string
+		Values []float64
+		Mean   float64
+		Leader string
+	}
+	read := `(() => {
+	  const o = echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption(), s = o.series[0];
+	  return { names: o.xAxis[0].data, codes: s.data.map(d => d.code), values: s.data.map(d => d.value),
+	           mean: s.markLine.data[0].yAxis, leader: s.markPoint.data[0].coord[0] };
+	})()`
+	got := eval[chart](t, b, read)
+	var want chart
+	for _, e := range api.Ranking.Entries {
+		want.Names = append(want.Names, e.Region.Name)
+		want.Codes = append(want.Codes, e.Region.Code)
+		want.Values = append(want.Values, e.Value)
+		if e.Region.Code == api.Ranking.Leader.Code {
+			want.Leader = e.Region.Name
+		}
+	}
+	want.Mean = api.Ranking.Mean
+	if len(want.Codes) != 10 || !slices.Equal(got.Names, want.Names) || !slices.Equal(got.Codes, want.Codes) ||
+		!slices.Equal(got.Values, want.Values) || got.Mean != want.Mean || got.Leader != want.Leader || want.Leader != "广东省" {
+		t.Errorf("ranking chart %+v\nAPI's answer %+v", got, want)
+	}
+
+	// The trend: a point a year, records pinned where the API says bestEver.
+	type trend struct {
+		Years   []string
+		Values  []float64
+		Records []string
+	}
+	gotTrend := eval[trend](t, b, `(() => {
+	  const o = echarts.getInstanceByDom(document.getElementById('trend-chart')).getOption(), s = o.series[0];
+	  return { years: o.xAxis[0].data, values: s.data, records: s.markPoint.data.map(d => d.coord[0]) };
+	})()`)
+	var wantTrend trend
+	for _, p := range api.Trend.Points {
+		if p.Value == nil {
+			continue
+		}
+		wantTrend.Years = append(wantTrend.Years, strconv.Itoa(p.Year))
+		wantTrend.Values = append(wantTrend.Values, *p.Value)
+		if p.BestEver != nil && *p.BestEver {
+			wantTrend.Records = append(wantTrend.Records, strconv.Itoa(p.Year))
+		}
+	}
+	if len(wantTrend.Records) == 0 || !slices.Equal(gotTrend.Years, wantTrend.Years) || !slices.Equal(gotTrend.Values, wantTrend.Values) ||
+		!slices.Equal(gotTrend.Records, wantTrend.Records) {
+		t.Errorf("trend chart %+v\nAPI's answer %+v", gotTrend, wantTrend)
+	}
+
+	// The table: a row a year and a column a region, Jiangsu's 2024 value where it belongs.
+	table := eval[[][]string](t, b, `[...document.querySelectorAll('#pivot-table tr')].map(tr => [...tr.children].map(c => c.textContent))`)
+	if len(table) != len(api.Pivot.Columns)+1 || len(table[0]) != len(api.Pivot.Rows)+1 {
+		t.Fatalf("table of %d rows, want %d years and a header: %q", len(table), len(api.Pivot.Columns), table)
+	}
+	col := slices.Index(table[0], "江苏省")
+	row := slices.IndexFunc(table, func(r []string) bool { return r[0] == "2024" })
+	if col < 0 || row < 0 || table[row][col] != "44,922.1" {
+		t.Errorf("table: Jiangsu 2024 at [%d][%d]: %q", row, col, table)
+	}
+
+	// The ranking's download button: the file /export wrote for the chart's own query.
+	b.do(t, "download", chromedp.Click(chromedp.CSS(`button[data-export="ranking"]`)))
+	file := filepath.Join(downloads, "ranking.csv")
+	var raw []byte
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if raw, err = os.ReadFile(file); err == nil && len(raw) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(downloads)
+			t.Fatalf("no %s after clicking the download button (%v; in the folder: %v; status: %q)", file, err, entries,
+				eval[string](t, b, `document.getElementById('status').textContent`))
+		}
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+	if err != nil {
+		t.Fatalf("the downloaded CSV does not parse: %v\n%s", err, raw)
+	}
+	if len(rows) != len(api.Ranking.Entries)+1 || rows[0][0] != "region.code" || rows[1][0] != "440000" || rows[2][1] != "江苏省" ||
+		rows[2][3] != "44922.1" {
+		t.Errorf("downloaded ranking.csv:\n%s", raw)
+	}
+
+	if os.Getenv("PACESETTER_SCREENSHOT") == "1" {
+		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("../docs/dashboard.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// English names from the URL alone.
+	b.do(t, "dashboard in English", chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000&lang=en"))
+	poll[string](t, b, `document.body.dataset.ready`)
+	names := eval[[]string](t, b, `echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption().xAxis[0].data`)
+	if len(names) < 2 || names[0] != "Guangdong" || names[1] != "Jiangsu" {
+		t.Errorf("English names: %q", names)
+	}
+	b.checkClean(t, srv.URL)
+}
