@@ -544,13 +544,19 @@ func TestImportKilled(t *testing.T) {
 	big := bigSynth(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "stats.db")
-	// How long a complete import takes here, to kill within it.
-	start := time.Now()
+	// How long a complete import takes here, to kill within it: the quicker of two runs, since other tests
+	// may load the machine during one of them and not during the kills.
 	measure := filepath.Join(t.TempDir(), "measure.db")
-	if out, err := pacesetter("import", "--db", measure, big).CombinedOutput(); err != nil {
-		t.Fatalf("import: %v\n%s", err, out)
+	var took time.Duration
+	for i := range 2 {
+		start := time.Now()
+		if out, err := pacesetter("import", "--db", measure, big).CombinedOutput(); err != nil {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+		if d := time.Since(start); i == 0 || d < took {
+			took = d
+		}
 	}
-	took := time.Since(start)
 	vBig, nBig := datasetIn(t, measure)
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kill := func(i int) {
@@ -561,7 +567,7 @@ func TestImportKilled(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		at := time.Duration(rng.Int64N(int64(took * 7 / 10)))
+		at := time.Duration(rng.Int64N(int64(took / 2)))
 		time.Sleep(at)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
