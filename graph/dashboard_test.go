@@ -494,4 +494,3 @@ func TestCORS(t *testing.T) {
 		t.Errorf("POST from an allowed origin: %d %v", r.StatusCode, r.Header)
 	}
 }
-
