@@ -89,8 +89,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var ue usageError
+	var help helpRequested
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &help):
+		// Asked for, so on standard output and a success: `pacesetter serve --help | less` works.
+		fmt.Fprintf(stdout, "usage of pacesetter %s (flags and their defaults):\n", args[0])
+		help.fs.SetOutput(stdout)
+		help.fs.PrintDefaults()
+		fmt.Fprintf(stdout, "\n%s", usage)
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "pacesetter %s: %v\n\n%s", args[0], err, usage)
@@ -103,12 +111,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 type usageError struct{ error }
 
+// helpRequested is -h or --help given to a command: its flags are printed and the exit code is 0.
+type helpRequested struct{ fs *flag.FlagSet }
+
+func (helpRequested) Error() string { return "help requested" }
+
 // parseFlags parses flags that may stand before or after the positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, helpRequested{fs}
+		} else if err != nil {
 			return nil, usageError{err}
 		}
 		if fs.NArg() == 0 {
@@ -117,6 +132,40 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// durationFlag is a flag.Value of a time.Duration whose error for a bare number says what to write:
+// flag.Duration's own is "parse error", which leaves a user guessing between 5, 5s and 5000.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	if s == "0" { // no unit needed for none: --watch 0
+		*f.d = 0
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+			return fmt.Errorf("a duration needs a unit: write %ss (or %sms, %sm)", s, s, s)
+		}
+		return fmt.Errorf("not a duration: write it as 5s, 500ms or 2m")
+	}
+	*f.d = d
+	return nil
+}
+
+// duration defines a duration flag that accepts 5s, 500ms, 2m and says so when given a bare number.
+func duration(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	d := value
+	fs.Var(durationFlag{&d}, name, usage)
+	return &d
 }
 
 func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
@@ -209,7 +258,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset, in memory)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time the queries of one request may take together")
+	timeout := duration(fs, "timeout", graph.DefaultOptions.Timeout, "most time the queries of one request may take together")
 	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
@@ -219,7 +268,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tokensFile := fs.String("tokens", "", "file of the SHA-256 hashes (hex, one a line, # comments) of the bearer tokens to require; none: the API is open")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
-	watch := fs.Duration("watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
+	watch := duration(fs, "watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
 	pos, err := parseFlags(fs, args)
@@ -391,7 +440,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	decimals := fs.Int("decimals", -1, "round numbers to this many decimals for display (default: as stored)")
 	bom := fs.Bool("bom", false, "start a CSV with a UTF-8 byte-order mark, for Excel")
 	limit := fs.Int("limit", graph.DefaultExportRows, fmt.Sprintf("most rows to write (at most %d)", graph.MaxExportRows))
-	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time each query (each page of a connection) may take")
+	timeout := duration(fs, "timeout", graph.DefaultOptions.Timeout, "most time each query (each page of a connection) may take")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -223,3 +223,30 @@ func TestImportWDI(t *testing.T) {
 		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
 	}
 }
+
+// --help and -h on every command print its flags with their defaults on standard output and exit 0; a bare
+// number for a duration is refused with what to write instead.
+func TestHelpAndDurations(t *testing.T) {
+	ctx := context.Background()
+	for _, args := range [][]string{{"help"}, {"serve", "--help"}, {"serve", "-h"}, {"import", "--help"}, {"synth", "-h"}, {"export", "--help"}} {
+		var out, errb bytes.Buffer
+		if code := run(ctx, args, &out, &errb); code != 0 {
+			t.Errorf("%v exited %d: %s", args, code, errb.String())
+		}
+		if !strings.Contains(out.String(), "usage:") || errb.Len() > 0 {
+			t.Errorf("%v printed %q, stderr %q", args, out.String(), errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	run(ctx, []string{"serve", "--help"}, &out, &errb)
+	for _, want := range []string{`-addr string`, `(default "127.0.0.1:8080")`, "-timeout", "(default 10s)", "(default 50000)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run(ctx, []string{"serve", "--timeout", "5"}, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), "a duration needs a unit: write 5s") {
+		t.Errorf("--timeout 5: exit %d, %s", code, errb.String())
+	}
+}
