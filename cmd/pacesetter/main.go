@@ -46,12 +46,13 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
                    [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
-                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection]
+                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection] [--log-json]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
       origins call it from a browser; --no-introspection refuses __schema and __type;
       --tokens requires a bearer token whose SHA-256 (hex) is a line of FILE; SIGHUP, or a new --db or
-      --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request
+      --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request;
+      /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
       or a World Bank WDI bulk CSV into a new file beside FILE, renamed over FILE when complete (a server
@@ -271,6 +272,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	watch := duration(fs, "watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
+	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -283,10 +285,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("give both --tls-cert and --tls-key, or neither")}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if *logJSON {
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	// One registry for the handler's and the engine's metrics, served at /metrics.
+	metrics := graph.NewMetrics()
+	eopt := duck.DefaultOptions
+	eopt.Observer = metrics
 	var engine analytics.Engine
 	var served *duck.Served // nil for the embedded dataset, which never changes
 	if *db != "" {
-		if served, err = duck.OpenServed(ctx, *db, duck.DefaultOptions); err != nil {
+		if served, err = duck.OpenServed(ctx, *db, eopt); err != nil {
 			return err
 		}
 		defer served.Close()
@@ -300,7 +309,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := store.LockDown(ctx); err != nil {
 			return err
 		}
-		if engine, err = duck.NewEngine(ctx, store, duck.DefaultOptions); err != nil {
+		if engine, err = duck.NewEngine(ctx, store, eopt); err != nil {
 			return err
 		}
 	}
@@ -310,6 +319,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
+	opt.Metrics, opt.AccessLog = metrics, logger
 	for _, o := range strings.Split(*corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opt.CORSOrigins = append(opt.CORSOrigins, o)
@@ -344,7 +354,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Watching (and SIGHUP's handler) starts before the address is announced: a SIGHUP sent once a client
 	// can connect reloads rather than ending the process, as SIGHUP does by default.
-	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger)
+	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger, metrics)
 	defer stopReload()
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
@@ -380,14 +390,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
 // poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
 // function returned stops watching and returns once a reload under way has finished.
-func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger) func() {
+func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger, metrics *graph.Metrics) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := func(always bool) {
 		if served != nil && (always || served.Changed()) {
+			start := time.Now()
 			if info, err := served.Reload(ctx); err != nil {
 				logger.Error("reload: kept the dataset served", "err", err)
 			} else {
+				metrics.Reloaded(time.Since(start))
 				logger.Info("reload: serving the new snapshot", "file", served.Path(), "version", info.Version, "observations", info.Observations)
 			}
 		}
