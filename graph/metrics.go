@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/duck"
@@ -34,6 +36,7 @@ type Metrics struct {
 	statements prometheus.Histogram
 	rows       *prometheus.CounterVec
 	reloads    prometheus.Histogram
+	tracer     atomic.Value // a trace.Tracer once a handler traces (trace.go); unset: no statement spans
 }
 
 var _ duck.Observer = (*Metrics)(nil)
@@ -68,7 +71,14 @@ func NewMetrics() *Metrics {
 // Statement times one DuckDB statement (duck.Observer), and traces it when tracing is on (trace.go).
 func (m *Metrics) Statement(ctx context.Context, sql string) (context.Context, func(error)) {
 	start := time.Now()
-	return ctx, func(error) { m.statements.Observe(time.Since(start).Seconds()) }
+	end := func(error) {}
+	if t, ok := m.tracer.Load().(trace.Tracer); ok {
+		ctx, end = statementSpan(ctx, t, sql)
+	}
+	return ctx, func(err error) {
+		m.statements.Observe(time.Since(start).Seconds())
+		end(err)
+	}
 }
 
 // AnswerCache counts a look-up in the engine's answer cache (duck.Observer).

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"pacesetter/analytics"
 )
@@ -56,6 +57,9 @@ type Options struct {
 	NoGraphiQL, NoIntrospection bool
 	// Metrics receives the server's metrics, served at /metrics; nil: a registry of the handler's own.
 	Metrics *Metrics
+	// TracerProvider, if not nil, traces each request: the HTTP request, its root fields, and the DuckDB
+	// statements they run (trace.go). nil: no tracing.
+	TracerProvider trace.TracerProvider
 	// AccessLog, if not nil, gets one line per request (access logs are off without it).
 	AccessLog *slog.Logger
 	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
@@ -91,6 +95,9 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	}
 	if opt.Metrics == nil {
 		opt.Metrics = NewMetrics()
+	}
+	if opt.TracerProvider != nil {
+		opt.Metrics.tracer.Store(opt.TracerProvider.Tracer(tracerName))
 	}
 	mux := http.NewServeMux()
 	srv := NewGraphQLServer(engine, opt)
@@ -131,6 +138,9 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	var h http.Handler = mux
 	if p, ok := engine.(Pinner); ok {
 		h = pinned(p, h)
+	}
+	if opt.TracerProvider != nil {
+		h = traced(h, opt.TracerProvider)
 	}
 	if len(opt.CORSOrigins) == 0 {
 		return observe(noSniff(h), opt.Metrics, opt.AccessLog)
@@ -197,6 +207,9 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 			}
 			return next(ctx)
 		})
+	}
+	if opt.TracerProvider != nil {
+		srv.AroundRootFields(rootFieldSpans(opt.TracerProvider.Tracer(tracerName)))
 	}
 	if !opt.GqlgenOnly {
 		pw := newPlainWriter(es, root)

@@ -28,6 +28,12 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
@@ -47,12 +53,14 @@ usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
                    [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
                    [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection] [--log-json]
+                   [--otlp-endpoint URL]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
       origins call it from a browser; --no-introspection refuses __schema and __type;
       --tokens requires a bearer token whose SHA-256 (hex) is a line of FILE; SIGHUP, or a new --db or
       --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request;
-      /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error
+      /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error; traces
+      over OTLP/HTTP with --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
       or a World Bank WDI bulk CSV into a new file beside FILE, renamed over FILE when complete (a server
@@ -272,6 +280,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	watch := duration(fs, "watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
+	otlpEndpoint := fs.String("otlp-endpoint", "", "send traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
 	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -320,6 +329,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
 	opt.Metrics, opt.AccessLog = metrics, logger
+	if opt.TracerProvider, err = tracing(ctx, *otlpEndpoint); err != nil {
+		return err
+	}
+	if tp, ok := opt.TracerProvider.(*sdktrace.TracerProvider); ok {
+		// Spans still buffered go out on shutdown, within a few seconds.
+		defer func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = tp.Shutdown(c)
+		}()
+	}
 	for _, o := range strings.Split(*corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opt.CORSOrigins = append(opt.CORSOrigins, o)
@@ -385,6 +405,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// tracing is the tracer provider that exports spans over OTLP/HTTP to endpoint, or to the standard
+// OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT); with neither, nil: no tracing at all.
+func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error) {
+	var opts []otlptracehttp.Option
+	switch {
+	case endpoint != "":
+		// The collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT is: traces go to its /v1/traces.
+		if u, err := url.Parse(endpoint); err == nil && (u.Path == "" || u.Path == "/") {
+			endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
+		}
+		opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
+	case os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "":
+		return nil, nil
+	}
+	exp, err := otlptracehttp.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("--otlp-endpoint: %w", err)
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", "pacesetter"))
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
 }
 
 // watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
