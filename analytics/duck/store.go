@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -90,7 +93,7 @@ func open(path string, readOnly bool) (*Store, error) {
 	}
 	connector, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", displayPath(path), err)
+		return nil, lockError(path, err)
 	}
 	db := sql.OpenDB(connector)
 	// Every query already uses all cores; a few connections cover concurrency, and idle ones are kept
@@ -104,6 +107,24 @@ func open(path string, readOnly bool) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// heldBy finds the process DuckDB names in its lock error.
+var heldBy = regexp.MustCompile(`Conflicting lock is held in (.*) \(PID (\d+)\)`)
+
+// lockError says what to do about a file another process has open for writing, instead of DuckDB's
+// "Could not set lock on file" (pacesetter's own imports never hold the file served: they write a new one
+// and rename it); other errors are returned as they are.
+func lockError(path string, err error) error {
+	if !strings.Contains(err.Error(), "Could not set lock on file") {
+		return fmt.Errorf("open %s: %w", displayPath(path), err)
+	}
+	who := "another process"
+	if m := heldBy.FindStringSubmatch(err.Error()); m != nil {
+		who = fmt.Sprintf("another process (%s, PID %s)", filepath.Base(m[1]), m[2])
+	}
+	return fmt.Errorf("%s is open for writing in %s, so it cannot be opened here: close that program (a DuckDB shell, say), "+
+		"or import the dataset into a new file with pacesetter import --db NEW.db DIR and serve that", displayPath(path), who)
 }
 
 func displayPath(path string) string {

@@ -34,6 +34,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
@@ -85,9 +88,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "import":
-		err = importDataset(ctx, args[1:], stdout)
+		err = importDataset(ctx, args[1:], stdout, stderr)
 	case "synth":
-		err = synth(args[1:], stdout)
+		err = synth(args[1:], stdout, stderr)
 	case "export":
 		err = exportQuery(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -177,7 +180,7 @@ func duration(fs *flag.FlagSet, name string, value time.Duration, usage string) 
 	return &d
 }
 
-func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
+func importDataset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file to load the dataset into (created if absent)")
 	regions := fs.String("regions", "", "for a WDI CSV: a regions.csv to use instead of the file's own countries")
@@ -209,6 +212,7 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 	abs, _ := filepath.Abs(dir)
 	// Into a new file renamed over *db when complete: a server of *db keeps serving the old one until it
 	// reloads, and a failed or killed import leaves *db as it was.
+	_, stopProgress := progress(stderr, "importing "+filepath.Base(abs))
 	st, err := duck.WriteSnapshot(ctx, *db, func(store *duck.Store) (duck.ImportStats, error) {
 		if wdi {
 			read := time.Since(start)
@@ -218,6 +222,7 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return store.ImportDir(ctx, dir, filepath.Base(abs))
 	})
+	stopProgress()
 	var inv *dataset.Invalid
 	if errors.As(err, &inv) || errors.Is(err, os.ErrNotExist) {
 		return err
@@ -237,7 +242,7 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func synth(args []string, stdout io.Writer) error {
+func synth(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
 	regions := fs.Int("regions", 3000, "number of regions (besides the root)")
 	indicators := fs.Int("indicators", 50, "number of indicators")
@@ -254,8 +259,11 @@ func synth(args []string, stdout io.Writer) error {
 		return usageError{errors.New("--regions, --indicators and --years must not be negative, and --years at most 7999")}
 	}
 	start := time.Now()
+	_, stopProgress := progress(stderr, "writing "+pos[0])
 	d := dataset.Synthetic(*seed, *regions, *indicators, *years)
-	if err := d.WriteDir(pos[0]); err != nil {
+	err = d.WriteDir(pos[0])
+	stopProgress()
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d regions, %d indicators, %d observations (took %s)\n",
@@ -556,8 +564,14 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	bar, stopProgress := progress(stderr, "exporting")
+	if bar != nil {
+		dst = io.MultiWriter(dst, bar) // the bytes written, as they are
+	}
 	w := &fileResponse{header: http.Header{}, dst: dst}
-	if err := serveOnce(h, w, req); err != nil {
+	err = serveOnce(h, w, req)
+	stopProgress()
+	if err != nil {
 		return err
 	}
 	if w.status != http.StatusOK {
@@ -628,6 +642,39 @@ func (w *fileResponse) Write(b []byte) (int, error) {
 		return w.errBody.Write(b)
 	}
 	return w.dst.Write(b)
+}
+
+// progress is a spinner on stderr with what is under way, the time it has taken and, for a stream, the
+// bytes written, when stderr is a terminal; nil otherwise, so that scripts, logs and tests get no control
+// characters. Its ticker keeps it moving while one long DuckDB statement runs; stop clears it.
+func progress(stderr io.Writer, what string) (bar *progressbar.ProgressBar, stop func()) {
+	f, ok := stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, func() {}
+	}
+	bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true), progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSpinnerType(14),
+		progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+	done := make(chan struct{})
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				bar.Describe(what) // renders: Add(0) does not, on a spinner
+			}
+		}
+	}()
+	return bar, func() {
+		close(done)
+		<-ticked
+		_ = bar.Finish()
+	}
 }
 
 // openDefault loads the embedded dataset into an in-memory database.
