@@ -2,15 +2,19 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"pacesetter/analytics"
 	"pacesetter/analytics/duck"
 	"pacesetter/data"
 )
@@ -140,4 +144,25 @@ func grepLines(text, word string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// noDataset is an engine with no dataset to answer from, as a server whose dataset failed to load.
+type noDataset struct{ analytics.Engine }
+
+func (noDataset) Indicators(context.Context) ([]*analytics.Indicator, error) {
+	return nil, errors.New("no dataset")
+}
+
+// /readyz is 503 while the engine cannot answer.
+func TestNotReady(t *testing.T) {
+	srv := httptest.NewServer(NewHandler(noDataset{}, DefaultOptions))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz without a dataset: %d", res.StatusCode)
+	}
 }
