@@ -55,7 +55,7 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
                    [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
-                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection] [--log-json]
+                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection] [--log-json] [--no-access-log]
                    [--otlp-endpoint URL]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
@@ -289,6 +289,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "send traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
+	noAccessLog := fs.Bool("no-access-log", false, "write no line per request (the server's events are still logged)")
 	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -336,7 +337,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
-	opt.Metrics, opt.AccessLog = metrics, logger
+	opt.Metrics = metrics
+	if !*noAccessLog {
+		opt.AccessLog = logger
+	}
 	if opt.TracerProvider, err = tracing(ctx, *otlpEndpoint); err != nil {
 		return err
 	}
