@@ -52,6 +52,7 @@ func (r *queryResolver) Observations(ctx context.Context, regions []string, indi
 	if err != nil {
 		return nil, err
 	}
+	countRows(ctx, "observations", len(page.Items))
 	return observationConnection(page), nil
 }
 

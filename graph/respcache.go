@@ -26,20 +26,22 @@ const (
 type cachedResponse struct {
 	contentType string
 	body        []byte
+	operation   string // for the metrics and log line of a hit, which gqlgen never sees
 }
 
 type responseCache struct {
-	engine analytics.Engine
-	next   http.Handler
-	lru    *lru.Cache[[32]byte, cachedResponse]
-	bytes  atomic.Int64 // size of the bodies kept
+	engine  analytics.Engine
+	metrics *Metrics
+	next    http.Handler
+	lru     *lru.Cache[[32]byte, cachedResponse]
+	bytes   atomic.Int64 // size of the bodies kept
 }
 
-func newResponseCache(engine analytics.Engine, entries int, next http.Handler) http.Handler {
+func newResponseCache(engine analytics.Engine, entries int, m *Metrics, next http.Handler) http.Handler {
 	if entries <= 0 {
 		return next
 	}
-	rc := &responseCache{engine: engine, next: next}
+	rc := &responseCache{engine: engine, metrics: m, next: next}
 	c, err := lru.NewWithEvict(entries, func(_ [32]byte, v cachedResponse) { rc.bytes.Add(-int64(len(v.body))) })
 	if err != nil {
 		panic(err) // entries > 0, the only way New fails
@@ -76,7 +78,11 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var key [32]byte
 	h.Sum(key[:0])
-	if hit, ok := c.lru.Get(key); ok {
+	hit, ok := c.lru.Get(key)
+	c.metrics.cacheLookup("response", ok)
+	ri := infoOf(r.Context())
+	if ok {
+		ri.setOperation(hit.operation)
 		w.Header().Set("Content-Type", hit.contentType)
 		w.Header().Set("X-Cache", "hit")
 		_, _ = w.Write(hit.body)
@@ -89,7 +95,11 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.status == http.StatusOK && !rec.overflow && rec.buf.Len() > 0 && !bytes.Contains(rec.buf.Bytes(), []byte(`"errors":`)) &&
 		r.Context().Err() == nil {
 		body := bytes.Clone(rec.buf.Bytes())
-		if found, _ := c.lru.ContainsOrAdd(key, cachedResponse{contentType: w.Header().Get("Content-Type"), body: body}); !found {
+		var op string
+		if ri != nil {
+			op, _ = ri.get()
+		}
+		if found, _ := c.lru.ContainsOrAdd(key, cachedResponse{contentType: w.Header().Get("Content-Type"), body: body, operation: op}); !found {
 			c.bytes.Add(int64(len(body)))
 		}
 		for c.bytes.Load() > maxCachedBytes {

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"pacesetter/analytics"
 )
@@ -54,6 +55,13 @@ type Options struct {
 	// NoGraphiQL leaves the GraphiQL page at / out, and NoIntrospection turns GraphQL introspection
 	// (__schema, __type) off: for a deployment that only serves known clients.
 	NoGraphiQL, NoIntrospection bool
+	// Metrics receives the server's metrics, served at /metrics; nil: a registry of the handler's own.
+	Metrics *Metrics
+	// TracerProvider, if not nil, traces each request: the HTTP request, its root fields, and the DuckDB
+	// statements they run (trace.go). nil: no tracing.
+	TracerProvider trace.TracerProvider
+	// AccessLog, if not nil, gets one line per request (access logs are off without it).
+	AccessLog *slog.Logger
 	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
 	// ExportMaxRows the most it may ask for.
 	ExportRows, ExportMaxRows int
@@ -86,11 +94,17 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	if opt.ExportRows <= 0 || opt.ExportRows > opt.ExportMaxRows {
 		opt.ExportRows = min(DefaultExportRows, opt.ExportMaxRows)
 	}
+	if opt.Metrics == nil {
+		opt.Metrics = NewMetrics()
+	}
+	if opt.TracerProvider != nil {
+		opt.Metrics.tracer.Store(opt.TracerProvider.Tracer(tracerName))
+	}
 	mux := http.NewServeMux()
 	srv := NewGraphQLServer(engine, opt)
 	// The token first: the rate is then counted per token a client really holds, not per one it made up.
 	limit := rateLimit(opt.RateLimit, opt.RateBurst, opt.Tokens != nil)
-	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))))
+	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, opt.Metrics, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))))
 	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
 	// never hold every place the queries need.
 	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))))
@@ -111,21 +125,37 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": info.Version})
 	})
+	// Ready once the dataset is loaded and the engine answers a question of it (a statement on DuckDB):
+	// an orchestrator sends traffic only then.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if _, err := engine.Indicators(r.Context()); err != nil {
+			writeError(w, http.StatusServiceUnavailable, analytics.Internal, "not ready: no dataset answers")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+	})
+	// Like /healthz, open: what it shows is counts and timings, no data.
+	mux.Handle("GET /metrics", opt.Metrics.handler())
 	var h http.Handler = mux
 	if p, ok := engine.(Pinner); ok {
 		h = pinned(p, h)
 	}
+	if opt.TracerProvider != nil {
+		h = traced(h, opt.TracerProvider)
+	}
 	if len(opt.CORSOrigins) == 0 {
-		return noSniff(h)
+		return observe(noSniff(h), opt.Metrics, opt.AccessLog)
 	}
 	// The API is read-only and sends no cookies, so a page on an allowed origin may read any answer; a
 	// preflight is answered here, before the GraphQL transports (which would refuse OPTIONS with a body).
-	return noSniff(cors.New(cors.Options{
+	return observe(noSniff(cors.New(cors.Options{
 		AllowedOrigins: opt.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders: []string{"Content-Type", "Accept", "Authorization"},
 		MaxAge:         600,
-	}).Handler(h))
+	}).Handler(h)), opt.Metrics, opt.AccessLog)
 }
 
 // NewGraphQLServer is the GraphQL-over-HTTP endpoint: GET for queries, POST with JSON, answers as
@@ -153,13 +183,18 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	srv.Use(&costLimit{limit: opt.Complexity, introspection: !opt.NoIntrospection})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx = withLoaders(ctx, engine)
+		infoOf(ctx).setOperation(operationName(ctx))
 		if opt.Timeout > 0 {
 			ctx = context.WithValue(ctx, deadlineKey{}, time.Now().Add(opt.Timeout))
 		}
 		return next(ctx)
 	})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
-		return presentError(ctx, err, opt.Logger)
+		out := presentError(ctx, err, opt.Logger)
+		if code, ok := out.Extensions["code"].(string); ok {
+			infoOf(ctx).setCode(code)
+		}
+		return out
 	})
 	if opt.Timeout > 0 {
 		// Every root field of an operation runs under the one deadline set when the operation started, which
@@ -175,6 +210,9 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 			}
 			return next(ctx)
 		})
+	}
+	if opt.TracerProvider != nil {
+		srv.AroundRootFields(rootFieldSpans(opt.TracerProvider.Tracer(tracerName)))
 	}
 	if !opt.GqlgenOnly {
 		pw := newPlainWriter(es, root)

@@ -26,6 +26,7 @@ type Engine struct {
 	cache       *answerCache // nil: no cache
 	matrixCache *matrixCache
 	chunks      *chunkCache // observations read ahead of the page asked for
+	obs         Observer    // nil: none
 }
 
 var _ analytics.Engine = (*Engine)(nil)
@@ -38,6 +39,18 @@ type Options struct {
 	CacheBytes   int64
 	// MatrixBytes bounds the values kept in memory for rankings and trends (default 512 MiB).
 	MatrixBytes int64
+	// Observer, if not nil, is told of each statement the engine runs and each look-up in its answer cache:
+	// graph's metrics and traces, kept out of this package so that it needs neither library.
+	Observer Observer
+}
+
+// Observer measures the engine from outside.
+type Observer interface {
+	// Statement is called as a statement starts, with its SQL; it returns the context to run it under (a
+	// span, say) and the function to call when it has ended.
+	Statement(ctx context.Context, sql string) (context.Context, func(err error))
+	// AnswerCache is called on each look-up in the answer cache.
+	AnswerCache(hit bool)
 }
 
 // DefaultOptions are the serving defaults.
@@ -68,7 +81,10 @@ func NewEngine(ctx context.Context, s *Store, opt Options) (*Engine, error) {
 	if opt.MatrixBytes <= 0 {
 		opt.MatrixBytes = 512 << 20
 	}
-	e := &Engine{store: s, matrixCache: newMatrixCache(opt.MatrixBytes), chunks: newChunkCache()}
+	e := &Engine{store: s, matrixCache: newMatrixCache(opt.MatrixBytes), chunks: newChunkCache(), obs: opt.Observer}
+	if opt.Observer != nil {
+		s.obs = opt.Observer
+	}
 	if opt.CacheEntries > 0 {
 		if opt.CacheBytes <= 0 {
 			opt.CacheBytes = 64 << 20
@@ -292,7 +308,11 @@ func cached[T any](e *Engine, s *snapshot, key string, compute func() (T, error)
 		return compute()
 	}
 	key = s.key + "|" + key
-	if v, ok := e.cache.get(key); ok {
+	v, ok := e.cache.get(key)
+	if e.obs != nil {
+		e.obs.AnswerCache(ok)
+	}
+	if ok {
 		return v.(T), nil
 	}
 	v, err, shared := e.cache.flight.Do(key, func() (any, error) {

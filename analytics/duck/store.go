@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +54,7 @@ type Store struct {
 	db         *sql.DB
 	readOnly   bool
 	statements atomic.Int64 // queries run by the engine: tests count them to catch N+1 patterns
+	obs        Observer     // set by NewEngine before any query; nil: none
 }
 
 // Statements is how many queries the engine has run on the store since it was opened.
@@ -59,7 +63,13 @@ func (s *Store) Statements() int64 { return s.statements.Load() }
 // each runs one of the engine's queries on the store, counting it.
 func (s *Store) each(ctx context.Context, query string, fn func(*sql.Rows) error, args ...any) error {
 	s.statements.Add(1)
-	return each(ctx, s.db, query, fn, args...)
+	if s.obs == nil {
+		return each(ctx, s.db, query, fn, args...)
+	}
+	ctx, done := s.obs.Statement(ctx, query)
+	err := each(ctx, s.db, query, fn, args...)
+	done(err)
+	return err
 }
 
 // Open opens (creating it if needed) the DuckDB file at path for import and serving; path "" is an
@@ -83,7 +93,7 @@ func open(path string, readOnly bool) (*Store, error) {
 	}
 	connector, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", displayPath(path), err)
+		return nil, lockError(path, err)
 	}
 	db := sql.OpenDB(connector)
 	// Every query already uses all cores; a few connections cover concurrency, and idle ones are kept
@@ -97,6 +107,24 @@ func open(path string, readOnly bool) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// heldBy finds the process DuckDB names in its lock error.
+var heldBy = regexp.MustCompile(`Conflicting lock is held in (.*) \(PID (\d+)\)`)
+
+// lockError says what to do about a file another process has open for writing, instead of DuckDB's
+// "Could not set lock on file" (pacesetter's own imports never hold the file served: they write a new one
+// and rename it); other errors are returned as they are.
+func lockError(path string, err error) error {
+	if !strings.Contains(err.Error(), "Could not set lock on file") {
+		return fmt.Errorf("open %s: %w", displayPath(path), err)
+	}
+	who := "another process"
+	if m := heldBy.FindStringSubmatch(err.Error()); m != nil {
+		who = fmt.Sprintf("another process (%s, PID %s)", filepath.Base(m[1]), m[2])
+	}
+	return fmt.Errorf("%s is open for writing in %s, so it cannot be opened here: close that program (a DuckDB shell, say), "+
+		"or import the dataset into a new file with pacesetter import --db NEW.db DIR and serve that", displayPath(path), who)
 }
 
 func displayPath(path string) string {

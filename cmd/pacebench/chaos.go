@@ -69,7 +69,9 @@ func chaos(args []string) error {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	srv := exec.Command(*bin, "serve", "--db", db, "--addr", addr)
+	// No access log: millions of lines would pile up in the buffer below, which keeps the server's output
+	// for the report.
+	srv := exec.Command(*bin, "serve", "--db", db, "--addr", addr, "--no-access-log")
 	var log bytes.Buffer
 	srv.Stdout, srv.Stderr = &log, &log
 	if err := srv.Start(); err != nil {

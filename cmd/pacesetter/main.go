@@ -28,6 +28,15 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
@@ -46,12 +55,15 @@ const usage = `pacesetter: a GraphQL analytics API for regional statistics
 usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
                    [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
-                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection]
+                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection] [--log-json] [--no-access-log]
+                   [--otlp-endpoint URL]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
       origins call it from a browser; --no-introspection refuses __schema and __type;
       --tokens requires a bearer token whose SHA-256 (hex) is a line of FILE; SIGHUP, or a new --db or
-      --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request
+      --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request;
+      /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error; traces
+      over OTLP/HTTP with --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
       or a World Bank WDI bulk CSV into a new file beside FILE, renamed over FILE when complete (a server
@@ -76,9 +88,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "import":
-		err = importDataset(ctx, args[1:], stdout)
+		err = importDataset(ctx, args[1:], stdout, stderr)
 	case "synth":
-		err = synth(args[1:], stdout)
+		err = synth(args[1:], stdout, stderr)
 	case "export":
 		err = exportQuery(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -89,8 +101,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var ue usageError
+	var help helpRequested
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &help):
+		// Asked for, so on standard output and a success: `pacesetter serve --help | less` works.
+		fmt.Fprintf(stdout, "usage of pacesetter %s (flags and their defaults):\n", args[0])
+		help.fs.SetOutput(stdout)
+		help.fs.PrintDefaults()
+		fmt.Fprintf(stdout, "\n%s", usage)
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "pacesetter %s: %v\n\n%s", args[0], err, usage)
@@ -103,12 +123,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 type usageError struct{ error }
 
+// helpRequested is -h or --help given to a command: its flags are printed and the exit code is 0.
+type helpRequested struct{ fs *flag.FlagSet }
+
+func (helpRequested) Error() string { return "help requested" }
+
 // parseFlags parses flags that may stand before or after the positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, helpRequested{fs}
+		} else if err != nil {
 			return nil, usageError{err}
 		}
 		if fs.NArg() == 0 {
@@ -119,7 +146,41 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
+// durationFlag is a flag.Value of a time.Duration whose error for a bare number says what to write:
+// flag.Duration's own is "parse error", which leaves a user guessing between 5, 5s and 5000.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	if s == "0" { // no unit needed for none: --watch 0
+		*f.d = 0
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+			return fmt.Errorf("a duration needs a unit: write %ss (or %sms, %sm)", s, s, s)
+		}
+		return fmt.Errorf("not a duration: write it as 5s, 500ms or 2m")
+	}
+	*f.d = d
+	return nil
+}
+
+// duration defines a duration flag that accepts 5s, 500ms, 2m and says so when given a bare number.
+func duration(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	d := value
+	fs.Var(durationFlag{&d}, name, usage)
+	return &d
+}
+
+func importDataset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file to load the dataset into (created if absent)")
 	regions := fs.String("regions", "", "for a WDI CSV: a regions.csv to use instead of the file's own countries")
@@ -151,6 +212,7 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 	abs, _ := filepath.Abs(dir)
 	// Into a new file renamed over *db when complete: a server of *db keeps serving the old one until it
 	// reloads, and a failed or killed import leaves *db as it was.
+	_, stopProgress := progress(stderr, "importing "+filepath.Base(abs))
 	st, err := duck.WriteSnapshot(ctx, *db, func(store *duck.Store) (duck.ImportStats, error) {
 		if wdi {
 			read := time.Since(start)
@@ -160,6 +222,7 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return store.ImportDir(ctx, dir, filepath.Base(abs))
 	})
+	stopProgress()
 	var inv *dataset.Invalid
 	if errors.As(err, &inv) || errors.Is(err, os.ErrNotExist) {
 		return err
@@ -179,7 +242,7 @@ func importDataset(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func synth(args []string, stdout io.Writer) error {
+func synth(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
 	regions := fs.Int("regions", 3000, "number of regions (besides the root)")
 	indicators := fs.Int("indicators", 50, "number of indicators")
@@ -196,8 +259,11 @@ func synth(args []string, stdout io.Writer) error {
 		return usageError{errors.New("--regions, --indicators and --years must not be negative, and --years at most 7999")}
 	}
 	start := time.Now()
+	_, stopProgress := progress(stderr, "writing "+pos[0])
 	d := dataset.Synthetic(*seed, *regions, *indicators, *years)
-	if err := d.WriteDir(pos[0]); err != nil {
+	err = d.WriteDir(pos[0])
+	stopProgress()
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d regions, %d indicators, %d observations (took %s)\n",
@@ -209,7 +275,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset, in memory)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time the queries of one request may take together")
+	timeout := duration(fs, "timeout", graph.DefaultOptions.Timeout, "most time the queries of one request may take together")
 	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
@@ -219,9 +285,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tokensFile := fs.String("tokens", "", "file of the SHA-256 hashes (hex, one a line, # comments) of the bearer tokens to require; none: the API is open")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
-	watch := fs.Duration("watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
+	watch := duration(fs, "watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
+	otlpEndpoint := fs.String("otlp-endpoint", "", "send traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
+	noAccessLog := fs.Bool("no-access-log", false, "write no line per request (the server's events are still logged)")
+	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -234,10 +303,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("give both --tls-cert and --tls-key, or neither")}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if *logJSON {
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	// One registry for the handler's and the engine's metrics, served at /metrics.
+	metrics := graph.NewMetrics()
+	eopt := duck.DefaultOptions
+	eopt.Observer = metrics
 	var engine analytics.Engine
 	var served *duck.Served // nil for the embedded dataset, which never changes
 	if *db != "" {
-		if served, err = duck.OpenServed(ctx, *db, duck.DefaultOptions); err != nil {
+		if served, err = duck.OpenServed(ctx, *db, eopt); err != nil {
 			return err
 		}
 		defer served.Close()
@@ -251,7 +327,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := store.LockDown(ctx); err != nil {
 			return err
 		}
-		if engine, err = duck.NewEngine(ctx, store, duck.DefaultOptions); err != nil {
+		if engine, err = duck.NewEngine(ctx, store, eopt); err != nil {
 			return err
 		}
 	}
@@ -261,6 +337,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
+	opt.Metrics = metrics
+	if !*noAccessLog {
+		opt.AccessLog = logger
+	}
+	if opt.TracerProvider, err = tracing(ctx, *otlpEndpoint); err != nil {
+		return err
+	}
+	if tp, ok := opt.TracerProvider.(*sdktrace.TracerProvider); ok {
+		// Spans still buffered go out on shutdown, within a few seconds.
+		defer func() {
+			c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = tp.Shutdown(c)
+		}()
+	}
 	for _, o := range strings.Split(*corsOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opt.CORSOrigins = append(opt.CORSOrigins, o)
@@ -295,7 +386,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Watching (and SIGHUP's handler) starts before the address is announced: a SIGHUP sent once a client
 	// can connect reloads rather than ending the process, as SIGHUP does by default.
-	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger)
+	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger, metrics)
 	defer stopReload()
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
@@ -328,17 +419,41 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return srv.Shutdown(shutdown)
 }
 
+// tracing is the tracer provider that exports spans over OTLP/HTTP to endpoint, or to the standard
+// OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT); with neither, nil: no tracing at all.
+func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error) {
+	var opts []otlptracehttp.Option
+	switch {
+	case endpoint != "":
+		// The collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT is: traces go to its /v1/traces.
+		if u, err := url.Parse(endpoint); err == nil && (u.Path == "" || u.Path == "/") {
+			endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
+		}
+		opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
+	case os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "":
+		return nil, nil
+	}
+	exp, err := otlptracehttp.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("--otlp-endpoint: %w", err)
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", "pacesetter"))
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
+}
+
 // watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
 // poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
 // function returned stops watching and returns once a reload under way has finished.
-func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger) func() {
+func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger, metrics *graph.Metrics) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := func(always bool) {
 		if served != nil && (always || served.Changed()) {
+			start := time.Now()
 			if info, err := served.Reload(ctx); err != nil {
 				logger.Error("reload: kept the dataset served", "err", err)
 			} else {
+				metrics.Reloaded(time.Since(start))
 				logger.Info("reload: serving the new snapshot", "file", served.Path(), "version", info.Version, "observations", info.Observations)
 			}
 		}
@@ -391,7 +506,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	decimals := fs.Int("decimals", -1, "round numbers to this many decimals for display (default: as stored)")
 	bom := fs.Bool("bom", false, "start a CSV with a UTF-8 byte-order mark, for Excel")
 	limit := fs.Int("limit", graph.DefaultExportRows, fmt.Sprintf("most rows to write (at most %d)", graph.MaxExportRows))
-	timeout := fs.Duration("timeout", graph.DefaultOptions.Timeout, "most time each query (each page of a connection) may take")
+	timeout := duration(fs, "timeout", graph.DefaultOptions.Timeout, "most time each query (each page of a connection) may take")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -453,8 +568,14 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	bar, stopProgress := progress(stderr, "exporting")
+	if bar != nil {
+		dst = io.MultiWriter(dst, bar) // the bytes written, as they are
+	}
 	w := &fileResponse{header: http.Header{}, dst: dst}
-	if err := serveOnce(h, w, req); err != nil {
+	err = serveOnce(h, w, req)
+	stopProgress()
+	if err != nil {
 		return err
 	}
 	if w.status != http.StatusOK {
@@ -525,6 +646,39 @@ func (w *fileResponse) Write(b []byte) (int, error) {
 		return w.errBody.Write(b)
 	}
 	return w.dst.Write(b)
+}
+
+// progress is a spinner on stderr with what is under way, the time it has taken and, for a stream, the
+// bytes written, when stderr is a terminal; nil otherwise, so that scripts, logs and tests get no control
+// characters. Its ticker keeps it moving while one long DuckDB statement runs; stop clears it.
+func progress(stderr io.Writer, what string) (bar *progressbar.ProgressBar, stop func()) {
+	f, ok := stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, func() {}
+	}
+	bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true), progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSpinnerType(14),
+		progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+	done := make(chan struct{})
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				bar.Describe(what) // renders: Add(0) does not, on a spinner
+			}
+		}
+	}()
+	return bar, func() {
+		close(done)
+		<-ticked
+		_ = bar.Finish()
+	}
 }
 
 // openDefault loads the embedded dataset into an in-memory database.

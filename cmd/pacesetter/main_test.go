@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"pacesetter/analytics/duck"
 )
 
 // The import command on real files: a good dataset loads and says what it loaded; a corrupt one is refused
@@ -221,5 +223,60 @@ func TestImportWDI(t *testing.T) {
 	if code := run(context.Background(), []string{"import", "--db", db, "../../analytics/dataset/testdata/wdi/WDI_pop.csv"}, &out, &errb); code != 0 ||
 		!strings.Contains(out.String(), ": 2 regions, 0 groups, 1 indicators, 4 observations (2022–2023)") {
 		t.Errorf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+}
+
+// --help and -h on every command print its flags with their defaults on standard output and exit 0; a bare
+// number for a duration is refused with what to write instead.
+func TestHelpAndDurations(t *testing.T) {
+	ctx := context.Background()
+	for _, args := range [][]string{{"help"}, {"serve", "--help"}, {"serve", "-h"}, {"import", "--help"}, {"synth", "-h"}, {"export", "--help"}} {
+		var out, errb bytes.Buffer
+		if code := run(ctx, args, &out, &errb); code != 0 {
+			t.Errorf("%v exited %d: %s", args, code, errb.String())
+		}
+		if !strings.Contains(out.String(), "usage:") || errb.Len() > 0 {
+			t.Errorf("%v printed %q, stderr %q", args, out.String(), errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	run(ctx, []string{"serve", "--help"}, &out, &errb)
+	for _, want := range []string{`-addr string`, `(default "127.0.0.1:8080")`, "-timeout", "(default 10s)", "(default 50000)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Progress is for terminals: with output to a buffer, a synthesis writes no spinner.
+	out.Reset()
+	if code := run(ctx, []string{"synth", "--regions", "50", "--indicators", "3", "--years", "2", t.TempDir()}, &out, &errb); code != 0 ||
+		errb.Len() > 0 || strings.ContainsAny(out.String(), "\r\x1b") {
+		t.Errorf("synth off a terminal: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	if code := run(ctx, []string{"serve", "--timeout", "5"}, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), "a duration needs a unit: write 5s") {
+		t.Errorf("--timeout 5: exit %d, %s", code, errb.String())
+	}
+}
+
+// A file that another process holds open for writing (a DuckDB shell, say) is refused with what to do, not
+// DuckDB's raw "Could not set lock on file" error.
+func TestLockedFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "held.db")
+	mustRun(t, "import", "--db", db, "../../data/china-provinces-nbs")
+	held, err := duck.Open(db) // read-write: DuckDB locks the file against every other process
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	for _, args := range [][]string{{"serve", "--db", db, "--addr", "127.0.0.1:0"}, {"export", "--db", db, "--query", "{ indicators { code } }"}} {
+		cmd := pacesetter(args...)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err == nil {
+			t.Errorf("%v ran on a file another process writes", args)
+		}
+		if msg := errb.String(); strings.Contains(msg, "Could not set lock") || !strings.Contains(msg, "is open for writing in another process") {
+			t.Errorf("%v said %s", args, msg)
+		}
 	}
 }
