@@ -260,7 +260,7 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	return cached(e, s, key, func() (*analytics.Aggregate, error) {
 		out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(q)}
 		huge := map[string]int{} // measure → rows (and totals) whose value is beyond range
-		err := e.store.each(ctx, query, func(rows *sql.Rows) error {
+		err := e.each(ctx, query, func(rows *sql.Rows) error {
 			var isTotal bool
 			var ord int64
 			dimv := make([]sql.NullString, len(q.By))

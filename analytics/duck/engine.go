@@ -53,6 +53,18 @@ type Observer interface {
 	AnswerCache(hit bool)
 }
 
+// each runs one of the engine's queries on its store, told to the observer. The observer is the engine's,
+// not the store's: engines of different options (a benchmark's cold and hot ones) may share a store.
+func (e *Engine) each(ctx context.Context, query string, fn func(*sql.Rows) error, args ...any) error {
+	if e.obs == nil {
+		return each(ctx, e.store.db, query, fn, args...)
+	}
+	ctx, done := e.obs.Statement(ctx, query)
+	err := each(ctx, e.store.db, query, fn, args...)
+	done(err)
+	return err
+}
+
 // DefaultOptions are the serving defaults.
 var DefaultOptions = Options{CacheEntries: 4096, CacheBytes: 64 << 20}
 
@@ -82,9 +94,6 @@ func NewEngine(ctx context.Context, s *Store, opt Options) (*Engine, error) {
 		opt.MatrixBytes = 512 << 20
 	}
 	e := &Engine{store: s, matrixCache: newMatrixCache(opt.MatrixBytes), chunks: newChunkCache(), obs: opt.Observer}
-	if opt.Observer != nil {
-		s.obs = opt.Observer
-	}
 	if opt.CacheEntries > 0 {
 		if opt.CacheBytes <= 0 {
 			opt.CacheBytes = 64 << 20

@@ -212,7 +212,7 @@ func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, vintage string, 
 		}
 	}
 	// Rows come by indicator, region and year: each matrix is filled in order.
-	err := e.store.each(ctx, query+matrixOrder, func(rows *sql.Rows) error {
+	err := e.each(ctx, query+matrixOrder, func(rows *sql.Rows) error {
 		var ind, reg, year int
 		var c cell
 		if err := rows.Scan(&ind, &reg, &year, &c.value, &c.flags); err != nil {

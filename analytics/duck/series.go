@@ -181,7 +181,7 @@ type regionWalk struct {
 // costs half a second and 400 MB at five million rows. Other orders take the top n of the whole filter.
 func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string, countArgs []any, pageWhere string, orderSQL []string, p *params, n int, walk *regionWalk) (*obsChunk, error) {
 	ch := &obsChunk{at: map[string]int{}}
-	err := e.store.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
+	err := e.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
 		func(rows *sql.Rows) error { return rows.Scan(&ch.total) }, countArgs...)
 	if err != nil {
 		return nil, dbError(ctx, "count observations", err)
@@ -215,7 +215,7 @@ func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string,
 		// int of ours: with a parameter DuckDB's planner cannot see it, and sorts every row.
 		query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR) FROM ` + from + ` WHERE TRUE` + cond +
 			` ORDER BY ` + strings.Join(orderSQL, ", ") + ` LIMIT ` + strconv.Itoa(n+1)
-		err = e.store.each(ctx, query, func(rows *sql.Rows) error {
+		err = e.each(ctx, query, func(rows *sql.Rows) error {
 			var c cursor
 			var f uint8
 			var vintage sql.NullString

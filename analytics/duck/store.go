@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -51,25 +50,8 @@ var datasetTables = []string{"dataset_info", "regions", "groups", "memberships",
 
 // Store is a DuckDB database holding one dataset.
 type Store struct {
-	db         *sql.DB
-	readOnly   bool
-	statements atomic.Int64 // queries run by the engine: tests count them to catch N+1 patterns
-	obs        Observer     // set by NewEngine before any query; nil: none
-}
-
-// Statements is how many queries the engine has run on the store since it was opened.
-func (s *Store) Statements() int64 { return s.statements.Load() }
-
-// each runs one of the engine's queries on the store, counting it.
-func (s *Store) each(ctx context.Context, query string, fn func(*sql.Rows) error, args ...any) error {
-	s.statements.Add(1)
-	if s.obs == nil {
-		return each(ctx, s.db, query, fn, args...)
-	}
-	ctx, done := s.obs.Statement(ctx, query)
-	err := each(ctx, s.db, query, fn, args...)
-	done(err)
-	return err
+	db       *sql.DB
+	readOnly bool
 }
 
 // Open opens (creating it if needed) the DuckDB file at path for import and serving; path "" is an
