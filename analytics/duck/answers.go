@@ -30,11 +30,8 @@ func newAnswerCache(entries int, maxBytes int64) *answerCache {
 	return c
 }
 
-func (c *answerCache) get(key string) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Get(key)
-}
+// get needs no lock of its own: the LRU is safe for concurrent use, and only add's evictions touch the sizes.
+func (c *answerCache) get(key string) (any, bool) { return c.lru.Get(key) }
 
 func (c *answerCache) add(key string, v any) {
 	n := answerBytes(v)

@@ -139,8 +139,9 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 	chunkKey := fmt.Sprintf("%s|%s|%v", s.key, filterKey(q.ValueFilter), order)
 	ch, pos := e.chunks.find(chunkKey, q.After)
 	if ch == nil || pos+1+q.First > len(ch.items) && ch.more {
+		total := e.chunks.total(chunkKey) // the filter's count, when a chunk of it was read before
 		var err error
-		if ch, err = e.readChunk(ctx, s, from, where, countArgs, pageWhere, orderSQL, p, max(q.First+1, chunkRows), walk); err != nil {
+		if ch, err = e.readChunk(ctx, s, from, where, countArgs, pageWhere, orderSQL, p, max(q.First+1, chunkRows), walk, total); err != nil {
 			return nil, err
 		}
 		ch.start = q.After
@@ -175,16 +176,19 @@ type regionWalk struct {
 	from int
 }
 
-// readChunk reads up to n observations after the page's cursor, and the filter's count. In an order led by
+// readChunk reads up to n observations after the page's cursor, and the filter's count unless total (−1:
+// not known) already is it. In an order led by
 // region (the default), it reads the next few regions' rows by a range of region codes, about n rows' worth,
 // so that DuckDB filters while it scans and sorts only those: ordering the whole table to keep its top n
 // costs half a second and 400 MB at five million rows. Other orders take the top n of the whole filter.
-func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string, countArgs []any, pageWhere string, orderSQL []string, p *params, n int, walk *regionWalk) (*obsChunk, error) {
-	ch := &obsChunk{at: map[string]int{}}
-	err := e.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
-		func(rows *sql.Rows) error { return rows.Scan(&ch.total) }, countArgs...)
-	if err != nil {
-		return nil, dbError(ctx, "count observations", err)
+func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string, countArgs []any, pageWhere string, orderSQL []string, p *params, n int, walk *regionWalk, total int) (*obsChunk, error) {
+	ch := &obsChunk{at: map[string]int{}, total: total}
+	if total < 0 {
+		err := e.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
+			func(rows *sql.Rows) error { return rows.Scan(&ch.total) }, countArgs...)
+		if err != nil {
+			return nil, dbError(ctx, "count observations", err)
+		}
 	}
 	codes := s.byCode
 	k := len(codes) // regions a chunk spans
@@ -215,7 +219,7 @@ func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string,
 		// int of ours: with a parameter DuckDB's planner cannot see it, and sorts every row.
 		query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR) FROM ` + from + ` WHERE TRUE` + cond +
 			` ORDER BY ` + strings.Join(orderSQL, ", ") + ` LIMIT ` + strconv.Itoa(n+1)
-		err = e.each(ctx, query, func(rows *sql.Rows) error {
+		err := e.each(ctx, query, func(rows *sql.Rows) error {
 			var c cursor
 			var f uint8
 			var vintage sql.NullString
@@ -277,6 +281,14 @@ func (c *chunkCache) find(key, after string) (*obsChunk, int) {
 }
 
 func (c *chunkCache) put(key string, ch *obsChunk) { c.chunks.Add(key, ch) }
+
+// total is the filter's count kept with key's chunk, wherever that chunk stands; −1 when there is none.
+func (c *chunkCache) total(key string) int {
+	if ch, ok := c.chunks.Peek(key); ok {
+		return ch.total
+	}
+	return -1
+}
 
 func deref(p *int) any {
 	if p == nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,10 +195,12 @@ func TestObservationPagesCrossChunks(t *testing.T) {
 	if _, err := store.Import(context.Background(), d, "test"); err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewEngine(context.Background(), store, Options{CacheEntries: 100})
+	counts := &sqlCounter{match: "count(*)"}
+	e, err := NewEngine(context.Background(), store, Options{CacheEntries: 100, Observer: counts})
 	if err != nil {
 		t.Fatal(err)
 	}
+	orders := 0
 	for _, c := range []struct {
 		order []analytics.ObservationOrder
 		cmp   func(a, b dataset.Observation) int
@@ -211,6 +215,7 @@ func TestObservationPagesCrossChunks(t *testing.T) {
 			return cmp.Or(cmp.Compare(b.Value, a.Value), cmp.Compare(a.Region, b.Region), cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year))
 		}},
 	} {
+		orders++
 		want := slices.Clone(d.Observations) // Synthetic has one vintage of each value: every row is latest
 		slices.SortFunc(want, c.cmp)
 		for _, first := range []int{1, 5, 6, 7, 8, 50} {
@@ -242,4 +247,23 @@ func TestObservationPagesCrossChunks(t *testing.T) {
 			}
 		}
 	}
+	// The filter's count is taken once per filter and order, not again with every chunk read.
+	if n := counts.n.Load(); n != int64(orders) {
+		t.Errorf("the count ran %d times for %d orders of one filter", n, orders)
+	}
 }
+
+// sqlCounter is an engine observer counting the statements that contain match.
+type sqlCounter struct {
+	match string
+	n     atomic.Int64
+}
+
+func (c *sqlCounter) Statement(ctx context.Context, sql string) (context.Context, func(error)) {
+	if strings.Contains(sql, c.match) {
+		c.n.Add(1)
+	}
+	return ctx, func(error) {}
+}
+
+func (c *sqlCounter) AnswerCache(bool) {}
