@@ -326,6 +326,7 @@ func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *expo
 	if err := fw.Close(); err != nil {
 		h.abort("finish", err)
 	}
+	countRows(r.Context(), "export", written)
 	return nil
 }
 

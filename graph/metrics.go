@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,7 +57,7 @@ func NewMetrics() *Metrics {
 		Help:    "Time of each DuckDB statement the engine runs while serving, rows read included.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5}})
 	m.rows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pacesetter_rows_served_total",
-		Help: "Rows served: observations in pages of the observations connection, and rows of exported files."},
+		Help: "Rows served: observations in pages of the observations connection (an export's pages included), and rows written to exported files."},
 		[]string{"kind"})
 	m.reloads = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pacesetter_reload_duration_seconds",
 		Help:    "Time to open and switch to a new dataset snapshot (an import renamed into place).",
@@ -219,30 +218,32 @@ func observe(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 		ri := &requestInfo{id: requestID(r), metrics: m}
 		w.Header().Set("X-Request-ID", ri.id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		aborted := true // until ServeHTTP returns: an export broken off mid-file panics with http.ErrAbortHandler
+		defer func() {
+			took := time.Since(start)
+			op, code := ri.get()
+			switch {
+			case aborted:
+				code = "ABORTED"
+			case code == "":
+				code = codeOfStatus(sw.status)
+			}
+			handler := handlerName(r.URL.Path)
+			if handler == "graphql" || handler == "export" {
+				if op == "" {
+					op = "none"
+				}
+				m.requests.WithLabelValues(handler, op, code).Inc()
+				m.latency.WithLabelValues(handler, op).Observe(took.Seconds())
+			}
+			if log != nil {
+				log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", sw.status), slog.Duration("duration", took), slog.Int64("bytes", sw.bytes),
+					slog.String("operation", op), slog.String("code", code), slog.String("request_id", ri.id))
+			}
+		}()
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)))
-		took := time.Since(start)
-		op, code := ri.get()
-		if code == "" {
-			code = codeOfStatus(sw.status)
-		}
-		handler := handlerName(r.URL.Path)
-		if handler == "export" {
-			if n, err := strconv.Atoi(sw.Header().Get("X-Total-Rows")); err == nil && sw.status == http.StatusOK {
-				m.rows.WithLabelValues("export").Add(float64(n))
-			}
-		}
-		if handler == "graphql" || handler == "export" {
-			if op == "" {
-				op = "none"
-			}
-			m.requests.WithLabelValues(handler, op, code).Inc()
-			m.latency.WithLabelValues(handler, op).Observe(took.Seconds())
-		}
-		if log != nil {
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status), slog.Duration("duration", took), slog.Int64("bytes", sw.bytes),
-				slog.String("operation", op), slog.String("code", code), slog.String("request_id", ri.id))
-		}
+		aborted = false
 	})
 }
 

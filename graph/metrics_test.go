@@ -53,6 +53,20 @@ func TestObservability(t *testing.T) {
 	if got := testutil.ToFloat64(m.rows.WithLabelValues("observations")); got != 7 {
 		t.Errorf("observations rows served = %v, want 7", got)
 	}
+	// An export cut at 4 rows of the 10 East provinces counts the 4 rows written, not the 10 it could have.
+	res, err := http.Post(srv.URL+"/export?format=csv&limit=4", "application/json",
+		strings.NewReader(`{"query":"{ ranking(indicator: \"retail_sales\", year: 2024, group: \"East\") { entries { rank } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if lines := strings.Count(string(body), "\n"); res.StatusCode != http.StatusOK || lines != 5 || res.Header.Get("X-Truncated") != "true" {
+		t.Fatalf("export: %d, %d lines, truncated %q: %s", res.StatusCode, lines, res.Header.Get("X-Truncated"), body)
+	}
+	if got := testutil.ToFloat64(m.rows.WithLabelValues("export")); got != 4 {
+		t.Errorf("export rows served = %v, want the 4 written", got)
+	}
 	// The ranking again with other fields: the response cache misses, the engine's answer cache hits.
 	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { entries { value } } }`, nil, nil)
 	if hits := testutil.ToFloat64(m.cache.WithLabelValues("answer", "hit")); hits < 1 {
@@ -60,11 +74,11 @@ func TestObservability(t *testing.T) {
 	}
 
 	// The exposition: what a Prometheus server scrapes, with DuckDB's statements timed.
-	res, err := http.Get(srv.URL + "/metrics")
+	res, err = http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
+	body, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	text := string(body)
 	for _, want := range []string{
