@@ -186,21 +186,36 @@ func (h *exportHandler) parseRequest(r *http.Request) (*exportRequest, *exportEr
 // run executes one GraphQL request through the executor of /graphql and returns its data, or the errors
 // it answered with (presented as /graphql presents them).
 func (h *exportHandler) run(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, json.RawMessage, *exportError) {
+	ctx, rc, xerr := h.prepare(ctx, params)
+	if xerr != nil {
+		return nil, nil, xerr
+	}
+	data, xerr := h.dispatch(ctx, rc)
+	return rc, data, xerr
+}
+
+// prepare parses and validates a request (limits included) without running it.
+func (h *exportHandler) prepare(ctx context.Context, params *graphql.RawParams) (context.Context, *graphql.OperationContext, *exportError) {
 	ctx = graphql.StartOperationTrace(ctx)
 	p := *params
 	p.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
 	rc, errs := h.exec.CreateOperationContext(ctx, &p)
 	if errs != nil {
 		resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
-		return nil, nil, &exportError{http.StatusBadRequest, resp.Errors}
+		return ctx, nil, &exportError{http.StatusBadRequest, resp.Errors}
 	}
+	return ctx, rc, nil
+}
+
+// dispatch runs a prepared request and returns its data.
+func (h *exportHandler) dispatch(ctx context.Context, rc *graphql.OperationContext) (json.RawMessage, *exportError) {
 	responses, ctx := h.exec.DispatchOperation(ctx, rc)
 	resp := responses(ctx)
 	if len(resp.Errors) > 0 {
 		// An answer with an error is not a whole table: refused, with the errors /graphql would give.
-		return nil, nil, &exportError{statusOf(resp.Errors), resp.Errors}
+		return nil, &exportError{statusOf(resp.Errors), resp.Errors}
 	}
-	return rc, resp.Data, nil
+	return resp.Data, nil
 }
 
 // statusOf is the HTTP status for the errors of an answer, by the first error's code.
@@ -222,7 +237,9 @@ func statusOf(errs gqlerror.List) int {
 // than a file that looks complete.
 func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *exportRequest) *exportError {
 	ctx := r.Context()
-	rc, data, xerr := h.run(ctx, &req.params)
+	// Planned from the validated request; the request itself runs only for a list that is not paged: a
+	// connection's pages run as rewritten queries of their own.
+	opCtx, rc, xerr := h.prepare(ctx, &req.params)
 	if xerr != nil {
 		return xerr
 	}
@@ -230,6 +247,7 @@ func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *expo
 	if xerr != nil {
 		return xerr
 	}
+	var data json.RawMessage
 	limit := req.limit
 	if req.format == "xlsx" {
 		limit = min(limit, export.XLSXMaxRows)
@@ -241,6 +259,9 @@ func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *expo
 		fail  error
 	)
 	if pl.conn == nil {
+		if data, xerr = h.dispatch(opCtx, rc); xerr != nil {
+			return xerr
+		}
 		if rows, xerr = pl.rows(data, pl.list); xerr != nil {
 			return xerr
 		}

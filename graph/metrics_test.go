@@ -67,6 +67,20 @@ func TestObservability(t *testing.T) {
 	if got := testutil.ToFloat64(m.rows.WithLabelValues("export")); got != 4 {
 		t.Errorf("export rows served = %v, want the 4 written", got)
 	}
+	// An export of a connection runs its pages only, not the client's query first: the observations
+	// served are the rows written.
+	before := testutil.ToFloat64(m.rows.WithLabelValues("observations"))
+	res, err = http.Post(srv.URL+"/export?format=csv", "application/json",
+		strings.NewReader(`{"query":"{ observations(indicators: [\"gdp\"]) { nodes { value } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	written := strings.Count(string(body), "\n") - 1
+	if served := testutil.ToFloat64(m.rows.WithLabelValues("observations")) - before; res.StatusCode != http.StatusOK || written < 100 || served != float64(written) {
+		t.Errorf("an export of %d observations served %v through the connection (status %d)", written, served, res.StatusCode)
+	}
 	// The ranking again with other fields: the response cache misses, the engine's answer cache hits.
 	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { entries { value } } }`, nil, nil)
 	if hits := testutil.ToFloat64(m.cache.WithLabelValues("answer", "hit")); hits < 1 {
