@@ -589,10 +589,7 @@ func (pl *exportPlan) pagedQuery(query, operation string) (string, *exportError)
 	set := op.SelectionSet
 	var conn []*ast.Field
 	for _, key := range pl.conn {
-		conn = nil
-		for _, f := range collectAll(set, doc, key) {
-			conn = append(conn, f)
-		}
+		conn = collectAll(set, doc, key)
 		set = nil
 		for _, f := range conn {
 			set = append(set, f.SelectionSet...)
