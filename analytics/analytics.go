@@ -26,6 +26,7 @@ type Engine interface {
 	Ranking(ctx context.Context, q RankingQuery) (*Ranking, error)
 	Standings(ctx context.Context, q StandingsQuery) (*Standings, error)
 	Trend(ctx context.Context, q TrendQuery) (*Trend, error)
+	Compare(ctx context.Context, q CompareQuery) (*Comparison, error)
 	Aggregate(ctx context.Context, q AggregateQuery) (*Aggregate, error)
 	Pivot(ctx context.Context, q PivotQuery) (*Pivot, error)
 	// Values and Ranks answer many Region.value and Region.rank fields at once (the dataloaders of graph/):
@@ -315,6 +316,10 @@ type StandingsQuery struct {
 	Top   int
 	Ties  TieRule
 	Basis RankBasis
+	// Indicators or Category (not both) restrict the indicators placed and counted; nil and "" do not.
+	Indicators []string
+	Category   string
+	OrderBy    StandingsOrder // "" is OrderDataset
 }
 
 // Standings is a region's rank on every indicator ranked in the scope that year.
@@ -346,6 +351,30 @@ type StandingEntry struct {
 	RankChange   *int
 	InTop        bool
 	Flags        []string
+	// Benchmarks against the regions ranked better. Differences are rounded to 12 significant digits and
+	// nil when beyond ±1.8e308.
+	Leader         *BenchmarkRef // the region ranked first (first by code among ties)
+	Above          *BenchmarkRef // nearest strictly better value, first by code among its ties; nil for rank 1
+	GapToLeader    *float64      // Sign·(leader − value) ≥ 0
+	GapToAbove     *float64      // Sign·(above − value) > 0; nil for rank 1
+	MoveToGainRank *float64      // above − value, signed; nil for rank 1
+	LeadOverNext   *float64      // for rank 1: Sign·(value − best other) ≥ 0; nil otherwise or alone
+	// TopMoves[k] is the signed change that reaches the (k+1)-th best value among the other regions ranked
+	// (above − value rounded like the others; 0 when the value is already at least as good): MoveToTop.
+	TopMoves []*float64
+}
+
+// MoveToTop is the signed change of the value that reaches the n-th best value among the other regions
+// ranked: 0 when the value is already at least as good as it, or when n or fewer others are ranked.
+func (e *StandingEntry) MoveToTop(n int) (*float64, error) {
+	if n < 1 {
+		return nil, Errorf(BadUserInput, "moveToTop needs n of at least 1, got %d", n)
+	}
+	if n > len(e.TopMoves) {
+		zero := 0.0
+		return &zero, nil
+	}
+	return e.TopMoves[n-1], nil
 }
 
 // TrendQuery asks for the history of one region on one indicator; From and To bound the years shown.
@@ -354,6 +383,8 @@ type TrendQuery struct {
 	Indicator string
 	From, To  *int
 	AsOf      *Date
+	Scope     *ScopeQuery // where each year's rank is taken; nil: no ranks
+	Ties      TieRule
 }
 
 // Trend is a series with its year-over-year growth, records and streaks.
@@ -364,6 +395,50 @@ type Trend struct {
 	Points    []*TrendPoint
 	AsOf      *Date
 	Warnings  []*Warning // numbers left null because they are beyond the range of a double, and why
+	// With a scope: the best rank among the points shown and the first year it was held.
+	BestRank     *int
+	BestRankYear *int
+	Ranked       bool // a scope was given: points carry ranks
+}
+
+// RankStreak is the number of points in a row, ending at the last one shown, ranked n or better in
+// consecutive years; nil without a scope.
+func (t *Trend) RankStreak(atOrAbove int) (*int, error) {
+	if atOrAbove < 1 {
+		return nil, Errorf(BadUserInput, "rankStreak needs atOrAbove of at least 1, got %d", atOrAbove)
+	}
+	if !t.Ranked {
+		return nil, nil
+	}
+	n := 0
+	for i := len(t.Points) - 1; i >= 0; i-- {
+		p := t.Points[i]
+		if p.Rank == nil || *p.Rank > atOrAbove || i < len(t.Points)-1 && t.Points[i+1].Year != p.Year+1 {
+			break
+		}
+		n++
+	}
+	return &n, nil
+}
+
+// FirstYearAbove is the first year shown whose value is strictly above x; nil if none is.
+func (t *Trend) FirstYearAbove(value float64) *int {
+	for _, p := range t.Points {
+		if p.Value > value {
+			return &p.Year
+		}
+	}
+	return nil
+}
+
+// FirstYearBelow is the first year shown whose value is strictly below x; nil if none is.
+func (t *Trend) FirstYearBelow(value float64) *int {
+	for _, p := range t.Points {
+		if p.Value < value {
+			return &p.Year
+		}
+	}
+	return nil
 }
 
 // TrendPoint is one year with a value. YoY, BestEver and Streak are computed over the full history, so a
@@ -376,6 +451,9 @@ type TrendPoint struct {
 	BestEver *bool
 	Streak   int
 	Flags    []string
+	// With a scope: the region's rank in it that year (nil when not ranked) and how many regions were ranked.
+	Rank      *int
+	RankCount *int
 }
 
 // Direction says which way is better.

@@ -77,6 +77,69 @@ type ComplexityRoot struct {
 		Sum    func(childComplexity int) int
 	}
 
+	Baseline struct {
+		Region func(childComplexity int) int
+		Stat   func(childComplexity int) int
+	}
+
+	BenchmarkRef struct {
+		Region func(childComplexity int) int
+		Value  func(childComplexity int) int
+	}
+
+	CompareGap struct {
+		ChangePerYear   func(childComplexity int) int
+		Closing         func(childComplexity int) int
+		FirstDifference func(childComplexity int) int
+		FirstYear       func(childComplexity int) int
+		Indicator       func(childComplexity int) int
+		LastDifference  func(childComplexity int) int
+		LastYear        func(childComplexity int) int
+		Region          func(childComplexity int) int
+		Unit            func(childComplexity int) int
+		YearsLed        func(childComplexity int) int
+	}
+
+	CompareLeader struct {
+		Direction func(childComplexity int) int
+		Indicator func(childComplexity int) int
+		Measure   func(childComplexity int) int
+		Region    func(childComplexity int) int
+		Unit      func(childComplexity int) int
+		Value     func(childComplexity int) int
+		Year      func(childComplexity int) int
+	}
+
+	CompareRow struct {
+		Baseline   func(childComplexity int) int
+		Difference func(childComplexity int) int
+		Direction  func(childComplexity int) int
+		Flags      func(childComplexity int) int
+		Indicator  func(childComplexity int) int
+		Measure    func(childComplexity int) int
+		Rank       func(childComplexity int) int
+		Ratio      func(childComplexity int) int
+		Region     func(childComplexity int) int
+		Unit       func(childComplexity int) int
+		Value      func(childComplexity int) int
+		Year       func(childComplexity int) int
+	}
+
+	Comparison struct {
+		AsOf       func(childComplexity int) int
+		Baseline   func(childComplexity int) int
+		From       func(childComplexity int) int
+		Gaps       func(childComplexity int) int
+		Indicators func(childComplexity int) int
+		Leaders    func(childComplexity int) int
+		Leads      func(childComplexity int) int
+		Regions    func(childComplexity int) int
+		Rows       func(childComplexity int) int
+		Scope      func(childComplexity int) int
+		Ties       func(childComplexity int) int
+		To         func(childComplexity int) int
+	}
+
 	Dataset struct {
 		FirstYear    func(childComplexity int) int
 		Groups       func(childComplexity int) int
@@ -169,6 +232,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Aggregate    func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
+		Compare      func(childComplexity int, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
 		Dataset      func(childComplexity int) int
 		Group        func(childComplexity int, code string) int
 		Groups       func(childComplexity int) int
@@ -179,8 +243,8 @@ type ComplexityRoot struct {
 		Ranking      func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region       func(childComplexity int, code string) int
 		Regions      func(childComplexity int, group *string, parent *string, level *string) int
-		Standings    func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis) int
-		Trend        func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date) int
+		Standings    func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, orderBy *analytics.StandingsOrder) int
+		Trend        func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
 	Ranking struct {
@@ -227,6 +291,11 @@ type ComplexityRoot struct {
 		Value       func(childComplexity int, indicator string, year int) int
 	}
 
+	RegionLead struct {
+		Count  func(childComplexity int) int
+		Region func(childComplexity int) int
+	}
+
 	Scope struct {
 		Group   func(childComplexity int) int
 		Kind    func(childComplexity int) int
@@ -236,15 +305,22 @@ type ComplexityRoot struct {
 	}
 
 	StandingEntry struct {
-		Count        func(childComplexity int) int
-		Flags        func(childComplexity int) int
-		InTop        func(childComplexity int) int
-		Indicator    func(childComplexity int) int
-		Percentile   func(childComplexity int) int
-		PreviousRank func(childComplexity int) int
-		Rank         func(childComplexity int) int
-		RankChange   func(childComplexity int) int
-		Value        func(childComplexity int) int
+		Above          func(childComplexity int) int
+		Count          func(childComplexity int) int
+		Flags          func(childComplexity int) int
+		GapToAbove     func(childComplexity int) int
+		GapToLeader    func(childComplexity int) int
+		InTop          func(childComplexity int) int
+		Indicator      func(childComplexity int) int
+		LeadOverNext   func(childComplexity int) int
+		Leader         func(childComplexity int) int
+		MoveToGainRank func(childComplexity int) int
+		MoveToTop      func(childComplexity int, n int) int
+		Percentile     func(childComplexity int) int
+		PreviousRank   func(childComplexity int) int
+		Rank           func(childComplexity int) int
+		RankChange     func(childComplexity int) int
+		Value          func(childComplexity int) int
 	}
 
 	Standings struct {
@@ -265,21 +341,28 @@ type ComplexityRoot struct {
 	}
 
 	Trend struct {
-		AsOf      func(childComplexity int) int
-		Cagr      func(childComplexity int) int
-		Indicator func(childComplexity int) int
-		Points    func(childComplexity int) int
-		Region    func(childComplexity int) int
-		Warnings  func(childComplexity int) int
+		AsOf           func(childComplexity int) int
+		BestRank       func(childComplexity int) int
+		BestRankYear   func(childComplexity int) int
+		Cagr           func(childComplexity int) int
+		FirstYearAbove func(childComplexity int, value float64) int
+		FirstYearBelow func(childComplexity int, value float64) int
+		Indicator      func(childComplexity int) int
+		Points         func(childComplexity int) int
+		RankStreak     func(childComplexity int, atOrAbove int) int
+		Region         func(childComplexity int) int
+		Warnings       func(childComplexity int) int
 	}
 
 	TrendPoint struct {
-		BestEver func(childComplexity int) int
-		Flags    func(childComplexity int) int
-		Streak   func(childComplexity int) int
-		Value    func(childComplexity int) int
-		Year     func(childComplexity int) int
-		Yoy      func(childComplexity int) int
+		BestEver  func(childComplexity int) int
+		Flags     func(childComplexity int) int
+		Rank      func(childComplexity int) int
+		RankCount func(childComplexity int) int
+		Streak    func(childComplexity int) int
+		Value     func(childComplexity int) int
+		Year      func(childComplexity int) int
+		Yoy       func(childComplexity int) int
 	}
 
 	Warning struct {
@@ -306,9 +389,10 @@ type QueryResolver interface {
 	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
 	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
 	Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
+	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
-	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Standings, error)
-	Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date) (*analytics.Trend, error)
+	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
+	Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
 }
 type RankingResolver interface {
 	Entries(ctx context.Context, obj *analytics.Ranking, top *int, first *int, offset *int) ([]*analytics.RankingEntry, error)
@@ -511,6 +595,282 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregateTotals.Sum(childComplexity), true
+
+	case "Baseline.region":
+		if e.ComplexityRoot.Baseline.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Baseline.Region(childComplexity), true
+	case "Baseline.stat":
+		if e.ComplexityRoot.Baseline.Stat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Baseline.Stat(childComplexity), true
+
+	case "BenchmarkRef.region":
+		if e.ComplexityRoot.BenchmarkRef.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenchmarkRef.Region(childComplexity), true
+	case "BenchmarkRef.value":
+		if e.ComplexityRoot.BenchmarkRef.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BenchmarkRef.Value(childComplexity), true
+
+	case "CompareGap.changePerYear":
+		if e.ComplexityRoot.CompareGap.ChangePerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.ChangePerYear(childComplexity), true
+	case "CompareGap.closing":
+		if e.ComplexityRoot.CompareGap.Closing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.Closing(childComplexity), true
+	case "CompareGap.firstDifference":
+		if e.ComplexityRoot.CompareGap.FirstDifference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.FirstDifference(childComplexity), true
+	case "CompareGap.firstYear":
+		if e.ComplexityRoot.CompareGap.FirstYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.FirstYear(childComplexity), true
+	case "CompareGap.indicator":
+		if e.ComplexityRoot.CompareGap.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.Indicator(childComplexity), true
+	case "CompareGap.lastDifference":
+		if e.ComplexityRoot.CompareGap.LastDifference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.LastDifference(childComplexity), true
+	case "CompareGap.lastYear":
+		if e.ComplexityRoot.CompareGap.LastYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.LastYear(childComplexity), true
+	case "CompareGap.region":
+		if e.ComplexityRoot.CompareGap.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.Region(childComplexity), true
+	case "CompareGap.unit":
+		if e.ComplexityRoot.CompareGap.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.Unit(childComplexity), true
+	case "CompareGap.yearsLed":
+		if e.ComplexityRoot.CompareGap.YearsLed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.YearsLed(childComplexity), true
+
+	case "CompareLeader.direction":
+		if e.ComplexityRoot.CompareLeader.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Direction(childComplexity), true
+	case "CompareLeader.indicator":
+		if e.ComplexityRoot.CompareLeader.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Indicator(childComplexity), true
+	case "CompareLeader.measure":
+		if e.ComplexityRoot.CompareLeader.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Measure(childComplexity), true
+	case "CompareLeader.region":
+		if e.ComplexityRoot.CompareLeader.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Region(childComplexity), true
+	case "CompareLeader.unit":
+		if e.ComplexityRoot.CompareLeader.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Unit(childComplexity), true
+	case "CompareLeader.value":
+		if e.ComplexityRoot.CompareLeader.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Value(childComplexity), true
+	case "CompareLeader.year":
+		if e.ComplexityRoot.CompareLeader.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Year(childComplexity), true
+
+	case "CompareRow.baseline":
+		if e.ComplexityRoot.CompareRow.Baseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Baseline(childComplexity), true
+	case "CompareRow.difference":
+		if e.ComplexityRoot.CompareRow.Difference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Difference(childComplexity), true
+	case "CompareRow.direction":
+		if e.ComplexityRoot.CompareRow.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Direction(childComplexity), true
+	case "CompareRow.flags":
+		if e.ComplexityRoot.CompareRow.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Flags(childComplexity), true
+	case "CompareRow.indicator":
+		if e.ComplexityRoot.CompareRow.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Indicator(childComplexity), true
+	case "CompareRow.measure":
+		if e.ComplexityRoot.CompareRow.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Measure(childComplexity), true
+	case "CompareRow.rank":
+		if e.ComplexityRoot.CompareRow.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Rank(childComplexity), true
+	case "CompareRow.ratio":
+		if e.ComplexityRoot.CompareRow.Ratio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Ratio(childComplexity), true
+	case "CompareRow.region":
+		if e.ComplexityRoot.CompareRow.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Region(childComplexity), true
+	case "CompareRow.unit":
+		if e.ComplexityRoot.CompareRow.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Unit(childComplexity), true
+	case "CompareRow.value":
+		if e.ComplexityRoot.CompareRow.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Value(childComplexity), true
+	case "CompareRow.year":
+		if e.ComplexityRoot.CompareRow.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Year(childComplexity), true
+
+	case "Comparison.asOf":
+		if e.ComplexityRoot.Comparison.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.AsOf(childComplexity), true
+	case "Comparison.baseline":
+		if e.ComplexityRoot.Comparison.Baseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Baseline(childComplexity), true
+	case "Comparison.from":
+		if e.ComplexityRoot.Comparison.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.From(childComplexity), true
+	case "Comparison.gaps":
+		if e.ComplexityRoot.Comparison.Gaps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Gaps(childComplexity), true
+	case "Comparison.indicators":
+		if e.ComplexityRoot.Comparison.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Indicators(childComplexity), true
+	case "Comparison.leaders":
+		if e.ComplexityRoot.Comparison.Leaders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Leaders(childComplexity), true
+	case "Comparison.leads":
+		if e.ComplexityRoot.Comparison.Leads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Leads(childComplexity), true
+	case "Comparison.regions":
+		if e.ComplexityRoot.Comparison.Regions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Regions(childComplexity), true
+	case "Comparison.rows":
+		if e.ComplexityRoot.Comparison.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Rows(childComplexity), true
+	case "Comparison.scope":
+		if e.ComplexityRoot.Comparison.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Scope(childComplexity), true
+	case "Comparison.ties":
+		if e.ComplexityRoot.Comparison.Ties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Ties(childComplexity), true
+	case "Comparison.to":
+		if e.ComplexityRoot.Comparison.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.To(childComplexity), true
 
 	case "Dataset.firstYear":
 		if e.ComplexityRoot.Dataset.FirstYear == nil {
@@ -881,6 +1241,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Aggregate(childComplexity, args["by"].([]analytics.Dimension), args["filter"].(*model.ObservationFilter), args["having"].([]*analytics.Having), args["orderBy"].([]*analytics.AggregateOrder), args["first"].(int), args["after"].(*string)), true
+	case "Query.compare":
+		if e.ComplexityRoot.Query.Compare == nil {
+			break
+		}
+
+		args, err := ec.field_Query_compare_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Compare(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(int), args["to"].(int), args["scope"].(*model.ScopeInput), args["baseline"].(*model.BaselineInput), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule)), true
 	case "Query.dataset":
 		if e.ComplexityRoot.Query.Dataset == nil {
 			break
@@ -987,7 +1358,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
+		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
 	case "Query.trend":
 		if e.ComplexityRoot.Query.Trend == nil {
 			break
@@ -998,7 +1369,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date)), true
+		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["ties"].(*analytics.TieRule)), true
 
 	case "Ranking.asOf":
 		if e.ComplexityRoot.Ranking.AsOf == nil {
@@ -1233,6 +1604,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Region.Value(childComplexity, args["indicator"].(string), args["year"].(int)), true
 
+	case "RegionLead.count":
+		if e.ComplexityRoot.RegionLead.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionLead.Count(childComplexity), true
+	case "RegionLead.region":
+		if e.ComplexityRoot.RegionLead.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegionLead.Region(childComplexity), true
+
 	case "Scope.group":
 		if e.ComplexityRoot.Scope.Group == nil {
 			break
@@ -1264,6 +1648,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Scope.Regions(childComplexity), true
 
+	case "StandingEntry.above":
+		if e.ComplexityRoot.StandingEntry.Above == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingEntry.Above(childComplexity), true
 	case "StandingEntry.count":
 		if e.ComplexityRoot.StandingEntry.Count == nil {
 			break
@@ -1276,6 +1666,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StandingEntry.Flags(childComplexity), true
+	case "StandingEntry.gapToAbove":
+		if e.ComplexityRoot.StandingEntry.GapToAbove == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingEntry.GapToAbove(childComplexity), true
+	case "StandingEntry.gapToLeader":
+		if e.ComplexityRoot.StandingEntry.GapToLeader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingEntry.GapToLeader(childComplexity), true
 	case "StandingEntry.inTop":
 		if e.ComplexityRoot.StandingEntry.InTop == nil {
 			break
@@ -1288,6 +1690,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StandingEntry.Indicator(childComplexity), true
+	case "StandingEntry.leadOverNext":
+		if e.ComplexityRoot.StandingEntry.LeadOverNext == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingEntry.LeadOverNext(childComplexity), true
+	case "StandingEntry.leader":
+		if e.ComplexityRoot.StandingEntry.Leader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingEntry.Leader(childComplexity), true
+	case "StandingEntry.moveToGainRank":
+		if e.ComplexityRoot.StandingEntry.MoveToGainRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StandingEntry.MoveToGainRank(childComplexity), true
+	case "StandingEntry.moveToTop":
+		if e.ComplexityRoot.StandingEntry.MoveToTop == nil {
+			break
+		}
+
+		args, err := ec.field_StandingEntry_moveToTop_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.StandingEntry.MoveToTop(childComplexity, args["n"].(int)), true
 	case "StandingEntry.percentile":
 		if e.ComplexityRoot.StandingEntry.Percentile == nil {
 			break
@@ -1410,12 +1841,46 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trend.AsOf(childComplexity), true
+	case "Trend.bestRank":
+		if e.ComplexityRoot.Trend.BestRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.BestRank(childComplexity), true
+	case "Trend.bestRankYear":
+		if e.ComplexityRoot.Trend.BestRankYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.BestRankYear(childComplexity), true
 	case "Trend.cagr":
 		if e.ComplexityRoot.Trend.Cagr == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Trend.Cagr(childComplexity), true
+	case "Trend.firstYearAbove":
+		if e.ComplexityRoot.Trend.FirstYearAbove == nil {
+			break
+		}
+
+		args, err := ec.field_Trend_firstYearAbove_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Trend.FirstYearAbove(childComplexity, args["value"].(float64)), true
+	case "Trend.firstYearBelow":
+		if e.ComplexityRoot.Trend.FirstYearBelow == nil {
+			break
+		}
+
+		args, err := ec.field_Trend_firstYearBelow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Trend.FirstYearBelow(childComplexity, args["value"].(float64)), true
 	case "Trend.indicator":
 		if e.ComplexityRoot.Trend.Indicator == nil {
 			break
@@ -1428,6 +1893,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trend.Points(childComplexity), true
+	case "Trend.rankStreak":
+		if e.ComplexityRoot.Trend.RankStreak == nil {
+			break
+		}
+
+		args, err := ec.field_Trend_rankStreak_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Trend.RankStreak(childComplexity, args["atOrAbove"].(int)), true
 	case "Trend.region":
 		if e.ComplexityRoot.Trend.Region == nil {
 			break
@@ -1453,6 +1929,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TrendPoint.Flags(childComplexity), true
+	case "TrendPoint.rank":
+		if e.ComplexityRoot.TrendPoint.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Rank(childComplexity), true
+	case "TrendPoint.rankCount":
+		if e.ComplexityRoot.TrendPoint.RankCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.RankCount(childComplexity), true
 	case "TrendPoint.streak":
 		if e.ComplexityRoot.TrendPoint.Streak == nil {
 			break
@@ -1501,9 +1989,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AggregateOrder", ec.unmarshalInputAggregateOrder),
+			graphql.NewInputUnmarshaler("BaselineInput", ec.unmarshalInputBaselineInput),
 			graphql.NewInputUnmarshaler("Having", ec.unmarshalInputHaving),
 			graphql.NewInputUnmarshaler("ObservationFilter", ec.unmarshalInputObservationFilter),
 			graphql.NewInputUnmarshaler("ObservationOrder", ec.unmarshalInputObservationOrder),
+			graphql.NewInputUnmarshaler("ScopeInput", ec.unmarshalInputScopeInput),
 		)
 	}
 	first := true
@@ -1978,6 +2468,160 @@ input ObservationOrder {
   desc: Boolean! = false
 }
 `, BuiltIn: false},
+	{Name: "../schema/compare.graphqls", Input: `extend type Query {
+  """
+  Regions side by side on indicators, year by year from from to to (inclusive): "Jiangsu beside Zhejiang and
+  Guangdong on ten indicators since 2019".
+
+  regions are region codes; a code that is no region's but a peer group's stands for the group's members,
+  each compared in the years it is a member (a region's own code wins over a group of the same code).
+  indicators are indicator codes; a name that is no indicator's but a category's stands for the category's
+  indicators, in dataset order. Each region and indicator is compared once, in the order first named. A
+  code that is none of these is NOT_FOUND, with the closest codes suggested.
+
+  scope is where rank and the baseline statistics are taken, with the rules of ranking (basis VALUE); without
+  it, among the compared regions of that year. baseline is what each value is measured against; without it,
+  rows have no baseline, difference or ratio. ties is how tied values share ranks.
+
+  A comparison holds at most 20,000 regions × indicators × years (counting every region a group brings in),
+  and ranks at most 2,000,000 values in its scope (indicators × years × regions of the scope); more is
+  BAD_USER_INPUT. asOf answers with the values released by that date, as ranking does.
+  """
+  compare(regions: [ID!]!, indicators: [ID!]!, from: Int!, to: Int!, scope: ScopeInput,
+          baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison!
+}
+
+"""
+Where a comparison ranks: one of group, parent and regions, or none of them (every region with a value of
+its own), with level as ranking's level (not with regions). The same scopes as ranking's arguments.
+"""
+input ScopeInput {
+  group: ID
+  parent: ID
+  level: String
+  regions: [ID!]
+}
+
+"What each value is measured against: exactly one of region and stat."
+input BaselineInput {
+  "That region's value of the indicator in the same year."
+  region: ID
+  stat: BaselineStat
+}
+
+"A baseline taken, each year, from the scope (without a scope, from the compared regions)."
+enum BaselineStat {
+  "Mean of the values ranked, as Ranking.mean (shown rounded to 12 significant digits; differences from the exact mean)."
+  MEAN
+  "Median of the values ranked, as Ranking.median."
+  MEDIAN
+  "The best value ranked, in the indicator's direction."
+  LEADER
+  "Each region's parent region's value (null for a region without a parent, or a parent without a value)."
+  PARENT
+}
+
+"The baseline asked for."
+type Baseline {
+  region: Region
+  stat: BaselineStat
+}
+
+type Comparison {
+  "The compared regions, groups expanded (every region a group brings in, in some year), in the order first named."
+  regions: [Region!]!
+  "The compared indicators, categories expanded."
+  indicators: [Indicator!]!
+  from: Int!
+  to: Int!
+  "Where ranks are taken; null: among the compared regions."
+  scope: Scope
+  baseline: Baseline
+  ties: TieRule!
+  asOf: Date
+  """
+  One row per compared region, indicator and year with a value: by indicator (in the order compared), year,
+  then region (in the order compared), so the regions of one indicator and year sit side by side.
+  """
+  rows: [CompareRow!]!
+  """
+  The best of the compared regions on each indicator and year with a value, in the indicator's direction:
+  one entry per region tied at the best value, by region code; by indicator, then year.
+  """
+  leaders: [CompareLeader!]!
+  "For every compared region (0 included), on how many indicator-years it is among leaders; in the order compared."
+  leads: [RegionLead!]!
+  """
+  How each region's gap moved over the span, one per compared region and indicator with a gap in some year
+  (by indicator, then region). The gap of a year is sign·(value − baseline), sign +1 for HIGHER_IS_BETTER and
+  −1 for LOWER_IS_BETTER, so it is positive when the region is ahead of the baseline and negative when behind;
+  without a baseline, the baseline is the best value among the compared regions that year (the gap is then 0
+  for a leader, negative for the others).
+  """
+  gaps: [CompareGap!]!
+}
+
+type CompareRow {
+  region: Region!
+  indicator: Indicator!
+  year: Int!
+  "The value as stored."
+  value: Float!
+  "Rank in the scope (without one, among the compared regions) that year; null when not ranked there."
+  rank: Int
+  "The baseline this year; null when there is none (no baseline asked, or it has no value)."
+  baseline: Float
+  """
+  value − baseline, in the indicator's unit (points for a RATE or GROWTH measure), not direction-adjusted,
+  rounded to 12 significant digits; null when baseline is (or beyond ±1.8e308).
+  """
+  difference: Float
+  "value / baseline, rounded to 12 significant digits, for a LEVEL measure only; null otherwise, or when baseline is null or 0."
+  ratio: Float
+  "The indicator's unit, measure and direction, so that a client need not look them up."
+  unit: String!
+  measure: Measure!
+  direction: Direction!
+  flags: [String!]!
+}
+
+type CompareLeader {
+  indicator: Indicator!
+  year: Int!
+  region: Region!
+  value: Float!
+  unit: String!
+  measure: Measure!
+  direction: Direction!
+}
+
+type RegionLead {
+  region: Region!
+  "Indicator-years on which the region is among leaders (a tie counts for each tied region)."
+  count: Int!
+}
+
+type CompareGap {
+  region: Region!
+  indicator: Indicator!
+  "First and last year of the span with a gap (a value and a baseline)."
+  firstYear: Int!
+  lastYear: Int!
+  "The gap, sign·(value − baseline), in firstYear and in lastYear (12 significant digits; see Comparison.gaps)."
+  firstDifference: Float!
+  lastDifference: Float!
+  "(lastDifference − firstDifference)/(lastYear − firstYear), 12 significant digits; null when firstYear = lastYear."
+  changePerYear: Float
+  """
+  Whether lastDifference > firstDifference: behind by less, or ahead by more (for a baseline of the leader
+  among the compared, the region came nearer the leader). Null when firstYear = lastYear.
+  """
+  closing: Boolean
+  "Years of the span in which the region led the compared regions on the indicator (ties included)."
+  yearsLed: Int!
+  unit: String!
+}
+`, BuiltIn: false},
 	{Name: "../schema/ranking.graphqls", Input: `extend type Query {
   """
   Ranks the regions of a scope on one indicator in one year. The scope is the members of a peer group in
@@ -1997,10 +2641,13 @@ input ObservationOrder {
           ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking!
   """
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
-  The scope arguments are those of ranking.
+  The scope arguments are those of ranking. indicators (codes) or category (not both) restrict the indicators
+  placed and counted (ranked, inTop, first, entered, left, missing) to those listed or of that category;
+  orderBy orders the entries.
   """
   standings(region: ID!, year: Int!, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
-            top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Standings!
+            top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE, indicators: [ID!],
+            category: String, orderBy: StandingsOrder = DATASET): Standings!
 }
 
 "How tied values share ranks."
@@ -2143,7 +2790,7 @@ type Standings {
   inTop: Int!
   "Of those, how many it ranks first."
   first: Int!
-  "One entry per indicator on which the region is ranked, in dataset order."
+  "One entry per indicator on which the region is ranked, in the order of orderBy."
   entries: [StandingEntry!]!
   """
   Indicators on which it is in the top this year and was not last year (ranked outside it, or not ranked).
@@ -2169,6 +2816,60 @@ type StandingEntry {
   rankChange: Int
   inTop: Boolean!
   flags: [String!]!
+  """
+  The region ranked first (the first by code among ties; the region itself when it is alone first) and its
+  value.
+  """
+  leader: BenchmarkRef!
+  """
+  The nearest region ranked strictly better: of the regions with the worst value that is still better than
+  this one's, the first by code. Null for a region ranked first.
+  """
+  above: BenchmarkRef
+  """
+  sign·(leader.value − value), sign −1 for LOWER_IS_BETTER: 0 for a leader, never negative, in the unit of the
+  ranked value as RankingEntry.gapToLeader; 12 significant digits, null beyond ±1.8e308.
+  """
+  gapToLeader: Float
+  "sign·(above.value − value): always above 0; null for a region ranked first (and beyond ±1.8e308)."
+  gapToAbove: Float
+  """
+  above.value − value: the signed change of the value that would tie it with above (and so take above's
+  rank); positive means an increase, so negative for LOWER_IS_BETTER. Null for a region ranked first.
+  """
+  moveToGainRank: Float
+  """
+  The signed change of the value that would reach the n-th best value among the other regions ranked
+  (that value − value), so that at most n − 1 others stay strictly better; 0 when the value is already at
+  least as good as it, and when n or fewer others are ranked. n is at least 1.
+  """
+  moveToTop(n: Int!): Float
+  """
+  For a region ranked first: sign·(value − the best value among the other regions), its margin over the
+  runner-up, ≥ 0 (0 when tied for first). Null for the others, and when no other region is ranked.
+  """
+  leadOverNext: Float
+}
+
+"A region and its ranked value, as a benchmark."
+type BenchmarkRef {
+  region: Region!
+  value: Float!
+}
+
+"How standings order their entries; ties keep dataset order."
+enum StandingsOrder {
+  "Dataset order of the indicators."
+  DATASET
+  "Best rank first."
+  RANK
+  """
+  Closest gains first: by gapToAbove / |value| ascending (a gap over a value of 0 comes after every finite
+  one); entries ranked first (no gap) last.
+  """
+  CLOSEST_GAIN
+  "Furthest behind first: by gapToLeader / |leader.value| descending (over a leader value of 0: first); leaders last."
+  GAP_TO_LEADER
 }
 `, BuiltIn: false},
 	{Name: "../schema/trend.graphqls", Input: `extend type Query {
@@ -2176,8 +2877,13 @@ type StandingEntry {
   A region's history on one indicator: one point per year with a value. Growth, records and streaks are
   computed over the whole history; from and to (inclusive) only choose the years shown, and cagr spans the
   first and last of those. asOf answers with the values released by that date.
+
+  group, parent, level and regions name a scope as ranking's arguments do; with one of them (level alone
+  included), each point carries the region's rank in that scope that year (as ranking with basis VALUE and
+  these ties would give it). Without a scope, the rank fields are null.
   """
-  trend(region: ID!, indicator: ID!, from: Int, to: Int, asOf: Date): Trend!
+  trend(region: ID!, indicator: ID!, from: Int, to: Int, asOf: Date, group: ID, parent: ID, level: String,
+        regions: [ID!], ties: TieRule = COMPETITION): Trend!
 }
 
 type Trend {
@@ -2196,6 +2902,20 @@ type Trend {
   asOf: Date
   "Numbers of this trend left null because they are beyond ±1.8e308 (cagr, yoy of which years). Empty in all but extreme data."
   warnings: [Warning!]!
+  "The best rank among the points shown; null without a scope, or when never ranked."
+  bestRank: Int
+  "The first year shown with bestRank."
+  bestRankYear: Int
+  """
+  How many points in a row, ending at the last point shown, are ranked atOrAbove or better in consecutive
+  years (a year without a value or a rank ends the run; 0 when the last point is not); null without a scope.
+  Only points shown count. atOrAbove is at least 1.
+  """
+  rankStreak(atOrAbove: Int!): Int
+  "The first year shown whose value is strictly above value (\"first passed 900 billion in 2021\"); null if none."
+  firstYearAbove(value: Float!): Int
+  "The first year shown whose value is strictly below value; null if none."
+  firstYearBelow(value: Float!): Int
 }
 
 type TrendPoint {
@@ -2220,6 +2940,10 @@ type TrendPoint {
   """
   streak: Int!
   flags: [String!]!
+  "Rank in the trend's scope that year (null without a scope, or when the region is not ranked in it)."
+  rank: Int
+  "Regions ranked in the scope that year; null without a scope."
+  rankCount: Int
 }
 `, BuiltIn: false},
 }
@@ -2301,6 +3025,132 @@ func (ec *executionContext) childFields_AggregateTotals(ctx context.Context, fie
 		return ec.fieldContext_AggregateTotals_stddev(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AggregateTotals", field.Name)
+}
+
+func (ec *executionContext) childFields_Baseline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_Baseline_region(ctx, field)
+	case "stat":
+		return ec.fieldContext_Baseline_stat(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Baseline", field.Name)
+}
+
+func (ec *executionContext) childFields_BenchmarkRef(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_BenchmarkRef_region(ctx, field)
+	case "value":
+		return ec.fieldContext_BenchmarkRef_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BenchmarkRef", field.Name)
+}
+
+func (ec *executionContext) childFields_CompareGap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_CompareGap_region(ctx, field)
+	case "indicator":
+		return ec.fieldContext_CompareGap_indicator(ctx, field)
+	case "firstYear":
+		return ec.fieldContext_CompareGap_firstYear(ctx, field)
+	case "lastYear":
+		return ec.fieldContext_CompareGap_lastYear(ctx, field)
+	case "firstDifference":
+		return ec.fieldContext_CompareGap_firstDifference(ctx, field)
+	case "lastDifference":
+		return ec.fieldContext_CompareGap_lastDifference(ctx, field)
+	case "changePerYear":
+		return ec.fieldContext_CompareGap_changePerYear(ctx, field)
+	case "closing":
+		return ec.fieldContext_CompareGap_closing(ctx, field)
+	case "yearsLed":
+		return ec.fieldContext_CompareGap_yearsLed(ctx, field)
+	case "unit":
+		return ec.fieldContext_CompareGap_unit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompareGap", field.Name)
+}
+
+func (ec *executionContext) childFields_CompareLeader(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_CompareLeader_indicator(ctx, field)
+	case "year":
+		return ec.fieldContext_CompareLeader_year(ctx, field)
+	case "region":
+		return ec.fieldContext_CompareLeader_region(ctx, field)
+	case "value":
+		return ec.fieldContext_CompareLeader_value(ctx, field)
+	case "unit":
+		return ec.fieldContext_CompareLeader_unit(ctx, field)
+	case "measure":
+		return ec.fieldContext_CompareLeader_measure(ctx, field)
+	case "direction":
+		return ec.fieldContext_CompareLeader_direction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompareLeader", field.Name)
+}
+
+func (ec *executionContext) childFields_CompareRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_CompareRow_region(ctx, field)
+	case "indicator":
+		return ec.fieldContext_CompareRow_indicator(ctx, field)
+	case "year":
+		return ec.fieldContext_CompareRow_year(ctx, field)
+	case "value":
+		return ec.fieldContext_CompareRow_value(ctx, field)
+	case "rank":
+		return ec.fieldContext_CompareRow_rank(ctx, field)
+	case "baseline":
+		return ec.fieldContext_CompareRow_baseline(ctx, field)
+	case "difference":
+		return ec.fieldContext_CompareRow_difference(ctx, field)
+	case "ratio":
+		return ec.fieldContext_CompareRow_ratio(ctx, field)
+	case "unit":
+		return ec.fieldContext_CompareRow_unit(ctx, field)
+	case "measure":
+		return ec.fieldContext_CompareRow_measure(ctx, field)
+	case "direction":
+		return ec.fieldContext_CompareRow_direction(ctx, field)
+	case "flags":
+		return ec.fieldContext_CompareRow_flags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompareRow", field.Name)
+}
+
+func (ec *executionContext) childFields_Comparison(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "regions":
+		return ec.fieldContext_Comparison_regions(ctx, field)
+	case "indicators":
+		return ec.fieldContext_Comparison_indicators(ctx, field)
+	case "from":
+		return ec.fieldContext_Comparison_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Comparison_to(ctx, field)
+	case "scope":
+		return ec.fieldContext_Comparison_scope(ctx, field)
+	case "baseline":
+		return ec.fieldContext_Comparison_baseline(ctx, field)
+	case "ties":
+		return ec.fieldContext_Comparison_ties(ctx, field)
+	case "asOf":
+		return ec.fieldContext_Comparison_asOf(ctx, field)
+	case "rows":
+		return ec.fieldContext_Comparison_rows(ctx, field)
+	case "leaders":
+		return ec.fieldContext_Comparison_leaders(ctx, field)
+	case "leads":
+		return ec.fieldContext_Comparison_leads(ctx, field)
+	case "gaps":
+		return ec.fieldContext_Comparison_gaps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Comparison", field.Name)
 }
 
 func (ec *executionContext) childFields_Dataset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2571,6 +3421,16 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Region", field.Name)
 }
 
+func (ec *executionContext) childFields_RegionLead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_RegionLead_region(ctx, field)
+	case "count":
+		return ec.fieldContext_RegionLead_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegionLead", field.Name)
+}
+
 func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -2607,6 +3467,20 @@ func (ec *executionContext) childFields_StandingEntry(ctx context.Context, field
 		return ec.fieldContext_StandingEntry_inTop(ctx, field)
 	case "flags":
 		return ec.fieldContext_StandingEntry_flags(ctx, field)
+	case "leader":
+		return ec.fieldContext_StandingEntry_leader(ctx, field)
+	case "above":
+		return ec.fieldContext_StandingEntry_above(ctx, field)
+	case "gapToLeader":
+		return ec.fieldContext_StandingEntry_gapToLeader(ctx, field)
+	case "gapToAbove":
+		return ec.fieldContext_StandingEntry_gapToAbove(ctx, field)
+	case "moveToGainRank":
+		return ec.fieldContext_StandingEntry_moveToGainRank(ctx, field)
+	case "moveToTop":
+		return ec.fieldContext_StandingEntry_moveToTop(ctx, field)
+	case "leadOverNext":
+		return ec.fieldContext_StandingEntry_leadOverNext(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StandingEntry", field.Name)
 }
@@ -2659,6 +3533,16 @@ func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql
 		return ec.fieldContext_Trend_asOf(ctx, field)
 	case "warnings":
 		return ec.fieldContext_Trend_warnings(ctx, field)
+	case "bestRank":
+		return ec.fieldContext_Trend_bestRank(ctx, field)
+	case "bestRankYear":
+		return ec.fieldContext_Trend_bestRankYear(ctx, field)
+	case "rankStreak":
+		return ec.fieldContext_Trend_rankStreak(ctx, field)
+	case "firstYearAbove":
+		return ec.fieldContext_Trend_firstYearAbove(ctx, field)
+	case "firstYearBelow":
+		return ec.fieldContext_Trend_firstYearBelow(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trend", field.Name)
 }
@@ -2677,6 +3561,10 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 		return ec.fieldContext_TrendPoint_streak(ctx, field)
 	case "flags":
 		return ec.fieldContext_TrendPoint_flags(ctx, field)
+	case "rank":
+		return ec.fieldContext_TrendPoint_rank(ctx, field)
+	case "rankCount":
+		return ec.fieldContext_TrendPoint_rankCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TrendPoint", field.Name)
 }
@@ -2900,6 +3788,76 @@ func (ec *executionContext) field_Query_aggregate_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_compare_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regions"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "indicators",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicators"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*model.ScopeInput, error) {
+			return ec.unmarshalOScopeInput2ᚖpacesetterᚋgraphᚋmodelᚐScopeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "baseline",
+		func(ctx context.Context, v any) (*model.BaselineInput, error) {
+			return ec.unmarshalOBaselineInput2ᚖpacesetterᚋgraphᚋmodelᚐBaselineInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["baseline"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*analytics.Date, error) {
+			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+		func(ctx context.Context, v any) (*analytics.TieRule, error) {
+			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ties"] = arg7
 	return args, nil
 }
 
@@ -3276,6 +4234,30 @@ func (ec *executionContext) field_Query_standings_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["basis"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "indicators",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicators"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*analytics.StandingsOrder, error) {
+			return ec.unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg12
 	return args, nil
 }
 
@@ -3322,6 +4304,46 @@ func (ec *executionContext) field_Query_trend_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["asOf"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regions"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+		func(ctx context.Context, v any) (*analytics.TieRule, error) {
+			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ties"] = arg9
 	return args, nil
 }
 
@@ -3418,6 +4440,62 @@ func (ec *executionContext) field_Region_value_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["year"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_StandingEntry_moveToTop_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "n",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["n"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Trend_firstYearAbove_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (float64, error) {
+			return ec.unmarshalNFloat2float64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Trend_firstYearBelow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (float64, error) {
+			return ec.unmarshalNFloat2float64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Trend_rankStreak_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "atOrAbove",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["atOrAbove"] = arg0
 	return args, nil
 }
 
@@ -4230,6 +5308,1185 @@ func (ec *executionContext) _AggregateTotals_stddev(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_AggregateTotals_stddev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregateTotals", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Baseline_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Baseline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Baseline_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Baseline_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Baseline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Baseline_stat(ctx context.Context, field graphql.CollectedField, obj *analytics.Baseline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Baseline_stat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.BaselineStat) graphql.Marshaler {
+			return ec.marshalOBaselineStat2ᚖpacesetterᚋanalyticsᚐBaselineStat(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Baseline_stat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Baseline", field, false, false, "BaselineStat")
+}
+
+func (ec *executionContext) _BenchmarkRef_region(ctx context.Context, field graphql.CollectedField, obj *analytics.BenchmarkRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenchmarkRef_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BenchmarkRef_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BenchmarkRef",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BenchmarkRef_value(ctx context.Context, field graphql.CollectedField, obj *analytics.BenchmarkRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BenchmarkRef_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BenchmarkRef_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BenchmarkRef", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareGap_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompareGap",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompareGap_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompareGap",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompareGap_firstYear(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_firstYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_firstYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareGap_lastYear(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_lastYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_lastYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareGap_firstDifference(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_firstDifference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstDifference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_firstDifference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareGap_lastDifference(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_lastDifference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastDifference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_lastDifference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareGap_changePerYear(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_changePerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangePerYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_changePerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareGap_closing(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_closing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_closing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CompareGap_yearsLed(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_yearsLed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.YearsLed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_yearsLed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareGap_unit(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, true, false, "String")
+}
+
+func (ec *executionContext) _CompareLeader_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompareLeader",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompareLeader_year(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareLeader", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareLeader_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompareLeader",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompareLeader_value(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareLeader", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareLeader_unit(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareLeader", field, true, false, "String")
+}
+
+func (ec *executionContext) _CompareLeader_measure(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Measure) graphql.Marshaler {
+			return ec.marshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareLeader", field, true, false, "Measure")
+}
+
+func (ec *executionContext) _CompareLeader_direction(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Direction) graphql.Marshaler {
+			return ec.marshalNDirection2pacesetterᚋanalyticsᚐDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareLeader", field, true, false, "Direction")
+}
+
+func (ec *executionContext) _CompareRow_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompareRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompareRow_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompareRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompareRow_year(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareRow_value(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareRow_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareRow_baseline(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_baseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Baseline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareRow_difference(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_difference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Difference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_difference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareRow_ratio(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_ratio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_ratio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareRow_unit(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, true, false, "String")
+}
+
+func (ec *executionContext) _CompareRow_measure(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Measure) graphql.Marshaler {
+			return ec.marshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, true, false, "Measure")
+}
+
+func (ec *executionContext) _CompareRow_direction(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Direction) graphql.Marshaler {
+			return ec.marshalNDirection2pacesetterᚋanalyticsᚐDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, true, false, "Direction")
+}
+
+func (ec *executionContext) _CompareRow_flags(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _Comparison_regions(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_regions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Regions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_regions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicators, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_from(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Comparison", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Comparison_to(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Comparison", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Comparison_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Scope) graphql.Marshaler {
+			return ec.marshalOScope2ᚖpacesetterᚋanalyticsᚐScope(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Scope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_baseline(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_baseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Baseline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Baseline) graphql.Marshaler {
+			return ec.marshalOBaseline2ᚖpacesetterᚋanalyticsᚐBaseline(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Baseline(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_ties(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_ties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.TieRule) graphql.Marshaler {
+			return ec.marshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_ties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Comparison", field, false, false, "TieRule")
+}
+
+func (ec *executionContext) _Comparison_asOf(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Comparison", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Comparison_rows(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompareRow) graphql.Marshaler {
+			return ec.marshalNCompareRow2ᚕᚖpacesetterᚋanalyticsᚐCompareRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompareRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_leaders(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_leaders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leaders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompareLeader) graphql.Marshaler {
+			return ec.marshalNCompareLeader2ᚕᚖpacesetterᚋanalyticsᚐCompareLeaderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_leaders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompareLeader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_leads(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_leads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.RegionLead) graphql.Marshaler {
+			return ec.marshalNRegionLead2ᚕᚖpacesetterᚋanalyticsᚐRegionLeadᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_leads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegionLead(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_gaps(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_gaps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gaps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompareGap) graphql.Marshaler {
+			return ec.marshalNCompareGap2ᚕᚖpacesetterᚋanalyticsᚐCompareGapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_gaps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompareGap(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Dataset_version(ctx context.Context, field graphql.CollectedField, obj *analytics.DatasetInfo) (ret graphql.Marshaler) {
@@ -6076,6 +8333,50 @@ func (ec *executionContext) fieldContext_Query_pivot(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_compare(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_compare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Compare(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(int), fc.Args["to"].(int), fc.Args["scope"].(*model.ScopeInput), fc.Args["baseline"].(*model.BaselineInput), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
+			return ec.marshalNComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_compare(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comparison(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_compare_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6130,7 +8431,7 @@ func (ec *executionContext) _Query_standings(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
+			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis), fc.Args["indicators"].([]string), fc.Args["category"].(*string), fc.Args["orderBy"].(*analytics.StandingsOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
@@ -6174,7 +8475,7 @@ func (ec *executionContext) _Query_trend(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date))
+			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["ties"].(*analytics.TieRule))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
@@ -7263,6 +9564,61 @@ func (ec *executionContext) fieldContext_Region_rank(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _RegionLead_region(ctx context.Context, field graphql.CollectedField, obj *analytics.RegionLead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionLead_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionLead_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegionLead",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegionLead_count(ctx context.Context, field graphql.CollectedField, obj *analytics.RegionLead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegionLead_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegionLead_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegionLead", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Scope_kind(ctx context.Context, field graphql.CollectedField, obj *analytics.Scope) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7619,6 +9975,206 @@ func (ec *executionContext) _StandingEntry_flags(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_StandingEntry_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StandingEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _StandingEntry_leader(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_leader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
+			return ec.marshalNBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_leader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StandingEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BenchmarkRef(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StandingEntry_above(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_above(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Above, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
+			return ec.marshalOBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_above(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StandingEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BenchmarkRef(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StandingEntry_gapToLeader(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_gapToLeader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GapToLeader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_gapToLeader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StandingEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _StandingEntry_gapToAbove(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_gapToAbove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GapToAbove, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_gapToAbove(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StandingEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _StandingEntry_moveToGainRank(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_moveToGainRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MoveToGainRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_moveToGainRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StandingEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _StandingEntry_moveToTop(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_moveToTop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.MoveToTop(fc.Args["n"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_moveToTop(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StandingEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_StandingEntry_moveToTop_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StandingEntry_leadOverNext(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StandingEntry_leadOverNext(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeadOverNext, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StandingEntry_leadOverNext(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StandingEntry", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Standings_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
@@ -8171,6 +10727,184 @@ func (ec *executionContext) fieldContext_Trend_warnings(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Trend_bestRank(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_bestRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_bestRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Trend_bestRankYear(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_bestRankYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestRankYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_bestRankYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Trend_rankStreak(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_rankStreak(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.RankStreak(fc.Args["atOrAbove"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_rankStreak(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trend",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Trend_rankStreak_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trend_firstYearAbove(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_firstYearAbove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.FirstYearAbove(fc.Args["value"].(float64)), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_firstYearAbove(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trend",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Trend_firstYearAbove_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trend_firstYearBelow(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_firstYearBelow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.FirstYearBelow(fc.Args["value"].(float64)), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_firstYearBelow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trend",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Trend_firstYearBelow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TrendPoint_year(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8307,6 +11041,52 @@ func (ec *executionContext) _TrendPoint_flags(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_TrendPoint_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "String")
+}
+
+func (ec *executionContext) _TrendPoint_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendPoint_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrendPoint_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrendPoint_rankCount(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendPoint_rankCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrendPoint_rankCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Warning_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Warning) (ret graphql.Marshaler) {
@@ -9490,6 +12270,55 @@ func UnmarshalAggregateOrder(ctx context.Context, raw any) (analytics.AggregateO
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBaselineInput(ctx context.Context, obj any) (model.BaselineInput, error) {
+	var it model.BaselineInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"region", "stat"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "stat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stat"))
+			data, err := ec.unmarshalOBaselineStat2ᚖpacesetterᚋanalyticsᚐBaselineStat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stat = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBaselineInput unmarshals raw into the BaselineInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBaselineInput(ctx context.Context, raw any) (model.BaselineInput, error) {
+	var out model.BaselineInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BaselineInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputHaving(ctx context.Context, obj any) (analytics.Having, error) {
 	var it analytics.Having
 	if obj == nil {
@@ -9694,6 +12523,69 @@ func (ec *executionContext) unmarshalInputObservationOrder(ctx context.Context, 
 func UnmarshalObservationOrder(ctx context.Context, raw any) (analytics.ObservationOrder, error) {
 	var out analytics.ObservationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ObservationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputScopeInput(ctx context.Context, obj any) (model.ScopeInput, error) {
+	var it model.ScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"group", "parent", "level", "regions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "group":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("group"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Group = data
+		case "parent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parent"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Parent = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "regions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regions"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Regions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScopeInput unmarshals raw into the ScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScopeInput(ctx context.Context, raw any) (model.ScopeInput, error) {
+	var out model.ScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScopeInput", raw, &out)
 	return out, err
 }
 
@@ -9911,6 +12803,399 @@ func (ec *executionContext) _AggregateTotals(ctx context.Context, sel ast.Select
 		case "stddev":
 			out.Values[i] = ec._AggregateTotals_stddev(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var baselineImplementors = []string{"Baseline"}
+
+func (ec *executionContext) _Baseline(ctx context.Context, sel ast.SelectionSet, obj *analytics.Baseline) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, baselineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Baseline")
+		case "region":
+			out.Values[i] = ec._Baseline_region(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stat":
+			out.Values[i] = ec._Baseline_stat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var benchmarkRefImplementors = []string{"BenchmarkRef"}
+
+func (ec *executionContext) _BenchmarkRef(ctx context.Context, sel ast.SelectionSet, obj *analytics.BenchmarkRef) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, benchmarkRefImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BenchmarkRef")
+		case "region":
+			out.Values[i] = ec._BenchmarkRef_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._BenchmarkRef_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compareGapImplementors = []string{"CompareGap"}
+
+func (ec *executionContext) _CompareGap(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompareGap) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compareGapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompareGap")
+		case "region":
+			out.Values[i] = ec._CompareGap_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._CompareGap_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstYear":
+			out.Values[i] = ec._CompareGap_firstYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastYear":
+			out.Values[i] = ec._CompareGap_lastYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstDifference":
+			out.Values[i] = ec._CompareGap_firstDifference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastDifference":
+			out.Values[i] = ec._CompareGap_lastDifference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePerYear":
+			out.Values[i] = ec._CompareGap_changePerYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "closing":
+			out.Values[i] = ec._CompareGap_closing(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "yearsLed":
+			out.Values[i] = ec._CompareGap_yearsLed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._CompareGap_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compareLeaderImplementors = []string{"CompareLeader"}
+
+func (ec *executionContext) _CompareLeader(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompareLeader) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compareLeaderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompareLeader")
+		case "indicator":
+			out.Values[i] = ec._CompareLeader_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._CompareLeader_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "region":
+			out.Values[i] = ec._CompareLeader_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._CompareLeader_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._CompareLeader_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "measure":
+			out.Values[i] = ec._CompareLeader_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "direction":
+			out.Values[i] = ec._CompareLeader_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compareRowImplementors = []string{"CompareRow"}
+
+func (ec *executionContext) _CompareRow(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompareRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compareRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompareRow")
+		case "region":
+			out.Values[i] = ec._CompareRow_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._CompareRow_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._CompareRow_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._CompareRow_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._CompareRow_rank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "baseline":
+			out.Values[i] = ec._CompareRow_baseline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "difference":
+			out.Values[i] = ec._CompareRow_difference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ratio":
+			out.Values[i] = ec._CompareRow_ratio(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._CompareRow_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "measure":
+			out.Values[i] = ec._CompareRow_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "direction":
+			out.Values[i] = ec._CompareRow_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flags":
+			out.Values[i] = ec._CompareRow_flags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var comparisonImplementors = []string{"Comparison"}
+
+func (ec *executionContext) _Comparison(ctx context.Context, sel ast.SelectionSet, obj *analytics.Comparison) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, comparisonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Comparison")
+		case "regions":
+			out.Values[i] = ec._Comparison_regions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicators":
+			out.Values[i] = ec._Comparison_indicators(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._Comparison_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Comparison_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._Comparison_scope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "baseline":
+			out.Values[i] = ec._Comparison_baseline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ties":
+			out.Values[i] = ec._Comparison_ties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "asOf":
+			out.Values[i] = ec._Comparison_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._Comparison_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leaders":
+			out.Values[i] = ec._Comparison_leaders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leads":
+			out.Values[i] = ec._Comparison_leads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gaps":
+			out.Values[i] = ec._Comparison_gaps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -10602,6 +13887,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pivot(ctx, field)
 				})
+		case "compare":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_compare(ctx, field)
+				})
 		case "ranking":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -10913,6 +14204,44 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var regionLeadImplementors = []string{"RegionLead"}
+
+func (ec *executionContext) _RegionLead(ctx context.Context, sel ast.SelectionSet, obj *analytics.RegionLead) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, regionLeadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegionLead")
+		case "region":
+			out.Values[i] = ec._RegionLead_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._RegionLead_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var scopeImplementors = []string{"Scope"}
 
 func (ec *executionContext) _Scope(ctx context.Context, sel ast.SelectionSet, obj *analytics.Scope) graphql.Marshaler {
@@ -11020,6 +14349,41 @@ func (ec *executionContext) _StandingEntry(ctx context.Context, sel ast.Selectio
 		case "flags":
 			out.Values[i] = ec._StandingEntry_flags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leader":
+			out.Values[i] = ec._StandingEntry_leader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "above":
+			out.Values[i] = ec._StandingEntry_above(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gapToLeader":
+			out.Values[i] = ec._StandingEntry_gapToLeader(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gapToAbove":
+			out.Values[i] = ec._StandingEntry_gapToAbove(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "moveToGainRank":
+			out.Values[i] = ec._StandingEntry_moveToGainRank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "moveToTop":
+			out.Values[i] = ec._StandingEntry_moveToTop(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "leadOverNext":
+			out.Values[i] = ec._StandingEntry_leadOverNext(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -11178,6 +14542,31 @@ func (ec *executionContext) _Trend(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "bestRank":
+			out.Values[i] = ec._Trend_bestRank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bestRankYear":
+			out.Values[i] = ec._Trend_bestRankYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rankStreak":
+			out.Values[i] = ec._Trend_rankStreak(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstYearAbove":
+			out.Values[i] = ec._Trend_firstYearAbove(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstYearBelow":
+			out.Values[i] = ec._Trend_firstYearBelow(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11234,6 +14623,16 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 		case "flags":
 			out.Values[i] = ec._TrendPoint_flags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._TrendPoint_rank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rankCount":
+			out.Values[i] = ec._TrendPoint_rankCount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -11718,6 +15117,14 @@ func (ec *executionContext) marshalNAggregateTotals2ᚖpacesetterᚋanalyticsᚐ
 	return ec._AggregateTotals(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx context.Context, sel ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BenchmarkRef!")
+		return graphql.Null
+	}
+	return ec._BenchmarkRef(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11732,6 +15139,54 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCompareGap2ᚕᚖpacesetterᚋanalyticsᚐCompareGapᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompareGap) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompareGap2ᚖpacesetterᚋanalyticsᚐCompareGap(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompareGap2ᚖpacesetterᚋanalyticsᚐCompareGap(ctx context.Context, sel ast.SelectionSet, v *analytics.CompareGap) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompareGap!")
+		return graphql.Null
+	}
+	return ec._CompareGap(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompareLeader2ᚕᚖpacesetterᚋanalyticsᚐCompareLeaderᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompareLeader) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompareLeader2ᚖpacesetterᚋanalyticsᚐCompareLeader(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompareLeader2ᚖpacesetterᚋanalyticsᚐCompareLeader(ctx context.Context, sel ast.SelectionSet, v *analytics.CompareLeader) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompareLeader!")
+		return graphql.Null
+	}
+	return ec._CompareLeader(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCompareOp2pacesetterᚋanalyticsᚐCompareOp(ctx context.Context, v any) (analytics.CompareOp, error) {
 	var res analytics.CompareOp
 	err := res.UnmarshalGQL(v)
@@ -11740,6 +15195,38 @@ func (ec *executionContext) unmarshalNCompareOp2pacesetterᚋanalyticsᚐCompare
 
 func (ec *executionContext) marshalNCompareOp2pacesetterᚋanalyticsᚐCompareOp(ctx context.Context, sel ast.SelectionSet, v analytics.CompareOp) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCompareRow2ᚕᚖpacesetterᚋanalyticsᚐCompareRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompareRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompareRow2ᚖpacesetterᚋanalyticsᚐCompareRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompareRow2ᚖpacesetterᚋanalyticsᚐCompareRow(ctx context.Context, sel ast.SelectionSet, v *analytics.CompareRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompareRow!")
+		return graphql.Null
+	}
+	return ec._CompareRow(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx context.Context, sel ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Comparison!")
+		return graphql.Null
+	}
+	return ec._Comparison(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx context.Context, sel ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
@@ -11902,6 +15389,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Indicator) graphql.Marshaler {
@@ -12151,6 +15667,30 @@ func (ec *executionContext) marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ct
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegionLead2ᚕᚖpacesetterᚋanalyticsᚐRegionLeadᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RegionLead) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegionLead2ᚖpacesetterᚋanalyticsᚐRegionLead(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRegionLead2ᚖpacesetterᚋanalyticsᚐRegionLead(ctx context.Context, sel ast.SelectionSet, v *analytics.RegionLead) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegionLead!")
+		return graphql.Null
+	}
+	return ec._RegionLead(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx context.Context, v any) (analytics.Rollup, error) {
@@ -12511,6 +16051,44 @@ func (ec *executionContext) unmarshalOAggregateOrder2ᚕᚖpacesetterᚋanalytic
 	return res, nil
 }
 
+func (ec *executionContext) marshalOBaseline2ᚖpacesetterᚋanalyticsᚐBaseline(ctx context.Context, sel ast.SelectionSet, v *analytics.Baseline) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Baseline(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBaselineInput2ᚖpacesetterᚋgraphᚋmodelᚐBaselineInput(ctx context.Context, v any) (*model.BaselineInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBaselineInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBaselineStat2ᚖpacesetterᚋanalyticsᚐBaselineStat(ctx context.Context, v any) (*analytics.BaselineStat, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.BaselineStat)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBaselineStat2ᚖpacesetterᚋanalyticsᚐBaselineStat(ctx context.Context, sel ast.SelectionSet, v *analytics.BaselineStat) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx context.Context, sel ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BenchmarkRef(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12757,6 +16335,37 @@ func (ec *executionContext) marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ct
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOScope2ᚖpacesetterᚋanalyticsᚐScope(ctx context.Context, sel ast.SelectionSet, v *analytics.Scope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Scope(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOScopeInput2ᚖpacesetterᚋgraphᚋmodelᚐScopeInput(ctx context.Context, v any) (*model.ScopeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx context.Context, v any) (*analytics.StandingsOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.StandingsOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx context.Context, sel ast.SelectionSet, v *analytics.StandingsOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -133,6 +133,49 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		work = 2 * regions * indicators
 	case "Query.trend":
 		work = years
+		for _, a := range []string{"group", "parent", "level", "regions"} {
+			if args[a] != nil {
+				work = years * (1 + regions) // a ranking of the scope each year
+				break
+			}
+		}
+	case "Comparison.rows", "Comparison.leaders", "Comparison.leads", "Comparison.gaps", "Comparison.regions", "Comparison.indicators":
+		n = 1 // charged by Query.compare, which knows how many rows its arguments make
+	case "Query.compare":
+		// Every list of the comparison is charged as if it held a row per compared region, indicator and
+		// year, the most the rows hold (leaders, leads and gaps hold fewer); a group counts its members and a
+		// category its indicators. The work is those values, and with a scope its regions' values.
+		rs, is := 0, 0
+		for _, c := range stringsArg(args, "regions") {
+			if g, err := s.engine.Group(ctx, c); err == nil {
+				if _, err := s.engine.Region(ctx, c); err != nil {
+					rs += len(g.Members(nil))
+					continue
+				}
+			}
+			rs++
+		}
+		all, _ := s.engine.Indicators(ctx)
+		for _, c := range stringsArg(args, "indicators") {
+			k := 0
+			for _, in := range all {
+				if in.Code == c {
+					k = 1
+					break
+				}
+				if in.Category != nil && *in.Category == c {
+					k++
+				}
+			}
+			is += max(1, k)
+		}
+		span := max(1, min(years, intArg(args, "to", 0)-intArg(args, "from", 0)+1))
+		cells := min(max(1, rs)*max(1, is)*span, 1<<30)
+		work := cells
+		if args["scope"] != nil {
+			work += max(1, is) * span * regions
+		}
+		return 1 + min(cells*child, 1<<40) + work, true
 	case "Query.observations":
 		// The connection is charged here for first elements; its edges and nodes then count once.
 		return 1 + max(1, intArg(args, "first", 100))*child + years, true
@@ -265,6 +308,19 @@ func intArg(args map[string]any, name string, def int) int {
 		return int(max(0, min(v, 1<<30)))
 	}
 	return def
+}
+
+// stringsArg reads a list of strings argument; nil when absent.
+func stringsArg(args map[string]any, name string) []string {
+	var out []string
+	if l, ok := args[name].([]any); ok {
+		for _, v := range l {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // dimArg reads a Dimension argument (an enum: a string), or def.

@@ -5,6 +5,14 @@ import (
 	"pacesetter/analytics"
 )
 
-func (r *queryResolver) Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date) (*analytics.Trend, error) {
-	return r.Engine.Trend(ctx, analytics.TrendQuery{Region: region, Indicator: indicator, From: from, To: to, AsOf: asOf})
+func (r *queryResolver) Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error) {
+	q := analytics.TrendQuery{Region: region, Indicator: indicator, From: from, To: to, AsOf: asOf, Ties: enum(ties)}
+	if group != nil || parent != nil || level != nil || regions != nil {
+		sc, err := scopeArgs(group, parent, level, regions)
+		if err != nil {
+			return nil, err
+		}
+		q.Scope = &sc
+	}
+	return r.Engine.Trend(ctx, q)
 }

@@ -61,9 +61,16 @@ func answerBytes(v any) int64 {
 	case *analytics.Ranking:
 		return base + int64(len(a.Entries))*(176+24) + int64(len(a.Missing))*8
 	case *analytics.Standings:
-		return base + int64(len(a.Entries))*(160+24) + int64(len(a.Entered)+len(a.Left)+len(a.Missing))*8
+		n := int64(base) + int64(len(a.Entries))*(160+24+2*48) + int64(len(a.Entered)+len(a.Left)+len(a.Missing))*8
+		for _, e := range a.Entries {
+			n += int64(len(e.TopMoves)) * 16 // a pointer and the number it points to
+		}
+		return n
+	case *analytics.Comparison:
+		return base + int64(len(a.Rows))*(120+3*8+24) + int64(len(a.Leaders))*56 + int64(len(a.Leads))*32 +
+			int64(len(a.Gaps))*(104+16) + int64(len(a.Regions)+len(a.Indicators))*8
 	case *analytics.Trend:
-		return base + int64(len(a.Points))*(128+24)
+		return base + int64(len(a.Points))*(144+24+16)
 	case *analytics.Aggregate:
 		return base + int64(len(a.Rows))*(200+8) + int64(len(a.Cursors))*40 + int64(len(a.Warnings))*96
 	case *analytics.Pivot:

@@ -317,10 +317,18 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis)
+	indicators, err := s.standingsIndicators(q.Indicators, q.Category)
+	if err != nil {
+		return nil, err
+	}
+	if q.OrderBy == "" {
+		q.OrderBy = analytics.OrderDataset
+	}
+	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s|%q|%q|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis,
+		q.Indicators, q.Category, q.OrderBy)
 	return cached(e, s, key, func() (*analytics.Standings, error) {
-		codes := make([]string, len(s.indicators))
-		for i, in := range s.indicators {
+		codes := make([]string, len(indicators))
+		for i, in := range indicators {
 			codes[i] = in.Code
 		}
 		ms, err := e.matrices(ctx, s, q.AsOf, codes...)
@@ -332,7 +340,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 			Missing: []*analytics.Indicator{}}
 		me := s.regionAt[region.Code]
 		inScope := false
-		for _, in := range s.indicators { // dataset order
+		for _, in := range indicators { // dataset order
 			m := ms[in.Code]
 			if m == nil {
 				continue
@@ -365,6 +373,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 			ent := &analytics.StandingEntry{Indicator: in, Value: c.v, Rank: c.rankBy(q.Ties), Count: len(cur.entries),
 				Percentile: calc.Percentile(len(cur.entries), c.rankC), PreviousRank: prevRank, Flags: c.flags.Letters()}
 			ent.InTop = ent.Rank <= q.Top
+			benchmark(s, in, cur, int(cur.at[me])-1, ent)
 			st.Ranked++
 			if ent.InTop {
 				st.InTop++
@@ -387,6 +396,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		if !inScope {
 			return nil, analytics.Errorf(analytics.BadUserInput, "region %q is not in the scope (%s) in %d", region.Code, describeScope(scope), q.Year)
 		}
+		orderStandings(st.Entries, q.OrderBy)
 		return st, nil
 	})
 }
@@ -410,4 +420,153 @@ func describeScope(s *analytics.Scope) string {
 		d += " at level " + *s.Level
 	}
 	return d
+}
+
+// standingsIndicators is the indicators standings place the region on, in dataset order: those listed, those
+// of a category, or all of them.
+func (s *snapshot) standingsIndicators(codes []string, category string) ([]*analytics.Indicator, error) {
+	switch {
+	case codes != nil && category != "":
+		return nil, analytics.Errorf(analytics.BadUserInput, "give indicators or category, not both")
+	case codes != nil:
+		if len(codes) == 0 {
+			return nil, analytics.Errorf(analytics.BadUserInput, "indicators is empty: list the indicators to place the region on, or leave indicators out")
+		}
+		want := map[string]bool{}
+		for _, c := range codes {
+			if _, err := s.indicator(c); err != nil {
+				return nil, err
+			}
+			want[c] = true
+		}
+		var out []*analytics.Indicator
+		for _, in := range s.indicators {
+			if want[in.Code] {
+				out = append(out, in)
+			}
+		}
+		return out, nil
+	case category != "":
+		out := s.category(category)
+		if out == nil {
+			return nil, s.unknownCategory(category)
+		}
+		return out, nil
+	}
+	return s.indicators, nil
+}
+
+// category lists the indicators of a category in dataset order; nil when none has it.
+func (s *snapshot) category(c string) []*analytics.Indicator {
+	var out []*analytics.Indicator
+	for _, in := range s.indicators {
+		if in.Category != nil && *in.Category == c {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// categories lists the distinct categories in dataset order.
+func (s *snapshot) categories() []string {
+	var out []string
+	for _, in := range s.indicators {
+		if in.Category != nil && !slices.Contains(out, *in.Category) {
+			out = append(out, *in.Category)
+		}
+	}
+	return out
+}
+
+func (s *snapshot) unknownCategory(c string) error {
+	cs := s.categories()
+	return unknown("category", c, "indicators", len(cs), func(i int) string { return cs[i] })
+}
+
+// benchmark fills the entry's comparisons with the regions ranked better: cur's entries are best first and
+// ties by code, and i is the region's index in them.
+func benchmark(s *snapshot, in *analytics.Indicator, cur *rankedYear, i int, ent *analytics.StandingEntry) {
+	sign, es := in.Sign(), cur.entries
+	v := es[i].v
+	diff := func(a, b float64) *float64 {
+		if d, ok := calc.Diff(a, b); ok {
+			return &d
+		}
+		return nil
+	}
+	ent.Leader = &analytics.BenchmarkRef{Region: s.regions[es[0].r], Value: es[0].v}
+	ent.GapToLeader = diff(sign*es[0].v, sign*v)
+	// The nearest strictly better value is the last one before the region's run of equal values; of the
+	// regions holding it, the first by code opens its run.
+	j := i
+	for j > 0 && es[j-1].v == v {
+		j--
+	}
+	if j > 0 {
+		k := j - 1
+		for k > 0 && es[k-1].v == es[j-1].v {
+			k--
+		}
+		ent.Above = &analytics.BenchmarkRef{Region: s.regions[es[k].r], Value: es[k].v}
+		ent.GapToAbove = diff(sign*es[k].v, sign*v)
+		ent.MoveToGainRank = diff(es[k].v, v)
+	}
+	others := len(es) - 1
+	if j == 0 && others > 0 {
+		best := es[0].v // the best other: a region tied with this one, or the next
+		if i == 0 {
+			best = es[1].v
+		}
+		ent.LeadOverNext = diff(sign*v, sign*best)
+	}
+	ent.TopMoves = make([]*float64, others)
+	zero := 0.0
+	for k, o := 0, 0; k < len(es); k++ {
+		if k == i {
+			continue
+		}
+		if sign*v >= sign*es[k].v {
+			ent.TopMoves[o] = &zero
+		} else {
+			ent.TopMoves[o] = diff(es[k].v, v)
+		}
+		o++
+	}
+}
+
+// orderStandings sorts entries (in dataset order) by the order asked; ties keep dataset order.
+func orderStandings(es []*analytics.StandingEntry, by analytics.StandingsOrder) {
+	var key func(e *analytics.StandingEntry) float64 // ascending
+	switch by {
+	case analytics.OrderRank:
+		key = func(e *analytics.StandingEntry) float64 { return float64(e.Rank) }
+	case analytics.OrderClosestGain:
+		key = func(e *analytics.StandingEntry) float64 {
+			if e.GapToAbove == nil {
+				return math.Inf(1) // first (or beyond range): nothing to gain, last
+			}
+			return relative(*e.GapToAbove, e.Value)
+		}
+	case analytics.OrderGapToLeader:
+		key = func(e *analytics.StandingEntry) float64 {
+			if e.GapToLeader == nil {
+				return math.Inf(-1) // beyond range: furthest behind of all
+			}
+			return -relative(*e.GapToLeader, e.Leader.Value)
+		}
+	default:
+		return
+	}
+	slices.SortStableFunc(es, func(a, b *analytics.StandingEntry) int { return cmp.Compare(key(a), key(b)) })
+}
+
+// relative is gap/|base|, +Inf for a gap over a base of 0 (and 0 for no gap).
+func relative(gap, base float64) float64 {
+	if gap == 0 {
+		return 0
+	}
+	if base == 0 {
+		return math.Inf(1)
+	}
+	return gap / math.Abs(base)
 }

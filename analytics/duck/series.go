@@ -314,7 +314,16 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf))
+	var scope *analytics.Scope
+	sk := "none"
+	if q.Scope != nil {
+		if scope, err = s.scope(*q.Scope); err != nil {
+			return nil, err
+		}
+		sk = scopeKey(*q.Scope)
+	}
+	q.Ties, _ = defaults(q.Ties, "")
+	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s|%s|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf), sk, q.Ties)
 	return cached(e, s, key, func() (*analytics.Trend, error) {
 		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
@@ -329,7 +338,7 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 				flags = append(flags, c.flags)
 			}
 		}
-		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf}
+		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf, Ranked: scope != nil}
 		// Every measure is computed over the whole history; From and To only choose the years shown.
 		all := calc.Trend(series, in.Sign(), in.Measure)
 		var shown []calc.YearValue
@@ -339,6 +348,19 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 				continue
 			}
 			p.Flags = flags[i].Letters()
+			if scope != nil {
+				// The year's ranking in the scope, as the ranking query takes it (basis VALUE).
+				ry := rankYear(s, m, in, analytics.ByValue, s.members(scope, in.Code, p.Year), p.Year)
+				n := len(ry.entries)
+				p.RankCount = &n
+				if c := ry.entry(r); c != nil {
+					rk := c.rankBy(q.Ties)
+					p.Rank = &rk
+					if t.BestRank == nil || rk < *t.BestRank {
+						t.BestRank, t.BestRankYear = &rk, &p.Year
+					}
+				}
+			}
 			t.Points = append(t.Points, p)
 			shown = append(shown, series[i])
 		}

@@ -207,6 +207,10 @@ func (s *Served) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 	return s.at(ctx).Trend(ctx, q)
 }
 
+func (s *Served) Compare(ctx context.Context, q analytics.CompareQuery) (*analytics.Comparison, error) {
+	return s.at(ctx).Compare(ctx, q)
+}
+
 func (s *Served) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
 	return s.at(ctx).Aggregate(ctx, q)
 }

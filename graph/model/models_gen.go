@@ -6,6 +6,13 @@ import (
 	"pacesetter/analytics"
 )
 
+// What each value is measured against: exactly one of region and stat.
+type BaselineInput struct {
+	// That region's value of the indicator in the same year.
+	Region *string                 `json:"region,omitempty"`
+	Stat   *analytics.BaselineStat `json:"stat,omitempty"`
+}
+
 type ObservationConnection struct {
 	// How many observations match the filters, over all pages.
 	TotalCount int                      `json:"totalCount"`
@@ -49,4 +56,13 @@ type PageInfo struct {
 // them: rankings within peer groups, standings of one region, trends with records and streaks.
 // Regions, groups and indicators are addressed by their codes.
 type Query struct {
+}
+
+// Where a comparison ranks: one of group, parent and regions, or none of them (every region with a value of
+// its own), with level as ranking's level (not with regions). The same scopes as ranking's arguments.
+type ScopeInput struct {
+	Group   *string  `json:"group,omitempty"`
+	Parent  *string  `json:"parent,omitempty"`
+	Level   *string  `json:"level,omitempty"`
+	Regions []string `json:"regions,omitempty"`
 }

@@ -1,0 +1,129 @@
+package analytics
+
+import "io"
+
+// CompareQuery asks for regions side by side on indicators over a span of years. Regions may name groups
+// and Indicators categories (see the schema's compare): they expand to their members.
+type CompareQuery struct {
+	Regions    []string
+	Indicators []string
+	From, To   int
+	Scope      *ScopeQuery // where ranks and baseline statistics are taken; nil: among the compared regions
+	Baseline   *BaselineQuery
+	AsOf       *Date
+	Ties       TieRule
+}
+
+// BaselineQuery is what each value is measured against: one region, or a statistic (exactly one).
+type BaselineQuery struct {
+	Region string
+	Stat   BaselineStat
+}
+
+// BaselineStat is a baseline taken from the scope's ranked values, or each region's parent.
+type BaselineStat string
+
+const (
+	BaselineMean   BaselineStat = "MEAN"
+	BaselineMedian BaselineStat = "MEDIAN"
+	BaselineLeader BaselineStat = "LEADER"
+	BaselineParent BaselineStat = "PARENT"
+)
+
+func (b BaselineStat) MarshalGQL(w io.Writer) { writeQuoted(w, string(b)) }
+func (b *BaselineStat) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, b, BaselineMean, BaselineMedian, BaselineLeader, BaselineParent)
+}
+
+// Baseline echoes the baseline a comparison was asked with.
+type Baseline struct {
+	Region *Region
+	Stat   *BaselineStat
+}
+
+// Comparison is regions side by side on indicators, year by year.
+type Comparison struct {
+	Regions    []*Region    // the compared regions, groups expanded (every member of some year), each once
+	Indicators []*Indicator // categories expanded, each once
+	From, To   int
+	Scope      *Scope // nil: ranks among the compared regions
+	Baseline   *Baseline
+	Ties       TieRule
+	AsOf       *Date
+	Rows       []*CompareRow
+	Leaders    []*CompareLeader
+	Leads      []*RegionLead
+	Gaps       []*CompareGap
+}
+
+// CompareRow is one region's value of one indicator in one year, with its rank and its difference to the
+// baseline.
+type CompareRow struct {
+	Region     *Region
+	Indicator  *Indicator
+	Year       int
+	Value      float64
+	Rank       *int
+	Baseline   *float64
+	Difference *float64
+	Ratio      *float64
+	Flags      []string
+}
+
+func (r *CompareRow) Unit() string         { return r.Indicator.Unit }
+func (r *CompareRow) Measure() Measure     { return r.Indicator.Measure }
+func (r *CompareRow) Direction() Direction { return r.Indicator.Direction }
+
+// CompareLeader is the best of the compared regions on one indicator in one year (one per tied region).
+type CompareLeader struct {
+	Indicator *Indicator
+	Year      int
+	Region    *Region
+	Value     float64
+}
+
+func (l *CompareLeader) Unit() string         { return l.Indicator.Unit }
+func (l *CompareLeader) Measure() Measure     { return l.Indicator.Measure }
+func (l *CompareLeader) Direction() Direction { return l.Indicator.Direction }
+
+// RegionLead counts the indicator-years a compared region leads.
+type RegionLead struct {
+	Region *Region
+	Count  int
+}
+
+// CompareGap is how one region's direction-adjusted difference to the baseline moved over the span.
+type CompareGap struct {
+	Region          *Region
+	Indicator       *Indicator
+	FirstYear       int
+	LastYear        int
+	FirstDifference float64
+	LastDifference  float64
+	ChangePerYear   *float64
+	Closing         *bool
+	YearsLed        int
+}
+
+func (g *CompareGap) Unit() string { return g.Indicator.Unit }
+
+// BenchmarkRef is a region and its ranked value: the leader, or the region ranked just above.
+type BenchmarkRef struct {
+	Region *Region
+	Value  float64
+}
+
+// StandingsOrder says in which order standings list their entries.
+type StandingsOrder string
+
+const (
+	OrderDataset     StandingsOrder = "DATASET"
+	OrderRank        StandingsOrder = "RANK"
+	OrderClosestGain StandingsOrder = "CLOSEST_GAIN"
+	OrderGapToLeader StandingsOrder = "GAP_TO_LEADER"
+)
+
+func (o StandingsOrder) MarshalGQL(w io.Writer) { writeQuoted(w, string(o)) }
+func (o *StandingsOrder) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, o, OrderDataset, OrderRank, OrderClosestGain, OrderGapToLeader)
+}
