@@ -268,7 +268,7 @@ func (s *snapshot) compareRegions(codes []string) ([]compareRegion, error) {
 		g, ok := s.groupBy[c]
 		if !ok {
 			n := len(s.regions) + len(s.groups)
-			return nil, unknown("region or group", c, "regions and groups", n, func(i int) string {
+			return nil, unknown("region or group code", c, "regions and groups", n, func(i int) string {
 				if i < len(s.regions) {
 					return s.regions[i].Code
 				}
@@ -295,7 +295,7 @@ func (s *snapshot) compareIndicators(codes []string) ([]*analytics.Indicator, er
 			if ins = s.category(c); ins == nil {
 				cats := s.categories()
 				n := len(s.indicators) + len(cats)
-				return nil, unknown("indicator or category", c, "indicators", n, func(i int) string {
+				return nil, unknown("indicator or category code", c, "indicators", n, func(i int) string {
 					if i < len(s.indicators) {
 						return s.indicators[i].Code
 					}
