@@ -637,3 +637,79 @@ func TestTrendFirstYearAbove(t *testing.T) {
 		t.Errorf("first years %s", got)
 	}
 }
+
+// TestCompareExport exports compare's rows and leaders as CSV through /export with path, and holds every
+// cell to the /graphql answer.
+func TestCompareExport(t *testing.T) {
+	url := nbsServer(t).URL
+	query := `{ compare(regions: ["320000", "330000", "440000"], indicators: ["gdp", "registered_unemployed"], from: 2021, to: 2023,
+		baseline: {region: "320000"}) {
+		leaders { indicator { code } year region { code } value unit }
+		rows { region { code } indicator { code } year value rank baseline difference ratio unit measure direction flags } } }`
+	var d map[string]any
+	mustPost(t, url, query, nil, &d)
+	for _, c := range []struct {
+		path    string
+		columns []string
+	}{
+		{"compare.rows", []string{"region.code", "indicator.code", "year", "value", "rank", "baseline", "difference", "ratio", "unit", "measure", "direction", "flags"}},
+		{"compare.leaders", []string{"indicator.code", "year", "region.code", "value", "unit"}},
+	} {
+		list := d["compare"].(map[string]any)[strings.TrimPrefix(c.path, "compare.")].([]any)
+		want := graphqlTable(t, list, c.columns)
+		res, raw := exportOf(t, url, "format=csv&path="+c.path, query, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: status %d: %s", c.path, res.StatusCode, raw)
+		}
+		got := readCSVTable(t, raw)
+		if strings.Join(got.header, ",") != strings.Join(c.columns, ",") {
+			t.Errorf("%s: columns %v, want %v", c.path, got.header, c.columns)
+		}
+		// 3 regions × 2 indicators × 3 years, all with values: 18 rows; leaders one per indicator-year.
+		if len(got.rows) != len(want.rows) || c.path == "compare.rows" && len(got.rows) != 18 {
+			t.Fatalf("%s: %d rows, /graphql %d", c.path, len(got.rows), len(want.rows))
+		}
+		for i := range want.rows {
+			for j, w := range want.rows[i] {
+				g := got.rows[i][j].(string)
+				switch w := w.(type) {
+				case nil:
+					if g != "" {
+						t.Errorf("%s row %d %s: %q, want empty", c.path, i, c.columns[j], g)
+					}
+				case float64:
+					if f, err := strconv.ParseFloat(g, 64); err != nil || f != w {
+						t.Errorf("%s row %d %s: %q, want %v", c.path, i, c.columns[j], g, w)
+					}
+				default:
+					if g != fmt.Sprint(w) {
+						t.Errorf("%s row %d %s: %q, want %v", c.path, i, c.columns[j], g, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCompareCost: the issue's comparison (three provinces, ten indicators since 2019, the issue's fields)
+// fits the default cost limit; every province on every indicator over the dataset's ten years (31 × 27 × 10
+// rows, over 8,000) is refused before it runs.
+func TestCompareCost(t *testing.T) {
+	url := nbsServer(t).URL
+	issue := `{ compare(regions: ["320000", "330000", "440000"], indicators: ["gdp", "va_primary", "va_secondary", "va_tertiary",
+		"gdp_per_capita", "gdp_index", "retail_sales", "disposable_income_pc", "consumption_pc", "fiscal_revenue"],
+		from: 2019, to: 2025, scope: {group: "East"}, baseline: {stat: LEADER}) {
+		rows { region { code } indicator { code } year value rank baseline difference ratio }
+		leaders { indicator { code } year region { code } value }
+		leads { region { code } count } } }`
+	var a compareAnswer
+	mustPost(t, url, issue, nil, &a)
+	if len(a.Compare.Rows) < 150 || len(a.Compare.Leads) != 3 {
+		t.Errorf("%d rows, %d leads", len(a.Compare.Rows), len(a.Compare.Leads))
+	}
+	res := post(t, url, `{ compare(regions: ["East", "Central", "West", "Northeast"], indicators: ["output", "prosperity", "consumption",
+		"fiscal", "growth", "population", "employment", "retail_sales_pc"], from: 2016, to: 2025) { rows { region { code } indicator { code } year value rank } } }`, nil, nil)
+	if errorCode(res) != "QUERY_TOO_COMPLEX" {
+		t.Errorf("every province on everything: %+v", res.Errors)
+	}
+}
