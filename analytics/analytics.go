@@ -359,22 +359,10 @@ type StandingEntry struct {
 	GapToAbove     *float64      // Sign·(above − value) > 0; nil for rank 1
 	MoveToGainRank *float64      // above − value, signed; nil for rank 1
 	LeadOverNext   *float64      // for rank 1: Sign·(value − best other) ≥ 0; nil otherwise or alone
-	// TopMoves[k] is the signed change that reaches the (k+1)-th best value among the other regions ranked
-	// (above − value rounded like the others; 0 when the value is already at least as good): MoveToTop.
-	TopMoves []*float64
-}
-
-// MoveToTop is the signed change of the value that reaches the n-th best value among the other regions
-// ranked: 0 when the value is already at least as good as it, or when n or fewer others are ranked.
-func (e *StandingEntry) MoveToTop(n int) (*float64, error) {
-	if n < 1 {
-		return nil, Errorf(BadUserInput, "moveToTop needs n of at least 1, got %d", n)
-	}
-	if n > len(e.TopMoves) {
-		zero := 0.0
-		return &zero, nil
-	}
-	return e.TopMoves[n-1], nil
+	// Every value ranked, best first (shared with the ranking it comes from), and the region's place in
+	// it: what moveToTop needs for any n (calc.MoveToTop).
+	Ranked   []float64
+	Position int
 }
 
 // TrendQuery asks for the history of one region on one indicator; From and To bound the years shown.

@@ -713,3 +713,20 @@ func TestCompareCost(t *testing.T) {
 		t.Errorf("every province on everything: %+v", res.Errors)
 	}
 }
+
+// TestCompareWrittenPlain: compare, standings with their benchmarks (moveToTop included) and trends with
+// ranks are answered by the plain writer, not left to gqlgen's slower path.
+func TestCompareWrittenPlain(t *testing.T) {
+	url := handServer(t)
+	for _, q := range []string{
+		`{ compare(regions: ["G1"], indicators: ["econ", "jobless"], from: 2020, to: 2022, scope: {parent: "P0"}, baseline: {stat: MEDIAN}) ` + compareFields + ` }`,
+		`{ standings(region: "C", year: 2022, parent: "P0", orderBy: RANK) ` + standingsFields + ` }`,
+		`{ trend(region: "C", indicator: "jobless", parent: "P0") ` + trendFields + ` }`,
+	} {
+		before := plainWritten.Load()
+		mustPost(t, url, q, nil, nil)
+		if plainWritten.Load() == before {
+			t.Errorf("not written by the plain writer: %.60s", q)
+		}
+	}
+}

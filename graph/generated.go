@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Ranking() RankingResolver
 	Region() RegionResolver
+	StandingEntry() StandingEntryResolver
 }
 
 type DirectiveRoot struct {
@@ -400,6 +401,9 @@ type RankingResolver interface {
 type RegionResolver interface {
 	Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error)
 	Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error)
+}
+type StandingEntryResolver interface {
+	MoveToTop(ctx context.Context, obj *analytics.StandingEntry, n int) (*float64, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -10120,7 +10124,7 @@ func (ec *executionContext) _StandingEntry_moveToTop(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.MoveToTop(fc.Args["n"].(int))
+			return ec.Resolvers.StandingEntry().MoveToTop(ctx, obj, fc.Args["n"].(int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -10135,7 +10139,7 @@ func (ec *executionContext) fieldContext_StandingEntry_moveToTop(ctx context.Con
 		Object:     "StandingEntry",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Float does not have child fields")
 		},
@@ -14309,82 +14313,83 @@ func (ec *executionContext) _StandingEntry(ctx context.Context, sel ast.Selectio
 		case "indicator":
 			out.Values[i] = ec._StandingEntry_indicator(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "value":
 			out.Values[i] = ec._StandingEntry_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rank":
 			out.Values[i] = ec._StandingEntry_rank(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "count":
 			out.Values[i] = ec._StandingEntry_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "percentile":
 			out.Values[i] = ec._StandingEntry_percentile(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "previousRank":
 			out.Values[i] = ec._StandingEntry_previousRank(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rankChange":
 			out.Values[i] = ec._StandingEntry_rankChange(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "inTop":
 			out.Values[i] = ec._StandingEntry_inTop(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "flags":
 			out.Values[i] = ec._StandingEntry_flags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "leader":
 			out.Values[i] = ec._StandingEntry_leader(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "above":
 			out.Values[i] = ec._StandingEntry_above(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "gapToLeader":
 			out.Values[i] = ec._StandingEntry_gapToLeader(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "gapToAbove":
 			out.Values[i] = ec._StandingEntry_gapToAbove(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "moveToGainRank":
 			out.Values[i] = ec._StandingEntry_moveToGainRank(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "moveToTop":
-			out.Values[i] = ec._StandingEntry_moveToTop(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StandingEntry_moveToTop(ctx, field, obj)
+				})
 		case "leadOverNext":
 			out.Values[i] = ec._StandingEntry_leadOverNext(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -39,10 +39,10 @@ type plainSlot struct {
 type plainSlotKey struct{}
 
 // reshapingResolvers are the resolvers the plain writer may call: each only reshapes the object it is given
-// (a page of a ranking's entries, an aggregate's page info). Any other resolver may wait on a batch of its
-// siblings (Region.value through dataloadgen), which only gqlgen's side-by-side resolution fills, so a
-// selection with one is left to gqlgen.
-var reshapingResolvers = map[string]bool{"Ranking.entries": true, "Aggregate.pageInfo": true}
+// (a page of a ranking's entries, an aggregate's page info, a standing entry's move to the top n, worked out
+// from the values it holds). Any other resolver may wait on a batch of its siblings (Region.value through
+// dataloadgen), which only gqlgen's side-by-side resolution fills, so a selection with one is left to gqlgen.
+var reshapingResolvers = map[string]bool{"Ranking.entries": true, "Aggregate.pageInfo": true, "StandingEntry.moveToTop": true}
 
 type plainWriter struct {
 	schema    *ast.Schema

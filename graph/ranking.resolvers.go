@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"pacesetter/analytics"
+	"pacesetter/analytics/calc"
 )
 
 func (r *queryResolver) Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
@@ -30,6 +31,22 @@ func (r *rankingResolver) Entries(ctx context.Context, obj *analytics.Ranking, t
 	return obj.Page(top, first, offset)
 }
 
+func (r *standingEntryResolver) MoveToTop(ctx context.Context, obj *analytics.StandingEntry, n int) (*float64, error) {
+	if n < 1 {
+		return nil, analytics.Errorf(analytics.BadUserInput, "moveToTop needs n of at least 1, got %d", n)
+	}
+	d, ok := calc.MoveToTop(obj.Ranked, obj.Position, obj.Indicator.Sign(), n)
+	if !ok {
+		return nil, nil
+	}
+	return &d, nil
+}
+
 func (r *Resolver) Ranking() RankingResolver { return &rankingResolver{r} }
 
-type rankingResolver struct{ *Resolver }
+func (r *Resolver) StandingEntry() StandingEntryResolver { return &standingEntryResolver{r} }
+
+type (
+	rankingResolver       struct{ *Resolver }
+	standingEntryResolver struct{ *Resolver }
+)

@@ -352,3 +352,21 @@ func fromLog(l float64) (float64, bool) {
 	}
 	return Round12(r), true
 }
+
+// MoveToTop is the signed change of ranked[i] that reaches the n-th best of the other values of ranked
+// (sorted best first in the direction sign): target − ranked[i], rounded as Diff; 0 when ranked[i] is
+// already at least as good as that target, or when there are n or fewer others. ok is false when the
+// change is beyond ±1.8e308. n must be at least 1.
+func MoveToTop(ranked []float64, i int, sign float64, n int) (d float64, ok bool) {
+	if n > len(ranked)-1 {
+		return 0, true
+	}
+	t := ranked[n-1] // the n-th best other: the n-th value, or the (n+1)-th when the region is among the first n
+	if n-1 >= i {
+		t = ranked[n]
+	}
+	if sign*ranked[i] >= sign*t {
+		return 0, true
+	}
+	return Diff(t, ranked[i])
+}

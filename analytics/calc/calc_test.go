@@ -248,3 +248,33 @@ func TestGrowthOf(t *testing.T) {
 		}
 	}
 }
+
+func TestMoveToTop(t *testing.T) {
+	// ranked is best first in the direction sign; the move reaches the n-th best of the others.
+	for _, c := range []struct {
+		ranked []float64
+		i      int
+		sign   float64
+		n      int
+		want   float64
+	}{
+		{[]float64{66, 60, 20, 20}, 2, 1, 1, 46}, // others 66, 60, 20: 66 − 20
+		{[]float64{66, 60, 20, 20}, 2, 1, 2, 40}, // 60 − 20
+		{[]float64{66, 60, 20, 20}, 2, 1, 3, 0},  // the 3rd other is the tied 20
+		{[]float64{66, 60, 20, 20}, 2, 1, 4, 0},  // only 3 others
+		{[]float64{66, 60, 20, 20}, 0, 1, 1, 0},  // the leader: the best other is 60
+		{[]float64{40, 40, 30}, 1, 1, 1, 0},      // tied first: the best other equals it
+		{[]float64{2, 3, 3, 5}, 2, -1, 1, -1},    // lower is better: 2 − 3
+		{[]float64{2, 3, 3, 5}, 3, -1, 2, -2},    // others 2, 3, 3: the 2nd is 3; 3 − 5
+		{[]float64{9.62, 9.02}, 1, 1, 1, 0.6},    // rounded to 12 digits, not 0.5999999999999996
+		{[]float64{7}, 0, 1, 1, 0},               // alone
+	} {
+		d, ok := MoveToTop(c.ranked, c.i, c.sign, c.n)
+		if !ok || d != c.want {
+			t.Errorf("MoveToTop(%v, %d, %v, %d) = %v, %v; want %v", c.ranked, c.i, c.sign, c.n, d, ok, c.want)
+		}
+	}
+	if _, ok := MoveToTop([]float64{1e308, -1e308}, 1, 1, 1); ok {
+		t.Error("a move beyond ±1.8e308 must not be ok")
+	}
+}

@@ -63,7 +63,7 @@ func answerBytes(v any) int64 {
 	case *analytics.Standings:
 		n := int64(base) + int64(len(a.Entries))*(160+24+2*48) + int64(len(a.Entered)+len(a.Left)+len(a.Missing))*8
 		for _, e := range a.Entries {
-			n += int64(len(e.TopMoves)) * 16 // a pointer and the number it points to
+			n += int64(len(e.Ranked)) * 8 // held for moveToTop
 		}
 		return n
 	case *analytics.Comparison:

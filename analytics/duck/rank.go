@@ -54,6 +54,7 @@ type rankedYear struct {
 	mean    float64       // unrounded; NaN when nobody is ranked
 	median  float64
 	at      []int32 // of each region (by position), 1 + its index in entries; 0 when it is not ranked
+	vals    []float64 // the entries' values, in their order
 }
 
 // entry is region r's ranked entry, nil when it has none.
@@ -105,7 +106,7 @@ func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.R
 		sorted[i] = out.entries[k.at]
 		vals[i] = sorted[i].v
 	}
-	out.entries = sorted
+	out.entries, out.vals = sorted, vals
 	comp, dense := calc.RanksInOrder(vals)
 	for i := range out.entries {
 		out.entries[i].rankC, out.entries[i].rankD = comp[i], dense[i]
@@ -519,19 +520,7 @@ func benchmark(s *snapshot, in *analytics.Indicator, cur *rankedYear, i int, ent
 		}
 		ent.LeadOverNext = diff(sign*v, sign*best)
 	}
-	ent.TopMoves = make([]*float64, others)
-	zero := 0.0
-	for k, o := 0, 0; k < len(es); k++ {
-		if k == i {
-			continue
-		}
-		if sign*v >= sign*es[k].v {
-			ent.TopMoves[o] = &zero
-		} else {
-			ent.TopMoves[o] = diff(es[k].v, v)
-		}
-		o++
-	}
+	ent.Ranked, ent.Position = cur.vals, i // shared, not copied: moveToTop reads them
 }
 
 // orderStandings sorts entries (in dataset order) by the order asked; ties keep dataset order.
