@@ -53,7 +53,7 @@ type rankedYear struct {
 	huge    []int         // of those, the ones whose growth is beyond ±1.8e308
 	mean    float64       // unrounded; NaN when nobody is ranked
 	median  float64
-	at      []int32 // of each region (by position), 1 + its index in entries; 0 when it is not ranked
+	at      []int32   // of each region (by position), 1 + its index in entries; 0 when it is not ranked
 	vals    []float64 // the entries' values, in their order
 }
 
