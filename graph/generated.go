@@ -2487,9 +2487,9 @@ input ObservationOrder {
   it, among the compared regions of that year. baseline is what each value is measured against; without it,
   rows have no baseline, difference or ratio. ties is how tied values share ranks.
 
-  A comparison holds at most 20,000 regions × indicators × years (counting every region a group brings in),
-  and ranks at most 2,000,000 values in its scope (indicators × years × regions of the scope); more is
-  BAD_USER_INPUT. asOf answers with the values released by that date, as ranking does.
+  A comparison holds at most 20,000 regions × indicators × years (counting every region a group brings in,
+  and only the years from and to share with the dataset's), and ranks at most 2,000,000 values in its scope
+  (indicators × those years × regions of the scope); more is BAD_USER_INPUT. asOf answers with the values released by that date, as ranking does.
   """
   compare(regions: [ID!]!, indicators: [ID!]!, from: Int!, to: Int!, scope: ScopeInput,
           baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison!
@@ -2820,6 +2820,7 @@ type StandingEntry {
   rankChange: Int
   inTop: Boolean!
   flags: [String!]!
+  # The benchmarks below compare ranked values: the value, or the growth for basis GROWTH.
   """
   The region ranked first (the first by code among ties; the region itself when it is alone first) and its
   value.

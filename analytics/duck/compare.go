@@ -53,7 +53,12 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 	if err != nil {
 		return nil, err
 	}
-	years := q.To - q.From + 1
+	// Years outside the dataset's hold no values: they cost nothing, and are not visited.
+	from, to := q.From, q.To
+	if fy := s.info.FirstYear; fy != nil {
+		from, to = max(from, *fy), min(to, *s.info.LastYear)
+	}
+	years := max(0, to-from+1)
 	if cells := len(regions) * len(indicators) * years; cells > MaxCompareCells {
 		return nil, analytics.Errorf(analytics.BadUserInput, "compare of %d regions × %d indicators × %d years (%d values) is over the most one comparison may hold, %d: compare fewer regions, indicators or years",
 			len(regions), len(indicators), years, cells, MaxCompareCells)
@@ -118,7 +123,12 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 		for _, in := range indicators {
 			m, sign := ms[in.Code], in.Sign()
 			gaps := map[int]*analytics.CompareGap{} // by region, for this indicator
-			for y := q.From; y <= q.To; y++ {
+			led := map[int]int{}                    // years led, by region
+			first, last := from, to
+			if in.FirstYear != nil {
+				first, last = max(first, *in.FirstYear), min(last, *in.LastYear)
+			}
+			for y := first; y <= last && m != nil; y++ {
 				compared := comparedIn(regions, y)
 				among := rankYear(s, m, in, analytics.ByValue, compared, y)
 				ranked := among
@@ -130,6 +140,7 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 					en := among.entries[i]
 					c.Leaders = append(c.Leaders, &analytics.CompareLeader{Indicator: in, Year: y, Region: s.regions[en.r], Value: en.v})
 					leadAt[en.r].Count++
+					led[en.r]++
 				}
 				for _, r := range compared {
 					v, f, ok := m.get(r, y)
@@ -166,16 +177,12 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 					if !ok {
 						continue
 					}
-					led := among.entry(r) != nil && among.entry(r).v == among.entries[0].v
 					g := gaps[r]
 					if g == nil {
 						g = &analytics.CompareGap{Region: s.regions[r], Indicator: in, FirstYear: y, FirstDifference: d}
 						gaps[r] = g
 					}
 					g.LastYear, g.LastDifference = y, d
-					if led {
-						g.YearsLed++
-					}
 				}
 			}
 			for _, cr := range regions {
@@ -183,6 +190,7 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 				if g == nil {
 					continue
 				}
+				g.YearsLed = led[cr.r] // every year led, with a gap that year or not
 				if g.LastYear > g.FirstYear {
 					if d, ok := calc.Diff(g.LastDifference, g.FirstDifference); ok {
 						per := calc.Round12(d / float64(g.LastYear-g.FirstYear))
