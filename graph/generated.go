@@ -2820,10 +2820,10 @@ type StandingEntry {
   rankChange: Int
   inTop: Boolean!
   flags: [String!]!
-  # The benchmarks below compare ranked values: the value, or the growth for basis GROWTH.
   """
   The region ranked first (the first by code among ties; the region itself when it is alone first) and its
-  value.
+  ranked value. Like every benchmark below, it compares ranked values: the values, or the growths for basis
+  GROWTH.
   """
   leader: BenchmarkRef!
   """
