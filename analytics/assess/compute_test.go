@@ -413,13 +413,19 @@ func TestComputeRefusals(t *testing.T) {
 		}, -1, -1, []string{"scale them down"}},
 		{"bad goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) { o.Normalisation = Goalposts; (*inds)[2].High = 5 }, -1, 2,
 			[]string{"green has goalposts low 5 and high 5", "low < high"}},
-		{"missing goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) { o.Normalisation = Goalposts; (*inds)[1].HasGoalposts = false }, -1, 1,
+		{"missing goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) {
+			o.Normalisation = Goalposts
+			(*inds)[1].HasGoalposts = false
+		}, -1, 1,
 			[]string{"unemp has no goalposts"}},
 		{"distance to leader with 0", func(v *[][]float64, _ *[]Indicator, o *Options) {
 			o.Normalisation = DistanceToLeader
 			(*v)[2] = []float64{3, nan, 0, 6, 12}
 		}, 2, 2, []string{"green has value 0 for region 2", "DISTANCE_TO_LEADER divides by values: use MIN_MAX or PERCENTILE_RANK"}},
-		{"geometric with 0", func(_ *[][]float64, _ *[]Indicator, o *Options) { o.Normalisation = PercentileRank; o.Aggregation = Geometric }, 0, 0,
+		{"geometric with 0", func(_ *[][]float64, _ *[]Indicator, o *Options) {
+			o.Normalisation = PercentileRank
+			o.Aggregation = Geometric
+		}, 0, 0,
 			[]string{"PERCENTILE_RANK gives the worst region 0", "RANK scores at least 1"}},
 		{"unknown normalisation", func(_ *[][]float64, _ *[]Indicator, o *Options) { o.Normalisation = "minmax" }, -1, -1,
 			[]string{`unknown normalisation "minmax"`, "MIN_MAX"}},
