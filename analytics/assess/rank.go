@@ -33,7 +33,15 @@ type keyed struct {
 // rankInto sorts buf best first and writes each element's rank to out[element's index]. A rank depends
 // only on the scores, never on the order equal scores end up in, so the sort need not be stable.
 func rankInto(buf []keyed, t Ties, out []float64) {
-	slices.SortFunc(buf, func(a, b keyed) int { return cmp.Compare(b.s, a.s) })
+	slices.SortFunc(buf, func(a, b keyed) int { // no NaN here: plain comparisons, cheaper than cmp.Compare
+		switch {
+		case a.s > b.s:
+			return -1
+		case a.s < b.s:
+			return 1
+		}
+		return 0
+	})
 	dense := 0
 	for pos := 0; pos < len(buf); {
 		end := pos + 1

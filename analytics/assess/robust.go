@@ -143,25 +143,16 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 	}
 	wg.Wait()
 
-	// Summaries, region by region (spread over the same workers).
+	// Summaries, region by region (spread over the same workers), each sorting its own runs in place.
 	for g := range workers {
 		wg.Go(func() {
-			var sorted []uint32
-			if ranks16 != nil {
-				sorted = make([]uint32, R)
-			}
 			for j := g; j < S; j += workers {
 				r := nom.scored[j]
-				var sl []uint32
 				if ranks16 != nil {
-					for k, v := range ranks16[j*R : (j+1)*R] {
-						sorted[k] = uint32(v)
-					}
-					sl = sorted
+					out[r] = summarise(int(r), nomRes.Entries[r].Rank, ranks16[j*R:(j+1)*R])
 				} else {
-					sl = ranks32[j*R : (j+1)*R]
+					out[r] = summarise(int(r), nomRes.Entries[r].Rank, ranks32[j*R:(j+1)*R])
 				}
-				out[r] = summarise(int(r), nomRes.Entries[r].Rank, sl)
 			}
 		})
 	}
@@ -171,18 +162,35 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 
 // summarise turns one region's doubled ranks over the runs (sorted in place) into its RobustEntry. Sums
 // of doubled ranks are exact integers, so the result does not depend on the order of the runs.
-func summarise(region int, nominal float64, doubled []uint32) RobustEntry {
+func summarise[T uint16 | uint32](region int, nominal float64, doubled []T) RobustEntry {
 	R := len(doubled)
 	nom2 := int64(math.Round(2 * nominal))
 	var shift int64
+	lo, hi := doubled[0], doubled[0]
 	for _, v := range doubled {
 		d := int64(v) - nom2
 		if d < 0 {
 			d = -d
 		}
 		shift += d
+		lo, hi = min(lo, v), max(hi, v)
 	}
-	slices.Sort(doubled)
+	// A region's ranks usually span a narrow band: then a counting sort over the band, else a sort.
+	if band := int(hi-lo) + 1; band <= 2*R+256 {
+		counts := make([]int32, band)
+		for _, v := range doubled {
+			counts[v-lo]++
+		}
+		k := 0
+		for b, c := range counts {
+			for ; c > 0; c-- {
+				doubled[k] = lo + T(b)
+				k++
+			}
+		}
+	} else {
+		slices.Sort(doubled)
+	}
 	var median float64
 	if R%2 == 1 {
 		median = float64(doubled[R/2]) / 2
@@ -229,13 +237,14 @@ type runScratch struct {
 	pcg   *rand.PCG
 	rnd   *rand.Rand
 	w     []float64
-	buf   []keyed
+	keys  []rkey
+	tmp   []rkey
 	ranks []float64 // by position in the scored list
 }
 
 func newRunScratch(m, S int) *runScratch {
 	pcg := rand.NewPCG(0, 0)
-	return &runScratch{pcg: pcg, rnd: rand.New(pcg), w: make([]float64, m), buf: make([]keyed, S), ranks: make([]float64, S)}
+	return &runScratch{pcg: pcg, rnd: rand.New(pcg), w: make([]float64, m), keys: make([]rkey, S), tmp: make([]rkey, S), ranks: make([]float64, S)}
 }
 
 // run does Monte Carlo run k: its draws (normalisation, aggregation, one U per indicator), its scores and
@@ -254,9 +263,9 @@ func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[Norm
 	}
 	mt, geometric := mats[n], a == Geometric
 	for j, r := range nom.scored {
-		rs.buf[j] = keyed{mt.score(int(r), rs.w, geometric), int32(j)}
+		rs.keys[j] = rkey{descKey(mt.score(int(r), rs.w, geometric)), int32(j)}
 	}
-	rankInto(rs.buf, ties, rs.ranks)
+	radixRank(rs.keys, rs.tmp, ties, rs.ranks)
 }
 
 // perturb is w·(1 + (2u − 1)·noise), each step rounded on its own; noise 0 gives w exactly.
