@@ -54,11 +54,16 @@
 // # Robustness
 //
 // Runs perturb the weights, w'ᵢ = wᵢ·(1 + (2U − 1)·Noise) with U uniform in [0, 1), and may draw the
-// normalisation and the aggregation from lists; each run ranks the regions scored nominally. Run k draws
+// normalisation and the aggregation from lists; each run ranks, under Options.Ties, the regions scored
+// nominally (exclusion is decided once, at the nominal weights and options, and every normalisation ×
+// aggregation in the lists must score and exclude the same regions, else Robustness refuses). Run k draws
 // from its own math/rand/v2 PCG stream, rand.NewPCG(uint64(Seed), splitmix64(uint64(k))), in this order:
 // the normalisation index (IntN of the list's length, only when the list is non-empty), the aggregation
 // index (likewise), then one Float64 per indicator in indicator order. The answer therefore depends only on
 // the inputs and the seed, never on how runs are spread over goroutines. Median is the middle rank (the
 // mean of the two middle ranks for an even number of runs); P05 and P95 are nearest-rank percentiles of
-// the sorted ranks s[0..R−1]: Pp = s[⌈p·R⌉ − 1]; MeanShift is the mean of |rank − nominal rank|.
+// the sorted ranks s[0..R−1]: Pp = s[⌈p·R⌉ − 1]; MeanShift is the mean of |rank − nominal rank|. With
+// Noise 0 and no lists every run reproduces the nominal scores bit for bit, so the interval is the nominal
+// rank and MeanShift is 0. Runs × scored regions is at most MaxRobustCells (every rank is kept until the
+// percentiles are taken).
 package assess
