@@ -57,7 +57,8 @@
 // normalisation and the aggregation from lists; each run ranks, under Options.Ties, the regions scored
 // nominally (exclusion is decided once, at the nominal weights and options, and every normalisation ×
 // aggregation in the lists must score and exclude the same regions, else Robustness refuses). Run k draws
-// from its own math/rand/v2 PCG stream, rand.NewPCG(uint64(Seed), splitmix64(uint64(k))), in this order:
+// from its own math/rand/v2 PCG stream, rand.NewPCG(uint64(Seed), splitmix64(uint64(k))) (the published
+// SplitMix64 step, so that consecutive runs get unrelated streams), in this order:
 // the normalisation index (IntN of the list's length, only when the list is non-empty), the aggregation
 // index (likewise), then one Float64 per indicator in indicator order. The answer therefore depends only on
 // the inputs and the seed, never on how runs are spread over goroutines. Median is the middle rank (the
