@@ -205,6 +205,7 @@ func TestRobustnessAgainstReference(t *testing.T) {
 		{Normalisations: []Normalisation{Rank, DistanceToLeader, Goalposts}},
 		{Aggregations: []Aggregation{Arithmetic, Geometric}},
 		{Normalisations: []Normalisation{Rank, DistanceToLeader, DistanceToTarget}, Aggregations: []Aggregation{Geometric, Arithmetic, Arithmetic}},
+		{Normalisations: []Normalisation{ZScore, MinMax, PercentileRank}}, // negative scores too
 	}
 	checked := 0
 	for seed := range uint64(40) {
@@ -224,6 +225,9 @@ func TestRobustnessAgainstReference(t *testing.T) {
 			o := Options{Normalisation: Rank, Ties: []Ties{Competition, Dense, Fractional}[rng.IntN(3)], Missing: []Missing{Rescale, Exclude}[rng.IntN(2)]}
 			if li == 2 || li == 3 {
 				o.Normalisation = DistanceToLeader
+			}
+			if li == 4 {
+				o.Normalisation = ZScore
 			}
 			got, err := Robustness(values, inds, o, ro)
 			if err != nil {
