@@ -53,7 +53,7 @@ const (
 // Indicator is one column of the matrix.
 type Indicator struct {
 	Code         string
-	Weight       float64 // > 0 and finite
+	Weight       float64 // > 0, within MinWeight..MaxWeight
 	Sign         float64 // +1 higher is better, −1 lower is better
 	Low, High    float64 // goalposts (GOALPOSTS only); Low < High
 	HasGoalposts bool
@@ -66,6 +66,13 @@ type Tiers struct {
 	Cutoffs []float64
 	Quotas  []int
 }
+
+// MinWeight and MaxWeight bound a weight, so that no weighted sum, perturbed or not, can overflow or
+// lose its digits to underflow; only the ratios of weights matter, so any weights can be scaled into them.
+const (
+	MinWeight = 1e-100
+	MaxWeight = 1e100
+)
 
 // Options is how a matrix is scored. An empty Aggregation is ARITHMETIC, an empty Missing RESCALE and
 // empty Ties COMPETITION; the Normalisation must be given.
@@ -220,13 +227,13 @@ func validateInput(values [][]float64, inds []Indicator, o *Options) (regions in
 		if !(ind.Weight > 0) || math.IsInf(ind.Weight, 0) {
 			return 0, 0, errf(-1, i, "indicator %s has weight %v: every weight must be a positive finite number", ind.Code, ind.Weight)
 		}
+		if ind.Weight > MaxWeight || ind.Weight < MinWeight {
+			return 0, 0, errf(-1, i, "indicator %s has weight %v, outside %g..%g: scale the weights (only their ratios matter)", ind.Code, ind.Weight, MinWeight, MaxWeight)
+		}
 		if ind.Sign != 1 && ind.Sign != -1 {
 			return 0, 0, errf(-1, i, "indicator %s has sign %v: use 1 (higher is better) or -1 (lower is better)", ind.Code, ind.Sign)
 		}
 		total += ind.Weight
-	}
-	if math.IsInf(total, 0) {
-		return 0, 0, errf(-1, -1, "the weights sum beyond the largest number: scale them down (only their ratios matter)")
 	}
 	return regions, total, nil
 }

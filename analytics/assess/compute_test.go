@@ -406,11 +406,9 @@ func TestComputeRefusals(t *testing.T) {
 		{"infinite weight", func(_ *[][]float64, inds *[]Indicator, _ *Options) { (*inds)[0].Weight = math.Inf(1) }, -1, 0, []string{"positive finite"}},
 		{"weights sum to 0 (no indicators)", func(v *[][]float64, inds *[]Indicator, _ *Options) { *v, *inds = nil, nil }, -1, -1,
 			[]string{"weights sum to 0", "at least one indicator"}},
-		{"weights overflow", func(_ *[][]float64, inds *[]Indicator, _ *Options) {
-			for i := range *inds {
-				(*inds)[i].Weight = 1e308
-			}
-		}, -1, -1, []string{"scale them down"}},
+		{"weight too large", func(_ *[][]float64, inds *[]Indicator, _ *Options) { (*inds)[1].Weight = 1e101 }, -1, 1,
+			[]string{"unemp has weight 1e+101, outside 1e-100..1e+100", "scale the weights"}},
+		{"weight too small", func(_ *[][]float64, inds *[]Indicator, _ *Options) { (*inds)[0].Weight = 1e-101 }, -1, 0, []string{"outside 1e-100"}},
 		{"bad goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) { o.Normalisation = Goalposts; (*inds)[2].High = 5 }, -1, 2,
 			[]string{"green has goalposts low 5 and high 5", "low < high"}},
 		{"missing goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) {
