@@ -212,7 +212,7 @@ func (o *Options) regionName(r int) string {
 
 // validateInput checks the matrix's shape and the indicators' weights and signs, and returns the number
 // of regions and the total weight.
-func validateInput(values [][]float64, inds []Indicator, o *Options) (regions int, total float64, err error) {
+func validateInput(values [][]float64, inds []Indicator) (regions int, total float64, err error) {
 	if len(inds) == 0 {
 		return 0, 0, errf(-1, -1, "there are no indicators, so the weights sum to 0: give at least one indicator with a positive weight")
 	}
@@ -312,7 +312,7 @@ func compute(values [][]float64, inds []Indicator, o Options) (*Result, *state, 
 	if err != nil {
 		return nil, nil, err
 	}
-	regions, total, err := validateInput(values, inds, &o)
+	regions, total, err := validateInput(values, inds)
 	if err != nil {
 		return nil, nil, err
 	}
