@@ -146,12 +146,13 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 	// Summaries, region by region (spread over the same workers), each sorting its own runs in place.
 	for g := range workers {
 		wg.Go(func() {
+			counts := make([]int32, 2*R+256)
 			for j := g; j < S; j += workers {
 				r := nom.scored[j]
 				if ranks16 != nil {
-					out[r] = summarise(int(r), nomRes.Entries[r].Rank, ranks16[j*R:(j+1)*R])
+					out[r] = summarise(int(r), nomRes.Entries[r].Rank, ranks16[j*R:(j+1)*R], counts)
 				} else {
-					out[r] = summarise(int(r), nomRes.Entries[r].Rank, ranks32[j*R:(j+1)*R])
+					out[r] = summarise(int(r), nomRes.Entries[r].Rank, ranks32[j*R:(j+1)*R], counts)
 				}
 			}
 		})
@@ -162,7 +163,8 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 
 // summarise turns one region's doubled ranks over the runs (sorted in place) into its RobustEntry. Sums
 // of doubled ranks are exact integers, so the result does not depend on the order of the runs.
-func summarise[T uint16 | uint32](region int, nominal float64, doubled []T) RobustEntry {
+// counts is scratch memory of 2·len(doubled) + 256 entries.
+func summarise[T uint16 | uint32](region int, nominal float64, doubled []T, counts []int32) RobustEntry {
 	R := len(doubled)
 	nom2 := int64(math.Round(2 * nominal))
 	var shift int64
@@ -176,8 +178,9 @@ func summarise[T uint16 | uint32](region int, nominal float64, doubled []T) Robu
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	// A region's ranks usually span a narrow band: then a counting sort over the band, else a sort.
-	if band := int(hi-lo) + 1; band <= 2*R+256 {
-		counts := make([]int32, band)
+	if band := int(hi-lo) + 1; band <= len(counts) {
+		counts := counts[:band]
+		clear(counts)
 		for _, v := range doubled {
 			counts[v-lo]++
 		}

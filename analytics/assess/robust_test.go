@@ -341,3 +341,30 @@ func BenchmarkRobustness(b *testing.B) {
 		}
 	}
 }
+
+// summarise sorts a region's ranks by counting when they span a narrow band and by a comparison sort
+// otherwise: both give the same summary, and the summary is the one worked out here by hand.
+func TestSummariseBothSorts(t *testing.T) {
+	// Doubled ranks 2, 4, 4, 6, 40 (ranks 1, 2, 2, 3, 20) with nominal rank 2: median 2, P05 s[⌈0.25⌉−1]
+	// = s[0] = 1, P95 s[⌈4.75⌉−1] = s[4] = 20, mean shift (1 + 0 + 0 + 1 + 18)/5 = 4.
+	want := RobustEntry{Region: 7, Nominal: 2, Median: 2, P05: 1, P95: 20, MeanShift: 4}
+	for _, counts := range [][]int32{make([]int32, 3), make([]int32, 100)} { // band 39: sort, then counting
+		got := summarise(7, 2, []uint16{40, 4, 2, 6, 4}, counts)
+		if got != want {
+			t.Errorf("with %d counts: %+v, want %+v", len(counts), got, want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for range 200 {
+		R := 1 + rng.IntN(50)
+		a := make([]uint32, R)
+		for k := range a {
+			a[k] = uint32(2 + rng.IntN(400))
+		}
+		b := append([]uint32(nil), a...)
+		nominal := float64(1+rng.IntN(200)) / 2
+		if x, y := summarise(0, nominal, a, make([]int32, 1)), summarise(0, nominal, b, make([]int32, 1000)); x != y {
+			t.Fatalf("sort %+v, counting %+v", x, y)
+		}
+	}
+}
