@@ -14,7 +14,7 @@ import (
 // with categories (one derived).
 func assessFolder(schemes, targets string) fstest.MapFS {
 	fs := fstest.MapFS{
-		RegionsFile: {Data: []byte("region_code,region_name,parent_code,group,level\nCN,China,,,country\nA,Alpha,CN,East,province\nB,Beta,CN,East,province\nC,Gamma,CN,West,province\n")},
+		RegionsFile:     {Data: []byte("region_code,region_name,parent_code,group,level\nCN,China,,,country\nA,Alpha,CN,East,province\nB,Beta,CN,East,province\nC,Gamma,CN,West,province\n")},
 		MembershipsFile: {Data: []byte("group_code,region_code,from_year,to_year\nDelta,C,2021,\n")},
 		GroupsFile:      {Data: []byte("group_code,name\nDelta,Delta zone\n")},
 		IndicatorsFile: {Data: []byte("indicator_code,name,unit,direction,measure,category\ngdp,GDP,bn,higher_is_better,level,economy\n" +
