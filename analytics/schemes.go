@@ -195,3 +195,13 @@ func (k PointsRuleKind) MarshalGQL(w io.Writer)  { writeQuoted(w, string(k)) }
 func (k *PointsRuleKind) UnmarshalGQL(v any) error {
 	return unmarshalEnum(v, k, PointsScaled, PointsTarget)
 }
+func (c Comparator) MarshalGQL(w io.Writer) { writeQuoted(w, string(c)) }
+func (c *Comparator) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, c, AtLeast, AtMost)
+}
+func (n Normalisation) MarshalGQL(w io.Writer)    { writeQuoted(w, string(n)) }
+func (n *Normalisation) UnmarshalGQL(v any) error { return unmarshalEnum(v, n, Normalisations...) }
+func (a Aggregation) MarshalGQL(w io.Writer)      { writeQuoted(w, string(a)) }
+func (a *Aggregation) UnmarshalGQL(v any) error   { return unmarshalEnum(v, a, Arithmetic, Geometric) }
+func (m MissingRule) MarshalGQL(w io.Writer)      { writeQuoted(w, string(m)) }
+func (m *MissingRule) UnmarshalGQL(v any) error   { return unmarshalEnum(v, m, Rescale, Exclude) }

@@ -50,3 +50,10 @@ type PageInfo struct {
 // Regions, groups and indicators are addressed by their codes.
 type Query struct {
 }
+
+// A scheme's peer scope: the members of a group or the children of a region (as of each year), optionally of one level.
+type SchemeScope struct {
+	Group  *analytics.Group  `json:"group,omitempty"`
+	Parent *analytics.Region `json:"parent,omitempty"`
+	Level  *string           `json:"level,omitempty"`
+}
