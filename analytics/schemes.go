@@ -69,7 +69,8 @@ func (si *SchemeIndicator) Counts(year int) bool {
 // PointsRule turns a result into points (see analytics/assess.PointsEarned).
 //
 //   - SCALED: earned = points × normalised / 100.
-//   - TARGET: earned = clamp(points·Met + Step·margin, 0, points·Cap) when the target is met, and
+//   - TARGET: judged by the region's target of the indicator and year in targets.csv (its LEVEL target, else
+//     its GROWTH target, else its RANK target): earned = clamp(points·Met + Step·margin, 0, points·Cap) when it is met, and
 //     clamp(points·Missed + Step·margin, 0, points·Cap) when it is missed; margin is the actual's distance
 //     past the target in the target's unit, positive when better (actual − target for >=, target − actual
 //     for <=); no points while the target is pending. Met, Missed, Step and Cap are 0 for SCALED.

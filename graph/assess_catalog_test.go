@@ -208,6 +208,10 @@ func TestTargets(t *testing.T) {
 			t.Errorf("%v: %d targets, want %d:\n%s", vars, len(got), n, strings.Join(got, "\n"))
 		}
 	}
+	// A streak looks back at years the filter leaves out.
+	if got := targets(t, url, map[string]any{"r": "A", "i": "out", "y": 2022}); len(got) != 1 || !strings.HasSuffix(got[0], "streak 2 [%]") {
+		t.Errorf("A out 2022 alone: %v", got)
+	}
 	count(map[string]any{"s": "s"}, 9)
 	count(map[string]any{"r": "A"}, 6)
 	count(map[string]any{"i": "out", "y": 2023}, 4)

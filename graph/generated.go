@@ -2248,7 +2248,8 @@ type SchemeIndicator {
 """
 How a result becomes points, for points p available.
 SCALED: earned = p × normalised / 100.
-TARGET: earned = clamp(p·met + step·margin, 0, p·cap) when the target is met, and
+TARGET, judged by the region's target of the indicator that year (its LEVEL target, else GROWTH, else RANK):
+earned = clamp(p·met + step·margin, 0, p·cap) when the target is met, and
 clamp(p·missed + step·margin, 0, p·cap) when it is missed, where margin is how far the actual is past the
 target on its better side, in the target's unit (actual − target for >=, target − actual for <=); a pending
 target earns nothing yet.

@@ -21,7 +21,8 @@ func assessDataset(t *testing.T) *dataset.Dataset {
 		"schemes.yaml": {Data: []byte("schemes:\n  - code: q\n    name: Q\n    scope: {group: G, level: province}\n    tiers: {quotas: [1]}\n" +
 			"    indicators:\n      - {indicator: x, weight: 1.5, low: 0, high: 10, to: 2021}\n      - {indicator: y, points: 4, from: 2020, rule: {kind: target, missed: 0.5, cap: 1.5}}\n" +
 			"  - code: r\n    name: R\n    min_weight_share: 0.25\n    tiers: {cutoffs: [80, 60.5]}\n    indicators: [{indicator: y, weight: 1, target: 3}]\n")},
-		"targets.csv": {Data: []byte("region_code,indicator_code,year,comparator,value,kind,group\nA,x,2020,<=,1,rank,G\nB,y,2021,<=,3.5,level,\n")},
+		"targets.csv": {Data: []byte("region_code,indicator_code,year,comparator,value,kind,group\nA,x,2020,<=,1,rank,G\nB,y,2021,<=,3.5,level,\n" +
+			"A,x,2020,>=,1,growth,\nB,y,2021,<=,1,rank,\n")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +80,7 @@ func TestSchemesRoundTrip(t *testing.T) {
 	if s.target("B", "y", 2021, analytics.TargetLevel) == nil || s.target("B", "y", 2021, analytics.TargetGrowth) != nil {
 		t.Error("target of B")
 	}
-	if info, _ := e.Dataset(ctx); info.Schemes != 2 || info.Targets != 2 {
+	if info, _ := e.Dataset(ctx); info.Schemes != 2 || info.Targets != 4 {
 		t.Errorf("dataset info %+v", info)
 	}
 }
@@ -121,5 +122,32 @@ func TestSnapshotWithoutSchemeTables(t *testing.T) {
 	}
 	if info, _ := served.Dataset(ctx); info.Regions != 2 || info.Schemes != 0 {
 		t.Errorf("dataset %+v", info)
+	}
+}
+
+// A points rule is judged by the level target, else the growth target, else the rank target.
+func TestRuleTarget(t *testing.T) {
+	store, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Import(context.Background(), assessDataset(t), "t"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(context.Background(), store, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.snap.Load()
+	// A x 2020 has a growth and a rank target: growth comes first; B y 2021 a level and a rank target: level.
+	if tg := s.ruleTarget("A", "x", 2020); tg == nil || tg.Kind != analytics.TargetGrowth {
+		t.Errorf("A x 2020: %+v, want its growth target", tg)
+	}
+	if tg := s.ruleTarget("B", "y", 2021); tg == nil || tg.Kind != analytics.TargetLevel {
+		t.Errorf("B y 2021: %+v, want its level target", tg)
+	}
+	if tg := s.ruleTarget("B", "y", 2022); tg != nil {
+		t.Errorf("B y 2022: %+v, want none", tg)
 	}
 }

@@ -78,7 +78,7 @@ func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analy
 		if err != nil {
 			return nil, err
 		}
-		o := outcomes{s: s, ms: ms, ranked: map[rankKey]*rankedYear{}, done: map[*analytics.Target]*analytics.TargetResult{}}
+		o := newOutcomes(s, ms)
 		for _, t := range kept {
 			out = append(out, o.of(t))
 		}
@@ -105,6 +105,23 @@ type outcomes struct {
 	ms     map[string]*matrix
 	ranked map[rankKey]*rankedYear
 	done   map[*analytics.Target]*analytics.TargetResult
+}
+
+// newOutcomes computes targets' results over ms, which must hold the matrix of every target's indicator
+// (nil for one without values).
+func newOutcomes(s *snapshot, ms map[string]*matrix) *outcomes {
+	return &outcomes{s: s, ms: ms, ranked: map[rankKey]*rankedYear{}, done: map[*analytics.Target]*analytics.TargetResult{}}
+}
+
+// ruleTarget is the target a TARGET points rule judges a region's result on an indicator in a year by: its
+// LEVEL target, else its GROWTH target, else its RANK target; nil when targets.csv sets none.
+func (s *snapshot) ruleTarget(region, indicator string, year int) *analytics.Target {
+	for _, k := range []analytics.TargetKind{analytics.TargetLevel, analytics.TargetGrowth, analytics.TargetRank} {
+		if t := s.target(region, indicator, year, k); t != nil {
+			return t
+		}
+	}
+	return nil
 }
 
 // rankKey names the ranking a rank target reads.
