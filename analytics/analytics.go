@@ -33,6 +33,11 @@ type Engine interface {
 	// one answer per key, in order, nil where there is none.
 	Values(ctx context.Context, keys []ValueKey) ([]*float64, error)
 	Ranks(ctx context.Context, keys []RankKey) ([]*int, error)
+	// Schemes and Scheme are the assessment schemes of the dataset (schemes.yaml), in file order.
+	Schemes(ctx context.Context) ([]*Scheme, error)
+	Scheme(ctx context.Context, code string) (*Scheme, error)
+	// Targets answers each target of targets.csv the query keeps, with its actual, status and streak.
+	Targets(ctx context.Context, q TargetQuery) ([]*TargetResult, error)
 }
 
 // Region is a place statistics are published for: a country, province, city, county…
@@ -154,6 +159,8 @@ type DatasetInfo struct {
 	LastYear     *int
 	Levels       int // distinct levels of regions, and categories of indicators: what a query can group by
 	Categories   int
+	Schemes      int // assessment schemes (schemes.yaml) and targets (targets.csv)
+	Targets      int
 }
 
 // RegionFilter narrows Regions; empty fields do not filter.
@@ -458,6 +465,7 @@ type TieRule string
 const (
 	Competition TieRule = "COMPETITION" // 1, 2, 2, 4
 	Dense       TieRule = "DENSE"       // 1, 2, 2, 3
+	Fractional  TieRule = "FRACTIONAL"  // 1, 2.5, 2.5, 4: the mean of the places tied (schemes only, so far)
 )
 
 // RankBasis says what is ranked: the value itself or its year-over-year growth.

@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed china-provinces-nbs/*.csv
+//go:embed china-provinces-nbs/*.csv china-provinces-nbs/schemes.yaml
 var files embed.FS
 
 // DefaultName names the embedded dataset, as it is reported as the dataset's source.

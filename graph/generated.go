@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Ranking() RankingResolver
 	Region() RegionResolver
+	Scheme() SchemeResolver
 	StandingEntry() StandingEntryResolver
 }
 
@@ -149,7 +150,9 @@ type ComplexityRoot struct {
 		LastYear     func(childComplexity int) int
 		Observations func(childComplexity int) int
 		Regions      func(childComplexity int) int
+		Schemes      func(childComplexity int) int
 		Source       func(childComplexity int) int
+		Targets      func(childComplexity int) int
 		Version      func(childComplexity int) int
 	}
 
@@ -231,6 +234,14 @@ type ComplexityRoot struct {
 		Label func(childComplexity int) int
 	}
 
+	PointsRule struct {
+		Cap    func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Met    func(childComplexity int) int
+		Missed func(childComplexity int) int
+		Step   func(childComplexity int) int
+	}
+
 	Query struct {
 		Aggregate    func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
 		Compare      func(childComplexity int, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
@@ -244,7 +255,10 @@ type ComplexityRoot struct {
 		Ranking      func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region       func(childComplexity int, code string) int
 		Regions      func(childComplexity int, group *string, parent *string, level *string) int
+		Scheme       func(childComplexity int, code string) int
+		Schemes      func(childComplexity int) int
 		Standings    func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, orderBy *analytics.StandingsOrder) int
+		Targets      func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) int
 		Trend        func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
@@ -297,6 +311,42 @@ type ComplexityRoot struct {
 		Region func(childComplexity int) int
 	}
 
+	Scheme struct {
+		Aggregation    func(childComplexity int) int
+		Code           func(childComplexity int) int
+		Cutoffs        func(childComplexity int) int
+		Indicators     func(childComplexity int, year *int) int
+		MinWeightShare func(childComplexity int) int
+		Missing        func(childComplexity int) int
+		Name           func(childComplexity int) int
+		NameEn         func(childComplexity int) int
+		Normalisation  func(childComplexity int) int
+		Note           func(childComplexity int) int
+		Quotas         func(childComplexity int) int
+		Scope          func(childComplexity int) int
+		Ties           func(childComplexity int) int
+	}
+
+	SchemeIndicator struct {
+		Category   func(childComplexity int) int
+		Department func(childComplexity int) int
+		From       func(childComplexity int) int
+		High       func(childComplexity int) int
+		Indicator  func(childComplexity int) int
+		Low        func(childComplexity int) int
+		Points     func(childComplexity int) int
+		Rule       func(childComplexity int) int
+		Target     func(childComplexity int) int
+		To         func(childComplexity int) int
+		Weight     func(childComplexity int) int
+	}
+
+	SchemeScope struct {
+		Group  func(childComplexity int) int
+		Level  func(childComplexity int) int
+		Parent func(childComplexity int) int
+	}
+
 	Scope struct {
 		Group   func(childComplexity int) int
 		Kind    func(childComplexity int) int
@@ -339,6 +389,22 @@ type ComplexityRoot struct {
 		Ties    func(childComplexity int) int
 		Top     func(childComplexity int) int
 		Year    func(childComplexity int) int
+	}
+
+	TargetResult struct {
+		Actual     func(childComplexity int) int
+		Attainment func(childComplexity int) int
+		Comparator func(childComplexity int) int
+		Gap        func(childComplexity int) int
+		Group      func(childComplexity int) int
+		Indicator  func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Region     func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Streak     func(childComplexity int) int
+		Target     func(childComplexity int) int
+		Unit       func(childComplexity int) int
+		Year       func(childComplexity int) int
 	}
 
 	Trend struct {
@@ -390,6 +456,9 @@ type QueryResolver interface {
 	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
 	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
 	Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
+	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
+	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
+	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
@@ -401,6 +470,11 @@ type RankingResolver interface {
 type RegionResolver interface {
 	Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error)
 	Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error)
+}
+type SchemeResolver interface {
+	Scope(ctx context.Context, obj *analytics.Scheme) (*model.SchemeScope, error)
+
+	Indicators(ctx context.Context, obj *analytics.Scheme, year *int) ([]*analytics.SchemeIndicator, error)
 }
 type StandingEntryResolver interface {
 	MoveToTop(ctx context.Context, obj *analytics.StandingEntry, n int) (*float64, error)
@@ -918,12 +992,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dataset.Regions(childComplexity), true
+	case "Dataset.schemes":
+		if e.ComplexityRoot.Dataset.Schemes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.Schemes(childComplexity), true
 	case "Dataset.source":
 		if e.ComplexityRoot.Dataset.Source == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Dataset.Source(childComplexity), true
+	case "Dataset.targets":
+		if e.ComplexityRoot.Dataset.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dataset.Targets(childComplexity), true
 	case "Dataset.version":
 		if e.ComplexityRoot.Dataset.Version == nil {
 			break
@@ -1234,6 +1320,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PivotRow.Label(childComplexity), true
 
+	case "PointsRule.cap":
+		if e.ComplexityRoot.PointsRule.Cap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRule.Cap(childComplexity), true
+	case "PointsRule.kind":
+		if e.ComplexityRoot.PointsRule.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRule.Kind(childComplexity), true
+	case "PointsRule.met":
+		if e.ComplexityRoot.PointsRule.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRule.Met(childComplexity), true
+	case "PointsRule.missed":
+		if e.ComplexityRoot.PointsRule.Missed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRule.Missed(childComplexity), true
+	case "PointsRule.step":
+		if e.ComplexityRoot.PointsRule.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsRule.Step(childComplexity), true
+
 	case "Query.aggregate":
 		if e.ComplexityRoot.Query.Aggregate == nil {
 			break
@@ -1352,6 +1469,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Regions(childComplexity, args["group"].(*string), args["parent"].(*string), args["level"].(*string)), true
+	case "Query.scheme":
+		if e.ComplexityRoot.Query.Scheme == nil {
+			break
+		}
+
+		args, err := ec.field_Query_scheme_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Scheme(childComplexity, args["code"].(string)), true
+	case "Query.schemes":
+		if e.ComplexityRoot.Query.Schemes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Schemes(childComplexity), true
 	case "Query.standings":
 		if e.ComplexityRoot.Query.Standings == nil {
 			break
@@ -1363,6 +1497,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
+	case "Query.targets":
+		if e.ComplexityRoot.Query.Targets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_targets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string)), true
 	case "Query.trend":
 		if e.ComplexityRoot.Query.Trend == nil {
 			break
@@ -1621,6 +1766,176 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegionLead.Region(childComplexity), true
 
+	case "Scheme.aggregation":
+		if e.ComplexityRoot.Scheme.Aggregation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Aggregation(childComplexity), true
+	case "Scheme.code":
+		if e.ComplexityRoot.Scheme.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Code(childComplexity), true
+	case "Scheme.cutoffs":
+		if e.ComplexityRoot.Scheme.Cutoffs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Cutoffs(childComplexity), true
+	case "Scheme.indicators":
+		if e.ComplexityRoot.Scheme.Indicators == nil {
+			break
+		}
+
+		args, err := ec.field_Scheme_indicators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Scheme.Indicators(childComplexity, args["year"].(*int)), true
+	case "Scheme.minWeightShare":
+		if e.ComplexityRoot.Scheme.MinWeightShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.MinWeightShare(childComplexity), true
+	case "Scheme.missing":
+		if e.ComplexityRoot.Scheme.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Missing(childComplexity), true
+	case "Scheme.name":
+		if e.ComplexityRoot.Scheme.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Name(childComplexity), true
+	case "Scheme.nameEn":
+		if e.ComplexityRoot.Scheme.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.NameEn(childComplexity), true
+	case "Scheme.normalisation":
+		if e.ComplexityRoot.Scheme.Normalisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Normalisation(childComplexity), true
+	case "Scheme.note":
+		if e.ComplexityRoot.Scheme.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Note(childComplexity), true
+	case "Scheme.quotas":
+		if e.ComplexityRoot.Scheme.Quotas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Quotas(childComplexity), true
+	case "Scheme.scope":
+		if e.ComplexityRoot.Scheme.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Scope(childComplexity), true
+	case "Scheme.ties":
+		if e.ComplexityRoot.Scheme.Ties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Ties(childComplexity), true
+
+	case "SchemeIndicator.category":
+		if e.ComplexityRoot.SchemeIndicator.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Category(childComplexity), true
+	case "SchemeIndicator.department":
+		if e.ComplexityRoot.SchemeIndicator.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Department(childComplexity), true
+	case "SchemeIndicator.from":
+		if e.ComplexityRoot.SchemeIndicator.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.From(childComplexity), true
+	case "SchemeIndicator.high":
+		if e.ComplexityRoot.SchemeIndicator.High == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.High(childComplexity), true
+	case "SchemeIndicator.indicator":
+		if e.ComplexityRoot.SchemeIndicator.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Indicator(childComplexity), true
+	case "SchemeIndicator.low":
+		if e.ComplexityRoot.SchemeIndicator.Low == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Low(childComplexity), true
+	case "SchemeIndicator.points":
+		if e.ComplexityRoot.SchemeIndicator.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Points(childComplexity), true
+	case "SchemeIndicator.rule":
+		if e.ComplexityRoot.SchemeIndicator.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Rule(childComplexity), true
+	case "SchemeIndicator.target":
+		if e.ComplexityRoot.SchemeIndicator.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Target(childComplexity), true
+	case "SchemeIndicator.to":
+		if e.ComplexityRoot.SchemeIndicator.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.To(childComplexity), true
+	case "SchemeIndicator.weight":
+		if e.ComplexityRoot.SchemeIndicator.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Weight(childComplexity), true
+
+	case "SchemeScope.group":
+		if e.ComplexityRoot.SchemeScope.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeScope.Group(childComplexity), true
+	case "SchemeScope.level":
+		if e.ComplexityRoot.SchemeScope.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeScope.Level(childComplexity), true
+	case "SchemeScope.parent":
+		if e.ComplexityRoot.SchemeScope.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeScope.Parent(childComplexity), true
+
 	case "Scope.group":
 		if e.ComplexityRoot.Scope.Group == nil {
 			break
@@ -1838,6 +2153,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Standings.Year(childComplexity), true
+
+	case "TargetResult.actual":
+		if e.ComplexityRoot.TargetResult.Actual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Actual(childComplexity), true
+	case "TargetResult.attainment":
+		if e.ComplexityRoot.TargetResult.Attainment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Attainment(childComplexity), true
+	case "TargetResult.comparator":
+		if e.ComplexityRoot.TargetResult.Comparator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Comparator(childComplexity), true
+	case "TargetResult.gap":
+		if e.ComplexityRoot.TargetResult.Gap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Gap(childComplexity), true
+	case "TargetResult.group":
+		if e.ComplexityRoot.TargetResult.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Group(childComplexity), true
+	case "TargetResult.indicator":
+		if e.ComplexityRoot.TargetResult.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Indicator(childComplexity), true
+	case "TargetResult.kind":
+		if e.ComplexityRoot.TargetResult.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Kind(childComplexity), true
+	case "TargetResult.region":
+		if e.ComplexityRoot.TargetResult.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Region(childComplexity), true
+	case "TargetResult.status":
+		if e.ComplexityRoot.TargetResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Status(childComplexity), true
+	case "TargetResult.streak":
+		if e.ComplexityRoot.TargetResult.Streak == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Streak(childComplexity), true
+	case "TargetResult.target":
+		if e.ComplexityRoot.TargetResult.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Target(childComplexity), true
+	case "TargetResult.unit":
+		if e.ComplexityRoot.TargetResult.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Unit(childComplexity), true
+	case "TargetResult.year":
+		if e.ComplexityRoot.TargetResult.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Year(childComplexity), true
 
 	case "Trend.asOf":
 		if e.ComplexityRoot.Trend.AsOf == nil {
@@ -2269,6 +2663,159 @@ type PivotRow {
   cells: [Float]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/assess_catalog.graphqls", Input: `extend type Query {
+  "The assessment schemes of the dataset (its schemes.yaml), in file order; empty when it has none."
+  schemes: [Scheme!]!
+  "One scheme by code; NOT_FOUND (naming the schemes there are) if there is none."
+  scheme(code: ID!): Scheme
+  """
+  The targets of the dataset (its targets.csv) with how each turned out, ordered by region and indicator (in
+  dataset order), year, and kind (LEVEL, GROWTH, RANK). Every argument filters and may be left out: region and
+  indicator (codes), year or the inclusive span from–to (not both), group (regions that are members of the
+  group in the target's year), scheme (indicators that count in the scheme in the target's year). An unknown
+  code is NOT_FOUND. Actuals are the newest vintage of each value.
+  """
+  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID): [TargetResult!]!
+}
+
+"""
+An assessment scheme: which indicators count, with what weight or points, in which years, and how a composite
+score is built from them. The settings are as the file gives them, with the defaults filled in (MIN_MAX,
+ARITHMETIC, RESCALE, COMPETITION).
+"""
+type Scheme {
+  code: ID!
+  name: String!
+  nameEn: String
+  "How the weights were chosen, as the file says."
+  note: String
+  "The peer scope the scheme compares regions in; null when the file gives none."
+  scope: SchemeScope
+  "MIN_MAX, Z_SCORE, RANK, PERCENTILE_RANK, DISTANCE_TO_LEADER, DISTANCE_TO_TARGET or GOALPOSTS."
+  normalisation: String!
+  "ARITHMETIC or GEOMETRIC."
+  aggregation: String!
+  "What a region missing a value gets: RESCALE (the weights of the values it has are rescaled) or EXCLUDE."
+  missing: String!
+  "A region with less than this share (0–1) of the total weight present is excluded; null: no minimum."
+  minWeightShare: Float
+  "How tied scores share ranks: COMPETITION (1, 2, 2, 4), DENSE (1, 2, 2, 3) or FRACTIONAL (1, 2.5, 2.5, 4)."
+  ties: String!
+  "Tiers by score: tier 1 at or above the first cutoff, tier 2 at or above the second, …; strictly descending. Null when none."
+  cutoffs: [Float!]
+  "Tiers by rank: the first quota of regions (by rank) in tier 1, the next in tier 2, …, the rest in the last. Null when none."
+  quotas: [Int!]
+  "The indicators that count in year (each line's from ≤ year ≤ to); every line of the scheme when year is left out."
+  indicators(year: Int): [SchemeIndicator!]!
+}
+
+"A scheme's peer scope: the members of a group or the children of a region (as of each year), optionally of one level."
+type SchemeScope {
+  group: Group
+  parent: Region
+  level: String
+}
+
+"One indicator of a scheme, for an inclusive span of years."
+type SchemeIndicator {
+  indicator: Indicator!
+  "Above 0; the points when the scheme gives points and no weight. Weights are relative: they need not sum to 100."
+  weight: Float!
+  "Points available; null when the scheme does not score this indicator in points."
+  points: Float
+  "The scheme's category for it, else the indicator's own; empty when neither gives one."
+  category: String!
+  "The department responsible; empty when the scheme names none."
+  department: String!
+  "Goalposts for GOALPOSTS normalisation (both or neither; low < high)."
+  low: Float
+  high: Float
+  "A level target for DISTANCE_TO_TARGET, used where targets.csv sets none for a region."
+  target: Float
+  "The first and last year (inclusive) in which this line counts; null ends are open."
+  from: Int
+  to: Int
+  "How a result is turned into points (when points is given)."
+  rule: PointsRule!
+}
+
+"""
+How a result becomes points, for points p available.
+SCALED: earned = p × normalised / 100.
+TARGET, judged by the region's target of the indicator that year (its LEVEL target, else GROWTH, else RANK):
+earned = clamp(p·met + step·margin, 0, p·cap) when the target is met, and
+clamp(p·missed + step·margin, 0, p·cap) when it is missed, where margin is how far the actual is past the
+target on its better side, in the target's unit (actual − target for >=, target − actual for <=); a pending
+target earns nothing yet.
+"""
+type PointsRule {
+  kind: PointsRuleKind!
+  "TARGET: the share of the points earned when the target is met (0 for SCALED)."
+  met: Float!
+  "TARGET: the share earned when it is missed (0 for SCALED)."
+  missed: Float!
+  "TARGET: points per unit of margin (0 for SCALED)."
+  step: Float!
+  "TARGET: earned points are at most p × cap (0 for SCALED)."
+  cap: Float!
+}
+
+enum PointsRuleKind {
+  SCALED
+  TARGET
+}
+
+"""
+A target and how it turned out. The actual of a LEVEL target is the value; of a GROWTH target, the year's
+growth in percent by the indicator's measure: LEVEL 100·(x(t)/x(t−1) − 1) (none unless x(t−1) > 0), RATE
+x(t) − x(t−1) in points, GROWTH x(t), INDEX x(t) − 100 (so 105.2 is 5.2, and a target of 5 means +5 %); of a
+RANK target, the region's competition rank that year among the members of group, or without a group among
+the regions of its level with a value (rank 1 is the best, whatever the indicator's direction).
+"""
+type TargetResult {
+  region: Region!
+  indicator: Indicator!
+  year: Int!
+  kind: TargetKind!
+  "\">=\" (at least the target) or \"<=\" (at most; always for RANK)."
+  comparator: String!
+  "The target's value, in unit."
+  target: Float!
+  "Null while pending (no value yet, or for GROWTH no value the year before)."
+  actual: Float
+  "MET when actual >= target (or <= for \"<=\"), the target itself included; MISSED when not; PENDING without an actual."
+  status: TargetStatus!
+  "actual / target for \">=\", target / actual for \"<=\" (above 1 is better either way); null when pending or the divisor is ≤ 0."
+  attainment: Float
+  "actual − target, in unit (percentage points for a growth target, places for a rank); null when pending."
+  gap: Float
+  """
+  How many consecutive years up to this one the region's target of the same indicator and kind was met: 0 when
+  this year's is missed or pending; a year without such a target ends the run.
+  """
+  streak: Int!
+  "The unit of target, actual and gap: the indicator's for LEVEL; \"%\" for GROWTH, or \"points (…)\" of the indicator's unit for a RATE; \"rank\" for RANK."
+  unit: String!
+  "The peer group a RANK target is taken in; null for the regions of the region's level."
+  group: Group
+}
+
+enum TargetKind {
+  "The value itself."
+  LEVEL
+  "The year's growth in percent, by the indicator's measure."
+  GROWTH
+  "The competition rank in a peer group."
+  RANK
+}
+
+enum TargetStatus {
+  MET
+  MISSED
+  "No actual yet."
+  PENDING
+}
+`, BuiltIn: false},
 	{Name: "../schema/catalog.graphqls", Input: `"""
 pacesetter serves regional statistics (indicators × regions × years) and the comparisons people make of
 them: rankings within peer groups, standings of one region, trends with records and streaks.
@@ -2324,6 +2871,9 @@ type Dataset {
   observations: Int!
   firstYear: Int
   lastYear: Int
+  "Assessment schemes (schemes.yaml) and targets (targets.csv)."
+  schemes: Int!
+  targets: Int!
 }
 
 type Region {
@@ -3178,6 +3728,10 @@ func (ec *executionContext) childFields_Dataset(ctx context.Context, field graph
 		return ec.fieldContext_Dataset_firstYear(ctx, field)
 	case "lastYear":
 		return ec.fieldContext_Dataset_lastYear(ctx, field)
+	case "schemes":
+		return ec.fieldContext_Dataset_schemes(ctx, field)
+	case "targets":
+		return ec.fieldContext_Dataset_targets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Dataset", field.Name)
 }
@@ -3338,6 +3892,22 @@ func (ec *executionContext) childFields_PivotRow(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PivotRow", field.Name)
 }
 
+func (ec *executionContext) childFields_PointsRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_PointsRule_kind(ctx, field)
+	case "met":
+		return ec.fieldContext_PointsRule_met(ctx, field)
+	case "missed":
+		return ec.fieldContext_PointsRule_missed(ctx, field)
+	case "step":
+		return ec.fieldContext_PointsRule_step(ctx, field)
+	case "cap":
+		return ec.fieldContext_PointsRule_cap(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsRule", field.Name)
+}
+
 func (ec *executionContext) childFields_Ranking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "indicator":
@@ -3436,6 +4006,78 @@ func (ec *executionContext) childFields_RegionLead(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type RegionLead", field.Name)
 }
 
+func (ec *executionContext) childFields_Scheme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Scheme_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Scheme_name(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_Scheme_nameEn(ctx, field)
+	case "note":
+		return ec.fieldContext_Scheme_note(ctx, field)
+	case "scope":
+		return ec.fieldContext_Scheme_scope(ctx, field)
+	case "normalisation":
+		return ec.fieldContext_Scheme_normalisation(ctx, field)
+	case "aggregation":
+		return ec.fieldContext_Scheme_aggregation(ctx, field)
+	case "missing":
+		return ec.fieldContext_Scheme_missing(ctx, field)
+	case "minWeightShare":
+		return ec.fieldContext_Scheme_minWeightShare(ctx, field)
+	case "ties":
+		return ec.fieldContext_Scheme_ties(ctx, field)
+	case "cutoffs":
+		return ec.fieldContext_Scheme_cutoffs(ctx, field)
+	case "quotas":
+		return ec.fieldContext_Scheme_quotas(ctx, field)
+	case "indicators":
+		return ec.fieldContext_Scheme_indicators(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Scheme", field.Name)
+}
+
+func (ec *executionContext) childFields_SchemeIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_SchemeIndicator_indicator(ctx, field)
+	case "weight":
+		return ec.fieldContext_SchemeIndicator_weight(ctx, field)
+	case "points":
+		return ec.fieldContext_SchemeIndicator_points(ctx, field)
+	case "category":
+		return ec.fieldContext_SchemeIndicator_category(ctx, field)
+	case "department":
+		return ec.fieldContext_SchemeIndicator_department(ctx, field)
+	case "low":
+		return ec.fieldContext_SchemeIndicator_low(ctx, field)
+	case "high":
+		return ec.fieldContext_SchemeIndicator_high(ctx, field)
+	case "target":
+		return ec.fieldContext_SchemeIndicator_target(ctx, field)
+	case "from":
+		return ec.fieldContext_SchemeIndicator_from(ctx, field)
+	case "to":
+		return ec.fieldContext_SchemeIndicator_to(ctx, field)
+	case "rule":
+		return ec.fieldContext_SchemeIndicator_rule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SchemeIndicator", field.Name)
+}
+
+func (ec *executionContext) childFields_SchemeScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_SchemeScope_group(ctx, field)
+	case "parent":
+		return ec.fieldContext_SchemeScope_parent(ctx, field)
+	case "level":
+		return ec.fieldContext_SchemeScope_level(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SchemeScope", field.Name)
+}
+
 func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -3522,6 +4164,38 @@ func (ec *executionContext) childFields_Standings(ctx context.Context, field gra
 		return ec.fieldContext_Standings_missing(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Standings", field.Name)
+}
+
+func (ec *executionContext) childFields_TargetResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_TargetResult_region(ctx, field)
+	case "indicator":
+		return ec.fieldContext_TargetResult_indicator(ctx, field)
+	case "year":
+		return ec.fieldContext_TargetResult_year(ctx, field)
+	case "kind":
+		return ec.fieldContext_TargetResult_kind(ctx, field)
+	case "comparator":
+		return ec.fieldContext_TargetResult_comparator(ctx, field)
+	case "target":
+		return ec.fieldContext_TargetResult_target(ctx, field)
+	case "actual":
+		return ec.fieldContext_TargetResult_actual(ctx, field)
+	case "status":
+		return ec.fieldContext_TargetResult_status(ctx, field)
+	case "attainment":
+		return ec.fieldContext_TargetResult_attainment(ctx, field)
+	case "gap":
+		return ec.fieldContext_TargetResult_gap(ctx, field)
+	case "streak":
+		return ec.fieldContext_TargetResult_streak(ctx, field)
+	case "unit":
+		return ec.fieldContext_TargetResult_unit(ctx, field)
+	case "group":
+		return ec.fieldContext_TargetResult_group(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TargetResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4156,6 +4830,20 @@ func (ec *executionContext) field_Query_regions_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_scheme_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_standings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4263,6 +4951,68 @@ func (ec *executionContext) field_Query_standings_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg12
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_targets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scheme"] = arg6
 	return args, nil
 }
 
@@ -4445,6 +5195,20 @@ func (ec *executionContext) field_Region_value_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["year"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Scheme_indicators_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
 	return args, nil
 }
 
@@ -6701,6 +7465,52 @@ func (ec *executionContext) fieldContext_Dataset_lastYear(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Dataset_schemes(ctx context.Context, field graphql.CollectedField, obj *analytics.DatasetInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_schemes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schemes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_schemes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Dataset_targets(ctx context.Context, field graphql.CollectedField, obj *analytics.DatasetInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dataset_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dataset_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Int")
+}
+
 func (ec *executionContext) _FlagCount_flag(ctx context.Context, field graphql.CollectedField, obj *analytics.FlagCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7934,6 +8744,121 @@ func (ec *executionContext) fieldContext_PivotRow_cells(_ context.Context, field
 	return graphql.NewScalarFieldContext("PivotRow", field, false, false, "Float")
 }
 
+func (ec *executionContext) _PointsRule_kind(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRule_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.PointsRuleKind) graphql.Marshaler {
+			return ec.marshalNPointsRuleKind2pacesetterᚋanalyticsᚐPointsRuleKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRule_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsRule", field, false, false, "PointsRuleKind")
+}
+
+func (ec *executionContext) _PointsRule_met(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRule_met(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Met, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRule_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PointsRule_missed(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRule_missed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRule_missed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PointsRule_step(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRule_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRule_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _PointsRule_cap(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsRule_cap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsRule_cap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsRule", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Query_dataset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8332,6 +9257,126 @@ func (ec *executionContext) fieldContext_Query_pivot(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_pivot_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_schemes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_schemes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Schemes(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
+			return ec.marshalNScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_schemes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Scheme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_scheme(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Scheme(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
+			return ec.marshalOScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_scheme(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Scheme(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_scheme_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_targets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
+			return ec.marshalNTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_targets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TargetResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_targets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9624,6 +10669,693 @@ func (ec *executionContext) fieldContext_RegionLead_count(_ context.Context, fie
 	return graphql.NewScalarFieldContext("RegionLead", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Scheme_code(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Scheme_name(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _Scheme_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _Scheme_note(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _Scheme_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Scheme().Scope(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SchemeScope) graphql.Marshaler {
+			return ec.marshalOSchemeScope2ᚖpacesetterᚋgraphᚋmodelᚐSchemeScope(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Scheme",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SchemeScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Scheme_normalisation(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_normalisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Normalisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Normalisation) graphql.Marshaler {
+			return ec.marshalNString2pacesetterᚋanalyticsᚐNormalisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_normalisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _Scheme_aggregation(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_aggregation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aggregation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Aggregation) graphql.Marshaler {
+			return ec.marshalNString2pacesetterᚋanalyticsᚐAggregation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_aggregation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _Scheme_missing(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.MissingRule) graphql.Marshaler {
+			return ec.marshalNString2pacesetterᚋanalyticsᚐMissingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _Scheme_minWeightShare(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_minWeightShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinWeightShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_minWeightShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Scheme_ties(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_ties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.TieRule) graphql.Marshaler {
+			return ec.marshalNString2pacesetterᚋanalyticsᚐTieRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_ties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _Scheme_cutoffs(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_cutoffs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cutoffs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚕfloat64ᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_cutoffs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Scheme_quotas(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_quotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quotas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_quotas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Scheme_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Scheme().Indicators(ctx, obj, fc.Args["year"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.SchemeIndicator) graphql.Marshaler {
+			return ec.marshalNSchemeIndicator2ᚕᚖpacesetterᚋanalyticsᚐSchemeIndicatorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_indicators(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Scheme",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SchemeIndicator(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Scheme_indicators_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SchemeIndicator_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SchemeIndicator_weight(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SchemeIndicator_points(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SchemeIndicator_category(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _SchemeIndicator_department(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _SchemeIndicator_low(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_low(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Low, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_low(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SchemeIndicator_high(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_high(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.High, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_high(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SchemeIndicator_target(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SchemeIndicator_from(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SchemeIndicator_to(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SchemeIndicator_rule(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.PointsRule) graphql.Marshaler {
+			return ec.marshalNPointsRule2pacesetterᚋanalyticsᚐPointsRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SchemeScope_group(ctx context.Context, field graphql.CollectedField, obj *model.SchemeScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeScope_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeScope_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeScope",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SchemeScope_parent(ctx context.Context, field graphql.CollectedField, obj *model.SchemeScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeScope_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeScope_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeScope",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SchemeScope_level(ctx context.Context, field graphql.CollectedField, obj *model.SchemeScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeScope_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeScope_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeScope", field, false, false, "String")
+}
+
 func (ec *executionContext) _Scope_kind(ctx context.Context, field graphql.CollectedField, obj *analytics.Scope) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10553,6 +12285,332 @@ func (ec *executionContext) fieldContext_Standings_missing(_ context.Context, fi
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TargetResult_region(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TargetResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TargetResult_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TargetResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TargetResult_year(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TargetResult_kind(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.TargetKind) graphql.Marshaler {
+			return ec.marshalNTargetKind2pacesetterᚋanalyticsᚐTargetKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "TargetKind")
+}
+
+func (ec *executionContext) _TargetResult_comparator(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_comparator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comparator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Comparator) graphql.Marshaler {
+			return ec.marshalNString2pacesetterᚋanalyticsᚐComparator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_comparator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _TargetResult_target(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_actual(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_actual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_actual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_status(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.TargetStatus) graphql.Marshaler {
+			return ec.marshalNTargetStatus2pacesetterᚋanalyticsᚐTargetStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "TargetStatus")
+}
+
+func (ec *executionContext) _TargetResult_attainment(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_attainment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attainment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_attainment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_gap(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_gap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_gap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_streak(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_streak(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Streak, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_streak(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TargetResult_unit(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _TargetResult_group(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TargetResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13276,6 +15334,16 @@ func (ec *executionContext) _Dataset(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "schemes":
+			out.Values[i] = ec._Dataset_schemes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targets":
+			out.Values[i] = ec._Dataset_targets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13813,6 +15881,59 @@ func (ec *executionContext) _PivotRow(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pointsRuleImplementors = []string{"PointsRule"}
+
+func (ec *executionContext) _PointsRule(ctx context.Context, sel ast.SelectionSet, obj *analytics.PointsRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointsRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointsRule")
+		case "kind":
+			out.Values[i] = ec._PointsRule_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "met":
+			out.Values[i] = ec._PointsRule_met(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missed":
+			out.Values[i] = ec._PointsRule_missed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "step":
+			out.Values[i] = ec._PointsRule_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cap":
+			out.Values[i] = ec._PointsRule_cap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -13891,6 +16012,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pivot(ctx, field)
+				})
+		case "schemes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_schemes(ctx, field)
+				})
+		case "scheme":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_scheme(ctx, field)
+				})
+		case "targets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_targets(ctx, field)
 				})
 		case "compare":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -14247,6 +16386,227 @@ func (ec *executionContext) _RegionLead(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var schemeImplementors = []string{"Scheme"}
+
+func (ec *executionContext) _Scheme(ctx context.Context, sel ast.SelectionSet, obj *analytics.Scheme) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, schemeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Scheme")
+		case "code":
+			out.Values[i] = ec._Scheme_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Scheme_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameEn":
+			out.Values[i] = ec._Scheme_nameEn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._Scheme_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Scheme_scope(ctx, field, obj)
+				})
+		case "normalisation":
+			out.Values[i] = ec._Scheme_normalisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "aggregation":
+			out.Values[i] = ec._Scheme_aggregation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "missing":
+			out.Values[i] = ec._Scheme_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minWeightShare":
+			out.Values[i] = ec._Scheme_minWeightShare(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ties":
+			out.Values[i] = ec._Scheme_ties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cutoffs":
+			out.Values[i] = ec._Scheme_cutoffs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quotas":
+			out.Values[i] = ec._Scheme_quotas(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "indicators":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Scheme_indicators(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var schemeIndicatorImplementors = []string{"SchemeIndicator"}
+
+func (ec *executionContext) _SchemeIndicator(ctx context.Context, sel ast.SelectionSet, obj *analytics.SchemeIndicator) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, schemeIndicatorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SchemeIndicator")
+		case "indicator":
+			out.Values[i] = ec._SchemeIndicator_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._SchemeIndicator_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._SchemeIndicator_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._SchemeIndicator_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._SchemeIndicator_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "low":
+			out.Values[i] = ec._SchemeIndicator_low(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "high":
+			out.Values[i] = ec._SchemeIndicator_high(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._SchemeIndicator_target(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._SchemeIndicator_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._SchemeIndicator_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rule":
+			out.Values[i] = ec._SchemeIndicator_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var schemeScopeImplementors = []string{"SchemeScope"}
+
+func (ec *executionContext) _SchemeScope(ctx context.Context, sel ast.SelectionSet, obj *model.SchemeScope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, schemeScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SchemeScope")
+		case "group":
+			out.Values[i] = ec._SchemeScope_group(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parent":
+			out.Values[i] = ec._SchemeScope_parent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._SchemeScope_level(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var scopeImplementors = []string{"Scope"}
 
 func (ec *executionContext) _Scope(ctx context.Context, sel ast.SelectionSet, obj *analytics.Scope) graphql.Marshaler {
@@ -14488,6 +16848,99 @@ func (ec *executionContext) _Standings(ctx context.Context, sel ast.SelectionSet
 		case "missing":
 			out.Values[i] = ec._Standings_missing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var targetResultImplementors = []string{"TargetResult"}
+
+func (ec *executionContext) _TargetResult(ctx context.Context, sel ast.SelectionSet, obj *analytics.TargetResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, targetResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TargetResult")
+		case "region":
+			out.Values[i] = ec._TargetResult_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._TargetResult_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._TargetResult_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._TargetResult_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comparator":
+			out.Values[i] = ec._TargetResult_comparator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._TargetResult_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actual":
+			out.Values[i] = ec._TargetResult_actual(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._TargetResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attainment":
+			out.Values[i] = ec._TargetResult_attainment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gap":
+			out.Values[i] = ec._TargetResult_gap(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "streak":
+			out.Values[i] = ec._TargetResult_streak(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._TargetResult_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "group":
+			out.Values[i] = ec._TargetResult_group(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -15609,6 +18062,20 @@ func (ec *executionContext) marshalNPivotRow2ᚖpacesetterᚋanalyticsᚐPivotRo
 	return ec._PivotRow(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPointsRule2pacesetterᚋanalyticsᚐPointsRule(ctx context.Context, sel ast.SelectionSet, v analytics.PointsRule) graphql.Marshaler {
+	return ec._PointsRule(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNPointsRuleKind2pacesetterᚋanalyticsᚐPointsRuleKind(ctx context.Context, v any) (analytics.PointsRuleKind, error) {
+	var res analytics.PointsRuleKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPointsRuleKind2pacesetterᚋanalyticsᚐPointsRuleKind(ctx context.Context, sel ast.SelectionSet, v analytics.PointsRuleKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNRankBasis2pacesetterᚋanalyticsᚐRankBasis(ctx context.Context, v any) (analytics.RankBasis, error) {
 	var res analytics.RankBasis
 	err := res.UnmarshalGQL(v)
@@ -15709,6 +18176,54 @@ func (ec *executionContext) marshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx c
 	return v
 }
 
+func (ec *executionContext) marshalNScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx context.Context, sel ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Scheme!")
+		return graphql.Null
+	}
+	return ec._Scheme(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSchemeIndicator2ᚕᚖpacesetterᚋanalyticsᚐSchemeIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.SchemeIndicator) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSchemeIndicator2ᚖpacesetterᚋanalyticsᚐSchemeIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSchemeIndicator2ᚖpacesetterᚋanalyticsᚐSchemeIndicator(ctx context.Context, sel ast.SelectionSet, v *analytics.SchemeIndicator) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SchemeIndicator!")
+		return graphql.Null
+	}
+	return ec._SchemeIndicator(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScope2ᚖpacesetterᚋanalyticsᚐScope(ctx context.Context, sel ast.SelectionSet, v *analytics.Scope) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Scope!")
@@ -15759,6 +18274,56 @@ func (ec *executionContext) marshalNStandings2ᚖpacesetterᚋanalyticsᚐStandi
 	return ec._Standings(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐAggregation(ctx context.Context, v any) (analytics.Aggregation, error) {
+	var res analytics.Aggregation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐAggregation(ctx context.Context, sel ast.SelectionSet, v analytics.Aggregation) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐComparator(ctx context.Context, v any) (analytics.Comparator, error) {
+	var res analytics.Comparator
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐComparator(ctx context.Context, sel ast.SelectionSet, v analytics.Comparator) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐMissingRule(ctx context.Context, v any) (analytics.MissingRule, error) {
+	var res analytics.MissingRule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐMissingRule(ctx context.Context, sel ast.SelectionSet, v analytics.MissingRule) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐNormalisation(ctx context.Context, v any) (analytics.Normalisation, error) {
+	var res analytics.Normalisation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐNormalisation(ctx context.Context, sel ast.SelectionSet, v analytics.Normalisation) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (analytics.TieRule, error) {
+	var res analytics.TieRule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, sel ast.SelectionSet, v analytics.TieRule) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15800,6 +18365,50 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNTargetKind2pacesetterᚋanalyticsᚐTargetKind(ctx context.Context, v any) (analytics.TargetKind, error) {
+	var res analytics.TargetKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTargetKind2pacesetterᚋanalyticsᚐTargetKind(ctx context.Context, sel ast.SelectionSet, v analytics.TargetKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx context.Context, sel ast.SelectionSet, v *analytics.TargetResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TargetResult!")
+		return graphql.Null
+	}
+	return ec._TargetResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTargetStatus2pacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, v any) (analytics.TargetStatus, error) {
+	var res analytics.TargetStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTargetStatus2pacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, sel ast.SelectionSet, v analytics.TargetStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (analytics.TieRule, error) {
@@ -16157,6 +18766,41 @@ func (ec *executionContext) marshalODimension2ᚖpacesetterᚋanalyticsᚐDimens
 	return v
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]float64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFloat2float64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFloat2ᚕfloat64ᚄ(ctx context.Context, sel ast.SelectionSet, v []float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNFloat2float64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -16258,6 +18902,41 @@ func (ec *executionContext) marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndica
 	return ec._Indicator(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -16341,6 +19020,20 @@ func (ec *executionContext) marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ct
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx context.Context, sel ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Scheme(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSchemeScope2ᚖpacesetterᚋgraphᚋmodelᚐSchemeScope(ctx context.Context, sel ast.SelectionSet, v *model.SchemeScope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SchemeScope(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOScope2ᚖpacesetterᚋanalyticsᚐScope(ctx context.Context, sel ast.SelectionSet, v *analytics.Scope) graphql.Marshaler {

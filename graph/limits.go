@@ -195,6 +195,19 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 	case "Query.pivot":
 		rows, cols := dim(dimArg(args, "rows", analytics.DimRegion)), dim(dimArg(args, "columns", analytics.DimYear))
 		return 1 + rows*child + rows*cols + regions*years, true
+	case "Query.schemes":
+		n = max(1, info.Schemes)
+	case "Scheme.indicators": // the longest scheme's lines (one indicator may have several, for different years)
+		n = 1
+		if schemes, err := s.engine.Schemes(ctx); err == nil {
+			for _, sc := range schemes {
+				n = max(n, len(sc.Indicators))
+			}
+		}
+	case "Query.targets":
+		// Every target of the dataset at most (filters only narrow them), each read from values held in
+		// memory; a rank target ranks its scope once per indicator and year.
+		n, work = max(1, info.Targets), info.Targets+regions
 	case "Region.value", "Region.rank":
 		work = 1 // batched: the values are read once for every region asking
 	case "__Schema.types", "__Type.possibleTypes", "__Type.interfaces":

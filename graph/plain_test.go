@@ -32,6 +32,7 @@ var plainArgs = map[string]string{
 	"Query.observations":      `(regions: ["320000", "110000"], first: 50)`,
 	"Query.aggregate":         `(by: [GROUP, YEAR], filter: {indicators: ["gdp", "population"], from: 2020})`,
 	"Query.pivot":             `(indicator: "gdp")`,
+	"Query.scheme": `(code: "hqd")`,
 	"Region.value":            `(indicator: "gdp", year: 2024)`,
 	"Region.rank":             `(indicator: "gdp", year: 2024, group: "East")`,
 	"AggregateRow.quantile":   `(p: 0.9)`,
@@ -71,6 +72,7 @@ var plainVariants = map[string][]string{
 	"regions":   {`(group: "East")`, `(level: "province")`},
 	"aggregate": {`(by: [INDICATOR, CATEGORY], having: [{measure: COUNT, op: GE, value: 5}], orderBy: [{key: INDICATOR, desc: true}], first: 20)`},
 	"pivot":     {`(indicator: "population", rows: YEAR, columns: REGION, filter: {group: "East"})`},
+	"targets":   {`(region: "320000")`, `(year: 2024, group: "East", scheme: "hqd")`},
 }
 
 func TestPlainWriterMatchesGqlgen(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"strconv"
 
@@ -22,10 +23,13 @@ const (
 	GroupsFile       = "groups.csv"
 	MembershipsFile  = "memberships.csv"
 	DerivedFile      = "derived.csv"
+	SchemesFile      = "schemes.yaml"
+	TargetsFile      = "targets.csv"
 )
 
 // fileOrder is the order files are read in, and problems listed in.
-var fileOrder = map[string]int{RegionsFile: 0, GroupsFile: 1, MembershipsFile: 2, IndicatorsFile: 3, DerivedFile: 4, ObservationsFile: 5}
+var fileOrder = map[string]int{RegionsFile: 0, GroupsFile: 1, MembershipsFile: 2, IndicatorsFile: 3, DerivedFile: 4, SchemesFile: 5,
+	TargetsFile: 6, ObservationsFile: 7}
 
 // Dataset is a validated dataset, ready to load.
 type Dataset struct {
@@ -36,6 +40,8 @@ type Dataset struct {
 	// Published values and, computed at import, derived and rolled-up ones; sorted by indicator, year,
 	// region and vintage (undated first): the order rankings read them in.
 	Observations []Observation
+	Schemes      []Scheme // schemes.yaml, in file order
+	Targets      []Target // targets.csv, in file order
 }
 
 // Region is one row of regions.csv.
@@ -117,6 +123,18 @@ func (d *Dataset) VersionWith(obs ObservationsDigest) string {
 	for _, i := range inds {
 		put("i", i.Code, i.Name, i.NameEn, i.Unit, string(i.Direction), string(i.Measure), i.Category, string(i.Rollup),
 			strconv.Itoa(i.Decimals), i.Source, i.Formula, strconv.FormatBool(i.FillParents))
+	}
+	// Schemes and targets count only when there are some, so a dataset without them keeps the version it had.
+	for _, sc := range d.Schemes {
+		j, _ := json.Marshal(sc) // plain data: fields in declaration order, so the same scheme, the same text
+		put("s", string(j))
+	}
+	targets := slices.Clone(d.Targets)
+	slices.SortFunc(targets, func(a, b Target) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year), cmp.Compare(a.Kind, b.Kind))
+	})
+	for _, t := range targets {
+		put("t", t.Region, t.Indicator, strconv.Itoa(t.Year), string(t.Comparator), strconv.FormatFloat(t.Value, 'g', -1, 64), string(t.Kind), t.Group)
 	}
 	var b [24]byte
 	binary.LittleEndian.PutUint64(b[:8], uint64(obs.Count))

@@ -171,7 +171,7 @@ func (r *reader) read() (*Dataset, error) {
 
 // readMeta reads every file but observations.csv.
 func (r *reader) readMeta() error {
-	for _, step := range []func() error{r.regions, r.groups, r.memberships, r.indicators, r.derivedDefs} {
+	for _, step := range []func() error{r.regions, r.groups, r.memberships, r.indicators, r.derivedDefs, r.schemes, r.targets} {
 		if err := step(); err != nil {
 			return err
 		}

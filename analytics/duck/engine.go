@@ -86,6 +86,12 @@ type snapshot struct {
 	levels      []string         // the distinct levels of regions, in dataset order
 	vintages    []analytics.Date // the distinct release dates of the values, in order
 	wide        bool             // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
+	// Assessments (schemes.go): the schemes in file order, and the targets in file order with an index by
+	// region, indicator, year and kind.
+	schemes  []*analytics.Scheme
+	schemeBy map[string]*analytics.Scheme
+	targets  []*analytics.Target
+	targetBy map[targetKey]*analytics.Target
 }
 
 // NewEngine reads the store's catalog and returns an engine over it.
@@ -257,7 +263,11 @@ func loadSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loadAssessment(ctx, db); err != nil {
+		return nil, err
+	}
 	s.info.Regions, s.info.Groups, s.info.Indicators = len(s.regions), len(s.groups), len(s.indicators)
+	s.info.Schemes, s.info.Targets = len(s.schemes), len(s.targets)
 	s.info.Levels = len(s.levels)
 	categories := map[string]bool{}
 	for _, in := range s.indicators {

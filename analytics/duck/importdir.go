@@ -51,7 +51,7 @@ var errUnclean = errors.New("observations.csv breaks a rule")
 
 func (s *Store) importFast(ctx context.Context, m *dataset.Meta, scan dataset.Scan, source string) (ImportStats, error) {
 	d := m.Dataset
-	st := ImportStats{Regions: len(d.Regions), Groups: len(d.Groups), Indicators: len(d.Indicators), Fast: true}
+	st := ImportStats{Regions: len(d.Regions), Groups: len(d.Groups), Indicators: len(d.Indicators), Schemes: len(d.Schemes), Targets: len(d.Targets), Fast: true}
 	path := m.ObservationsPath()
 	err := s.inTransaction(ctx, func(conn *sql.Conn) error {
 		if err := loadMeta(ctx, conn, d); err != nil {

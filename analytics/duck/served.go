@@ -226,3 +226,15 @@ func (s *Served) Values(ctx context.Context, keys []analytics.ValueKey) ([]*floa
 func (s *Served) Ranks(ctx context.Context, keys []analytics.RankKey) ([]*int, error) {
 	return s.at(ctx).Ranks(ctx, keys)
 }
+
+func (s *Served) Schemes(ctx context.Context) ([]*analytics.Scheme, error) {
+	return s.at(ctx).Schemes(ctx)
+}
+
+func (s *Served) Scheme(ctx context.Context, code string) (*analytics.Scheme, error) {
+	return s.at(ctx).Scheme(ctx, code)
+}
+
+func (s *Served) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analytics.TargetResult, error) {
+	return s.at(ctx).Targets(ctx, q)
+}

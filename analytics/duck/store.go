@@ -44,9 +44,21 @@ var schemaSQL = []string{
 	// of its children's: the scope of a ranking without a group, parent or level is the regions with one.
 	`CREATE TABLE IF NOT EXISTS series (indicator VARCHAR NOT NULL, region VARCHAR NOT NULL, first_year INTEGER NOT NULL, last_year INTEGER NOT NULL,
 		n INTEGER NOT NULL, own BOOLEAN NOT NULL)`,
+	// Assessment schemes (schemes.yaml) with their indicator lines, and targets (targets.csv), as the dataset
+	// reader checked them, defaults filled in. A file written before these tables existed has none of them:
+	// it is read as a dataset without schemes or targets (loadSnapshot looks before it reads).
+	`CREATE TABLE IF NOT EXISTS schemes (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, note VARCHAR, scope_group VARCHAR,
+		scope_parent VARCHAR, scope_level VARCHAR, normalisation VARCHAR NOT NULL, aggregation VARCHAR NOT NULL, missing VARCHAR NOT NULL,
+		min_weight_share DOUBLE, ties VARCHAR NOT NULL, cutoffs DOUBLE[], quotas INTEGER[], ord INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS scheme_indicators (scheme VARCHAR NOT NULL, ord INTEGER NOT NULL, indicator VARCHAR NOT NULL, weight DOUBLE NOT NULL,
+		points DOUBLE, category VARCHAR, department VARCHAR, low DOUBLE, high DOUBLE, target DOUBLE, from_year INTEGER, to_year INTEGER,
+		rule_kind VARCHAR NOT NULL, rule_met DOUBLE NOT NULL, rule_missed DOUBLE NOT NULL, rule_step DOUBLE NOT NULL, rule_cap DOUBLE NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS targets (region VARCHAR NOT NULL, indicator VARCHAR NOT NULL, year INTEGER NOT NULL, comparator VARCHAR NOT NULL,
+		value DOUBLE NOT NULL, kind VARCHAR NOT NULL, group_code VARCHAR, ord INTEGER NOT NULL)`,
 }
 
-var datasetTables = []string{"dataset_info", "regions", "groups", "memberships", "indicators", "observations", "series"}
+var datasetTables = []string{"dataset_info", "regions", "groups", "memberships", "indicators", "observations", "series",
+	"schemes", "scheme_indicators", "targets"}
 
 // Store is a DuckDB database holding one dataset.
 type Store struct {
@@ -165,6 +177,7 @@ func (s *Store) LockDown(ctx context.Context) error {
 type ImportStats struct {
 	Version                                   string
 	Regions, Groups, Indicators, Observations int
+	Schemes, Targets                          int
 	FirstYear, LastYear                       int
 	// Fast says ImportDir loaded observations.csv with DuckDB's read_csv (false: through the Go reader);
 	// Read is the time spent reading and validating in Go before loading.
@@ -175,7 +188,7 @@ type ImportStats struct {
 // Import replaces the dataset held in the store with d, in one transaction: either all of d is there
 // afterwards or the previous dataset is, untouched.
 func (s *Store) Import(ctx context.Context, d *dataset.Dataset, source string) (ImportStats, error) {
-	st := ImportStats{Regions: len(d.Regions), Groups: len(d.Groups), Indicators: len(d.Indicators)}
+	st := ImportStats{Regions: len(d.Regions), Groups: len(d.Groups), Indicators: len(d.Indicators), Schemes: len(d.Schemes), Targets: len(d.Targets)}
 	err := s.inTransaction(ctx, func(conn *sql.Conn) error {
 		if err := loadMeta(ctx, conn, d); err != nil {
 			return err
@@ -256,7 +269,7 @@ func loadMeta(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) error {
 	if err != nil {
 		return err
 	}
-	return appendRows(ctx, conn, "indicators", func(add func(...driver.Value) error) error {
+	err = appendRows(ctx, conn, "indicators", func(add func(...driver.Value) error) error {
 		for i, in := range d.Indicators {
 			var decimals any
 			if in.Decimals >= 0 {
@@ -269,6 +282,69 @@ func loadMeta(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return loadAssessment(ctx, conn, d)
+}
+
+// loadAssessment loads d's schemes, their indicator lines and its targets.
+func loadAssessment(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) error {
+	err := appendRows(ctx, conn, "schemes", func(add func(...driver.Value) error) error {
+		for i, sc := range d.Schemes {
+			var cutoffs, quotas any
+			if sc.Cutoffs != nil {
+				cutoffs = sc.Cutoffs
+			}
+			if sc.Quotas != nil {
+				q := make([]int32, len(sc.Quotas))
+				for j, k := range sc.Quotas {
+					q[j] = int32(k)
+				}
+				quotas = q
+			}
+			if err := add(sc.Code, sc.Name, nullable(sc.NameEn), nullable(sc.Note), nullable(sc.ScopeGroup), nullable(sc.ScopeParent),
+				nullable(sc.ScopeLevel), string(sc.Normalisation), string(sc.Aggregation), string(sc.Missing), nullableFloat(sc.MinWeightShare),
+				string(sc.Ties), cutoffs, quotas, int32(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = appendRows(ctx, conn, "scheme_indicators", func(add func(...driver.Value) error) error {
+		for _, sc := range d.Schemes {
+			for i, si := range sc.Indicators {
+				r := si.Rule
+				if err := add(sc.Code, int32(i), si.Indicator, si.Weight, nullableFloat(si.Points), nullable(si.Category), nullable(si.Department),
+					nullableFloat(si.Low), nullableFloat(si.High), nullableFloat(si.Target), nullableYear(si.From), nullableYear(si.To),
+					string(r.Kind), r.Met, r.Missed, r.Step, r.Cap); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return appendRows(ctx, conn, "targets", func(add func(...driver.Value) error) error {
+		for i, t := range d.Targets {
+			if err := add(t.Region, t.Indicator, int32(t.Year), string(t.Comparator), t.Value, string(t.Kind), nullable(t.Group), int32(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func nullableFloat(x *float64) any {
+	if x == nil {
+		return nil
+	}
+	return *x
 }
 
 // appendObservations appends obs, sorted as Read returns them, with the latest mark on each key's last.

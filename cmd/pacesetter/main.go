@@ -232,6 +232,9 @@ func importDataset(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "imported %s into %s: %d regions, %d groups, %d indicators, %d observations (%d–%d), version %s\n",
 		dir, *db, st.Regions, st.Groups, st.Indicators, st.Observations, st.FirstYear, st.LastYear, st.Version)
+	if st.Schemes+st.Targets > 0 {
+		fmt.Fprintf(stdout, "with %d assessment scheme(s) and %d target(s)\n", st.Schemes, st.Targets)
+	}
 	how := "the Go reader"
 	if st.Fast {
 		how = "DuckDB's read_csv, checked in SQL"

@@ -24,7 +24,8 @@ func TestImportCommand(t *testing.T) {
 	if code := run(ctx, []string{"import", "--db", db, "../../data/china-provinces-nbs"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !regexp.MustCompile(`: 32 regions, 13 groups, 27 indicators, 5044 observations \(2016–2025\), version [0-9a-f]{16}\ntook `).MatchString(out.String()) {
+	if !regexp.MustCompile(`: 32 regions, 13 groups, 27 indicators, 5044 observations \(2016–2025\), version [0-9a-f]{16}\n` +
+		`with 1 assessment scheme\(s\) and 93 target\(s\)\ntook `).MatchString(out.String()) {
 		t.Errorf("import said %q", out.String())
 	}
 	before, err := os.ReadFile(db)

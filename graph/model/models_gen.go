@@ -58,6 +58,13 @@ type PageInfo struct {
 type Query struct {
 }
 
+// A scheme's peer scope: the members of a group or the children of a region (as of each year), optionally of one level.
+type SchemeScope struct {
+	Group  *analytics.Group  `json:"group,omitempty"`
+	Parent *analytics.Region `json:"parent,omitempty"`
+	Level  *string           `json:"level,omitempty"`
+}
+
 // Where a comparison ranks: one of group, parent and regions, or none of them (every region with a value of
 // its own), with level as ranking's level (not with regions). The same scopes as ranking's arguments.
 type ScopeInput struct {

@@ -1,0 +1,221 @@
+package duck
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/assess"
+)
+
+// Targets answers the targets of targets.csv that q keeps, each with its actual (from the values held in
+// memory, as rankings read them), status, attainment, gap and streak; the rules are analytics/assess's.
+func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analytics.TargetResult, error) {
+	s := e.snap.Load()
+	var region *analytics.Region
+	var in *analytics.Indicator
+	var group *analytics.Group
+	var scheme *analytics.Scheme
+	var err error
+	if q.Region != "" {
+		if region, err = s.region(q.Region); err != nil {
+			return nil, err
+		}
+	}
+	if q.Indicator != "" {
+		if in, err = s.indicator(q.Indicator); err != nil {
+			return nil, err
+		}
+	}
+	if q.Group != "" {
+		if group, err = s.group(q.Group); err != nil {
+			return nil, err
+		}
+	}
+	if q.Scheme != "" {
+		if scheme, err = s.scheme(q.Scheme); err != nil {
+			return nil, err
+		}
+	}
+	if q.Year != nil && (q.From != nil || q.To != nil) {
+		return nil, analytics.Errorf(analytics.BadUserInput, "give year, or from and to, not both: year keeps one year, from and to a span")
+	}
+	for _, y := range []*int{q.Year, q.From, q.To} {
+		if y != nil {
+			if err := checkYear(*y); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if q.From != nil && q.To != nil && *q.From > *q.To {
+		return nil, analytics.Errorf(analytics.BadUserInput, "from %d is after to %d", *q.From, *q.To)
+	}
+	if q.Year != nil {
+		q.From, q.To = q.Year, q.Year
+	}
+	key := fmt.Sprintf("targets|%q|%q|%s|%s|%q|%q", q.Region, q.Indicator, yearKey(q.From), yearKey(q.To), q.Group, q.Scheme)
+	return cached(e, s, key, func() ([]*analytics.TargetResult, error) {
+		var kept []*analytics.Target
+		codes := []string{}
+		for _, t := range s.targets {
+			y := t.Year
+			if region != nil && t.Region != region || in != nil && t.Indicator != in || q.From != nil && y < *q.From || q.To != nil && y > *q.To ||
+				group != nil && !t.Region.InGroup(group, &y) || scheme != nil && scheme.Indicator(t.Indicator.Code, y) == nil {
+				continue
+			}
+			kept = append(kept, t)
+			if !slices.Contains(codes, t.Indicator.Code) {
+				codes = append(codes, t.Indicator.Code)
+			}
+		}
+		out := make([]*analytics.TargetResult, 0, len(kept))
+		if len(kept) == 0 {
+			return out, nil
+		}
+		ms, err := e.matrices(ctx, s, nil, codes...)
+		if err != nil {
+			return nil, err
+		}
+		o := newOutcomes(s, ms)
+		for _, t := range kept {
+			out = append(out, o.of(t))
+		}
+		kinds := []analytics.TargetKind{analytics.TargetLevel, analytics.TargetGrowth, analytics.TargetRank}
+		slices.SortFunc(out, func(a, b *analytics.TargetResult) int {
+			return cmp.Or(cmp.Compare(s.regionAt[a.Region.Code], s.regionAt[b.Region.Code]),
+				cmp.Compare(s.indicatorAt[a.Indicator.Code], s.indicatorAt[b.Indicator.Code]), cmp.Compare(a.Year, b.Year),
+				cmp.Compare(slices.Index(kinds, a.Kind), slices.Index(kinds, b.Kind)))
+		})
+		return out, nil
+	})
+}
+
+func yearKey(y *int) string {
+	if y == nil {
+		return ""
+	}
+	return fmt.Sprint(*y)
+}
+
+// outcomes computes targets' results for one request, each once: a streak looks back at the years before.
+type outcomes struct {
+	s      *snapshot
+	ms     map[string]*matrix
+	ranked map[rankKey]*rankedYear
+	done   map[*analytics.Target]*analytics.TargetResult
+}
+
+// newOutcomes computes targets' results over ms, which must hold the matrix of every target's indicator
+// (nil for one without values).
+func newOutcomes(s *snapshot, ms map[string]*matrix) *outcomes {
+	return &outcomes{s: s, ms: ms, ranked: map[rankKey]*rankedYear{}, done: map[*analytics.Target]*analytics.TargetResult{}}
+}
+
+// ruleTarget is the target a TARGET points rule judges a region's result on an indicator in a year by: its
+// LEVEL target, else its GROWTH target, else its RANK target; nil when targets.csv sets none.
+func (s *snapshot) ruleTarget(region, indicator string, year int) *analytics.Target {
+	for _, k := range []analytics.TargetKind{analytics.TargetLevel, analytics.TargetGrowth, analytics.TargetRank} {
+		if t := s.target(region, indicator, year, k); t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// rankKey names the ranking a rank target reads.
+type rankKey struct {
+	indicator, group, level string
+	year                    int
+}
+
+func (o *outcomes) of(t *analytics.Target) *analytics.TargetResult {
+	if res := o.done[t]; res != nil {
+		return res
+	}
+	s, in := o.s, t.Indicator
+	res := &analytics.TargetResult{Region: t.Region, Indicator: in, Year: t.Year, Kind: t.Kind, Comparator: t.Comparator,
+		Target: t.Value, Group: t.Group, Unit: TargetUnit(t.Kind, in)}
+	res.Actual = o.actual(t)
+	res.Status = assess.TargetStatus(t.Comparator, res.Actual, t.Value)
+	if res.Actual != nil {
+		if a, ok := assess.TargetAttainment(t.Comparator, *res.Actual, t.Value); ok {
+			res.Attainment = &a
+		}
+		if g, ok := assess.TargetGap(*res.Actual, t.Value); ok {
+			res.Gap = &g
+		}
+	}
+	if res.Status == analytics.Met {
+		res.Streak = 1
+		if prev := s.target(t.Region.Code, in.Code, t.Year-1, t.Kind); prev != nil {
+			res.Streak += o.of(prev).Streak
+		}
+	}
+	o.done[t] = res
+	return res
+}
+
+// actual is what the target is judged on; nil while there is none.
+func (o *outcomes) actual(t *analytics.Target) *float64 {
+	s, in := o.s, t.Indicator
+	m := o.ms[in.Code] // nil for an indicator without values: every actual is then pending
+	// A streak looks at the same region, indicator and kind a year before: the same matrix.
+	r := s.regionAt[t.Region.Code]
+	var v float64
+	switch t.Kind {
+	case analytics.TargetLevel:
+		x, _, ok := m.get(r, t.Year)
+		if !ok {
+			return nil
+		}
+		v = x
+	case analytics.TargetGrowth:
+		x, _, ok := m.get(r, t.Year)
+		if !ok {
+			return nil
+		}
+		prev, _, hasPrev := m.get(r, t.Year-1)
+		g, ok := assess.TargetGrowth(in.Measure, x, prev, hasPrev)
+		if !ok {
+			return nil
+		}
+		v = g
+	case analytics.TargetRank:
+		k := rankKey{indicator: in.Code, year: t.Year}
+		sc := &analytics.Scope{Kind: analytics.ScopeAll, Level: t.Region.Level}
+		if t.Group != nil {
+			sc = &analytics.Scope{Kind: analytics.ScopeGroup, Group: t.Group}
+			k.group = t.Group.Code
+		} else if t.Region.Level != nil {
+			k.level = *t.Region.Level
+		}
+		ry := o.ranked[k]
+		if ry == nil {
+			ry = rankYear(s, m, in, analytics.ByValue, s.members(sc, in.Code, t.Year), t.Year)
+			o.ranked[k] = ry
+		}
+		en := ry.entry(r)
+		if en == nil {
+			return nil
+		}
+		v = float64(en.rankC)
+	}
+	return &v
+}
+
+// TargetUnit is the unit of a target's value, actual and gap: the indicator's for a LEVEL target; percent
+// for a GROWTH target, or points of the indicator's unit when it is a RATE (a change in a share is in
+// points); places for a RANK.
+func TargetUnit(k analytics.TargetKind, in *analytics.Indicator) string {
+	switch {
+	case k == analytics.TargetLevel:
+		return in.Unit
+	case k == analytics.TargetRank:
+		return "rank"
+	case in.Measure == analytics.Rate:
+		return "points (" + in.Unit + ")"
+	}
+	return "%"
+}
