@@ -32,7 +32,7 @@ var plainArgs = map[string]string{
 	"Query.observations":      `(regions: ["320000", "110000"], first: 50)`,
 	"Query.aggregate":         `(by: [GROUP, YEAR], filter: {indicators: ["gdp", "population"], from: 2020})`,
 	"Query.pivot":             `(indicator: "gdp")`,
-	"Query.scheme": `(code: "hqd")`,
+	"Query.scheme":            `(code: "hqd")`,
 	"Region.value":            `(indicator: "gdp", year: 2024)`,
 	"Region.rank":             `(indicator: "gdp", year: 2024, group: "East")`,
 	"AggregateRow.quantile":   `(p: 0.9)`,
