@@ -38,6 +38,11 @@ type Engine interface {
 	Scheme(ctx context.Context, code string) (*Scheme, error)
 	// Targets answers each target of targets.csv the query keeps, with its actual, status and streak.
 	Targets(ctx context.Context, q TargetQuery) ([]*TargetResult, error)
+	// Composite scores a scope on a scheme's (or an inline list's) weighted indicators; Robustness runs its
+	// Monte Carlo; CompositeHistory scores a span of years.
+	Composite(ctx context.Context, q CompositeQuery) (*Composite, error)
+	Robustness(ctx context.Context, q RobustnessQuery) (*Robustness, error)
+	CompositeHistory(ctx context.Context, q CompositeHistoryQuery) (*CompositeHistory, error)
 }
 
 // Region is a place statistics are published for: a country, province, city, county…
@@ -326,6 +331,7 @@ type StandingsQuery struct {
 	// Indicators or Category (not both) restrict the indicators placed and counted; nil and "" do not.
 	Indicators []string
 	Category   string
+	Scheme     string         // the indicators a scheme counts that year (and its scope when none is given)
 	OrderBy    StandingsOrder // "" is OrderDataset
 }
 
@@ -513,8 +519,10 @@ func (d Direction) MarshalGQL(w io.Writer) { writeQuoted(w, string(d)) }
 func (d *Direction) UnmarshalGQL(v any) error {
 	return unmarshalEnum(v, d, HigherIsBetter, LowerIsBetter)
 }
-func (t TieRule) MarshalGQL(w io.Writer)      { writeQuoted(w, string(t)) }
-func (t *TieRule) UnmarshalGQL(v any) error   { return unmarshalEnum(v, t, Competition, Dense) }
+func (t TieRule) MarshalGQL(w io.Writer) { writeQuoted(w, string(t)) }
+func (t *TieRule) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, t, Competition, Dense, Fractional)
+}
 func (b RankBasis) MarshalGQL(w io.Writer)    { writeQuoted(w, string(b)) }
 func (b *RankBasis) UnmarshalGQL(v any) error { return unmarshalEnum(v, b, ByValue, ByGrowth) }
 func (k ScopeKind) MarshalGQL(w io.Writer)    { writeQuoted(w, string(k)) }

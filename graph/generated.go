@@ -89,6 +89,15 @@ type ComplexityRoot struct {
 		Value  func(childComplexity int) int
 	}
 
+	CategoryPoints struct {
+		Available  func(childComplexity int) int
+		Category   func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Earned     func(childComplexity int) int
+		Indicators func(childComplexity int) int
+		Rank       func(childComplexity int) int
+	}
+
 	CompareGap struct {
 		ChangePerYear   func(childComplexity int) int
 		Closing         func(childComplexity int) int
@@ -142,6 +151,93 @@ type ComplexityRoot struct {
 		To         func(childComplexity int) int
 	}
 
+	Composite struct {
+		Aggregation    func(childComplexity int) int
+		AsOf           func(childComplexity int) int
+		Count          func(childComplexity int) int
+		Entries        func(childComplexity int) int
+		Excluded       func(childComplexity int) int
+		Indicators     func(childComplexity int) int
+		MinWeightShare func(childComplexity int) int
+		Missing        func(childComplexity int) int
+		Normalisation  func(childComplexity int) int
+		Scheme         func(childComplexity int) int
+		Scope          func(childComplexity int) int
+		Tiers          func(childComplexity int) int
+		Ties           func(childComplexity int) int
+		Year           func(childComplexity int) int
+	}
+
+	CompositeComponent struct {
+		Contribution func(childComplexity int) int
+		Indicator    func(childComplexity int) int
+		Normalised   func(childComplexity int) int
+		Points       func(childComplexity int) int
+		Target       func(childComplexity int) int
+		Value        func(childComplexity int) int
+		Weight       func(childComplexity int) int
+	}
+
+	CompositeEntry struct {
+		Breakdown       func(childComplexity int) int
+		Categories      func(childComplexity int) int
+		CompetitionRank func(childComplexity int) int
+		Departments     func(childComplexity int) int
+		GapToNextRank   func(childComplexity int) int
+		GapToNextTier   func(childComplexity int) int
+		Points          func(childComplexity int) int
+		PointsAvailable func(childComplexity int) int
+		PreviousRank    func(childComplexity int) int
+		PreviousTier    func(childComplexity int) int
+		Rank            func(childComplexity int) int
+		RankChange      func(childComplexity int) int
+		Region          func(childComplexity int) int
+		Score           func(childComplexity int) int
+		Tier            func(childComplexity int) int
+		TierChange      func(childComplexity int) int
+		WeightPresent   func(childComplexity int) int
+	}
+
+	CompositeExclusion struct {
+		Reason func(childComplexity int) int
+		Region func(childComplexity int) int
+	}
+
+	CompositeHistory struct {
+		Regions func(childComplexity int) int
+		Years   func(childComplexity int) int
+	}
+
+	CompositeIndicator struct {
+		Category   func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Department func(childComplexity int) int
+		Indicator  func(childComplexity int) int
+		Points     func(childComplexity int) int
+		Share      func(childComplexity int) int
+		Weight     func(childComplexity int) int
+	}
+
+	CompositeRegionHistory struct {
+		BestRank     func(childComplexity int) int
+		BestRankYear func(childComplexity int) int
+		BestTier     func(childComplexity int) int
+		BestTierYear func(childComplexity int) int
+		Region       func(childComplexity int) int
+		Years        func(childComplexity int) int
+	}
+
+	CompositeYear struct {
+		BestRankEver func(childComplexity int) int
+		Rank         func(childComplexity int) int
+		RankChange   func(childComplexity int) int
+		Score        func(childComplexity int) int
+		Tier         func(childComplexity int) int
+		TierChange   func(childComplexity int) int
+		TierStreak   func(childComplexity int) int
+		Year         func(childComplexity int) int
+	}
+
 	Dataset struct {
 		FirstYear    func(childComplexity int) int
 		Groups       func(childComplexity int) int
@@ -154,6 +250,15 @@ type ComplexityRoot struct {
 		Source       func(childComplexity int) int
 		Targets      func(childComplexity int) int
 		Version      func(childComplexity int) int
+	}
+
+	DepartmentPoints struct {
+		Available  func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Department func(childComplexity int) int
+		Earned     func(childComplexity int) int
+		Indicators func(childComplexity int) int
+		Rank       func(childComplexity int) int
 	}
 
 	FlagCount struct {
@@ -243,23 +348,26 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Aggregate    func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
-		Compare      func(childComplexity int, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
-		Dataset      func(childComplexity int) int
-		Group        func(childComplexity int, code string) int
-		Groups       func(childComplexity int) int
-		Indicator    func(childComplexity int, code string) int
-		Indicators   func(childComplexity int) int
-		Observations func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
-		Pivot        func(childComplexity int, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
-		Ranking      func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
-		Region       func(childComplexity int, code string) int
-		Regions      func(childComplexity int, group *string, parent *string, level *string) int
-		Scheme       func(childComplexity int, code string) int
-		Schemes      func(childComplexity int) int
-		Standings    func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, orderBy *analytics.StandingsOrder) int
-		Targets      func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) int
-		Trend        func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
+		Aggregate        func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
+		Compare          func(childComplexity int, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
+		Composite        func(childComplexity int, input model.CompositeInput) int
+		CompositeHistory func(childComplexity int, input model.CompositeInput, from int) int
+		Dataset          func(childComplexity int) int
+		Group            func(childComplexity int, code string) int
+		Groups           func(childComplexity int) int
+		Indicator        func(childComplexity int, code string) int
+		Indicators       func(childComplexity int) int
+		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
+		Pivot            func(childComplexity int, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
+		Ranking          func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
+		Region           func(childComplexity int, code string) int
+		Regions          func(childComplexity int, group *string, parent *string, level *string) int
+		Robustness       func(childComplexity int, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) int
+		Scheme           func(childComplexity int, code string) int
+		Schemes          func(childComplexity int) int
+		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
+		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) int
+		Trend            func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
 	Ranking struct {
@@ -309,6 +417,24 @@ type ComplexityRoot struct {
 	RegionLead struct {
 		Count  func(childComplexity int) int
 		Region func(childComplexity int) int
+	}
+
+	Robustness struct {
+		Entries     func(childComplexity int) int
+		Excluded    func(childComplexity int) int
+		Runs        func(childComplexity int) int
+		Seed        func(childComplexity int) int
+		WeightNoise func(childComplexity int) int
+		Year        func(childComplexity int) int
+	}
+
+	RobustnessEntry struct {
+		MeanRankShift func(childComplexity int) int
+		MedianRank    func(childComplexity int) int
+		NominalRank   func(childComplexity int) int
+		P05Rank       func(childComplexity int) int
+		P95Rank       func(childComplexity int) int
+		Region        func(childComplexity int) int
 	}
 
 	Scheme struct {
@@ -407,6 +533,11 @@ type ComplexityRoot struct {
 		Year       func(childComplexity int) int
 	}
 
+	TierRule struct {
+		Cutoffs func(childComplexity int) int
+		Quotas  func(childComplexity int) int
+	}
+
 	Trend struct {
 		AsOf           func(childComplexity int) int
 		BestRank       func(childComplexity int) int
@@ -456,12 +587,15 @@ type QueryResolver interface {
 	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
 	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
 	Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
+	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
+	Robustness(ctx context.Context, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) (*analytics.Robustness, error)
+	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
 	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
-	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
+	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
 	Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
 }
 type RankingResolver interface {
@@ -699,6 +833,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BenchmarkRef.Value(childComplexity), true
+
+	case "CategoryPoints.available":
+		if e.ComplexityRoot.CategoryPoints.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Available(childComplexity), true
+	case "CategoryPoints.category":
+		if e.ComplexityRoot.CategoryPoints.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Category(childComplexity), true
+	case "CategoryPoints.count":
+		if e.ComplexityRoot.CategoryPoints.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Count(childComplexity), true
+	case "CategoryPoints.earned":
+		if e.ComplexityRoot.CategoryPoints.Earned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Earned(childComplexity), true
+	case "CategoryPoints.indicators":
+		if e.ComplexityRoot.CategoryPoints.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Indicators(childComplexity), true
+	case "CategoryPoints.rank":
+		if e.ComplexityRoot.CategoryPoints.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Rank(childComplexity), true
 
 	case "CompareGap.changePerYear":
 		if e.ComplexityRoot.CompareGap.ChangePerYear == nil {
@@ -950,6 +1121,392 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Comparison.To(childComplexity), true
 
+	case "Composite.aggregation":
+		if e.ComplexityRoot.Composite.Aggregation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Aggregation(childComplexity), true
+	case "Composite.asOf":
+		if e.ComplexityRoot.Composite.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.AsOf(childComplexity), true
+	case "Composite.count":
+		if e.ComplexityRoot.Composite.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Count(childComplexity), true
+	case "Composite.entries":
+		if e.ComplexityRoot.Composite.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Entries(childComplexity), true
+	case "Composite.excluded":
+		if e.ComplexityRoot.Composite.Excluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Excluded(childComplexity), true
+	case "Composite.indicators":
+		if e.ComplexityRoot.Composite.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Indicators(childComplexity), true
+	case "Composite.minWeightShare":
+		if e.ComplexityRoot.Composite.MinWeightShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.MinWeightShare(childComplexity), true
+	case "Composite.missing":
+		if e.ComplexityRoot.Composite.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Missing(childComplexity), true
+	case "Composite.normalisation":
+		if e.ComplexityRoot.Composite.Normalisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Normalisation(childComplexity), true
+	case "Composite.scheme":
+		if e.ComplexityRoot.Composite.Scheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Scheme(childComplexity), true
+	case "Composite.scope":
+		if e.ComplexityRoot.Composite.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Scope(childComplexity), true
+	case "Composite.tiers":
+		if e.ComplexityRoot.Composite.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Tiers(childComplexity), true
+	case "Composite.ties":
+		if e.ComplexityRoot.Composite.Ties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Ties(childComplexity), true
+	case "Composite.year":
+		if e.ComplexityRoot.Composite.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Year(childComplexity), true
+
+	case "CompositeComponent.contribution":
+		if e.ComplexityRoot.CompositeComponent.Contribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Contribution(childComplexity), true
+	case "CompositeComponent.indicator":
+		if e.ComplexityRoot.CompositeComponent.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Indicator(childComplexity), true
+	case "CompositeComponent.normalised":
+		if e.ComplexityRoot.CompositeComponent.Normalised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Normalised(childComplexity), true
+	case "CompositeComponent.points":
+		if e.ComplexityRoot.CompositeComponent.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Points(childComplexity), true
+	case "CompositeComponent.target":
+		if e.ComplexityRoot.CompositeComponent.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Target(childComplexity), true
+	case "CompositeComponent.value":
+		if e.ComplexityRoot.CompositeComponent.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Value(childComplexity), true
+	case "CompositeComponent.weight":
+		if e.ComplexityRoot.CompositeComponent.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Weight(childComplexity), true
+
+	case "CompositeEntry.breakdown":
+		if e.ComplexityRoot.CompositeEntry.Breakdown == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Breakdown(childComplexity), true
+	case "CompositeEntry.categories":
+		if e.ComplexityRoot.CompositeEntry.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Categories(childComplexity), true
+	case "CompositeEntry.competitionRank":
+		if e.ComplexityRoot.CompositeEntry.CompetitionRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.CompetitionRank(childComplexity), true
+	case "CompositeEntry.departments":
+		if e.ComplexityRoot.CompositeEntry.Departments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Departments(childComplexity), true
+	case "CompositeEntry.gapToNextRank":
+		if e.ComplexityRoot.CompositeEntry.GapToNextRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.GapToNextRank(childComplexity), true
+	case "CompositeEntry.gapToNextTier":
+		if e.ComplexityRoot.CompositeEntry.GapToNextTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.GapToNextTier(childComplexity), true
+	case "CompositeEntry.points":
+		if e.ComplexityRoot.CompositeEntry.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Points(childComplexity), true
+	case "CompositeEntry.pointsAvailable":
+		if e.ComplexityRoot.CompositeEntry.PointsAvailable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.PointsAvailable(childComplexity), true
+	case "CompositeEntry.previousRank":
+		if e.ComplexityRoot.CompositeEntry.PreviousRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.PreviousRank(childComplexity), true
+	case "CompositeEntry.previousTier":
+		if e.ComplexityRoot.CompositeEntry.PreviousTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.PreviousTier(childComplexity), true
+	case "CompositeEntry.rank":
+		if e.ComplexityRoot.CompositeEntry.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Rank(childComplexity), true
+	case "CompositeEntry.rankChange":
+		if e.ComplexityRoot.CompositeEntry.RankChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.RankChange(childComplexity), true
+	case "CompositeEntry.region":
+		if e.ComplexityRoot.CompositeEntry.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Region(childComplexity), true
+	case "CompositeEntry.score":
+		if e.ComplexityRoot.CompositeEntry.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Score(childComplexity), true
+	case "CompositeEntry.tier":
+		if e.ComplexityRoot.CompositeEntry.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Tier(childComplexity), true
+	case "CompositeEntry.tierChange":
+		if e.ComplexityRoot.CompositeEntry.TierChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.TierChange(childComplexity), true
+	case "CompositeEntry.weightPresent":
+		if e.ComplexityRoot.CompositeEntry.WeightPresent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.WeightPresent(childComplexity), true
+
+	case "CompositeExclusion.reason":
+		if e.ComplexityRoot.CompositeExclusion.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeExclusion.Reason(childComplexity), true
+	case "CompositeExclusion.region":
+		if e.ComplexityRoot.CompositeExclusion.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeExclusion.Region(childComplexity), true
+
+	case "CompositeHistory.regions":
+		if e.ComplexityRoot.CompositeHistory.Regions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeHistory.Regions(childComplexity), true
+	case "CompositeHistory.years":
+		if e.ComplexityRoot.CompositeHistory.Years == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeHistory.Years(childComplexity), true
+
+	case "CompositeIndicator.category":
+		if e.ComplexityRoot.CompositeIndicator.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeIndicator.Category(childComplexity), true
+	case "CompositeIndicator.count":
+		if e.ComplexityRoot.CompositeIndicator.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeIndicator.Count(childComplexity), true
+	case "CompositeIndicator.department":
+		if e.ComplexityRoot.CompositeIndicator.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeIndicator.Department(childComplexity), true
+	case "CompositeIndicator.indicator":
+		if e.ComplexityRoot.CompositeIndicator.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeIndicator.Indicator(childComplexity), true
+	case "CompositeIndicator.points":
+		if e.ComplexityRoot.CompositeIndicator.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeIndicator.Points(childComplexity), true
+	case "CompositeIndicator.share":
+		if e.ComplexityRoot.CompositeIndicator.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeIndicator.Share(childComplexity), true
+	case "CompositeIndicator.weight":
+		if e.ComplexityRoot.CompositeIndicator.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeIndicator.Weight(childComplexity), true
+
+	case "CompositeRegionHistory.bestRank":
+		if e.ComplexityRoot.CompositeRegionHistory.BestRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.BestRank(childComplexity), true
+	case "CompositeRegionHistory.bestRankYear":
+		if e.ComplexityRoot.CompositeRegionHistory.BestRankYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.BestRankYear(childComplexity), true
+	case "CompositeRegionHistory.bestTier":
+		if e.ComplexityRoot.CompositeRegionHistory.BestTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.BestTier(childComplexity), true
+	case "CompositeRegionHistory.bestTierYear":
+		if e.ComplexityRoot.CompositeRegionHistory.BestTierYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.BestTierYear(childComplexity), true
+	case "CompositeRegionHistory.region":
+		if e.ComplexityRoot.CompositeRegionHistory.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.Region(childComplexity), true
+	case "CompositeRegionHistory.years":
+		if e.ComplexityRoot.CompositeRegionHistory.Years == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.Years(childComplexity), true
+
+	case "CompositeYear.bestRankEver":
+		if e.ComplexityRoot.CompositeYear.BestRankEver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.BestRankEver(childComplexity), true
+	case "CompositeYear.rank":
+		if e.ComplexityRoot.CompositeYear.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.Rank(childComplexity), true
+	case "CompositeYear.rankChange":
+		if e.ComplexityRoot.CompositeYear.RankChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.RankChange(childComplexity), true
+	case "CompositeYear.score":
+		if e.ComplexityRoot.CompositeYear.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.Score(childComplexity), true
+	case "CompositeYear.tier":
+		if e.ComplexityRoot.CompositeYear.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.Tier(childComplexity), true
+	case "CompositeYear.tierChange":
+		if e.ComplexityRoot.CompositeYear.TierChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.TierChange(childComplexity), true
+	case "CompositeYear.tierStreak":
+		if e.ComplexityRoot.CompositeYear.TierStreak == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.TierStreak(childComplexity), true
+	case "CompositeYear.year":
+		if e.ComplexityRoot.CompositeYear.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.Year(childComplexity), true
+
 	case "Dataset.firstYear":
 		if e.ComplexityRoot.Dataset.FirstYear == nil {
 			break
@@ -1016,6 +1573,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dataset.Version(childComplexity), true
+
+	case "DepartmentPoints.available":
+		if e.ComplexityRoot.DepartmentPoints.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Available(childComplexity), true
+	case "DepartmentPoints.count":
+		if e.ComplexityRoot.DepartmentPoints.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Count(childComplexity), true
+	case "DepartmentPoints.department":
+		if e.ComplexityRoot.DepartmentPoints.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Department(childComplexity), true
+	case "DepartmentPoints.earned":
+		if e.ComplexityRoot.DepartmentPoints.Earned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Earned(childComplexity), true
+	case "DepartmentPoints.indicators":
+		if e.ComplexityRoot.DepartmentPoints.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Indicators(childComplexity), true
+	case "DepartmentPoints.rank":
+		if e.ComplexityRoot.DepartmentPoints.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Rank(childComplexity), true
 
 	case "FlagCount.count":
 		if e.ComplexityRoot.FlagCount.Count == nil {
@@ -1373,6 +1967,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Compare(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(int), args["to"].(int), args["scope"].(*model.ScopeInput), args["baseline"].(*model.BaselineInput), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule)), true
+	case "Query.composite":
+		if e.ComplexityRoot.Query.Composite == nil {
+			break
+		}
+
+		args, err := ec.field_Query_composite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Composite(childComplexity, args["input"].(model.CompositeInput)), true
+	case "Query.compositeHistory":
+		if e.ComplexityRoot.Query.CompositeHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_compositeHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CompositeHistory(childComplexity, args["input"].(model.CompositeInput), args["from"].(int)), true
 	case "Query.dataset":
 		if e.ComplexityRoot.Query.Dataset == nil {
 			break
@@ -1469,6 +2085,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Regions(childComplexity, args["group"].(*string), args["parent"].(*string), args["level"].(*string)), true
+	case "Query.robustness":
+		if e.ComplexityRoot.Query.Robustness == nil {
+			break
+		}
+
+		args, err := ec.field_Query_robustness_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Robustness(childComplexity, args["input"].(model.CompositeInput), args["runs"].(*int), args["weightNoise"].(*float64), args["seed"].(*int), args["normalisations"].([]analytics.Normalisation), args["aggregations"].([]analytics.Aggregation)), true
 	case "Query.scheme":
 		if e.ComplexityRoot.Query.Scheme == nil {
 			break
@@ -1496,7 +2123,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
+		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["scheme"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
 	case "Query.targets":
 		if e.ComplexityRoot.Query.Targets == nil {
 			break
@@ -1765,6 +2392,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegionLead.Region(childComplexity), true
+
+	case "Robustness.entries":
+		if e.ComplexityRoot.Robustness.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robustness.Entries(childComplexity), true
+	case "Robustness.excluded":
+		if e.ComplexityRoot.Robustness.Excluded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robustness.Excluded(childComplexity), true
+	case "Robustness.runs":
+		if e.ComplexityRoot.Robustness.Runs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robustness.Runs(childComplexity), true
+	case "Robustness.seed":
+		if e.ComplexityRoot.Robustness.Seed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robustness.Seed(childComplexity), true
+	case "Robustness.weightNoise":
+		if e.ComplexityRoot.Robustness.WeightNoise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robustness.WeightNoise(childComplexity), true
+	case "Robustness.year":
+		if e.ComplexityRoot.Robustness.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robustness.Year(childComplexity), true
+
+	case "RobustnessEntry.meanRankShift":
+		if e.ComplexityRoot.RobustnessEntry.MeanRankShift == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.MeanRankShift(childComplexity), true
+	case "RobustnessEntry.medianRank":
+		if e.ComplexityRoot.RobustnessEntry.MedianRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.MedianRank(childComplexity), true
+	case "RobustnessEntry.nominalRank":
+		if e.ComplexityRoot.RobustnessEntry.NominalRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.NominalRank(childComplexity), true
+	case "RobustnessEntry.p05Rank":
+		if e.ComplexityRoot.RobustnessEntry.P05Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.P05Rank(childComplexity), true
+	case "RobustnessEntry.p95Rank":
+		if e.ComplexityRoot.RobustnessEntry.P95Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.P95Rank(childComplexity), true
+	case "RobustnessEntry.region":
+		if e.ComplexityRoot.RobustnessEntry.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.Region(childComplexity), true
 
 	case "Scheme.aggregation":
 		if e.ComplexityRoot.Scheme.Aggregation == nil {
@@ -2233,6 +2934,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TargetResult.Year(childComplexity), true
 
+	case "TierRule.cutoffs":
+		if e.ComplexityRoot.TierRule.Cutoffs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierRule.Cutoffs(childComplexity), true
+	case "TierRule.quotas":
+		if e.ComplexityRoot.TierRule.Quotas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TierRule.Quotas(childComplexity), true
+
 	case "Trend.asOf":
 		if e.ComplexityRoot.Trend.AsOf == nil {
 			break
@@ -2388,10 +3102,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AggregateOrder", ec.unmarshalInputAggregateOrder),
 			graphql.NewInputUnmarshaler("BaselineInput", ec.unmarshalInputBaselineInput),
+			graphql.NewInputUnmarshaler("CompositeInput", ec.unmarshalInputCompositeInput),
 			graphql.NewInputUnmarshaler("Having", ec.unmarshalInputHaving),
 			graphql.NewInputUnmarshaler("ObservationFilter", ec.unmarshalInputObservationFilter),
 			graphql.NewInputUnmarshaler("ObservationOrder", ec.unmarshalInputObservationOrder),
 			graphql.NewInputUnmarshaler("ScopeInput", ec.unmarshalInputScopeInput),
+			graphql.NewInputUnmarshaler("TiersInput", ec.unmarshalInputTiersInput),
+			graphql.NewInputUnmarshaler("WeightedIndicatorInput", ec.unmarshalInputWeightedIndicatorInput),
 		)
 	}
 	first := true
@@ -2663,6 +3380,320 @@ type PivotRow {
   cells: [Float]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/assess.graphqls", Input: `extend type Query {
+  """
+  A weighted composite assessment of the regions of a scope in one year: each indicator normalised over the
+  scope's regions that have a value, weighted, aggregated into a score, ranked, and placed in tiers. The
+  indicators and rules come from a scheme of the dataset (scheme), or are given inline (indicators) for a
+  what-if; a scheme's own settings can be overridden field by field. See CompositeInput.
+  """
+  composite(input: CompositeInput!): Composite!
+  """
+  How robust each composite rank is: a Monte Carlo over the weights, w′ = w·(1 + (2U − 1)·weightNoise) with U
+  uniform on [0, 1) drawn afresh for every indicator in every run, and, when normalisations or aggregations
+  are listed, over those choices too (each run draws one of each list uniformly). Every run ranks under the
+  input's tie rule. The same seed gives the same answer on any machine; weightNoise 0 (with no lists) gives
+  every interval equal to the nominal rank. runs from 1 to 100000; weightNoise from 0 up to (not including) 1.
+  """
+  robustness(input: CompositeInput!, runs: Int = 1000, weightNoise: Float = 0.25, seed: Int = 1,
+             normalisations: [Normalisation!], aggregations: [Aggregation!]): Robustness!
+  """
+  The composite of every year from ` + "`" + `from` + "`" + ` to the input's year (inclusive), under the same input (a scheme's
+  indicators as of each year), with each region's rank and tier per year, the change since the year before,
+  the best result so far, and streaks of years in a tier: "from mid-table to the first tier".
+  """
+  compositeHistory(input: CompositeInput!, from: Int!): CompositeHistory!
+}
+
+"""
+What a composite scores. Give scheme or indicators, not both. Without a scope (group, parent, level or
+regions), a scheme's own scope applies; without either, every region with a value of its own of one of the
+indicators. Settings not given come from the scheme, else from the defaults: MIN_MAX, ARITHMETIC, RESCALE,
+COMPETITION, no tiers.
+"""
+input CompositeInput {
+  year: Int!
+  group: ID
+  parent: ID
+  level: String
+  regions: [ID!]
+  "A scheme of the dataset (see schemes)."
+  scheme: ID
+  "An inline scheme: indicators with their weights (every weight > 0)."
+  indicators: [WeightedIndicatorInput!]
+  normalisation: Normalisation
+  aggregation: Aggregation
+  missing: MissingRule
+  """
+  A region whose indicators with a value carry less than this share of the total weight (0 to 1) is
+  excluded, under either missing rule: 0.7 excludes a region missing more than 30 % of the weight.
+  """
+  minWeightShare: Float
+  ties: TieRule
+  tiers: TiersInput
+  "Answer with the values released by this date (see ranking)."
+  asOf: Date
+}
+
+input WeightedIndicatorInput {
+  indicator: ID!
+  weight: Float!
+  "Goalposts for GOALPOSTS: both, with low < high."
+  low: Float
+  high: Float
+  "A target for DISTANCE_TO_TARGET, for regions without a level target of their own in targets.csv."
+  target: Float
+}
+
+"Give cutoffs or quotas, not both."
+input TiersInput {
+  "Score cut-offs, strictly descending: [80, 60] puts a score ≥ 80 in tier 1, ≥ 60 in tier 2, the rest in tier 3."
+  cutoffs: [Float!]
+  """
+  Rank quotas, each ≥ 1: [3, 4] puts competition ranks 1–3 in tier 1, 4–7 in tier 2, the rest in tier 3. A
+  region tied at a cut shares the better tier.
+  """
+  quotas: [Int!]
+}
+
+"""
+How each indicator's values are put on one scale, over the scope's regions that have a value (n of them),
+direction-adjusted with d = +1 for HIGHER_IS_BETTER and −1 for LOWER_IS_BETTER.
+"""
+enum Normalisation {
+  "100·(x − min)/(max − min); lower-is-better 100·(max − x)/(max − min); all equal → 100. From 0 to 100."
+  MIN_MAX
+  "d·(x − mean)/s, s the sample standard deviation (n − 1); s = 0 or n = 1 → 0."
+  Z_SCORE
+  "n − r + 1, r the competition rank of d·x: the best scores n, the worst (untied) 1."
+  RANK
+  "100·(n − r)/(n − 1), r the competition rank of d·x; n = 1 → 100. From 0 to 100."
+  PERCENTILE_RANK
+  """
+  100·x/max; lower-is-better 100·min/x. Needs every value > 0 (refused otherwise). The leader scores 100.
+  """
+  DISTANCE_TO_LEADER
+  """
+  100·min(x/t, 1); lower-is-better 100·min(t/x, 1), with t the region's level target that year from
+  targets.csv, else the indicator's target in the scheme or input; a region without one has no value of that
+  indicator (see missing). Needs x > 0 and t > 0. A met target scores 100.
+  """
+  DISTANCE_TO_TARGET
+  """
+  c = x clipped to [low, high]; 100·(c − low)/(high − low); lower-is-better 100·(high − c)/(high − low).
+  Needs low and high per indicator.
+  """
+  GOALPOSTS
+}
+
+"How normalised values I with weights w become a score."
+enum Aggregation {
+  "Σ wᵢIᵢ / Σ wᵢ over the indicators with a value."
+  ARITHMETIC
+  """
+  Π Iᵢ^(wᵢ/Σw) over the indicators with a value. A normalised value that is not positive is refused
+  (MIN_MAX and PERCENTILE_RANK give the worst 0; RANK scores at least 1).
+  """
+  GEOMETRIC
+}
+
+"What a region without a value of some indicator gets."
+enum MissingRule {
+  "Scored on the indicators it has, their weights rescaled to sum to the whole (the default)."
+  RESCALE
+  "Excluded (listed in excluded with the indicators it lacks)."
+  EXCLUDE
+}
+
+type Composite {
+  year: Int!
+  scope: Scope!
+  "The scheme scored, null for an inline one."
+  scheme: Scheme
+  normalisation: Normalisation!
+  aggregation: Aggregation!
+  missing: MissingRule!
+  minWeightShare: Float!
+  ties: TieRule!
+  "Cut-offs or quotas applied, null without tiers."
+  tiers: TierRule
+  asOf: Date
+  "Regions scored."
+  count: Int!
+  "The indicators scored with their weights, in the order given."
+  indicators: [CompositeIndicator!]!
+  "Scored regions, best first; ties by region code."
+  entries: [CompositeEntry!]!
+  "Regions of the scope that were not scored, and why."
+  excluded: [CompositeExclusion!]!
+}
+
+type TierRule {
+  cutoffs: [Float!]
+  quotas: [Int!]
+}
+
+type CompositeIndicator {
+  indicator: Indicator!
+  "The weight as given (points when a scheme gives points and no weight)."
+  weight: Float!
+  "weight / Σ weights."
+  share: Float!
+  "Regions of the scope with a value."
+  count: Int!
+  category: String
+  department: String
+  "Points available, when the scheme scores in points."
+  points: Float
+}
+
+type CompositeEntry {
+  region: Region!
+  """
+  Σ wᵢIᵢ/Σw (ARITHMETIC) or Π Iᵢ^(wᵢ/Σw) (GEOMETRIC) over the indicators with a value, on the normalisation's
+  scale, rounded to 12 significant digits (so equal sums in different orders tie).
+  """
+  score: Float!
+  "By score, best first, under the tie rule: an integer but for FRACTIONAL (average of the tied places: 2.5)."
+  rank: Float!
+  "The competition rank (1, 2, 2, 4), whatever the tie rule."
+  competitionRank: Int!
+  "Null without a tier rule."
+  tier: Int
+  "Share of the total weight carried by the indicators with a value (1 when none is missing)."
+  weightPresent: Float!
+  "Score of the nearest region ranked better minus this score (> 0); null for the first."
+  gapToNextRank: Float
+  """
+  Score needed to reach the next better tier minus this score: its cut-off, or with quotas the score of the
+  lowest region in that tier (ties share the better tier). Null in tier 1 or without tiers.
+  """
+  gapToNextTier: Float
+  "Rank the year before under the same input (a scheme's indicators of that year); null if not scored then."
+  previousRank: Float
+  "previousRank − rank: positive means it moved up."
+  rankChange: Float
+  previousTier: Int
+  "previousTier − tier: positive means it moved to a better tier."
+  tierChange: Int
+  "One component per indicator, in the order of indicators."
+  breakdown: [CompositeComponent!]!
+  "Points earned in total, when the scheme scores in points; null otherwise."
+  points: Float
+  "Points available in total, when the scheme scores in points."
+  pointsAvailable: Float
+  "Points by department, when the scheme scores in points (else empty), ranked across the scope."
+  departments: [DepartmentPoints!]!
+  "Points by category, when the scheme scores in points (else empty), ranked across the scope."
+  categories: [CategoryPoints!]!
+}
+
+type CompositeComponent {
+  indicator: Indicator!
+  "The value scored; null when the region has none."
+  value: Float
+  "The normalised value; null when the region has none."
+  normalised: Float
+  "wᵢ/Σw over the indicators with a value (0 when this one has none): the weights sum to 1."
+  weight: Float!
+  """
+  ARITHMETIC: weight · normalised (the contributions sum to the score). GEOMETRIC: normalised^weight (they
+  multiply to the score). Null when the region has no value.
+  """
+  contribution: Float
+  "Points earned on this indicator, when the scheme scores it in points."
+  points: Float
+  "For a TARGET points rule: how the target it is judged by turned out; null otherwise or without a target."
+  target: TargetStatus
+}
+
+"""
+A department's points in one region ("6 indicators, 19 points available, 16.8 earned, first among the
+departments of Class II regions"): rank is among the same department of every region scored in the scope.
+"""
+type DepartmentPoints {
+  department: String!
+  indicators: Int!
+  available: Float!
+  earned: Float!
+  "Competition rank of earned among the scope's regions, most first."
+  rank: Int!
+  "Regions ranked."
+  count: Int!
+}
+
+"A category's points in one region; rank as for departments."
+type CategoryPoints {
+  category: String!
+  indicators: Int!
+  available: Float!
+  earned: Float!
+  rank: Int!
+  count: Int!
+}
+
+type CompositeExclusion {
+  region: Region!
+  reason: String!
+}
+
+type Robustness {
+  year: Int!
+  runs: Int!
+  weightNoise: Float!
+  seed: Int!
+  "Scored regions, by nominal rank (ties by region code)."
+  entries: [RobustnessEntry!]!
+  excluded: [CompositeExclusion!]!
+}
+
+type RobustnessEntry {
+  region: Region!
+  "The composite's rank under the input as given."
+  nominalRank: Float!
+  "Median of the runs' ranks (the mean of the two middle ones for an even number of runs)."
+  medianRank: Float!
+  "5th percentile of the runs' ranks by nearest rank: the sorted ranks' element number ⌈0.05·runs⌉."
+  p05Rank: Float!
+  "95th percentile by nearest rank: element number ⌈0.95·runs⌉."
+  p95Rank: Float!
+  "Mean of |run's rank − nominal rank|."
+  meanRankShift: Float!
+}
+
+type CompositeHistory {
+  years: [Int!]!
+  "One per region scored in some year, by the last year's rank (regions not scored then after, by code)."
+  regions: [CompositeRegionHistory!]!
+}
+
+type CompositeRegionHistory {
+  region: Region!
+  "One per year in which the region was scored, in order."
+  years: [CompositeYear!]!
+  "The best rank of any year (the first year it was reached)."
+  bestRank: Float
+  bestRankYear: Int
+  "The best (lowest) tier of any year, null without tiers."
+  bestTier: Int
+  bestTierYear: Int
+}
+
+type CompositeYear {
+  year: Int!
+  score: Float!
+  rank: Float!
+  tier: Int
+  "Rank the year before minus this rank; null if not scored the year before."
+  rankChange: Float
+  "Tier the year before minus this tier; null if not scored then or without tiers."
+  tierChange: Int
+  "Whether this rank beats every earlier year's (null for the first year scored)."
+  bestRankEver: Boolean
+  "Consecutive years up to this one in this tier (0 without tiers); a year not scored ends it."
+  tierStreak: Int!
+}
+`, BuiltIn: false},
 	{Name: "../schema/assess_catalog.graphqls", Input: `extend type Query {
   "The assessment schemes of the dataset (its schemes.yaml), in file order; empty when it has none."
   schemes: [Scheme!]!
@@ -2691,16 +3722,14 @@ type Scheme {
   note: String
   "The peer scope the scheme compares regions in; null when the file gives none."
   scope: SchemeScope
-  "MIN_MAX, Z_SCORE, RANK, PERCENTILE_RANK, DISTANCE_TO_LEADER, DISTANCE_TO_TARGET or GOALPOSTS."
-  normalisation: String!
-  "ARITHMETIC or GEOMETRIC."
-  aggregation: String!
+  normalisation: Normalisation!
+  aggregation: Aggregation!
   "What a region missing a value gets: RESCALE (the weights of the values it has are rescaled) or EXCLUDE."
-  missing: String!
+  missing: MissingRule!
   "A region with less than this share (0–1) of the total weight present is excluded; null: no minimum."
   minWeightShare: Float
   "How tied scores share ranks: COMPETITION (1, 2, 2, 4), DENSE (1, 2, 2, 3) or FRACTIONAL (1, 2.5, 2.5, 4)."
-  ties: String!
+  ties: TieRule!
   "Tiers by score: tier 1 at or above the first cutoff, tier 2 at or above the second, …; strictly descending. Null when none."
   cutoffs: [Float!]
   "Tiers by rank: the first quota of regions (by rank) in tier 1, the next in tier 2, …, the rest in the last. Null when none."
@@ -3197,11 +4226,12 @@ type CompareGap {
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
   The scope arguments are those of ranking. indicators (codes) or category (not both) restrict the indicators
   placed and counted (ranked, inTop, first, entered, left, missing) to those listed or of that category;
-  orderBy orders the entries.
+  scheme (not with either) to the indicators an assessment scheme counts that year, in the scheme's peer scope
+  unless a scope is given: "top 2 on 6 of the assessment's 9 indicators". orderBy orders the entries.
   """
   standings(region: ID!, year: Int!, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
             top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE, indicators: [ID!],
-            category: String, orderBy: StandingsOrder = DATASET): Standings!
+            category: String, scheme: ID, orderBy: StandingsOrder = DATASET): Standings!
 }
 
 "How tied values share ranks."
@@ -3210,6 +4240,11 @@ enum TieRule {
   COMPETITION
   "1, 2, 2, 3"
   DENSE
+  """
+  1, 2.5, 2.5, 4: the mean of the places tied. composite and robustness only: ranking, standings, trend and
+  compare answer whole ranks and refuse it.
+  """
+  FRACTIONAL
 }
 
 "What is ranked."
@@ -3602,6 +4637,24 @@ func (ec *executionContext) childFields_BenchmarkRef(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type BenchmarkRef", field.Name)
 }
 
+func (ec *executionContext) childFields_CategoryPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_CategoryPoints_category(ctx, field)
+	case "indicators":
+		return ec.fieldContext_CategoryPoints_indicators(ctx, field)
+	case "available":
+		return ec.fieldContext_CategoryPoints_available(ctx, field)
+	case "earned":
+		return ec.fieldContext_CategoryPoints_earned(ctx, field)
+	case "rank":
+		return ec.fieldContext_CategoryPoints_rank(ctx, field)
+	case "count":
+		return ec.fieldContext_CategoryPoints_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CategoryPoints", field.Name)
+}
+
 func (ec *executionContext) childFields_CompareGap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "region":
@@ -3708,6 +4761,180 @@ func (ec *executionContext) childFields_Comparison(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Comparison", field.Name)
 }
 
+func (ec *executionContext) childFields_Composite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Composite_year(ctx, field)
+	case "scope":
+		return ec.fieldContext_Composite_scope(ctx, field)
+	case "scheme":
+		return ec.fieldContext_Composite_scheme(ctx, field)
+	case "normalisation":
+		return ec.fieldContext_Composite_normalisation(ctx, field)
+	case "aggregation":
+		return ec.fieldContext_Composite_aggregation(ctx, field)
+	case "missing":
+		return ec.fieldContext_Composite_missing(ctx, field)
+	case "minWeightShare":
+		return ec.fieldContext_Composite_minWeightShare(ctx, field)
+	case "ties":
+		return ec.fieldContext_Composite_ties(ctx, field)
+	case "tiers":
+		return ec.fieldContext_Composite_tiers(ctx, field)
+	case "asOf":
+		return ec.fieldContext_Composite_asOf(ctx, field)
+	case "count":
+		return ec.fieldContext_Composite_count(ctx, field)
+	case "indicators":
+		return ec.fieldContext_Composite_indicators(ctx, field)
+	case "entries":
+		return ec.fieldContext_Composite_entries(ctx, field)
+	case "excluded":
+		return ec.fieldContext_Composite_excluded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Composite", field.Name)
+}
+
+func (ec *executionContext) childFields_CompositeComponent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_CompositeComponent_indicator(ctx, field)
+	case "value":
+		return ec.fieldContext_CompositeComponent_value(ctx, field)
+	case "normalised":
+		return ec.fieldContext_CompositeComponent_normalised(ctx, field)
+	case "weight":
+		return ec.fieldContext_CompositeComponent_weight(ctx, field)
+	case "contribution":
+		return ec.fieldContext_CompositeComponent_contribution(ctx, field)
+	case "points":
+		return ec.fieldContext_CompositeComponent_points(ctx, field)
+	case "target":
+		return ec.fieldContext_CompositeComponent_target(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompositeComponent", field.Name)
+}
+
+func (ec *executionContext) childFields_CompositeEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_CompositeEntry_region(ctx, field)
+	case "score":
+		return ec.fieldContext_CompositeEntry_score(ctx, field)
+	case "rank":
+		return ec.fieldContext_CompositeEntry_rank(ctx, field)
+	case "competitionRank":
+		return ec.fieldContext_CompositeEntry_competitionRank(ctx, field)
+	case "tier":
+		return ec.fieldContext_CompositeEntry_tier(ctx, field)
+	case "weightPresent":
+		return ec.fieldContext_CompositeEntry_weightPresent(ctx, field)
+	case "gapToNextRank":
+		return ec.fieldContext_CompositeEntry_gapToNextRank(ctx, field)
+	case "gapToNextTier":
+		return ec.fieldContext_CompositeEntry_gapToNextTier(ctx, field)
+	case "previousRank":
+		return ec.fieldContext_CompositeEntry_previousRank(ctx, field)
+	case "rankChange":
+		return ec.fieldContext_CompositeEntry_rankChange(ctx, field)
+	case "previousTier":
+		return ec.fieldContext_CompositeEntry_previousTier(ctx, field)
+	case "tierChange":
+		return ec.fieldContext_CompositeEntry_tierChange(ctx, field)
+	case "breakdown":
+		return ec.fieldContext_CompositeEntry_breakdown(ctx, field)
+	case "points":
+		return ec.fieldContext_CompositeEntry_points(ctx, field)
+	case "pointsAvailable":
+		return ec.fieldContext_CompositeEntry_pointsAvailable(ctx, field)
+	case "departments":
+		return ec.fieldContext_CompositeEntry_departments(ctx, field)
+	case "categories":
+		return ec.fieldContext_CompositeEntry_categories(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompositeEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_CompositeExclusion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_CompositeExclusion_region(ctx, field)
+	case "reason":
+		return ec.fieldContext_CompositeExclusion_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompositeExclusion", field.Name)
+}
+
+func (ec *executionContext) childFields_CompositeHistory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "years":
+		return ec.fieldContext_CompositeHistory_years(ctx, field)
+	case "regions":
+		return ec.fieldContext_CompositeHistory_regions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompositeHistory", field.Name)
+}
+
+func (ec *executionContext) childFields_CompositeIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_CompositeIndicator_indicator(ctx, field)
+	case "weight":
+		return ec.fieldContext_CompositeIndicator_weight(ctx, field)
+	case "share":
+		return ec.fieldContext_CompositeIndicator_share(ctx, field)
+	case "count":
+		return ec.fieldContext_CompositeIndicator_count(ctx, field)
+	case "category":
+		return ec.fieldContext_CompositeIndicator_category(ctx, field)
+	case "department":
+		return ec.fieldContext_CompositeIndicator_department(ctx, field)
+	case "points":
+		return ec.fieldContext_CompositeIndicator_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompositeIndicator", field.Name)
+}
+
+func (ec *executionContext) childFields_CompositeRegionHistory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_CompositeRegionHistory_region(ctx, field)
+	case "years":
+		return ec.fieldContext_CompositeRegionHistory_years(ctx, field)
+	case "bestRank":
+		return ec.fieldContext_CompositeRegionHistory_bestRank(ctx, field)
+	case "bestRankYear":
+		return ec.fieldContext_CompositeRegionHistory_bestRankYear(ctx, field)
+	case "bestTier":
+		return ec.fieldContext_CompositeRegionHistory_bestTier(ctx, field)
+	case "bestTierYear":
+		return ec.fieldContext_CompositeRegionHistory_bestTierYear(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompositeRegionHistory", field.Name)
+}
+
+func (ec *executionContext) childFields_CompositeYear(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_CompositeYear_year(ctx, field)
+	case "score":
+		return ec.fieldContext_CompositeYear_score(ctx, field)
+	case "rank":
+		return ec.fieldContext_CompositeYear_rank(ctx, field)
+	case "tier":
+		return ec.fieldContext_CompositeYear_tier(ctx, field)
+	case "rankChange":
+		return ec.fieldContext_CompositeYear_rankChange(ctx, field)
+	case "tierChange":
+		return ec.fieldContext_CompositeYear_tierChange(ctx, field)
+	case "bestRankEver":
+		return ec.fieldContext_CompositeYear_bestRankEver(ctx, field)
+	case "tierStreak":
+		return ec.fieldContext_CompositeYear_tierStreak(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompositeYear", field.Name)
+}
+
 func (ec *executionContext) childFields_Dataset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -3734,6 +4961,24 @@ func (ec *executionContext) childFields_Dataset(ctx context.Context, field graph
 		return ec.fieldContext_Dataset_targets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Dataset", field.Name)
+}
+
+func (ec *executionContext) childFields_DepartmentPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "department":
+		return ec.fieldContext_DepartmentPoints_department(ctx, field)
+	case "indicators":
+		return ec.fieldContext_DepartmentPoints_indicators(ctx, field)
+	case "available":
+		return ec.fieldContext_DepartmentPoints_available(ctx, field)
+	case "earned":
+		return ec.fieldContext_DepartmentPoints_earned(ctx, field)
+	case "rank":
+		return ec.fieldContext_DepartmentPoints_rank(ctx, field)
+	case "count":
+		return ec.fieldContext_DepartmentPoints_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DepartmentPoints", field.Name)
 }
 
 func (ec *executionContext) childFields_FlagCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4006,6 +5251,42 @@ func (ec *executionContext) childFields_RegionLead(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type RegionLead", field.Name)
 }
 
+func (ec *executionContext) childFields_Robustness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Robustness_year(ctx, field)
+	case "runs":
+		return ec.fieldContext_Robustness_runs(ctx, field)
+	case "weightNoise":
+		return ec.fieldContext_Robustness_weightNoise(ctx, field)
+	case "seed":
+		return ec.fieldContext_Robustness_seed(ctx, field)
+	case "entries":
+		return ec.fieldContext_Robustness_entries(ctx, field)
+	case "excluded":
+		return ec.fieldContext_Robustness_excluded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Robustness", field.Name)
+}
+
+func (ec *executionContext) childFields_RobustnessEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_RobustnessEntry_region(ctx, field)
+	case "nominalRank":
+		return ec.fieldContext_RobustnessEntry_nominalRank(ctx, field)
+	case "medianRank":
+		return ec.fieldContext_RobustnessEntry_medianRank(ctx, field)
+	case "p05Rank":
+		return ec.fieldContext_RobustnessEntry_p05Rank(ctx, field)
+	case "p95Rank":
+		return ec.fieldContext_RobustnessEntry_p95Rank(ctx, field)
+	case "meanRankShift":
+		return ec.fieldContext_RobustnessEntry_meanRankShift(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RobustnessEntry", field.Name)
+}
+
 func (ec *executionContext) childFields_Scheme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -4196,6 +5477,16 @@ func (ec *executionContext) childFields_TargetResult(ctx context.Context, field 
 		return ec.fieldContext_TargetResult_group(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TargetResult", field.Name)
+}
+
+func (ec *executionContext) childFields_TierRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cutoffs":
+		return ec.fieldContext_TierRule_cutoffs(ctx, field)
+	case "quotas":
+		return ec.fieldContext_TierRule_quotas(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TierRule", field.Name)
 }
 
 func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4540,6 +5831,42 @@ func (ec *executionContext) field_Query_compare_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_compositeHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompositeInput, error) {
+			return ec.unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_composite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompositeInput, error) {
+			return ec.unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_group_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4830,6 +6157,60 @@ func (ec *executionContext) field_Query_regions_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_robustness_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompositeInput, error) {
+			return ec.unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "runs",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runs"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "weightNoise",
+		func(ctx context.Context, v any) (*float64, error) {
+			return ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weightNoise"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "seed",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["seed"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "normalisations",
+		func(ctx context.Context, v any) ([]analytics.Normalisation, error) {
+			return ec.unmarshalONormalisation2ᚕpacesetterᚋanalyticsᚐNormalisationᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["normalisations"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "aggregations",
+		func(ctx context.Context, v any) ([]analytics.Aggregation, error) {
+			return ec.unmarshalOAggregation2ᚕpacesetterᚋanalyticsᚐAggregationᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["aggregations"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_scheme_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4943,14 +6324,22 @@ func (ec *executionContext) field_Query_standings_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["category"] = arg11
-	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scheme"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*analytics.StandingsOrder, error) {
 			return ec.unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg12
+	args["orderBy"] = arg13
 	return args, nil
 }
 
@@ -6189,6 +7578,144 @@ func (ec *executionContext) fieldContext_BenchmarkRef_value(_ context.Context, f
 	return graphql.NewScalarFieldContext("BenchmarkRef", field, false, false, "Float")
 }
 
+func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "String")
+}
+
+func (ec *executionContext) _CategoryPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicators, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CategoryPoints_available(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CategoryPoints_earned(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_earned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Earned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_earned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CategoryPoints_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CategoryPoints_count(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Int")
+}
+
 func (ec *executionContext) _CompareGap_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7258,6 +8785,1599 @@ func (ec *executionContext) fieldContext_Comparison_gaps(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Composite_year(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Composite_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Scope) graphql.Marshaler {
+			return ec.marshalNScope2ᚖpacesetterᚋanalyticsᚐScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Scope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Composite_scheme(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
+			return ec.marshalOScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Scheme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Composite_normalisation(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_normalisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Normalisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Normalisation) graphql.Marshaler {
+			return ec.marshalNNormalisation2pacesetterᚋanalyticsᚐNormalisation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_normalisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "Normalisation")
+}
+
+func (ec *executionContext) _Composite_aggregation(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_aggregation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aggregation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Aggregation) graphql.Marshaler {
+			return ec.marshalNAggregation2pacesetterᚋanalyticsᚐAggregation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_aggregation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "Aggregation")
+}
+
+func (ec *executionContext) _Composite_missing(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.MissingRule) graphql.Marshaler {
+			return ec.marshalNMissingRule2pacesetterᚋanalyticsᚐMissingRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "MissingRule")
+}
+
+func (ec *executionContext) _Composite_minWeightShare(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_minWeightShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinWeightShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_minWeightShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Composite_ties(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_ties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.TieRule) graphql.Marshaler {
+			return ec.marshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_ties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "TieRule")
+}
+
+func (ec *executionContext) _Composite_tiers(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_tiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.TierRule) graphql.Marshaler {
+			return ec.marshalOTierRule2ᚖpacesetterᚋanalyticsᚐTierRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_tiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TierRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Composite_asOf(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Composite_count(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Composite_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicators, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeIndicator) graphql.Marshaler {
+			return ec.marshalNCompositeIndicator2ᚕᚖpacesetterᚋanalyticsᚐCompositeIndicatorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeIndicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Composite_entries(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeEntry) graphql.Marshaler {
+			return ec.marshalNCompositeEntry2ᚕᚖpacesetterᚋanalyticsᚐCompositeEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Composite_excluded(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_excluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Excluded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeExclusion) graphql.Marshaler {
+			return ec.marshalNCompositeExclusion2ᚕᚖpacesetterᚋanalyticsᚐCompositeExclusionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_excluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeExclusion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeComponent_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeComponent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeComponent_value(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeComponent_normalised(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_normalised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Normalised, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_normalised(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeComponent_weight(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeComponent_contribution(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_contribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_contribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeComponent_points(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeComponent_target(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.TargetStatus) graphql.Marshaler {
+			return ec.marshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTargetStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "TargetStatus")
+}
+
+func (ec *executionContext) _CompositeEntry_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeEntry_score(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_competitionRank(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_competitionRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompetitionRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_competitionRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeEntry_tier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeEntry_weightPresent(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_weightPresent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeightPresent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_weightPresent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_gapToNextRank(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_gapToNextRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GapToNextRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_gapToNextRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_gapToNextTier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_gapToNextTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GapToNextTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_gapToNextTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_previousRank(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_previousRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_previousRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_rankChange(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_rankChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_rankChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_previousTier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_previousTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_previousTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeEntry_tierChange(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_tierChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TierChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_tierChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeEntry_breakdown(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_breakdown(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breakdown, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeComponent) graphql.Marshaler {
+			return ec.marshalNCompositeComponent2ᚕᚖpacesetterᚋanalyticsᚐCompositeComponentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_breakdown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeComponent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeEntry_points(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_pointsAvailable(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_pointsAvailable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsAvailable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_pointsAvailable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeEntry_departments(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_departments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Departments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.DepartmentPoints) graphql.Marshaler {
+			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐDepartmentPointsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DepartmentPoints(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeEntry_categories(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CategoryPoints) graphql.Marshaler {
+			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐCategoryPointsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CategoryPoints(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeExclusion_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeExclusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeExclusion_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeExclusion_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeExclusion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeExclusion_reason(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeExclusion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeExclusion_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeExclusion_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeExclusion", field, false, false, "String")
+}
+
+func (ec *executionContext) _CompositeHistory_years(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeHistory_years(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Years, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeHistory_years(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeHistory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeHistory_regions(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeHistory_regions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Regions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeRegionHistory) graphql.Marshaler {
+			return ec.marshalNCompositeRegionHistory2ᚕᚖpacesetterᚋanalyticsᚐCompositeRegionHistoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeHistory_regions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeHistory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeRegionHistory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeIndicator_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeIndicator_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeIndicator_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeIndicator_weight(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeIndicator_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeIndicator_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeIndicator_share(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeIndicator_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeIndicator_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeIndicator_count(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeIndicator_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeIndicator_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeIndicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeIndicator_category(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeIndicator_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeIndicator_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _CompositeIndicator_department(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeIndicator_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeIndicator_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _CompositeIndicator_points(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeIndicator_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeIndicator_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeRegionHistory_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeRegionHistory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeRegionHistory_years(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_years(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Years, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeYear) graphql.Marshaler {
+			return ec.marshalNCompositeYear2ᚕᚖpacesetterᚋanalyticsᚐCompositeYearᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_years(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeRegionHistory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeYear(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeRegionHistory_bestRank(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_bestRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_bestRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeRegionHistory_bestRankYear(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_bestRankYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestRankYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_bestRankYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeRegionHistory_bestTier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_bestTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_bestTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeRegionHistory_bestTierYear(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_bestTierYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestTierYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_bestTierYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeYear_year(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeYear_score(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeYear_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeYear_tier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeYear_rankChange(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_rankChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_rankChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeYear_tierChange(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_tierChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TierChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_tierChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeYear_bestRankEver(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_bestRankEver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestRankEver, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_bestRankEver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CompositeYear_tierStreak(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_tierStreak(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TierStreak, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_tierStreak(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Dataset_version(ctx context.Context, field graphql.CollectedField, obj *analytics.DatasetInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7509,6 +10629,144 @@ func (ec *executionContext) _Dataset_targets(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Dataset_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentPoints_department(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "String")
+}
+
+func (ec *executionContext) _DepartmentPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicators, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentPoints_available(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DepartmentPoints_earned(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_earned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Earned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_earned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DepartmentPoints_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DepartmentPoints_count(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Int")
 }
 
 func (ec *executionContext) _FlagCount_flag(ctx context.Context, field graphql.CollectedField, obj *analytics.FlagCount) (ret graphql.Marshaler) {
@@ -9263,6 +12521,138 @@ func (ec *executionContext) fieldContext_Query_pivot(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_composite(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_composite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Composite(ctx, fc.Args["input"].(model.CompositeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
+			return ec.marshalNComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_composite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Composite(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_composite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_robustness(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_robustness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Robustness(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["runs"].(*int), fc.Args["weightNoise"].(*float64), fc.Args["seed"].(*int), fc.Args["normalisations"].([]analytics.Normalisation), fc.Args["aggregations"].([]analytics.Aggregation))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
+			return ec.marshalNRobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_robustness(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Robustness(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_robustness_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_compositeHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_compositeHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CompositeHistory(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["from"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
+			return ec.marshalNCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_compositeHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeHistory(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_compositeHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_schemes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9481,7 +12871,7 @@ func (ec *executionContext) _Query_standings(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis), fc.Args["indicators"].([]string), fc.Args["category"].(*string), fc.Args["orderBy"].(*analytics.StandingsOrder))
+			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis), fc.Args["indicators"].([]string), fc.Args["category"].(*string), fc.Args["scheme"].(*string), fc.Args["orderBy"].(*analytics.StandingsOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
@@ -10669,6 +14059,309 @@ func (ec *executionContext) fieldContext_RegionLead_count(_ context.Context, fie
 	return graphql.NewScalarFieldContext("RegionLead", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Robustness_year(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robustness_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robustness_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robustness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robustness_runs(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robustness_runs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Runs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robustness_runs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robustness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robustness_weightNoise(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robustness_weightNoise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeightNoise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robustness_weightNoise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robustness", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Robustness_seed(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robustness_seed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robustness_seed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robustness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robustness_entries(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robustness_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.RobustnessEntry) graphql.Marshaler {
+			return ec.marshalNRobustnessEntry2ᚕᚖpacesetterᚋanalyticsᚐRobustnessEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robustness_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Robustness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RobustnessEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Robustness_excluded(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robustness_excluded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Excluded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeExclusion) graphql.Marshaler {
+			return ec.marshalNCompositeExclusion2ᚕᚖpacesetterᚋanalyticsᚐCompositeExclusionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robustness_excluded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Robustness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompositeExclusion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RobustnessEntry_region(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RobustnessEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RobustnessEntry_nominalRank(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_nominalRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NominalRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_nominalRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RobustnessEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RobustnessEntry_medianRank(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_medianRank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianRank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_medianRank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RobustnessEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RobustnessEntry_p05Rank(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_p05Rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P05Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_p05Rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RobustnessEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RobustnessEntry_p95Rank(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_p95Rank(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.P95Rank, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_p95Rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RobustnessEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RobustnessEntry_meanRankShift(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_meanRankShift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanRankShift, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_meanRankShift(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RobustnessEntry", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Scheme_code(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10806,14 +14499,14 @@ func (ec *executionContext) _Scheme_normalisation(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v analytics.Normalisation) graphql.Marshaler {
-			return ec.marshalNString2pacesetterᚋanalyticsᚐNormalisation(ctx, selections, v)
+			return ec.marshalNNormalisation2pacesetterᚋanalyticsᚐNormalisation(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Scheme_normalisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "Normalisation")
 }
 
 func (ec *executionContext) _Scheme_aggregation(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
@@ -10829,14 +14522,14 @@ func (ec *executionContext) _Scheme_aggregation(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v analytics.Aggregation) graphql.Marshaler {
-			return ec.marshalNString2pacesetterᚋanalyticsᚐAggregation(ctx, selections, v)
+			return ec.marshalNAggregation2pacesetterᚋanalyticsᚐAggregation(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Scheme_aggregation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "Aggregation")
 }
 
 func (ec *executionContext) _Scheme_missing(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
@@ -10852,14 +14545,14 @@ func (ec *executionContext) _Scheme_missing(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v analytics.MissingRule) graphql.Marshaler {
-			return ec.marshalNString2pacesetterᚋanalyticsᚐMissingRule(ctx, selections, v)
+			return ec.marshalNMissingRule2pacesetterᚋanalyticsᚐMissingRule(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Scheme_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "MissingRule")
 }
 
 func (ec *executionContext) _Scheme_minWeightShare(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
@@ -10898,14 +14591,14 @@ func (ec *executionContext) _Scheme_ties(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v analytics.TieRule) graphql.Marshaler {
-			return ec.marshalNString2pacesetterᚋanalyticsᚐTieRule(ctx, selections, v)
+			return ec.marshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Scheme_ties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Scheme", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "TieRule")
 }
 
 func (ec *executionContext) _Scheme_cutoffs(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
@@ -12614,6 +16307,52 @@ func (ec *executionContext) fieldContext_TargetResult_group(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TierRule_cutoffs(ctx context.Context, field graphql.CollectedField, obj *analytics.TierRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierRule_cutoffs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cutoffs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚕfloat64ᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TierRule_cutoffs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TierRule_quotas(ctx context.Context, field graphql.CollectedField, obj *analytics.TierRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TierRule_quotas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quotas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TierRule_quotas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TierRule", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Trend_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Trend) (ret graphql.Marshaler) {
@@ -14382,6 +18121,139 @@ func UnmarshalBaselineInput(ctx context.Context, raw any) (model.BaselineInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, obj any) (model.CompositeInput, error) {
+	var it model.CompositeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "group":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("group"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Group = data
+		case "parent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parent"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Parent = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "regions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regions"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Regions = data
+		case "scheme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheme"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scheme = data
+		case "indicators":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicators"))
+			data, err := ec.unmarshalOWeightedIndicatorInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐWeightedIndicatorInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Indicators = data
+		case "normalisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("normalisation"))
+			data, err := ec.unmarshalONormalisation2ᚖpacesetterᚋanalyticsᚐNormalisation(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Normalisation = data
+		case "aggregation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aggregation"))
+			data, err := ec.unmarshalOAggregation2ᚖpacesetterᚋanalyticsᚐAggregation(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Aggregation = data
+		case "missing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missing"))
+			data, err := ec.unmarshalOMissingRule2ᚖpacesetterᚋanalyticsᚐMissingRule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Missing = data
+		case "minWeightShare":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minWeightShare"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinWeightShare = data
+		case "ties":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ties"))
+			data, err := ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ties = data
+		case "tiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tiers"))
+			data, err := ec.unmarshalOTiersInput2ᚖpacesetterᚋgraphᚋmodelᚐTiersInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tiers = data
+		case "asOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
+			data, err := ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AsOf = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCompositeInput unmarshals raw into the CompositeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCompositeInput(ctx context.Context, raw any) (model.CompositeInput, error) {
+	var out model.CompositeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompositeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputHaving(ctx context.Context, obj any) (analytics.Having, error) {
 	var it analytics.Having
 	if obj == nil {
@@ -14649,6 +18521,125 @@ func (ec *executionContext) unmarshalInputScopeInput(ctx context.Context, obj an
 func UnmarshalScopeInput(ctx context.Context, raw any) (model.ScopeInput, error) {
 	var out model.ScopeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScopeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTiersInput(ctx context.Context, obj any) (model.TiersInput, error) {
+	var it model.TiersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"cutoffs", "quotas"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "cutoffs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cutoffs"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cutoffs = data
+		case "quotas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quotas"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quotas = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTiersInput unmarshals raw into the TiersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTiersInput(ctx context.Context, raw any) (model.TiersInput, error) {
+	var out model.TiersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TiersInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWeightedIndicatorInput(ctx context.Context, obj any) (model.WeightedIndicatorInput, error) {
+	var it model.WeightedIndicatorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"indicator", "weight", "low", "high", "target"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "indicator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicator"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Indicator = data
+		case "weight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weight = data
+		case "low":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("low"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Low = data
+		case "high":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("high"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.High = data
+		case "target":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("target"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Target = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWeightedIndicatorInput unmarshals raw into the WeightedIndicatorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWeightedIndicatorInput(ctx context.Context, raw any) (model.WeightedIndicatorInput, error) {
+	var out model.WeightedIndicatorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WeightedIndicatorInput", raw, &out)
 	return out, err
 }
 
@@ -14941,6 +18932,64 @@ func (ec *executionContext) _BenchmarkRef(ctx context.Context, sel ast.Selection
 			}
 		case "value":
 			out.Values[i] = ec._BenchmarkRef_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var categoryPointsImplementors = []string{"CategoryPoints"}
+
+func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.SelectionSet, obj *analytics.CategoryPoints) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, categoryPointsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CategoryPoints")
+		case "category":
+			out.Values[i] = ec._CategoryPoints_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicators":
+			out.Values[i] = ec._CategoryPoints_indicators(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._CategoryPoints_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "earned":
+			out.Values[i] = ec._CategoryPoints_earned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._CategoryPoints_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._CategoryPoints_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15278,6 +19327,545 @@ func (ec *executionContext) _Comparison(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var compositeImplementors = []string{"Composite"}
+
+func (ec *executionContext) _Composite(ctx context.Context, sel ast.SelectionSet, obj *analytics.Composite) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Composite")
+		case "year":
+			out.Values[i] = ec._Composite_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._Composite_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheme":
+			out.Values[i] = ec._Composite_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "normalisation":
+			out.Values[i] = ec._Composite_normalisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aggregation":
+			out.Values[i] = ec._Composite_aggregation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._Composite_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minWeightShare":
+			out.Values[i] = ec._Composite_minWeightShare(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ties":
+			out.Values[i] = ec._Composite_ties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tiers":
+			out.Values[i] = ec._Composite_tiers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asOf":
+			out.Values[i] = ec._Composite_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._Composite_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicators":
+			out.Values[i] = ec._Composite_indicators(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._Composite_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "excluded":
+			out.Values[i] = ec._Composite_excluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compositeComponentImplementors = []string{"CompositeComponent"}
+
+func (ec *executionContext) _CompositeComponent(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompositeComponent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeComponentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompositeComponent")
+		case "indicator":
+			out.Values[i] = ec._CompositeComponent_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._CompositeComponent_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "normalised":
+			out.Values[i] = ec._CompositeComponent_normalised(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._CompositeComponent_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contribution":
+			out.Values[i] = ec._CompositeComponent_contribution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._CompositeComponent_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._CompositeComponent_target(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compositeEntryImplementors = []string{"CompositeEntry"}
+
+func (ec *executionContext) _CompositeEntry(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompositeEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompositeEntry")
+		case "region":
+			out.Values[i] = ec._CompositeEntry_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._CompositeEntry_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._CompositeEntry_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "competitionRank":
+			out.Values[i] = ec._CompositeEntry_competitionRank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._CompositeEntry_tier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "weightPresent":
+			out.Values[i] = ec._CompositeEntry_weightPresent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gapToNextRank":
+			out.Values[i] = ec._CompositeEntry_gapToNextRank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gapToNextTier":
+			out.Values[i] = ec._CompositeEntry_gapToNextTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previousRank":
+			out.Values[i] = ec._CompositeEntry_previousRank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rankChange":
+			out.Values[i] = ec._CompositeEntry_rankChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previousTier":
+			out.Values[i] = ec._CompositeEntry_previousTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tierChange":
+			out.Values[i] = ec._CompositeEntry_tierChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "breakdown":
+			out.Values[i] = ec._CompositeEntry_breakdown(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._CompositeEntry_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pointsAvailable":
+			out.Values[i] = ec._CompositeEntry_pointsAvailable(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "departments":
+			out.Values[i] = ec._CompositeEntry_departments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._CompositeEntry_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compositeExclusionImplementors = []string{"CompositeExclusion"}
+
+func (ec *executionContext) _CompositeExclusion(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompositeExclusion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeExclusionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompositeExclusion")
+		case "region":
+			out.Values[i] = ec._CompositeExclusion_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CompositeExclusion_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compositeHistoryImplementors = []string{"CompositeHistory"}
+
+func (ec *executionContext) _CompositeHistory(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompositeHistory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeHistoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompositeHistory")
+		case "years":
+			out.Values[i] = ec._CompositeHistory_years(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regions":
+			out.Values[i] = ec._CompositeHistory_regions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compositeIndicatorImplementors = []string{"CompositeIndicator"}
+
+func (ec *executionContext) _CompositeIndicator(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompositeIndicator) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeIndicatorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompositeIndicator")
+		case "indicator":
+			out.Values[i] = ec._CompositeIndicator_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._CompositeIndicator_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._CompositeIndicator_share(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._CompositeIndicator_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._CompositeIndicator_category(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._CompositeIndicator_department(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._CompositeIndicator_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compositeRegionHistoryImplementors = []string{"CompositeRegionHistory"}
+
+func (ec *executionContext) _CompositeRegionHistory(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompositeRegionHistory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeRegionHistoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompositeRegionHistory")
+		case "region":
+			out.Values[i] = ec._CompositeRegionHistory_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "years":
+			out.Values[i] = ec._CompositeRegionHistory_years(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bestRank":
+			out.Values[i] = ec._CompositeRegionHistory_bestRank(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bestRankYear":
+			out.Values[i] = ec._CompositeRegionHistory_bestRankYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bestTier":
+			out.Values[i] = ec._CompositeRegionHistory_bestTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bestTierYear":
+			out.Values[i] = ec._CompositeRegionHistory_bestTierYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var compositeYearImplementors = []string{"CompositeYear"}
+
+func (ec *executionContext) _CompositeYear(ctx context.Context, sel ast.SelectionSet, obj *analytics.CompositeYear) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, compositeYearImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompositeYear")
+		case "year":
+			out.Values[i] = ec._CompositeYear_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._CompositeYear_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._CompositeYear_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._CompositeYear_tier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rankChange":
+			out.Values[i] = ec._CompositeYear_rankChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tierChange":
+			out.Values[i] = ec._CompositeYear_tierChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bestRankEver":
+			out.Values[i] = ec._CompositeYear_bestRankEver(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tierStreak":
+			out.Values[i] = ec._CompositeYear_tierStreak(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var datasetImplementors = []string{"Dataset"}
 
 func (ec *executionContext) _Dataset(ctx context.Context, sel ast.SelectionSet, obj *analytics.DatasetInfo) graphql.Marshaler {
@@ -15341,6 +19929,64 @@ func (ec *executionContext) _Dataset(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "targets":
 			out.Values[i] = ec._Dataset_targets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var departmentPointsImplementors = []string{"DepartmentPoints"}
+
+func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.SelectionSet, obj *analytics.DepartmentPoints) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, departmentPointsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DepartmentPoints")
+		case "department":
+			out.Values[i] = ec._DepartmentPoints_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicators":
+			out.Values[i] = ec._DepartmentPoints_indicators(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._DepartmentPoints_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "earned":
+			out.Values[i] = ec._DepartmentPoints_earned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rank":
+			out.Values[i] = ec._DepartmentPoints_rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DepartmentPoints_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16013,6 +20659,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pivot(ctx, field)
 				})
+		case "composite":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_composite(ctx, field)
+				})
+		case "robustness":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_robustness(ctx, field)
+				})
+		case "compositeHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_compositeHistory(ctx, field)
+				})
 		case "schemes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -16366,6 +21030,122 @@ func (ec *executionContext) _RegionLead(ctx context.Context, sel ast.SelectionSe
 			}
 		case "count":
 			out.Values[i] = ec._RegionLead_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var robustnessImplementors = []string{"Robustness"}
+
+func (ec *executionContext) _Robustness(ctx context.Context, sel ast.SelectionSet, obj *analytics.Robustness) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, robustnessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Robustness")
+		case "year":
+			out.Values[i] = ec._Robustness_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runs":
+			out.Values[i] = ec._Robustness_runs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weightNoise":
+			out.Values[i] = ec._Robustness_weightNoise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seed":
+			out.Values[i] = ec._Robustness_seed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._Robustness_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "excluded":
+			out.Values[i] = ec._Robustness_excluded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var robustnessEntryImplementors = []string{"RobustnessEntry"}
+
+func (ec *executionContext) _RobustnessEntry(ctx context.Context, sel ast.SelectionSet, obj *analytics.RobustnessEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, robustnessEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RobustnessEntry")
+		case "region":
+			out.Values[i] = ec._RobustnessEntry_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nominalRank":
+			out.Values[i] = ec._RobustnessEntry_nominalRank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianRank":
+			out.Values[i] = ec._RobustnessEntry_medianRank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p05Rank":
+			out.Values[i] = ec._RobustnessEntry_p05Rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "p95Rank":
+			out.Values[i] = ec._RobustnessEntry_p95Rank(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanRankShift":
+			out.Values[i] = ec._RobustnessEntry_meanRankShift(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16940,6 +21720,44 @@ func (ec *executionContext) _TargetResult(ctx context.Context, sel ast.Selection
 			}
 		case "group":
 			out.Values[i] = ec._TargetResult_group(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tierRuleImplementors = []string{"TierRule"}
+
+func (ec *executionContext) _TierRule(ctx context.Context, sel ast.SelectionSet, obj *analytics.TierRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tierRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TierRule")
+		case "cutoffs":
+			out.Values[i] = ec._TierRule_cutoffs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "quotas":
+			out.Values[i] = ec._TierRule_quotas(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -17576,6 +22394,16 @@ func (ec *executionContext) marshalNAggregateTotals2ᚖpacesetterᚋanalyticsᚐ
 	return ec._AggregateTotals(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAggregation2pacesetterᚋanalyticsᚐAggregation(ctx context.Context, v any) (analytics.Aggregation, error) {
+	var res analytics.Aggregation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAggregation2pacesetterᚋanalyticsᚐAggregation(ctx context.Context, sel ast.SelectionSet, v analytics.Aggregation) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx context.Context, sel ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BenchmarkRef!")
@@ -17596,6 +22424,30 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐCategoryPointsᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CategoryPoints) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐCategoryPoints(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐCategoryPoints(ctx context.Context, sel ast.SelectionSet, v *analytics.CategoryPoints) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CategoryPoints!")
+		return graphql.Null
+	}
+	return ec._CategoryPoints(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCompareGap2ᚕᚖpacesetterᚋanalyticsᚐCompareGapᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompareGap) graphql.Marshaler {
@@ -17688,12 +22540,201 @@ func (ec *executionContext) marshalNComparison2ᚖpacesetterᚋanalyticsᚐCompa
 	return ec._Comparison(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx context.Context, sel ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Composite!")
+		return graphql.Null
+	}
+	return ec._Composite(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompositeComponent2ᚕᚖpacesetterᚋanalyticsᚐCompositeComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeComponent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompositeComponent2ᚖpacesetterᚋanalyticsᚐCompositeComponent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompositeComponent2ᚖpacesetterᚋanalyticsᚐCompositeComponent(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeComponent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompositeComponent!")
+		return graphql.Null
+	}
+	return ec._CompositeComponent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompositeEntry2ᚕᚖpacesetterᚋanalyticsᚐCompositeEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompositeEntry2ᚖpacesetterᚋanalyticsᚐCompositeEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompositeEntry2ᚖpacesetterᚋanalyticsᚐCompositeEntry(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompositeEntry!")
+		return graphql.Null
+	}
+	return ec._CompositeEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompositeExclusion2ᚕᚖpacesetterᚋanalyticsᚐCompositeExclusionᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeExclusion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompositeExclusion2ᚖpacesetterᚋanalyticsᚐCompositeExclusion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompositeExclusion2ᚖpacesetterᚋanalyticsᚐCompositeExclusion(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeExclusion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompositeExclusion!")
+		return graphql.Null
+	}
+	return ec._CompositeExclusion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompositeHistory!")
+		return graphql.Null
+	}
+	return ec._CompositeHistory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompositeIndicator2ᚕᚖpacesetterᚋanalyticsᚐCompositeIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeIndicator) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompositeIndicator2ᚖpacesetterᚋanalyticsᚐCompositeIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompositeIndicator2ᚖpacesetterᚋanalyticsᚐCompositeIndicator(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeIndicator) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompositeIndicator!")
+		return graphql.Null
+	}
+	return ec._CompositeIndicator(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx context.Context, v any) (model.CompositeInput, error) {
+	res, err := ec.unmarshalInputCompositeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCompositeRegionHistory2ᚕᚖpacesetterᚋanalyticsᚐCompositeRegionHistoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeRegionHistory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompositeRegionHistory2ᚖpacesetterᚋanalyticsᚐCompositeRegionHistory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompositeRegionHistory2ᚖpacesetterᚋanalyticsᚐCompositeRegionHistory(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeRegionHistory) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompositeRegionHistory!")
+		return graphql.Null
+	}
+	return ec._CompositeRegionHistory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCompositeYear2ᚕᚖpacesetterᚋanalyticsᚐCompositeYearᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeYear) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCompositeYear2ᚖpacesetterᚋanalyticsᚐCompositeYear(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCompositeYear2ᚖpacesetterᚋanalyticsᚐCompositeYear(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeYear) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompositeYear!")
+		return graphql.Null
+	}
+	return ec._CompositeYear(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx context.Context, sel ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Dataset!")
 		return graphql.Null
 	}
 	return ec._Dataset(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐDepartmentPointsᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.DepartmentPoints) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐDepartmentPoints(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐDepartmentPoints(ctx context.Context, sel ast.SelectionSet, v *analytics.DepartmentPoints) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DepartmentPoints!")
+		return graphql.Null
+	}
+	return ec._DepartmentPoints(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDimension2pacesetterᚋanalyticsᚐDimension(ctx context.Context, v any) (analytics.Dimension, error) {
@@ -17917,6 +22958,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx context.Context, v any) (analytics.Measure, error) {
 	var res analytics.Measure
 	err := res.UnmarshalGQL(v)
@@ -17949,6 +23019,26 @@ func (ec *executionContext) marshalNMembership2ᚖpacesetterᚋanalyticsᚐMembe
 		return graphql.Null
 	}
 	return ec._Membership(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMissingRule2pacesetterᚋanalyticsᚐMissingRule(ctx context.Context, v any) (analytics.MissingRule, error) {
+	var res analytics.MissingRule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMissingRule2pacesetterᚋanalyticsᚐMissingRule(ctx context.Context, sel ast.SelectionSet, v analytics.MissingRule) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNormalisation2pacesetterᚋanalyticsᚐNormalisation(ctx context.Context, v any) (analytics.Normalisation, error) {
+	var res analytics.Normalisation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNormalisation2pacesetterᚋanalyticsᚐNormalisation(ctx context.Context, sel ast.SelectionSet, v analytics.Normalisation) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNObservation2ᚕᚖpacesetterᚋanalyticsᚐObservationᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Observation) graphql.Marshaler {
@@ -18166,6 +23256,38 @@ func (ec *executionContext) marshalNRegionLead2ᚖpacesetterᚋanalyticsᚐRegio
 	return ec._RegionLead(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx context.Context, sel ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Robustness!")
+		return graphql.Null
+	}
+	return ec._Robustness(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRobustnessEntry2ᚕᚖpacesetterᚋanalyticsᚐRobustnessEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RobustnessEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRobustnessEntry2ᚖpacesetterᚋanalyticsᚐRobustnessEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRobustnessEntry2ᚖpacesetterᚋanalyticsᚐRobustnessEntry(ctx context.Context, sel ast.SelectionSet, v *analytics.RobustnessEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RobustnessEntry!")
+		return graphql.Null
+	}
+	return ec._RobustnessEntry(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx context.Context, v any) (analytics.Rollup, error) {
 	var res analytics.Rollup
 	err := res.UnmarshalGQL(v)
@@ -18274,16 +23396,6 @@ func (ec *executionContext) marshalNStandings2ᚖpacesetterᚋanalyticsᚐStandi
 	return ec._Standings(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐAggregation(ctx context.Context, v any) (analytics.Aggregation, error) {
-	var res analytics.Aggregation
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐAggregation(ctx context.Context, sel ast.SelectionSet, v analytics.Aggregation) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐComparator(ctx context.Context, v any) (analytics.Comparator, error) {
 	var res analytics.Comparator
 	err := res.UnmarshalGQL(v)
@@ -18291,36 +23403,6 @@ func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐComparator
 }
 
 func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐComparator(ctx context.Context, sel ast.SelectionSet, v analytics.Comparator) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐMissingRule(ctx context.Context, v any) (analytics.MissingRule, error) {
-	var res analytics.MissingRule
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐMissingRule(ctx context.Context, sel ast.SelectionSet, v analytics.MissingRule) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐNormalisation(ctx context.Context, v any) (analytics.Normalisation, error) {
-	var res analytics.Normalisation
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐNormalisation(ctx context.Context, sel ast.SelectionSet, v analytics.Normalisation) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (analytics.TieRule, error) {
-	var res analytics.TieRule
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNString2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, sel ast.SelectionSet, v analytics.TieRule) graphql.Marshaler {
 	return v
 }
 
@@ -18489,6 +23571,11 @@ func (ec *executionContext) marshalNWarning2ᚖpacesetterᚋanalyticsᚐWarning(
 		return graphql.Null
 	}
 	return ec._Warning(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWeightedIndicatorInput2ᚖpacesetterᚋgraphᚋmodelᚐWeightedIndicatorInput(ctx context.Context, v any) (*model.WeightedIndicatorInput, error) {
+	res, err := ec.unmarshalInputWeightedIndicatorInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -18664,6 +23751,58 @@ func (ec *executionContext) unmarshalOAggregateOrder2ᚕᚖpacesetterᚋanalytic
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAggregation2ᚕpacesetterᚋanalyticsᚐAggregationᚄ(ctx context.Context, v any) ([]analytics.Aggregation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]analytics.Aggregation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAggregation2pacesetterᚋanalyticsᚐAggregation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAggregation2ᚕpacesetterᚋanalyticsᚐAggregationᚄ(ctx context.Context, sel ast.SelectionSet, v []analytics.Aggregation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAggregation2pacesetterᚋanalyticsᚐAggregation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAggregation2ᚖpacesetterᚋanalyticsᚐAggregation(ctx context.Context, v any) (*analytics.Aggregation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Aggregation)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAggregation2ᚖpacesetterᚋanalyticsᚐAggregation(ctx context.Context, sel ast.SelectionSet, v *analytics.Aggregation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOBaseline2ᚖpacesetterᚋanalyticsᚐBaseline(ctx context.Context, sel ast.SelectionSet, v *analytics.Baseline) graphql.Marshaler {
@@ -18955,6 +24094,74 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOMissingRule2ᚖpacesetterᚋanalyticsᚐMissingRule(ctx context.Context, v any) (*analytics.MissingRule, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.MissingRule)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMissingRule2ᚖpacesetterᚋanalyticsᚐMissingRule(ctx context.Context, sel ast.SelectionSet, v *analytics.MissingRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalONormalisation2ᚕpacesetterᚋanalyticsᚐNormalisationᚄ(ctx context.Context, v any) ([]analytics.Normalisation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]analytics.Normalisation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNormalisation2pacesetterᚋanalyticsᚐNormalisation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalONormalisation2ᚕpacesetterᚋanalyticsᚐNormalisationᚄ(ctx context.Context, sel ast.SelectionSet, v []analytics.Normalisation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNormalisation2pacesetterᚋanalyticsᚐNormalisation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalONormalisation2ᚖpacesetterᚋanalyticsᚐNormalisation(ctx context.Context, v any) (*analytics.Normalisation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Normalisation)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONormalisation2ᚖpacesetterᚋanalyticsᚐNormalisation(ctx context.Context, sel ast.SelectionSet, v *analytics.Normalisation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOObservationFilter2ᚖpacesetterᚋgraphᚋmodelᚐObservationFilter(ctx context.Context, v any) (*model.ObservationFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -19085,6 +24292,22 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, v any) (*analytics.TargetStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.TargetStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, sel ast.SelectionSet, v *analytics.TargetStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (*analytics.TieRule, error) {
 	if v == nil {
 		return nil, nil
@@ -19099,6 +24322,38 @@ func (ec *executionContext) marshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOTierRule2ᚖpacesetterᚋanalyticsᚐTierRule(ctx context.Context, sel ast.SelectionSet, v *analytics.TierRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TierRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTiersInput2ᚖpacesetterᚋgraphᚋmodelᚐTiersInput(ctx context.Context, v any) (*model.TiersInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTiersInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOWeightedIndicatorInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐWeightedIndicatorInputᚄ(ctx context.Context, v any) ([]*model.WeightedIndicatorInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.WeightedIndicatorInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWeightedIndicatorInput2ᚖpacesetterᚋgraphᚋmodelᚐWeightedIndicatorInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -208,6 +208,34 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		// Every target of the dataset at most (filters only narrow them), each read from values held in
 		// memory; a rank target ranks its scope once per indicator and year.
 		n, work = max(1, info.Targets), info.Targets+regions
+	case "Composite.entries", "Composite.excluded", "Robustness.entries", "Robustness.excluded", "CompositeHistory.regions":
+		n = regions
+	case "Composite.indicators", "CompositeEntry.breakdown", "CompositeEntry.departments", "CompositeEntry.categories":
+		n = indicators
+	case "CompositeHistory.years", "CompositeRegionHistory.years":
+		n = years
+	case "Query.composite", "Query.robustness", "Query.compositeHistory":
+		// A composite reads its indicators' values of the scope this year and the year before; the Monte Carlo
+		// scores them once per run (a run costs about what reading 5,000 values does); a history once a year.
+		k := indicators
+		if in, ok := args["input"].(map[string]any); ok {
+			if l, ok := in["indicators"].([]any); ok {
+				k = max(1, min(len(l), indicators))
+			}
+		}
+		work = 2 * regions * k
+		switch field {
+		case "robustness":
+			work += intArg(args, "runs", 1000) * regions * k / 5000
+		case "compositeHistory":
+			span := years
+			if in, ok := args["input"].(map[string]any); ok {
+				if y, ok := in["year"].(int64); ok {
+					span = max(1, min(int(y)-intArg(args, "from", int(y))+1, years))
+				}
+			}
+			work *= span
+		}
 	case "Region.value", "Region.rank":
 		work = 1 // batched: the values are read once for every region asking
 	case "__Schema.types", "__Type.possibleTypes", "__Type.interfaces":

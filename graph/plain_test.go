@@ -41,6 +41,9 @@ var plainArgs = map[string]string{
 	"Trend.rankStreak":        `(atOrAbove: 2)`,
 	"Trend.firstYearAbove":    `(value: 100000)`,
 	"Trend.firstYearBelow":    `(value: 120000)`,
+	"Query.composite":         `(input: {year: 2024, scheme: "hqd"})`,
+	"Query.robustness":        `(input: {year: 2024, scheme: "hqd"}, runs: 200)`,
+	"Query.compositeHistory":  `(input: {year: 2024, scheme: "hqd"}, from: 2021)`,
 }
 
 // wbArgs are plainArgs for the World Bank dataset.
@@ -72,7 +75,9 @@ var plainVariants = map[string][]string{
 	"regions":   {`(group: "East")`, `(level: "province")`},
 	"aggregate": {`(by: [INDICATOR, CATEGORY], having: [{measure: COUNT, op: GE, value: 5}], orderBy: [{key: INDICATOR, desc: true}], first: 20)`},
 	"pivot":     {`(indicator: "population", rows: YEAR, columns: REGION, filter: {group: "East"})`},
-	"targets":   {`(region: "320000")`, `(year: 2024, group: "East", scheme: "hqd")`},
+	"composite": {`(input: {year: 2023, group: "East", indicators: [{indicator: "gdp", weight: 2}, {indicator: "death_rate", weight: 1}], normalisation: Z_SCORE, ties: FRACTIONAL, tiers: {cutoffs: [0.5, 0]}})`,
+		`(input: {year: 2024, scheme: "hqd", normalisation: RANK, aggregation: GEOMETRIC, missing: EXCLUDE})`},
+	"targets": {`(region: "320000")`, `(year: 2024, group: "East", scheme: "hqd")`},
 }
 
 func TestPlainWriterMatchesGqlgen(t *testing.T) {

@@ -15,7 +15,7 @@ func (r *queryResolver) Ranking(ctx context.Context, indicator string, year *int
 		Ties: enum(ties), Basis: enum(basis)})
 }
 
-func (r *queryResolver) Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error) {
+func (r *queryResolver) Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error) {
 	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
@@ -23,8 +23,11 @@ func (r *queryResolver) Standings(ctx context.Context, region string, year int, 
 	if category != nil && *category == "" {
 		return nil, analytics.Errorf(analytics.BadUserInput, "category is empty: give a category, or leave category out")
 	}
+	if scheme != nil && *scheme == "" {
+		return nil, analytics.Errorf(analytics.BadUserInput, "scheme is empty: give a scheme's code, or leave scheme out")
+	}
 	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: year, ScopeQuery: sc, AsOf: asOf,
-		Top: top, Ties: enum(ties), Basis: enum(basis), Indicators: indicators, Category: str(category), OrderBy: enum(orderBy)})
+		Top: top, Ties: enum(ties), Basis: enum(basis), Indicators: indicators, Category: str(category), Scheme: str(scheme), OrderBy: enum(orderBy)})
 }
 
 func (r *rankingResolver) Entries(ctx context.Context, obj *analytics.Ranking, top *int, first *int, offset *int) ([]*analytics.RankingEntry, error) {

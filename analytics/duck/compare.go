@@ -97,7 +97,9 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 		}
 		bk = fmt.Sprintf("%q|%s", b.Region, b.Stat)
 	}
-	q.Ties, _ = defaults(q.Ties, "")
+	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
+		return nil, err
+	}
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}

@@ -135,14 +135,19 @@ func (e *rankedEntry) rankBy(t analytics.TieRule) int {
 	return e.rankC
 }
 
-func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, analytics.RankBasis) {
+// defaults fills in the tie rule and basis left out, and refuses FRACTIONAL: a ranking's ranks are whole
+// numbers (a composite's may be fractional).
+func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, analytics.RankBasis, error) {
 	if t == "" {
 		t = analytics.Competition
 	}
 	if b == "" {
 		b = analytics.ByValue
 	}
-	return t, b
+	if t == analytics.Fractional {
+		return t, b, analytics.Errorf(analytics.BadUserInput, "ties FRACTIONAL gives ranks like 2.5, and this answer's ranks are whole numbers: use COMPETITION or DENSE here (composite takes FRACTIONAL)")
+	}
+	return t, b, nil
 }
 
 // scopeKey names a scope in a cache key.
@@ -188,7 +193,9 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 	if err != nil {
 		return nil, err
 	}
-	q.Ties, q.Basis = defaults(q.Ties, q.Basis)
+	if q.Ties, q.Basis, err = defaults(q.Ties, q.Basis); err != nil {
+		return nil, err
+	}
 	year := "latest"
 	if q.Year != nil {
 		year = fmt.Sprint(*q.Year)
@@ -310,23 +317,40 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if q.Top < 1 {
 		return nil, analytics.Errorf(analytics.BadUserInput, "top must be at least 1, got %d", q.Top)
 	}
+	var scheme *analytics.Scheme
+	if q.Scheme != "" {
+		if q.Indicators != nil || q.Category != "" {
+			return nil, analytics.Errorf(analytics.BadUserInput, "give one of indicators, category and scheme")
+		}
+		if scheme, err = s.scheme(q.Scheme); err != nil {
+			return nil, err
+		}
+		if sq := q.ScopeQuery; sq.Group == "" && sq.Parent == "" && sq.Level == "" && sq.Regions == nil {
+			q.ScopeQuery = scheme.Scope // the scheme's peer scope, unless the query names one
+		}
+	}
 	scope, err := s.scope(q.ScopeQuery)
 	if err != nil {
 		return nil, err
 	}
-	q.Ties, q.Basis = defaults(q.Ties, q.Basis)
+	if q.Ties, q.Basis, err = defaults(q.Ties, q.Basis); err != nil {
+		return nil, err
+	}
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
 	indicators, err := s.standingsIndicators(q.Indicators, q.Category)
+	if scheme != nil {
+		indicators, err = s.schemeIndicators(scheme, q.Year)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if q.OrderBy == "" {
 		q.OrderBy = analytics.OrderDataset
 	}
-	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s|%q|%q|%s", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis,
-		q.Indicators, q.Category, q.OrderBy)
+	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s|%q|%q|%s|%q", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis,
+		q.Indicators, q.Category, q.OrderBy, q.Scheme)
 	return cached(e, s, key, func() (*analytics.Standings, error) {
 		codes := make([]string, len(indicators))
 		for i, in := range indicators {
@@ -455,6 +479,20 @@ func (s *snapshot) standingsIndicators(codes []string, category string) ([]*anal
 		return out, nil
 	}
 	return s.indicators, nil
+}
+
+// schemeIndicators is the indicators a scheme counts in year, in dataset order, each once.
+func (s *snapshot) schemeIndicators(sc *analytics.Scheme, year int) ([]*analytics.Indicator, error) {
+	var out []*analytics.Indicator
+	for _, in := range s.indicators {
+		if sc.Indicator(in.Code, year) != nil {
+			out = append(out, in)
+		}
+	}
+	if len(out) == 0 {
+		return nil, analytics.Errorf(analytics.BadUserInput, "scheme %q counts no indicator in %d", sc.Code, year)
+	}
+	return out, nil
 }
 
 // category lists the indicators of a category in dataset order; nil when none has it.

@@ -322,7 +322,9 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 		}
 		sk = scopeKey(*q.Scope)
 	}
-	q.Ties, _ = defaults(q.Ties, "")
+	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
+		return nil, err
+	}
 	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s|%s|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf), sk, q.Ties)
 	return cached(e, s, key, func() (*analytics.Trend, error) {
 		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)

@@ -238,3 +238,15 @@ func (s *Served) Scheme(ctx context.Context, code string) (*analytics.Scheme, er
 func (s *Served) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analytics.TargetResult, error) {
 	return s.at(ctx).Targets(ctx, q)
 }
+
+func (s *Served) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
+	return s.at(ctx).Composite(ctx, q)
+}
+
+func (s *Served) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*analytics.Robustness, error) {
+	return s.at(ctx).Robustness(ctx, q)
+}
+
+func (s *Served) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
+	return s.at(ctx).CompositeHistory(ctx, q)
+}

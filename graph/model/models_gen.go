@@ -13,6 +13,32 @@ type BaselineInput struct {
 	Stat   *analytics.BaselineStat `json:"stat,omitempty"`
 }
 
+// What a composite scores. Give scheme or indicators, not both. Without a scope (group, parent, level or
+// regions), a scheme's own scope applies; without either, every region with a value of its own of one of the
+// indicators. Settings not given come from the scheme, else from the defaults: MIN_MAX, ARITHMETIC, RESCALE,
+// COMPETITION, no tiers.
+type CompositeInput struct {
+	Year    int      `json:"year"`
+	Group   *string  `json:"group,omitempty"`
+	Parent  *string  `json:"parent,omitempty"`
+	Level   *string  `json:"level,omitempty"`
+	Regions []string `json:"regions,omitempty"`
+	// A scheme of the dataset (see schemes).
+	Scheme *string `json:"scheme,omitempty"`
+	// An inline scheme: indicators with their weights (every weight > 0).
+	Indicators    []*WeightedIndicatorInput `json:"indicators,omitempty"`
+	Normalisation *analytics.Normalisation  `json:"normalisation,omitempty"`
+	Aggregation   *analytics.Aggregation    `json:"aggregation,omitempty"`
+	Missing       *analytics.MissingRule    `json:"missing,omitempty"`
+	// A region whose indicators with a value carry less than this share of the total weight (0 to 1) is
+	// excluded, under either missing rule: 0.7 excludes a region missing more than 30 % of the weight.
+	MinWeightShare *float64           `json:"minWeightShare,omitempty"`
+	Ties           *analytics.TieRule `json:"ties,omitempty"`
+	Tiers          *TiersInput        `json:"tiers,omitempty"`
+	// Answer with the values released by this date (see ranking).
+	AsOf *analytics.Date `json:"asOf,omitempty"`
+}
+
 type ObservationConnection struct {
 	// How many observations match the filters, over all pages.
 	TotalCount int                      `json:"totalCount"`
@@ -72,4 +98,23 @@ type ScopeInput struct {
 	Parent  *string  `json:"parent,omitempty"`
 	Level   *string  `json:"level,omitempty"`
 	Regions []string `json:"regions,omitempty"`
+}
+
+// Give cutoffs or quotas, not both.
+type TiersInput struct {
+	// Score cut-offs, strictly descending: [80, 60] puts a score ≥ 80 in tier 1, ≥ 60 in tier 2, the rest in tier 3.
+	Cutoffs []float64 `json:"cutoffs,omitempty"`
+	// Rank quotas, each ≥ 1: [3, 4] puts competition ranks 1–3 in tier 1, 4–7 in tier 2, the rest in tier 3. A
+	// region tied at a cut shares the better tier.
+	Quotas []int `json:"quotas,omitempty"`
+}
+
+type WeightedIndicatorInput struct {
+	Indicator string  `json:"indicator"`
+	Weight    float64 `json:"weight"`
+	// Goalposts for GOALPOSTS: both, with low < high.
+	Low  *float64 `json:"low,omitempty"`
+	High *float64 `json:"high,omitempty"`
+	// A target for DISTANCE_TO_TARGET, for regions without a level target of their own in targets.csv.
+	Target *float64 `json:"target,omitempty"`
 }

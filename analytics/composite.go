@@ -1,0 +1,171 @@
+package analytics
+
+// WeightedIndicator is one indicator of an inline scheme.
+type WeightedIndicator struct {
+	Indicator string
+	Weight    float64
+	Low, High *float64
+	Target    *float64
+}
+
+// CompositeQuery asks for a composite assessment (see schema/assess.graphqls for every rule). Nil settings
+// come from the scheme, else from the defaults.
+type CompositeQuery struct {
+	Year int
+	ScopeQuery
+	Scheme         string
+	Indicators     []WeightedIndicator // nil when not given; given with Scheme is refused
+	Normalisation  *Normalisation
+	Aggregation    *Aggregation
+	Missing        *MissingRule
+	MinWeightShare *float64
+	Ties           *TieRule
+	Tiers          *TierRule
+	AsOf           *Date
+}
+
+// TierRule places scored regions in tiers by score cut-offs or by rank quotas.
+type TierRule struct {
+	Cutoffs []float64
+	Quotas  []int
+}
+
+// Composite is a scored scope.
+type Composite struct {
+	Year           int
+	Scope          *Scope
+	Scheme         *Scheme
+	Normalisation  Normalisation
+	Aggregation    Aggregation
+	Missing        MissingRule
+	MinWeightShare float64
+	Ties           TieRule
+	Tiers          *TierRule
+	AsOf           *Date
+	Count          int
+	Indicators     []*CompositeIndicator
+	Entries        []*CompositeEntry
+	Excluded       []*CompositeExclusion
+}
+
+type CompositeIndicator struct {
+	Indicator  *Indicator
+	Weight     float64
+	Share      float64
+	Count      int
+	Category   *string
+	Department *string
+	Points     *float64
+}
+
+type CompositeEntry struct {
+	Region          *Region
+	Score           float64
+	Rank            float64
+	CompetitionRank int
+	Tier            *int
+	WeightPresent   float64
+	GapToNextRank   *float64
+	GapToNextTier   *float64
+	PreviousRank    *float64
+	RankChange      *float64
+	PreviousTier    *int
+	TierChange      *int
+	Breakdown       []*CompositeComponent
+	Points          *float64
+	PointsAvailable *float64
+	Departments     []*DepartmentPoints
+	Categories      []*CategoryPoints
+}
+
+type CompositeComponent struct {
+	Indicator    *Indicator
+	Value        *float64
+	Normalised   *float64
+	Weight       float64
+	Contribution *float64
+	Points       *float64
+	Target       *TargetStatus
+}
+
+type DepartmentPoints struct {
+	Department string
+	Indicators int
+	Available  float64
+	Earned     float64
+	Rank       int
+	Count      int
+}
+
+type CategoryPoints struct {
+	Category   string
+	Indicators int
+	Available  float64
+	Earned     float64
+	Rank       int
+	Count      int
+}
+
+type CompositeExclusion struct {
+	Region *Region
+	Reason string
+}
+
+// RobustnessQuery asks how robust a composite's ranks are to its weights and choices.
+type RobustnessQuery struct {
+	CompositeQuery
+	Runs           int
+	WeightNoise    float64
+	Seed           int
+	Normalisations []Normalisation
+	Aggregations   []Aggregation
+}
+
+type Robustness struct {
+	Year        int
+	Runs        int
+	WeightNoise float64
+	Seed        int
+	Entries     []*RobustnessEntry
+	Excluded    []*CompositeExclusion
+}
+
+type RobustnessEntry struct {
+	Region        *Region
+	NominalRank   float64
+	MedianRank    float64
+	P05Rank       float64
+	P95Rank       float64
+	MeanRankShift float64
+}
+
+// CompositeHistoryQuery asks for the composite of every year from From to the input's year.
+type CompositeHistoryQuery struct {
+	CompositeQuery
+	From int
+}
+
+type CompositeHistory struct {
+	Years   []int
+	Regions []*CompositeRegionHistory
+}
+
+type CompositeRegionHistory struct {
+	Region       *Region
+	Years        []*CompositeYear
+	BestRank     *float64
+	BestRankYear *int
+	BestTier     *int
+	BestTierYear *int
+}
+
+type CompositeYear struct {
+	Year         int
+	Score        float64
+	Rank         float64
+	Tier         *int
+	RankChange   *float64
+	TierChange   *int
+	BestRankEver *bool
+	TierStreak   int
+}

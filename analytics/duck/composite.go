@@ -1,0 +1,560 @@
+package duck
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/assess"
+	"pacesetter/analytics/calc"
+)
+
+// Composites run in Go over the matrices of matrix.go: the engine resolves a scheme (or an inline list) and
+// the scope into a values matrix, and analytics/assess does the math. A composite touches the scheme's
+// indicators × the scope's regions, a few thousand numbers; the Monte Carlo reuses the same matrix.
+
+// MaxCompositeIndicators bounds an inline scheme, and MaxHistoryYears the span of compositeHistory.
+const (
+	MaxCompositeIndicators = 1000
+	MaxHistoryYears        = 100
+)
+
+// planned is one indicator of a composite as resolved for one year.
+type planned struct {
+	in         *analytics.Indicator
+	weight     float64
+	low, high  *float64
+	target     *float64
+	category   *string
+	department *string
+	points     *float64
+	rule       *analytics.PointsRule
+}
+
+// plan is a composite's input resolved against the snapshot for one year.
+type plan struct {
+	year   int
+	scope  *analytics.Scope
+	scheme *analytics.Scheme
+	inds   []planned
+	opt    assess.Options
+	norm   analytics.Normalisation
+	agg    analytics.Aggregation
+	miss   analytics.MissingRule
+	ties   analytics.TieRule
+	tiers  *analytics.TierRule
+}
+
+// resolve checks a composite's input and resolves its scheme, settings and scope for q.Year.
+func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
+	if err := checkYear(q.Year); err != nil {
+		return nil, err
+	}
+	if err := s.checkAsOf(q.AsOf); err != nil {
+		return nil, err
+	}
+	p := &plan{year: q.Year}
+	switch {
+	case q.Scheme != "" && q.Indicators != nil:
+		return nil, analytics.Errorf(analytics.BadUserInput, "give scheme or indicators, not both: scheme scores a scheme of the dataset, indicators an inline list (override a scheme's settings field by field instead)")
+	case q.Scheme != "":
+		sc, err := s.scheme(q.Scheme)
+		if err != nil {
+			return nil, err
+		}
+		p.scheme = sc
+		for _, si := range sc.IndicatorsIn(q.Year) {
+			pl := planned{in: si.Indicator, weight: si.Weight, low: si.Low, high: si.High, target: si.Target,
+				points: si.Points, rule: &si.Rule}
+			if si.Category != "" {
+				pl.category = &si.Category
+			} else {
+				pl.category = si.Indicator.Category
+			}
+			if si.Department != "" {
+				pl.department = &si.Department
+			}
+			p.inds = append(p.inds, pl)
+		}
+		if len(p.inds) == 0 {
+			return nil, analytics.Errorf(analytics.BadUserInput, "scheme %q has no indicators in %d: see scheme(code: %q) { indicators(year: %d) }", sc.Code, q.Year, sc.Code, q.Year)
+		}
+	case q.Indicators != nil:
+		if err := s.inline(p, q.Indicators); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, analytics.Errorf(analytics.BadUserInput, "give scheme (a scheme of the dataset, see schemes) or indicators (a list of indicators with weights)")
+	}
+
+	// Settings: the query's, else the scheme's, else the defaults.
+	p.norm, p.agg, p.miss, p.ties = analytics.MinMax, analytics.Arithmetic, analytics.Rescale, analytics.Competition
+	minShare := 0.0
+	if sc := p.scheme; sc != nil {
+		p.norm, p.agg, p.miss = pick(sc.Normalisation, p.norm), pick(sc.Aggregation, p.agg), pick(sc.Missing, p.miss)
+		p.ties = pick(sc.Ties, p.ties)
+		if sc.MinWeightShare != nil {
+			minShare = *sc.MinWeightShare
+		}
+		if len(sc.Cutoffs) > 0 || len(sc.Quotas) > 0 {
+			p.tiers = &analytics.TierRule{Cutoffs: sc.Cutoffs, Quotas: sc.Quotas}
+		}
+	}
+	if q.Normalisation != nil {
+		p.norm = *q.Normalisation
+	}
+	if q.Aggregation != nil {
+		p.agg = *q.Aggregation
+	}
+	if q.Missing != nil {
+		p.miss = *q.Missing
+	}
+	if q.Ties != nil {
+		p.ties = *q.Ties
+	}
+	if q.MinWeightShare != nil {
+		minShare = *q.MinWeightShare
+		if math.IsNaN(minShare) || minShare < 0 || minShare > 1 {
+			return nil, analytics.Errorf(analytics.BadUserInput, "minWeightShare is %v: give a share from 0 to 1 (0.7 excludes a region missing more than 30 %% of the weight)", minShare)
+		}
+	}
+	if q.Tiers != nil {
+		switch {
+		case len(q.Tiers.Cutoffs) > 0 && len(q.Tiers.Quotas) > 0:
+			return nil, analytics.Errorf(analytics.BadUserInput, "tiers gives both cutoffs and quotas: give one (cutoffs by score, quotas by rank)")
+		case len(q.Tiers.Cutoffs) == 0 && len(q.Tiers.Quotas) == 0:
+			return nil, analytics.Errorf(analytics.BadUserInput, "tiers gives neither cutoffs nor quotas: give one, e.g. {cutoffs: [80, 60]} or {quotas: [3, 4]}, or leave tiers out")
+		}
+		p.tiers = q.Tiers
+	}
+	p.opt = assess.Options{Normalisation: assess.Normalisation(p.norm), Aggregation: assess.Aggregation(p.agg),
+		Missing: assess.Missing(p.miss), MinWeightShare: minShare, Ties: assess.Ties(p.ties)}
+	if p.tiers != nil {
+		p.opt.Tiers = assess.Tiers{Cutoffs: p.tiers.Cutoffs, Quotas: p.tiers.Quotas}
+	}
+
+	sq := q.ScopeQuery
+	if sq.Group == "" && sq.Parent == "" && sq.Level == "" && sq.Regions == nil && p.scheme != nil {
+		sq = p.scheme.Scope
+	}
+	scope, err := s.scope(sq)
+	if err != nil {
+		return nil, err
+	}
+	p.scope = scope
+	return p, nil
+}
+
+func pick[T ~string](v, def T) T {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// inline reads an inline scheme: known indicators, each once, with finite positive weights.
+func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
+	switch {
+	case len(list) == 0:
+		return analytics.Errorf(analytics.BadUserInput, "indicators is empty: list at least one indicator with its weight, or give a scheme")
+	case len(list) > MaxCompositeIndicators:
+		return analytics.Errorf(analytics.BadUserInput, "indicators lists %d indicators; at most %d may be given", len(list), MaxCompositeIndicators)
+	}
+	sum := 0.0
+	for _, w := range list {
+		if !math.IsNaN(w.Weight) {
+			sum += w.Weight
+		}
+	}
+	if sum == 0 {
+		return analytics.Errorf(analytics.BadUserInput, "the weights sum to 0: give at least one indicator a positive weight")
+	}
+	seen := map[string]bool{}
+	for _, w := range list {
+		in, err := s.indicator(w.Indicator)
+		if err != nil {
+			return err
+		}
+		if seen[in.Code] {
+			return analytics.Errorf(analytics.BadUserInput, "indicators lists %q twice: give each indicator once, with its whole weight", in.Code)
+		}
+		seen[in.Code] = true
+		switch {
+		case math.IsNaN(w.Weight) || math.IsInf(w.Weight, 0):
+			return analytics.Errorf(analytics.BadUserInput, "weight of %q is not a finite number: give a positive weight", in.Code)
+		case w.Weight < 0:
+			return analytics.Errorf(analytics.BadUserInput, "weight of %q is %v: weights must be positive (a lower-is-better indicator is mirrored by its direction, not by a negative weight)", in.Code, w.Weight)
+		case w.Weight == 0:
+			return analytics.Errorf(analytics.BadUserInput, "weight of %q is 0: give it a positive weight, or leave it out to not count it", in.Code)
+		}
+		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category})
+	}
+	return nil
+}
+
+// scored is a plan computed: the regions scored (positions in the snapshot) and the math's answer.
+type scored struct {
+	plan    *plan
+	members []int
+	values  [][]float64
+	result  *assess.Result
+}
+
+// prepare loads the plan's values: the union of the scope's members over its indicators, in dataset order,
+// and each indicator's value of each member in the year (NaN where there is none).
+func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analytics.Date) (*scored, []assess.Indicator, error) {
+	codes := make([]string, len(p.inds))
+	for i, pl := range p.inds {
+		codes[i] = pl.in.Code
+	}
+	ms, err := e.matrices(ctx, s, asOf, codes...)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := make([]bool, len(s.regions))
+	var members []int
+	for _, c := range codes {
+		for _, r := range s.members(p.scope, c, p.year) {
+			if !in[r] {
+				in[r] = true
+				members = append(members, r)
+			}
+		}
+	}
+	slices.Sort(members)
+	p.opt.RegionCodes = make([]string, len(members))
+	for k, r := range members {
+		p.opt.RegionCodes[k] = s.regions[r].Code
+	}
+	sc := &scored{plan: p, members: members, values: make([][]float64, len(p.inds))}
+	inds := make([]assess.Indicator, len(p.inds))
+	for i, pl := range p.inds {
+		m := ms[pl.in.Code]
+		row := make([]float64, len(members))
+		for k, r := range members {
+			if v, _, ok := m.get(r, p.year); ok {
+				row[k] = v
+			} else {
+				row[k] = math.NaN()
+			}
+		}
+		sc.values[i] = row
+		ai := assess.Indicator{Code: pl.in.Code, Weight: pl.weight, Sign: pl.in.Sign()}
+		if pl.low != nil && pl.high != nil {
+			ai.Low, ai.High, ai.HasGoalposts = *pl.low, *pl.high, true
+		}
+		if p.norm == analytics.DistanceToTarget {
+			ai.Targets = make([]float64, len(members))
+			for k, r := range members {
+				ai.Targets[k] = math.NaN()
+				if t := s.target(s.regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+					ai.Targets[k] = t.Value
+				} else if pl.target != nil {
+					ai.Targets[k] = *pl.target
+				}
+			}
+		}
+		inds[i] = ai
+	}
+	return sc, inds, nil
+}
+
+// mathError turns the math's refusal into a client's error; its message names the region and indicator
+// (prepare gives the math the region codes).
+func mathError(err error) error {
+	var ae *assess.Error
+	if errors.As(err, &ae) {
+		return analytics.Errorf(analytics.BadUserInput, "%s", ae.Msg)
+	}
+	return err
+}
+
+// compute scores a plan's year.
+func (e *Engine) compute(ctx context.Context, s *snapshot, p *plan, asOf *analytics.Date) (*scored, error) {
+	sc, inds, err := e.prepare(ctx, s, p, asOf)
+	if err != nil {
+		return nil, err
+	}
+	res, err := assess.Compute(sc.values, inds, p.opt)
+	if err != nil {
+		return nil, mathError(err)
+	}
+	sc.result = res
+	return sc, nil
+}
+
+// queryKey names a composite input in an answer's cache key: every field, in a fixed order.
+func queryKey(kind string, q any) string {
+	b, _ := json.Marshal(q) // plain data: cannot fail
+	return kind + "|" + string(b)
+}
+
+// Composite scores the regions of a scope.
+func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
+	s := e.snap.Load()
+	p, err := s.resolve(q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, queryKey("composite", q), func() (*analytics.Composite, error) {
+		cur, err := e.compute(ctx, s, p, q.AsOf)
+		if err != nil {
+			return nil, err
+		}
+		// The year before, under the same input (a scheme's indicators of that year): for rank and tier changes.
+		var prev *scored
+		pq := q
+		pq.Year--
+		if pp, err := s.resolve(pq); err == nil {
+			if prev, err = e.compute(ctx, s, pp, q.AsOf); err != nil {
+				var ae *analytics.Error
+				if !errors.As(err, &ae) {
+					return nil, err
+				}
+				prev = nil // a year the input cannot score (say, geometric over a zero) has no ranks to compare
+			}
+		}
+		return e.composite(ctx, s, cur, prev, q.AsOf)
+	})
+}
+
+func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, asOf *analytics.Date) (*analytics.Composite, error) {
+	p, res := cur.plan, cur.result
+	c := &analytics.Composite{Year: p.year, Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
+		Missing: p.miss, MinWeightShare: p.opt.MinWeightShare, Ties: p.ties, Tiers: p.tiers, AsOf: asOf,
+		Count: res.Ranked, Entries: []*analytics.CompositeEntry{}, Excluded: []*analytics.CompositeExclusion{}}
+	total := 0.0
+	for _, pl := range p.inds {
+		total += pl.weight
+	}
+	for i, pl := range p.inds {
+		n := 0
+		for _, v := range cur.values[i] {
+			if !math.IsNaN(v) {
+				n++
+			}
+		}
+		c.Indicators = append(c.Indicators, &analytics.CompositeIndicator{Indicator: pl.in, Weight: pl.weight,
+			Share: calc.Round12(pl.weight / total), Count: n, Category: pl.category, Department: pl.department, Points: pl.points})
+	}
+	prevAt := map[int]*assess.Entry{}
+	if prev != nil {
+		for k := range prev.result.Entries {
+			if en := &prev.result.Entries[k]; en.Excluded == "" {
+				prevAt[prev.members[k]] = en
+			}
+		}
+	}
+	pts, err := e.points(ctx, s, cur, asOf)
+	if err != nil {
+		return nil, err
+	}
+	for k := range res.Entries {
+		en, r := &res.Entries[k], cur.members[k]
+		region := s.regions[r]
+		if en.Excluded != "" {
+			c.Excluded = append(c.Excluded, &analytics.CompositeExclusion{Region: region, Reason: en.Excluded})
+			continue
+		}
+		out := &analytics.CompositeEntry{Region: region, Score: en.Score, Rank: en.Rank, CompetitionRank: en.CompetitionRank,
+			WeightPresent: calc.Round12(en.WeightShare), GapToNextRank: optional(en.GapToNextRank), GapToNextTier: optional(en.GapToNextTier),
+			Departments: []*analytics.DepartmentPoints{}, Categories: []*analytics.CategoryPoints{}}
+		if p.tiers != nil {
+			t := en.Tier
+			out.Tier = &t
+		}
+		if pe := prevAt[r]; pe != nil {
+			pr, d := pe.Rank, pe.Rank-en.Rank
+			out.PreviousRank, out.RankChange = &pr, &d
+			if p.tiers != nil && prev.plan.tiers != nil {
+				pt, dt := pe.Tier, pe.Tier-en.Tier
+				out.PreviousTier, out.TierChange = &pt, &dt
+			}
+		}
+		for i, pl := range p.inds {
+			comp := &analytics.CompositeComponent{Indicator: pl.in, Weight: en.Components[i].Weight}
+			if v := cur.values[i][k]; !math.IsNaN(v) {
+				comp.Value = &v
+				comp.Normalised = optional(en.Components[i].Normalised)
+				comp.Contribution = optional(en.Components[i].Contribution)
+			}
+			out.Breakdown = append(out.Breakdown, comp)
+		}
+		if pts != nil {
+			pts.fill(out, k)
+		}
+		c.Entries = append(c.Entries, out)
+	}
+	code := s.codeOrder
+	slices.SortStableFunc(c.Entries, func(a, b *analytics.CompositeEntry) int {
+		if a.Rank != b.Rank {
+			return cmp.Compare(a.Rank, b.Rank)
+		}
+		return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+	})
+	slices.SortStableFunc(c.Excluded, func(a, b *analytics.CompositeExclusion) int {
+		return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+	})
+	return c, nil
+}
+
+// optional is x as an optional number: nil for NaN (the math's "none") and for ±Inf.
+func optional(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	x = calc.Round12(x)
+	return &x
+}
+
+// Robustness runs the Monte Carlo of a composite's ranks.
+func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*analytics.Robustness, error) {
+	s := e.snap.Load()
+	p, err := s.resolve(q.CompositeQuery)
+	if err != nil {
+		return nil, err
+	}
+	if q.Runs < 1 || q.Runs > 100000 {
+		return nil, analytics.Errorf(analytics.BadUserInput, "runs is %d: give from 1 to 100000", q.Runs)
+	}
+	if math.IsNaN(q.WeightNoise) || q.WeightNoise < 0 || q.WeightNoise >= 1 {
+		return nil, analytics.Errorf(analytics.BadUserInput, "weightNoise is %v: give a share from 0 up to (not including) 1; 0.25 moves each weight by up to ±25 %%", q.WeightNoise)
+	}
+	return cached(e, s, queryKey("robustness", q), func() (*analytics.Robustness, error) {
+		sc, inds, err := e.prepare(ctx, s, p, q.AsOf)
+		if err != nil {
+			return nil, err
+		}
+		ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
+		for _, n := range q.Normalisations {
+			ro.Normalisations = append(ro.Normalisations, assess.Normalisation(n))
+		}
+		for _, a := range q.Aggregations {
+			ro.Aggregations = append(ro.Aggregations, assess.Aggregation(a))
+		}
+		res, err := assess.Compute(sc.values, inds, p.opt)
+		if err != nil {
+			return nil, mathError(err)
+		}
+		rob, err := assess.Robustness(sc.values, inds, p.opt, ro)
+		if err != nil {
+			return nil, mathError(err)
+		}
+		out := &analytics.Robustness{Year: p.year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
+			Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
+		for k, re := range rob {
+			region := s.regions[sc.members[k]]
+			if re.Excluded {
+				out.Excluded = append(out.Excluded, &analytics.CompositeExclusion{Region: region, Reason: res.Entries[k].Excluded})
+				continue
+			}
+			out.Entries = append(out.Entries, &analytics.RobustnessEntry{Region: region, NominalRank: re.Nominal,
+				MedianRank: re.Median, P05Rank: re.P05, P95Rank: re.P95, MeanRankShift: calc.Round12(re.MeanShift)})
+		}
+		code := s.codeOrder
+		slices.SortStableFunc(out.Entries, func(a, b *analytics.RobustnessEntry) int {
+			if a.NominalRank != b.NominalRank {
+				return cmp.Compare(a.NominalRank, b.NominalRank)
+			}
+			return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+		})
+		return out, nil
+	})
+}
+
+// CompositeHistory scores every year from q.From to q.Year.
+func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
+	s := e.snap.Load()
+	if _, err := s.resolve(q.CompositeQuery); err != nil {
+		return nil, err
+	}
+	switch {
+	case q.From > q.Year:
+		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after the input's year (%d)", q.From, q.Year)
+	case q.Year-q.From+1 > MaxHistoryYears:
+		return nil, analytics.Errorf(analytics.BadUserInput, "from %d to %d is %d years; at most %d may be asked", q.From, q.Year, q.Year-q.From+1, MaxHistoryYears)
+	}
+	if err := checkYear(q.From); err != nil {
+		return nil, err
+	}
+	return cached(e, s, queryKey("history", q), func() (*analytics.CompositeHistory, error) {
+		h := &analytics.CompositeHistory{Regions: []*analytics.CompositeRegionHistory{}}
+		by := map[string]*analytics.CompositeRegionHistory{}
+		last := map[string]*analytics.CompositeYear{}
+		var lastYear *analytics.Composite
+		for y := q.From; y <= q.Year; y++ {
+			yq := q.CompositeQuery
+			yq.Year = y
+			c, err := e.Composite(ctx, yq)
+			if err != nil {
+				var ae *analytics.Error
+				if errors.As(err, &ae) && y < q.Year {
+					continue // a year the input cannot score (a scheme without indicators yet): not in the history
+				}
+				return nil, err
+			}
+			h.Years = append(h.Years, y)
+			lastYear = c
+			for _, en := range c.Entries {
+				rh := by[en.Region.Code]
+				if rh == nil {
+					rh = &analytics.CompositeRegionHistory{Region: en.Region, Years: []*analytics.CompositeYear{}}
+					by[en.Region.Code] = rh
+				}
+				cy := &analytics.CompositeYear{Year: y, Score: en.Score, Rank: en.Rank, Tier: en.Tier}
+				if pv := last[en.Region.Code]; pv != nil && pv.Year == y-1 {
+					d := pv.Rank - en.Rank
+					cy.RankChange = &d
+					if pv.Tier != nil && en.Tier != nil {
+						dt := *pv.Tier - *en.Tier
+						cy.TierChange = &dt
+					}
+				}
+				if len(rh.Years) > 0 {
+					better := en.Rank < *rh.BestRank
+					cy.BestRankEver = &better
+				}
+				if en.Tier != nil {
+					cy.TierStreak = 1
+					if pv := last[en.Region.Code]; pv != nil && pv.Year == y-1 && pv.Tier != nil && *pv.Tier == *en.Tier {
+						cy.TierStreak = pv.TierStreak + 1
+					}
+				}
+				if rh.BestRank == nil || en.Rank < *rh.BestRank {
+					r, yy := en.Rank, y
+					rh.BestRank, rh.BestRankYear = &r, &yy
+				}
+				if en.Tier != nil && (rh.BestTier == nil || *en.Tier < *rh.BestTier) {
+					t, yy := *en.Tier, y
+					rh.BestTier, rh.BestTierYear = &t, &yy
+				}
+				rh.Years = append(rh.Years, cy)
+				last[en.Region.Code] = cy
+			}
+		}
+		if h.Years == nil {
+			h.Years = []int{}
+		}
+		// By the last year's rank, then the regions not scored that year by code.
+		placed := map[string]bool{}
+		if lastYear != nil {
+			for _, en := range lastYear.Entries {
+				h.Regions = append(h.Regions, by[en.Region.Code])
+				placed[en.Region.Code] = true
+			}
+		}
+		var rest []*analytics.CompositeRegionHistory
+		for code, rh := range by {
+			if !placed[code] {
+				rest = append(rest, rh)
+			}
+		}
+		slices.SortFunc(rest, func(a, b *analytics.CompositeRegionHistory) int { return cmp.Compare(a.Region.Code, b.Region.Code) })
+		h.Regions = append(h.Regions, rest...)
+		return h, nil
+	})
+}

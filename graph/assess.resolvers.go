@@ -1,0 +1,42 @@
+package graph
+
+import (
+	"context"
+	"pacesetter/analytics"
+	"pacesetter/graph/model"
+)
+
+func (r *queryResolver) Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error) {
+	q, err := compositeArgs(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Composite(ctx, q)
+}
+
+func (r *queryResolver) Robustness(ctx context.Context, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) (*analytics.Robustness, error) {
+	q, err := compositeArgs(input)
+	if err != nil {
+		return nil, err
+	}
+	rq := analytics.RobustnessQuery{CompositeQuery: q, Runs: 1000, WeightNoise: 0.25, Seed: 1,
+		Normalisations: normalisations, Aggregations: aggregations}
+	if runs != nil {
+		rq.Runs = *runs
+	}
+	if weightNoise != nil {
+		rq.WeightNoise = *weightNoise
+	}
+	if seed != nil {
+		rq.Seed = *seed
+	}
+	return r.Engine.Robustness(ctx, rq)
+}
+
+func (r *queryResolver) CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error) {
+	q, err := compositeArgs(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.CompositeHistory(ctx, analytics.CompositeHistoryQuery{CompositeQuery: q, From: from})
+}

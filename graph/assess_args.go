@@ -1,0 +1,29 @@
+package graph
+
+import (
+	"pacesetter/analytics"
+	"pacesetter/graph/model"
+)
+
+// compositeArgs reads a CompositeInput into the engine's query; the engine checks what it means.
+func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
+	sc, err := scopeArgs(in.Group, in.Parent, in.Level, in.Regions)
+	if err != nil {
+		return analytics.CompositeQuery{}, err
+	}
+	if in.Scheme != nil && *in.Scheme == "" {
+		return analytics.CompositeQuery{}, analytics.Errorf(analytics.BadUserInput, "scheme is empty: give a scheme's code, or leave scheme out")
+	}
+	q := analytics.CompositeQuery{Year: in.Year, ScopeQuery: sc, Scheme: str(in.Scheme), Normalisation: in.Normalisation,
+		Aggregation: in.Aggregation, Missing: in.Missing, MinWeightShare: in.MinWeightShare, Ties: in.Ties, AsOf: in.AsOf}
+	if in.Indicators != nil {
+		q.Indicators = make([]analytics.WeightedIndicator, len(in.Indicators))
+		for i, w := range in.Indicators {
+			q.Indicators[i] = analytics.WeightedIndicator{Indicator: w.Indicator, Weight: w.Weight, Low: w.Low, High: w.High, Target: w.Target}
+		}
+	}
+	if in.Tiers != nil {
+		q.Tiers = &analytics.TierRule{Cutoffs: in.Tiers.Cutoffs, Quotas: in.Tiers.Quotas}
+	}
+	return q, nil
+}
