@@ -443,3 +443,20 @@ func TestCompositeAgreesWithRanking(t *testing.T) {
 		t.Errorf("ranking with FRACTIONAL: %+v", res.Errors)
 	}
 }
+
+// TestCompositeExports: a composite's entries download as CSV with the GraphQL answer's numbers.
+func TestCompositeExports(t *testing.T) {
+	srv, _ := newServer(t, loadStore(t, assessData), duck.DefaultOptions, DefaultOptions)
+	q := `query($in: CompositeInput!) { composite(input: $in) { entries { region { code } score rank tier } } }`
+	in := map[string]any{"in": map[string]any{"year": 2024, "group": "G", "indicators": weights("i1", 2, "i2", 1, "i3", 1),
+		"tiers": map[string]any{"cutoffs": []float64{60, 40}}}}
+	res, body := exportOf(t, srv.URL, "format=csv&path=composite.entries", q, in)
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d: %s", res.StatusCode, body)
+	}
+	// The scores of TestCompositeByHand, as the CSV writes them (12 significant digits).
+	want := "region.code,score,rank,tier\nD,75,1,1\nE,55.5555555556,2,2\nC,47.9166666667,3,2\nB,45.8333333333,4,2\nA,16.6666666667,5,3\n"
+	if got := strings.ReplaceAll(string(body), "\r\n", "\n"); got != want {
+		t.Errorf("export\n got %q\nwant %q", got, want)
+	}
+}
