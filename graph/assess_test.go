@@ -1,13 +1,19 @@
 package graph
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
 )
 
@@ -186,6 +192,9 @@ func TestCompositeRefusals(t *testing.T) {
 		{"cutoffs ascending", map[string]any{"year": 2024, "indicators": weights("i1", 1), "tiers": map[string]any{"cutoffs": []int{40, 60}}}, "BAD_USER_INPUT", "descending"},
 		{"geometric over a zero", map[string]any{"year": 2024, "group": "G", "indicators": weights("i1", 1), "aggregation": "GEOMETRIC"}, "BAD_USER_INPUT", "region A"},
 		{"goalposts missing", map[string]any{"year": 2024, "indicators": weights("i1", 1), "normalisation": "GOALPOSTS"}, "BAD_USER_INPUT", "i1"},
+		{"negative weight, sum 0", map[string]any{"year": 2024, "indicators": weights("i1", 1, "i2", -1)}, "BAD_USER_INPUT", "must be positive"},
+		{"a year without values", map[string]any{"year": 2030, "indicators": weights("i1", 1)}, "BAD_USER_INPUT", "none of the indicators has values in 2030: they have values from 2023 to 2024"},
+		{"no targets", map[string]any{"year": 2024, "indicators": weights("i1", 1), "normalisation": "DISTANCE_TO_TARGET"}, "BAD_USER_INPUT", "needs targets"},
 		{"min share", map[string]any{"year": 2024, "indicators": weights("i1", 1), "minWeightShare": 1.5}, "BAD_USER_INPUT", "from 0 to 1"},
 	} {
 		res := post(t, srv.URL, compositeQuery, map[string]any{"in": c.in}, nil)
@@ -231,6 +240,13 @@ func TestRobustnessAndHistory(t *testing.T) {
 	// B (45.83) and C (47.92) are 2.1 points apart; ±50 % on the weights swaps them in some runs.
 	if !moved {
 		t.Error("weightNoise 0.5 moved no rank")
+	}
+	// Drawing DISTANCE_TO_TARGET uses the input's targets (i1 30, i2 3; all values positive).
+	withTarget := map[string]any{"year": 2024, "group": "G", "indicators": []map[string]any{{"indicator": "i1", "weight": 1, "target": 30}, {"indicator": "i2", "weight": 1, "target": 3}}}
+	res := post(t, srv.URL, `query($in: CompositeInput!) { robustness(input: $in, runs: 10, normalisations: [MIN_MAX, DISTANCE_TO_TARGET]) { entries { medianRank } } }`,
+		map[string]any{"in": withTarget}, nil)
+	if len(res.Errors) > 0 {
+		t.Errorf("robustness drawing DISTANCE_TO_TARGET: %+v", res.Errors)
 	}
 
 	var h struct {
@@ -458,5 +474,43 @@ func TestCompositeExports(t *testing.T) {
 	want := "region.code,score,rank,tier\nD,75,1,1\nE,55.5555555556,2,2\nC,47.9166666667,3,2\nB,45.8333333333,4,2\nA,16.6666666667,5,3\n"
 	if got := strings.ReplaceAll(string(body), "\r\n", "\n"); got != want {
 		t.Errorf("export\n got %q\nwant %q", got, want)
+	}
+	// The same as a link: GET with the variables in the URL (an Int among them).
+	vars, _ := json.Marshal(in)
+	get, err := http.Get(srv.URL + "/export?format=csv&path=composite.entries&query=" + url.QueryEscape(q) + "&variables=" + url.QueryEscape(string(vars)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer get.Body.Close()
+	raw, _ := io.ReadAll(get.Body)
+	if got := strings.ReplaceAll(string(raw), "\r\n", "\n"); get.StatusCode != 200 || got != want {
+		t.Errorf("GET export: status %d\n got %q\nwant %q", get.StatusCode, got, want)
+	}
+}
+
+// TestCostFollowsScope: on 3,000 regions × 50 indicators, a composite or standings over a small scope and a
+// few indicators is charged for those, not for the whole dataset; the whole dataset's standings stay refused.
+func TestCostFollowsScope(t *testing.T) {
+	srv, _ := newServer(t, importDataset(t, dataset.Synthetic(3, 3000, 50, 2)), duck.DefaultOptions, DefaultOptions)
+	var eight []map[string]any
+	for i := 1; i <= 8; i++ {
+		eight = append(eight, map[string]any{"indicator": fmt.Sprintf("I%03d", i), "weight": 1})
+	}
+	for _, c := range []struct {
+		query string
+		vars  map[string]any
+	}{
+		{compositeQuery, map[string]any{"in": map[string]any{"year": 2002, "group": "G07", "indicators": eight}}},
+		{compositeQuery, map[string]any{"in": map[string]any{"year": 2002, "regions": []string{"R0001", "R0002", "R0003"}, "indicators": eight}}},
+		{`{ standings(region: "R0001", year: 2002, regions: ["R0001", "R0002"], indicators: ["I001", "I002"]) { ranked } }`, nil},
+		{`{ robustness(input: {year: 2002, group: "G03", indicators: [{indicator: "I001", weight: 1}, {indicator: "I002", weight: 2}]}) { entries { medianRank } } }`, nil},
+	} {
+		if res := post(t, srv.URL, c.query, c.vars, nil); len(res.Errors) > 0 {
+			t.Errorf("%.80s: %+v", c.query, res.Errors)
+		}
+	}
+	res := post(t, srv.URL, `{ standings(region: "R0001", year: 2002) { ranked } }`, nil, nil)
+	if errorCode(res) != "QUERY_TOO_COMPLEX" {
+		t.Errorf("standings over 3,000 regions × 50 indicators: %+v", res.Errors)
 	}
 }

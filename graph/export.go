@@ -162,7 +162,9 @@ func (h *exportHandler) parseRequest(r *http.Request) (*exportRequest, *exportEr
 		req.params.Query = q.Get("query")
 		req.params.OperationName = q.Get("operationName")
 		if v := q.Get("variables"); v != "" {
-			if err := json.Unmarshal([]byte(v), &req.params.Variables); err != nil {
+			dec := json.NewDecoder(strings.NewReader(v))
+			dec.UseNumber() // as for POST: gqlgen reads an Int from a json.Number, not from a float64
+			if err := dec.Decode(&req.params.Variables); err != nil {
 				return nil, refuse(analytics.BadUserInput, "variables is not a JSON object: %v", err)
 			}
 		}

@@ -113,8 +113,13 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		n = regions
 	case "Query.groups", "Region.groups", "Region.memberships":
 		n = groups
-	case "Query.indicators", "Standings.entries", "Standings.entered", "Standings.left", "Standings.missing":
+	case "Query.indicators":
 		n = indicators
+	case "Standings.entries", "Standings.entered", "Standings.left", "Standings.missing":
+		n = indicators
+		if sz, ok := ctx.Value(sizesKey{}).(sizes); ok && sz.standingsIndicators > 0 {
+			n = sz.standingsIndicators
+		}
 	case "Aggregate.warnings", "Pivot.warnings": // one per indicator that does not add up, one per measure out of range
 		n = indicators + 6
 	case "Ranking.warnings": // gapToLeader, vsMean, vsMedian out of range; growths out of range
@@ -130,7 +135,8 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 	case "Query.ranking":
 		work = 2 * regions // this year's and last year's values of the scope
 	case "Query.standings":
-		work = 2 * regions * indicators
+		// The scope's values of each indicator placed, this year and the year before.
+		work = 2 * s.scopeRegions(ctx, args, regions) * s.indicatorsNamed(ctx, args, indicators)
 	case "Query.trend":
 		work = years
 		for _, a := range []string{"group", "parent", "level", "regions"} {
@@ -210,29 +216,29 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		n, work = max(1, info.Targets), info.Targets+regions
 	case "Composite.entries", "Composite.excluded", "Robustness.entries", "Robustness.excluded", "CompositeHistory.regions":
 		n = regions
+		if sz, ok := ctx.Value(sizesKey{}).(sizes); ok && sz.compositeRegions > 0 {
+			n = sz.compositeRegions
+		}
 	case "Composite.indicators", "CompositeEntry.breakdown", "CompositeEntry.departments", "CompositeEntry.categories":
 		n = indicators
+		if sz, ok := ctx.Value(sizesKey{}).(sizes); ok && sz.compositeIndicators > 0 {
+			n = sz.compositeIndicators
+		}
 	case "CompositeHistory.years", "CompositeRegionHistory.years":
 		n = years
 	case "Query.composite", "Query.robustness", "Query.compositeHistory":
 		// A composite reads its indicators' values of the scope this year and the year before; the Monte Carlo
 		// scores them once per run (a run costs about what reading 5,000 values does); a history once a year.
-		k := indicators
-		if in, ok := args["input"].(map[string]any); ok {
-			if l, ok := in["indicators"].([]any); ok {
-				k = max(1, min(len(l), indicators))
-			}
-		}
-		work = 2 * regions * k
+		in, _ := args["input"].(map[string]any)
+		rs, k := s.scopeRegions(ctx, in, regions), s.indicatorsNamed(ctx, in, indicators)
+		work = 2 * rs * k
 		switch field {
 		case "robustness":
-			work += intArg(args, "runs", 1000) * regions * k / 5000
+			work += intArg(args, "runs", 1000) * rs * k / 5000
 		case "compositeHistory":
 			span := years
-			if in, ok := args["input"].(map[string]any); ok {
-				if y, ok := in["year"].(int64); ok {
-					span = max(1, min(int(y)-intArg(args, "from", int(y))+1, years))
-				}
+			if y, ok := in["year"].(int64); ok {
+				span = max(1, min(int(y)-intArg(args, "from", int(y))+1, years))
 			}
 			work *= span
 		}
@@ -262,6 +268,108 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		return 1 + child + work, true
 	}
 	return s.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
+}
+
+// sizes are the longest lists the assessment fields of an operation can answer, read from their root fields
+// arguments before the cost walk (which gives a list's cost no access to its parent's arguments): a
+// composite's entries are at most its scope's regions and its breakdown its indicators, a standings' entries
+// its indicators. Zero: no such root field.
+type sizes struct{ compositeRegions, compositeIndicators, standingsIndicators int }
+
+type sizesKey struct{}
+
+func (s costed) sizes(ctx context.Context, rc *graphql.OperationContext) sizes {
+	var out sizes
+	info, err := s.engine.Dataset(ctx)
+	if err != nil {
+		return out
+	}
+	regions, indicators := max(1, info.Regions), max(1, info.Indicators)
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				switch sel.Name {
+				case "composite", "robustness", "compositeHistory":
+					in, _ := sel.ArgumentMap(rc.Variables)["input"].(map[string]any)
+					out.compositeRegions = max(out.compositeRegions, s.scopeRegions(ctx, in, regions))
+					out.compositeIndicators = max(out.compositeIndicators, s.indicatorsNamed(ctx, in, indicators))
+				case "standings":
+					out.standingsIndicators = max(out.standingsIndicators, s.indicatorsNamed(ctx, sel.ArgumentMap(rc.Variables), indicators))
+				}
+			case *ast.InlineFragment:
+				walk(sel.SelectionSet)
+			case *ast.FragmentSpread:
+				if sel.Definition != nil {
+					walk(sel.Definition.SelectionSet)
+				}
+			}
+		}
+	}
+	walk(rc.Operation.SelectionSet)
+	return out
+}
+
+// scopeRegions is how many regions the scope arguments in args name at most: a list's length, a group's
+// members (in any year), a parent's children, a level's regions, or a scheme's scope; else every region.
+func (s costed) scopeRegions(ctx context.Context, args map[string]any, all int) int {
+	if args == nil {
+		return all
+	}
+	if l, ok := args["regions"].([]any); ok {
+		return max(1, min(len(l), all))
+	}
+	if g, ok := args["group"].(string); ok {
+		if grp, err := s.engine.Group(ctx, g); err == nil {
+			return max(1, len(grp.Members(nil)))
+		}
+	}
+	if p, ok := args["parent"].(string); ok {
+		if r, err := s.engine.Region(ctx, p); err == nil {
+			return max(1, len(r.Children))
+		}
+	}
+	level, _ := args["level"].(string)
+	if code, ok := args["scheme"].(string); ok && level == "" {
+		if sc, err := s.engine.Scheme(ctx, code); err == nil && sc != nil {
+			return s.scopeRegions(ctx, map[string]any{"group": sc.Scope.Group, "parent": sc.Scope.Parent, "level": sc.Scope.Level}, all)
+		}
+	}
+	if level != "" {
+		if rs, err := s.engine.Regions(ctx, analytics.RegionFilter{Level: level}); err == nil {
+			return max(1, len(rs))
+		}
+	}
+	return all
+}
+
+// indicatorsNamed is how many indicators the arguments in args name at most: a list's length, a category's
+// indicators, a scheme's lines; else every indicator.
+func (s costed) indicatorsNamed(ctx context.Context, args map[string]any, all int) int {
+	if args == nil {
+		return all
+	}
+	if l, ok := args["indicators"].([]any); ok {
+		return max(1, min(len(l), all))
+	}
+	if c, ok := args["category"].(string); ok {
+		if ins, err := s.engine.Indicators(ctx); err == nil {
+			n := 0
+			for _, in := range ins {
+				if in.Category != nil && *in.Category == c {
+					n++
+				}
+			}
+			return max(1, n)
+		}
+	}
+	if code, ok := args["scheme"].(string); ok {
+		if sc, err := s.engine.Scheme(ctx, code); err == nil && sc != nil {
+			return max(1, min(len(sc.Indicators), all))
+		}
+	}
+	return all
 }
 
 // costLimit refuses an operation whose cost (above) is over limit, before it runs. It stands in for gqlgen's
@@ -297,6 +405,7 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 		errcode.Set(err, analytics.BadUserInput)
 		return err
 	}
+	ctx = context.WithValue(ctx, sizesKey{}, c.es.sizes(ctx, rc))
 	cost := complexity.Calculate(ctx, c.es, rc.Operation, rc.Variables)
 	cost = min(cost+min(schemas, 1<<20)*c.es.schemaCost, 1<<50)
 	if cost > c.limit {

@@ -137,6 +137,9 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 		p.opt.Tiers = assess.Tiers{Cutoffs: p.tiers.Cutoffs, Quotas: p.tiers.Quotas}
 	}
 
+	if err := p.checkYear(); err != nil {
+		return nil, err
+	}
 	sq := q.ScopeQuery
 	if sq.Group == "" && sq.Parent == "" && sq.Level == "" && sq.Regions == nil && p.scheme != nil {
 		sq = p.scheme.Scope
@@ -147,6 +150,29 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 	}
 	p.scope = scope
 	return p, nil
+}
+
+// checkYear refuses a year in which none of the plan's indicators has values, naming their span (a ranking
+// refuses a year outside its indicator's values the same way).
+func (p *plan) checkYear() error {
+	first, last := 0, 0
+	for _, pl := range p.inds {
+		in := pl.in
+		if in.FirstYear == nil {
+			continue
+		}
+		if *in.FirstYear <= p.year && p.year <= *in.LastYear {
+			return nil
+		}
+		if first == 0 || *in.FirstYear < first {
+			first = *in.FirstYear
+		}
+		last = max(last, *in.LastYear)
+	}
+	if first == 0 {
+		return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values")
+	}
+	return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values in %d: they have values from %d to %d", p.year, first, last)
 }
 
 func pick[T ~string](v, def T) T {
@@ -164,16 +190,8 @@ func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
 	case len(list) > MaxCompositeIndicators:
 		return analytics.Errorf(analytics.BadUserInput, "indicators lists %d indicators; at most %d may be given", len(list), MaxCompositeIndicators)
 	}
-	sum := 0.0
-	for _, w := range list {
-		if !math.IsNaN(w.Weight) {
-			sum += w.Weight
-		}
-	}
-	if sum == 0 {
-		return analytics.Errorf(analytics.BadUserInput, "the weights sum to 0: give at least one indicator a positive weight")
-	}
 	seen := map[string]bool{}
+	sum := 0.0
 	for _, w := range list {
 		in, err := s.indicator(w.Indicator)
 		if err != nil {
@@ -188,10 +206,17 @@ func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
 			return analytics.Errorf(analytics.BadUserInput, "weight of %q is not a finite number: give a positive weight", in.Code)
 		case w.Weight < 0:
 			return analytics.Errorf(analytics.BadUserInput, "weight of %q is %v: weights must be positive (a lower-is-better indicator is mirrored by its direction, not by a negative weight)", in.Code, w.Weight)
-		case w.Weight == 0:
-			return analytics.Errorf(analytics.BadUserInput, "weight of %q is 0: give it a positive weight, or leave it out to not count it", in.Code)
 		}
+		sum += w.Weight
 		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category})
+	}
+	if sum == 0 {
+		return analytics.Errorf(analytics.BadUserInput, "the weights sum to 0: give at least one indicator a positive weight")
+	}
+	for _, pl := range p.inds {
+		if pl.weight == 0 {
+			return analytics.Errorf(analytics.BadUserInput, "weight of %q is 0: give it a positive weight, or leave it out to not count it", pl.in.Code)
+		}
 	}
 	return nil
 }
@@ -247,20 +272,31 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		if pl.low != nil && pl.high != nil {
 			ai.Low, ai.High, ai.HasGoalposts = *pl.low, *pl.high, true
 		}
-		if p.norm == analytics.DistanceToTarget {
-			ai.Targets = make([]float64, len(members))
-			for k, r := range members {
-				ai.Targets[k] = math.NaN()
-				if t := s.target(s.regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
-					ai.Targets[k] = t.Value
-				} else if pl.target != nil {
-					ai.Targets[k] = *pl.target
-				}
+		// Targets are filled whatever the normalisation: a robustness run may draw DISTANCE_TO_TARGET.
+		ai.Targets = make([]float64, len(members))
+		for k, r := range members {
+			ai.Targets[k] = math.NaN()
+			if t := s.target(s.regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+				ai.Targets[k] = t.Value
+			} else if pl.target != nil {
+				ai.Targets[k] = *pl.target
 			}
 		}
 		inds[i] = ai
 	}
 	return sc, inds, nil
+}
+
+// checkTargets refuses DISTANCE_TO_TARGET over an indicator no member has a target of: every region would
+// be missing it, and the answer would say nothing.
+func (sc *scored) checkTargets(inds []assess.Indicator) error {
+	for i, ai := range inds {
+		if len(sc.members) > 0 && !slices.ContainsFunc(ai.Targets, func(t float64) bool { return !math.IsNaN(t) }) {
+			return analytics.Errorf(analytics.BadUserInput, "DISTANCE_TO_TARGET needs targets, and indicator %q has none in %d (no level target in targets.csv, no target in the scheme or the input): give target in the input's indicators, or use another normalisation",
+				sc.plan.inds[i].in.Code, sc.plan.year)
+		}
+	}
+	return nil
 }
 
 // mathError turns the math's refusal into a client's error; its message names the region and indicator
@@ -278,6 +314,11 @@ func (e *Engine) compute(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	sc, inds, err := e.prepare(ctx, s, p, asOf)
 	if err != nil {
 		return nil, err
+	}
+	if p.norm == analytics.DistanceToTarget {
+		if err := sc.checkTargets(inds); err != nil {
+			return nil, err
+		}
 	}
 	res, err := assess.Compute(sc.values, inds, p.opt)
 	if err != nil {
@@ -376,7 +417,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 			}
 		}
 		for i, pl := range p.inds {
-			comp := &analytics.CompositeComponent{Indicator: pl.in, Weight: en.Components[i].Weight}
+			comp := &analytics.CompositeComponent{Indicator: pl.in, Weight: calc.Round12(en.Components[i].Weight)}
 			if v := cur.values[i][k]; !math.IsNaN(v) {
 				comp.Value = &v
 				comp.Normalised = optional(en.Components[i].Normalised)
@@ -432,6 +473,11 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 		ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
 		for _, n := range q.Normalisations {
 			ro.Normalisations = append(ro.Normalisations, assess.Normalisation(n))
+		}
+		if p.norm == analytics.DistanceToTarget || slices.Contains(q.Normalisations, analytics.DistanceToTarget) {
+			if err := sc.checkTargets(inds); err != nil {
+				return nil, err
+			}
 		}
 		for _, a := range q.Aggregations {
 			ro.Aggregations = append(ro.Aggregations, assess.Aggregation(a))

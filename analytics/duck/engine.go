@@ -474,9 +474,17 @@ func unknown(what, code, query string, n int, codeAt func(int) string) error {
 		for i := range n {
 			all[i] = codeAt(i)
 		}
-		return analytics.Errorf(analytics.NotFound, "%s; the %ss are %s", msg, what, strings.Join(all, ", "))
+		return analytics.Errorf(analytics.NotFound, "%s; the %s are %s", msg, plural(what), strings.Join(all, ", "))
 	}
-	return analytics.Errorf(analytics.NotFound, "%s; there are %d %ss, listed by the %s query", msg, n, what, query)
+	return analytics.Errorf(analytics.NotFound, "%s; there are %d %s, listed by the %s query", msg, n, plural(what), query)
+}
+
+// plural is the plural of a noun of these messages: categories, regions, schemes.
+func plural(noun string) string {
+	if strings.HasSuffix(noun, "y") {
+		return noun[:len(noun)-1] + "ies"
+	}
+	return noun + "s"
 }
 
 func abs(x int) int { return max(x, -x) }
