@@ -503,6 +503,10 @@ func TestCostFollowsScope(t *testing.T) {
 		{compositeQuery, map[string]any{"in": map[string]any{"year": 2002, "group": "G07", "indicators": eight}}},
 		{compositeQuery, map[string]any{"in": map[string]any{"year": 2002, "regions": []string{"R0001", "R0002", "R0003"}, "indicators": eight}}},
 		{`{ standings(region: "R0001", year: 2002, regions: ["R0001", "R0002"], indicators: ["I001", "I002"]) { ranked } }`, nil},
+		// A group of about 300 compared on 4 indicators over 2 years: 2,400 rows, plus leaders and leads
+		// charged for what they hold (8 indicator-years, 300 regions), not a row each.
+		{`{ compare(regions: ["G05"], indicators: ["I001", "I002", "I003", "I004"], from: 2001, to: 2002) {
+		    rows { region { code } indicator { code } year value rank } leaders { indicator { code } year region { code } value } leads { region { code } count } } }`, nil},
 		{`{ robustness(input: {year: 2002, group: "G03", indicators: [{indicator: "I001", weight: 1}, {indicator: "I002", weight: 2}]}) { entries { medianRank } } }`, nil},
 	} {
 		if res := post(t, srv.URL, c.query, c.vars, nil); len(res.Errors) > 0 {

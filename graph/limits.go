@@ -145,43 +145,33 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 				break
 			}
 		}
-	case "Comparison.rows", "Comparison.leaders", "Comparison.leads", "Comparison.gaps", "Comparison.regions", "Comparison.indicators":
-		n = 1 // charged by Query.compare, which knows how many rows its arguments make
+	case "Comparison.rows", "Comparison.gaps", "Comparison.leaders", "Comparison.leads", "Comparison.regions", "Comparison.indicators":
+		// What each list can hold, from the compare fields' arguments (see sizes): a row per region, indicator
+		// and year; a gap per region and indicator; a leader per indicator and year (ties add a few); a lead
+		// per region.
+		sz, _ := ctx.Value(sizesKey{}).(sizes)
+		c := sz.compare
+		switch field {
+		case "rows":
+			n = c.regions * c.indicators * c.years
+		case "gaps":
+			n = c.regions * c.indicators
+		case "leaders":
+			n = 2 * c.indicators * c.years
+		case "leads", "regions":
+			n = c.regions
+		case "indicators":
+			n = c.indicators
+		}
+		n = max(1, min(n, 1<<30))
 	case "Query.compare":
-		// Every list of the comparison is charged as if it held a row per compared region, indicator and
-		// year, the most the rows hold (leaders, leads and gaps hold fewer); a group counts its members and a
-		// category its indicators. The work is those values, and with a scope its regions' values.
-		rs, is := 0, 0
-		for _, c := range stringsArg(args, "regions") {
-			if g, err := s.engine.Group(ctx, c); err == nil {
-				if _, err := s.engine.Region(ctx, c); err != nil {
-					rs += len(g.Members(nil))
-					continue
-				}
-			}
-			rs++
-		}
-		all, _ := s.engine.Indicators(ctx)
-		for _, c := range stringsArg(args, "indicators") {
-			k := 0
-			for _, in := range all {
-				if in.Code == c {
-					k = 1
-					break
-				}
-				if in.Category != nil && *in.Category == c {
-					k++
-				}
-			}
-			is += max(1, k)
-		}
-		span := max(1, min(years, intArg(args, "to", 0)-intArg(args, "from", 0)+1))
-		cells := min(max(1, rs)*max(1, is)*span, 1<<30)
-		work := cells
+		// The work is the values compared, and with a scope its regions' values.
+		c := s.compareSize(ctx, args, years)
+		work := c.regions * c.indicators * c.years
 		if args["scope"] != nil {
-			work += max(1, is) * span * regions
+			work += c.indicators * c.years * regions
 		}
-		return 1 + min(cells*child, 1<<40) + work, true
+		return 1 + child + min(work, 1<<40), true
 	case "Query.observations":
 		// The connection is charged here for first elements; its edges and nodes then count once.
 		return 1 + max(1, intArg(args, "first", 100))*child + years, true
@@ -274,7 +264,43 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 // arguments before the cost walk (which gives a list's cost no access to its parent's arguments): a
 // composite's entries are at most its scope's regions and its breakdown its indicators, a standings' entries
 // its indicators. Zero: no such root field.
-type sizes struct{ compositeRegions, compositeIndicators, standingsIndicators int }
+type sizes struct {
+	compositeRegions, compositeIndicators, standingsIndicators int
+	compare                                                    compareSize // the largest of the operation's compare fields
+}
+
+// compareSize is what a compare's arguments name: regions (a group counts its members), indicators (a
+// category its indicators) and years (the span, within the dataset's).
+type compareSize struct{ regions, indicators, years int }
+
+func (s costed) compareSize(ctx context.Context, args map[string]any, years int) compareSize {
+	rs, is := 0, 0
+	for _, c := range stringsArg(args, "regions") {
+		if g, err := s.engine.Group(ctx, c); err == nil {
+			if _, err := s.engine.Region(ctx, c); err != nil {
+				rs += len(g.Members(nil))
+				continue
+			}
+		}
+		rs++
+	}
+	all, _ := s.engine.Indicators(ctx)
+	for _, c := range stringsArg(args, "indicators") {
+		k := 0
+		for _, in := range all {
+			if in.Code == c {
+				k = 1
+				break
+			}
+			if in.Category != nil && *in.Category == c {
+				k++
+			}
+		}
+		is += max(1, k)
+	}
+	span := max(1, min(years, intArg(args, "to", 0)-intArg(args, "from", 0)+1))
+	return compareSize{max(1, rs), max(1, is), span}
+}
 
 type sizesKey struct{}
 
@@ -285,6 +311,10 @@ func (s costed) sizes(ctx context.Context, rc *graphql.OperationContext) sizes {
 		return out
 	}
 	regions, indicators := max(1, info.Regions), max(1, info.Indicators)
+	years := 1
+	if info.FirstYear != nil {
+		years = *info.LastYear - *info.FirstYear + 1
+	}
 	var walk func(ast.SelectionSet)
 	walk = func(set ast.SelectionSet) {
 		for _, sel := range set {
@@ -295,6 +325,11 @@ func (s costed) sizes(ctx context.Context, rc *graphql.OperationContext) sizes {
 					in, _ := sel.ArgumentMap(rc.Variables)["input"].(map[string]any)
 					out.compositeRegions = max(out.compositeRegions, s.scopeRegions(ctx, in, regions))
 					out.compositeIndicators = max(out.compositeIndicators, s.indicatorsNamed(ctx, in, indicators))
+				case "compare":
+					c := s.compareSize(ctx, sel.ArgumentMap(rc.Variables), years)
+					if c.regions*c.indicators*c.years > out.compare.regions*out.compare.indicators*out.compare.years {
+						out.compare = c
+					}
 				case "standings":
 					out.standingsIndicators = max(out.standingsIndicators, s.indicatorsNamed(ctx, sel.ArgumentMap(rc.Variables), indicators))
 				}
