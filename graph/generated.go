@@ -3458,7 +3458,8 @@ input TiersInput {
 
 """
 How each indicator's values are put on one scale, over the scope's regions that have a value (n of them),
-direction-adjusted with d = +1 for HIGHER_IS_BETTER and −1 for LOWER_IS_BETTER.
+direction-adjusted with d = +1 for HIGHER_IS_BETTER and −1 for LOWER_IS_BETTER. A region the missing rule
+then excludes still counts here: the scale of an indicator does not depend on the other indicators' gaps.
 """
 enum Normalisation {
   "100·(x − min)/(max − min); lower-is-better 100·(max − x)/(max − min); all equal → 100. From 0 to 100."
