@@ -517,4 +517,17 @@ func TestCostFollowsScope(t *testing.T) {
 	if errorCode(res) != "QUERY_TOO_COMPLEX" {
 		t.Errorf("standings over 3,000 regions × 50 indicators: %+v", res.Errors)
 	}
+	// Issue 7's size, 1,000 runs over 3,000 regions × 50 indicators, is answered at the default limit; a
+	// composite's breakdown of 150,000 components is not.
+	var fifty []map[string]any
+	for i := 1; i <= 50; i++ {
+		fifty = append(fifty, map[string]any{"indicator": fmt.Sprintf("I%03d", i), "weight": i%4 + 1})
+	}
+	all := map[string]any{"in": map[string]any{"year": 2002, "indicators": fifty}}
+	if res := post(t, srv.URL, `query($in: CompositeInput!) { robustness(input: $in, runs: 1000) { entries { region { code } medianRank p05Rank p95Rank } } }`, all, nil); len(res.Errors) > 0 {
+		t.Errorf("robustness of 3,000 × 50: %+v", res.Errors)
+	}
+	if res := post(t, srv.URL, compositeQuery, all, nil); errorCode(res) != "QUERY_TOO_COMPLEX" {
+		t.Errorf("breakdown of 3,000 × 50: %+v", res.Errors)
+	}
 }
