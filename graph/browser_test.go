@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -518,4 +520,88 @@ func checkCompare(t *testing.T, b *browserTab, url string, downloads string) {
 	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
 		t.Fatalf("the dashboard failed: %s", eval[string](t, b, `document.getElementById('status').textContent`))
 	}
+}
+
+// TestBrowserTokens: a server started with tokens. The dashboard says plainly that it needs one; with the
+// token typed into its field it draws its views and downloads, the token kept in sessionStorage and never
+// in the URL; a wrong token is said to be refused. GraphiQL sends the token given in its headers editor.
+func TestBrowserTokens(t *testing.T) {
+	const token = "dashboard-secret"
+	file := filepath.Join(t.TempDir(), "tokens")
+	sum := sha256.Sum256([]byte(token))
+	if err := os.WriteFile(file, []byte(hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := LoadTokens(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := DefaultOptions
+	opt.Tokens = tokens
+	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, opt)
+	b := newBrowser(t)
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	const view = "/dashboard?indicator=retail_sales&year=2024&group=East&region=320000"
+	b.do(t, "dashboard", chromedp.Navigate(srv.URL+view))
+	status := `document.getElementById('status').textContent`
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "error" {
+		t.Fatalf("without a token the dashboard is %q: %s", ready, eval[string](t, b, status))
+	}
+	if msg := eval[string](t, b, status); !strings.Contains(msg, "401") || !strings.Contains(msg, "needs a bearer token") {
+		t.Errorf("without a token the dashboard says %q", msg)
+	}
+
+	setToken := func(tok string) string {
+		t.Helper()
+		eval[chromedp.Void](t, b, `(() => { const i = document.getElementById('token'); i.value = `+jsString(tok)+`; i.dispatchEvent(new Event('change')); })()`)
+		return poll[string](t, b, `document.body.dataset.ready`)
+	}
+	if ready := setToken("not-it"); ready != "error" || !strings.Contains(eval[string](t, b, status), "refused this token") {
+		t.Errorf("with a wrong token: %q, %q", ready, eval[string](t, b, status))
+	}
+	if ready := setToken(token); ready != "true" {
+		t.Fatalf("with the token the dashboard is %q: %s", ready, eval[string](t, b, status))
+	}
+	if bars := eval[int](t, b, `echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption().series[0].data.length`); bars != 10 {
+		t.Errorf("with the token the ranking has %d bars", bars)
+	}
+	_, rows := download(t, b, downloads, "ranking")
+	if len(rows) != 11 || rows[1][0] != "440000" {
+		t.Errorf("the download with the token: %q", rows)
+	}
+	// Kept for the tab, never in the URL; a reload of the page still has it.
+	if got := eval[string](t, b, `sessionStorage.getItem('pacesetter:token')`); got != token {
+		t.Errorf("sessionStorage holds %q", got)
+	}
+	b.do(t, "reload", chromedp.Reload())
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
+		t.Errorf("after a reload: %q %s", ready, eval[string](t, b, status))
+	}
+	b.mu.Lock()
+	for _, u := range b.requests {
+		if strings.Contains(u, token) {
+			t.Errorf("the token is in a URL: %s", u)
+		}
+	}
+	b.mu.Unlock()
+
+	// GraphiQL: the token in its headers editor goes with the query.
+	b.do(t, "GraphiQL", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`.graphiql-query-editor .CodeMirror`)))
+	eval[chromedp.Void](t, b, `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('{ dataset { regions } }')`)
+	eval[chromedp.Void](t, b, `[...document.querySelectorAll('.graphiql-editor-tools button')].find(b => b.textContent.trim() === 'Headers').click()`)
+	// The tool pane holds the variables and the headers editors; the one not hidden is the headers'.
+	headers := `document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')`
+	poll[bool](t, b, headers+` !== null`)
+	eval[chromedp.Void](t, b, headers+`.CodeMirror.setValue(`+
+		jsString(`{"Authorization": "Bearer `+token+`"}`)+`)`)
+	b.do(t, "run the query", chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
+	shown := poll[string](t, b, `(() => { const v = document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue(); return v.includes('"data"') || v.includes('errors') ? v : null })()`)
+	if !strings.Contains(shown, `"regions": 32`) {
+		t.Errorf("GraphiQL with the token in its headers shows %s", shown)
+	}
+	b.checkClean(t, srv.URL)
 }

@@ -305,6 +305,7 @@ window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.r
 
 // The catalog once (again after a new token, if it was refused), then the views.
 async function start() {
+  delete document.body.dataset.ready;
   try {
     if (!catalog) {
       catalog = await gql(Q.catalog);
