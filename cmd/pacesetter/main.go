@@ -65,6 +65,9 @@ usage:
       /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error; traces
       over OTLP/HTTP with --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT); with --tokens /metrics needs a
       token too, unless --metrics-public
+  pacesetter health [URL]
+      exit 0 if URL (default http://127.0.0.1:8080/readyz) answers 2xx within 5s, else 1: a probe for a
+      container's HEALTHCHECK, where there is no curl
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
       or a World Bank WDI bulk CSV into a new file beside FILE, renamed over FILE when complete (a server
@@ -94,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = synth(args[1:], stdout, stderr)
 	case "export":
 		err = exportQuery(ctx, args[1:], stdout, stderr)
+	case "health":
+		err = health(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -514,6 +519,41 @@ func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens
 		close(done)
 		<-finished
 	}
+}
+
+// health asks a URL, by default this machine's /readyz, and fails unless it answers 2xx within 5 s.
+func health(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	timeout := duration(fs, "timeout", 5*time.Second, "how long to wait for the answer")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	u := "http://127.0.0.1:8080/readyz"
+	switch len(pos) {
+	case 0:
+	case 1:
+		u = pos[0]
+	default:
+		return usageError{fmt.Errorf("one URL at most, not %q", pos)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return usageError{err}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("%s answered %s: %s", u, res.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", u, strings.TrimSpace(string(body)))
+	return nil
 }
 
 // exportQuery runs a query through the same /export handler as serve, in this process, and writes the file.

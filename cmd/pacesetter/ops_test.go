@@ -544,6 +544,19 @@ func TestMetricsPublic(t *testing.T) {
 			t.Errorf("%s: %d %s", p, status, body)
 		}
 	}
+	// The probe a container's HEALTHCHECK runs: 0 for /readyz, 1 for a 404 or nothing listening.
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"health", base + "/readyz"}, &out, &errb); code != 0 || !strings.Contains(out.String(), `"status":"ready"`) {
+		t.Errorf("health %s/readyz: exit %d, %q %q", base, code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"health", base + "/nothing"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "404") {
+		t.Errorf("health of a 404: exit %d, %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"health", "--timeout", "2s", "http://127.0.0.1:1/readyz"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "refused") {
+		t.Errorf("health with nothing listening: exit %d, %q", code, errb.String())
+	}
 	if status, _, _ := ask(client, c.url, "", `{ dataset { version } }`, nil); status != 401 {
 		t.Errorf("/graphql without a token: %d", status)
 	}
