@@ -26,7 +26,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libstdc++6 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin pacesetter \
+ && groupadd --system --gid 10001 pacesetter \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin pacesetter \
  && mkdir /data && chown pacesetter:pacesetter /data
 COPY --from=build /out/pacesetter /usr/local/bin/pacesetter
 USER 10001:10001
