@@ -57,9 +57,10 @@ type Options struct {
 	NoGraphiQL, NoIntrospection bool
 	// Metrics receives the server's metrics, served at /metrics; nil: a registry of the handler's own.
 	Metrics *Metrics
-	// MetricsPublic leaves /metrics open when Tokens are set (it then needs a token like /graphql).
+	// With Tokens set, /metrics needs a token like /graphql, unless MetricsPublic leaves it open.
 	MetricsPublic bool
-	// NoMetrics records no metrics and serves no /metrics: only for measuring what the metrics cost.
+	// NoMetrics records no metrics and serves no /metrics: only for measuring what the metrics cost. The
+	// DuckDB statements' spans, which come through the metrics' duck.Observer, go with them.
 	NoMetrics bool
 	// TracerProvider, if not nil, traces each request: the HTTP request, its root fields, and the DuckDB
 	// statements they run (trace.go). nil: no tracing.
