@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -211,7 +213,7 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.do(t, "dashboard", chromedp.EmulateViewport(1280, 1000),
-		chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000"))
+		chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000&compare=440000,110000,510000"))
 	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
 		t.Fatalf("the dashboard failed: %s", eval[string](t, b, `document.getElementById('status').textContent`))
 	}
@@ -309,27 +311,16 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 
 	// The ranking's download button: the file /export wrote for the chart's own query.
-	b.do(t, "download", chromedp.Click(chromedp.CSS(`button[data-export="ranking"]`)))
-	file := filepath.Join(downloads, "ranking.csv")
-	var raw []byte
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		var err error
-		if raw, err = os.ReadFile(file); err == nil && len(raw) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			entries, _ := os.ReadDir(downloads)
-			t.Fatalf("no %s after clicking the download button (%v; in the folder: %v; status: %q)", file, err, entries,
-				eval[string](t, b, `document.getElementById('status').textContent`))
-		}
-	}
-	rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
-	if err != nil {
-		t.Fatalf("the downloaded CSV does not parse: %v\n%s", err, raw)
-	}
+	raw, rows := download(t, b, downloads, "ranking")
 	if len(rows) != len(api.Ranking.Entries)+1 || rows[0][0] != "region.code" || rows[1][0] != "440000" || rows[2][1] != "江苏省" ||
 		rows[2][3] != "44922.1" {
 		t.Errorf("downloaded ranking.csv:\n%s", raw)
+	}
+
+	checkCompare(t, b, srv.URL, downloads)
+	// Nothing is pushed beyond the window's width (a chart's canvas once pushed the comparison's table out).
+	if w := eval[int](t, b, `document.documentElement.scrollWidth`); w > 1280 {
+		t.Errorf("the page is %d px wide in a window of 1280", w)
 	}
 
 	if os.Getenv("PACESETTER_SCREENSHOT") == "1" {
@@ -343,11 +334,274 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 
 	// English names from the URL alone.
-	b.do(t, "dashboard in English", chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000&lang=en"))
+	b.do(t, "dashboard in English", chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000&compare=440000,110000,510000&lang=en"))
 	poll[string](t, b, `document.body.dataset.ready`)
 	names := eval[[]string](t, b, `echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption().xAxis[0].data`)
 	if len(names) < 2 || names[0] != "Guangdong" || names[1] != "Jiangsu" {
 		t.Errorf("English names: %q", names)
+	}
+	compared := eval[[]string](t, b, `echarts.getInstanceByDom(document.getElementById('compare-chart')).getOption().series.map(s => s.name)`)
+	firsts := eval[[]string](t, b, `[...document.querySelectorAll('#compare-table tr[data-code]')].map(tr => tr.cells[0].textContent)`)
+	if !slices.Equal(compared, []string{"Guangdong", "Beijing", "Sichuan"}) || !slices.Equal(firsts, []string{"Guangdong", "Sichuan", "Beijing"}) { // the table by rank
+		t.Errorf("English names in the comparison: chart %q, table %q", compared, firsts)
+	}
+	b.checkClean(t, srv.URL)
+}
+
+// download clicks a view's download button and returns the file it saved, parsed as CSV.
+func download(t *testing.T, b *browserTab, dir, view string) ([]byte, [][]string) {
+	t.Helper()
+	file := filepath.Join(dir, view+".csv")
+	os.Remove(file)
+	b.do(t, "download "+view, chromedp.Click(chromedp.CSS(`button[data-export="`+view+`"]`)))
+	var raw []byte
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if raw, err = os.ReadFile(file); err == nil && len(raw) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dir)
+			t.Fatalf("no %s after clicking the download button (%v; in the folder: %v; status: %q)", file, err, entries,
+				eval[string](t, b, `document.getElementById('status').textContent`))
+		}
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+	if err != nil {
+		t.Fatalf("the downloaded CSV does not parse: %v\n%s", err, raw)
+	}
+	return raw, rows
+}
+
+// compareChart is the comparison chart as ECharts holds it, and its table of latest values.
+type compareChart struct {
+	Years  []string
+	Codes  []string
+	Names  []string
+	Values [][]*float64
+	Table  [][]string // code, name, value, rank
+}
+
+const readCompare = `(() => {
+  const o = echarts.getInstanceByDom(document.getElementById('compare-chart')).getOption();
+  return { years: o.xAxis[0].data, codes: o.series.map(s => s.id), names: o.series.map(s => s.name),
+           values: o.series.map(s => s.data),
+           table: [...document.querySelectorAll('#compare-table tr[data-code]')].map(tr => [tr.dataset.code, ...[...tr.cells].map(c => c.textContent)]) };
+})()`
+
+// checkCompare checks the comparison of the regions in the URL (Guangdong, Beijing, and Sichuan, which is
+// not of the East group) against the API's trends of each region, fetched here with other queries than the
+// page's (aliased trends, not a pivot and a ranking): a line a region over the years, and the latest year's
+// values ranked among the three by a count in the test; then that removing a region changes the URL and that
+// the URL alone restores the view, and that the download holds a row a region with the chart's values.
+func checkCompare(t *testing.T, b *browserTab, url string, downloads string) {
+	t.Helper()
+	first := eval[string](t, b, `location.href`)
+	codes := []string{"440000", "110000", "510000"}
+	type point struct {
+		Year  int
+		Value *float64
+	}
+	var api map[string]struct {
+		Region struct{ Code, Name string }
+		Points []point
+	}
+	mustPost(t, url, `{ a: trend(region: "440000", indicator: "retail_sales") { region { code name } points { year value } }
+	  b: trend(region: "110000", indicator: "retail_sales") { region { code name } points { year value } }
+	  c: trend(region: "510000", indicator: "retail_sales") { region { code name } points { year value } } }`, nil, &api)
+	// value[code][year] from the API; the years any of them has.
+	value := map[string]map[string]float64{}
+	var names []string
+	yearSet := map[int]bool{}
+	for i, alias := range []string{"a", "b", "c"} {
+		tr := api[alias]
+		if tr.Region.Code != codes[i] {
+			t.Fatalf("trend %s is of %s", alias, tr.Region.Code)
+		}
+		names = append(names, tr.Region.Name)
+		value[codes[i]] = map[string]float64{}
+		for _, p := range tr.Points {
+			if p.Value != nil {
+				value[codes[i]][strconv.Itoa(p.Year)] = *p.Value
+				yearSet[p.Year] = true
+			}
+		}
+	}
+	got := eval[compareChart](t, b, readCompare)
+	if !slices.Equal(got.Codes, codes) || !slices.Equal(got.Names, names) || !slices.Equal(names, []string{"广东省", "北京市", "四川省"}) {
+		t.Errorf("comparison series %q %q, want %q %q", got.Codes, got.Names, codes, names)
+	}
+	if len(got.Years) != len(yearSet) || len(got.Years) < 5 {
+		t.Errorf("comparison years %q, the API has values in %d years", got.Years, len(yearSet))
+	}
+	for i, code := range got.Codes {
+		for j, year := range got.Years {
+			want, ok := value[code][year]
+			if v := got.Values[i][j]; (v == nil) == ok || (v != nil && *v != want) {
+				t.Errorf("comparison: %s in %s is %v, the API's trend says %v (has %v)", code, year, v, want, ok)
+			}
+		}
+	}
+	// The table: the latest year with a value, and the regions by rank there (retail sales: more is better;
+	// rank = 1 + how many have more).
+	latest := 0
+	for y := range yearSet {
+		latest = max(latest, y)
+	}
+	ly := strconv.Itoa(latest)
+	var wantTable [][]string
+	for i, code := range codes {
+		rank := 1
+		for _, other := range codes {
+			if value[other][ly] > value[code][ly] {
+				rank++
+			}
+		}
+		wantTable = append(wantTable, []string{code, names[i], strconv.FormatFloat(value[code][ly], 'f', -1, 64), strconv.Itoa(rank)})
+	}
+	slices.SortFunc(wantTable, func(a, b []string) int { return strings.Compare(a[3], b[3]) })
+	header := eval[[]string](t, b, `[...document.querySelectorAll('#compare-table tr:first-child th')].map(c => c.textContent)`)
+	for _, row := range got.Table {
+		if len(row) == 4 {
+			row[2] = strings.ReplaceAll(row[2], ",", "") // shown with thousands separators
+		}
+	}
+	if len(header) != 3 || header[1] != ly || !slices.EqualFunc(got.Table, wantTable, slices.Equal) {
+		t.Errorf("comparison table %q %q\nwant %s %q", header, got.Table, ly, wantTable)
+	}
+
+	// The download: a row a region (the pivot's order, by code), its values over the years joined by ';'.
+	_, rows := download(t, b, downloads, "compare")
+	if len(rows) != 4 || !slices.Equal(rows[0], []string{"code", "label", "cells"}) {
+		t.Fatalf("downloaded compare.csv: %q", rows)
+	}
+	for _, row := range rows[1:] {
+		i := slices.Index(got.Codes, row[0])
+		if i < 0 || row[1] != names[i] {
+			t.Errorf("compare.csv row %q", row)
+			continue
+		}
+		cells := strings.Split(row[2], ";")
+		if len(cells) != len(got.Years) {
+			t.Errorf("compare.csv row %q: %d cells for %d years", row, len(cells), len(got.Years))
+			continue
+		}
+		for j, c := range cells {
+			if v, err := strconv.ParseFloat(c, 64); err != nil || v != value[row[0]][got.Years[j]] {
+				t.Errorf("compare.csv: %s in %s is %q, want %v", row[0], got.Years[j], c, value[row[0]][got.Years[j]])
+			}
+		}
+	}
+
+	// Removing Beijing: the URL holds the two left, and opening that URL alone draws the same two.
+	b.do(t, "remove a region", chromedp.Click(chromedp.CSS(`.chip[data-code="110000"] button`)))
+	poll[string](t, b, `document.body.dataset.ready`)
+	search := eval[string](t, b, `new URLSearchParams(location.search).get('compare')`)
+	href := eval[string](t, b, `location.href`)
+	if search != "440000,510000" {
+		t.Errorf("after removing Beijing the URL's compare is %q", search)
+	}
+	b.do(t, "the URL again", chromedp.Navigate("about:blank"), chromedp.Navigate(href))
+	poll[string](t, b, `document.body.dataset.ready`)
+	again := eval[compareChart](t, b, readCompare)
+	if !slices.Equal(again.Codes, []string{"440000", "510000"}) || !slices.Equal(again.Names, []string{"广东省", "四川省"}) ||
+		len(again.Values) != 2 || !slices.EqualFunc(again.Values[1], got.Values[2], func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }) {
+		t.Errorf("the URL %s restores %q %q", href, again.Codes, again.Names)
+	}
+	// A region added from the list goes into the URL too.
+	b.do(t, "add a region", chromedp.SetValue(chromedp.CSS(`#compare-add`), "310000"))
+	eval[chromedp.Void](t, b, `document.getElementById('compare-add').dispatchEvent(new Event('change'))`)
+	poll[string](t, b, `document.body.dataset.ready`)
+	if s := eval[string](t, b, `new URLSearchParams(location.search).get('compare')`); s != "440000,510000,310000" {
+		t.Errorf("after adding Shanghai the URL's compare is %q", s)
+	}
+	// Back to the view the test began with, for the screenshot.
+	b.do(t, "the first URL", chromedp.Navigate(first))
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
+		t.Fatalf("the dashboard failed: %s", eval[string](t, b, `document.getElementById('status').textContent`))
+	}
+}
+
+// TestBrowserTokens: a server started with tokens. The dashboard says plainly that it needs one; with the
+// token typed into its field it draws its views and downloads, the token kept in sessionStorage and never
+// in the URL; a wrong token is said to be refused. GraphiQL sends the token given in its headers editor.
+func TestBrowserTokens(t *testing.T) {
+	const token = "dashboard-secret"
+	file := filepath.Join(t.TempDir(), "tokens")
+	sum := sha256.Sum256([]byte(token))
+	if err := os.WriteFile(file, []byte(hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := LoadTokens(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := DefaultOptions
+	opt.Tokens = tokens
+	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, opt)
+	b := newBrowser(t)
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	const view = "/dashboard?indicator=retail_sales&year=2024&group=East&region=320000"
+	b.do(t, "dashboard", chromedp.Navigate(srv.URL+view))
+	status := `document.getElementById('status').textContent`
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "error" {
+		t.Fatalf("without a token the dashboard is %q: %s", ready, eval[string](t, b, status))
+	}
+	if msg := eval[string](t, b, status); !strings.Contains(msg, "401") || !strings.Contains(msg, "needs a bearer token") {
+		t.Errorf("without a token the dashboard says %q", msg)
+	}
+
+	setToken := func(tok string) string {
+		t.Helper()
+		eval[chromedp.Void](t, b, `(() => { const i = document.getElementById('token'); i.value = `+jsString(tok)+`; i.dispatchEvent(new Event('change')); })()`)
+		return poll[string](t, b, `document.body.dataset.ready`)
+	}
+	if ready := setToken("not-it"); ready != "error" || !strings.Contains(eval[string](t, b, status), "refused this token") {
+		t.Errorf("with a wrong token: %q, %q", ready, eval[string](t, b, status))
+	}
+	if ready := setToken(token); ready != "true" {
+		t.Fatalf("with the token the dashboard is %q: %s", ready, eval[string](t, b, status))
+	}
+	if bars := eval[int](t, b, `echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption().series[0].data.length`); bars != 10 {
+		t.Errorf("with the token the ranking has %d bars", bars)
+	}
+	_, rows := download(t, b, downloads, "ranking")
+	if len(rows) != 11 || rows[1][0] != "440000" {
+		t.Errorf("the download with the token: %q", rows)
+	}
+	// Kept for the tab, never in the URL; a reload of the page still has it.
+	if got := eval[string](t, b, `sessionStorage.getItem('pacesetter:token')`); got != token {
+		t.Errorf("sessionStorage holds %q", got)
+	}
+	b.do(t, "reload", chromedp.Reload())
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
+		t.Errorf("after a reload: %q %s", ready, eval[string](t, b, status))
+	}
+	b.mu.Lock()
+	for _, u := range b.requests {
+		if strings.Contains(u, token) {
+			t.Errorf("the token is in a URL: %s", u)
+		}
+	}
+	b.mu.Unlock()
+
+	// GraphiQL: the token in its headers editor goes with the query.
+	b.do(t, "GraphiQL", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`.graphiql-query-editor .CodeMirror`)))
+	eval[chromedp.Void](t, b, `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('{ dataset { regions } }')`)
+	eval[chromedp.Void](t, b, `[...document.querySelectorAll('.graphiql-editor-tools button')].find(b => b.textContent.trim() === 'Headers').click()`)
+	// The tool pane holds the variables and the headers editors; the one not hidden is the headers'.
+	headers := `document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')`
+	poll[bool](t, b, headers+` !== null`)
+	eval[chromedp.Void](t, b, headers+`.CodeMirror.setValue(`+
+		jsString(`{"Authorization": "Bearer `+token+`"}`)+`)`)
+	b.do(t, "run the query", chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
+	shown := poll[string](t, b, `(() => { const v = document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue(); return v.includes('"data"') || v.includes('errors') ? v : null })()`)
+	if !strings.Contains(shown, `"regions": 32`) {
+		t.Errorf("GraphiQL with the token in its headers shows %s", shown)
 	}
 	b.checkClean(t, srv.URL)
 }

@@ -34,7 +34,7 @@ type Metrics struct {
 	cache      *prometheus.CounterVec
 	statements prometheus.Histogram
 	rows       *prometheus.CounterVec
-	reloads    prometheus.Histogram
+	loads      *prometheus.HistogramVec
 	tracer     atomic.Value // a trace.Tracer once a handler traces (trace.go); unset: no statement spans
 }
 
@@ -59,10 +59,11 @@ func NewMetrics() *Metrics {
 	m.rows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pacesetter_rows_served_total",
 		Help: "Rows served: observations in pages of the observations connection (an export's pages included), and rows written to exported files."},
 		[]string{"kind"})
-	m.reloads = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pacesetter_reload_duration_seconds",
-		Help:    "Time to open and switch to a new dataset snapshot (an import renamed into place).",
-		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)})
-	m.Registry.MustRegister(m.requests, m.latency, m.cache, m.statements, m.rows, m.reloads,
+	m.loads = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "pacesetter_dataset_load_duration_seconds",
+		Help:    "Time to load the dataset served: at start (kind initial: the embedded dataset imported into memory, or the --db file opened) and on each reload of a new snapshot (kind reload), by outcome (ok or error; a reload that fails keeps the old snapshot).",
+		Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)},
+		[]string{"kind", "outcome"})
+	m.Registry.MustRegister(m.requests, m.latency, m.cache, m.statements, m.rows, m.loads,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -83,10 +84,26 @@ func (m *Metrics) Statement(ctx context.Context, sql string) (context.Context, f
 // AnswerCache counts a look-up in the engine's answer cache (duck.Observer).
 func (m *Metrics) AnswerCache(hit bool) { m.cacheLookup("answer", hit) }
 
-// Reloaded records the time a snapshot reload took.
-func (m *Metrics) Reloaded(d time.Duration) { m.reloads.Observe(d.Seconds()) }
+// Load kinds for DatasetLoaded.
+const (
+	LoadInitial = "initial" // the dataset loaded at start
+	LoadReload  = "reload"  // a new snapshot switched to while serving
+)
+
+// DatasetLoaded records the time a load of the dataset took (kind LoadInitial or LoadReload) and whether it
+// failed (err not nil).
+func (m *Metrics) DatasetLoaded(kind string, d time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.loads.WithLabelValues(kind, outcome).Observe(d.Seconds())
+}
 
 func (m *Metrics) cacheLookup(cache string, hit bool) {
+	if m == nil { // Options.NoMetrics
+		return
+	}
 	result := "miss"
 	if hit {
 		result = "hit"
@@ -229,7 +246,7 @@ func observe(next http.Handler, m *Metrics, log *slog.Logger) http.Handler {
 				code = codeOfStatus(sw.status)
 			}
 			handler := handlerName(r.URL.Path)
-			if handler == "graphql" || handler == "export" {
+			if m != nil && (handler == "graphql" || handler == "export") {
 				if op == "" {
 					op = "none"
 				}

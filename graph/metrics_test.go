@@ -194,3 +194,26 @@ func TestNotReady(t *testing.T) {
 		t.Errorf("/readyz without a dataset: %d", res.StatusCode)
 	}
 }
+
+// NoMetrics (pacebench overhead's "off"): the API answers as ever, the response cache too, and there is no
+// /metrics, and no request is counted on a registry it was given.
+func TestNoMetrics(t *testing.T) {
+	m := NewMetrics()
+	opt := DefaultOptions
+	opt.Metrics, opt.NoMetrics = m, true
+	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, opt)
+	q := `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { entries { rank } } }`
+	mustPost(t, srv.URL, q, nil, nil)
+	mustPost(t, srv.URL, q, nil, nil)
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics with NoMetrics: %d", res.StatusCode)
+	}
+	if got := testutil.CollectAndCount(m.requests); got != 0 {
+		t.Errorf("%d request series counted with NoMetrics", got)
+	}
+}

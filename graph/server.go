@@ -57,6 +57,11 @@ type Options struct {
 	NoGraphiQL, NoIntrospection bool
 	// Metrics receives the server's metrics, served at /metrics; nil: a registry of the handler's own.
 	Metrics *Metrics
+	// With Tokens set, /metrics needs a token like /graphql, unless MetricsPublic leaves it open.
+	MetricsPublic bool
+	// NoMetrics records no metrics and serves no /metrics: only for measuring what the metrics cost. The
+	// DuckDB statements' spans, which come through the metrics' duck.Observer, go with them.
+	NoMetrics bool
 	// TracerProvider, if not nil, traces each request: the HTTP request, its root fields, and the DuckDB
 	// statements they run (trace.go). nil: no tracing.
 	TracerProvider trace.TracerProvider
@@ -94,10 +99,13 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	if opt.ExportRows <= 0 || opt.ExportRows > opt.ExportMaxRows {
 		opt.ExportRows = min(DefaultExportRows, opt.ExportMaxRows)
 	}
-	if opt.Metrics == nil {
+	switch {
+	case opt.NoMetrics:
+		opt.Metrics = nil
+	case opt.Metrics == nil:
 		opt.Metrics = NewMetrics()
 	}
-	if opt.TracerProvider != nil {
+	if opt.TracerProvider != nil && opt.Metrics != nil {
 		opt.Metrics.tracer.Store(opt.TracerProvider.Tracer(tracerName))
 	}
 	mux := http.NewServeMux()
@@ -136,8 +144,15 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	})
-	// Like /healthz, open: what it shows is counts and timings, no data.
-	mux.Handle("GET /metrics", opt.Metrics.handler())
+	// Counts and timings, no data, but they tell who uses what how much: with tokens, a scraper sends one
+	// too (Prometheus's authorization: {credentials: …}) unless MetricsPublic; the probes stay open.
+	if opt.Metrics != nil {
+		metrics := opt.Metrics.handler()
+		if !opt.MetricsPublic {
+			metrics = requireToken(opt.Tokens, metrics)
+		}
+		mux.Handle("GET /metrics", metrics)
+	}
 	var h http.Handler = mux
 	if p, ok := engine.(Pinner); ok {
 		h = pinned(p, h)

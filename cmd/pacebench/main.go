@@ -13,7 +13,9 @@
 //
 // Usage: go run ./cmd/pacebench [--big] [--rounds 3] [--duration 3s] [--work DIR]
 //
-// and the load-and-chaos run (chaos.go): go run ./cmd/pacebench chaos [--duration 5m]
+// the load-and-chaos run (chaos.go): go run ./cmd/pacebench chaos [--duration 5m]
+//
+// and what metrics, traces and access logs cost (overhead.go): go run ./cmd/pacebench overhead [--conns 8]
 package main
 
 import (
@@ -47,6 +49,12 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "chaos" {
 		if err := chaos(os.Args[2:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "overhead" {
+		if err := overhead(os.Args[2:]); err != nil {
 			fail(err)
 		}
 		return

@@ -56,14 +56,18 @@ usage:
   pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
                    [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
                    [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection] [--log-json] [--no-access-log]
-                   [--otlp-endpoint URL]
+                   [--otlp-endpoint URL] [--metrics-public]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
       origins call it from a browser; --no-introspection refuses __schema and __type;
       --tokens requires a bearer token whose SHA-256 (hex) is a line of FILE; SIGHUP, or a new --db or
       --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request;
       /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error; traces
-      over OTLP/HTTP with --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT)
+      over OTLP/HTTP with --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT); with --tokens /metrics needs a
+      token too, unless --metrics-public
+  pacesetter health [URL]
+      exit 0 if URL (default http://127.0.0.1:8080/readyz) answers 2xx within 5s, else 1: a probe for a
+      container's HEALTHCHECK, where there is no curl
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
       load the dataset folder DIR (regions.csv, indicators.csv, observations.csv or observations.parquet)
       or a World Bank WDI bulk CSV into a new file beside FILE, renamed over FILE when complete (a server
@@ -93,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = synth(args[1:], stdout, stderr)
 	case "export":
 		err = exportQuery(ctx, args[1:], stdout, stderr)
+	case "health":
+		err = health(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -108,8 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &help):
 		// Asked for, so on standard output and a success: `pacesetter serve --help | less` works.
 		fmt.Fprintf(stdout, "usage of pacesetter %s (flags and their defaults):\n", args[0])
-		help.fs.SetOutput(stdout)
-		help.fs.PrintDefaults()
+		printDefaults(help.fs, stdout)
 		fmt.Fprintf(stdout, "\n%s", usage)
 		return 0
 	case errors.As(err, &ue):
@@ -127,6 +132,22 @@ type usageError struct{ error }
 type helpRequested struct{ fs *flag.FlagSet }
 
 func (helpRequested) Error() string { return "help requested" }
+
+// hidden marks a flag's usage: a flag for measuring the server, not for running it, left out of --help.
+const hidden = "(hidden) "
+
+// printDefaults is fs.PrintDefaults without the hidden flags.
+func printDefaults(fs *flag.FlagSet, w io.Writer) {
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !strings.HasPrefix(f.Usage, hidden) {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	shown.SetOutput(w)
+	shown.PrintDefaults()
+}
 
 // parseFlags parses flags that may stand before or after the positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -294,6 +315,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	otlpEndpoint := fs.String("otlp-endpoint", "", "send traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
 	noAccessLog := fs.Bool("no-access-log", false, "write no line per request (the server's events are still logged)")
 	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
+	metricsPublic := fs.Bool("metrics-public", false, "with --tokens, leave /metrics open (without it, /metrics needs a bearer token like /graphql)")
+	noMetrics := fs.Bool("no-metrics", false, hidden+"record no metrics and serve no /metrics, to measure what they cost (pacebench overhead)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -312,9 +335,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// One registry for the handler's and the engine's metrics, served at /metrics.
 	metrics := graph.NewMetrics()
 	eopt := duck.DefaultOptions
-	eopt.Observer = metrics
+	if !*noMetrics {
+		eopt.Observer = metrics
+	}
 	var engine analytics.Engine
 	var served *duck.Served // nil for the embedded dataset, which never changes
+	start := time.Now()
 	if *db != "" {
 		if served, err = duck.OpenServed(ctx, *db, eopt); err != nil {
 			return err
@@ -335,12 +361,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	info, _ := engine.Dataset(ctx)
+	// A start that fails to load exits, so the initial load is only ever recorded as ok.
+	metrics.DatasetLoaded(graph.LoadInitial, time.Since(start), nil)
 
 	opt := graph.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
-	opt.Metrics = metrics
+	opt.Metrics, opt.MetricsPublic, opt.NoMetrics = metrics, *metricsPublic, *noMetrics
 	if !*noAccessLog {
 		opt.AccessLog = logger
 	}
@@ -453,10 +481,11 @@ func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens
 	reload := func(always bool) {
 		if served != nil && (always || served.Changed()) {
 			start := time.Now()
-			if info, err := served.Reload(ctx); err != nil {
+			info, err := served.Reload(ctx)
+			metrics.DatasetLoaded(graph.LoadReload, time.Since(start), err)
+			if err != nil {
 				logger.Error("reload: kept the dataset served", "err", err)
 			} else {
-				metrics.Reloaded(time.Since(start))
 				logger.Info("reload: serving the new snapshot", "file", served.Path(), "version", info.Version, "observations", info.Observations)
 			}
 		}
@@ -493,6 +522,41 @@ func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens
 		close(done)
 		<-finished
 	}
+}
+
+// health asks a URL, by default this machine's /readyz, and fails unless it answers 2xx within 5 s.
+func health(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	timeout := duration(fs, "timeout", 5*time.Second, "how long to wait for the answer")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	u := "http://127.0.0.1:8080/readyz"
+	switch len(pos) {
+	case 0:
+	case 1:
+		u = pos[0]
+	default:
+		return usageError{fmt.Errorf("one URL at most, not %q", pos)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return usageError{err}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("%s answered %s: %s", u, res.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", u, strings.TrimSpace(string(body)))
+	return nil
 }
 
 // exportQuery runs a query through the same /export handler as serve, in this process, and writes the file.

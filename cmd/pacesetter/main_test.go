@@ -231,7 +231,7 @@ func TestImportWDI(t *testing.T) {
 // number for a duration is refused with what to write instead.
 func TestHelpAndDurations(t *testing.T) {
 	ctx := context.Background()
-	for _, args := range [][]string{{"help"}, {"serve", "--help"}, {"serve", "-h"}, {"import", "--help"}, {"synth", "-h"}, {"export", "--help"}} {
+	for _, args := range [][]string{{"help"}, {"serve", "--help"}, {"serve", "-h"}, {"import", "--help"}, {"synth", "-h"}, {"export", "--help"}, {"health", "-h"}} {
 		var out, errb bytes.Buffer
 		if code := run(ctx, args, &out, &errb); code != 0 {
 			t.Errorf("%v exited %d: %s", args, code, errb.String())
@@ -246,6 +246,9 @@ func TestHelpAndDurations(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve --help lacks %q:\n%s", want, out.String())
 		}
+	}
+	if strings.Contains(out.String(), "no-metrics") || !strings.Contains(out.String(), "-metrics-public") {
+		t.Errorf("serve --help shows the hidden --no-metrics or lacks --metrics-public:\n%s", out.String())
 	}
 	// Progress is for terminals: with output to a buffer, a synthesis writes no spinner.
 	out.Reset()

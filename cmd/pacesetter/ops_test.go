@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -408,6 +409,18 @@ func TestServeTokensTLS(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), v1) {
 		t.Errorf("healthz: %d %s", res.StatusCode, body)
 	}
+	// /metrics needs a token like /graphql (no --metrics-public); /readyz, like /healthz, needs none.
+	base := strings.TrimSuffix(endpoint, "/graphql")
+	if status, body := get(t, client, base+"/metrics", ""); status != 401 || !strings.Contains(body, "UNAUTHENTICATED") {
+		t.Errorf("/metrics without a token: %d %s", status, body)
+	}
+	if status, body := get(t, client, base+"/readyz", ""); status != 200 {
+		t.Errorf("/readyz without a token: %d %s", status, body)
+	}
+	// The start's load: one, ok; no reload yet.
+	if got := loads(t, client, base, "first-secret"); got != "initial/ok=1" {
+		t.Errorf("dataset loads after the start: %s", got)
+	}
 	// Plain HTTP to the TLS port gets no answer.
 	if res, err := (&http.Client{Timeout: 5 * time.Second}).Post(strings.Replace(endpoint, "https://", "http://", 1), "application/json", strings.NewReader(`{"query":"`+q+`"}`)); err == nil {
 		res.Body.Close()
@@ -455,10 +468,115 @@ func TestServeTokensTLS(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(answer), "observations:31174") {
 		t.Errorf("after the reload: %v", answer)
 	}
+	// The reload is timed: one, ok (the watch reloads once per file it sees replaced).
+	if got := loads(t, client, base, "second-secret"); got != "initial/ok=1 reload/ok=1" {
+		t.Errorf("dataset loads after a reload: %s", got)
+	}
+	// A file that is no DuckDB database renamed over the served one: the reload fails, is timed as an
+	// error, and the snapshot served stays.
+	v2 := versionOf(answer)
+	if err := os.WriteFile(db+".junk", []byte("not a database\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(db+".junk", db); err != nil {
+		t.Fatal(err)
+	}
+	eventually("the failed reload", func() bool { return strings.Contains(errb.String(), "reload: kept the dataset served") })
+	if got := loads(t, client, base, "second-secret"); got != "initial/ok=1 reload/error=1 reload/ok=1" {
+		t.Errorf("dataset loads after a failed reload: %s", got)
+	}
+	if _, answer, _ := ask(client, endpoint, "second-secret", q, nil); versionOf(answer) != v2 {
+		t.Errorf("after a failed reload: %v", answer)
+	}
 	cancel()
 	if code := <-exit; code != 0 {
 		t.Errorf("exit %d: %s", code, errb.String())
 	}
+}
+
+// get GETs a URL, with a bearer token unless token is empty.
+func get(t *testing.T, client *http.Client, u, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// loads reads pacesetter_dataset_load_duration_seconds from /metrics: "kind/outcome=count …", sorted.
+func loads(t *testing.T, client *http.Client, base, token string) string {
+	t.Helper()
+	status, body := get(t, client, base+"/metrics", token)
+	if status != 200 {
+		t.Fatalf("/metrics with a token: %d %s", status, body)
+	}
+	var out []string
+	re := regexp.MustCompile(`(?m)^pacesetter_dataset_load_duration_seconds_count\{kind="(\w+)",outcome="(\w+)"\} (\d+)$`)
+	for _, m := range re.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1]+"/"+m[2]+"="+m[3])
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// With --tokens and --metrics-public, /metrics is open (for a scraper that sends no token) while /graphql
+// still needs a token; the probes are open either way.
+func TestMetricsPublic(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	writeTokens(t, tokens, "a-secret")
+	c := startServe(t, "--tokens", tokens, "--metrics-public")
+	base := strings.TrimSuffix(c.url, "/graphql")
+	client := &http.Client{Timeout: 30 * time.Second}
+	if status, body := get(t, client, base+"/metrics", ""); status != 200 ||
+		!strings.Contains(body, `pacesetter_dataset_load_duration_seconds_count{kind="initial",outcome="ok"} 1`) {
+		t.Errorf("/metrics with --metrics-public, no token: %d %s", status, grepMetric(body))
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if status, body := get(t, client, base+p, ""); status != 200 {
+			t.Errorf("%s: %d %s", p, status, body)
+		}
+	}
+	// The probe a container's HEALTHCHECK runs: 0 for /readyz, 1 for a 404 or nothing listening.
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"health", base + "/readyz"}, &out, &errb); code != 0 || !strings.Contains(out.String(), `"status":"ready"`) {
+		t.Errorf("health %s/readyz: exit %d, %q %q", base, code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"health", base + "/nothing"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "404") {
+		t.Errorf("health of a 404: exit %d, %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"health", "--timeout", "2s", "http://127.0.0.1:1/readyz"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "refused") {
+		t.Errorf("health with nothing listening: exit %d, %q", code, errb.String())
+	}
+	if status, _, _ := ask(client, c.url, "", `{ dataset { version } }`, nil); status != 401 {
+		t.Errorf("/graphql without a token: %d", status)
+	}
+	if status, _, _ := ask(client, c.url, "a-secret", `{ dataset { version } }`, nil); status != 200 {
+		t.Errorf("/graphql with the token: %d", status)
+	}
+	if code := c.stop(t); code != 0 {
+		t.Errorf("exit %d: %s", code, c.stderr.String())
+	}
+}
+
+// grepMetric is the pacesetter_ lines of a /metrics answer, for a failure message.
+func grepMetric(body string) string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "pacesetter_dataset") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 var synthOnce struct {

@@ -3,7 +3,8 @@
 'use strict';
 
 const Q = {
-  catalog: `{ indicators { code name nameEn unit firstYear lastYear } groups { code name nameEn } }`,
+  catalog: `{ indicators { code name nameEn unit firstYear lastYear } groups { code name nameEn }
+    regions { code name nameEn } }`,
   ranking: `query($i: ID!, $y: Int, $g: ID) { ranking(indicator: $i, year: $y, group: $g) {
     year mean leader { code }
     entries { region { code name nameEn } value rank } } }`,
@@ -11,26 +12,58 @@ const Q = {
     points { year value yoy bestEver streak } } }`,
   pivot: `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) {
     columns rows { code label cells } } }`,
+  // A few regions side by side: their values over the years (a pivot of those regions), and the latest
+  // year's values ranked among them (a ranking scoped to the same list; its year is the latest with a value).
+  compare: `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) {
+    columns rows { code label cells } }
+    ranking(indicator: $i, regions: $rs) { year entries { region { code } value rank } missing { code } } }`,
+  // What the comparison's download button exports: the chart's rows, a region a row.
+  compareRows: `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) {
+    rows { code label cells } } }`,
 };
+// How many regions a comparison holds, and how many it starts with.
+const compareMin = 2, compareMax = 6, compareDefault = 3;
 // Where each view's rows are in its answer, for /export.
-const exportPath = { ranking: 'ranking.entries', trend: 'trend.points', pivot: 'pivot.rows' };
+const exportPath = { ranking: 'ranking.entries', trend: 'trend.points', pivot: 'pivot.rows', compare: 'pivot.rows' };
 
 const form = document.getElementById('controls');
 const status = document.getElementById('status');
 const charts = {
   ranking: echarts.init(document.getElementById('ranking-chart')),
   trend: echarts.init(document.getElementById('trend-chart')),
+  compare: echarts.init(document.getElementById('compare-chart')),
 };
+const tokenInput = document.getElementById('token');
 let catalog = null;
 const names = new Map(); // region code → {name, nameEn}, from the answers seen
 const requests = {}; // view → {query, variables} it was drawn from, for its download button
 
+// The bearer token, for a server started with --tokens: typed into the page, kept in this tab's
+// sessionStorage (gone when the tab closes), never in the URL, sent on every /graphql and /export request.
+const tokenKey = 'pacesetter:token';
+tokenInput.value = sessionStorage.getItem(tokenKey) || '';
+
+function headers(extra) {
+  const h = { 'Content-Type': 'application/json', ...extra };
+  const token = tokenInput.value.trim();
+  if (token) h.Authorization = `Bearer ${token}`;
+  return h;
+}
+
+// A 401 is said plainly, with what to do: the server wants a token, or another one.
+function unauthorized() {
+  return new Error(tokenInput.value.trim()
+    ? 'The API refused this token (401 Unauthorized): check the token in the Token field above. 令牌无效'
+    : 'This API needs a bearer token (401 Unauthorized): enter yours in the Token field above. 需要令牌');
+}
+
 async function gql(query, variables) {
   const res = await fetch('/graphql', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    headers: headers({ Accept: 'application/json' }),
     body: JSON.stringify({ query, variables }),
   });
+  if (res.status === 401) throw unauthorized();
   const body = await res.json();
   if (body.errors && body.errors.length) throw new Error(body.errors.map((e) => e.message).join('; '));
   return body.data;
@@ -55,6 +88,7 @@ function fill(select, options, value) {
 
 // Draws the controls from the URL and the catalog, then every view.
 async function render() {
+  delete document.body.dataset.ready; // set again once every view is drawn (the browser tests wait for it)
   const s = state();
   const ind = catalog.indicators.find((i) => i.code === s.indicator) || catalog.indicators[0];
   fill(form.indicator, catalog.indicators.map((i) => [i.code, label(i) + (i.unit ? ` (${i.unit})` : '')]), ind.code);
@@ -69,7 +103,12 @@ async function render() {
     const region = ranking.entries.some((e) => e.region.code === s.region) ? s.region
       : ranking.leader ? ranking.leader.code : ranking.entries[0] && ranking.entries[0].region.code;
     fill(form.region, ranking.entries.map((e) => [e.region.code, label(e.region)]), region);
-    await Promise.all([region ? drawTrend(ind, region) : null, drawPivot(ind, form.group.value || null)]);
+    // The comparison: the regions in the URL, else the first three of the ranking.
+    let compared = (s.compare || '').split(',').filter((c) => names.has(c));
+    compared = [...new Set(compared)].slice(0, compareMax);
+    if (compared.length < compareMin) compared = ranking.entries.slice(0, compareDefault).map((e) => e.region.code);
+    await Promise.all([region ? drawTrend(ind, region) : null, drawPivot(ind, form.group.value || null),
+      compared.length ? drawCompare(ind, compared) : null]);
     document.body.dataset.ready = 'true';
   } catch (err) {
     status.textContent = String(err.message || err);
@@ -137,6 +176,72 @@ async function drawTrend(ind, region) {
   }, true);
 }
 
+async function drawCompare(ind, codes) {
+  const variables = { i: ind.code, rs: codes };
+  requests.compare = { query: Q.compareRows, variables };
+  drawChips(codes);
+  const { pivot, ranking } = await gql(Q.compare, variables);
+  const rows = new Map(pivot.rows.map((r) => [r.code, r]));
+  // A line a region, in the order picked; the series id is the region's code.
+  charts.compare.setOption({
+    title: { text: `${label(ind)}`, textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 24 },
+    grid: { left: 60, right: 20, top: 70 },
+    xAxis: { type: 'category', data: pivot.columns },
+    yAxis: { type: 'value', name: ind.unit, scale: true },
+    series: codes.map((code) => ({
+      id: code, type: 'line', name: regionLabel(code),
+      data: rows.has(code) ? rows.get(code).cells : pivot.columns.map(() => null),
+    })),
+  }, true);
+  // Their latest values and ranks among themselves.
+  const table = document.getElementById('compare-table');
+  const head = document.createElement('tr');
+  head.append(th('Region 地区'), th(`${ranking.year}`), th('Rank 排名'));
+  const body = [...ranking.entries.map((e) => [e.region.code, e.value, e.rank]),
+    ...ranking.missing.map((r) => [r.code, null, null])].map(([code, value, rank]) => {
+    const tr = document.createElement('tr');
+    tr.dataset.code = code;
+    const cells = [regionLabel(code), value == null ? '—' : value.toLocaleString('en'), rank == null ? '—' : rank];
+    cells.forEach((c) => { const td = document.createElement('td'); td.textContent = c; tr.append(td); });
+    return tr;
+  });
+  table.replaceChildren(head, ...body);
+  charts.compare.resize(); // the table beside it takes its width from the chart's
+}
+
+// The picked regions as chips (× removes one, down to compareMin) and a list to add one (up to compareMax).
+function drawChips(codes) {
+  const chips = codes.map((code) => {
+    const chip = document.createElement('span');
+    chip.className = 'chip';
+    chip.dataset.code = code;
+    const x = document.createElement('button');
+    x.type = 'button';
+    x.textContent = '×';
+    x.title = 'Remove 移除';
+    x.disabled = codes.length <= compareMin;
+    x.addEventListener('click', () => setCompare(codes.filter((c) => c !== code)));
+    chip.append(regionLabel(code), x);
+    return chip;
+  });
+  document.getElementById('compare-chips').replaceChildren(...chips);
+  const add = document.getElementById('compare-add');
+  fill(add, [['', codes.length >= compareMax ? `(${compareMax} at most 最多)` : '+ region 添加地区'],
+    ...catalog.regions.filter((r) => !codes.includes(r.code)).map((r) => [r.code, label(r)])], '');
+  add.disabled = codes.length >= compareMax;
+  add.onchange = () => { if (add.value) setCompare([...codes, add.value]); };
+}
+
+// The comparison's regions go into the URL like every other choice.
+function setCompare(codes) {
+  const s = state();
+  s.compare = codes.join(',');
+  history.pushState(null, '', '?' + new URLSearchParams(Object.entries(s).filter(([, v]) => v)));
+  render();
+}
+
 async function drawPivot(ind, group) {
   const variables = { i: ind.code, f: group ? { group } : null };
   requests.pivot = { query: Q.pivot, variables };
@@ -169,9 +274,10 @@ function th(text) {
 async function download(view, format = 'csv') {
   const res = await fetch(`/export?format=${format}&path=${exportPath[view]}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: headers(),
     body: JSON.stringify(requests[view]),
   });
+  if (res.status === 401) throw unauthorized();
   if (!res.ok) throw new Error(`export: ${res.status} ${await res.text()}`);
   const blob = await res.blob();
   const a = document.createElement('a');
@@ -187,14 +293,36 @@ form.addEventListener('change', (ev) => {
   const s = state();
   s[ev.target.name] = ev.target.value;
   if (ev.target.name === 'indicator') delete s.year; // the new indicator's latest year
+  if (ev.target.name === 'group') delete s.compare; // the new group's first three
   history.pushState(null, '', '?' + new URLSearchParams(Object.entries(s).filter(([, v]) => v)));
   render();
 });
-window.addEventListener('popstate', render);
+window.addEventListener('popstate', () => start());
 document.querySelectorAll('button[data-export]').forEach((b) => b.addEventListener('click', () => {
   download(b.dataset.export).catch((err) => { status.textContent = String(err.message || err); });
 }));
 window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
 
-gql(Q.catalog).then((data) => { catalog = data; return render(); })
-  .catch((err) => { status.textContent = String(err.message || err); document.body.dataset.ready = 'error'; });
+// The catalog once (again after a new token, if it was refused), then the views.
+async function start() {
+  delete document.body.dataset.ready;
+  try {
+    if (!catalog) {
+      catalog = await gql(Q.catalog);
+      catalog.regions.forEach((r) => names.set(r.code, r));
+    }
+    await render();
+  } catch (err) {
+    status.textContent = String(err.message || err);
+    document.body.dataset.ready = 'error';
+  }
+}
+
+tokenInput.addEventListener('change', () => {
+  const token = tokenInput.value.trim();
+  if (token) sessionStorage.setItem(tokenKey, token);
+  else sessionStorage.removeItem(tokenKey);
+  start();
+});
+
+start();
