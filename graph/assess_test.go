@@ -531,3 +531,44 @@ func TestCostFollowsScope(t *testing.T) {
 		t.Errorf("breakdown of 3,000 × 50: %+v", res.Errors)
 	}
 }
+
+// TestExportListInsideRows: path=composite.entries.breakdown exports a row per component, with its entry's
+// columns repeated; the numbers are the GraphQL answer's.
+func TestExportListInsideRows(t *testing.T) {
+	srv, _ := newServer(t, loadStore(t, assessData), duck.DefaultOptions, DefaultOptions)
+	q := `query($in: CompositeInput!) { composite(input: $in) { count entries { region { code } rank breakdown { indicator { code } normalised contribution } } } }`
+	in := map[string]any{"in": map[string]any{"year": 2024, "group": "G", "indicators": weights("i1", 2, "i2", 1, "i3", 1)}}
+	var a struct {
+		Composite struct {
+			Entries []struct {
+				Region    struct{ Code string }
+				Rank      float64
+				Breakdown []struct {
+					Indicator                struct{ Code string }
+					Normalised, Contribution *float64
+				}
+			}
+		}
+	}
+	mustPost(t, srv.URL, q, in, &a)
+	want := "entries.region.code,entries.rank,indicator.code,normalised,contribution\n"
+	for _, e := range a.Composite.Entries {
+		for _, b := range e.Breakdown {
+			want += e.Region.Code + "," + ftoa(e.Rank) + "," + b.Indicator.Code + "," + showFloat(b.Normalised) + "," + showFloat(b.Contribution) + "\n"
+		}
+	}
+	want = strings.ReplaceAll(want, "null", "")
+	res, body := exportOf(t, srv.URL, "format=csv&path=composite.entries.breakdown", q, in)
+	if got := strings.ReplaceAll(string(body), "\r\n", "\n"); res.StatusCode != 200 || got != want {
+		t.Errorf("status %d\n got %q\nwant %q", res.StatusCode, got, want)
+	}
+	if strings.Count(want, "\n") != 1+15 {
+		t.Errorf("want has %d lines, not 16 (5 entries × 3 indicators and the header)", strings.Count(want, "\n"))
+	}
+	// A history as a long table: a row per region and year.
+	res, body = exportOf(t, srv.URL, "format=csv&path=compositeHistory.regions.years",
+		`query($in: CompositeInput!) { compositeHistory(input: $in, from: 2023) { regions { region { code } years { year rank } } } }`, in)
+	if got := strings.ReplaceAll(string(body), "\r\n", "\n"); res.StatusCode != 200 || !strings.HasPrefix(got, "regions.region.code,year,rank\nD,2023,1\nD,2024,1\nE,2023,3\nE,2024,2\n") {
+		t.Errorf("history: status %d\n%s", res.StatusCode, got)
+	}
+}

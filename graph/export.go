@@ -407,7 +407,14 @@ type exportPlan struct {
 	leaves  [][]string // each column's response keys within a row
 	joined  []bool     // a list of scalars, written as one text cell
 	conn    []string   // response keys down to the connection whose list this is; nil when not paged
+	// A list inside the rows of another (composite.entries.breakdown) is exported one row per inner item,
+	// with the outer row's columns repeated: outer is the response keys from data down to the outer list,
+	// inner those from an outer row down to the inner list. Both nil for a list exported as it is.
+	outer, inner []string
 }
+
+// outerKey holds, in a row of a list inside another, the outer row its columns are read from.
+const outerKey = " outer"
 
 // field is one response key of a selection set with the fields merged under it.
 type field struct {
@@ -492,10 +499,24 @@ func planExport(schema *ast.Schema, rc *graphql.OperationContext, path []string)
 			}
 			if def.Type.Elem != nil {
 				if path != nil && len(here) < len(path) {
-					return refuse(analytics.BadUserInput, "path %s goes through %s, a list: give the path of the list to export", strings.Join(path, "."), strings.Join(here, "."))
+					// A path through one list of plain rows to a list inside them: one row per inner item.
+					if pl.outer != nil || parent != nil && isConnection(schema, parent) {
+						return refuse(analytics.BadUserInput, "path %s goes through %s, a list: give the path of the list to export, or of a list inside the rows of one list that is not a connection", strings.Join(path, "."), strings.Join(here, "."))
+					}
+					pl.outer = here
+					if err := pl.planOuter(schema, f.selections(), rc.Variables, f.key); err != nil {
+						return err
+					}
+					if err := find(f.selections(), here, f.fields[0]); err != nil {
+						return err
+					}
+					continue
 				}
 				found = true
 				pl.name, pl.list = f.key, here
+				if pl.outer != nil {
+					pl.inner = here[len(pl.outer):]
+				}
 				if parent != nil && isConnection(schema, parent) {
 					pl.conn = at
 				}
@@ -544,7 +565,7 @@ func (pl *exportPlan) plan(schema *ast.Schema, set ast.SelectionSet, vars map[st
 		kind := schema.Types[t.Name()].Kind
 		if t.Elem != nil {
 			if kind == ast.Object {
-				return refuse(analytics.BadUserInput, "%s.%s is a list inside a row of %s: a row holds one value per column. Leave it out, or export it on its own with path=", list, name, list)
+				return refuse(analytics.BadUserInput, "%s.%s is a list inside a row of %s: a row holds one value per column. Leave it out, or export it with path=%s.%s (a row per item, with the columns of its %s row)", list, name, list, list, name, list)
 			}
 			if t.Elem.Elem != nil {
 				return refuse(analytics.BadUserInput, "%s.%s is a list of lists, which has no place in a row", list, name)
@@ -571,6 +592,30 @@ func (pl *exportPlan) plan(schema *ast.Schema, set ast.SelectionSet, vars map[st
 		}
 		pl.columns = append(pl.columns, export.Column{Name: name, Type: typ})
 		pl.leaves, pl.joined = append(pl.leaves, keys), append(pl.joined, false)
+	}
+	return nil
+}
+
+// planOuter adds a column for every leaf of an outer row's selection, named after the outer list
+// (entries.region.code); lists in it are left out (the inner list is one of them).
+func (pl *exportPlan) planOuter(schema *ast.Schema, set ast.SelectionSet, vars map[string]any, list string) *exportError {
+	sub := &exportPlan{}
+	var keep ast.SelectionSet
+	for _, f := range collect(set, vars, nil) {
+		if def := f.fields[0].Definition; def != nil && def.Type.Elem == nil {
+			for _, ff := range f.fields {
+				keep = append(keep, ff)
+			}
+		}
+	}
+	if err := sub.plan(schema, keep, vars, nil, list); err != nil {
+		return err
+	}
+	for i, c := range sub.columns {
+		c.Name = list + "." + c.Name
+		pl.columns = append(pl.columns, c)
+		pl.leaves = append(pl.leaves, append([]string{outerKey}, sub.leaves[i]...))
+		pl.joined = append(pl.joined, sub.joined[i])
 	}
 	return nil
 }
@@ -666,8 +711,25 @@ func (pl *exportPlan) rows(data json.RawMessage, list []string) ([]any, *exportE
 	if err != nil {
 		return nil, refuse(analytics.Internal, "internal error")
 	}
-	rows, _ := walk(v, list).([]any)
-	return rows, nil // a null on the way (a nullable parent) is no rows
+	if pl.outer == nil {
+		rows, _ := walk(v, list).([]any)
+		return rows, nil // a null on the way (a nullable parent) is no rows
+	}
+	var rows []any
+	outer, _ := walk(v, pl.outer).([]any)
+	for _, o := range outer {
+		inner, _ := walk(o, pl.inner).([]any)
+		for _, in := range inner {
+			row := map[string]any{outerKey: o}
+			if m, ok := in.(map[string]any); ok {
+				for k, v := range m {
+					row[k] = v
+				}
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
 }
 
 // page reads one page of a connection: its rows and where it ends.
