@@ -460,6 +460,7 @@ func TestErrors(t *testing.T) {
 		{"from after to", `{ trend(region: "320000", indicator: "gdp", from: 2024, to: 2020) { cagr } }`, "BAD_USER_INPUT", "from (2024) is after to (2020)"},
 		{"bad enum", `{ ranking(indicator: "gdp", year: 2024, ties: AVERAGE) { count } }`, "GRAPHQL_VALIDATION_FAILED", "AVERAGE"},
 		{"fractional ranks", `{ ranking(indicator: "gdp", year: 2024, ties: FRACTIONAL) { count } }`, "BAD_USER_INPUT", "COMPETITION or DENSE"},
+		{"standings in a year without values", `{ standings(region: "320000", year: 2030) { ranked } }`, "BAD_USER_INPUT", "none of the indicators has values in 2030"},
 		{"unknown field", `{ ranking(indicator: "gdp", year: 2024) { score } }`, "GRAPHQL_VALIDATION_FAILED", `"score"`},
 		{"syntax", `{ ranking(indicator: "gdp" year: }`, "GRAPHQL_PARSE_FAILED", "Unexpected"},
 		{"empty group", `{ ranking(indicator: "gdp", year: 2024, group: "") { count } }`, "BAD_USER_INPUT", "group is empty"},

@@ -152,16 +152,24 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 	return p, nil
 }
 
-// checkYear refuses a year in which none of the plan's indicators has values, naming their span (a ranking
-// refuses a year outside its indicator's values the same way).
+// checkYear refuses a year in which none of the plan's indicators has values (see anyValuesIn).
 func (p *plan) checkYear() error {
+	ins := make([]*analytics.Indicator, len(p.inds))
+	for i, pl := range p.inds {
+		ins[i] = pl.in
+	}
+	return anyValuesIn(ins, p.year)
+}
+
+// anyValuesIn refuses a year in which none of the indicators has values, naming their span, as a ranking
+// refuses a year outside its indicator's values.
+func anyValuesIn(ins []*analytics.Indicator, year int) error {
 	first, last := 0, 0
-	for _, pl := range p.inds {
-		in := pl.in
+	for _, in := range ins {
 		if in.FirstYear == nil {
 			continue
 		}
-		if *in.FirstYear <= p.year && p.year <= *in.LastYear {
+		if *in.FirstYear <= year && year <= *in.LastYear {
 			return nil
 		}
 		if first == 0 || *in.FirstYear < first {
@@ -172,7 +180,7 @@ func (p *plan) checkYear() error {
 	if first == 0 {
 		return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values")
 	}
-	return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values in %d: they have values from %d to %d", p.year, first, last)
+	return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values in %d: they have values from %d to %d", year, first, last)
 }
 
 func pick[T ~string](v, def T) T {

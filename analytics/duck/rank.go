@@ -343,6 +343,9 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if scheme != nil {
 		indicators, err = s.schemeIndicators(scheme, q.Year)
 	}
+	if err == nil {
+		err = anyValuesIn(indicators, q.Year)
+	}
 	if err != nil {
 		return nil, err
 	}
