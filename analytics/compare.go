@@ -70,7 +70,17 @@ type CompareRow struct {
 	Flags      []string
 }
 
-func (r *CompareRow) Unit() string         { return r.Indicator.Unit }
+func (r *CompareRow) Unit() string           { return r.Indicator.Unit }
+func (r *CompareRow) DifferenceUnit() string { return DifferenceUnit(r.Indicator) }
+
+// DifferenceUnit is the unit of a difference of two values of in: its own, or points of it for a rate or a
+// growth rate (5.2 % − 4.9 % is 0.3 percentage points).
+func DifferenceUnit(in *Indicator) string {
+	if in.Measure == Rate || in.Measure == Growth {
+		return "points (" + in.Unit + ")"
+	}
+	return in.Unit
+}
 func (r *CompareRow) Measure() Measure     { return r.Indicator.Measure }
 func (r *CompareRow) Direction() Direction { return r.Indicator.Direction }
 
@@ -105,7 +115,8 @@ type CompareGap struct {
 	YearsLed        int
 }
 
-func (g *CompareGap) Unit() string { return g.Indicator.Unit }
+func (g *CompareGap) Unit() string           { return g.Indicator.Unit }
+func (g *CompareGap) DifferenceUnit() string { return DifferenceUnit(g.Indicator) }
 
 // BenchmarkRef is a region and its ranked value: the leader, or the region ranked just above.
 type BenchmarkRef struct {

@@ -60,6 +60,7 @@ type compareAnswer struct {
 			Rank                        *int
 			Baseline, Difference, Ratio *float64
 			Unit, Measure, Direction    string
+			DifferenceUnit              string
 		}
 		Leaders []struct {
 			Indicator, Region code
@@ -82,7 +83,7 @@ type compareAnswer struct {
 }
 
 const compareFields = `{ regions { code }
-	rows { region { code } indicator { code } year value rank baseline difference ratio unit measure direction }
+	rows { region { code } indicator { code } year value rank baseline difference ratio unit differenceUnit measure direction }
 	leaders { indicator { code } year region { code } value }
 	leads { region { code } count }
 	gaps { region { code } indicator { code } firstYear lastYear firstDifference lastDifference changePerYear closing yearsLed } }`
@@ -187,7 +188,8 @@ func TestCompareByHand(t *testing.T) {
 		jobless B 2020..2022 2→-2 -2 false led 2
 		jobless C 2020..2022 -2→0 1 true led 1`)
 	r := a.Compare.Rows[9]
-	if r.Unit != "%" || r.Measure != "RATE" || r.Direction != "LOWER_IS_BETTER" || a.Compare.Rows[0].Unit != "bn" || a.Compare.Rows[0].Measure != "LEVEL" {
+	if r.Unit != "%" || r.DifferenceUnit != "points (%)" || r.Measure != "RATE" || r.Direction != "LOWER_IS_BETTER" ||
+		a.Compare.Rows[0].Unit != "bn" || a.Compare.Rows[0].DifferenceUnit != "bn" || a.Compare.Rows[0].Measure != "LEVEL" {
 		t.Errorf("unit, measure, direction: %+v / %+v", a.Compare.Rows[0], r)
 	}
 

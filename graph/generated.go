@@ -101,6 +101,7 @@ type ComplexityRoot struct {
 	CompareGap struct {
 		ChangePerYear   func(childComplexity int) int
 		Closing         func(childComplexity int) int
+		DifferenceUnit  func(childComplexity int) int
 		FirstDifference func(childComplexity int) int
 		FirstYear       func(childComplexity int) int
 		Indicator       func(childComplexity int) int
@@ -122,18 +123,19 @@ type ComplexityRoot struct {
 	}
 
 	CompareRow struct {
-		Baseline   func(childComplexity int) int
-		Difference func(childComplexity int) int
-		Direction  func(childComplexity int) int
-		Flags      func(childComplexity int) int
-		Indicator  func(childComplexity int) int
-		Measure    func(childComplexity int) int
-		Rank       func(childComplexity int) int
-		Ratio      func(childComplexity int) int
-		Region     func(childComplexity int) int
-		Unit       func(childComplexity int) int
-		Value      func(childComplexity int) int
-		Year       func(childComplexity int) int
+		Baseline       func(childComplexity int) int
+		Difference     func(childComplexity int) int
+		DifferenceUnit func(childComplexity int) int
+		Direction      func(childComplexity int) int
+		Flags          func(childComplexity int) int
+		Indicator      func(childComplexity int) int
+		Measure        func(childComplexity int) int
+		Rank           func(childComplexity int) int
+		Ratio          func(childComplexity int) int
+		Region         func(childComplexity int) int
+		Unit           func(childComplexity int) int
+		Value          func(childComplexity int) int
+		Year           func(childComplexity int) int
 	}
 
 	Comparison struct {
@@ -883,6 +885,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareGap.Closing(childComplexity), true
+	case "CompareGap.differenceUnit":
+		if e.ComplexityRoot.CompareGap.DifferenceUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.DifferenceUnit(childComplexity), true
 	case "CompareGap.firstDifference":
 		if e.ComplexityRoot.CompareGap.FirstDifference == nil {
 			break
@@ -987,6 +995,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareRow.Difference(childComplexity), true
+	case "CompareRow.differenceUnit":
+		if e.ComplexityRoot.CompareRow.DifferenceUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.DifferenceUnit(childComplexity), true
 	case "CompareRow.direction":
 		if e.ComplexityRoot.CompareRow.Direction == nil {
 			break
@@ -4164,6 +4178,11 @@ type CompareRow {
   ratio: Float
   "The indicator's unit, measure and direction, so that a client need not look them up."
   unit: String!
+  """
+  The unit of difference: the indicator's, or for a RATE or GROWTH measure "points (…)" of it (a rate of
+  5.2 % against 4.9 % differs by 0.3 percentage points, not 0.3 %).
+  """
+  differenceUnit: String!
   measure: Measure!
   direction: Direction!
   flags: [String!]!
@@ -4204,6 +4223,8 @@ type CompareGap {
   "Years of the span in which the region led the compared regions on the indicator (ties included)."
   yearsLed: Int!
   unit: String!
+  "The unit of the differences, as CompareRow.differenceUnit."
+  differenceUnit: String!
 }
 `, BuiltIn: false},
 	{Name: "../schema/ranking.graphqls", Input: `extend type Query {
@@ -4678,6 +4699,8 @@ func (ec *executionContext) childFields_CompareGap(ctx context.Context, field gr
 		return ec.fieldContext_CompareGap_yearsLed(ctx, field)
 	case "unit":
 		return ec.fieldContext_CompareGap_unit(ctx, field)
+	case "differenceUnit":
+		return ec.fieldContext_CompareGap_differenceUnit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CompareGap", field.Name)
 }
@@ -4722,6 +4745,8 @@ func (ec *executionContext) childFields_CompareRow(ctx context.Context, field gr
 		return ec.fieldContext_CompareRow_ratio(ctx, field)
 	case "unit":
 		return ec.fieldContext_CompareRow_unit(ctx, field)
+	case "differenceUnit":
+		return ec.fieldContext_CompareRow_differenceUnit(ctx, field)
 	case "measure":
 		return ec.fieldContext_CompareRow_measure(ctx, field)
 	case "direction":
@@ -7965,6 +7990,29 @@ func (ec *executionContext) fieldContext_CompareGap_unit(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("CompareGap", field, true, false, "String")
 }
 
+func (ec *executionContext) _CompareGap_differenceUnit(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_differenceUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DifferenceUnit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_differenceUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, true, false, "String")
+}
+
 func (ec *executionContext) _CompareLeader_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8366,6 +8414,29 @@ func (ec *executionContext) _CompareRow_unit(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_CompareRow_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, true, false, "String")
+}
+
+func (ec *executionContext) _CompareRow_differenceUnit(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_differenceUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DifferenceUnit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_differenceUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompareRow", field, true, false, "String")
 }
 
@@ -19072,6 +19143,11 @@ func (ec *executionContext) _CompareGap(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "differenceUnit":
+			out.Values[i] = ec._CompareGap_differenceUnit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19205,6 +19281,11 @@ func (ec *executionContext) _CompareRow(ctx context.Context, sel ast.SelectionSe
 			}
 		case "unit":
 			out.Values[i] = ec._CompareRow_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "differenceUnit":
+			out.Values[i] = ec._CompareRow_differenceUnit(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
