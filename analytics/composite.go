@@ -21,6 +21,7 @@ type CompositeQuery struct {
 	MinWeightShare *float64
 	Ties           *TieRule
 	Tiers          *TierRule
+	NoTiers        bool // tiers: null, which drops a scheme's tiers
 	AsOf           *Date
 }
 

@@ -22,8 +22,13 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 			q.Indicators[i] = analytics.WeightedIndicator{Indicator: w.Indicator, Weight: w.Weight, Low: w.Low, High: w.High, Target: w.Target}
 		}
 	}
-	if in.Tiers != nil {
-		q.Tiers = &analytics.TierRule{Cutoffs: in.Tiers.Cutoffs, Quotas: in.Tiers.Quotas}
+	// tiers: null drops a scheme's tiers; left out, the scheme's apply.
+	if t, set := in.Tiers.ValueOK(); set {
+		if t == nil {
+			q.NoTiers = true
+		} else {
+			q.Tiers = &analytics.TierRule{Cutoffs: t.Cutoffs, Quotas: t.Quotas}
+		}
 	}
 	return q, nil
 }

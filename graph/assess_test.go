@@ -405,6 +405,19 @@ func TestCompositePointsByHand(t *testing.T) {
 	if s := st.Standings; s.Ranked != 3 || s.InTop != 2 || s.First != 0 || s.Scope.Kind != "GROUP" || !slices.Equal(ranks, []int{2, 3, 4}) {
 		t.Errorf("standings over the scheme: %+v", s)
 	}
+	// The scheme's tiers apply unless the input drops them with tiers: null.
+	var tiered struct {
+		Composite struct{ Entries []struct{ Tier *int } }
+	}
+	for _, c := range []struct {
+		input string
+		tier  bool
+	}{{`{year: 2024, scheme: "s1"}`, true}, {`{year: 2024, scheme: "s1", tiers: null}`, false}} {
+		mustPost(t, srv.URL, `{ composite(input: `+c.input+`) { entries { tier } } }`, nil, &tiered)
+		if got := tiered.Composite.Entries[0].Tier != nil; got != c.tier {
+			t.Errorf("%s: tier given %v, want %v", c.input, got, c.tier)
+		}
+	}
 	res := post(t, srv.URL, `{ standings(region: "C", year: 2024, scheme: "s1", category: "econ") { ranked } }`, nil, nil)
 	if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
 		t.Errorf("scheme with category: %+v", res.Errors)

@@ -3444,6 +3444,7 @@ input CompositeInput {
   """
   minWeightShare: Float
   ties: TieRule
+  "Tiers by score or rank; null for none (dropping a scheme's), left out for the scheme's."
   tiers: TiersInput
   "Answer with the values released by this date (see ranking)."
   asOf: Date
@@ -18301,7 +18302,7 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 			if err != nil {
 				return it, err
 			}
-			it.Tiers = data
+			it.Tiers = graphql.OmittableOf(data)
 		case "asOf":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
 			data, err := ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)

@@ -122,6 +122,9 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 			return nil, analytics.Errorf(analytics.BadUserInput, "minWeightShare is %v: give a share from 0 to 1 (0.7 excludes a region missing more than 30 %% of the weight)", minShare)
 		}
 	}
+	if q.NoTiers {
+		p.tiers = nil
+	}
 	if q.Tiers != nil {
 		switch {
 		case len(q.Tiers.Cutoffs) > 0 && len(q.Tiers.Quotas) > 0:

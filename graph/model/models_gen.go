@@ -4,6 +4,8 @@ package model
 
 import (
 	"pacesetter/analytics"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // What each value is measured against: exactly one of region and stat.
@@ -34,7 +36,8 @@ type CompositeInput struct {
 	// excluded, under either missing rule: 0.7 excludes a region missing more than 30 % of the weight.
 	MinWeightShare *float64           `json:"minWeightShare,omitempty"`
 	Ties           *analytics.TieRule `json:"ties,omitempty"`
-	Tiers          *TiersInput        `json:"tiers,omitempty"`
+	// Tiers by score or rank; null for none (dropping a scheme's), left out for the scheme's.
+	Tiers graphql.Omittable[*TiersInput] `json:"tiers,omitempty"`
 	// Answer with the values released by this date (see ranking).
 	AsOf *analytics.Date `json:"asOf,omitempty"`
 }
