@@ -1,5 +1,10 @@
 package analytics
 
+import (
+	"cmp"
+	"slices"
+)
+
 // WeightedIndicator is one indicator of an inline scheme.
 type WeightedIndicator struct {
 	Indicator string
@@ -90,6 +95,7 @@ type CompositeComponent struct {
 }
 
 type DepartmentPoints struct {
+	Region     *Region
 	Department string
 	Indicators int
 	Available  float64
@@ -99,6 +105,7 @@ type DepartmentPoints struct {
 }
 
 type CategoryPoints struct {
+	Region     *Region
 	Category   string
 	Indicators int
 	Available  float64
@@ -169,4 +176,45 @@ type CompositeYear struct {
 	TierChange   *int
 	BestRankEver *bool
 	TierStreak   int
+}
+
+// DepartmentsOf lists the scored regions' points by department as one list: those of region (a code) and
+// department when given; by department in the scheme's order, then rank, then the order of the entries.
+func (c *Composite) DepartmentsOf(region, department string) []*DepartmentPoints {
+	out := []*DepartmentPoints{}
+	order := map[string]int{}
+	for _, e := range c.Entries {
+		for _, d := range e.Departments {
+			if _, ok := order[d.Department]; !ok {
+				order[d.Department] = len(order)
+			}
+			if (region == "" || e.Region.Code == region) && (department == "" || d.Department == department) {
+				out = append(out, d)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *DepartmentPoints) int {
+		return cmp.Or(cmp.Compare(order[a.Department], order[b.Department]), cmp.Compare(a.Rank, b.Rank))
+	})
+	return out
+}
+
+// CategoriesOf is DepartmentsOf by category.
+func (c *Composite) CategoriesOf(region, category string) []*CategoryPoints {
+	out := []*CategoryPoints{}
+	order := map[string]int{}
+	for _, e := range c.Entries {
+		for _, d := range e.Categories {
+			if _, ok := order[d.Category]; !ok {
+				order[d.Category] = len(order)
+			}
+			if (region == "" || e.Region.Code == region) && (category == "" || d.Category == category) {
+				out = append(out, d)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *CategoryPoints) int {
+		return cmp.Or(cmp.Compare(order[a.Category], order[b.Category]), cmp.Compare(a.Rank, b.Rank))
+	})
+	return out
 }

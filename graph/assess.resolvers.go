@@ -40,3 +40,19 @@ func (r *queryResolver) CompositeHistory(ctx context.Context, input model.Compos
 	}
 	return r.Engine.CompositeHistory(ctx, analytics.CompositeHistoryQuery{CompositeQuery: q, From: from})
 }
+
+func (r *queryResolver) Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.DepartmentPoints, error) {
+	c, err := r.pointsOf(ctx, input, region)
+	if err != nil {
+		return nil, err
+	}
+	return c.DepartmentsOf(str(region), str(department)), nil
+}
+
+func (r *queryResolver) Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.CategoryPoints, error) {
+	c, err := r.pointsOf(ctx, input, region)
+	if err != nil {
+		return nil, err
+	}
+	return c.CategoriesOf(str(region), str(category)), nil
+}

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+
 	"pacesetter/analytics"
 	"pacesetter/graph/model"
 )
@@ -31,4 +33,18 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 		}
 	}
 	return q, nil
+}
+
+// pointsOf is the composite departments and categories are read from, after checking the region asked for.
+func (r *queryResolver) pointsOf(ctx context.Context, input model.CompositeInput, region *string) (*analytics.Composite, error) {
+	if region != nil {
+		if _, err := r.Engine.Region(ctx, *region); err != nil {
+			return nil, err
+		}
+	}
+	q, err := compositeArgs(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Composite(ctx, q)
 }

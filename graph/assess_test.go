@@ -405,6 +405,32 @@ func TestCompositePointsByHand(t *testing.T) {
 	if s := st.Standings; s.Ranked != 3 || s.InTop != 2 || s.First != 0 || s.Scope.Kind != "GROUP" || !slices.Equal(ranks, []int{2, 3, 4}) {
 		t.Errorf("standings over the scheme: %+v", s)
 	}
+	// The same points as one list: the Eco department across the scope (D 10, B 5, C 2.5, then E and A tied at
+	// 0, in the order of the composite's entries), and C's departments.
+	var dl struct {
+		Departments []struct {
+			Region     struct{ Code string }
+			Department string
+			Earned     float64
+			Rank       int
+		}
+	}
+	mustPost(t, srv.URL, `{ departments(input: {year: 2024, scheme: "s1"}, department: "Eco") { region { code } department earned rank } }`, nil, &dl)
+	var got []string
+	for _, d := range dl.Departments {
+		got = append(got, d.Region.Code+":"+ftoa(d.Earned)+":"+itoa(d.Rank))
+	}
+	if want := []string{"D:10:1", "B:5:2", "C:2.5:3", "E:0:4", "A:0:4"}; !slices.Equal(got, want) {
+		t.Errorf("departments(Eco) %v, want %v", got, want)
+	}
+	mustPost(t, srv.URL, `{ departments(input: {year: 2024, scheme: "s1"}, region: "C") { region { code } department earned rank } }`, nil, &dl)
+	if len(dl.Departments) != 2 || dl.Departments[0].Department != "Dev" || dl.Departments[0].Rank != 1 || dl.Departments[1].Rank != 3 {
+		t.Errorf("departments(region: C) %+v", dl.Departments)
+	}
+	if res := post(t, srv.URL, `{ departments(input: {year: 2024, scheme: "s1"}, region: "Z") { rank } }`, nil, nil); errorCode(res) != "NOT_FOUND" {
+		t.Errorf("departments of an unknown region: %+v", res.Errors)
+	}
+
 	// The scheme's tiers apply unless the input drops them with tiers: null.
 	var tiered struct {
 		Composite struct{ Entries []struct{ Tier *int } }

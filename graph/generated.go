@@ -96,6 +96,7 @@ type ComplexityRoot struct {
 		Earned     func(childComplexity int) int
 		Indicators func(childComplexity int) int
 		Rank       func(childComplexity int) int
+		Region     func(childComplexity int) int
 	}
 
 	CompareGap struct {
@@ -261,6 +262,7 @@ type ComplexityRoot struct {
 		Earned     func(childComplexity int) int
 		Indicators func(childComplexity int) int
 		Rank       func(childComplexity int) int
+		Region     func(childComplexity int) int
 	}
 
 	FlagCount struct {
@@ -351,10 +353,12 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Aggregate        func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
+		Categories       func(childComplexity int, input model.CompositeInput, region *string, category *string) int
 		Compare          func(childComplexity int, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
 		Composite        func(childComplexity int, input model.CompositeInput) int
 		CompositeHistory func(childComplexity int, input model.CompositeInput, from int) int
 		Dataset          func(childComplexity int) int
+		Departments      func(childComplexity int, input model.CompositeInput, region *string, department *string) int
 		Group            func(childComplexity int, code string) int
 		Groups           func(childComplexity int) int
 		Indicator        func(childComplexity int, code string) int
@@ -592,6 +596,8 @@ type QueryResolver interface {
 	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
 	Robustness(ctx context.Context, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) (*analytics.Robustness, error)
 	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
+	Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.DepartmentPoints, error)
+	Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.CategoryPoints, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
 	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
@@ -872,6 +878,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryPoints.Rank(childComplexity), true
+	case "CategoryPoints.region":
+		if e.ComplexityRoot.CategoryPoints.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Region(childComplexity), true
 
 	case "CompareGap.changePerYear":
 		if e.ComplexityRoot.CompareGap.ChangePerYear == nil {
@@ -1624,6 +1636,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DepartmentPoints.Rank(childComplexity), true
+	case "DepartmentPoints.region":
+		if e.ComplexityRoot.DepartmentPoints.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Region(childComplexity), true
 
 	case "FlagCount.count":
 		if e.ComplexityRoot.FlagCount.Count == nil {
@@ -1970,6 +1988,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Aggregate(childComplexity, args["by"].([]analytics.Dimension), args["filter"].(*model.ObservationFilter), args["having"].([]*analytics.Having), args["orderBy"].([]*analytics.AggregateOrder), args["first"].(int), args["after"].(*string)), true
+	case "Query.categories":
+		if e.ComplexityRoot.Query.Categories == nil {
+			break
+		}
+
+		args, err := ec.field_Query_categories_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Categories(childComplexity, args["input"].(model.CompositeInput), args["region"].(*string), args["category"].(*string)), true
 	case "Query.compare":
 		if e.ComplexityRoot.Query.Compare == nil {
 			break
@@ -2009,6 +2038,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Dataset(childComplexity), true
+	case "Query.departments":
+		if e.ComplexityRoot.Query.Departments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_departments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Departments(childComplexity, args["input"].(model.CompositeInput), args["region"].(*string), args["department"].(*string)), true
 	case "Query.group":
 		if e.ComplexityRoot.Query.Group == nil {
 			break
@@ -3417,6 +3457,15 @@ type PivotRow {
   the best result so far, and streaks of years in a tier: "from mid-table to the first tier".
   """
   compositeHistory(input: CompositeInput!, from: Int!): CompositeHistory!
+  """
+  Points by department of a composite whose scheme scores in points (see CompositeEntry.departments), as one
+  list: every scored region's departments, or one region's (region), or one department's across the scope
+  (department), by department in the scheme's order, then rank, then region code. Empty when the scheme
+  gives no points.
+  """
+  departments(input: CompositeInput!, region: ID, department: String): [DepartmentPoints!]!
+  "Points by category, as departments."
+  categories(input: CompositeInput!, region: ID, category: String): [CategoryPoints!]!
 }
 
 """
@@ -3628,6 +3677,8 @@ A department's points in one region ("6 indicators, 19 points available, 16.8 ea
 departments of Class II regions"): rank is among the same department of every region scored in the scope.
 """
 type DepartmentPoints {
+  "The region whose department this is."
+  region: Region!
   department: String!
   indicators: Int!
   available: Float!
@@ -3640,6 +3691,7 @@ type DepartmentPoints {
 
 "A category's points in one region; rank as for departments."
 type CategoryPoints {
+  region: Region!
   category: String!
   indicators: Int!
   available: Float!
@@ -4662,6 +4714,8 @@ func (ec *executionContext) childFields_BenchmarkRef(ctx context.Context, field 
 
 func (ec *executionContext) childFields_CategoryPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "region":
+		return ec.fieldContext_CategoryPoints_region(ctx, field)
 	case "category":
 		return ec.fieldContext_CategoryPoints_category(ctx, field)
 	case "indicators":
@@ -4992,6 +5046,8 @@ func (ec *executionContext) childFields_Dataset(ctx context.Context, field graph
 
 func (ec *executionContext) childFields_DepartmentPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "region":
+		return ec.fieldContext_DepartmentPoints_region(ctx, field)
 	case "department":
 		return ec.fieldContext_DepartmentPoints_department(ctx, field)
 	case "indicators":
@@ -5788,6 +5844,36 @@ func (ec *executionContext) field_Query_aggregate_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_categories_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompositeInput, error) {
+			return ec.unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_compare_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5891,6 +5977,36 @@ func (ec *executionContext) field_Query_composite_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_departments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompositeInput, error) {
+			return ec.unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "department",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["department"] = arg2
 	return args, nil
 }
 
@@ -7603,6 +7719,38 @@ func (ec *executionContext) _BenchmarkRef_value(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_BenchmarkRef_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BenchmarkRef", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CategoryPoints_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CategoryPoints",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
@@ -10704,6 +10852,38 @@ func (ec *executionContext) fieldContext_Dataset_targets(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Int")
 }
 
+func (ec *executionContext) _DepartmentPoints_region(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepartmentPoints",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DepartmentPoints_department(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12720,6 +12900,94 @@ func (ec *executionContext) fieldContext_Query_compositeHistory(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_compositeHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_departments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_departments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Departments(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["region"].(*string), fc.Args["department"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.DepartmentPoints) graphql.Marshaler {
+			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐDepartmentPointsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_departments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DepartmentPoints(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_departments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_categories(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Categories(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["region"].(*string), fc.Args["category"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CategoryPoints) graphql.Marshaler {
+			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐCategoryPointsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_categories(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CategoryPoints(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_categories_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19036,6 +19304,11 @@ func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.Selecti
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CategoryPoints")
+		case "region":
+			out.Values[i] = ec._CategoryPoints_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "category":
 			out.Values[i] = ec._CategoryPoints_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20043,6 +20316,11 @@ func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DepartmentPoints")
+		case "region":
+			out.Values[i] = ec._DepartmentPoints_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "department":
 			out.Values[i] = ec._DepartmentPoints_department(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20759,6 +21037,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_compositeHistory(ctx, field)
+				})
+		case "departments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_departments(ctx, field)
+				})
+		case "categories":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_categories(ctx, field)
 				})
 		case "schemes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

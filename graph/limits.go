@@ -216,6 +216,11 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		}
 	case "CompositeHistory.years", "CompositeRegionHistory.years":
 		n = years
+	case "Query.departments", "Query.categories":
+		// A composite's points: a department (category) of each region scored, at most one per indicator.
+		in, _ := args["input"].(map[string]any)
+		rs, k := s.scopeRegions(ctx, in, regions), s.indicatorsNamed(ctx, in, indicators)
+		n, work = max(1, rs*k), max(1, 2*rs*k/10)
 	case "Query.composite", "Query.robustness", "Query.compositeHistory":
 		// A composite scores its indicators' values of the scope, this year and the year before, in memory:
 		// a tenth of a unit a value (its answer is charged by its lists). A Monte Carlo run scores them again
@@ -322,7 +327,7 @@ func (s costed) sizes(ctx context.Context, rc *graphql.OperationContext) sizes {
 			switch sel := sel.(type) {
 			case *ast.Field:
 				switch sel.Name {
-				case "composite", "robustness", "compositeHistory":
+				case "composite", "robustness", "compositeHistory", "departments", "categories":
 					in, _ := sel.ArgumentMap(rc.Variables)["input"].(map[string]any)
 					out.compositeRegions = max(out.compositeRegions, s.scopeRegions(ctx, in, regions))
 					out.compositeIndicators = max(out.compositeIndicators, s.indicatorsNamed(ctx, in, indicators))

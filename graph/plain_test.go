@@ -44,6 +44,8 @@ var plainArgs = map[string]string{
 	"Query.composite":         `(input: {year: 2024, scheme: "hqd"})`,
 	"Query.robustness":        `(input: {year: 2024, scheme: "hqd"}, runs: 200)`,
 	"Query.compositeHistory":  `(input: {year: 2024, scheme: "hqd"}, from: 2021)`,
+	"Query.departments":       `(input: {year: 2024, scheme: "hqd"}, department: "商务厅")`,
+	"Query.categories":        `(input: {year: 2024, scheme: "hqd"}, region: "320000")`,
 }
 
 // wbArgs are plainArgs for the World Bank dataset.

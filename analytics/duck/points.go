@@ -100,7 +100,7 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 			if d := strOf(pl.department); d != "" {
 				dp := t.depts[k][d]
 				if dp == nil {
-					dp = &analytics.DepartmentPoints{Department: d}
+					dp = &analytics.DepartmentPoints{Region: s.regions[sc.members[k]], Department: d}
 					t.depts[k][d] = dp
 				}
 				dp.Indicators++
@@ -110,7 +110,7 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 			if c := strOf(pl.category); c != "" {
 				cp := t.cats[k][c]
 				if cp == nil {
-					cp = &analytics.CategoryPoints{Category: c}
+					cp = &analytics.CategoryPoints{Region: s.regions[sc.members[k]], Category: c}
 					t.cats[k][c] = cp
 				}
 				cp.Indicators++
