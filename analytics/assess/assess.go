@@ -290,7 +290,7 @@ func (mt *matrix) score(r int, w []float64, geometric bool) float64 {
 			num += float64(wi * ln[i])
 			den += float64(wi * p[i])
 		}
-		return round12(math.Exp(num / den))
+		return calc.Round12(math.Exp(num / den))
 	}
 	v := mt.v[r*mt.m : (r+1)*mt.m]
 	v = v[:len(w)]
@@ -298,7 +298,7 @@ func (mt *matrix) score(r int, w []float64, geometric bool) float64 {
 		num += float64(wi * v[i])
 		den += float64(wi * p[i])
 	}
-	return round12(num / den)
+	return calc.Round12(num / den)
 }
 
 // Compute scores a matrix: values[i][r] is indicator i's value for region r (NaN when missing).

@@ -13,7 +13,7 @@ type rkey struct {
 }
 
 // descKey maps a score to a key whose ascending order is the scores' descending order (−0 and 0 differ,
-// but the scores ranked here went through round12, which makes −0 into 0).
+// but the scores ranked here went through calc.Round12, which makes −0 into 0).
 func descKey(s float64) uint64 {
 	b := math.Float64bits(s)
 	if b>>63 == 1 {

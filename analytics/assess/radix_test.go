@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"pacesetter/analytics/calc"
 )
 
 // radixRank must rank exactly as rankInto (a comparison sort) does, for scores of both signs, zeros,
@@ -22,9 +24,9 @@ func TestRadixRankMatchesSort(t *testing.T) {
 			case 2:
 				scores[j] = rng.NormFloat64()
 			case 3:
-				scores[j] = math.Copysign(0, -1) + 0 // round12 turns −0 into 0 before ranking
+				scores[j] = math.Copysign(0, -1) + 0 // calc.Round12 turns −0 into 0 before ranking
 			default:
-				scores[j] = round12(100 * rng.Float64())
+				scores[j] = calc.Round12(100 * rng.Float64())
 			}
 		}
 		for _, ties := range []Ties{Competition, Dense, Fractional} {

@@ -223,6 +223,25 @@ func TestRound12Fast(t *testing.T) {
 			t.Fatalf("Round12(%v) = %v, the decimal conversion gives %v", x, got, want)
 		}
 	}
+	// Next to powers of ten, where the exponent guessed from the binary one is off by one, 12-digit numbers
+	// with a half in the 13th digit, where the scaling defers, and scores of the usual range.
+	check := func(x float64) {
+		if got, want := Round12(x), round12Decimal(x); got != want {
+			t.Fatalf("Round12(%v) = %v, the decimal conversion gives %v", x, got, want)
+		}
+	}
+	for k := -25; k <= 25; k++ {
+		p := math.Pow(10, float64(k))
+		for _, x := range []float64{p, math.Nextafter(p, 0), math.Nextafter(p, math.Inf(1)), p * (1 - 5e-13), p * (1 + 5e-13), 5 * p, 9.99999999999 * p} {
+			check(x)
+			check(-x)
+		}
+		for range 2000 {
+			m := float64(100000000000+rng.Int64N(900000000000)) + 0.5
+			check(m * p / 1e12)
+			check(100 * rng.Float64() * p)
+		}
+	}
 }
 
 func TestGrowthOf(t *testing.T) {
