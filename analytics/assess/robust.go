@@ -21,12 +21,12 @@ type RobustnessOptions struct {
 	Aggregations   []Aggregation   // likewise
 }
 
-// RobustEntry is one region's rank across the runs. An excluded region (excluded nominally) has Excluded
-// set and NaN numbers.
+// RobustEntry is one region's rank across the runs. A region excluded nominally has NaN numbers and
+// Excluded says why, as Entry.Excluded does; "" for a region scored.
 type RobustEntry struct {
 	Region                               int
 	Nominal, Median, P05, P95, MeanShift float64
-	Excluded                             bool
+	Excluded                             string
 }
 
 // MaxRobustCells bounds Runs × scored regions: every run's rank of every region is kept (2 or 4 bytes
@@ -105,7 +105,7 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 	out := make([]RobustEntry, nom.regions)
 	for r := range out {
 		nan := math.NaN()
-		out[r] = RobustEntry{Region: r, Nominal: nan, Median: nan, P05: nan, P95: nan, MeanShift: nan, Excluded: true}
+		out[r] = RobustEntry{Region: r, Nominal: nan, Median: nan, P05: nan, P95: nan, MeanShift: nan, Excluded: nomRes.Entries[r].Excluded}
 	}
 	if S == 0 {
 		return out, nil

@@ -493,10 +493,6 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 		for _, a := range q.Aggregations {
 			ro.Aggregations = append(ro.Aggregations, assess.Aggregation(a))
 		}
-		res, err := assess.Compute(sc.values, inds, p.opt)
-		if err != nil {
-			return nil, mathError(err)
-		}
 		rob, err := assess.Robustness(sc.values, inds, p.opt, ro)
 		if err != nil {
 			return nil, mathError(err)
@@ -505,8 +501,8 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 			Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
 		for k, re := range rob {
 			region := s.regions[sc.members[k]]
-			if re.Excluded {
-				out.Excluded = append(out.Excluded, &analytics.CompositeExclusion{Region: region, Reason: res.Entries[k].Excluded})
+			if re.Excluded != "" {
+				out.Excluded = append(out.Excluded, &analytics.CompositeExclusion{Region: region, Reason: re.Excluded})
 				continue
 			}
 			out.Entries = append(out.Entries, &analytics.RobustnessEntry{Region: region, NominalRank: re.Nominal,
