@@ -357,21 +357,31 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 		if err != nil {
 			return nil, err
 		}
-		// The year before, under the same input (a scheme's indicators of that year): for rank and tier changes.
-		var prev *scored
+		// The year before, under the same input (a scheme's indicators of that year): for rank and tier
+		// changes. A year the input cannot score (say, geometric over a zero) has no ranks to compare.
 		pq := q
 		pq.Year--
-		if pp, err := s.resolve(pq); err == nil {
-			if prev, err = e.compute(ctx, s, pp, q.AsOf); err != nil {
-				var ae *analytics.Error
-				if !errors.As(err, &ae) {
-					return nil, err
-				}
-				prev = nil // a year the input cannot score (say, geometric over a zero) has no ranks to compare
-			}
+		prev, err := e.scoreYear(ctx, s, pq)
+		if err != nil && !isUserError(err) {
+			return nil, err
 		}
 		return e.composite(ctx, s, cur, prev, q.AsOf)
 	})
+}
+
+// scoreYear resolves and scores a composite input for its year.
+func (e *Engine) scoreYear(ctx context.Context, s *snapshot, q analytics.CompositeQuery) (*scored, error) {
+	p, err := s.resolve(q)
+	if err != nil {
+		return nil, err
+	}
+	return e.compute(ctx, s, p, q.AsOf)
+}
+
+// isUserError says whether err is a refusal of the input (a client's error), not a failure.
+func isUserError(err error) bool {
+	var ae *analytics.Error
+	return errors.As(err, &ae)
 }
 
 func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, asOf *analytics.Date) (*analytics.Composite, error) {
@@ -539,17 +549,24 @@ func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHist
 		by := map[string]*analytics.CompositeRegionHistory{}
 		last := map[string]*analytics.CompositeYear{}
 		var lastYear *analytics.Composite
+		var prev *scored // the year before's, when it is in the history
 		for y := q.From; y <= q.Year; y++ {
 			yq := q.CompositeQuery
 			yq.Year = y
-			c, err := e.Composite(ctx, yq)
+			// Each year is scored once, and is the next year's "year before".
+			cur, err := e.scoreYear(ctx, s, yq)
 			if err != nil {
-				var ae *analytics.Error
-				if errors.As(err, &ae) && y < q.Year {
+				if isUserError(err) && y < q.Year {
+					prev = nil
 					continue // a year the input cannot score (a scheme without indicators yet): not in the history
 				}
 				return nil, err
 			}
+			c, err := e.composite(ctx, s, cur, prev, q.AsOf)
+			if err != nil {
+				return nil, err
+			}
+			prev = cur
 			h.Years = append(h.Years, y)
 			lastYear = c
 			for _, en := range c.Entries {
@@ -558,15 +575,8 @@ func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHist
 					rh = &analytics.CompositeRegionHistory{Region: en.Region, Years: []*analytics.CompositeYear{}}
 					by[en.Region.Code] = rh
 				}
-				cy := &analytics.CompositeYear{Year: y, Score: en.Score, Rank: en.Rank, Tier: en.Tier}
-				if pv := last[en.Region.Code]; pv != nil && pv.Year == y-1 {
-					d := pv.Rank - en.Rank
-					cy.RankChange = &d
-					if pv.Tier != nil && en.Tier != nil {
-						dt := *pv.Tier - *en.Tier
-						cy.TierChange = &dt
-					}
-				}
+				cy := &analytics.CompositeYear{Year: y, Score: en.Score, Rank: en.Rank, Tier: en.Tier,
+					RankChange: en.RankChange, TierChange: en.TierChange}
 				if len(rh.Years) > 0 {
 					better := en.Rank < *rh.BestRank
 					cy.BestRankEver = &better
