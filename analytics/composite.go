@@ -80,8 +80,8 @@ type CompositeEntry struct {
 	Breakdown       []*CompositeComponent
 	Points          *float64
 	PointsAvailable *float64
-	Departments     []*DepartmentPoints
-	Categories      []*CategoryPoints
+	Departments     []*PointsGroup
+	Categories      []*PointsGroup
 }
 
 type CompositeComponent struct {
@@ -94,9 +94,12 @@ type CompositeComponent struct {
 	Target       *TargetStatus
 }
 
-type DepartmentPoints struct {
+// PointsGroup is what one region's indicators of one department (or one category) earn, ranked against
+// the same department (category) of every region scored. GraphQL's DepartmentPoints and CategoryPoints
+// are both this type: each reads the name by its own field.
+type PointsGroup struct {
 	Region     *Region
-	Department string
+	Name       string
 	Indicators int
 	Available  float64
 	Earned     float64
@@ -104,15 +107,8 @@ type DepartmentPoints struct {
 	Count      int
 }
 
-type CategoryPoints struct {
-	Region     *Region
-	Category   string
-	Indicators int
-	Available  float64
-	Earned     float64
-	Rank       int
-	Count      int
-}
+func (g *PointsGroup) Department() string { return g.Name }
+func (g *PointsGroup) Category() string   { return g.Name }
 
 type CompositeExclusion struct {
 	Region *Region
@@ -180,41 +176,30 @@ type CompositeYear struct {
 
 // DepartmentsOf lists the scored regions' points by department as one list: those of region (a code) and
 // department when given; by department in the scheme's order, then rank, then the order of the entries.
-func (c *Composite) DepartmentsOf(region, department string) []*DepartmentPoints {
-	out := []*DepartmentPoints{}
-	order := map[string]int{}
-	for _, e := range c.Entries {
-		for _, d := range e.Departments {
-			if _, ok := order[d.Department]; !ok {
-				order[d.Department] = len(order)
-			}
-			if (region == "" || e.Region.Code == region) && (department == "" || d.Department == department) {
-				out = append(out, d)
-			}
-		}
-	}
-	slices.SortStableFunc(out, func(a, b *DepartmentPoints) int {
-		return cmp.Or(cmp.Compare(order[a.Department], order[b.Department]), cmp.Compare(a.Rank, b.Rank))
-	})
-	return out
+func (c *Composite) DepartmentsOf(region, department string) []*PointsGroup {
+	return c.pointsOf(region, department, func(e *CompositeEntry) []*PointsGroup { return e.Departments })
 }
 
 // CategoriesOf is DepartmentsOf by category.
-func (c *Composite) CategoriesOf(region, category string) []*CategoryPoints {
-	out := []*CategoryPoints{}
+func (c *Composite) CategoriesOf(region, category string) []*PointsGroup {
+	return c.pointsOf(region, category, func(e *CompositeEntry) []*PointsGroup { return e.Categories })
+}
+
+func (c *Composite) pointsOf(region, name string, groups func(*CompositeEntry) []*PointsGroup) []*PointsGroup {
+	out := []*PointsGroup{}
 	order := map[string]int{}
 	for _, e := range c.Entries {
-		for _, d := range e.Categories {
-			if _, ok := order[d.Category]; !ok {
-				order[d.Category] = len(order)
+		for _, g := range groups(e) {
+			if _, ok := order[g.Name]; !ok {
+				order[g.Name] = len(order)
 			}
-			if (region == "" || e.Region.Code == region) && (category == "" || d.Category == category) {
-				out = append(out, d)
+			if (region == "" || e.Region.Code == region) && (name == "" || g.Name == name) {
+				out = append(out, g)
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *CategoryPoints) int {
-		return cmp.Or(cmp.Compare(order[a.Category], order[b.Category]), cmp.Compare(a.Rank, b.Rank))
+	slices.SortStableFunc(out, func(a, b *PointsGroup) int {
+		return cmp.Or(cmp.Compare(order[a.Name], order[b.Name]), cmp.Compare(a.Rank, b.Rank))
 	})
 	return out
 }

@@ -41,7 +41,7 @@ func (r *queryResolver) CompositeHistory(ctx context.Context, input model.Compos
 	return r.Engine.CompositeHistory(ctx, analytics.CompositeHistoryQuery{CompositeQuery: q, From: from})
 }
 
-func (r *queryResolver) Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.DepartmentPoints, error) {
+func (r *queryResolver) Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.PointsGroup, error) {
 	c, err := r.pointsOf(ctx, input, region)
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func (r *queryResolver) Departments(ctx context.Context, input model.CompositeIn
 	return c.DepartmentsOf(str(region), str(department)), nil
 }
 
-func (r *queryResolver) Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.CategoryPoints, error) {
+func (r *queryResolver) Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.PointsGroup, error) {
 	c, err := r.pointsOf(ctx, input, region)
 	if err != nil {
 		return nil, err

@@ -596,8 +596,8 @@ type QueryResolver interface {
 	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
 	Robustness(ctx context.Context, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) (*analytics.Robustness, error)
 	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
-	Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.DepartmentPoints, error)
-	Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.CategoryPoints, error)
+	Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.PointsGroup, error)
+	Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.PointsGroup, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
 	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
@@ -7721,7 +7721,7 @@ func (ec *executionContext) fieldContext_BenchmarkRef_value(_ context.Context, f
 	return graphql.NewScalarFieldContext("BenchmarkRef", field, false, false, "Float")
 }
 
-func (ec *executionContext) _CategoryPoints_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _CategoryPoints_region(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7753,7 +7753,7 @@ func (ec *executionContext) fieldContext_CategoryPoints_region(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7762,7 +7762,7 @@ func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field 
 			return ec.fieldContext_CategoryPoints_category(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
+			return obj.Category(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7773,10 +7773,10 @@ func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CategoryPoints_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CategoryPoints", field, true, false, "String")
 }
 
-func (ec *executionContext) _CategoryPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _CategoryPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7799,7 +7799,7 @@ func (ec *executionContext) fieldContext_CategoryPoints_indicators(_ context.Con
 	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CategoryPoints_available(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _CategoryPoints_available(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7822,7 +7822,7 @@ func (ec *executionContext) fieldContext_CategoryPoints_available(_ context.Cont
 	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Float")
 }
 
-func (ec *executionContext) _CategoryPoints_earned(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _CategoryPoints_earned(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7845,7 +7845,7 @@ func (ec *executionContext) fieldContext_CategoryPoints_earned(_ context.Context
 	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Float")
 }
 
-func (ec *executionContext) _CategoryPoints_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _CategoryPoints_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7868,7 +7868,7 @@ func (ec *executionContext) fieldContext_CategoryPoints_rank(_ context.Context, 
 	return graphql.NewScalarFieldContext("CategoryPoints", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CategoryPoints_count(ctx context.Context, field graphql.CollectedField, obj *analytics.CategoryPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _CategoryPoints_count(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9927,8 +9927,8 @@ func (ec *executionContext) _CompositeEntry_departments(ctx context.Context, fie
 			return obj.Departments, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.DepartmentPoints) graphql.Marshaler {
-			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐDepartmentPointsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9959,8 +9959,8 @@ func (ec *executionContext) _CompositeEntry_categories(ctx context.Context, fiel
 			return obj.Categories, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CategoryPoints) graphql.Marshaler {
-			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐCategoryPointsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10852,7 +10852,7 @@ func (ec *executionContext) fieldContext_Dataset_targets(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Dataset", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DepartmentPoints_region(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _DepartmentPoints_region(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10884,7 +10884,7 @@ func (ec *executionContext) fieldContext_DepartmentPoints_region(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _DepartmentPoints_department(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _DepartmentPoints_department(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10893,7 +10893,7 @@ func (ec *executionContext) _DepartmentPoints_department(ctx context.Context, fi
 			return ec.fieldContext_DepartmentPoints_department(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Department, nil
+			return obj.Department(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10904,10 +10904,10 @@ func (ec *executionContext) _DepartmentPoints_department(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_DepartmentPoints_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "String")
+	return graphql.NewScalarFieldContext("DepartmentPoints", field, true, false, "String")
 }
 
-func (ec *executionContext) _DepartmentPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _DepartmentPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10930,7 +10930,7 @@ func (ec *executionContext) fieldContext_DepartmentPoints_indicators(_ context.C
 	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DepartmentPoints_available(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _DepartmentPoints_available(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10953,7 +10953,7 @@ func (ec *executionContext) fieldContext_DepartmentPoints_available(_ context.Co
 	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Float")
 }
 
-func (ec *executionContext) _DepartmentPoints_earned(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _DepartmentPoints_earned(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10976,7 +10976,7 @@ func (ec *executionContext) fieldContext_DepartmentPoints_earned(_ context.Conte
 	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Float")
 }
 
-func (ec *executionContext) _DepartmentPoints_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _DepartmentPoints_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10999,7 +10999,7 @@ func (ec *executionContext) fieldContext_DepartmentPoints_rank(_ context.Context
 	return graphql.NewScalarFieldContext("DepartmentPoints", field, false, false, "Int")
 }
 
-func (ec *executionContext) _DepartmentPoints_count(ctx context.Context, field graphql.CollectedField, obj *analytics.DepartmentPoints) (ret graphql.Marshaler) {
+func (ec *executionContext) _DepartmentPoints_count(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12919,8 +12919,8 @@ func (ec *executionContext) _Query_departments(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Departments(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["region"].(*string), fc.Args["department"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.DepartmentPoints) graphql.Marshaler {
-			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐDepartmentPointsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12963,8 +12963,8 @@ func (ec *executionContext) _Query_categories(ctx context.Context, field graphql
 			return ec.Resolvers.Query().Categories(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["region"].(*string), fc.Args["category"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CategoryPoints) graphql.Marshaler {
-			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐCategoryPointsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19295,7 +19295,7 @@ func (ec *executionContext) _BenchmarkRef(ctx context.Context, sel ast.Selection
 
 var categoryPointsImplementors = []string{"CategoryPoints"}
 
-func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.SelectionSet, obj *analytics.CategoryPoints) graphql.Marshaler {
+func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.SelectionSet, obj *analytics.PointsGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryPointsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20307,7 +20307,7 @@ func (ec *executionContext) _Dataset(ctx context.Context, sel ast.SelectionSet, 
 
 var departmentPointsImplementors = []string{"DepartmentPoints"}
 
-func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.SelectionSet, obj *analytics.DepartmentPoints) graphql.Marshaler {
+func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.SelectionSet, obj *analytics.PointsGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, departmentPointsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -22799,11 +22799,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐCategoryPointsᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CategoryPoints) graphql.Marshaler {
+func (ec *executionContext) marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐCategoryPoints(ctx, sel, v[i])
+		return ec.marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -22815,7 +22815,7 @@ func (ec *executionContext) marshalNCategoryPoints2ᚕᚖpacesetterᚋanalytics�
 	return ret
 }
 
-func (ec *executionContext) marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐCategoryPoints(ctx context.Context, sel ast.SelectionSet, v *analytics.CategoryPoints) graphql.Marshaler {
+func (ec *executionContext) marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx context.Context, sel ast.SelectionSet, v *analytics.PointsGroup) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CategoryPoints!")
 		return graphql.Null
@@ -23086,11 +23086,11 @@ func (ec *executionContext) marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetI
 	return ec._Dataset(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐDepartmentPointsᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.DepartmentPoints) graphql.Marshaler {
+func (ec *executionContext) marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐDepartmentPoints(ctx, sel, v[i])
+		return ec.marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -23102,7 +23102,7 @@ func (ec *executionContext) marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalytic
 	return ret
 }
 
-func (ec *executionContext) marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐDepartmentPoints(ctx context.Context, sel ast.SelectionSet, v *analytics.DepartmentPoints) graphql.Marshaler {
+func (ec *executionContext) marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx context.Context, sel ast.SelectionSet, v *analytics.PointsGroup) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DepartmentPoints!")
 		return graphql.Null

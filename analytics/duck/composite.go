@@ -424,7 +424,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 		}
 		out := &analytics.CompositeEntry{Region: region, Score: en.Score, Rank: en.Rank, CompetitionRank: en.CompetitionRank,
 			WeightPresent: calc.Round12(en.WeightShare), GapToNextRank: optional(en.GapToNextRank), GapToNextTier: optional(en.GapToNextTier),
-			Departments: []*analytics.DepartmentPoints{}, Categories: []*analytics.CategoryPoints{}}
+			Departments: []*analytics.PointsGroup{}, Categories: []*analytics.PointsGroup{}}
 		if p.tiers != nil {
 			t := en.Tier
 			out.Tier = &t

@@ -3,6 +3,7 @@ package duck
 import (
 	"context"
 	"math"
+	"slices"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/assess"
@@ -10,18 +11,22 @@ import (
 )
 
 // pointsTable is what a points scheme earns: per scored region (by its index in scored.members) and
-// indicator, the points earned, and per department and category the totals ranked across the scope.
+// indicator, the points earned, and per department and per category the totals ranked across the scope.
 type pointsTable struct {
-	plan     *plan
-	earned   [][]float64 // [member][indicator]; NaN for an indicator without points
-	status   [][]*analytics.TargetStatus
-	depts    []map[string]*analytics.DepartmentPoints // [member]
-	cats     []map[string]*analytics.CategoryPoints
-	scored   []bool
-	total    []float64
-	avail    float64
-	deptKeys []string // departments in the order of the scheme's indicators
-	catKeys  []string
+	plan   *plan
+	earned [][]float64 // [member][indicator]; NaN for an indicator without points
+	status [][]*analytics.TargetStatus
+	scored []bool
+	total  []float64
+	avail  float64
+	by     [2]grouping // by department, by category
+}
+
+// grouping adds points up by one name of each indicator (its department, or its category).
+type grouping struct {
+	name   func(planned) string
+	keys   []string                            // the names in the order of the scheme's indicators
+	groups []map[string]*analytics.PointsGroup // [member]
 }
 
 // points computes a composite's points, or nil when no indicator of the plan has points. An indicator whose
@@ -39,21 +44,21 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 	}
 	n := len(sc.members)
 	t := &pointsTable{plan: p, earned: make([][]float64, n), status: make([][]*analytics.TargetStatus, n),
-		depts: make([]map[string]*analytics.DepartmentPoints, n), cats: make([]map[string]*analytics.CategoryPoints, n),
-		scored: make([]bool, n), total: make([]float64, n)}
-	seenD, seenC := map[string]bool{}, map[string]bool{}
+		scored: make([]bool, n), total: make([]float64, n), by: [2]grouping{
+			{name: func(pl planned) string { return strOf(pl.department) }},
+			{name: func(pl planned) string { return strOf(pl.category) }}}}
+	for g := range t.by {
+		by := &t.by[g]
+		by.groups = make([]map[string]*analytics.PointsGroup, n)
+		for _, pl := range p.inds {
+			if name := by.name(pl); pl.points != nil && name != "" && !slices.Contains(by.keys, name) {
+				by.keys = append(by.keys, name)
+			}
+		}
+	}
 	for _, pl := range p.inds {
-		if pl.points == nil {
-			continue
-		}
-		t.avail += *pl.points
-		if d := strOf(pl.department); d != "" && !seenD[d] {
-			seenD[d] = true
-			t.deptKeys = append(t.deptKeys, d)
-		}
-		if c := strOf(pl.category); c != "" && !seenC[c] {
-			seenC[c] = true
-			t.catKeys = append(t.catKeys, c)
+		if pl.points != nil {
+			t.avail += *pl.points
 		}
 	}
 	outcomes, err := e.targetOutcomes(ctx, s, sc, asOf)
@@ -68,7 +73,9 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 		t.scored[k] = true
 		t.earned[k] = make([]float64, len(p.inds))
 		t.status[k] = make([]*analytics.TargetStatus, len(p.inds))
-		t.depts[k], t.cats[k] = map[string]*analytics.DepartmentPoints{}, map[string]*analytics.CategoryPoints{}
+		for g := range t.by {
+			t.by[g].groups[k] = map[string]*analytics.PointsGroup{}
+		}
 		for i, pl := range p.inds {
 			if pl.points == nil {
 				t.earned[k][i] = math.NaN()
@@ -97,66 +104,41 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 			earned = calc.Round12(earned)
 			t.earned[k][i] = earned
 			t.total[k] += earned
-			if d := strOf(pl.department); d != "" {
-				dp := t.depts[k][d]
-				if dp == nil {
-					dp = &analytics.DepartmentPoints{Region: s.regions[sc.members[k]], Department: d}
-					t.depts[k][d] = dp
+			for g := range t.by {
+				name := t.by[g].name(pl)
+				if name == "" {
+					continue
 				}
-				dp.Indicators++
-				dp.Available += *pl.points
-				dp.Earned += earned
-			}
-			if c := strOf(pl.category); c != "" {
-				cp := t.cats[k][c]
-				if cp == nil {
-					cp = &analytics.CategoryPoints{Region: s.regions[sc.members[k]], Category: c}
-					t.cats[k][c] = cp
+				pg := t.by[g].groups[k][name]
+				if pg == nil {
+					pg = &analytics.PointsGroup{Region: s.regions[sc.members[k]], Name: name}
+					t.by[g].groups[k][name] = pg
 				}
-				cp.Indicators++
-				cp.Available += *pl.points
-				cp.Earned += earned
+				pg.Indicators++
+				pg.Available += *pl.points
+				pg.Earned += earned
 			}
 		}
 		t.total[k] = calc.Round12(t.total[k])
 	}
-	// Rank each department (and category) among the same department of every region scored, most first.
-	for _, d := range t.deptKeys {
-		var list []*analytics.DepartmentPoints
-		for k := range sc.members {
-			if dp := t.depts[k][d]; dp != nil {
-				dp.Earned, dp.Available = calc.Round12(dp.Earned), calc.Round12(dp.Available)
-				list = append(list, dp)
+	// Rank each department (category) among the same department of every region scored, most first.
+	for _, by := range t.by {
+		for _, name := range by.keys {
+			var list []*analytics.PointsGroup
+			var earned []float64
+			for k := range sc.members {
+				if pg := by.groups[k][name]; pg != nil {
+					pg.Earned, pg.Available = calc.Round12(pg.Earned), calc.Round12(pg.Available)
+					list, earned = append(list, pg), append(earned, pg.Earned)
+				}
+			}
+			for i, r := range calc.Ranks(earned, 1, analytics.Competition) {
+				list[i].Rank, list[i].Count = r, len(list)
 			}
 		}
-		rankPoints(list, func(x *analytics.DepartmentPoints) float64 { return x.Earned },
-			func(x *analytics.DepartmentPoints, r, n int) { x.Rank, x.Count = r, n })
-	}
-	for _, c := range t.catKeys {
-		var list []*analytics.CategoryPoints
-		for k := range sc.members {
-			if cp := t.cats[k][c]; cp != nil {
-				cp.Earned, cp.Available = calc.Round12(cp.Earned), calc.Round12(cp.Available)
-				list = append(list, cp)
-			}
-		}
-		rankPoints(list, func(x *analytics.CategoryPoints) float64 { return x.Earned },
-			func(x *analytics.CategoryPoints, r, n int) { x.Rank, x.Count = r, n })
 	}
 	t.avail = calc.Round12(t.avail)
 	return t, nil
-}
-
-// rankPoints gives competition ranks by earned points, most first.
-func rankPoints[T any](list []T, earned func(T) float64, set func(T, int, int)) {
-	vals := make([]float64, len(list))
-	for i, x := range list {
-		vals[i] = earned(x)
-	}
-	ranks := calc.Ranks(vals, 1, analytics.Competition)
-	for i, x := range list {
-		set(x, ranks[i], len(list))
-	}
 }
 
 // fill writes region k's points into its composite entry.
@@ -172,14 +154,11 @@ func (t *pointsTable) fill(out *analytics.CompositeEntry, k int) {
 			out.Breakdown[i].Target = t.status[k][i]
 		}
 	}
-	for _, d := range t.deptKeys {
-		if dp := t.depts[k][d]; dp != nil {
-			out.Departments = append(out.Departments, dp)
-		}
-	}
-	for _, c := range t.catKeys {
-		if cp := t.cats[k][c]; cp != nil {
-			out.Categories = append(out.Categories, cp)
+	for g, into := range []*[]*analytics.PointsGroup{&out.Departments, &out.Categories} {
+		for _, name := range t.by[g].keys {
+			if pg := t.by[g].groups[k][name]; pg != nil {
+				*into = append(*into, pg)
+			}
 		}
 	}
 }
