@@ -43,11 +43,8 @@ func chaos(args []string) error {
 	if err := os.MkdirAll(*work, 0o755); err != nil {
 		return err
 	}
-	if *bin == "" {
-		*bin = filepath.Join(*work, "pacesetter")
-		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/pacesetter").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, out)
-		}
+	if err := buildBinary(bin, *work); err != nil {
+		return err
 	}
 	// Two datasets of the same shape and different values: the switch changes the version.
 	dirs := [2]string{filepath.Join(*work, "a"), filepath.Join(*work, "b")}
@@ -63,12 +60,10 @@ func chaos(args []string) error {
 	if out, err := exec.Command(*bin, "import", "--db", db, dirs[0]).CombinedOutput(); err != nil {
 		return fmt.Errorf("import: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	// No access log: millions of lines would pile up in the buffer below, which keeps the server's output
 	// for the report.
 	srv := exec.Command(*bin, "serve", "--db", db, "--addr", addr, "--no-access-log")
@@ -317,4 +312,26 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// buildBinary builds the pacesetter binary into work when *bin is not given, and points *bin at it.
+func buildBinary(bin *string, work string) error {
+	if *bin != "" {
+		return nil
+	}
+	*bin = filepath.Join(work, "pacesetter")
+	if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/pacesetter").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// freeAddr is a loopback address with a port free a moment ago, for a server process to listen on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }

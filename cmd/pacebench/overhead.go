@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,11 +42,8 @@ func overhead(args []string) error {
 	if err := os.MkdirAll(*work, 0o755); err != nil {
 		return err
 	}
-	if *bin == "" {
-		*bin = filepath.Join(*work, "pacesetter")
-		if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/pacesetter").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, out)
-		}
+	if err := buildBinary(bin, *work); err != nil {
+		return err
 	}
 	// The OTLP collector: takes every batch of spans and counts them in bytes.
 	var spanBytes atomic.Int64
@@ -81,12 +77,10 @@ func overhead(args []string) error {
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), *conns, *dur, *rounds, loadavg())
 	for round := range *rounds {
 		for _, s := range settings {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			addr, err := freeAddr()
 			if err != nil {
 				return err
 			}
-			addr := ln.Addr().String()
-			ln.Close()
 			logFile := filepath.Join(*work, "access-"+s.name+".log")
 			lf, err := os.Create(logFile)
 			if err != nil {
