@@ -1,0 +1,40 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"pacesetter/analytics/dataset"
+)
+
+func synth(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
+	regions := fs.Int("regions", 3000, "number of regions (besides the root)")
+	indicators := fs.Int("indicators", 50, "number of indicators")
+	years := fs.Int("years", 20, "number of years, from 2001")
+	seed := fs.Uint64("seed", 1, "random seed")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{errors.New("give exactly one folder to write")}
+	}
+	if *regions < 0 || *indicators < 0 || *years < 0 || *years > 7999 {
+		return usageError{errors.New("--regions, --indicators and --years must not be negative, and --years at most 7999")}
+	}
+	start := time.Now()
+	_, stopProgress := progress(stderr, "writing "+pos[0])
+	d := dataset.Synthetic(*seed, *regions, *indicators, *years)
+	err = d.WriteDir(pos[0])
+	stopProgress()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d regions, %d indicators, %d observations (took %s)\n",
+		pos[0], len(d.Regions), len(d.Indicators), len(d.Observations), time.Since(start).Round(time.Millisecond))
+	return nil
+}
