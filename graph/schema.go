@@ -9,8 +9,9 @@ import (
 	"pacesetter/analytics"
 )
 
-// What a server needs of this package to run the GraphQL layer: graph serves nothing itself, so the pieces
-// below are what graph/server installs on its gqlgen handler, in the order it documents.
+// What a server needs of this package to run the GraphQL layer. graph serves nothing itself (a test keeps it
+// so): graph/server's NewGraphQLServer installs these pieces on its gqlgen handler, in the order they must
+// run (the guard before parsing, the cost limit after validation, the plain writer innermost).
 
 // Schema is the GraphQL layer over one engine: the executable schema with the cost model (limits.go), its
 // root resolver, and the middlewares that must run around it.
