@@ -52,7 +52,7 @@ func (r *queryResolver) Observations(ctx context.Context, regions []string, indi
 	if err != nil {
 		return nil, err
 	}
-	countRows(ctx, "observations", len(page.Items))
+	countRows(ctx, "observations", len(page.Items)) // for the server's metrics (schema.go)
 	return observationConnection(page), nil
 }
 

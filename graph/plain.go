@@ -21,8 +21,8 @@ import (
 // engine's work. Most answers need none of that machinery: a root field's answer is a tree of Go values
 // whose fields are read straight off structs. plainWriter writes such an answer as JSON itself, with the
 // same bytes gqlgen would write, and gqlgen keeps everything else (parsing, validation, limits, arguments,
-// the root resolver, errors, the response). graph/plain_test.go holds it to gqlgen's output for every field
-// of the schema.
+// the root resolver, errors, the response). graph/server/plain_test.go holds it to gqlgen's output for
+// every field of the schema.
 //
 // How it fits in: aroundField wraps the root field's resolver. When the resolver returns without an error it
 // writes the answer; if anything in it is not plain (a field that has arguments, an interface, a value

@@ -1,6 +1,8 @@
 // Package graph is pacesetter's GraphQL layer: thin resolvers that turn arguments into an engine request
-// and hand back its answer, and the HTTP server around them (transports, limits, errors). generated.go and
-// model/ are written by gqlgen from schema/*.graphqls; never edit them by hand.
+// and hand back its answer, the dataloaders, the cost model and its limit (limits.go), the document guard
+// (guard.go) and the plain writer (plain.go). It serves no HTTP: graph/server does, installing what
+// schema.go hands it (a test keeps it so). generated.go and model/ are written by gqlgen from
+// schema/*.graphqls; never edit them by hand.
 package graph
 
 import (

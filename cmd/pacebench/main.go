@@ -43,7 +43,7 @@ import (
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
-	"pacesetter/graph"
+	graphserver "pacesetter/graph/server" // named: this package has a type server
 )
 
 func main() {
@@ -214,12 +214,12 @@ func (b *bench) run(work string, spec setSpec) error {
 	}
 
 	// The two servers over the same store: cold with the answer caches off, hot with the serving defaults.
-	cold, err := startServer(ctx, store, duck.Options{CacheEntries: 0}, func(o *graph.Options) { o.ResponseCache = 0 })
+	cold, err := startServer(ctx, store, duck.Options{CacheEntries: 0}, func(o *graphserver.Options) { o.ResponseCache = 0 })
 	if err != nil {
 		return err
 	}
 	defer cold.close()
-	hot, err := startServer(ctx, store, duck.DefaultOptions, func(*graph.Options) {})
+	hot, err := startServer(ctx, store, duck.DefaultOptions, func(*graphserver.Options) {})
 	if err != nil {
 		return err
 	}
@@ -356,9 +356,9 @@ func (b *bench) listCost(ctx context.Context) error {
 	query := `query($i: ID!, $y: Int!) { ranking(indicator: $i, year: $y) { entries { region { code name } value rank percentile } } }`
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"i": in, "y": year}})
 	handler := func(gqlgenOnly bool) func() (int, error) {
-		opt := graph.DefaultOptions
+		opt := graphserver.DefaultOptions
 		opt.ResponseCache, opt.GqlgenOnly = 0, gqlgenOnly
-		h := graph.NewHandler(engine, opt)
+		h := graphserver.NewHandler(engine, opt)
 		return func() (int, error) {
 			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
@@ -383,7 +383,7 @@ func (b *bench) listCost(ctx context.Context) error {
 		return err
 	}
 	want := handJSON(rk)
-	h := graph.NewHandler(engine, graph.Options{Complexity: graph.DefaultOptions.Complexity})
+	h := graphserver.NewHandler(engine, graphserver.Options{Complexity: graphserver.DefaultOptions.Complexity})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
@@ -451,18 +451,18 @@ type server struct {
 	close func()
 }
 
-func startServer(ctx context.Context, store *duck.Store, eopt duck.Options, tune func(*graph.Options)) (*server, error) {
+func startServer(ctx context.Context, store *duck.Store, eopt duck.Options, tune func(*graphserver.Options)) (*server, error) {
 	engine, err := duck.NewEngine(ctx, store, eopt)
 	if err != nil {
 		return nil, err
 	}
-	opt := graph.DefaultOptions
+	opt := graphserver.DefaultOptions
 	tune(&opt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: graph.NewHandler(engine, opt), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: graphserver.NewHandler(engine, opt), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return &server{url: "http://" + ln.Addr().String(), srv: srv, ln: ln, close: func() { srv.Close() }}, nil
 }

@@ -41,10 +41,10 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 	// What the build reads: every package's sources, the embedded dataset and pages, the module files.
-	needed := []string{"go.mod", "go.sum", "cmd/pacesetter/main.go", "graph/ui.go", "graph/generated.go",
-		"graph/assets/vendor/echarts.min.js", "data/data.go", "data/china-provinces-nbs/observations.csv",
+	needed := []string{"go.mod", "go.sum", "cmd/pacesetter/main.go", "graph/server/ui.go", "graph/generated.go",
+		"graph/server/assets/vendor/echarts.min.js", "data/data.go", "data/china-provinces-nbs/observations.csv",
 		"analytics/duck/served.go", "schema/catalog.graphqls"}
-	ignored := []string{".git/HEAD", "cmd/pacesetter/main_test.go", "graph/testdata/audit/package.json", "pacesetter", "stats.db"}
+	ignored := []string{".git/HEAD", "cmd/pacesetter/main_test.go", "graph/server/testdata/audit/package.json", "pacesetter", "stats.db"}
 	patterns := strings.Split(read(".dockerignore"), "\n")
 	for _, f := range needed {
 		if p := dockerIgnores(patterns, f); p != "" {

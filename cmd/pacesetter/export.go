@@ -17,7 +17,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/duck"
-	"pacesetter/graph"
+	"pacesetter/graph/server"
 )
 
 // exportQuery runs a query through the same /export handler as serve, in this process, and writes the file.
@@ -33,8 +33,8 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	path := fs.String("path", "", "response keys of the list to export, joined by dots (default: the first list of objects)")
 	decimals := fs.Int("decimals", -1, "round numbers to this many decimals for display (default: as stored)")
 	bom := fs.Bool("bom", false, "start a CSV with a UTF-8 byte-order mark, for Excel")
-	limit := fs.Int("limit", graph.DefaultExportRows, fmt.Sprintf("most rows to write (at most %d)", graph.MaxExportRows))
-	timeout := duration(fs, "timeout", graph.DefaultOptions.Timeout, "most time each query (each page of a connection) may take")
+	limit := fs.Int("limit", server.DefaultExportRows, fmt.Sprintf("most rows to write (at most %d)", server.MaxExportRows))
+	timeout := duration(fs, "timeout", server.DefaultOptions.Timeout, "most time each query (each page of a connection) may take")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -75,10 +75,10 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	opt := graph.DefaultOptions
+	opt := server.DefaultOptions
 	opt.Timeout, opt.ResponseCache = *timeout, 0
 	opt.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	h := graph.NewHandler(engine, opt)
+	h := server.NewHandler(engine, opt)
 
 	var dst io.Writer = stdout
 	var tmp *os.File
@@ -131,7 +131,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rows, _ := strconv.Atoi(w.header.Get("X-Total-Rows"))
 	if w.header.Get("X-Truncated") == "true" {
 		fmt.Fprintf(stderr, "pacesetter export: wrote the first %s of %d rows (the cap); raise it with --limit (at most %d)\n",
-			w.header.Get("X-Row-Cap"), rows, graph.MaxExportRows)
+			w.header.Get("X-Row-Cap"), rows, server.MaxExportRows)
 	} else if *out != "" {
 		fmt.Fprintf(stdout, "wrote %d rows to %s\n", rows, *out)
 	}

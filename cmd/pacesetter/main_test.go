@@ -127,7 +127,7 @@ func TestServeCommand(t *testing.T) {
 		{[]string{"serve", "--addr", "127.0.0.1:0"},
 			`{ dataset { observations } ranking(indicator: \"gdp\", year: 2024, level: \"province\") { entries { region { code } rank } } }`,
 			`"observations":5044`, `{"region":{"code":"440000"},"rank":1},{"region":{"code":"320000"},"rank":2}`},
-		// The access flags (graph/guard_test.go checks what they do).
+		// The access flags (graph/server/guard_test.go checks what they do).
 		{[]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--no-graphiql", "--no-introspection"},
 			`{ dataset { observations } }`, `"observations":31174`, `"observations":31174`},
 	} {

@@ -27,18 +27,18 @@ import (
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
 	"pacesetter/data"
-	"pacesetter/graph"
+	"pacesetter/graph/server"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset, in memory)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	timeout := duration(fs, "timeout", graph.DefaultOptions.Timeout, "most time the queries of one request may take together")
-	complexity := fs.Int("max-complexity", graph.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
+	timeout := duration(fs, "timeout", server.DefaultOptions.Timeout, "most time the queries of one request may take together")
+	complexity := fs.Int("max-complexity", server.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
-	inFlight := fs.Int("max-inflight", graph.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
-	queue := fs.Int("max-queue", graph.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
+	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
+	queue := fs.Int("max-queue", server.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
 	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
 	tokensFile := fs.String("tokens", "", "file of the SHA-256 hashes (hex, one a line, # comments) of the bearer tokens to require; none: the API is open")
@@ -68,7 +68,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
 	// One registry for the handler's and the engine's metrics, served at /metrics.
-	metrics := graph.NewMetrics()
+	metrics := server.NewMetrics()
 	eopt := duck.DefaultOptions
 	if !*noMetrics {
 		eopt.Observer = metrics
@@ -97,9 +97,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	info, _ := engine.Dataset(ctx)
 	// A start that fails to load exits, so the initial load is only ever recorded as ok.
-	metrics.DatasetLoaded(graph.LoadInitial, time.Since(start), nil)
+	metrics.DatasetLoaded(server.LoadInitial, time.Since(start), nil)
 
-	opt := graph.DefaultOptions
+	opt := server.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
@@ -124,11 +124,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *tokensFile != "" {
-		if opt.Tokens, err = graph.LoadTokens(*tokensFile); err != nil {
+		if opt.Tokens, err = server.LoadTokens(*tokensFile); err != nil {
 			return err
 		}
 	}
-	h := graph.NewHandler(engine, opt)
+	h := server.NewHandler(engine, opt)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -210,14 +210,14 @@ func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error)
 // watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
 // poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
 // function returned stops watching and returns once a reload under way has finished.
-func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger, metrics *graph.Metrics) func() {
+func watchReloads(ctx context.Context, served *duck.Served, tokens *server.Tokens, interval time.Duration, logger *slog.Logger, metrics *server.Metrics) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := func(always bool) {
 		if served != nil && (always || served.Changed()) {
 			start := time.Now()
 			info, err := served.Reload(ctx)
-			metrics.DatasetLoaded(graph.LoadReload, time.Since(start), err)
+			metrics.DatasetLoaded(server.LoadReload, time.Since(start), err)
 			if err != nil {
 				logger.Error("reload: kept the dataset served", "err", err)
 			} else {

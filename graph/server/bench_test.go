@@ -1,0 +1,176 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/duck"
+)
+
+// BenchmarkRanking times one ranking through the whole API beside the floor: the simplest hand-written
+// DuckDB query that ranks the same values on the same store, so that the API's whole cost can be read off
+// as a ratio. Variants, for each dataset and scope:
+//
+//	sql         Store.FloorRanking: rank() OVER (ORDER BY value DESC) on the store's pool, every row scanned
+//	api         the query POSTed to NewHandler (handler.ServeHTTP with an httptest.ResponseRecorder, no
+//	            TCP), with the engine's answer cache and the handler's response cache off: each iteration
+//	            runs the same SQL plus the engine, GraphQL and JSON
+//	api-cached  the same with the serving defaults (duck.DefaultOptions, DefaultOptions): after the first
+//	            request the whole answer comes from the response cache
+//
+// Sub-benchmarks are named set=…/scope=…/via=…, so that benchstat can set the variants side by side and
+// give api and api-cached as a change from sql:
+//
+//	go test -run '^$' -bench BenchmarkRanking -benchmem -count 10 ./graph/server/ > bench.txt
+//	benchstat -col /via bench.txt
+func BenchmarkRanking(b *testing.B) {
+	cases := []struct {
+		set, scope string
+		store      func() (*duck.Store, error)
+		indicator  string
+		year       int
+		group      string
+		sign       float64 // +1 higher_is_better, −1 lower_is_better (I003: every fifth from the third)
+	}{
+		{"worldbank", "all", benchWorldBank, "NY.GDP.MKTP.CD", 2020, "", 1},
+		{"worldbank", "Europe", benchWorldBank, "NY.GDP.MKTP.CD", 2020, "Europe", 1},
+		{"synthetic", "all", benchSynthetic, "I003", 2010, "", -1},
+		{"synthetic", "G01", benchSynthetic, "I003", 2010, "G01", -1},
+	}
+	for _, c := range cases {
+		b.Run("set="+c.set+"/scope="+c.scope, func(b *testing.B) {
+			store, err := c.store()
+			if err != nil {
+				b.Fatal(err)
+			}
+			rankRows := func() ([]duck.FloorRow, error) {
+				return store.FloorRanking(context.Background(), c.indicator, c.year, c.group, c.sign)
+			}
+			want, err := rankRows()
+			if err != nil {
+				b.Fatal(err)
+			}
+			ranked := len(want)
+			if ranked == 0 {
+				b.Fatalf("nothing ranked for %s in %d", c.indicator, c.year)
+			}
+
+			b.Run("via=sql", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := rankRows(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(ranked), "entries") // after the loop: ResetTimer drops reported metrics
+			})
+
+			vars := map[string]any{"i": c.indicator, "y": c.year, "t": "COMPETITION"}
+			if c.group != "" {
+				vars["g"] = c.group
+			}
+			body, err := json.Marshal(map[string]any{"query": benchRankingQuery, "variables": vars})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cold := DefaultOptions
+			cold.ResponseCache = 0
+			for _, v := range []struct {
+				name string
+				opt  duck.Options
+				gopt Options
+			}{{"api", duck.Options{CacheEntries: 0}, cold}, {"api-cached", duck.DefaultOptions, DefaultOptions}} {
+				b.Run("via="+v.name, func(b *testing.B) {
+					engine, err := duck.NewEngine(context.Background(), store, v.opt)
+					if err != nil {
+						b.Fatal(err)
+					}
+					h := NewHandler(engine, v.gopt)
+					benchCheckRanking(b, benchServe(h, body), want)
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						if rec := benchServe(h, body); rec.Code != http.StatusOK {
+							b.Fatalf("status %d: %s", rec.Code, rec.Body)
+						}
+					}
+					b.ReportMetric(float64(ranked), "entries")
+				})
+			}
+		})
+	}
+}
+
+// benchRankingQuery is the query of the issue.
+const benchRankingQuery = `query($i: ID!, $y: Int!, $g: ID, $t: TieRule) { ranking(indicator: $i, year: $y, group: $g, ties: $t) { entries { region { code name } value rank percentile } missing { code } } }`
+
+// The benchmark stores are loaded once per test binary, on first use, and never closed.
+var (
+	benchWorldBank = sync.OnceValues(func() (*duck.Store, error) {
+		d, err := dataset.Read(worldBank())
+		if err != nil {
+			return nil, err
+		}
+		return benchImport(d)
+	})
+	benchSynthetic = sync.OnceValues(func() (*duck.Store, error) {
+		return benchImport(dataset.Synthetic(1, 3000, 50, 20))
+	})
+)
+
+func benchImport(d *dataset.Dataset) (*duck.Store, error) {
+	store, err := duck.Open("")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.Import(context.Background(), d, "bench"); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// benchServe POSTs body to the handler in process, without TCP.
+func benchServe(h http.Handler, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// benchCheckRanking fails unless the API answered with the rows of the floor SQL: the same ranked regions,
+// values and ranks in the same order, so both variants do equal work.
+func benchCheckRanking(tb testing.TB, rec *httptest.ResponseRecorder, want []duck.FloorRow) {
+	tb.Helper()
+	var res struct {
+		Data struct {
+			Ranking struct {
+				Entries []struct {
+					Region struct{ Code, Name string }
+					Value  float64
+					Rank   int
+				}
+			}
+		}
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || rec.Code != http.StatusOK || len(res.Errors) > 0 {
+		tb.Fatalf("status %d, %v: %s", rec.Code, err, rec.Body)
+	}
+	got := res.Data.Ranking
+	if len(got.Entries) != len(want) {
+		tb.Fatalf("API: %d entries; SQL: %d ranked", len(got.Entries), len(want))
+	}
+	for i, e := range got.Entries {
+		if r := want[i]; e.Region.Code != r.Region || e.Value != r.Value || e.Rank != r.Rank {
+			tb.Fatalf("entry %d: API %s %v rank %d, SQL %s %v rank %d", i, e.Region.Code, e.Value, e.Rank, r.Region, r.Value, r.Rank)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"sync/atomic"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"pacesetter/analytics"
+)
+
+// Most of the cost of a large answer is not the query but turning it into GraphQL JSON (gqlgen marshals
+// each list element in a goroutine of its own). Dashboards send the same requests again and again, and the
+// data cannot change under a dataset version, so whole answers are kept: keyed by the dataset version and
+// everything the answer depends on (method, URL query, Accept, Content-Type, body).
+
+const (
+	maxCachedRequest  = 64 << 10 // larger requests are answered, not cached
+	maxCachedResponse = 4 << 20
+	maxCachedBytes    = 64 << 20 // all kept answers together; the oldest go first
+)
+
+type cachedResponse struct {
+	contentType string
+	body        []byte
+	operation   string // for the metrics and log line of a hit, which gqlgen never sees
+}
+
+type responseCache struct {
+	engine  analytics.Engine
+	metrics *Metrics
+	next    http.Handler
+	lru     *lru.Cache[[32]byte, cachedResponse]
+	bytes   atomic.Int64 // size of the bodies kept
+}
+
+func newResponseCache(engine analytics.Engine, entries int, m *Metrics, next http.Handler) http.Handler {
+	if entries <= 0 {
+		return next
+	}
+	rc := &responseCache{engine: engine, metrics: m, next: next}
+	c, err := lru.NewWithEvict(entries, func(_ [32]byte, v cachedResponse) { rc.bytes.Add(-int64(len(v.body))) })
+	if err != nil {
+		panic(err) // entries > 0, the only way New fails
+	}
+	rc.lru = c
+	return rc
+}
+
+func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	// limitBody, in front, has read the body (at most MaxRequestBytes) into memory already.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "cannot read the request body", http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if len(body) > maxCachedRequest {
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	info, err := c.engine.Dataset(r.Context())
+	if err != nil {
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	h := sha256.New()
+	for _, part := range []string{info.Version, info.ImportedAt.String(), r.Method, r.URL.RawQuery, r.Header.Get("Accept"), r.Header.Get("Content-Type"), string(body)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	hit, ok := c.lru.Get(key)
+	c.metrics.cacheLookup("response", ok)
+	ri := infoOf(r.Context())
+	if ok {
+		ri.setOperation(hit.operation)
+		w.Header().Set("Content-Type", hit.contentType)
+		w.Header().Set("X-Cache", "hit")
+		_, _ = w.Write(hit.body)
+		return
+	}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	c.next.ServeHTTP(rec, r)
+	// Only complete, error-free answers are kept: an error may be a timeout, which must not stick. A body
+	// that merely contains the text (an alias named errors) is not kept either, which is only a lost hit.
+	if rec.status == http.StatusOK && !rec.overflow && rec.buf.Len() > 0 && !bytes.Contains(rec.buf.Bytes(), []byte(`"errors":`)) &&
+		r.Context().Err() == nil {
+		body := bytes.Clone(rec.buf.Bytes())
+		var op string
+		if ri != nil {
+			op, _ = ri.get()
+		}
+		if found, _ := c.lru.ContainsOrAdd(key, cachedResponse{contentType: w.Header().Get("Content-Type"), body: body, operation: op}); !found {
+			c.bytes.Add(int64(len(body)))
+		}
+		for c.bytes.Load() > maxCachedBytes {
+			if _, _, ok := c.lru.RemoveOldest(); !ok {
+				break
+			}
+		}
+	}
+}
+
+// recorder passes an answer through to the client and keeps a copy of it, up to maxCachedResponse.
+type recorder struct {
+	http.ResponseWriter
+	status   int
+	buf      bytes.Buffer
+	overflow bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.overflow {
+		if r.buf.Len()+len(b) > maxCachedResponse {
+			r.overflow = true
+			r.buf = bytes.Buffer{}
+		} else {
+			r.buf.Write(b)
+		}
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
