@@ -134,8 +134,7 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 		}
 		p.tiers = q.Tiers
 	}
-	p.opt = assess.Options{Normalisation: assess.Normalisation(p.norm), Aggregation: assess.Aggregation(p.agg),
-		Missing: assess.Missing(p.miss), MinWeightShare: minShare, Ties: assess.Ties(p.ties)}
+	p.opt = assess.Options{Normalisation: p.norm, Aggregation: p.agg, Missing: p.miss, MinWeightShare: minShare, Ties: p.ties}
 	if p.tiers != nil {
 		p.opt.Tiers = assess.Tiers{Cutoffs: p.tiers.Cutoffs, Quotas: p.tiers.Quotas}
 	}
@@ -492,17 +491,13 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 			return nil, err
 		}
 		ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
-		for _, n := range q.Normalisations {
-			ro.Normalisations = append(ro.Normalisations, assess.Normalisation(n))
-		}
+		ro.Normalisations = append(ro.Normalisations, q.Normalisations...)
 		if p.norm == analytics.DistanceToTarget || slices.Contains(q.Normalisations, analytics.DistanceToTarget) {
 			if err := sc.checkTargets(inds); err != nil {
 				return nil, err
 			}
 		}
-		for _, a := range q.Aggregations {
-			ro.Aggregations = append(ro.Aggregations, assess.Aggregation(a))
-		}
+		ro.Aggregations = append(ro.Aggregations, q.Aggregations...)
 		rob, err := assess.Robustness(sc.values, inds, p.opt, ro)
 		if err != nil {
 			return nil, mathError(err)
