@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"pacesetter/analytics/query"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,8 +13,6 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
-
-	"pacesetter/analytics/duck"
 )
 
 // Numbers at the edges of a double through the whole stack (HTTP, gqlgen, the engine, DuckDB): the largest
@@ -39,7 +38,7 @@ var edgeData = fstest.MapFS{
 const tinyF = 5e-324
 
 func TestNumbersAtTheEdges(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, edgeData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, edgeData), query.DefaultOptions, DefaultOptions)
 	schema := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
 	warn := func(parts ...string) []string { return parts }
 	for _, c := range []struct {
@@ -273,7 +272,7 @@ func checkAnswerValue(t *testing.T, path string, v any, typ *ast.Type, sel ast.S
 
 // An empty list would match nothing: it is refused, not read as "every region".
 func TestEmptyListsRefused(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, edgeData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, edgeData), query.DefaultOptions, DefaultOptions)
 	for _, q := range []string{
 		`{ observations(regions: []) { totalCount } }`,
 		`{ observations(indicators: []) { totalCount } }`,

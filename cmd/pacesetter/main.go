@@ -40,6 +40,7 @@ import (
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 	"pacesetter/graph"
 )
@@ -334,15 +335,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// One registry for the handler's and the engine's metrics, served at /metrics.
 	metrics := graph.NewMetrics()
-	eopt := duck.DefaultOptions
+	eopt := query.DefaultOptions
 	if !*noMetrics {
 		eopt.Observer = metrics
 	}
 	var engine analytics.Engine
-	var served *duck.Served // nil for the embedded dataset, which never changes
+	var served *query.Served // nil for the embedded dataset, which never changes
 	start := time.Now()
 	if *db != "" {
-		if served, err = duck.OpenServed(ctx, *db, eopt); err != nil {
+		if served, err = query.OpenServed(ctx, *db, eopt); err != nil {
 			return err
 		}
 		defer served.Close()
@@ -356,7 +357,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := store.LockDown(ctx); err != nil {
 			return err
 		}
-		if engine, err = duck.NewEngine(ctx, store, eopt); err != nil {
+		if engine, err = query.NewEngine(ctx, store, eopt); err != nil {
 			return err
 		}
 	}
@@ -475,7 +476,7 @@ func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error)
 // watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
 // poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
 // function returned stops watching and returns once a reload under way has finished.
-func watchReloads(ctx context.Context, served *duck.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger, metrics *graph.Metrics) func() {
+func watchReloads(ctx context.Context, served *query.Served, tokens *graph.Tokens, interval time.Duration, logger *slog.Logger, metrics *graph.Metrics) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := func(always bool) {
@@ -566,7 +567,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset)")
 	format := fs.String("format", "csv", "csv, parquet, xlsx or jsonl")
-	query := fs.String("query", "", "the GraphQL query")
+	gql := fs.String("query", "", "the GraphQL query")
 	variables := fs.String("variables", "", "its variables, a JSON object")
 	out := fs.String("out", "", "file to write (default: standard output)")
 	path := fs.String("path", "", "response keys of the list to export, joined by dots (default: the first list of objects)")
@@ -578,10 +579,10 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 || *query == "" {
+	if len(pos) > 0 || *gql == "" {
 		return usageError{errors.New("give --query, and no other argument")}
 	}
-	body := map[string]any{"query": *query}
+	body := map[string]any{"query": *gql}
 	if *variables != "" {
 		var v map[string]any
 		if err := json.Unmarshal([]byte(*variables), &v); err != nil {
@@ -610,7 +611,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer store.Close()
-	engine, err := duck.NewEngine(ctx, store, duck.DefaultOptions)
+	engine, err := query.NewEngine(ctx, store, query.DefaultOptions)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"cmp"
@@ -250,7 +250,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	if err != nil {
 		return nil, nil, err
 	}
-	in := make([]bool, len(s.regions))
+	in := make([]bool, len(s.Regions))
 	var members []int
 	for _, c := range codes {
 		for _, r := range s.members(p.scope, c, p.year) {
@@ -263,7 +263,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	slices.Sort(members)
 	p.opt.RegionCodes = make([]string, len(members))
 	for k, r := range members {
-		p.opt.RegionCodes[k] = s.regions[r].Code
+		p.opt.RegionCodes[k] = s.Regions[r].Code
 	}
 	sc := &scored{plan: p, members: members, values: make([][]float64, len(p.inds))}
 	inds := make([]assess.Indicator, len(p.inds))
@@ -271,7 +271,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		m := ms[pl.in.Code]
 		row := make([]float64, len(members))
 		for k, r := range members {
-			if v, _, ok := m.get(r, p.year); ok {
+			if v, _, ok := m.Get(r, p.year); ok {
 				row[k] = v
 			} else {
 				row[k] = math.NaN()
@@ -286,7 +286,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		ai.Targets = make([]float64, len(members))
 		for k, r := range members {
 			ai.Targets[k] = math.NaN()
-			if t := s.target(s.regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
 				ai.Targets[k] = t.Value
 			} else if pl.target != nil {
 				ai.Targets[k] = *pl.target
@@ -416,7 +416,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 	}
 	for k := range res.Entries {
 		en, r := &res.Entries[k], cur.members[k]
-		region := s.regions[r]
+		region := s.Regions[r]
 		if en.Excluded != "" {
 			c.Excluded = append(c.Excluded, &analytics.CompositeExclusion{Region: region, Reason: en.Excluded})
 			continue
@@ -450,15 +450,15 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 		}
 		c.Entries = append(c.Entries, out)
 	}
-	code := s.codeOrder
+	code := s.CodeOrder
 	slices.SortStableFunc(c.Entries, func(a, b *analytics.CompositeEntry) int {
 		if a.Rank != b.Rank {
 			return cmp.Compare(a.Rank, b.Rank)
 		}
-		return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+		return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
 	})
 	slices.SortStableFunc(c.Excluded, func(a, b *analytics.CompositeExclusion) int {
-		return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+		return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
 	})
 	return c, nil
 }
@@ -505,7 +505,7 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 		out := &analytics.Robustness{Year: p.year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
 			Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
 		for k, re := range rob {
-			region := s.regions[sc.members[k]]
+			region := s.Regions[sc.members[k]]
 			if re.Excluded != "" {
 				out.Excluded = append(out.Excluded, &analytics.CompositeExclusion{Region: region, Reason: re.Excluded})
 				continue
@@ -513,12 +513,12 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 			out.Entries = append(out.Entries, &analytics.RobustnessEntry{Region: region, NominalRank: re.Nominal,
 				MedianRank: re.Median, P05Rank: re.P05, P95Rank: re.P95, MeanRankShift: calc.Round12(re.MeanShift)})
 		}
-		code := s.codeOrder
+		code := s.CodeOrder
 		slices.SortStableFunc(out.Entries, func(a, b *analytics.RobustnessEntry) int {
 			if a.NominalRank != b.NominalRank {
 				return cmp.Compare(a.NominalRank, b.NominalRank)
 			}
-			return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+			return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
 		})
 		return out, nil
 	})

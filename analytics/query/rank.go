@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"cmp"
@@ -10,6 +10,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
+	"pacesetter/analytics/duck"
 )
 
 // Rankings, standings and trends run in Go over the matrices of matrix.go: the rules below are the ones the
@@ -20,8 +21,8 @@ import (
 // measure defines it (calc.GrowthOf), with the flags of the values it rests on. A LEVEL's growth from a zero
 // or negative base has no meaningful sign (−100 → −50 would be −50 %), so it has none. A growth beyond
 // ±1.8e308 is none either, returned as ±Inf (calc.OutOfRange) so that the ranking can say why.
-func basisValue(m *matrix, in *analytics.Indicator, basis analytics.RankBasis, r, y int) (float64, analytics.FlagSet, bool) {
-	x, f, ok := m.get(r, y)
+func basisValue(m *duck.Matrix, in *analytics.Indicator, basis analytics.RankBasis, r, y int) (float64, analytics.FlagSet, bool) {
+	x, f, ok := m.Get(r, y)
 	if !ok || basis != analytics.ByGrowth {
 		return x, f, ok
 	}
@@ -29,7 +30,7 @@ func basisValue(m *matrix, in *analytics.Indicator, basis analytics.RankBasis, r
 	var pf analytics.FlagSet
 	hasPrev := false
 	if calc.NeedsPrevious(in.Measure) {
-		prev, pf, hasPrev = m.get(r, y-1)
+		prev, pf, hasPrev = m.Get(r, y-1)
 		if !hasPrev || in.Measure == analytics.Level && prev <= 0 {
 			return 0, 0, false
 		}
@@ -65,8 +66,8 @@ func (ry *rankedYear) entry(r int) *rankedEntry {
 	return nil
 }
 
-func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.RankBasis, members []int, y int) *rankedYear {
-	out := &rankedYear{mean: math.NaN(), median: math.NaN(), at: make([]int32, len(s.regions)),
+func rankYear(s *snapshot, m *duck.Matrix, in *analytics.Indicator, basis analytics.RankBasis, members []int, y int) *rankedYear {
+	out := &rankedYear{mean: math.NaN(), median: math.NaN(), at: make([]int32, len(s.Regions)),
 		entries: make([]rankedEntry, 0, len(members))}
 	for _, r := range members {
 		if v, f, ok := basisValue(m, in, basis, r, y); ok {
@@ -80,7 +81,7 @@ func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.R
 	}
 	// One sort puts the entries in their final order, best first and equal values by region code; the
 	// ranks follow from that order (calc.RanksInOrder).
-	sign, code := in.Sign(), s.codeOrder
+	sign, code := in.Sign(), s.CodeOrder
 	slices.SortFunc(out.missing, func(a, b int) int { return cmp.Compare(code[a], code[b]) })
 	type sortKey struct {
 		best uint64 // −sign·v as an integer that sorts like it: ascending is best first
@@ -225,13 +226,13 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 			Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
 		for _, r := range cur.missing {
-			rk.Missing = append(rk.Missing, s.regions[r])
+			rk.Missing = append(rk.Missing, s.Regions[r])
 		}
 		rk.Warnings = []*analytics.Warning{}
 		if len(cur.huge) > 0 {
 			var codes []string
 			for _, r := range cur.huge {
-				codes = append(codes, s.regions[r].Code)
+				codes = append(codes, s.Regions[r].Code)
 			}
 			rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
 				"%s listed in missing: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(codes, ", "))})
@@ -242,7 +243,7 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		// The mean and median of finite values lie between them, so they are always finite (calc.Mean,
 		// calc.MedianSorted); a difference of two values may not be (1e308 − (−1e308)): it is then null.
 		mean, median := calc.Round12(cur.mean), calc.Round12(cur.median)
-		rk.Mean, rk.Median, rk.Leader = &mean, &median, s.regions[cur.entries[0].r]
+		rk.Mean, rk.Median, rk.Leader = &mean, &median, s.Regions[cur.entries[0].r]
 		sign, lead := in.Sign(), cur.entries[0].v
 		ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
 		ints := make([]int, 2*len(cur.entries))                  // and one for their previous ranks and changes
@@ -260,7 +261,7 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 		for i := range cur.entries {
 			c := &cur.entries[i]
 			ent := &ents[i]
-			*ent = analytics.RankingEntry{Region: s.regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
+			*ent = analytics.RankingEntry{Region: s.Regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
 				Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
 				GapToLeader: diff(0, i, sign*lead, sign*c.v), VsMean: diff(1, i, c.v, cur.mean), VsMedian: diff(2, i, c.v, cur.median)}
 			if p := prev.entry(c.r); p != nil {
@@ -283,7 +284,7 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 }
 
 // latestYear is the last year in which a region of the scope has a value to rank; 0 if there is none.
-func latestYear(s *snapshot, m *matrix, in *analytics.Indicator, scope *analytics.Scope, basis analytics.RankBasis) int {
+func latestYear(s *snapshot, m *duck.Matrix, in *analytics.Indicator, scope *analytics.Scope, basis analytics.RankBasis) int {
 	if m == nil {
 		return 0 // no values as of the date asked
 	}
@@ -366,7 +367,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}
-		me := s.regionAt[region.Code]
+		me := s.RegionAt[region.Code]
 		inScope := false
 		for _, in := range indicators { // dataset order
 			m := ms[in.Code]
@@ -468,7 +469,7 @@ func (s *snapshot) standingsIndicators(codes []string, category string) ([]*anal
 			want[c] = true
 		}
 		var out []*analytics.Indicator
-		for _, in := range s.indicators {
+		for _, in := range s.Indicators {
 			if want[in.Code] {
 				out = append(out, in)
 			}
@@ -481,13 +482,13 @@ func (s *snapshot) standingsIndicators(codes []string, category string) ([]*anal
 		}
 		return out, nil
 	}
-	return s.indicators, nil
+	return s.Indicators, nil
 }
 
 // schemeIndicators is the indicators a scheme counts in year, in dataset order, each once.
 func (s *snapshot) schemeIndicators(sc *analytics.Scheme, year int) ([]*analytics.Indicator, error) {
 	var out []*analytics.Indicator
-	for _, in := range s.indicators {
+	for _, in := range s.Indicators {
 		if sc.Indicator(in.Code, year) != nil {
 			out = append(out, in)
 		}
@@ -501,7 +502,7 @@ func (s *snapshot) schemeIndicators(sc *analytics.Scheme, year int) ([]*analytic
 // category lists the indicators of a category in dataset order; nil when none has it.
 func (s *snapshot) category(c string) []*analytics.Indicator {
 	var out []*analytics.Indicator
-	for _, in := range s.indicators {
+	for _, in := range s.Indicators {
 		if in.Category != nil && *in.Category == c {
 			out = append(out, in)
 		}
@@ -512,7 +513,7 @@ func (s *snapshot) category(c string) []*analytics.Indicator {
 // categories lists the distinct categories in dataset order.
 func (s *snapshot) categories() []string {
 	var out []string
-	for _, in := range s.indicators {
+	for _, in := range s.Indicators {
 		if in.Category != nil && !slices.Contains(out, *in.Category) {
 			out = append(out, *in.Category)
 		}
@@ -536,7 +537,7 @@ func benchmark(s *snapshot, in *analytics.Indicator, cur *rankedYear, i int, ent
 		}
 		return nil
 	}
-	ent.Leader = &analytics.BenchmarkRef{Region: s.regions[es[0].r], Value: es[0].v}
+	ent.Leader = &analytics.BenchmarkRef{Region: s.Regions[es[0].r], Value: es[0].v}
 	ent.GapToLeader = diff(sign*es[0].v, sign*v)
 	// The nearest strictly better value is the last one before the region's run of equal values; of the
 	// regions holding it, the first by code opens its run.
@@ -549,7 +550,7 @@ func benchmark(s *snapshot, in *analytics.Indicator, cur *rankedYear, i int, ent
 		for k > 0 && es[k-1].v == es[j-1].v {
 			k--
 		}
-		ent.Above = &analytics.BenchmarkRef{Region: s.regions[es[k].r], Value: es[k].v}
+		ent.Above = &analytics.BenchmarkRef{Region: s.Regions[es[k].r], Value: es[k].v}
 		ent.GapToAbove = diff(sign*es[k].v, sign*v)
 		ent.MoveToGainRank = diff(es[k].v, v)
 	}
