@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 
@@ -79,8 +78,7 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("aggregate|%v|%s|%v|%v|%v|%v|%v|%d|%q", q.By, filterKey(q.Filter), q.Measures, q.Quantiles, q.Totals, q.Having, q.OrderBy, q.First, q.After)
-	return cached(e, s, key, func() (*analytics.Aggregate, error) {
+	return cached(e, s, keyOf("aggregate", spec), func() (*analytics.Aggregate, error) {
 		return e.reader.Aggregate(ctx, s.Catalog, spec)
 	})
 }

@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 
@@ -65,12 +64,10 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 			len(regions), len(indicators), years, cells, MaxCompareCells)
 	}
 	var scope *analytics.Scope
-	sk := "none"
 	if q.Scope != nil {
 		if scope, err = s.scope(*q.Scope); err != nil {
 			return nil, err
 		}
-		sk = scopeKey(*q.Scope)
 		work := 0
 		for _, in := range indicators {
 			work += years * s.scopeSize(scope, in.Code)
@@ -81,7 +78,6 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 		}
 	}
 	cmpBase := &analytics.Comparison{}
-	bk := "none"
 	if b := q.Baseline; b != nil {
 		switch {
 		case (b.Region != "") == (b.Stat != ""):
@@ -96,7 +92,6 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 			st := b.Stat
 			cmpBase.Baseline = &analytics.Baseline{Stat: &st}
 		}
-		bk = fmt.Sprintf("%q|%s", b.Region, b.Stat)
 	}
 	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
 		return nil, err
@@ -104,8 +99,7 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("compare|%q|%q|%d|%d|%s|%s|%s|%s", q.Regions, q.Indicators, q.From, q.To, sk, bk, dateKey(q.AsOf), q.Ties)
-	return cached(e, s, key, func() (*analytics.Comparison, error) {
+	return cached(e, s, keyOf("compare", q), func() (*analytics.Comparison, error) {
 		codes := make([]string, len(indicators))
 		for i, in := range indicators {
 			codes[i] = in.Code

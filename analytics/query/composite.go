@@ -3,7 +3,6 @@ package query
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -338,12 +337,6 @@ func (e *Engine) compute(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	return sc, nil
 }
 
-// queryKey names a composite input in an answer's cache key: every field, in a fixed order.
-func queryKey(kind string, q any) string {
-	b, _ := json.Marshal(q) // plain data: cannot fail
-	return kind + "|" + string(b)
-}
-
 // Composite scores the regions of a scope.
 func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
 	s := e.snap.Load()
@@ -351,7 +344,7 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 	if err != nil {
 		return nil, err
 	}
-	return cached(e, s, queryKey("composite", q), func() (*analytics.Composite, error) {
+	return cached(e, s, keyOf("composite", q), func() (*analytics.Composite, error) {
 		cur, err := e.compute(ctx, s, p, q.AsOf)
 		if err != nil {
 			return nil, err
@@ -485,7 +478,7 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 	if math.IsNaN(q.WeightNoise) || q.WeightNoise < 0 || q.WeightNoise >= 1 {
 		return nil, analytics.Errorf(analytics.BadUserInput, "weightNoise is %v: give a share from 0 up to (not including) 1; 0.25 moves each weight by up to ±25 %%", q.WeightNoise)
 	}
-	return cached(e, s, queryKey("robustness", q), func() (*analytics.Robustness, error) {
+	return cached(e, s, keyOf("robustness", q), func() (*analytics.Robustness, error) {
 		sc, inds, err := e.prepare(ctx, s, p, q.AsOf)
 		if err != nil {
 			return nil, err
@@ -539,7 +532,7 @@ func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHist
 	if err := checkYear(q.From); err != nil {
 		return nil, err
 	}
-	return cached(e, s, queryKey("history", q), func() (*analytics.CompositeHistory, error) {
+	return cached(e, s, keyOf("history", q), func() (*analytics.CompositeHistory, error) {
 		h := &analytics.CompositeHistory{Regions: []*analytics.CompositeRegionHistory{}}
 		by := map[string]*analytics.CompositeRegionHistory{}
 		last := map[string]*analytics.CompositeYear{}

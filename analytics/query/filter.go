@@ -1,7 +1,6 @@
 package query
 
 import (
-	"fmt"
 	"pacesetter/analytics"
 	"slices"
 	"strings"
@@ -82,10 +81,4 @@ func (s *snapshot) checkCategory(c string) error {
 		return analytics.Errorf(analytics.BadUserInput, "unknown category %q: this dataset gives its indicators no category", analytics.Cut(c))
 	}
 	return analytics.Errorf(analytics.BadUserInput, "unknown category %q; the categories are %s", analytics.Cut(c), strings.Join(all, ", "))
-}
-
-// filterKey names a filter in a cache key.
-func filterKey(f analytics.ValueFilter) string {
-	return fmt.Sprintf("%q|%v|%q|%v|%q|%q|%q|%q|%v|%v|%s", f.Regions, f.Regions == nil, f.Indicators, f.Indicators == nil,
-		f.Group, f.Parent, f.Level, f.Category, deref(f.From), deref(f.To), dateKey(f.AsOf))
 }

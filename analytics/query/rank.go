@@ -151,20 +151,6 @@ func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, an
 	return t, b, nil
 }
 
-// scopeKey names a scope in a cache key.
-func scopeKey(q analytics.ScopeQuery) string {
-	return fmt.Sprintf("%q|%q|%q|%q", q.Group, q.Parent, q.Level, q.Regions)
-}
-
-// dateKey names an asOf date in an answer's cache key. Answers are keyed by the date asked, which they
-// echo; the values they rest on are shared by every date between two releases (matrices).
-func dateKey(d *analytics.Date) string {
-	if d == nil {
-		return ""
-	}
-	return string(*d)
-}
-
 // checkIndicatorYear refuses a year outside the indicator's data, naming its first and last year.
 func checkIndicatorYear(in *analytics.Indicator, year int) error {
 	if in.FirstYear == nil {
@@ -176,9 +162,16 @@ func checkIndicatorYear(in *analytics.Indicator, year int) error {
 	return nil
 }
 
-// Ranking ranks the regions of a scope on one indicator in one year.
-func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analytics.Ranking, error) {
-	s := e.snap.Load()
+// rankingPlan is a ranking request checked and resolved against the catalog: its indicator and scope, and
+// the request with its defaults applied (what the answer's key is made of).
+type rankingPlan struct {
+	q     analytics.RankingQuery
+	in    *analytics.Indicator
+	scope *analytics.Scope
+}
+
+// planRanking checks a ranking request against the catalog and resolves it; no I/O.
+func planRanking(s *snapshot, q analytics.RankingQuery) (*rankingPlan, error) {
 	in, err := s.indicator(q.Indicator)
 	if err != nil {
 		return nil, err
@@ -197,90 +190,99 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 	if q.Ties, q.Basis, err = defaults(q.Ties, q.Basis); err != nil {
 		return nil, err
 	}
-	year := "latest"
-	if q.Year != nil {
-		year = fmt.Sprint(*q.Year)
-	}
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("ranking|%q|%s|%s|%s|%s|%s", q.Indicator, year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Ties, q.Basis)
-	return cached(e, s, key, func() (*analytics.Ranking, error) {
-		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
-		if err != nil {
-			return nil, err
+	return &rankingPlan{q: q, in: in, scope: scope}, nil
+}
+
+// Ranking ranks the regions of a scope on one indicator in one year.
+func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analytics.Ranking, error) {
+	s := e.snap.Load()
+	p, err := planRanking(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("ranking", p.q), func() (*analytics.Ranking, error) { return e.ranking(ctx, s, p) })
+}
+
+// ranking reads the indicator's values and ranks the plan's scope.
+func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*analytics.Ranking, error) {
+	q, in, scope := p.q, p.in, p.scope
+	ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
+	if err != nil {
+		return nil, err
+	}
+	m := ms[in.Code]
+	y := 0
+	if q.Year != nil {
+		y = *q.Year
+	} else if y = latestYear(s, m, in, scope, q.Basis); y == 0 {
+		what := "a value"
+		if q.Basis == analytics.ByGrowth {
+			what = "a growth (for a LEVEL or RATE, a value in two years in a row)"
 		}
-		m := ms[in.Code]
-		y := 0
-		if q.Year != nil {
-			y = *q.Year
-		} else if y = latestYear(s, m, in, scope, q.Basis); y == 0 {
-			what := "a value"
-			if q.Basis == analytics.ByGrowth {
-				what = "a growth (for a LEVEL or RATE, a value in two years in a row)"
-			}
-			return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has %s of %q%s: give a year", describeScope(scope), what, in.Code, asOfText(q.AsOf))
+		return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has %s of %q%s: give a year", describeScope(scope), what, in.Code, asOfText(q.AsOf))
+	}
+	cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
+	prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
+	rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+		Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
+	for _, r := range cur.missing {
+		rk.Missing = append(rk.Missing, s.Regions[r])
+	}
+	rk.Warnings = []*analytics.Warning{}
+	if len(cur.huge) > 0 {
+		var codes []string
+		for _, r := range cur.huge {
+			codes = append(codes, s.Regions[r].Code)
 		}
-		cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
-		prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
-		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
-			Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
-		for _, r := range cur.missing {
-			rk.Missing = append(rk.Missing, s.Regions[r])
-		}
-		rk.Warnings = []*analytics.Warning{}
-		if len(cur.huge) > 0 {
-			var codes []string
-			for _, r := range cur.huge {
-				codes = append(codes, s.Regions[r].Code)
-			}
-			rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
-				"%s listed in missing: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(codes, ", "))})
-		}
-		if len(cur.entries) == 0 {
-			return rk, nil
-		}
-		// The mean and median of finite values lie between them, so they are always finite (calc.Mean,
-		// calc.MedianSorted); a difference of two values may not be (1e308 − (−1e308)): it is then null.
-		mean, median := calc.Round12(cur.mean), calc.Round12(cur.median)
-		rk.Mean, rk.Median, rk.Leader = &mean, &median, s.Regions[cur.entries[0].r]
-		sign, lead := in.Sign(), cur.entries[0].v
-		ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
-		ints := make([]int, 2*len(cur.entries))                  // and one for their previous ranks and changes
-		diffs := make([]float64, 3*len(cur.entries))             // and one for their differences
-		var nulls [3]int                                         // differences beyond range: gap, vs mean, vs median
-		diff := func(k, i int, a, b float64) *float64 {
-			d, ok := calc.Diff(a, b)
-			if !ok {
-				nulls[k]++
-				return nil
-			}
-			diffs[3*i+k] = d
-			return &diffs[3*i+k]
-		}
-		for i := range cur.entries {
-			c := &cur.entries[i]
-			ent := &ents[i]
-			*ent = analytics.RankingEntry{Region: s.Regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
-				Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
-				GapToLeader: diff(0, i, sign*lead, sign*c.v), VsMean: diff(1, i, c.v, cur.mean), VsMedian: diff(2, i, c.v, cur.median)}
-			if p := prev.entry(c.r); p != nil {
-				ints[2*i], ints[2*i+1] = p.rankBy(q.Ties), p.rankBy(q.Ties)-ent.Rank
-				ent.PreviousRank, ent.RankChange = &ints[2*i], &ints[2*i+1]
-			}
-			if c.flags != 0 {
-				rk.Flagged++
-			}
-			rk.Entries = append(rk.Entries, ent)
-		}
-		for k, name := range []string{"gapToLeader", "vsMean", "vsMedian"} {
-			if nulls[k] > 0 {
-				rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
-					"%s is null on %d entries: the difference is beyond ±1.8e308, the largest number a double holds", name, nulls[k])})
-			}
-		}
+		rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+			"%s listed in missing: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(codes, ", "))})
+	}
+	if len(cur.entries) == 0 {
 		return rk, nil
-	})
+	}
+	// The mean and median of finite values lie between them, so they are always finite (calc.Mean,
+	// calc.MedianSorted); a difference of two values may not be (1e308 − (−1e308)): it is then null.
+	mean, median := calc.Round12(cur.mean), calc.Round12(cur.median)
+	rk.Mean, rk.Median, rk.Leader = &mean, &median, s.Regions[cur.entries[0].r]
+	sign, lead := in.Sign(), cur.entries[0].v
+	ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
+	ints := make([]int, 2*len(cur.entries))                  // and one for their previous ranks and changes
+	diffs := make([]float64, 3*len(cur.entries))             // and one for their differences
+	var nulls [3]int                                         // differences beyond range: gap, vs mean, vs median
+	diff := func(k, i int, a, b float64) *float64 {
+		d, ok := calc.Diff(a, b)
+		if !ok {
+			nulls[k]++
+			return nil
+		}
+		diffs[3*i+k] = d
+		return &diffs[3*i+k]
+	}
+	for i := range cur.entries {
+		c := &cur.entries[i]
+		ent := &ents[i]
+		*ent = analytics.RankingEntry{Region: s.Regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
+			Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
+			GapToLeader: diff(0, i, sign*lead, sign*c.v), VsMean: diff(1, i, c.v, cur.mean), VsMedian: diff(2, i, c.v, cur.median)}
+		if p := prev.entry(c.r); p != nil {
+			ints[2*i], ints[2*i+1] = p.rankBy(q.Ties), p.rankBy(q.Ties)-ent.Rank
+			ent.PreviousRank, ent.RankChange = &ints[2*i], &ints[2*i+1]
+		}
+		if c.flags != 0 {
+			rk.Flagged++
+		}
+		rk.Entries = append(rk.Entries, ent)
+	}
+	for k, name := range []string{"gapToLeader", "vsMean", "vsMedian"} {
+		if nulls[k] > 0 {
+			rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+				"%s is null on %d entries: the difference is beyond ±1.8e308, the largest number a double holds", name, nulls[k])})
+		}
+	}
+	return rk, nil
 }
 
 // latestYear is the last year in which a region of the scope has a value to rank; 0 if there is none.
@@ -353,9 +355,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if q.OrderBy == "" {
 		q.OrderBy = analytics.OrderDataset
 	}
-	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s|%q|%q|%s|%q", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis,
-		q.Indicators, q.Category, q.OrderBy, q.Scheme)
-	return cached(e, s, key, func() (*analytics.Standings, error) {
+	return cached(e, s, keyOf("standings", q), func() (*analytics.Standings, error) {
 		codes := make([]string, len(indicators))
 		for i, in := range indicators {
 			codes[i] = in.Code

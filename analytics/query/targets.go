@@ -3,7 +3,6 @@ package query
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 
 	"pacesetter/analytics"
@@ -56,8 +55,7 @@ func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analy
 	if q.Year != nil {
 		q.From, q.To = q.Year, q.Year
 	}
-	key := fmt.Sprintf("targets|%q|%q|%s|%s|%q|%q", q.Region, q.Indicator, yearKey(q.From), yearKey(q.To), q.Group, q.Scheme)
-	return cached(e, s, key, func() ([]*analytics.TargetResult, error) {
+	return cached(e, s, keyOf("targets", targetsKey(q)), func() ([]*analytics.TargetResult, error) {
 		var kept []*analytics.Target
 		codes := []string{}
 		for _, t := range s.Targets {
@@ -93,11 +91,14 @@ func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analy
 	})
 }
 
-func yearKey(y *int) string {
-	if y == nil {
-		return ""
-	}
-	return fmt.Sprint(*y)
+// targetsKey is what a targets answer depends on once Year has become From and To: a year asked as year or
+// as from and to is one question.
+func targetsKey(q analytics.TargetQuery) any {
+	return struct {
+		Region, Indicator string
+		From, To          *int
+		Group, Scheme     string
+	}{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme}
 }
 
 // outcomes computes targets' results for one request, each once: a streak looks back at the years before.

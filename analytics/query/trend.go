@@ -9,13 +9,6 @@ import (
 	"strings"
 )
 
-func deref(p *int) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
 // Trend returns a region's history on one indicator with growth, records and streaks.
 func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.Trend, error) {
 	s := e.snap.Load()
@@ -34,18 +27,15 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 		return nil, err
 	}
 	var scope *analytics.Scope
-	sk := "none"
 	if q.Scope != nil {
 		if scope, err = s.scope(*q.Scope); err != nil {
 			return nil, err
 		}
-		sk = scopeKey(*q.Scope)
 	}
 	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s|%s|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf), sk, q.Ties)
-	return cached(e, s, key, func() (*analytics.Trend, error) {
+	return cached(e, s, keyOf("trend", q), func() (*analytics.Trend, error) {
 		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
 		if err != nil {
 			return nil, err
