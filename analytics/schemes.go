@@ -96,7 +96,7 @@ type Normalisation string
 const (
 	MinMax           Normalisation = "MIN_MAX"
 	ZScore           Normalisation = "Z_SCORE"
-	RankNorm         Normalisation = "RANK"
+	Rank             Normalisation = "RANK"
 	PercentileRank   Normalisation = "PERCENTILE_RANK"
 	DistanceToLeader Normalisation = "DISTANCE_TO_LEADER"
 	DistanceToTarget Normalisation = "DISTANCE_TO_TARGET"
@@ -104,7 +104,7 @@ const (
 )
 
 // Normalisations lists every normalisation, in the order messages list them.
-var Normalisations = []Normalisation{MinMax, ZScore, RankNorm, PercentileRank, DistanceToLeader, DistanceToTarget, Goalposts}
+var Normalisations = []Normalisation{MinMax, ZScore, Rank, PercentileRank, DistanceToLeader, DistanceToTarget, Goalposts}
 
 // Aggregation says how weighted scores combine.
 type Aggregation string

@@ -6,48 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
-)
-
-// Normalisation says how one indicator's values are put on a common scale (see the package comment).
-type Normalisation string
-
-const (
-	MinMax           Normalisation = "MIN_MAX"
-	ZScore           Normalisation = "Z_SCORE"
-	Rank             Normalisation = "RANK"
-	PercentileRank   Normalisation = "PERCENTILE_RANK"
-	DistanceToLeader Normalisation = "DISTANCE_TO_LEADER"
-	DistanceToTarget Normalisation = "DISTANCE_TO_TARGET"
-	Goalposts        Normalisation = "GOALPOSTS"
-)
-
-// Normalisations lists every normalisation, in the order of the package comment.
-var Normalisations = []Normalisation{MinMax, ZScore, Rank, PercentileRank, DistanceToLeader, DistanceToTarget, Goalposts}
-
-// Aggregation says how a region's normalised values are combined into one score.
-type Aggregation string
-
-const (
-	Arithmetic Aggregation = "ARITHMETIC"
-	Geometric  Aggregation = "GEOMETRIC"
-)
-
-// Missing says what happens to a region with a missing component.
-type Missing string
-
-const (
-	Rescale Missing = "RESCALE" // the default: score over the present indicators, weights rescaled
-	Exclude Missing = "EXCLUDE" // any missing component excludes the region
-)
-
-// Ties says how tied scores share ranks.
-type Ties string
-
-const (
-	Competition Ties = "COMPETITION" // 1, 2, 2, 4
-	Dense       Ties = "DENSE"       // 1, 2, 2, 3
-	Fractional  Ties = "FRACTIONAL"  // 1, 2.5, 2.5, 4
 )
 
 // Indicator is one column of the matrix.
@@ -77,11 +37,11 @@ const (
 // Options is how a matrix is scored. An empty Aggregation is ARITHMETIC, an empty Missing RESCALE and
 // empty Ties COMPETITION; the Normalisation must be given.
 type Options struct {
-	Normalisation  Normalisation
-	Aggregation    Aggregation
-	Missing        Missing
+	Normalisation  analytics.Normalisation
+	Aggregation    analytics.Aggregation
+	Missing        analytics.MissingRule
 	MinWeightShare float64 // 0..1: a region whose present weight / total weight is below it is excluded (0 = off)
-	Ties           Ties
+	Ties           analytics.TieRule
 	Tiers          Tiers
 	// RegionCodes, when it has one code per region, names regions in error messages ("region JS" rather
 	// than "region 3"); it changes nothing else.
@@ -137,22 +97,22 @@ func (o Options) resolved() (Options, error) {
 	}
 	switch o.Aggregation {
 	case "":
-		o.Aggregation = Arithmetic
-	case Arithmetic, Geometric:
+		o.Aggregation = analytics.Arithmetic
+	case analytics.Arithmetic, analytics.Geometric:
 	default:
 		return o, errf(-1, -1, "unknown aggregation %q: use ARITHMETIC or GEOMETRIC", o.Aggregation)
 	}
 	switch o.Missing {
 	case "":
-		o.Missing = Rescale
-	case Rescale, Exclude:
+		o.Missing = analytics.Rescale
+	case analytics.Rescale, analytics.Exclude:
 	default:
 		return o, errf(-1, -1, "unknown missing-value rule %q: use RESCALE or EXCLUDE", o.Missing)
 	}
 	switch o.Ties {
 	case "":
-		o.Ties = Competition
-	case Competition, Dense, Fractional:
+		o.Ties = analytics.Competition
+	case analytics.Competition, analytics.Dense, analytics.Fractional:
 	default:
 		return o, errf(-1, -1, "unknown tie rule %q: use COMPETITION, DENSE or FRACTIONAL", o.Ties)
 	}
@@ -165,8 +125,8 @@ func (o Options) resolved() (Options, error) {
 	return o, nil
 }
 
-func knownNormalisation(n Normalisation) bool {
-	for _, k := range Normalisations {
+func knownNormalisation(n analytics.Normalisation) bool {
+	for _, k := range analytics.Normalisations {
 		if n == k {
 			return true
 		}
@@ -175,8 +135,8 @@ func knownNormalisation(n Normalisation) bool {
 }
 
 func normalisationList() string {
-	s := make([]string, len(Normalisations))
-	for i, n := range Normalisations {
+	s := make([]string, len(analytics.Normalisations))
+	for i, n := range analytics.Normalisations {
 		s[i] = string(n)
 	}
 	return strings.Join(s, ", ")
@@ -328,7 +288,7 @@ func compute(values [][]float64, inds []Indicator, o Options) (*Result, *state, 
 	for i, ind := range inds {
 		w[i] = ind.Weight
 	}
-	geometric := o.Aggregation == Geometric
+	geometric := o.Aggregation == analytics.Geometric
 
 	// Exclusion, weight shares and the components' normalised values.
 	st := &state{o: o, regions: regions, w: w, norm: res.Normalised}
@@ -354,7 +314,7 @@ func compute(values [][]float64, inds []Indicator, o Options) (*Result, *state, 
 			if s := describeMissing(missing, inds, values, r); !strings.HasPrefix(s, "no value of") || strings.Contains(s, ";") {
 				e.Excluded += " (" + s + ")"
 			}
-		case o.Missing == Exclude && len(missing) > 0:
+		case o.Missing == analytics.Exclude && len(missing) > 0:
 			e.Excluded = describeMissing(missing, inds, values, r) + " (missing: EXCLUDE)"
 		case o.MinWeightShare > 0 && e.WeightShare < o.MinWeightShare:
 			e.Excluded = fmt.Sprintf("weight present %s%% is below the minimum %s%% (%s)",
@@ -398,8 +358,8 @@ func compute(values [][]float64, inds []Indicator, o Options) (*Result, *state, 
 	// Ranks, tiers and gaps.
 	ranks := Ranks(scores, o.Ties)
 	comp := ranks
-	if o.Ties != Competition {
-		comp = Ranks(scores, Competition)
+	if o.Ties != analytics.Competition {
+		comp = Ranks(scores, analytics.Competition)
 	}
 	for _, r := range st.scored {
 		e := &res.Entries[r]
@@ -493,17 +453,17 @@ func percent(share float64) string {
 func geometricRefusal(o Options, code string, i, r int, x float64) *Error {
 	why := ""
 	switch o.Normalisation {
-	case MinMax:
+	case analytics.MinMax:
 		why = "MIN_MAX gives the worst region 0"
-	case PercentileRank:
+	case analytics.PercentileRank:
 		why = "PERCENTILE_RANK gives the worst region 0"
-	case Goalposts:
+	case analytics.Goalposts:
 		why = "GOALPOSTS gives 0 at or beyond the worse goalpost"
-	case ZScore:
+	case analytics.ZScore:
 		why = "Z_SCORE is negative below the mean and 0 at it"
-	case DistanceToLeader, DistanceToTarget:
+	case analytics.DistanceToLeader, analytics.DistanceToTarget:
 		why = string(o.Normalisation) + " is positive only for positive data"
-	case Rank:
+	case analytics.Rank:
 		why = "RANK scores at least 1"
 	}
 	return errf(r, i, "GEOMETRIC needs positive normalised values, but indicator %s of region %s normalises to %v under %s (%s): RANK scores at least 1 and DISTANCE_TO_LEADER is positive for positive data; or use ARITHMETIC",

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"pacesetter/analytics"
 )
 
 // checkEntry compares the numbers of one entry: Score exactly (it is rounded to 12 digits, and the wanted
@@ -58,7 +60,7 @@ func TestComputeArithmeticMinMax(t *testing.T) {
 	// B 50.8333333333 − 46.6666666667 = 4.1666666666, C 46.6666666667 − 26.6666666667 = 20, A 10.
 	// Tiers by cut-offs 60, 40: E 1; D, B 2 (gap 60 − score: 9.1666666667, 13.3333333333); C, A 3
 	// (gap 40 − score: 13.3333333333, 23.3333333333).
-	o := Options{Normalisation: MinMax, Aggregation: Arithmetic, Tiers: Tiers{Cutoffs: []float64{60, 40}}}
+	o := Options{Normalisation: analytics.MinMax, Aggregation: analytics.Arithmetic, Tiers: Tiers{Cutoffs: []float64{60, 40}}}
 	res, err := Compute(exValues(), exIndicators(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +111,7 @@ func TestComputeGeometricRank(t *testing.T) {
 	//   D 4^½·3^¼·2^¼ = 2·6^¼         ≈ 3.13016916913
 	//   E 5^½·2^¼·4^¼ = √10·2^¼       ≈ 3.76060309308
 	// Ranks E 1, B 2, D 3, C 4, A 5.
-	res, err := Compute(exValues(), exIndicators(), Options{Normalisation: Rank, Aggregation: Geometric})
+	res, err := Compute(exValues(), exIndicators(), Options{Normalisation: analytics.Rank, Aggregation: analytics.Geometric})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func TestComputeGeometricRank(t *testing.T) {
 
 func TestComputeGeometricRefusal(t *testing.T) {
 	// MIN_MAX gives A's gdp 0 (the worst): the first region and indicator with a non-positive value.
-	o := Options{Normalisation: MinMax, Aggregation: Geometric, RegionCodes: []string{"A", "B", "C", "D", "E"}}
+	o := Options{Normalisation: analytics.MinMax, Aggregation: analytics.Geometric, RegionCodes: []string{"A", "B", "C", "D", "E"}}
 	_, err := Compute(exValues(), exIndicators(), o)
 	var e *Error
 	if !errors.As(err, &e) || e.Region != 0 || e.Indicator != 0 {
@@ -149,7 +151,7 @@ func TestComputeGeometricRefusal(t *testing.T) {
 		}
 	}
 	// Z_SCORE: A's gdp is −1, and the message says why.
-	_, err = Compute(exValues(), exIndicators(), Options{Normalisation: ZScore, Aggregation: Geometric})
+	_, err = Compute(exValues(), exIndicators(), Options{Normalisation: analytics.ZScore, Aggregation: analytics.Geometric})
 	if !errors.As(err, &e) || e.Region != 0 || !strings.Contains(e.Msg, "Z_SCORE is negative below the mean") {
 		t.Errorf("z-score: got %v", err)
 	}
@@ -161,7 +163,7 @@ func TestComputeGeometricRefusal(t *testing.T) {
 		{Code: "p", Weight: 1, Sign: 1, Low: 1, High: 3, HasGoalposts: true},
 		{Code: "q", Weight: 1, Sign: 1, Low: 0, High: 10, HasGoalposts: true},
 	}
-	res, err := Compute([][]float64{{1, 2, 3}, {nan, 5, 6}}, inds, Options{Normalisation: Goalposts, Aggregation: Geometric, Missing: Exclude})
+	res, err := Compute([][]float64{{1, 2, 3}, {nan, 5, 6}}, inds, Options{Normalisation: analytics.Goalposts, Aggregation: analytics.Geometric, Missing: analytics.Exclude})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,11 +173,11 @@ func TestComputeGeometricRefusal(t *testing.T) {
 }
 
 func TestComputeMissingRules(t *testing.T) {
-	mm := Options{Normalisation: MinMax}
+	mm := Options{Normalisation: analytics.MinMax}
 	// EXCLUDE: B (green missing) is excluded; the others keep the scores of TestComputeArithmeticMinMax
 	// and rank E 1, D 2, C 3, A 4.
 	ex := mm
-	ex.Missing = Exclude
+	ex.Missing = analytics.Exclude
 	res, err := Compute(exValues(), exIndicators(), ex)
 	if err != nil {
 		t.Fatal(err)
@@ -240,14 +242,14 @@ func TestComputeTargetsAndTies(t *testing.T) {
 	// tie); FRACTIONAL A and C share positions 4 and 5: 4.5. Gaps: E 100 − 91.6666666667 = 8.3333333333,
 	// D 91.6666666667 − 90 = 1.6666666667, A and C 90 − 62.5 = 27.5.
 	for _, tc := range []struct {
-		ties Ties
+		ties analytics.TieRule
 		rank []float64
 	}{
-		{Competition, []float64{4, 1, 4, 3, 2}},
-		{Dense, []float64{4, 1, 4, 3, 2}},
-		{Fractional, []float64{4.5, 1, 4.5, 3, 2}},
+		{analytics.Competition, []float64{4, 1, 4, 3, 2}},
+		{analytics.Dense, []float64{4, 1, 4, 3, 2}},
+		{analytics.Fractional, []float64{4.5, 1, 4.5, 3, 2}},
 	} {
-		res, err := Compute(exValues(), exIndicators(), Options{Normalisation: DistanceToTarget, Ties: tc.ties})
+		res, err := Compute(exValues(), exIndicators(), Options{Normalisation: analytics.DistanceToTarget, Ties: tc.ties})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +262,7 @@ func TestComputeTargetsAndTies(t *testing.T) {
 		})
 	}
 	// EXCLUDE names a missing target apart from a missing value.
-	res, err := Compute(exValues(), exIndicators(), Options{Normalisation: DistanceToTarget, Missing: Exclude})
+	res, err := Compute(exValues(), exIndicators(), Options{Normalisation: analytics.DistanceToTarget, Missing: analytics.Exclude})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +297,7 @@ func TestComputeQuotaTiers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		v, inds := passThrough(tc.scores...)
-		res, err := Compute(v, inds, Options{Normalisation: Goalposts, Tiers: Tiers{Quotas: tc.quotas}})
+		res, err := Compute(v, inds, Options{Normalisation: analytics.Goalposts, Tiers: Tiers{Quotas: tc.quotas}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +309,7 @@ func TestComputeQuotaTiers(t *testing.T) {
 	}
 	// Gaps to the next rank over 90, 80, 80, 75, 60, 50: –, 10, 10, 5, 15, 10.
 	v, inds := passThrough(90, 80, 80, 75, 60, 50)
-	res, _ := Compute(v, inds, Options{Normalisation: Goalposts, Ties: Fractional})
+	res, _ := Compute(v, inds, Options{Normalisation: analytics.Goalposts, Ties: analytics.Fractional})
 	for r, want := range []float64{nan, 10, 10, 5, 15, 10} {
 		if e := res.Entries[r]; !close9(e.GapToNextRank, want) || e.Tier != 0 || !math.IsNaN(e.GapToNextTier) {
 			t.Errorf("region %d: gap to next rank %v tier %d, want %v and no tier", r, e.GapToNextRank, e.Tier, want)
@@ -330,7 +332,7 @@ func TestComputeRoundingTies(t *testing.T) {
 	if x, y := (a+b+c)/3, (b+c+a)/3; x == y {
 		t.Fatalf("the test needs sums that differ unrounded: %v %v", x, y)
 	}
-	res, err := Compute(vals, inds, Options{Normalisation: Goalposts})
+	res, err := Compute(vals, inds, Options{Normalisation: analytics.Goalposts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,13 +346,13 @@ func TestComputeRoundingTies(t *testing.T) {
 func TestRanksAndTierOf(t *testing.T) {
 	scores := []float64{5, 7, 7, 7, nan, 1}
 	for _, tc := range []struct {
-		ties Ties
+		ties analytics.TieRule
 		want []float64
 	}{
 		// The three 7s take positions 1–3; 5 is position 4 and 1 position 5.
-		{Competition, []float64{4, 1, 1, 1, nan, 5}},
-		{Dense, []float64{2, 1, 1, 1, nan, 3}},
-		{Fractional, []float64{4, 2, 2, 2, nan, 5}},
+		{analytics.Competition, []float64{4, 1, 1, 1, nan, 5}},
+		{analytics.Dense, []float64{2, 1, 1, 1, nan, 3}},
+		{analytics.Fractional, []float64{4, 2, 2, 2, nan, 5}},
 	} {
 		got := Ranks(scores, tc.ties)
 		for i := range got {
@@ -361,7 +363,7 @@ func TestRanksAndTierOf(t *testing.T) {
 		}
 	}
 	// The 1, 2, 2, 4 example.
-	for ties, want := range map[Ties][]float64{Competition: {1, 2, 2, 4}, Dense: {1, 2, 2, 3}, Fractional: {1, 2.5, 2.5, 4}} {
+	for ties, want := range map[analytics.TieRule][]float64{analytics.Competition: {1, 2, 2, 4}, analytics.Dense: {1, 2, 2, 3}, analytics.Fractional: {1, 2.5, 2.5, 4}} {
 		got := Ranks([]float64{4, 3, 3, 1}, ties)
 		for i := range got {
 			if got[i] != want[i] {
@@ -390,7 +392,7 @@ func TestRanksAndTierOf(t *testing.T) {
 
 func TestComputeRefusals(t *testing.T) {
 	good := func() ([][]float64, []Indicator, Options) {
-		return exValues(), exIndicators(), Options{Normalisation: MinMax}
+		return exValues(), exIndicators(), Options{Normalisation: analytics.MinMax}
 	}
 	tests := []struct {
 		name      string
@@ -409,20 +411,23 @@ func TestComputeRefusals(t *testing.T) {
 		{"weight too large", func(_ *[][]float64, inds *[]Indicator, _ *Options) { (*inds)[1].Weight = 1e101 }, -1, 1,
 			[]string{"unemp has weight 1e+101, outside 1e-100..1e+100", "scale the weights"}},
 		{"weight too small", func(_ *[][]float64, inds *[]Indicator, _ *Options) { (*inds)[0].Weight = 1e-101 }, -1, 0, []string{"outside 1e-100"}},
-		{"bad goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) { o.Normalisation = Goalposts; (*inds)[2].High = 5 }, -1, 2,
+		{"bad goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) {
+			o.Normalisation = analytics.Goalposts
+			(*inds)[2].High = 5
+		}, -1, 2,
 			[]string{"green has goalposts low 5 and high 5", "low < high"}},
 		{"missing goalposts", func(_ *[][]float64, inds *[]Indicator, o *Options) {
-			o.Normalisation = Goalposts
+			o.Normalisation = analytics.Goalposts
 			(*inds)[1].HasGoalposts = false
 		}, -1, 1,
 			[]string{"unemp has no goalposts"}},
 		{"distance to leader with 0", func(v *[][]float64, _ *[]Indicator, o *Options) {
-			o.Normalisation = DistanceToLeader
+			o.Normalisation = analytics.DistanceToLeader
 			(*v)[2] = []float64{3, nan, 0, 6, 12}
 		}, 2, 2, []string{"green has value 0 for region 2", "DISTANCE_TO_LEADER divides by values: use MIN_MAX or PERCENTILE_RANK"}},
 		{"geometric with 0", func(_ *[][]float64, _ *[]Indicator, o *Options) {
-			o.Normalisation = PercentileRank
-			o.Aggregation = Geometric
+			o.Normalisation = analytics.PercentileRank
+			o.Aggregation = analytics.Geometric
 		}, 0, 0,
 			[]string{"PERCENTILE_RANK gives the worst region 0", "RANK scores at least 1"}},
 		{"unknown normalisation", func(_ *[][]float64, _ *[]Indicator, o *Options) { o.Normalisation = "minmax" }, -1, -1,
@@ -469,13 +474,13 @@ func TestComputeRefusals(t *testing.T) {
 
 func TestComputeEmptyAndDefaults(t *testing.T) {
 	// No regions: nothing to score, no refusal.
-	res, err := Compute([][]float64{{}}, []Indicator{{Code: "x", Weight: 1, Sign: 1}}, Options{Normalisation: MinMax})
+	res, err := Compute([][]float64{{}}, []Indicator{{Code: "x", Weight: 1, Sign: 1}}, Options{Normalisation: analytics.MinMax})
 	if err != nil || len(res.Entries) != 0 || res.Ranked != 0 {
 		t.Fatalf("no regions: %+v %v", res, err)
 	}
 	// Empty aggregation, missing rule and tie rule are ARITHMETIC, RESCALE and COMPETITION.
-	a, _ := Compute(exValues(), exIndicators(), Options{Normalisation: Rank})
-	b, _ := Compute(exValues(), exIndicators(), Options{Normalisation: Rank, Aggregation: Arithmetic, Missing: Rescale, Ties: Competition})
+	a, _ := Compute(exValues(), exIndicators(), Options{Normalisation: analytics.Rank})
+	b, _ := Compute(exValues(), exIndicators(), Options{Normalisation: analytics.Rank, Aggregation: analytics.Arithmetic, Missing: analytics.Rescale, Ties: analytics.Competition})
 	for r := range a.Entries {
 		if a.Entries[r].Score != b.Entries[r].Score || a.Entries[r].Rank != b.Entries[r].Rank || a.Entries[r].Excluded != "" {
 			t.Errorf("defaults differ at region %d", r)

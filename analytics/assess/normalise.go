@@ -2,11 +2,13 @@ package assess
 
 import (
 	"math"
+
+	"pacesetter/analytics"
 )
 
 // Normalise normalises one indicator's values over the regions that have a value (NaN = missing stays
 // NaN), by the formulas of the package comment. A refusal is an *Error with Indicator −1.
-func Normalise(n Normalisation, ind Indicator, x []float64) ([]float64, error) {
+func Normalise(n analytics.Normalisation, ind Indicator, x []float64) ([]float64, error) {
 	if ind.Sign != 1 && ind.Sign != -1 {
 		return nil, errf(-1, -1, "indicator %s has sign %v: use 1 (higher is better) or -1 (lower is better)", ind.Code, ind.Sign)
 	}
@@ -14,7 +16,7 @@ func Normalise(n Normalisation, ind Indicator, x []float64) ([]float64, error) {
 }
 
 // normalise is Normalise for indicator index i (used in errors); o names regions.
-func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) ([]float64, error) {
+func normalise(n analytics.Normalisation, ind Indicator, i int, x []float64, o *Options) ([]float64, error) {
 	out := make([]float64, len(x))
 	present := make([]int, 0, len(x))
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -31,7 +33,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 	}
 	d := ind.Sign
 	switch n {
-	case MinMax:
+	case analytics.MinMax:
 		if len(present) > 0 && math.IsInf(hi-lo, 0) {
 			return nil, errf(-1, i, "indicator %s's values are too far apart to normalise by MIN_MAX (max − min overflows): give them in a larger unit", ind.Code)
 		}
@@ -45,7 +47,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 				out[r] = 100 * (hi - x[r]) / (hi - lo)
 			}
 		}
-	case ZScore:
+	case analytics.ZScore:
 		k := len(present)
 		if k < 2 || hi == lo { // equal values: the mean may be off by an ulp, s must still be 0
 			for _, r := range present {
@@ -74,7 +76,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 				out[r] = d * (x[r] - mean) / s
 			}
 		}
-	case Rank, PercentileRank:
+	case analytics.Rank, analytics.PercentileRank:
 		keys := make([]float64, len(x))
 		for _, r := range present {
 			keys[r] = d * x[r]
@@ -84,7 +86,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 		for _, r := range present {
 			rk := float64(comp[r])
 			switch {
-			case n == Rank:
+			case n == analytics.Rank:
 				out[r] = k - rk + 1
 			case k == 1:
 				out[r] = 100
@@ -92,7 +94,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 				out[r] = 100 * (k - rk) / (k - 1)
 			}
 		}
-	case DistanceToLeader:
+	case analytics.DistanceToLeader:
 		for _, r := range present {
 			if !(x[r] > 0) {
 				return nil, errf(r, i, "indicator %s has value %v for region %s, and DISTANCE_TO_LEADER divides by values: use MIN_MAX or PERCENTILE_RANK", ind.Code, x[r], o.regionName(r))
@@ -105,7 +107,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 				out[r] = 100 * lo / x[r]
 			}
 		}
-	case DistanceToTarget:
+	case analytics.DistanceToTarget:
 		if len(ind.Targets) != len(x) {
 			return nil, errf(-1, i, "indicator %s has %d targets for %d regions, and DISTANCE_TO_TARGET needs one target (or NaN for none) per region: give targets, or use another normalisation", ind.Code, len(ind.Targets), len(x))
 		}
@@ -126,7 +128,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 				out[r] = 100 * min(t/x[r], 1)
 			}
 		}
-	case Goalposts:
+	case analytics.Goalposts:
 		if !ind.HasGoalposts {
 			return nil, errf(-1, i, "indicator %s has no goalposts, and GOALPOSTS needs a low and a high one: give them, or use MIN_MAX", ind.Code)
 		}
@@ -149,7 +151,7 @@ func normalise(n Normalisation, ind Indicator, i int, x []float64, o *Options) (
 		return nil, errf(-1, i, "unknown normalisation %q: use one of %s", n, normalisationList())
 	}
 	for _, r := range present {
-		if v := out[r]; math.IsInf(v, 0) || (math.IsNaN(v) && !(n == DistanceToTarget && math.IsNaN(ind.Targets[r]))) {
+		if v := out[r]; math.IsInf(v, 0) || (math.IsNaN(v) && !(n == analytics.DistanceToTarget && math.IsNaN(ind.Targets[r]))) {
 			return nil, errf(r, i, "indicator %s's values are too far apart to normalise by %s (region %s overflows): give them in a larger unit", ind.Code, n, o.regionName(r))
 		}
 	}

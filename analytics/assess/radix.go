@@ -1,6 +1,10 @@
 package assess
 
-import "math"
+import (
+	"math"
+
+	"pacesetter/analytics"
+)
 
 // A Monte Carlo run ranks thousands of scores, a thousand times: a comparison sort of them was half of
 // the whole analysis. The runs therefore sort by an LSD radix sort on the scores' bits, 8 bits a pass,
@@ -26,7 +30,7 @@ func descKey(s float64) uint64 {
 
 // radixRank sorts keys (using tmp, of the same length, as the other buffer) and writes each one's rank
 // under the tie rule to out[key's index], as rankInto does.
-func radixRank(keys, tmp []rkey, t Ties, out []float64) {
+func radixRank(keys, tmp []rkey, t analytics.TieRule, out []float64) {
 	n := len(keys)
 	if n == 0 {
 		return
@@ -67,9 +71,9 @@ func radixRank(keys, tmp []rkey, t Ties, out []float64) {
 		dense++
 		var r float64
 		switch t {
-		case Dense:
+		case analytics.Dense:
 			r = float64(dense)
-		case Fractional:
+		case analytics.Fractional:
 			r = float64(pos+1+end) / 2
 		default:
 			r = float64(pos + 1)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
 )
 
@@ -29,7 +30,7 @@ func TestRadixRankMatchesSort(t *testing.T) {
 				scores[j] = calc.Round12(100 * rng.Float64())
 			}
 		}
-		for _, ties := range []Ties{Competition, Dense, Fractional} {
+		for _, ties := range []analytics.TieRule{analytics.Competition, analytics.Dense, analytics.Fractional} {
 			want := Ranks(scores, ties)
 			keys, tmp, got := make([]rkey, n), make([]rkey, n), make([]float64, n)
 			for j, s := range scores {

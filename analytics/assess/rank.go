@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"math"
 	"slices"
+
+	"pacesetter/analytics"
 )
 
 // Ranks ranks scores best (highest) first under the tie rule; a NaN score is not ranked and gets NaN.
 // COMPETITION and DENSE give integers, FRACTIONAL the average of the tied positions. An unknown or
 // empty rule ranks as COMPETITION (Compute refuses unknown rules before it gets here).
-func Ranks(scores []float64, t Ties) []float64 {
+func Ranks(scores []float64, t analytics.TieRule) []float64 {
 	out := make([]float64, len(scores))
 	buf := make([]keyed, 0, len(scores))
 	for i, s := range scores {
@@ -32,7 +34,7 @@ type keyed struct {
 
 // rankInto sorts buf best first and writes each element's rank to out[element's index]. A rank depends
 // only on the scores, never on the order equal scores end up in, so the sort need not be stable.
-func rankInto(buf []keyed, t Ties, out []float64) {
+func rankInto(buf []keyed, t analytics.TieRule, out []float64) {
 	slices.SortFunc(buf, func(a, b keyed) int { // no NaN here: plain comparisons, cheaper than cmp.Compare
 		switch {
 		case a.s > b.s:
@@ -51,9 +53,9 @@ func rankInto(buf []keyed, t Ties, out []float64) {
 		dense++
 		var r float64
 		switch t {
-		case Dense:
+		case analytics.Dense:
 			r = float64(dense)
-		case Fractional:
+		case analytics.Fractional:
 			r = float64(pos+1+end) / 2 // the mean of positions pos+1 … end
 		default:
 			r = float64(pos + 1)
@@ -73,7 +75,7 @@ func competitionRanks(keys []float64, present []int) []int {
 		buf[k] = keyed{keys[r], int32(r)}
 	}
 	ranks := make([]float64, len(keys))
-	rankInto(buf, Competition, ranks)
+	rankInto(buf, analytics.Competition, ranks)
 	out := make([]int, len(keys))
 	for _, r := range present {
 		out[r] = int(ranks[r])

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"pacesetter/analytics"
 )
 
 // The reference: the formulas of the package comment written the most naive way, region by region, with
@@ -35,7 +37,7 @@ func refRound12(x float64) float64 {
 }
 
 // refNormalise returns the normalised values, or failed with the region of the refusal (−1 for none).
-func refNormalise(n Normalisation, ind Indicator, x []float64) (out []float64, failed bool, region int) {
+func refNormalise(n analytics.Normalisation, ind Indicator, x []float64) (out []float64, failed bool, region int) {
 	out = make([]float64, len(x))
 	var xs []float64
 	for r := range x {
@@ -60,7 +62,7 @@ func refNormalise(n Normalisation, ind Indicator, x []float64) (out []float64, f
 			continue
 		}
 		switch n {
-		case MinMax:
+		case analytics.MinMax:
 			if hi == lo {
 				out[r] = 100
 			} else if d == 1 {
@@ -68,7 +70,7 @@ func refNormalise(n Normalisation, ind Indicator, x []float64) (out []float64, f
 			} else {
 				out[r] = 100 * (hi - v) / (hi - lo)
 			}
-		case ZScore:
+		case analytics.ZScore:
 			if cnt < 2 || hi == lo {
 				out[r] = 0
 				continue
@@ -83,21 +85,21 @@ func refNormalise(n Normalisation, ind Indicator, x []float64) (out []float64, f
 				ss += (y - mean) * (y - mean)
 			}
 			out[r] = d * (v - mean) / math.Sqrt(ss/(cnt-1))
-		case Rank, PercentileRank:
+		case analytics.Rank, analytics.PercentileRank:
 			rank := 1.0
 			for _, y := range xs {
 				if d*y > d*v {
 					rank++
 				}
 			}
-			if n == Rank {
+			if n == analytics.Rank {
 				out[r] = cnt - rank + 1
 			} else if cnt == 1 {
 				out[r] = 100
 			} else {
 				out[r] = 100 * (cnt - rank) / (cnt - 1)
 			}
-		case DistanceToLeader:
+		case analytics.DistanceToLeader:
 			for r2, y := range x {
 				if y <= 0 {
 					return nil, true, r2
@@ -108,7 +110,7 @@ func refNormalise(n Normalisation, ind Indicator, x []float64) (out []float64, f
 			} else {
 				out[r] = 100 * lo / v
 			}
-		case DistanceToTarget:
+		case analytics.DistanceToTarget:
 			t := ind.Targets[r]
 			if math.IsNaN(t) {
 				continue
@@ -121,7 +123,7 @@ func refNormalise(n Normalisation, ind Indicator, x []float64) (out []float64, f
 			} else {
 				out[r] = 100 * math.Min(t/v, 1)
 			}
-		case Goalposts:
+		case analytics.Goalposts:
 			c := math.Max(ind.Low, math.Min(ind.High, v))
 			if d == 1 {
 				out[r] = 100 * (c - ind.Low) / (ind.High - ind.Low)
@@ -159,12 +161,12 @@ func refCompute(values [][]float64, inds []Indicator, o Options) refResult {
 			}
 		}
 		e.share = refRound12(present / total)
-		e.excluded = missing == m || (o.Missing == Exclude && missing > 0) || e.share < o.MinWeightShare
+		e.excluded = missing == m || (o.Missing == analytics.Exclude && missing > 0) || e.share < o.MinWeightShare
 		e.score, e.rank, e.gapRank, e.gapTie = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 		if e.excluded {
 			continue
 		}
-		if o.Aggregation == Geometric {
+		if o.Aggregation == analytics.Geometric {
 			prod := 1.0
 			for i := range m {
 				if v := res.norm[i][r]; !math.IsNaN(v) {
@@ -209,9 +211,9 @@ func refCompute(values [][]float64, inds []Indicator, o Options) refResult {
 		e.gapRank = refRound12(e.gapRank)
 		e.comp = better + 1
 		switch o.Ties {
-		case Dense:
+		case analytics.Dense:
 			e.rank = float64(len(distinctBetter) + 1)
-		case Fractional:
+		case analytics.Fractional:
 			e.rank = float64(better+1) + float64(equal-1)/2
 		default:
 			e.rank = float64(better + 1)
@@ -337,11 +339,11 @@ func TestComputeAgainstReference(t *testing.T) {
 	for seed := range uint64(150) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		values, inds := randomCase(rng)
-		for _, n := range Normalisations {
-			for _, a := range []Aggregation{Arithmetic, Geometric} {
-				for _, ties := range []Ties{Competition, Dense, Fractional} {
+		for _, n := range analytics.Normalisations {
+			for _, a := range []analytics.Aggregation{analytics.Arithmetic, analytics.Geometric} {
+				for _, ties := range []analytics.TieRule{analytics.Competition, analytics.Dense, analytics.Fractional} {
 					for tk := range 3 {
-						for _, miss := range []Missing{Rescale, Exclude} {
+						for _, miss := range []analytics.MissingRule{analytics.Rescale, analytics.Exclude} {
 							o := Options{Normalisation: n, Aggregation: a, Ties: ties, Missing: miss, Tiers: randomTiers(rng, tk)}
 							if rng.IntN(3) == 0 {
 								o.MinWeightShare = rng.Float64()
@@ -392,9 +394,9 @@ func TestComputeAgainstReference(t *testing.T) {
 		}
 	}
 	t.Logf("%d cases, %d refused as the reference predicted, %d ranks forgiven at a near tie; scored: %v", cases, refusals, forgiven, scored)
-	for _, n := range Normalisations {
-		for _, a := range []Aggregation{Arithmetic, Geometric} {
-			if scored[string(n)+"/"+string(a)] == 0 && !(n == ZScore && a == Geometric) {
+	for _, n := range analytics.Normalisations {
+		for _, a := range []analytics.Aggregation{analytics.Arithmetic, analytics.Geometric} {
+			if scored[string(n)+"/"+string(a)] == 0 && !(n == analytics.ZScore && a == analytics.Geometric) {
 				t.Errorf("no case of %s with %s scored", n, a)
 			}
 		}

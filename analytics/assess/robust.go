@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
 )
 
@@ -17,8 +18,8 @@ type RobustnessOptions struct {
 	Runs           int     // 1..100000
 	Noise          float64 // 0 ≤ Noise < 1: w' = w·(1 + (2U − 1)·Noise)
 	Seed           int64
-	Normalisations []Normalisation // when non-empty each run draws one uniformly (else Options.Normalisation)
-	Aggregations   []Aggregation   // likewise
+	Normalisations []analytics.Normalisation // when non-empty each run draws one uniformly (else Options.Normalisation)
+	Aggregations   []analytics.Aggregation   // likewise
 }
 
 // RobustEntry is one region's rank across the runs. A region excluded nominally has NaN numbers and
@@ -50,7 +51,7 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 		}
 	}
 	for _, a := range ro.Aggregations {
-		if a != Arithmetic && a != Geometric {
+		if a != analytics.Arithmetic && a != analytics.Geometric {
 			return nil, errf(-1, -1, "unknown aggregation %q among the robustness aggregations: use ARITHMETIC or GEOMETRIC", a)
 		}
 	}
@@ -61,16 +62,16 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 	o = nom.o
 	norms := ro.Normalisations
 	if len(norms) == 0 {
-		norms = []Normalisation{o.Normalisation}
+		norms = []analytics.Normalisation{o.Normalisation}
 	}
 	aggs := ro.Aggregations
 	if len(aggs) == 0 {
-		aggs = []Aggregation{o.Aggregation}
+		aggs = []analytics.Aggregation{o.Aggregation}
 	}
-	withLn := slices.Contains(aggs, Geometric)
+	withLn := slices.Contains(aggs, analytics.Geometric)
 
 	// One matrix per normalisation drawn, each checked under every aggregation drawn.
-	mats := make(map[Normalisation]*matrix)
+	mats := make(map[analytics.Normalisation]*matrix)
 	for _, n := range norms {
 		if mats[n] != nil {
 			continue
@@ -252,7 +253,7 @@ func newRunScratch(m, S int) *runScratch {
 
 // run does Monte Carlo run k: its draws (normalisation, aggregation, one U per indicator), its scores and
 // its ranks, left in rs.ranks.
-func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[Normalisation]*matrix, norms []Normalisation, aggs []Aggregation, ties Ties) {
+func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[analytics.Normalisation]*matrix, norms []analytics.Normalisation, aggs []analytics.Aggregation, ties analytics.TieRule) {
 	rs.pcg.Seed(uint64(ro.Seed), splitmix64(uint64(k)))
 	n, a := norms[0], aggs[0]
 	if len(ro.Normalisations) > 0 {
@@ -264,7 +265,7 @@ func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[Norm
 	for i, w := range nom.w {
 		rs.w[i] = perturb(w, rs.rnd.Float64(), ro.Noise)
 	}
-	mt, geometric := mats[n], a == Geometric
+	mt, geometric := mats[n], a == analytics.Geometric
 	for j, r := range nom.scored {
 		rs.keys[j] = rkey{descKey(mt.score(int(r), rs.w, geometric)), int32(j)}
 	}

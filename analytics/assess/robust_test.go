@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"pacesetter/analytics"
 )
 
 func sameRobust(a, b []RobustEntry) bool {
@@ -29,10 +31,10 @@ func TestRobustnessNoiseZero(t *testing.T) {
 	// interval collapses onto it and nothing shifts. DISTANCE_TO_TARGET has A and C tied (FRACTIONAL 4.5,
 	// see TestComputeTargetsAndTies); EXCLUDE leaves B out.
 	cases := []Options{
-		{Normalisation: DistanceToTarget, Ties: Fractional},
-		{Normalisation: DistanceToTarget, Ties: Dense, Missing: Exclude},
-		{Normalisation: Rank, Aggregation: Geometric},
-		{Normalisation: MinMax, Tiers: Tiers{Cutoffs: []float64{60, 40}}},
+		{Normalisation: analytics.DistanceToTarget, Ties: analytics.Fractional},
+		{Normalisation: analytics.DistanceToTarget, Ties: analytics.Dense, Missing: analytics.Exclude},
+		{Normalisation: analytics.Rank, Aggregation: analytics.Geometric},
+		{Normalisation: analytics.MinMax, Tiers: Tiers{Cutoffs: []float64{60, 40}}},
 	}
 	for _, o := range cases {
 		for _, runs := range []int{1, 7, 8} {
@@ -79,10 +81,10 @@ func TestRobustnessDominance(t *testing.T) {
 		{Code: "c", Weight: 1, Sign: 1},
 	}
 	for _, ro := range []RobustnessOptions{
-		{Runs: 500, Noise: 0.9, Seed: 11, Normalisations: []Normalisation{MinMax, Rank, PercentileRank, DistanceToLeader, ZScore}},
-		{Runs: 501, Noise: 0.5, Seed: 12, Normalisations: []Normalisation{Rank, DistanceToLeader}, Aggregations: []Aggregation{Arithmetic, Geometric}},
+		{Runs: 500, Noise: 0.9, Seed: 11, Normalisations: []analytics.Normalisation{analytics.MinMax, analytics.Rank, analytics.PercentileRank, analytics.DistanceToLeader, analytics.ZScore}},
+		{Runs: 501, Noise: 0.5, Seed: 12, Normalisations: []analytics.Normalisation{analytics.Rank, analytics.DistanceToLeader}, Aggregations: []analytics.Aggregation{analytics.Arithmetic, analytics.Geometric}},
 	} {
-		got, err := Robustness(values, inds, Options{Normalisation: Rank}, ro)
+		got, err := Robustness(values, inds, Options{Normalisation: analytics.Rank}, ro)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,8 +106,8 @@ func TestRobustnessDominance(t *testing.T) {
 func TestRobustnessDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	values, inds := bigCase(rng, 200, 8, 0.1)
-	o := Options{Normalisation: MinMax, Ties: Fractional, Tiers: Tiers{Quotas: []int{10, 20}}}
-	ro := RobustnessOptions{Runs: 301, Noise: 0.3, Seed: 42, Normalisations: []Normalisation{MinMax, Rank, PercentileRank, Goalposts}}
+	o := Options{Normalisation: analytics.MinMax, Ties: analytics.Fractional, Tiers: Tiers{Quotas: []int{10, 20}}}
+	ro := RobustnessOptions{Runs: 301, Noise: 0.3, Seed: 42, Normalisations: []analytics.Normalisation{analytics.MinMax, analytics.Rank, analytics.PercentileRank, analytics.Goalposts}}
 	first, err := Robustness(values, inds, o, ro)
 	if err != nil {
 		t.Fatal(err)
@@ -202,10 +204,10 @@ func refRobustness(values [][]float64, inds []Indicator, o Options, ro Robustnes
 func TestRobustnessAgainstReference(t *testing.T) {
 	lists := []RobustnessOptions{
 		{},
-		{Normalisations: []Normalisation{Rank, DistanceToLeader, Goalposts}},
-		{Aggregations: []Aggregation{Arithmetic, Geometric}},
-		{Normalisations: []Normalisation{Rank, DistanceToLeader, DistanceToTarget}, Aggregations: []Aggregation{Geometric, Arithmetic, Arithmetic}},
-		{Normalisations: []Normalisation{ZScore, MinMax, PercentileRank}}, // negative scores too
+		{Normalisations: []analytics.Normalisation{analytics.Rank, analytics.DistanceToLeader, analytics.Goalposts}},
+		{Aggregations: []analytics.Aggregation{analytics.Arithmetic, analytics.Geometric}},
+		{Normalisations: []analytics.Normalisation{analytics.Rank, analytics.DistanceToLeader, analytics.DistanceToTarget}, Aggregations: []analytics.Aggregation{analytics.Geometric, analytics.Arithmetic, analytics.Arithmetic}},
+		{Normalisations: []analytics.Normalisation{analytics.ZScore, analytics.MinMax, analytics.PercentileRank}}, // negative scores too
 	}
 	checked := 0
 	for seed := range uint64(40) {
@@ -222,12 +224,12 @@ func TestRobustnessAgainstReference(t *testing.T) {
 		for li, l := range lists {
 			ro := l
 			ro.Runs, ro.Noise, ro.Seed = 1+rng.IntN(60), rng.Float64()*0.99, int64(rng.Uint64())
-			o := Options{Normalisation: Rank, Ties: []Ties{Competition, Dense, Fractional}[rng.IntN(3)], Missing: []Missing{Rescale, Exclude}[rng.IntN(2)]}
+			o := Options{Normalisation: analytics.Rank, Ties: []analytics.TieRule{analytics.Competition, analytics.Dense, analytics.Fractional}[rng.IntN(3)], Missing: []analytics.MissingRule{analytics.Rescale, analytics.Exclude}[rng.IntN(2)]}
 			if li == 2 || li == 3 {
-				o.Normalisation = DistanceToLeader
+				o.Normalisation = analytics.DistanceToLeader
 			}
 			if li == 4 {
-				o.Normalisation = ZScore
+				o.Normalisation = analytics.ZScore
 			}
 			got, err := Robustness(values, inds, o, ro)
 			if err != nil {
@@ -262,29 +264,29 @@ func TestRobustnessRefusals(t *testing.T) {
 		ro   func(RobustnessOptions) RobustnessOptions
 		msg  []string
 	}{
-		{"no runs", Options{Normalisation: MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Runs = 0; return r }, []string{"0 runs", "between 1 and 100000"}},
-		{"too many runs", Options{Normalisation: MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Runs = 100001; return r }, []string{"between 1 and 100000"}},
-		{"negative noise", Options{Normalisation: MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Noise = -0.1; return r }, []string{"outside [0, 1)"}},
-		{"noise 1", Options{Normalisation: MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Noise = 1; return r }, []string{"below 1"}},
-		{"noise NaN", Options{Normalisation: MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Noise = nan; return r }, []string{"noise NaN"}},
-		{"unknown normalisation in the list", Options{Normalisation: MinMax}, func(r RobustnessOptions) RobustnessOptions {
-			r.Normalisations = []Normalisation{Rank, "RANKS"}
+		{"no runs", Options{Normalisation: analytics.MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Runs = 0; return r }, []string{"0 runs", "between 1 and 100000"}},
+		{"too many runs", Options{Normalisation: analytics.MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Runs = 100001; return r }, []string{"between 1 and 100000"}},
+		{"negative noise", Options{Normalisation: analytics.MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Noise = -0.1; return r }, []string{"outside [0, 1)"}},
+		{"noise 1", Options{Normalisation: analytics.MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Noise = 1; return r }, []string{"below 1"}},
+		{"noise NaN", Options{Normalisation: analytics.MinMax}, func(r RobustnessOptions) RobustnessOptions { r.Noise = nan; return r }, []string{"noise NaN"}},
+		{"unknown normalisation in the list", Options{Normalisation: analytics.MinMax}, func(r RobustnessOptions) RobustnessOptions {
+			r.Normalisations = []analytics.Normalisation{analytics.Rank, "RANKS"}
 			return r
 		}, []string{`unknown normalisation "RANKS"`}},
-		{"unknown aggregation in the list", Options{Normalisation: MinMax}, func(r RobustnessOptions) RobustnessOptions {
-			r.Aggregations = []Aggregation{"HARMONIC"}
+		{"unknown aggregation in the list", Options{Normalisation: analytics.MinMax}, func(r RobustnessOptions) RobustnessOptions {
+			r.Aggregations = []analytics.Aggregation{"HARMONIC"}
 			return r
 		}, []string{`unknown aggregation "HARMONIC"`, "ARITHMETIC or GEOMETRIC"}},
-		{"a drawn combination refuses", Options{Normalisation: Rank}, func(r RobustnessOptions) RobustnessOptions {
-			r.Normalisations = []Normalisation{Rank, MinMax}
-			r.Aggregations = []Aggregation{Geometric}
+		{"a drawn combination refuses", Options{Normalisation: analytics.Rank}, func(r RobustnessOptions) RobustnessOptions {
+			r.Normalisations = []analytics.Normalisation{analytics.Rank, analytics.MinMax}
+			r.Aggregations = []analytics.Aggregation{analytics.Geometric}
 			return r
 		}, []string{"robustness runs with MIN_MAX and GEOMETRIC", "MIN_MAX gives the worst region 0"}},
-		{"a drawn normalisation excludes otherwise", Options{Normalisation: MinMax, Missing: Exclude}, func(r RobustnessOptions) RobustnessOptions {
-			r.Normalisations = []Normalisation{MinMax, DistanceToTarget}
+		{"a drawn normalisation excludes otherwise", Options{Normalisation: analytics.MinMax, Missing: analytics.Exclude}, func(r RobustnessOptions) RobustnessOptions {
+			r.Normalisations = []analytics.Normalisation{analytics.MinMax, analytics.DistanceToTarget}
 			return r
 		}, []string{"robustness runs with DISTANCE_TO_TARGET and ARITHMETIC would exclude or score region 3", "leave it out of the lists"}},
-		{"the nominal options refuse", Options{Normalisation: MinMax, Ties: "X"}, func(r RobustnessOptions) RobustnessOptions { return r }, []string{`unknown tie rule "X"`}},
+		{"the nominal options refuse", Options{Normalisation: analytics.MinMax, Ties: "X"}, func(r RobustnessOptions) RobustnessOptions { return r }, []string{`unknown tie rule "X"`}},
 	}
 	for _, tc := range tests {
 		_, err := Robustness(exValues(), exIndicators(), tc.o, tc.ro(ok))
@@ -301,7 +303,7 @@ func TestRobustnessRefusals(t *testing.T) {
 	}
 	// Runs × regions above MaxRobustCells: the message says how many runs fit.
 	v, inds := passThrough(make([]float64, 1000)...)
-	_, err := Robustness(v, inds, Options{Normalisation: Goalposts}, RobustnessOptions{Runs: 100000})
+	_, err := Robustness(v, inds, Options{Normalisation: analytics.Goalposts}, RobustnessOptions{Runs: 100000})
 	if err == nil || !strings.Contains(err.Error(), "give at most 50000 runs") {
 		t.Errorf("too many cells: %v", err)
 	}
@@ -333,7 +335,7 @@ func bigCase(rng *rand.Rand, regions, m int, pMiss float64) ([][]float64, []Indi
 func BenchmarkRobustness(b *testing.B) {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	values, inds := bigCase(rng, 3000, 50, 0.05)
-	o := Options{Normalisation: MinMax}
+	o := Options{Normalisation: analytics.MinMax}
 	ro := RobustnessOptions{Runs: 1000, Noise: 0.25, Seed: 1}
 	for b.Loop() {
 		if _, err := Robustness(values, inds, o, ro); err != nil {

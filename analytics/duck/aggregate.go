@@ -14,12 +14,6 @@ import (
 	"pacesetter/analytics/calc"
 )
 
-// MaxAggregatePage is the most aggregate rows one page may hold; MaxPivotCells the most cells a pivot may.
-const (
-	MaxAggregatePage = 10000
-	MaxPivotCells    = 100000
-)
-
 // The SQL of each dimension and measure: the only fragments ever joined into an aggregate statement. The
 // dimension columns are those of the statement's base (see Aggregate); GROUP comes from the membership
 // joined to each observation for the year it is of.
@@ -81,48 +75,23 @@ var (
 
 func measureName(m analytics.AggregateMeasure) string { return "m_" + strings.ToLower(string(m)) }
 
+// AggregateSpec is an aggregate request the query service has checked against the catalog: Query's by,
+// measures, having and orderBy are known to be valid, and Offset is its decoded after.
+type AggregateSpec struct {
+	Query  analytics.AggregateQuery
+	Offset int
+}
+
 // Aggregate groups the filtered observations and computes the measures asked for, in one statement: the
 // groups, having, order and page, the total count and the totals.
-func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
-	s := e.snap.Load()
-	if q.First < 0 || q.First > MaxAggregatePage {
-		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxAggregatePage, q.First)
-	}
-	offset := 0
-	if q.After != "" {
-		var err error
-		if offset, err = decodeOffset(q.After); err != nil {
-			return nil, err
-		}
-	}
-	if len(q.By) == 0 {
-		return nil, analytics.Errorf(analytics.BadUserInput, "by is empty: give the dimensions to group by (REGION, GROUP, PARENT, LEVEL, INDICATOR, CATEGORY, YEAR)")
-	}
-	for i, d := range q.By {
-		if slices.Contains(q.By[:i], d) {
-			return nil, analytics.Errorf(analytics.BadUserInput, "by lists %s twice", d)
-		}
-	}
-	for _, p := range q.Quantiles {
-		if !(p >= 0 && p <= 1) {
-			return nil, analytics.Errorf(analytics.BadUserInput, "quantile p must be from 0 to 1, got %v", p)
-		}
-	}
-	if slices.Contains(q.Totals, analytics.MeasureShare) {
-		return nil, analytics.Errorf(analytics.BadUserInput, "totals have no share")
-	}
+func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec) (*analytics.Aggregate, error) {
+	q, offset := spec.Query, spec.Offset
 	// What the statement computes: the measures asked for and the ones having and orderBy read.
 	need := map[analytics.AggregateMeasure]bool{}
 	for _, m := range q.Measures {
 		need[m] = true
 	}
 	for _, h := range q.Having {
-		if h.Measure == analytics.MeasureQuantile {
-			return nil, analytics.Errorf(analytics.BadUserInput, "having cannot test a quantile")
-		}
-		if math.IsNaN(h.Value) || math.IsInf(h.Value, 0) {
-			return nil, analytics.Errorf(analytics.BadUserInput, "having needs a finite value")
-		}
 		need[h.Measure] = true
 	}
 	var order []string
@@ -132,9 +101,6 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 			dir = " DESC NULLS LAST"
 		}
 		if d := analytics.Dimension(o.Key); dimName[d] != "" {
-			if !slices.Contains(q.By, d) {
-				return nil, analytics.Errorf(analytics.BadUserInput, "orderBy %s: the rows are not grouped by %s (by lists %v)", o.Key, o.Key, q.By)
-			}
 			order = append(order, orderColumn(d)+dir)
 			continue
 		}
@@ -147,10 +113,7 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	}
 
 	p := &params{}
-	where, err := s.filterSQL(q.Filter, p, true)
-	if err != nil {
-		return nil, err
-	}
+	where := filterSQL(q.Filter, p, true)
 	var dims, groupCols, shareParts []string
 	join := ""
 	for _, d := range q.By {
@@ -168,7 +131,7 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 		}
 	}
 	msql := measureSQL
-	if s.wide {
+	if s.Wide {
 		msql = measureSQLWide
 	}
 	var ms []string
@@ -180,12 +143,12 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	if need[analytics.MeasureShare] && !need[analytics.MeasureSum] {
 		ms = append(ms, msql[analytics.MeasureSum]+" AS "+measureName(analytics.MeasureSum))
 	}
-	if need[analytics.MeasureShare] && s.wide { // the sum scaled by 2^-64: its total never overflows
+	if need[analytics.MeasureShare] && s.Wide { // the sum scaled by 2^-64: its total never overflows
 		ms = append(ms, "CASE WHEN bool_and(b.rollup = 'SUM') THEN sum(b.value * pow(2.0, -64)) END AS m_ssum")
 	}
 	for k, qp := range q.Quantiles {
 		ph := p.add(qp)
-		if s.wide { // as the median of measureSQLWide
+		if s.Wide { // as the median of measureSQLWide
 			ms = append(ms, fmt.Sprintf("coalesce(CASE WHEN isfinite(quantile_cont(b.value * pow(2.0, 600), %s)) THEN quantile_cont(b.value * pow(2.0, 600), %s) * pow(2.0, -600) END, quantile_cont(b.value, %s)) AS q_%d", ph, ph, ph, k))
 		} else {
 			ms = append(ms, fmt.Sprintf("quantile_cont(b.value, %s) AS q_%d", ph, k))
@@ -199,7 +162,7 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 			over = "PARTITION BY " + strings.Join(shareParts, ", ")
 		}
 		share = ", m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) AS m_share"
-		if s.wide { // a total beyond ±1.8e308 is taken over the scaled sums, whose ratios are the same
+		if s.Wide { // a total beyond ±1.8e308 is taken over the scaled sums, whose ratios are the same
 			share = ", CASE WHEN isfinite(sum(m_sum) OVER (" + over + ")) THEN m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) " +
 				"ELSE m_ssum / nullif(sum(m_ssum) OVER (" + over + "), 0) END AS m_share"
 		}
@@ -256,73 +219,70 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	UNION ALL SELECT TRUE, 0, ` + strings.Join(totCols, ", ") + `, n FROM tot
 	ORDER BY 1, 2`
 
-	key := fmt.Sprintf("aggregate|%v|%s|%v|%v|%v|%v|%v|%d|%q", q.By, filterKey(q.Filter), q.Measures, q.Quantiles, q.Totals, q.Having, q.OrderBy, q.First, q.After)
-	return cached(e, s, key, func() (*analytics.Aggregate, error) {
-		out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(q)}
-		huge := map[string]int{} // measure → rows (and totals) whose value is beyond range
-		err := e.each(ctx, query, func(rows *sql.Rows) error {
-			var isTotal bool
-			var ord int64
-			dimv := make([]sql.NullString, len(q.By))
-			mv := make([]sql.NullFloat64, len(analytics.AllMeasures))
-			qv := make([]sql.NullFloat64, len(q.Quantiles))
-			var n sql.NullInt64
-			dest := []any{&isTotal, &ord}
-			for k := range dimv {
-				dest = append(dest, &dimv[k])
+	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(q)}
+	huge := map[string]int{} // measure → rows (and totals) whose value is beyond range
+	err := rd.each(ctx, query, func(rows *sql.Rows) error {
+		var isTotal bool
+		var ord int64
+		dimv := make([]sql.NullString, len(q.By))
+		mv := make([]sql.NullFloat64, len(analytics.AllMeasures))
+		qv := make([]sql.NullFloat64, len(q.Quantiles))
+		var n sql.NullInt64
+		dest := []any{&isTotal, &ord}
+		for k := range dimv {
+			dest = append(dest, &dimv[k])
+		}
+		for k := range mv {
+			dest = append(dest, &mv[k])
+		}
+		for k := range qv {
+			dest = append(dest, &qv[k])
+		}
+		dest = append(dest, &n)
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		row := &analytics.AggregateRow{}
+		for k, m := range analytics.AllMeasures {
+			if !finite(&mv[k]) {
+				huge[strings.ToLower(string(m))]++
 			}
-			for k := range mv {
-				dest = append(dest, &mv[k])
-			}
-			for k := range qv {
-				dest = append(dest, &qv[k])
-			}
-			dest = append(dest, &n)
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			row := &analytics.AggregateRow{}
-			for k, m := range analytics.AllMeasures {
-				if !finite(&mv[k]) {
-					huge[strings.ToLower(string(m))]++
-				}
-				setMeasure(row, m, mv[k])
-			}
-			if isTotal {
-				out.Totals, out.TotalCount = row, int(n.Int64)
-				return nil
-			}
-			if len(out.Rows) == q.First {
-				out.HasNextPage = true
-				return nil
-			}
-			for k, d := range q.By {
-				s.setDimension(row, d, dimv[k])
-			}
-			if len(q.Quantiles) > 0 {
-				row.Quantiles = map[float64]*float64{}
-				for k, qp := range q.Quantiles {
-					if !finite(&qv[k]) {
-						huge["quantile"]++
-					}
-					row.Quantiles[qp] = round(qv[k])
-				}
-			}
-			out.Rows = append(out.Rows, row)
-			out.Cursors = append(out.Cursors, encodeOffset(offset+len(out.Rows)))
+			setMeasure(row, m, mv[k])
+		}
+		if isTotal {
+			out.Totals, out.TotalCount = row, int(n.Int64)
 			return nil
-		}, p.args...)
-		if err != nil {
-			return nil, dbError(ctx, "aggregate", err)
 		}
-		for _, m := range []string{"sum", "mean", "median", "quantile", "stddev", "share"} {
-			if n := huge[m]; n > 0 {
-				out.Warnings = append(out.Warnings, &analytics.Warning{Message: fmt.Sprintf(
-					"%s is null on %d rows or totals: it is beyond ±1.8e308, the largest number a double holds", m, n)})
+		if len(out.Rows) == q.First {
+			out.HasNextPage = true
+			return nil
+		}
+		for k, d := range q.By {
+			s.setDimension(row, d, dimv[k])
+		}
+		if len(q.Quantiles) > 0 {
+			row.Quantiles = map[float64]*float64{}
+			for k, qp := range q.Quantiles {
+				if !finite(&qv[k]) {
+					huge["quantile"]++
+				}
+				row.Quantiles[qp] = round(qv[k])
 			}
 		}
-		return out, nil
-	})
+		out.Rows = append(out.Rows, row)
+		out.Cursors = append(out.Cursors, encodeOffset(offset+len(out.Rows)))
+		return nil
+	}, p.args...)
+	if err != nil {
+		return nil, dbError(ctx, "aggregate", err)
+	}
+	for _, m := range []string{"sum", "mean", "median", "quantile", "stddev", "share"} {
+		if n := huge[m]; n > 0 {
+			out.Warnings = append(out.Warnings, &analytics.Warning{Message: fmt.Sprintf(
+				"%s is null on %d rows or totals: it is beyond ±1.8e308, the largest number a double holds", m, n)})
+		}
+	}
+	return out, nil
 }
 
 // orderColumn orders a dimension: regions, groups and indicators in dataset order, the others by value.
@@ -387,21 +347,21 @@ func nullFloat(v sql.NullFloat64) *float64 {
 	return &v.Float64
 }
 
-func (s *snapshot) setDimension(row *analytics.AggregateRow, d analytics.Dimension, v sql.NullString) {
+func (s *Catalog) setDimension(row *analytics.AggregateRow, d analytics.Dimension, v sql.NullString) {
 	if !v.Valid {
 		return
 	}
 	switch d {
 	case analytics.DimRegion:
-		row.Region = s.regionBy[v.String]
+		row.Region = s.RegionBy[v.String]
 	case analytics.DimGroup:
-		row.Group = s.groupBy[v.String]
+		row.Group = s.GroupBy[v.String]
 	case analytics.DimParent:
-		row.Parent = s.regionBy[v.String]
+		row.Parent = s.RegionBy[v.String]
 	case analytics.DimLevel:
 		row.Level = &v.String
 	case analytics.DimIndicator:
-		row.Indicator = s.indicatorBy[v.String]
+		row.Indicator = s.IndicatorBy[v.String]
 	case analytics.DimCategory:
 		row.Category = &v.String
 	case analytics.DimYear:
@@ -412,14 +372,14 @@ func (s *snapshot) setDimension(row *analytics.AggregateRow, d analytics.Dimensi
 
 // sumWarnings names the indicators the filter lets in whose values do not add up (rollup other than SUM),
 // when a sum or share is asked for: their rows have none.
-func (s *snapshot) sumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
+func (s *Catalog) sumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
 	out := []*analytics.Warning{}
 	asked := slices.Contains(q.Measures, analytics.MeasureSum) || slices.Contains(q.Measures, analytics.MeasureShare) ||
 		slices.Contains(q.Totals, analytics.MeasureSum)
 	if !asked {
 		return out
 	}
-	for _, in := range s.indicators {
+	for _, in := range s.Indicators {
 		if in.Rollup == analytics.RollupSum || in.FirstYear == nil ||
 			q.Filter.Indicators != nil && !slices.Contains(q.Filter.Indicators, in.Code) ||
 			q.Filter.Category != "" && (in.Category == nil || *in.Category != q.Filter.Category) {
@@ -437,7 +397,8 @@ func encodeOffset(n int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(n)))
 }
 
-func decodeOffset(s string) (int, error) {
+// DecodeOffset reads an aggregate page's after: the query service checks it before it plans the page.
+func DecodeOffset(s string) (int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
 	if err != nil || err2 != nil || !strings.HasPrefix(string(b), "o:") || n < 0 {

@@ -13,11 +13,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"pacesetter/analytics"
-	"pacesetter/analytics/calc"
 )
-
-// MaxPage is the most observations one page may hold.
-const MaxPage = 1000
 
 // cursor is the keyset position of an observation: the columns any order of observations is made of.
 type cursor struct {
@@ -88,22 +84,13 @@ func after(order []analytics.ObservationOrder, c cursor, p *params) string {
 	return "(" + col + " " + op + " " + ph + " OR (" + col + " = " + ph + " AND " + after(order[1:], c, p) + "))"
 }
 
-// Observations returns one page of the observations that match q.
-func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery) (*analytics.ObservationPage, error) {
-	s := e.snap.Load()
-	if q.First < 0 || q.First > MaxPage { // 0 asks for totalCount alone
-		return nil, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxPage, q.First)
-	}
-	if q.Category != "" {
-		return nil, analytics.Errorf(analytics.BadUserInput, "observations take no category: list the indicators")
-	}
+// Observations returns one page of the observations that match q, a request the query service has checked
+// against the catalog (its first, category and filter); the cursor after is read here.
+func (rd *Reader) Observations(ctx context.Context, s *Catalog, q analytics.ObservationQuery) (*analytics.ObservationPage, error) {
 	p := &params{}
 	from := observationsFrom(q.AsOf, p)
 	// Every value the filter names, rollups included: observations list what is stored.
-	where, err := s.filterSQL(q.ValueFilter, p, false)
-	if err != nil {
-		return nil, err
-	}
+	where := filterSQL(q.ValueFilter, p, false)
 	countArgs := slices.Clone(p.args)
 	order := obsOrder(q.OrderBy)
 	var orderSQL []string
@@ -119,7 +106,7 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 	if order[0].Key == analytics.ObsRegion {
 		walk = &regionWalk{desc: order[0].Desc, from: 0}
 		if walk.desc {
-			walk.from = len(s.byCode) - 1
+			walk.from = len(s.ByCode) - 1
 		}
 	}
 	if q.After != "" {
@@ -129,23 +116,24 @@ func (e *Engine) Observations(ctx context.Context, q analytics.ObservationQuery)
 		}
 		pageWhere += " AND " + after(order, c, p)
 		if walk != nil {
-			walk.from, _ = slices.BinarySearch(s.byCode, c.R) // the cursor's region: rows may follow in it
+			walk.from, _ = slices.BinarySearch(s.ByCode, c.R) // the cursor's region: rows may follow in it
 		}
 	}
 	// A page is cut from a chunk of the rows that follow the cursor, read ahead: a client paging through
 	// millions of rows (an export) then costs one query per chunk rather than one, over the whole table,
 	// per page of a thousand. The chunks are the cache of pages: pages are not kept as answers, which would
 	// hold a whole export in memory.
-	chunkKey := fmt.Sprintf("%s|%s|%v", s.key, filterKey(q.ValueFilter), order)
-	ch, pos := e.chunks.find(chunkKey, q.After)
+	filter, _ := json.Marshal(q.ValueFilter) // canonical: nil and empty lists differ, and pointers are followed
+	chunkKey := fmt.Sprintf("%s|%s|%v", s.Key, filter, order)
+	ch, pos := rd.chunks.find(chunkKey, q.After)
 	if ch == nil || pos+1+q.First > len(ch.items) && ch.more {
-		total := e.chunks.total(chunkKey) // the filter's count, when a chunk of it was read before
+		total := rd.chunks.total(chunkKey) // the filter's count, when a chunk of it was read before
 		var err error
-		if ch, err = e.readChunk(ctx, s, from, where, countArgs, pageWhere, orderSQL, p, max(q.First+1, chunkRows), walk, total); err != nil {
+		if ch, err = rd.readChunk(ctx, s, from, where, countArgs, pageWhere, orderSQL, p, max(q.First+1, chunkRows), walk, total); err != nil {
 			return nil, err
 		}
 		ch.start = q.After
-		e.chunks.put(chunkKey, ch)
+		rd.chunks.put(chunkKey, ch)
 		pos = -1
 	}
 	page := &analytics.ObservationPage{TotalCount: ch.total, Items: []*analytics.Observation{}}
@@ -181,16 +169,16 @@ type regionWalk struct {
 // region (the default), it reads the next few regions' rows by a range of region codes, about n rows' worth,
 // so that DuckDB filters while it scans and sorts only those: ordering the whole table to keep its top n
 // costs half a second and 400 MB at five million rows. Other orders take the top n of the whole filter.
-func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string, countArgs []any, pageWhere string, orderSQL []string, p *params, n int, walk *regionWalk, total int) (*obsChunk, error) {
+func (rd *Reader) readChunk(ctx context.Context, s *Catalog, from, where string, countArgs []any, pageWhere string, orderSQL []string, p *params, n int, walk *regionWalk, total int) (*obsChunk, error) {
 	ch := &obsChunk{at: map[string]int{}, total: total}
 	if total < 0 {
-		err := e.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
+		err := rd.each(ctx, `SELECT count(*) FROM `+from+` WHERE TRUE`+where,
 			func(rows *sql.Rows) error { return rows.Scan(&ch.total) }, countArgs...)
 		if err != nil {
 			return nil, dbError(ctx, "count observations", err)
 		}
 	}
-	codes := s.byCode
+	codes := s.ByCode
 	k := len(codes) // regions a chunk spans
 	if walk != nil && ch.total > 0 {
 		k = max(1, n/max(1, ch.total/max(1, len(codes))))
@@ -219,7 +207,7 @@ func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string,
 		// int of ours: with a parameter DuckDB's planner cannot see it, and sorts every row.
 		query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR) FROM ` + from + ` WHERE TRUE` + cond +
 			` ORDER BY ` + strings.Join(orderSQL, ", ") + ` LIMIT ` + strconv.Itoa(n+1)
-		err := e.each(ctx, query, func(rows *sql.Rows) error {
+		err := rd.each(ctx, query, func(rows *sql.Rows) error {
 			var c cursor
 			var f uint8
 			var vintage sql.NullString
@@ -230,7 +218,7 @@ func (e *Engine) readChunk(ctx context.Context, s *snapshot, from, where string,
 				ch.more = true
 				return nil
 			}
-			o := &analytics.Observation{Region: s.regionBy[c.R], Indicator: s.indicatorBy[c.I], Year: c.Y, Value: c.V, Flags: analytics.FlagSet(f).Letters()}
+			o := &analytics.Observation{Region: s.RegionBy[c.R], Indicator: s.IndicatorBy[c.I], Year: c.Y, Value: c.V, Flags: analytics.FlagSet(f).Letters()}
 			if vintage.Valid {
 				d := analytics.Date(vintage.String)
 				o.Vintage = &d
@@ -288,100 +276,4 @@ func (c *chunkCache) total(key string) int {
 		return ch.total
 	}
 	return -1
-}
-
-func deref(p *int) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-// Trend returns a region's history on one indicator with growth, records and streaks.
-func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.Trend, error) {
-	s := e.snap.Load()
-	region, err := s.region(q.Region)
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.indicator(q.Indicator)
-	if err != nil {
-		return nil, err
-	}
-	if q.From != nil && q.To != nil && *q.From > *q.To {
-		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", *q.From, *q.To)
-	}
-	if err := s.checkAsOf(q.AsOf); err != nil {
-		return nil, err
-	}
-	var scope *analytics.Scope
-	sk := "none"
-	if q.Scope != nil {
-		if scope, err = s.scope(*q.Scope); err != nil {
-			return nil, err
-		}
-		sk = scopeKey(*q.Scope)
-	}
-	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
-		return nil, err
-	}
-	key := fmt.Sprintf("trend|%q|%q|%v|%v|%s|%s|%s", q.Region, q.Indicator, deref(q.From), deref(q.To), dateKey(q.AsOf), sk, q.Ties)
-	return cached(e, s, key, func() (*analytics.Trend, error) {
-		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
-		if err != nil {
-			return nil, err
-		}
-		m, r := ms[in.Code], s.regionAt[region.Code]
-		var series []calc.YearValue
-		var flags []analytics.FlagSet
-		if m != nil {
-			for _, c := range m.cells[m.off[r]:m.off[r+1]] {
-				series = append(series, calc.YearValue{Year: int(c.year), Value: c.value})
-				flags = append(flags, c.flags)
-			}
-		}
-		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf, Ranked: scope != nil}
-		// Every measure is computed over the whole history; From and To only choose the years shown.
-		all := calc.Trend(series, in.Sign(), in.Measure)
-		var shown []calc.YearValue
-		for i := range all {
-			p := &all[i]
-			if q.From != nil && p.Year < *q.From || q.To != nil && p.Year > *q.To {
-				continue
-			}
-			p.Flags = flags[i].Letters()
-			if scope != nil {
-				// The year's ranking in the scope, as the ranking query takes it (basis VALUE).
-				ry := rankYear(s, m, in, analytics.ByValue, s.members(scope, in.Code, p.Year), p.Year)
-				n := len(ry.entries)
-				p.RankCount = &n
-				if c := ry.entry(r); c != nil {
-					rk := c.rankBy(q.Ties)
-					p.Rank = &rk
-					if t.BestRank == nil || rk < *t.BestRank {
-						t.BestRank, t.BestRankYear = &rk, &p.Year
-					}
-				}
-			}
-			t.Points = append(t.Points, p)
-			shown = append(shown, series[i])
-		}
-		t.Warnings = []*analytics.Warning{}
-		if c, ok := calc.CAGR(shown, in.Measure); ok {
-			t.Cagr = &c
-		} else if calc.OutOfRange(c) {
-			t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: "cagr is null: it is beyond ±1.8e308, the largest number a double holds"})
-		}
-		var huge []string
-		for _, p := range t.Points {
-			if p.YoyHuge {
-				huge = append(huge, strconv.Itoa(p.Year))
-			}
-		}
-		if len(huge) > 0 {
-			t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
-				"yoy is null in %s: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(huge, ", "))})
-		}
-		return t, nil
-	})
 }

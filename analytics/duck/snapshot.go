@@ -71,6 +71,12 @@ func WriteSnapshot(ctx context.Context, path string, load func(*Store) (ImportSt
 
 const tempInfix = ".tmp-"
 
+// TempName is a file name beside path for this process's use (purpose says which): one a killed process
+// leaves behind is removed by the next WriteSnapshot, which knows it by tempInfix and the pid.
+func TempName(path, purpose string) string {
+	return fmt.Sprintf("%s%s%d-%s-%s", path, tempInfix, os.Getpid(), purpose, randomHex())
+}
+
 func randomHex() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])

@@ -131,6 +131,9 @@ func displayPath(path string) string {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Ping says whether the store is open: the served swap closes a replaced store once its last request ends.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 func (s *Store) migrate(ctx context.Context) error {
 	if s.readOnly {
 		var v int

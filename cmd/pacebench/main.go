@@ -43,6 +43,7 @@ import (
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	graphserver "pacesetter/graph/server" // named: this package has a type server
 )
 
@@ -214,12 +215,12 @@ func (b *bench) run(work string, spec setSpec) error {
 	}
 
 	// The two servers over the same store: cold with the answer caches off, hot with the serving defaults.
-	cold, err := startServer(ctx, store, duck.Options{CacheEntries: 0}, func(o *graphserver.Options) { o.ResponseCache = 0 })
+	cold, err := startServer(ctx, store, query.Options{CacheEntries: 0}, func(o *graphserver.Options) { o.ResponseCache = 0 })
 	if err != nil {
 		return err
 	}
 	defer cold.close()
-	hot, err := startServer(ctx, store, duck.DefaultOptions, func(*graphserver.Options) {})
+	hot, err := startServer(ctx, store, query.DefaultOptions, func(*graphserver.Options) {})
 	if err != nil {
 		return err
 	}
@@ -349,7 +350,7 @@ func (b *bench) listCost(ctx context.Context) error {
 		return err
 	}
 	in, year := "I001", 2002
-	engine, err := duck.NewEngine(ctx, store, duck.Options{CacheEntries: 0})
+	engine, err := query.NewEngine(ctx, store, query.Options{CacheEntries: 0})
 	if err != nil {
 		return err
 	}
@@ -451,8 +452,8 @@ type server struct {
 	close func()
 }
 
-func startServer(ctx context.Context, store *duck.Store, eopt duck.Options, tune func(*graphserver.Options)) (*server, error) {
-	engine, err := duck.NewEngine(ctx, store, eopt)
+func startServer(ctx context.Context, store *duck.Store, eopt query.Options, tune func(*graphserver.Options)) (*server, error) {
+	engine, err := query.NewEngine(ctx, store, eopt)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/graph/server"
 )
 
@@ -27,7 +28,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	db := fs.String("db", "", "DuckDB file made by import (default: the embedded NBS dataset)")
 	format := fs.String("format", "csv", "csv, parquet, xlsx or jsonl")
-	query := fs.String("query", "", "the GraphQL query")
+	gql := fs.String("query", "", "the GraphQL query")
 	variables := fs.String("variables", "", "its variables, a JSON object")
 	out := fs.String("out", "", "file to write (default: standard output)")
 	path := fs.String("path", "", "response keys of the list to export, joined by dots (default: the first list of objects)")
@@ -39,10 +40,10 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 || *query == "" {
+	if len(pos) > 0 || *gql == "" {
 		return usageError{errors.New("give --query, and no other argument")}
 	}
-	body := map[string]any{"query": *query}
+	body := map[string]any{"query": *gql}
 	if *variables != "" {
 		var v map[string]any
 		if err := json.Unmarshal([]byte(*variables), &v); err != nil {
@@ -71,7 +72,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer store.Close()
-	engine, err := duck.NewEngine(ctx, store, duck.DefaultOptions)
+	engine, err := query.NewEngine(ctx, store, query.DefaultOptions)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"pacesetter/analytics/query"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -33,8 +34,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"pacesetter/analytics/duck"
 )
 
 // The tests that need a process of their own (signals, SIGKILL) run this test binary again as pacesetter:
@@ -646,7 +645,7 @@ func TestShutdownDrains(t *testing.T) {
 // datasetIn opens a snapshot file read-only and returns its version and observations.
 func datasetIn(t *testing.T, db string) (string, int) {
 	t.Helper()
-	s, err := duck.OpenServed(context.Background(), db, duck.DefaultOptions)
+	s, err := query.OpenServed(context.Background(), db, query.DefaultOptions)
 	if err != nil {
 		t.Fatalf("%s does not open: %v", db, err)
 	}

@@ -26,6 +26,7 @@ import (
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 	"pacesetter/graph/server"
 )
@@ -69,15 +70,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// One registry for the handler's and the engine's metrics, served at /metrics.
 	metrics := server.NewMetrics()
-	eopt := duck.DefaultOptions
+	eopt := query.DefaultOptions
 	if !*noMetrics {
 		eopt.Observer = metrics
 	}
 	var engine analytics.Engine
-	var served *duck.Served // nil for the embedded dataset, which never changes
+	var served *query.Served // nil for the embedded dataset, which never changes
 	start := time.Now()
 	if *db != "" {
-		if served, err = duck.OpenServed(ctx, *db, eopt); err != nil {
+		if served, err = query.OpenServed(ctx, *db, eopt); err != nil {
 			return err
 		}
 		defer served.Close()
@@ -91,7 +92,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := store.LockDown(ctx); err != nil {
 			return err
 		}
-		if engine, err = duck.NewEngine(ctx, store, eopt); err != nil {
+		if engine, err = query.NewEngine(ctx, store, eopt); err != nil {
 			return err
 		}
 	}
@@ -210,7 +211,7 @@ func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error)
 // watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
 // poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
 // function returned stops watching and returns once a reload under way has finished.
-func watchReloads(ctx context.Context, served *duck.Served, tokens *server.Tokens, interval time.Duration, logger *slog.Logger, metrics *server.Metrics) func() {
+func watchReloads(ctx context.Context, served *query.Served, tokens *server.Tokens, interval time.Duration, logger *slog.Logger, metrics *server.Metrics) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := func(always bool) {

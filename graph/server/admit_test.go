@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -94,7 +94,7 @@ func TestAdmissionQueuesThenRefuses(t *testing.T) {
 func TestManyClientsQueueNotTimeOut(t *testing.T) {
 	opt := DefaultOptions
 	opt.ResponseCache, opt.InFlight, opt.Queue = 0, 2, 256
-	srv, _ := newServer(t, loadStore(t, data.Default()), duck.Options{CacheEntries: 0}, opt)
+	srv, _ := newServer(t, loadStore(t, data.Default()), query.Options{CacheEntries: 0}, opt)
 	var wg sync.WaitGroup
 	errs := make(chan string, 64*4)
 	for c := range 64 {
@@ -164,7 +164,7 @@ func TestRateLimitPerClient(t *testing.T) {
 			}
 			opt.Tokens = tk
 		}
-		srv, _ := newServer(t, store, duck.DefaultOptions, opt)
+		srv, _ := newServer(t, store, query.DefaultOptions, opt)
 		for i := range 3 {
 			if status, _, body := ask(srv.URL, "alice"); status != http.StatusOK {
 				t.Fatalf("tokens %v: request %d within the burst: %d %s", withTokens, i+1, status, body)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 )
 
 // A small dataset written by hand for schemes and targets. It goes the whole way: a folder on disk,
@@ -80,7 +81,7 @@ func assessServer(t *testing.T) string {
 	if !st.Fast || st.Schemes != 1 || st.Targets != 12 {
 		t.Fatalf("import: fast %v, %d schemes, %d targets", st.Fast, st.Schemes, st.Targets)
 	}
-	served, err := duck.OpenServed(ctx, db, duck.DefaultOptions)
+	served, err := query.OpenServed(ctx, db, query.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

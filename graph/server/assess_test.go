@@ -14,7 +14,7 @@ import (
 	"testing/fstest"
 
 	"pacesetter/analytics/dataset"
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 )
 
 // assessData is a dataset made up for composites: five regions of group G, three indicators (i2 lower is
@@ -73,7 +73,7 @@ func weights(ws ...any) []map[string]any {
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func TestCompositeByHand(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, assessData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, assessData), query.DefaultOptions, DefaultOptions)
 	in := map[string]any{"year": 2024, "group": "G", "indicators": weights("i1", 2, "i2", 1, "i3", 1),
 		"tiers": map[string]any{"cutoffs": []float64{60, 40}}}
 	var a compositeAnswer
@@ -174,7 +174,7 @@ func checkOpt(t *testing.T, what string, got *float64, want float64) {
 }
 
 func TestCompositeRefusals(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, assessData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, assessData), query.DefaultOptions, DefaultOptions)
 	for _, c := range []struct {
 		name string
 		in   map[string]any
@@ -205,7 +205,7 @@ func TestCompositeRefusals(t *testing.T) {
 }
 
 func TestRobustnessAndHistory(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, assessData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, assessData), query.DefaultOptions, DefaultOptions)
 	in := map[string]any{"year": 2024, "group": "G", "indicators": weights("i1", 2, "i2", 1, "i3", 1),
 		"tiers": map[string]any{"cutoffs": []float64{60, 40}}}
 	type rob struct {
@@ -312,7 +312,7 @@ func schemeData() fstest.MapFS {
 }
 
 func TestCompositePointsByHand(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, schemeData()), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, schemeData()), query.DefaultOptions, DefaultOptions)
 	var a struct {
 		Composite struct {
 			Entries []struct {
@@ -501,7 +501,7 @@ func TestCompositeAgreesWithRanking(t *testing.T) {
 
 // TestCompositeExports: a composite's entries download as CSV with the GraphQL answer's numbers.
 func TestCompositeExports(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, assessData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, assessData), query.DefaultOptions, DefaultOptions)
 	q := `query($in: CompositeInput!) { composite(input: $in) { entries { region { code } score rank tier } } }`
 	in := map[string]any{"in": map[string]any{"year": 2024, "group": "G", "indicators": weights("i1", 2, "i2", 1, "i3", 1),
 		"tiers": map[string]any{"cutoffs": []float64{60, 40}}}}
@@ -530,7 +530,7 @@ func TestCompositeExports(t *testing.T) {
 // TestCostFollowsScope: on 3,000 regions × 50 indicators, a composite or standings over a small scope and a
 // few indicators is charged for those, not for the whole dataset; the whole dataset's standings stay refused.
 func TestCostFollowsScope(t *testing.T) {
-	srv, _ := newServer(t, importDataset(t, dataset.Synthetic(3, 3000, 50, 2)), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, importDataset(t, dataset.Synthetic(3, 3000, 50, 2)), query.DefaultOptions, DefaultOptions)
 	var eight []map[string]any
 	for i := 1; i <= 8; i++ {
 		eight = append(eight, map[string]any{"indicator": fmt.Sprintf("I%03d", i), "weight": 1})
@@ -574,7 +574,7 @@ func TestCostFollowsScope(t *testing.T) {
 // TestExportListInsideRows: path=composite.entries.breakdown exports a row per component, with its entry's
 // columns repeated; the numbers are the GraphQL answer's.
 func TestExportListInsideRows(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, assessData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, assessData), query.DefaultOptions, DefaultOptions)
 	q := `query($in: CompositeInput!) { composite(input: $in) { count entries { region { code } rank breakdown { indicator { code } normalised contribution } } } }`
 	in := map[string]any{"in": map[string]any{"year": 2024, "group": "G", "indicators": weights("i1", 2, "i2", 1, "i3", 1)}}
 	var a struct {

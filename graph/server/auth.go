@@ -147,7 +147,7 @@ func requireToken(t *Tokens, next http.Handler) http.Handler {
 	})
 }
 
-// Pinner is an engine whose dataset may be replaced while serving (duck.Served): Pin returns the context a
+// Pinner is an engine whose dataset may be replaced while serving (query.Served): Pin returns the context a
 // request runs under, which keeps the dataset it started on to its end, and the function to call then.
 type Pinner interface {
 	Pin(ctx context.Context) (context.Context, func())

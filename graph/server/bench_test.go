@@ -11,6 +11,7 @@ import (
 
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 )
 
 // BenchmarkRanking times one ranking through the whole API beside the floor: the simplest hand-written
@@ -21,7 +22,7 @@ import (
 //	api         the query POSTed to NewHandler (handler.ServeHTTP with an httptest.ResponseRecorder, no
 //	            TCP), with the engine's answer cache and the handler's response cache off: each iteration
 //	            runs the same SQL plus the engine, GraphQL and JSON
-//	api-cached  the same with the serving defaults (duck.DefaultOptions, DefaultOptions): after the first
+//	api-cached  the same with the serving defaults (query.DefaultOptions, DefaultOptions): after the first
 //	            request the whole answer comes from the response cache
 //
 // Sub-benchmarks are named set=…/scope=…/via=…, so that benchstat can set the variants side by side and
@@ -83,11 +84,11 @@ func BenchmarkRanking(b *testing.B) {
 			cold.ResponseCache = 0
 			for _, v := range []struct {
 				name string
-				opt  duck.Options
+				opt  query.Options
 				gopt Options
-			}{{"api", duck.Options{CacheEntries: 0}, cold}, {"api-cached", duck.DefaultOptions, DefaultOptions}} {
+			}{{"api", query.Options{CacheEntries: 0}, cold}, {"api-cached", query.DefaultOptions, DefaultOptions}} {
 				b.Run("via="+v.name, func(b *testing.B) {
-					engine, err := duck.NewEngine(context.Background(), store, v.opt)
+					engine, err := query.NewEngine(context.Background(), store, v.opt)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -22,7 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -206,7 +206,7 @@ func jsString(s string) string {
 // docs/dashboard.png, the picture in README.
 func TestBrowserDashboard(t *testing.T) {
 	b := newBrowser(t)
-	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, data.Default()), query.DefaultOptions, DefaultOptions)
 	downloads := t.TempDir()
 	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
@@ -538,7 +538,7 @@ func TestBrowserTokens(t *testing.T) {
 	}
 	opt := DefaultOptions
 	opt.Tokens = tokens
-	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, opt)
+	srv, _ := newServer(t, loadStore(t, data.Default()), query.DefaultOptions, opt)
 	b := newBrowser(t)
 	downloads := t.TempDir()
 	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{

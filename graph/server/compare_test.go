@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"pacesetter/analytics/dataset"
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 )
 
 // Tests of compare, the standings' benchmarks and the trend's ranks: by hand on the small dataset of
@@ -30,7 +30,7 @@ import (
 
 func handServer(t *testing.T) string {
 	t.Helper()
-	srv, _ := newServer(t, loadStore(t, os.DirFS("testdata/compare")), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, os.DirFS("testdata/compare")), query.DefaultOptions, DefaultOptions)
 	return srv.URL
 }
 
@@ -753,7 +753,7 @@ func TestCompareWrittenPlain(t *testing.T) {
 func TestCompareCap(t *testing.T) {
 	opt := DefaultOptions
 	opt.Complexity = 1 << 30
-	srv, _ := newServer(t, importDataset(t, dataset.Synthetic(1, 3000, 5, 3)), duck.DefaultOptions, opt)
+	srv, _ := newServer(t, importDataset(t, dataset.Synthetic(1, 3000, 5, 3)), query.DefaultOptions, opt)
 	groups := `["G01", "G02", "G03", "G04", "G05", "G06", "G07", "G08", "G09", "G10"]`
 	res := post(t, srv.URL, `{ compare(regions: `+groups+`, indicators: ["I001", "I002", "I003", "I004", "I005"], from: 1, to: 9999) { rows { value } } }`, nil, nil)
 	if errorCode(res) != "BAD_USER_INPUT" || !strings.Contains(res.Errors[0].Message, "3000 regions × 5 indicators × 3 years (45000 values) is over the most one comparison may hold, 20000") {

@@ -16,6 +16,7 @@ import (
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -266,7 +267,7 @@ func TestPivot(t *testing.T) {
 		"observations.csv": {Data: []byte("region_code,region_name,indicator_code,year,value\n" +
 			"A,A,x,2020,1.5\nA,A,x,2021,2\nB,B,x,2021,7\n")},
 	}
-	small, _ := newServer(t, loadStore(t, fsys), duck.DefaultOptions, DefaultOptions)
+	small, _ := newServer(t, loadStore(t, fsys), query.DefaultOptions, DefaultOptions)
 	mustPost(t, small.URL, `{ pivot(indicator: "x") { columns rows { code label cells } } }`, nil, &p)
 	got := fmt.Sprint(p.Pivot.Columns)
 	for _, r := range p.Pivot.Rows {
@@ -310,10 +311,10 @@ func dashboardQuery() string {
 var complexityRE = regexp.MustCompile(`operation has complexity (\d+), which exceeds the limit of (\d+)`)
 
 // costOf is the cost the handler charges a query: its error under a limit of 1 says it.
-func costOf(t *testing.T, store *duck.Store, query string) int {
+func costOf(t *testing.T, store *duck.Store, gql string) int {
 	t.Helper()
-	srv, _ := newServer(t, store, duck.DefaultOptions, Options{Complexity: 1})
-	res := post(t, srv.URL, query, nil, nil)
+	srv, _ := newServer(t, store, query.DefaultOptions, Options{Complexity: 1})
+	res := post(t, srv.URL, gql, nil, nil)
 	if errorCode(res) != "QUERY_TOO_COMPLEX" {
 		t.Fatalf("no complexity error: %+v", res.Errors)
 	}
@@ -330,7 +331,7 @@ func TestDashboardQuery(t *testing.T) {
 	if cost > DefaultOptions.Complexity || cost < 5000 {
 		t.Errorf("dashboard costs %d; want it under the limit %d (and at least its ~5,000 answer fields)", cost, DefaultOptions.Complexity)
 	}
-	srv, _ := newServer(t, store, duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, store, query.DefaultOptions, DefaultOptions)
 	var a map[string]struct {
 		Entries []struct{ Rank int }
 		Points  []struct{ Year int }
@@ -348,7 +349,7 @@ func TestDashboardQuery(t *testing.T) {
 	for _, g := range []string{"East", "Central", "West", "Northeast", "YangtzeRiverDelta"} {
 		bigQ = strings.ReplaceAll(bigQ, `, group: "`+g+`"`, "")
 	}
-	bigSrv, _ := newServer(t, big, duck.DefaultOptions, DefaultOptions)
+	bigSrv, _ := newServer(t, big, query.DefaultOptions, DefaultOptions)
 	res := post(t, bigSrv.URL, bigQ, nil, nil)
 	if errorCode(res) != "QUERY_TOO_COMPLEX" || !strings.Contains(res.Errors[0].Message, fmt.Sprintf("exceeds the limit of %d", DefaultOptions.Complexity)) {
 		t.Errorf("expensive dashboard: %+v", res.Errors)
@@ -361,7 +362,7 @@ func TestRegionFieldsAreBatched(t *testing.T) {
 	d := dataset.Synthetic(2, 300, 5, 4)
 	store := importDataset(t, d)
 	statements := &statementCount{}
-	eopt := duck.DefaultOptions
+	eopt := query.DefaultOptions
 	eopt.Observer = statements
 	srv, _ := newServer(t, store, eopt, DefaultOptions)
 	q := `{ regions { code
@@ -480,13 +481,13 @@ func TestCORS(t *testing.T) {
 		res.Body.Close()
 		return res
 	}
-	off, _ := newServer(t, store, duck.DefaultOptions, DefaultOptions)
+	off, _ := newServer(t, store, query.DefaultOptions, DefaultOptions)
 	if h := preflight(off.URL, "https://dash.example.org").Header.Get("Access-Control-Allow-Origin"); h != "" {
 		t.Errorf("CORS is on by default: %q", h)
 	}
 	opt := DefaultOptions
 	opt.CORSOrigins = []string{"https://dash.example.org"}
-	on, _ := newServer(t, store, duck.DefaultOptions, opt)
+	on, _ := newServer(t, store, query.DefaultOptions, opt)
 	res := preflight(on.URL, "https://dash.example.org")
 	if res.StatusCode/100 != 2 || res.Header.Get("Access-Control-Allow-Origin") != "https://dash.example.org" ||
 		!strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "POST") || !strings.Contains(strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")), "content-type") {

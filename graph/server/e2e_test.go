@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"pacesetter/analytics/dataset"
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -513,14 +513,14 @@ func TestErrors(t *testing.T) {
 func TestLimits(t *testing.T) {
 	store := loadStore(t, data.Default())
 	// A tiny complexity limit refuses a query that selects more fields than it allows, before running it.
-	srv, _ := newServer(t, store, duck.Options{}, Options{Timeout: time.Minute, Complexity: 5})
+	srv, _ := newServer(t, store, query.Options{}, Options{Timeout: time.Minute, Complexity: 5})
 	res := post(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { entries { region { code name } value rank percentile } } }`, nil, nil)
 	if errorCode(res) != "QUERY_TOO_COMPLEX" || !strings.Contains(res.Errors[0].Message, "exceeds the limit of 5") {
 		t.Errorf("complexity: %+v", res.Errors)
 	}
 	// A request past its deadline is stopped with TIMEOUT (the deadline reaches DuckDB through the context;
 	// analytics/duck tests that DuckDB really stops a running query).
-	srv, _ = newServer(t, store, duck.Options{}, Options{Timeout: time.Nanosecond, Complexity: 100})
+	srv, _ = newServer(t, store, query.Options{}, Options{Timeout: time.Nanosecond, Complexity: 100})
 	res = post(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { count } }`, nil, nil)
 	if errorCode(res) != "TIMEOUT" || res.Status != http.StatusOK && res.Status >= 500 {
 		t.Errorf("timeout: status %d %+v", res.Status, res.Errors)
@@ -529,7 +529,7 @@ func TestLimits(t *testing.T) {
 
 // The two queries of the issue answer on any dataset of the format: here the World Bank set.
 func TestWorldBank(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, worldBank()), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, worldBank()), query.DefaultOptions, DefaultOptions)
 	// GDP 2020 in Europe (46 members; Gibraltar has no GDP): DEU 3.888e12, GBR 2.698e12, FRA 2.647e12 lead.
 	var a rankingAnswer
 	mustPost(t, srv.URL, rankingQuery, map[string]any{"i": "NY.GDP.MKTP.CD", "y": 2020, "g": "Europe"}, &a)
@@ -555,7 +555,7 @@ func TestWorldBank(t *testing.T) {
 // which never keeps an error.
 func TestResponseCache(t *testing.T) {
 	store := loadStore(t, data.Default())
-	srv, engine := newServer(t, store, duck.DefaultOptions, DefaultOptions)
+	srv, engine := newServer(t, store, query.DefaultOptions, DefaultOptions)
 	ask := func(query string) (string, string) {
 		t.Helper()
 		res, err := http.Post(srv.URL+"/graphql", "application/json", strings.NewReader(`{"query":`+strconv.Quote(query)+`}`))
@@ -605,7 +605,7 @@ func TestGrowthFromNegativeBase(t *testing.T) {
 			"A,A,bal,2020,-100\nA,A,bal,2021,-50\nB,B,bal,2020,100\nB,B,bal,2021,90\nC,C,bal,2020,-10\nC,C,bal,2021,10\n" +
 			"D,D,bal,2020,50\nD,D,bal,2021,60\nE,E,bal,2020,0\nE,E,bal,2021,5\n")},
 	}
-	srv, _ := newServer(t, loadStore(t, fsys), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, fsys), query.DefaultOptions, DefaultOptions)
 	var a rankingAnswer
 	mustPost(t, srv.URL, `{ ranking(indicator: "bal", year: 2021, group: "G", basis: GROWTH) { entries { region { code } value rank } missing { code } } }`, nil, &a)
 	// D grew 60/50 − 1 = +20 %, B 90/100 − 1 = −10 %; A, C and E have no positive base.

@@ -24,7 +24,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"pacesetter/analytics"
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -406,7 +406,7 @@ func TestExportOptions(t *testing.T) {
 	store := loadStore(t, data.Default())
 	opt := DefaultOptions
 	opt.ExportRows, opt.ExportMaxRows = 1500, 6000
-	srv, _ := newServer(t, store, duck.DefaultOptions, opt)
+	srv, _ := newServer(t, store, query.DefaultOptions, opt)
 	obs := `{ observations { nodes { region { code } year value } } }`
 
 	res, raw := exportOf(t, srv.URL, "format=csv", obs, nil)
@@ -509,7 +509,7 @@ func (e failingEngine) Observations(ctx context.Context, q analytics.Observation
 
 // A failure after the first page has been written breaks the transfer: the client never gets a clean end.
 func TestExportAbortsMidStream(t *testing.T) {
-	engine, err := duck.NewEngine(context.Background(), loadStore(t, data.Default()), duck.DefaultOptions)
+	engine, err := query.NewEngine(context.Background(), loadStore(t, data.Default()), query.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -46,7 +46,7 @@ func FuzzGuard(f *testing.F) {
 // FuzzRequest: any POST body, through the real handler over the NBS dataset, never panics and is answered
 // with a JSON body holding data, or errors each with an extensions.code.
 func FuzzRequest(f *testing.F) {
-	engine, err := duck.NewEngine(f.Context(), loadStore(f, data.Default()), duck.DefaultOptions)
+	engine, err := query.NewEngine(f.Context(), loadStore(f, data.Default()), query.DefaultOptions)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 	"pacesetter/graph"
 )
@@ -150,7 +150,7 @@ func TestGuardPassesRealQueries(t *testing.T) {
 		t.Errorf("20 spreads of 100 fields: %v", err)
 	}
 	// Without introspection, __schema is refused as a request error; __typename still answers.
-	off, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, withOpts(func(o *Options) { o.NoIntrospection = true }))
+	off, _ := newServer(t, loadStore(t, data.Default()), query.DefaultOptions, withOpts(func(o *Options) { o.NoIntrospection = true }))
 	res := post(t, off.URL, string(q), nil, nil)
 	if errorCode(res) != "BAD_USER_INPUT" || !strings.Contains(res.Errors[0].Message, "introspection (__schema, __type) is turned off") {
 		t.Errorf("introspection off: %d %+v", res.Status, res.Errors)
@@ -175,7 +175,7 @@ func TestOneDeadlinePerRequest(t *testing.T) {
 		o.Complexity = 1 << 40
 		o.ResponseCache = 0
 	})
-	engine, err := duck.NewEngine(context.Background(), store, duck.Options{})
+	engine, err := query.NewEngine(context.Background(), store, query.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestEchoedInputIsCut(t *testing.T) {
 
 func TestAccessFlagsAndHeaders(t *testing.T) {
 	store := loadStore(t, data.Default())
-	srv, _ := newServer(t, store, duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, store, query.DefaultOptions, DefaultOptions)
 	get := func(url string) *http.Response {
 		t.Helper()
 		res, err := http.Get(url)
@@ -280,7 +280,7 @@ func TestAccessFlagsAndHeaders(t *testing.T) {
 	if api := get(srv.URL + "/graphql?query=%7B__typename%7D"); api.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("/graphql: %v", api.Header)
 	}
-	off, _ := newServer(t, store, duck.DefaultOptions, withOpts(func(o *Options) { o.NoGraphiQL = true }))
+	off, _ := newServer(t, store, query.DefaultOptions, withOpts(func(o *Options) { o.NoGraphiQL = true }))
 	if res := get(off.URL + "/"); res.StatusCode != http.StatusNotFound || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("--no-graphiql: / answers %d", res.StatusCode)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 	"pacesetter/graph"
 )
@@ -47,9 +48,9 @@ func importDataset(tb testing.TB, d *dataset.Dataset) *duck.Store {
 }
 
 // newServer serves store through NewHandler on a loopback httptest server.
-func newServer(tb testing.TB, store *duck.Store, eopt duck.Options, opt Options) (*httptest.Server, *duck.Engine) {
+func newServer(tb testing.TB, store *duck.Store, eopt query.Options, opt Options) (*httptest.Server, *query.Engine) {
 	tb.Helper()
-	engine, err := duck.NewEngine(context.Background(), store, eopt)
+	engine, err := query.NewEngine(context.Background(), store, eopt)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func newServer(tb testing.TB, store *duck.Store, eopt duck.Options, opt Options)
 
 // nbsServer serves the embedded NBS dataset with the serving defaults.
 func nbsServer(tb testing.TB) *httptest.Server {
-	srv, _ := newServer(tb, loadStore(tb, data.Default()), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(tb, loadStore(tb, data.Default()), query.DefaultOptions, DefaultOptions)
 	return srv
 }
 

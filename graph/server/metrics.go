@@ -18,15 +18,15 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"pacesetter/analytics"
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/graph"
 )
 
 // Observability in one place: Prometheus metrics on a registry of the server's own (so tests read theirs),
 // the access log, and request IDs. The engine reports its statements and answer-cache look-ups through
-// duck.Observer, which *Metrics implements.
+// query.Observer, which *Metrics implements.
 
-// Metrics are the server's Prometheus metrics. Give the same *Metrics to duck.Options.Observer and to
+// Metrics are the server's Prometheus metrics. Give the same *Metrics to query.Options.Observer and to
 // Options.Metrics so that DuckDB's time and the answer cache show up beside the requests.
 type Metrics struct {
 	Registry   *prometheus.Registry
@@ -39,7 +39,7 @@ type Metrics struct {
 	tracer     atomic.Value // a trace.Tracer once a handler traces (trace.go); unset: no statement spans
 }
 
-var _ duck.Observer = (*Metrics)(nil)
+var _ query.Observer = (*Metrics)(nil)
 
 // NewMetrics registers the metrics, and Go's and the process's, on a new registry.
 func NewMetrics() *Metrics {
@@ -69,7 +69,7 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// Statement times one DuckDB statement (duck.Observer), and traces it when tracing is on (trace.go).
+// Statement times one DuckDB statement (query.Observer), and traces it when tracing is on (trace.go).
 func (m *Metrics) Statement(ctx context.Context, sql string) (context.Context, func(error)) {
 	start := time.Now()
 	end := func(error) {}
@@ -82,7 +82,7 @@ func (m *Metrics) Statement(ctx context.Context, sql string) (context.Context, f
 	}
 }
 
-// AnswerCache counts a look-up in the engine's answer cache (duck.Observer).
+// AnswerCache counts a look-up in the engine's answer cache (query.Observer).
 func (m *Metrics) AnswerCache(hit bool) { m.cacheLookup("answer", hit) }
 
 // Load kinds for DatasetLoaded.

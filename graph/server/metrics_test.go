@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"pacesetter/analytics"
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -24,7 +24,7 @@ import (
 func TestObservability(t *testing.T) {
 	m := NewMetrics()
 	var logs bytes.Buffer
-	eopt := duck.DefaultOptions
+	eopt := query.DefaultOptions
 	eopt.Observer = m
 	opt := DefaultOptions
 	opt.Metrics = m
@@ -201,7 +201,7 @@ func TestNoMetrics(t *testing.T) {
 	m := NewMetrics()
 	opt := DefaultOptions
 	opt.Metrics, opt.NoMetrics = m, true
-	srv, _ := newServer(t, loadStore(t, data.Default()), duck.DefaultOptions, opt)
+	srv, _ := newServer(t, loadStore(t, data.Default()), query.DefaultOptions, opt)
 	q := `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { entries { rank } } }`
 	mustPost(t, srv.URL, q, nil, nil)
 	mustPost(t, srv.URL, q, nil, nil)

@@ -3,11 +3,10 @@ package server
 import (
 	"fmt"
 	"math"
+	"pacesetter/analytics/query"
 	"strings"
 	"testing"
 	"testing/fstest"
-
-	"pacesetter/analytics/duck"
 )
 
 // The data model through the API: measures, memberships by year, levels and ad-hoc scopes, derived values,
@@ -172,7 +171,7 @@ func TestMetadataMembershipsAndFlagsOnNBS(t *testing.T) {
 }
 
 func TestWorldBankCountriesOnly(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, worldBank()), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, worldBank()), query.DefaultOptions, DefaultOptions)
 	// Without a level the aggregates rank first (World, High income…); with level "country" they are left
 	// out: 185 economies have a 2023 GDP (data/worldbank-gdp-population/README.md), the United States first.
 	var all, countries struct {
@@ -220,7 +219,7 @@ var vintageData = fstest.MapFS{
 }
 
 func TestVintagesScopesAndRates(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, vintageData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, vintageData), query.DefaultOptions, DefaultOptions)
 	rank := func(args string) string {
 		t.Helper()
 		var a struct {

@@ -13,7 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/graph"
 )
 
@@ -40,7 +40,7 @@ var edgeData = fstest.MapFS{
 const tinyF = 5e-324
 
 func TestNumbersAtTheEdges(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, edgeData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, edgeData), query.DefaultOptions, DefaultOptions)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}).Schema()
 	warn := func(parts ...string) []string { return parts }
 	for _, c := range []struct {
@@ -274,7 +274,7 @@ func checkAnswerValue(t *testing.T, path string, v any, typ *ast.Type, sel ast.S
 
 // An empty list would match nothing: it is refused, not read as "every region".
 func TestEmptyListsRefused(t *testing.T) {
-	srv, _ := newServer(t, loadStore(t, edgeData), duck.DefaultOptions, DefaultOptions)
+	srv, _ := newServer(t, loadStore(t, edgeData), query.DefaultOptions, DefaultOptions)
 	for _, q := range []string{
 		`{ observations(regions: []) { totalCount } }`,
 		`{ observations(indicators: []) { totalCount } }`,

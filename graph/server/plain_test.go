@@ -11,7 +11,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 	"pacesetter/graph"
 )
@@ -87,9 +87,9 @@ func TestPlainWriterMatchesGqlgen(t *testing.T) {
 	store := loadStore(t, data.Default())
 	opt := DefaultOptions
 	opt.ResponseCache, opt.Complexity = 0, 1<<30
-	srvPlain, engine := newServer(t, store, duck.Options{CacheEntries: 0}, opt)
+	srvPlain, engine := newServer(t, store, query.Options{CacheEntries: 0}, opt)
 	opt.GqlgenOnly = true
-	srvGqlgen, _ := newServer(t, store, duck.Options{CacheEntries: 0}, opt)
+	srvGqlgen, _ := newServer(t, store, query.Options{CacheEntries: 0}, opt)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Engine: engine}}).Schema()
 
 	var fields []string
@@ -123,9 +123,9 @@ func TestPlainWriterMatchesGqlgen(t *testing.T) {
 	// The World Bank's values run to 1e13 and down to 1e-3: numbers gqlgen writes with an exponent.
 	wbStore := loadStore(t, worldBank())
 	opt.GqlgenOnly = false
-	wbPlain, _ := newServer(t, wbStore, duck.Options{CacheEntries: 0}, opt)
+	wbPlain, _ := newServer(t, wbStore, query.Options{CacheEntries: 0}, opt)
 	opt.GqlgenOnly = true
-	wbGqlgen, _ := newServer(t, wbStore, duck.Options{CacheEntries: 0}, opt)
+	wbGqlgen, _ := newServer(t, wbStore, query.Options{CacheEntries: 0}, opt)
 	for _, q := range []string{
 		`ranking(indicator: "NY.GDP.MKTP.CD", year: 2020) ` + selectAll(t, schema, wbArgs, "Ranking", 2),
 		`ranking(indicator: "SP.POP.TOTL", year: 2021, basis: GROWTH) ` + selectAll(t, schema, wbArgs, "Ranking", 2),
@@ -157,7 +157,7 @@ func TestPlainWriterMatchesGqlgen(t *testing.T) {
 func TestPlainWriterIsUsed(t *testing.T) {
 	opt := DefaultOptions
 	opt.ResponseCache = 0
-	srv, _ := newServer(t, loadStore(t, data.Default()), duck.Options{}, opt)
+	srv, _ := newServer(t, loadStore(t, data.Default()), query.Options{}, opt)
 	for _, c := range []struct {
 		query string
 		plain int64 // root fields the writer answers

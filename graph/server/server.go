@@ -66,7 +66,7 @@ type Options struct {
 	// With Tokens set, /metrics needs a token like /graphql, unless MetricsPublic leaves it open.
 	MetricsPublic bool
 	// NoMetrics records no metrics and serves no /metrics: only for measuring what the metrics cost. The
-	// DuckDB statements' spans, which come through the metrics' duck.Observer, go with them.
+	// DuckDB statements' spans, which come through the metrics' query.Observer, go with them.
 	NoMetrics bool
 	// TracerProvider, if not nil, traces each request: the HTTP request, its root fields, and the DuckDB
 	// statements they run (trace.go). nil: no tracing.

@@ -13,7 +13,7 @@ import (
 
 // Traces, when Options.TracerProvider is set: a span per HTTP request (otelhttp), one per root field under
 // it (the resolver and the engine call it makes), and one per DuckDB statement under that (through
-// duck.Observer). Without a provider none of this is installed, so tracing off costs nothing.
+// query.Observer). Without a provider none of this is installed, so tracing off costs nothing.
 
 const tracerName = "pacesetter/graph"
 

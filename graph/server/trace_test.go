@@ -6,7 +6,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"pacesetter/analytics/duck"
+	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
 
@@ -17,7 +17,7 @@ func TestTraceTree(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
 	m := NewMetrics()
-	eopt := duck.DefaultOptions
+	eopt := query.DefaultOptions
 	eopt.Observer = m
 	opt := DefaultOptions
 	opt.Metrics, opt.TracerProvider = m, tp

@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"cmp"
@@ -93,19 +93,19 @@ func (s *snapshot) dimKey(r *analytics.AggregateRow, d analytics.Dimension) (str
 	switch d {
 	case analytics.DimRegion:
 		if r.Region != nil {
-			return r.Region.Code, s.regionAt[r.Region.Code]
+			return r.Region.Code, s.RegionAt[r.Region.Code]
 		}
 	case analytics.DimParent:
 		if r.Parent != nil {
-			return r.Parent.Code, s.regionAt[r.Parent.Code]
+			return r.Parent.Code, s.RegionAt[r.Parent.Code]
 		}
 	case analytics.DimGroup:
 		if r.Group != nil {
-			return r.Group.Code, slices.Index(s.groups, r.Group)
+			return r.Group.Code, slices.Index(s.Groups, r.Group)
 		}
 	case analytics.DimLevel:
 		if r.Level != nil {
-			return *r.Level, slices.Index(s.levels, *r.Level)
+			return *r.Level, slices.Index(s.Levels, *r.Level)
 		}
 	case analytics.DimYear:
 		if r.Year != nil {
@@ -170,7 +170,7 @@ func (e *Engine) Values(ctx context.Context, keys []analytics.ValueKey) ([]*floa
 	}
 	out := make([]*float64, len(keys))
 	for i, k := range keys {
-		if v, _, ok := ms[k.Indicator].get(s.regionAt[k.Region], k.Year); ok {
+		if v, _, ok := ms[k.Indicator].Get(s.RegionAt[k.Region], k.Year); ok {
 			out[i] = &v
 		}
 	}

@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/internal/fixture"
 )
 
 // The aggregate statement is checked against a plain-Go statement of the schema's rules over the dataset's
@@ -207,7 +208,7 @@ func TestAggregateMatchesReference(t *testing.T) {
 	checked := 0
 	for seed := range uint64(25) {
 		rng := rand.New(rand.NewPCG(seed, 11))
-		d := randomDataset(rng)
+		d := fixture.RandomDataset(rng)
 		for i := range d.Indicators { // some add up, with a category each
 			d.Indicators[i].Category = []string{"a", "b"}[rng.IntN(2)]
 			if rng.IntN(2) == 0 {
@@ -231,7 +232,7 @@ func TestAggregateMatchesReference(t *testing.T) {
 		e := newTestEngine(t, d, Options{})
 		// Every other dataset takes the measures meant for values at the edges of a double (measureSQLWide):
 		// on ordinary values they must give the plain answers.
-		e.snap.Load().wide = seed%2 == 1
+		e.snap.Load().Wide = seed%2 == 1
 		for trial := range 8 {
 			var by []analytics.Dimension
 			for _, dim := range analytics.AllDimensions {

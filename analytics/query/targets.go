@@ -1,13 +1,13 @@
-package duck
+package query
 
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/assess"
+	"pacesetter/analytics/duck"
 )
 
 // Targets answers the targets of targets.csv that q keeps, each with its actual (from the values held in
@@ -55,11 +55,10 @@ func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analy
 	if q.Year != nil {
 		q.From, q.To = q.Year, q.Year
 	}
-	key := fmt.Sprintf("targets|%q|%q|%s|%s|%q|%q", q.Region, q.Indicator, yearKey(q.From), yearKey(q.To), q.Group, q.Scheme)
-	return cached(e, s, key, func() ([]*analytics.TargetResult, error) {
+	return cached(e, s, keyOf("targets", targetsKey(q)), func() ([]*analytics.TargetResult, error) {
 		var kept []*analytics.Target
 		codes := []string{}
-		for _, t := range s.targets {
+		for _, t := range s.Targets {
 			y := t.Year
 			if region != nil && t.Region != region || in != nil && t.Indicator != in || q.From != nil && y < *q.From || q.To != nil && y > *q.To ||
 				group != nil && !t.Region.InGroup(group, &y) || scheme != nil && scheme.Indicator(t.Indicator.Code, y) == nil {
@@ -84,32 +83,35 @@ func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analy
 		}
 		kinds := []analytics.TargetKind{analytics.TargetLevel, analytics.TargetGrowth, analytics.TargetRank}
 		slices.SortFunc(out, func(a, b *analytics.TargetResult) int {
-			return cmp.Or(cmp.Compare(s.regionAt[a.Region.Code], s.regionAt[b.Region.Code]),
-				cmp.Compare(s.indicatorAt[a.Indicator.Code], s.indicatorAt[b.Indicator.Code]), cmp.Compare(a.Year, b.Year),
+			return cmp.Or(cmp.Compare(s.RegionAt[a.Region.Code], s.RegionAt[b.Region.Code]),
+				cmp.Compare(s.IndicatorAt[a.Indicator.Code], s.IndicatorAt[b.Indicator.Code]), cmp.Compare(a.Year, b.Year),
 				cmp.Compare(slices.Index(kinds, a.Kind), slices.Index(kinds, b.Kind)))
 		})
 		return out, nil
 	})
 }
 
-func yearKey(y *int) string {
-	if y == nil {
-		return ""
-	}
-	return fmt.Sprint(*y)
+// targetsKey is what a targets answer depends on once Year has become From and To: a year asked as year or
+// as from and to is one question.
+func targetsKey(q analytics.TargetQuery) any {
+	return struct {
+		Region, Indicator string
+		From, To          *int
+		Group, Scheme     string
+	}{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme}
 }
 
 // outcomes computes targets' results for one request, each once: a streak looks back at the years before.
 type outcomes struct {
 	s      *snapshot
-	ms     map[string]*matrix
+	ms     map[string]*duck.Matrix
 	ranked map[rankKey]*rankedYear
 	done   map[*analytics.Target]*analytics.TargetResult
 }
 
 // newOutcomes computes targets' results over ms, which must hold the matrix of every target's indicator
 // (nil for one without values).
-func newOutcomes(s *snapshot, ms map[string]*matrix) *outcomes {
+func newOutcomes(s *snapshot, ms map[string]*duck.Matrix) *outcomes {
 	return &outcomes{s: s, ms: ms, ranked: map[rankKey]*rankedYear{}, done: map[*analytics.Target]*analytics.TargetResult{}}
 }
 
@@ -162,21 +164,21 @@ func (o *outcomes) actual(t *analytics.Target) *float64 {
 	s, in := o.s, t.Indicator
 	m := o.ms[in.Code] // nil for an indicator without values: every actual is then pending
 	// A streak looks at the same region, indicator and kind a year before: the same matrix.
-	r := s.regionAt[t.Region.Code]
+	r := s.RegionAt[t.Region.Code]
 	var v float64
 	switch t.Kind {
 	case analytics.TargetLevel:
-		x, _, ok := m.get(r, t.Year)
+		x, _, ok := m.Get(r, t.Year)
 		if !ok {
 			return nil
 		}
 		v = x
 	case analytics.TargetGrowth:
-		x, _, ok := m.get(r, t.Year)
+		x, _, ok := m.Get(r, t.Year)
 		if !ok {
 			return nil
 		}
-		prev, _, hasPrev := m.get(r, t.Year-1)
+		prev, _, hasPrev := m.Get(r, t.Year-1)
 		g, ok := assess.TargetGrowth(in.Measure, x, prev, hasPrev)
 		if !ok {
 			return nil

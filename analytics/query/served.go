@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pacesetter/analytics"
+	"pacesetter/analytics/duck"
 )
 
 // Served is the engine a server answers with: an Engine over the snapshot file at a path, replaced whole
@@ -28,7 +29,7 @@ type Served struct {
 
 type servedEngine struct {
 	*Engine
-	store *Store
+	store *duck.Store
 	file  os.FileInfo // the file as it was when opened
 	refs  atomic.Int64
 }
@@ -54,7 +55,7 @@ func OpenServed(ctx context.Context, path string, opt Options) (*Served, error) 
 func openServedEngine(ctx context.Context, path string, opt Options, viaLink bool) (*servedEngine, error) {
 	open := path
 	if viaLink {
-		open = fmt.Sprintf("%s%s%d-open-%s", path, tempInfix, os.Getpid(), randomHex())
+		open = duck.TempName(path, "open")
 		if err := os.Link(path, open); err != nil {
 			return nil, fmt.Errorf("cannot open the new %s (a reload opens it through a link beside it, so the folder must be writable): %w", path, err)
 		}
@@ -64,7 +65,7 @@ func openServedEngine(ctx context.Context, path string, opt Options, viaLink boo
 	if err != nil {
 		return nil, fmt.Errorf("cannot serve %s: %w (create it with: pacesetter import --db %s DIR)", path, err, path)
 	}
-	store, err := OpenReadOnly(open)
+	store, err := duck.OpenReadOnly(open)
 	if err != nil {
 		err = errors.New(strings.ReplaceAll(err.Error(), open, path))
 		if !strings.Contains(err.Error(), path) {

@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"cmp"
@@ -10,6 +10,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
+	"pacesetter/analytics/duck"
 )
 
 // Rankings, standings and trends run in Go over the matrices of matrix.go: the rules below are the ones the
@@ -20,8 +21,8 @@ import (
 // measure defines it (calc.GrowthOf), with the flags of the values it rests on. A LEVEL's growth from a zero
 // or negative base has no meaningful sign (−100 → −50 would be −50 %), so it has none. A growth beyond
 // ±1.8e308 is none either, returned as ±Inf (calc.OutOfRange) so that the ranking can say why.
-func basisValue(m *matrix, in *analytics.Indicator, basis analytics.RankBasis, r, y int) (float64, analytics.FlagSet, bool) {
-	x, f, ok := m.get(r, y)
+func basisValue(m *duck.Matrix, in *analytics.Indicator, basis analytics.RankBasis, r, y int) (float64, analytics.FlagSet, bool) {
+	x, f, ok := m.Get(r, y)
 	if !ok || basis != analytics.ByGrowth {
 		return x, f, ok
 	}
@@ -29,7 +30,7 @@ func basisValue(m *matrix, in *analytics.Indicator, basis analytics.RankBasis, r
 	var pf analytics.FlagSet
 	hasPrev := false
 	if calc.NeedsPrevious(in.Measure) {
-		prev, pf, hasPrev = m.get(r, y-1)
+		prev, pf, hasPrev = m.Get(r, y-1)
 		if !hasPrev || in.Measure == analytics.Level && prev <= 0 {
 			return 0, 0, false
 		}
@@ -65,8 +66,8 @@ func (ry *rankedYear) entry(r int) *rankedEntry {
 	return nil
 }
 
-func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.RankBasis, members []int, y int) *rankedYear {
-	out := &rankedYear{mean: math.NaN(), median: math.NaN(), at: make([]int32, len(s.regions)),
+func rankYear(s *snapshot, m *duck.Matrix, in *analytics.Indicator, basis analytics.RankBasis, members []int, y int) *rankedYear {
+	out := &rankedYear{mean: math.NaN(), median: math.NaN(), at: make([]int32, len(s.Regions)),
 		entries: make([]rankedEntry, 0, len(members))}
 	for _, r := range members {
 		if v, f, ok := basisValue(m, in, basis, r, y); ok {
@@ -80,7 +81,7 @@ func rankYear(s *snapshot, m *matrix, in *analytics.Indicator, basis analytics.R
 	}
 	// One sort puts the entries in their final order, best first and equal values by region code; the
 	// ranks follow from that order (calc.RanksInOrder).
-	sign, code := in.Sign(), s.codeOrder
+	sign, code := in.Sign(), s.CodeOrder
 	slices.SortFunc(out.missing, func(a, b int) int { return cmp.Compare(code[a], code[b]) })
 	type sortKey struct {
 		best uint64 // −sign·v as an integer that sorts like it: ascending is best first
@@ -150,20 +151,6 @@ func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, an
 	return t, b, nil
 }
 
-// scopeKey names a scope in a cache key.
-func scopeKey(q analytics.ScopeQuery) string {
-	return fmt.Sprintf("%q|%q|%q|%q", q.Group, q.Parent, q.Level, q.Regions)
-}
-
-// dateKey names an asOf date in an answer's cache key. Answers are keyed by the date asked, which they
-// echo; the values they rest on are shared by every date between two releases (matrices).
-func dateKey(d *analytics.Date) string {
-	if d == nil {
-		return ""
-	}
-	return string(*d)
-}
-
 // checkIndicatorYear refuses a year outside the indicator's data, naming its first and last year.
 func checkIndicatorYear(in *analytics.Indicator, year int) error {
 	if in.FirstYear == nil {
@@ -175,9 +162,16 @@ func checkIndicatorYear(in *analytics.Indicator, year int) error {
 	return nil
 }
 
-// Ranking ranks the regions of a scope on one indicator in one year.
-func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analytics.Ranking, error) {
-	s := e.snap.Load()
+// rankingPlan is a ranking request checked and resolved against the catalog: its indicator and scope, and
+// the request with its defaults applied (what the answer's key is made of).
+type rankingPlan struct {
+	q     analytics.RankingQuery
+	in    *analytics.Indicator
+	scope *analytics.Scope
+}
+
+// planRanking checks a ranking request against the catalog and resolves it; no I/O.
+func planRanking(s *snapshot, q analytics.RankingQuery) (*rankingPlan, error) {
 	in, err := s.indicator(q.Indicator)
 	if err != nil {
 		return nil, err
@@ -196,94 +190,103 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 	if q.Ties, q.Basis, err = defaults(q.Ties, q.Basis); err != nil {
 		return nil, err
 	}
-	year := "latest"
-	if q.Year != nil {
-		year = fmt.Sprint(*q.Year)
-	}
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("ranking|%q|%s|%s|%s|%s|%s", q.Indicator, year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Ties, q.Basis)
-	return cached(e, s, key, func() (*analytics.Ranking, error) {
-		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
-		if err != nil {
-			return nil, err
+	return &rankingPlan{q: q, in: in, scope: scope}, nil
+}
+
+// Ranking ranks the regions of a scope on one indicator in one year.
+func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analytics.Ranking, error) {
+	s := e.snap.Load()
+	p, err := planRanking(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("ranking", p.q), func() (*analytics.Ranking, error) { return e.ranking(ctx, s, p) })
+}
+
+// ranking reads the indicator's values and ranks the plan's scope.
+func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*analytics.Ranking, error) {
+	q, in, scope := p.q, p.in, p.scope
+	ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
+	if err != nil {
+		return nil, err
+	}
+	m := ms[in.Code]
+	y := 0
+	if q.Year != nil {
+		y = *q.Year
+	} else if y = latestYear(s, m, in, scope, q.Basis); y == 0 {
+		what := "a value"
+		if q.Basis == analytics.ByGrowth {
+			what = "a growth (for a LEVEL or RATE, a value in two years in a row)"
 		}
-		m := ms[in.Code]
-		y := 0
-		if q.Year != nil {
-			y = *q.Year
-		} else if y = latestYear(s, m, in, scope, q.Basis); y == 0 {
-			what := "a value"
-			if q.Basis == analytics.ByGrowth {
-				what = "a growth (for a LEVEL or RATE, a value in two years in a row)"
-			}
-			return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has %s of %q%s: give a year", describeScope(scope), what, in.Code, asOfText(q.AsOf))
+		return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has %s of %q%s: give a year", describeScope(scope), what, in.Code, asOfText(q.AsOf))
+	}
+	cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
+	prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
+	rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+		Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
+	for _, r := range cur.missing {
+		rk.Missing = append(rk.Missing, s.Regions[r])
+	}
+	rk.Warnings = []*analytics.Warning{}
+	if len(cur.huge) > 0 {
+		var codes []string
+		for _, r := range cur.huge {
+			codes = append(codes, s.Regions[r].Code)
 		}
-		cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
-		prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
-		rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
-			Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
-		for _, r := range cur.missing {
-			rk.Missing = append(rk.Missing, s.regions[r])
-		}
-		rk.Warnings = []*analytics.Warning{}
-		if len(cur.huge) > 0 {
-			var codes []string
-			for _, r := range cur.huge {
-				codes = append(codes, s.regions[r].Code)
-			}
-			rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
-				"%s listed in missing: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(codes, ", "))})
-		}
-		if len(cur.entries) == 0 {
-			return rk, nil
-		}
-		// The mean and median of finite values lie between them, so they are always finite (calc.Mean,
-		// calc.MedianSorted); a difference of two values may not be (1e308 − (−1e308)): it is then null.
-		mean, median := calc.Round12(cur.mean), calc.Round12(cur.median)
-		rk.Mean, rk.Median, rk.Leader = &mean, &median, s.regions[cur.entries[0].r]
-		sign, lead := in.Sign(), cur.entries[0].v
-		ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
-		ints := make([]int, 2*len(cur.entries))                  // and one for their previous ranks and changes
-		diffs := make([]float64, 3*len(cur.entries))             // and one for their differences
-		var nulls [3]int                                         // differences beyond range: gap, vs mean, vs median
-		diff := func(k, i int, a, b float64) *float64 {
-			d, ok := calc.Diff(a, b)
-			if !ok {
-				nulls[k]++
-				return nil
-			}
-			diffs[3*i+k] = d
-			return &diffs[3*i+k]
-		}
-		for i := range cur.entries {
-			c := &cur.entries[i]
-			ent := &ents[i]
-			*ent = analytics.RankingEntry{Region: s.regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
-				Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
-				GapToLeader: diff(0, i, sign*lead, sign*c.v), VsMean: diff(1, i, c.v, cur.mean), VsMedian: diff(2, i, c.v, cur.median)}
-			if p := prev.entry(c.r); p != nil {
-				ints[2*i], ints[2*i+1] = p.rankBy(q.Ties), p.rankBy(q.Ties)-ent.Rank
-				ent.PreviousRank, ent.RankChange = &ints[2*i], &ints[2*i+1]
-			}
-			if c.flags != 0 {
-				rk.Flagged++
-			}
-			rk.Entries = append(rk.Entries, ent)
-		}
-		for k, name := range []string{"gapToLeader", "vsMean", "vsMedian"} {
-			if nulls[k] > 0 {
-				rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
-					"%s is null on %d entries: the difference is beyond ±1.8e308, the largest number a double holds", name, nulls[k])})
-			}
-		}
+		rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+			"%s listed in missing: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(codes, ", "))})
+	}
+	if len(cur.entries) == 0 {
 		return rk, nil
-	})
+	}
+	// The mean and median of finite values lie between them, so they are always finite (calc.Mean,
+	// calc.MedianSorted); a difference of two values may not be (1e308 − (−1e308)): it is then null.
+	mean, median := calc.Round12(cur.mean), calc.Round12(cur.median)
+	rk.Mean, rk.Median, rk.Leader = &mean, &median, s.Regions[cur.entries[0].r]
+	sign, lead := in.Sign(), cur.entries[0].v
+	ents := make([]analytics.RankingEntry, len(cur.entries)) // one allocation for all entries
+	ints := make([]int, 2*len(cur.entries))                  // and one for their previous ranks and changes
+	diffs := make([]float64, 3*len(cur.entries))             // and one for their differences
+	var nulls [3]int                                         // differences beyond range: gap, vs mean, vs median
+	diff := func(k, i int, a, b float64) *float64 {
+		d, ok := calc.Diff(a, b)
+		if !ok {
+			nulls[k]++
+			return nil
+		}
+		diffs[3*i+k] = d
+		return &diffs[3*i+k]
+	}
+	for i := range cur.entries {
+		c := &cur.entries[i]
+		ent := &ents[i]
+		*ent = analytics.RankingEntry{Region: s.Regions[c.r], Value: c.v, Rank: c.rankBy(q.Ties),
+			Percentile: calc.Percentile(len(cur.entries), c.rankC), Flags: c.flags.Letters(),
+			GapToLeader: diff(0, i, sign*lead, sign*c.v), VsMean: diff(1, i, c.v, cur.mean), VsMedian: diff(2, i, c.v, cur.median)}
+		if p := prev.entry(c.r); p != nil {
+			ints[2*i], ints[2*i+1] = p.rankBy(q.Ties), p.rankBy(q.Ties)-ent.Rank
+			ent.PreviousRank, ent.RankChange = &ints[2*i], &ints[2*i+1]
+		}
+		if c.flags != 0 {
+			rk.Flagged++
+		}
+		rk.Entries = append(rk.Entries, ent)
+	}
+	for k, name := range []string{"gapToLeader", "vsMean", "vsMedian"} {
+		if nulls[k] > 0 {
+			rk.Warnings = append(rk.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+				"%s is null on %d entries: the difference is beyond ±1.8e308, the largest number a double holds", name, nulls[k])})
+		}
+	}
+	return rk, nil
 }
 
 // latestYear is the last year in which a region of the scope has a value to rank; 0 if there is none.
-func latestYear(s *snapshot, m *matrix, in *analytics.Indicator, scope *analytics.Scope, basis analytics.RankBasis) int {
+func latestYear(s *snapshot, m *duck.Matrix, in *analytics.Indicator, scope *analytics.Scope, basis analytics.RankBasis) int {
 	if m == nil {
 		return 0 // no values as of the date asked
 	}
@@ -352,9 +355,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if q.OrderBy == "" {
 		q.OrderBy = analytics.OrderDataset
 	}
-	key := fmt.Sprintf("standings|%q|%d|%s|%s|%d|%s|%s|%q|%q|%s|%q", q.Region, q.Year, scopeKey(q.ScopeQuery), dateKey(q.AsOf), q.Top, q.Ties, q.Basis,
-		q.Indicators, q.Category, q.OrderBy, q.Scheme)
-	return cached(e, s, key, func() (*analytics.Standings, error) {
+	return cached(e, s, keyOf("standings", q), func() (*analytics.Standings, error) {
 		codes := make([]string, len(indicators))
 		for i, in := range indicators {
 			codes[i] = in.Code
@@ -366,7 +367,7 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 			Missing: []*analytics.Indicator{}}
-		me := s.regionAt[region.Code]
+		me := s.RegionAt[region.Code]
 		inScope := false
 		for _, in := range indicators { // dataset order
 			m := ms[in.Code]
@@ -468,7 +469,7 @@ func (s *snapshot) standingsIndicators(codes []string, category string) ([]*anal
 			want[c] = true
 		}
 		var out []*analytics.Indicator
-		for _, in := range s.indicators {
+		for _, in := range s.Indicators {
 			if want[in.Code] {
 				out = append(out, in)
 			}
@@ -481,13 +482,13 @@ func (s *snapshot) standingsIndicators(codes []string, category string) ([]*anal
 		}
 		return out, nil
 	}
-	return s.indicators, nil
+	return s.Indicators, nil
 }
 
 // schemeIndicators is the indicators a scheme counts in year, in dataset order, each once.
 func (s *snapshot) schemeIndicators(sc *analytics.Scheme, year int) ([]*analytics.Indicator, error) {
 	var out []*analytics.Indicator
-	for _, in := range s.indicators {
+	for _, in := range s.Indicators {
 		if sc.Indicator(in.Code, year) != nil {
 			out = append(out, in)
 		}
@@ -501,7 +502,7 @@ func (s *snapshot) schemeIndicators(sc *analytics.Scheme, year int) ([]*analytic
 // category lists the indicators of a category in dataset order; nil when none has it.
 func (s *snapshot) category(c string) []*analytics.Indicator {
 	var out []*analytics.Indicator
-	for _, in := range s.indicators {
+	for _, in := range s.Indicators {
 		if in.Category != nil && *in.Category == c {
 			out = append(out, in)
 		}
@@ -512,7 +513,7 @@ func (s *snapshot) category(c string) []*analytics.Indicator {
 // categories lists the distinct categories in dataset order.
 func (s *snapshot) categories() []string {
 	var out []string
-	for _, in := range s.indicators {
+	for _, in := range s.Indicators {
 		if in.Category != nil && !slices.Contains(out, *in.Category) {
 			out = append(out, *in.Category)
 		}
@@ -536,7 +537,7 @@ func benchmark(s *snapshot, in *analytics.Indicator, cur *rankedYear, i int, ent
 		}
 		return nil
 	}
-	ent.Leader = &analytics.BenchmarkRef{Region: s.regions[es[0].r], Value: es[0].v}
+	ent.Leader = &analytics.BenchmarkRef{Region: s.Regions[es[0].r], Value: es[0].v}
 	ent.GapToLeader = diff(sign*es[0].v, sign*v)
 	// The nearest strictly better value is the last one before the region's run of equal values; of the
 	// regions holding it, the first by code opens its run.
@@ -549,7 +550,7 @@ func benchmark(s *snapshot, in *analytics.Indicator, cur *rankedYear, i int, ent
 		for k > 0 && es[k-1].v == es[j-1].v {
 			k--
 		}
-		ent.Above = &analytics.BenchmarkRef{Region: s.regions[es[k].r], Value: es[k].v}
+		ent.Above = &analytics.BenchmarkRef{Region: s.Regions[es[k].r], Value: es[k].v}
 		ent.GapToAbove = diff(sign*es[k].v, sign*v)
 		ent.MoveToGainRank = diff(es[k].v, v)
 	}

@@ -1,9 +1,8 @@
-package duck
+package query
 
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -134,8 +133,7 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 		}
 		p.tiers = q.Tiers
 	}
-	p.opt = assess.Options{Normalisation: assess.Normalisation(p.norm), Aggregation: assess.Aggregation(p.agg),
-		Missing: assess.Missing(p.miss), MinWeightShare: minShare, Ties: assess.Ties(p.ties)}
+	p.opt = assess.Options{Normalisation: p.norm, Aggregation: p.agg, Missing: p.miss, MinWeightShare: minShare, Ties: p.ties}
 	if p.tiers != nil {
 		p.opt.Tiers = assess.Tiers{Cutoffs: p.tiers.Cutoffs, Quotas: p.tiers.Quotas}
 	}
@@ -251,7 +249,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	if err != nil {
 		return nil, nil, err
 	}
-	in := make([]bool, len(s.regions))
+	in := make([]bool, len(s.Regions))
 	var members []int
 	for _, c := range codes {
 		for _, r := range s.members(p.scope, c, p.year) {
@@ -264,7 +262,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	slices.Sort(members)
 	p.opt.RegionCodes = make([]string, len(members))
 	for k, r := range members {
-		p.opt.RegionCodes[k] = s.regions[r].Code
+		p.opt.RegionCodes[k] = s.Regions[r].Code
 	}
 	sc := &scored{plan: p, members: members, values: make([][]float64, len(p.inds))}
 	inds := make([]assess.Indicator, len(p.inds))
@@ -272,7 +270,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		m := ms[pl.in.Code]
 		row := make([]float64, len(members))
 		for k, r := range members {
-			if v, _, ok := m.get(r, p.year); ok {
+			if v, _, ok := m.Get(r, p.year); ok {
 				row[k] = v
 			} else {
 				row[k] = math.NaN()
@@ -287,7 +285,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		ai.Targets = make([]float64, len(members))
 		for k, r := range members {
 			ai.Targets[k] = math.NaN()
-			if t := s.target(s.regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
 				ai.Targets[k] = t.Value
 			} else if pl.target != nil {
 				ai.Targets[k] = *pl.target
@@ -339,12 +337,6 @@ func (e *Engine) compute(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	return sc, nil
 }
 
-// queryKey names a composite input in an answer's cache key: every field, in a fixed order.
-func queryKey(kind string, q any) string {
-	b, _ := json.Marshal(q) // plain data: cannot fail
-	return kind + "|" + string(b)
-}
-
 // Composite scores the regions of a scope.
 func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
 	s := e.snap.Load()
@@ -352,7 +344,7 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 	if err != nil {
 		return nil, err
 	}
-	return cached(e, s, queryKey("composite", q), func() (*analytics.Composite, error) {
+	return cached(e, s, keyOf("composite", q), func() (*analytics.Composite, error) {
 		cur, err := e.compute(ctx, s, p, q.AsOf)
 		if err != nil {
 			return nil, err
@@ -417,7 +409,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 	}
 	for k := range res.Entries {
 		en, r := &res.Entries[k], cur.members[k]
-		region := s.regions[r]
+		region := s.Regions[r]
 		if en.Excluded != "" {
 			c.Excluded = append(c.Excluded, &analytics.CompositeExclusion{Region: region, Reason: en.Excluded})
 			continue
@@ -451,15 +443,15 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 		}
 		c.Entries = append(c.Entries, out)
 	}
-	code := s.codeOrder
+	code := s.CodeOrder
 	slices.SortStableFunc(c.Entries, func(a, b *analytics.CompositeEntry) int {
 		if a.Rank != b.Rank {
 			return cmp.Compare(a.Rank, b.Rank)
 		}
-		return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+		return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
 	})
 	slices.SortStableFunc(c.Excluded, func(a, b *analytics.CompositeExclusion) int {
-		return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+		return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
 	})
 	return c, nil
 }
@@ -486,23 +478,19 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 	if math.IsNaN(q.WeightNoise) || q.WeightNoise < 0 || q.WeightNoise >= 1 {
 		return nil, analytics.Errorf(analytics.BadUserInput, "weightNoise is %v: give a share from 0 up to (not including) 1; 0.25 moves each weight by up to ±25 %%", q.WeightNoise)
 	}
-	return cached(e, s, queryKey("robustness", q), func() (*analytics.Robustness, error) {
+	return cached(e, s, keyOf("robustness", q), func() (*analytics.Robustness, error) {
 		sc, inds, err := e.prepare(ctx, s, p, q.AsOf)
 		if err != nil {
 			return nil, err
 		}
 		ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
-		for _, n := range q.Normalisations {
-			ro.Normalisations = append(ro.Normalisations, assess.Normalisation(n))
-		}
+		ro.Normalisations = append(ro.Normalisations, q.Normalisations...)
 		if p.norm == analytics.DistanceToTarget || slices.Contains(q.Normalisations, analytics.DistanceToTarget) {
 			if err := sc.checkTargets(inds); err != nil {
 				return nil, err
 			}
 		}
-		for _, a := range q.Aggregations {
-			ro.Aggregations = append(ro.Aggregations, assess.Aggregation(a))
-		}
+		ro.Aggregations = append(ro.Aggregations, q.Aggregations...)
 		rob, err := assess.Robustness(sc.values, inds, p.opt, ro)
 		if err != nil {
 			return nil, mathError(err)
@@ -510,7 +498,7 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 		out := &analytics.Robustness{Year: p.year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
 			Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
 		for k, re := range rob {
-			region := s.regions[sc.members[k]]
+			region := s.Regions[sc.members[k]]
 			if re.Excluded != "" {
 				out.Excluded = append(out.Excluded, &analytics.CompositeExclusion{Region: region, Reason: re.Excluded})
 				continue
@@ -518,12 +506,12 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 			out.Entries = append(out.Entries, &analytics.RobustnessEntry{Region: region, NominalRank: re.Nominal,
 				MedianRank: re.Median, P05Rank: re.P05, P95Rank: re.P95, MeanRankShift: calc.Round12(re.MeanShift)})
 		}
-		code := s.codeOrder
+		code := s.CodeOrder
 		slices.SortStableFunc(out.Entries, func(a, b *analytics.RobustnessEntry) int {
 			if a.NominalRank != b.NominalRank {
 				return cmp.Compare(a.NominalRank, b.NominalRank)
 			}
-			return cmp.Compare(code[s.regionAt[a.Region.Code]], code[s.regionAt[b.Region.Code]])
+			return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
 		})
 		return out, nil
 	})
@@ -544,7 +532,7 @@ func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHist
 	if err := checkYear(q.From); err != nil {
 		return nil, err
 	}
-	return cached(e, s, queryKey("history", q), func() (*analytics.CompositeHistory, error) {
+	return cached(e, s, keyOf("history", q), func() (*analytics.CompositeHistory, error) {
 		h := &analytics.CompositeHistory{Regions: []*analytics.CompositeRegionHistory{}}
 		by := map[string]*analytics.CompositeRegionHistory{}
 		last := map[string]*analytics.CompositeYear{}

@@ -1,43 +1,24 @@
-package duck
+package query
 
 import (
 	"context"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
-	"testing/fstest"
 
 	"pacesetter/analytics"
-	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/duck"
+	"pacesetter/analytics/internal/fixture"
 )
-
-func assessDataset(t *testing.T) *dataset.Dataset {
-	t.Helper()
-	d, err := dataset.Read(fstest.MapFS{
-		"regions.csv":      {Data: []byte("region_code,region_name,parent_code,group,level\nA,Alpha,,G,province\nB,Beta,,G,province\n")},
-		"indicators.csv":   {Data: []byte("indicator_code,name,unit,direction\nx,X,u,higher_is_better\ny,Y,u,lower_is_better\n")},
-		"observations.csv": {Data: []byte("region_code,indicator_code,year,value\nA,x,2020,1\nB,x,2020,2\n")},
-		"schemes.yaml": {Data: []byte("schemes:\n  - code: q\n    name: Q\n    scope: {group: G, level: province}\n    tiers: {quotas: [1]}\n" +
-			"    indicators:\n      - {indicator: x, weight: 1.5, low: 0, high: 10, to: 2021}\n      - {indicator: y, points: 4, from: 2020, rule: {kind: target, missed: 0.5, cap: 1.5}}\n" +
-			"  - code: r\n    name: R\n    min_weight_share: 0.25\n    tiers: {cutoffs: [80, 60.5]}\n    indicators: [{indicator: y, weight: 1, target: 3}]\n")},
-		"targets.csv": {Data: []byte("region_code,indicator_code,year,comparator,value,kind,group\nA,x,2020,<=,1,rank,G\nB,y,2021,<=,3.5,level,\n" +
-			"A,x,2020,>=,1,growth,\nB,y,2021,<=,1,rank,\n")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 // Schemes and targets survive the trip through a DuckDB file: every field, lists and nulls included.
 func TestSchemesRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	ctx := context.Background()
-	if _, err := WriteSnapshot(ctx, path, func(s *Store) (ImportStats, error) { return s.Import(ctx, assessDataset(t), "t") }); err != nil {
+	if _, err := duck.WriteSnapshot(ctx, path, func(s *duck.Store) (duck.ImportStats, error) { return s.Import(ctx, fixture.AssessDataset(t), "t") }); err != nil {
 		t.Fatal(err)
 	}
-	store, err := OpenReadOnly(path)
+	store, err := duck.OpenReadOnly(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +34,7 @@ func TestSchemesRoundTrip(t *testing.T) {
 	f := func(x float64) *float64 { return &x }
 	i := func(x int) *int { return &x }
 	s := e.snap.Load()
-	x, y := s.indicatorBy["x"], s.indicatorBy["y"]
+	x, y := s.IndicatorBy["x"], s.IndicatorBy["y"]
 	want := &analytics.Scheme{Code: "q", Name: "Q", Scope: analytics.ScopeQuery{Group: "G", Level: "province"},
 		Normalisation: analytics.MinMax, Aggregation: analytics.Arithmetic, Missing: analytics.Rescale, Ties: analytics.Competition,
 		Quotas: []int{1}, Indicators: []*analytics.SchemeIndicator{
@@ -85,54 +66,14 @@ func TestSchemesRoundTrip(t *testing.T) {
 	}
 }
 
-// A snapshot file written before schemes and targets were stored (no such tables) still loads, with none.
-func TestSnapshotWithoutSchemeTables(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	ctx := context.Background()
-	_, err := WriteSnapshot(ctx, path, func(s *Store) (ImportStats, error) {
-		st, err := s.Import(ctx, assessDataset(t), "t")
-		if err != nil {
-			return st, err
-		}
-		for _, table := range []string{"schemes", "scheme_indicators", "targets"} {
-			if _, err := s.db.ExecContext(ctx, `DROP TABLE `+table); err != nil {
-				return st, err
-			}
-		}
-		return st, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served, err := OpenServed(ctx, path, DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer served.Close()
-	schemes, err := served.Schemes(ctx)
-	if err != nil || len(schemes) != 0 {
-		t.Errorf("schemes %v %v", schemes, err)
-	}
-	ts, err := served.Targets(ctx, analytics.TargetQuery{})
-	if err != nil || len(ts) != 0 {
-		t.Errorf("targets %v %v", ts, err)
-	}
-	if _, err := served.Scheme(ctx, "q"); err == nil || !strings.Contains(err.Error(), "this dataset has no schemes") {
-		t.Errorf("scheme q: %v", err)
-	}
-	if info, _ := served.Dataset(ctx); info.Regions != 2 || info.Schemes != 0 {
-		t.Errorf("dataset %+v", info)
-	}
-}
-
 // A points rule is judged by the level target, else the growth target, else the rank target.
 func TestRuleTarget(t *testing.T) {
-	store, err := Open("")
+	store, err := duck.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, err := store.Import(context.Background(), assessDataset(t), "t"); err != nil {
+	if _, err := store.Import(context.Background(), fixture.AssessDataset(t), "t"); err != nil {
 		t.Fatal(err)
 	}
 	e, err := NewEngine(context.Background(), store, Options{})

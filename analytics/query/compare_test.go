@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
+	"pacesetter/analytics/internal/fixture"
 )
 
 // Compare, the standings' benchmarks and the trend's ranks, checked on random datasets (ties, negatives,
@@ -22,7 +23,7 @@ func TestBenchmarksMatchRankings(t *testing.T) {
 	checked := 0
 	for seed := range uint64(120) {
 		rng := rand.New(rand.NewPCG(seed, 23))
-		d := randomDataset(rng)
+		d := fixture.RandomDataset(rng)
 		e := newTestEngine(t, d, Options{})
 		region := d.Regions[3+rng.IntN(len(d.Regions)-3)].Code
 		q := analytics.StandingsQuery{Region: region, Year: 2000 + rng.IntN(5), Top: 2, ScopeQuery: randomScope(rng, d),
@@ -95,7 +96,7 @@ func TestCompareMatchesRankings(t *testing.T) {
 	checked := 0
 	for seed := range uint64(40) {
 		rng := rand.New(rand.NewPCG(seed, 29))
-		d := randomDataset(rng)
+		d := fixture.RandomDataset(rng)
 		e := newTestEngine(t, d, Options{})
 		// Some regions by code, maybe a group (T changes its members by year).
 		var named, groups []string
@@ -210,7 +211,7 @@ func TestTrendRanksMatchRankings(t *testing.T) {
 	checked := 0
 	for seed := range uint64(30) {
 		rng := rand.New(rand.NewPCG(seed, 31))
-		d := randomDataset(rng)
+		d := fixture.RandomDataset(rng)
 		e := newTestEngine(t, d, Options{})
 		sc := randomScope(rng, d)
 		q := analytics.TrendQuery{Region: d.Regions[3+rng.IntN(len(d.Regions)-3)].Code, Indicator: d.Indicators[0].Code, Scope: &sc,

@@ -1,13 +1,13 @@
-package duck
+package query
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
+	"pacesetter/analytics/duck"
 )
 
 // Bounds on one comparison: its answer holds up to a row per region, indicator and year, and ranking
@@ -55,8 +55,8 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 	}
 	// Years outside the dataset's hold no values: they cost nothing, and are not visited.
 	from, to := q.From, q.To
-	if fy := s.info.FirstYear; fy != nil {
-		from, to = max(from, *fy), min(to, *s.info.LastYear)
+	if fy := s.Info.FirstYear; fy != nil {
+		from, to = max(from, *fy), min(to, *s.Info.LastYear)
 	}
 	years := max(0, to-from+1)
 	if cells := len(regions) * len(indicators) * years; cells > MaxCompareCells {
@@ -64,12 +64,10 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 			len(regions), len(indicators), years, cells, MaxCompareCells)
 	}
 	var scope *analytics.Scope
-	sk := "none"
 	if q.Scope != nil {
 		if scope, err = s.scope(*q.Scope); err != nil {
 			return nil, err
 		}
-		sk = scopeKey(*q.Scope)
 		work := 0
 		for _, in := range indicators {
 			work += years * s.scopeSize(scope, in.Code)
@@ -80,7 +78,6 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 		}
 	}
 	cmpBase := &analytics.Comparison{}
-	bk := "none"
 	if b := q.Baseline; b != nil {
 		switch {
 		case (b.Region != "") == (b.Stat != ""):
@@ -95,7 +92,6 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 			st := b.Stat
 			cmpBase.Baseline = &analytics.Baseline{Stat: &st}
 		}
-		bk = fmt.Sprintf("%q|%s", b.Region, b.Stat)
 	}
 	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
 		return nil, err
@@ -103,8 +99,7 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("compare|%q|%q|%d|%d|%s|%s|%s|%s", q.Regions, q.Indicators, q.From, q.To, sk, bk, dateKey(q.AsOf), q.Ties)
-	return cached(e, s, key, func() (*analytics.Comparison, error) {
+	return cached(e, s, keyOf("compare", q), func() (*analytics.Comparison, error) {
 		codes := make([]string, len(indicators))
 		for i, in := range indicators {
 			codes[i] = in.Code
@@ -118,8 +113,8 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 			Leads: make([]*analytics.RegionLead, len(regions)), Gaps: []*analytics.CompareGap{}}
 		leadAt := map[int]*analytics.RegionLead{}
 		for i, cr := range regions {
-			c.Regions = append(c.Regions, s.regions[cr.r])
-			c.Leads[i] = &analytics.RegionLead{Region: s.regions[cr.r]}
+			c.Regions = append(c.Regions, s.Regions[cr.r])
+			c.Leads[i] = &analytics.RegionLead{Region: s.Regions[cr.r]}
 			leadAt[cr.r] = c.Leads[i]
 		}
 		for _, in := range indicators {
@@ -140,16 +135,16 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 				// Leaders: the run of best values among the compared regions, by code.
 				for i := 0; i < len(among.entries) && among.entries[i].v == among.entries[0].v; i++ {
 					en := among.entries[i]
-					c.Leaders = append(c.Leaders, &analytics.CompareLeader{Indicator: in, Year: y, Region: s.regions[en.r], Value: en.v})
+					c.Leaders = append(c.Leaders, &analytics.CompareLeader{Indicator: in, Year: y, Region: s.Regions[en.r], Value: en.v})
 					leadAt[en.r].Count++
 					led[en.r]++
 				}
 				for _, r := range compared {
-					v, f, ok := m.get(r, y)
+					v, f, ok := m.Get(r, y)
 					if !ok {
 						continue
 					}
-					row := &analytics.CompareRow{Region: s.regions[r], Indicator: in, Year: y, Value: v, Flags: f.Letters()}
+					row := &analytics.CompareRow{Region: s.Regions[r], Indicator: in, Year: y, Value: v, Flags: f.Letters()}
 					if en := ranked.entry(r); en != nil {
 						rk := en.rankBy(q.Ties)
 						row.Rank = &rk
@@ -181,7 +176,7 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 					}
 					g := gaps[r]
 					if g == nil {
-						g = &analytics.CompareGap{Region: s.regions[r], Indicator: in, FirstYear: y, FirstDifference: d}
+						g = &analytics.CompareGap{Region: s.Regions[r], Indicator: in, FirstYear: y, FirstDifference: d}
 						gaps[r] = g
 					}
 					g.LastYear, g.LastDifference = y, d
@@ -210,21 +205,21 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 // baselineOf is region r's baseline in year y: the value compared against (unrounded, for the
 // difference), the value shown (a mean or median rounded to 12 significant digits, as ranking shows
 // them), and whether there is one.
-func baselineOf(s *snapshot, m *matrix, b *analytics.Baseline, ranked *rankedYear, r, y int) (float64, float64, bool) {
+func baselineOf(s *snapshot, m *duck.Matrix, b *analytics.Baseline, ranked *rankedYear, r, y int) (float64, float64, bool) {
 	switch {
 	case b == nil:
 		return 0, 0, false
 	case b.Region != nil:
-		v, _, ok := m.get(s.regionAt[b.Region.Code], y)
+		v, _, ok := m.Get(s.RegionAt[b.Region.Code], y)
 		return v, v, ok
 	}
 	switch *b.Stat {
 	case analytics.BaselineParent:
-		p := s.regions[r].Parent
+		p := s.Regions[r].Parent
 		if p == nil {
 			return 0, 0, false
 		}
-		v, _, ok := m.get(s.regionAt[p.Code], y)
+		v, _, ok := m.Get(s.RegionAt[p.Code], y)
 		return v, v, ok
 	case analytics.BaselineLeader:
 		if len(ranked.entries) == 0 {
@@ -267,26 +262,26 @@ func (s *snapshot) compareRegions(codes []string) ([]compareRegion, error) {
 			return &out[i]
 		}
 		at[r] = len(out)
-		out = append(out, compareRegion{r: r, region: s.regions[r]})
+		out = append(out, compareRegion{r: r, region: s.Regions[r]})
 		return &out[len(out)-1]
 	}
 	for _, c := range codes {
-		if r, ok := s.regionBy[c]; ok {
-			add(s.regionAt[r.Code]).named = true
+		if r, ok := s.RegionBy[c]; ok {
+			add(s.RegionAt[r.Code]).named = true
 			continue
 		}
-		g, ok := s.groupBy[c]
+		g, ok := s.GroupBy[c]
 		if !ok {
-			n := len(s.regions) + len(s.groups)
+			n := len(s.Regions) + len(s.Groups)
 			return nil, unknown("region or group code", c, "regions and groups", n, func(i int) string {
-				if i < len(s.regions) {
-					return s.regions[i].Code
+				if i < len(s.Regions) {
+					return s.Regions[i].Code
 				}
-				return s.groups[i-len(s.regions)].Code
+				return s.Groups[i-len(s.Regions)].Code
 			})
 		}
 		for _, m := range g.Members(nil) {
-			cr := add(s.regionAt[m.Code])
+			cr := add(s.RegionAt[m.Code])
 			if !slices.Contains(cr.groups, g) {
 				cr.groups = append(cr.groups, g)
 			}
@@ -300,16 +295,16 @@ func (s *snapshot) compareRegions(codes []string) ([]compareRegion, error) {
 func (s *snapshot) compareIndicators(codes []string) ([]*analytics.Indicator, error) {
 	var out []*analytics.Indicator
 	for _, c := range codes {
-		ins := []*analytics.Indicator{s.indicatorBy[c]}
+		ins := []*analytics.Indicator{s.IndicatorBy[c]}
 		if ins[0] == nil {
 			if ins = s.category(c); ins == nil {
 				cats := s.categories()
-				n := len(s.indicators) + len(cats)
+				n := len(s.Indicators) + len(cats)
 				return nil, unknown("indicator or category code", c, "indicators", n, func(i int) string {
-					if i < len(s.indicators) {
-						return s.indicators[i].Code
+					if i < len(s.Indicators) {
+						return s.Indicators[i].Code
 					}
-					return cats[i-len(s.indicators)]
+					return cats[i-len(s.Indicators)]
 				})
 			}
 		}
@@ -332,5 +327,5 @@ func (s *snapshot) scopeSize(sc *analytics.Scope, indicator string) int {
 	case analytics.ScopeRegions:
 		return len(sc.Regions)
 	}
-	return len(s.series[indicator])
+	return len(s.Series[indicator])
 }

@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"context"
@@ -11,85 +11,15 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/duck"
+	"pacesetter/analytics/internal/fixture"
 )
 
 // The ranking path (Go over matrices loaded from DuckDB) is checked against a plain-Go statement of the
 // same rules, written out below from the schema's words, on random datasets full of ties, negative values,
 // gaps, memberships that change by year, levels, measures, flags and vintages.
 
-var measures = []analytics.Measure{analytics.Level, analytics.Rate, analytics.Growth, analytics.Index}
-
-// randomDataset makes a small dataset: a root, two parents with children, three peer groups from the
-// group column (some regions in none) and a group T whose members change by year, two levels, indicators
-// of both directions and every measure, and values drawn from a few small integers (so ties are common,
-// negatives and zeros included) with about a third of them missing, some flagged, some revised later.
-func randomDataset(rng *rand.Rand) *dataset.Dataset {
-	d := &dataset.Dataset{}
-	d.Regions = append(d.Regions, dataset.Region{Code: "ROOT", Name: "root", Level: "top"},
-		dataset.Region{Code: "P1", Name: "p1", Parent: "ROOT", Level: "mid"}, dataset.Region{Code: "P2", Name: "p2", Parent: "ROOT", Level: "mid"})
-	n := 1 + rng.IntN(14)
-	for i := range n {
-		r := dataset.Region{Code: fmt.Sprintf("R%02d", i), Name: fmt.Sprintf("r%d", i), Parent: []string{"P1", "P2"}[rng.IntN(2)],
-			Level: []string{"leaf", "other"}[rng.IntN(2)]}
-		if g := rng.IntN(4); g > 0 {
-			r.Group = fmt.Sprintf("G%d", g)
-		}
-		d.Regions = append(d.Regions, r)
-	}
-	for _, r := range d.Regions {
-		if r.Group != "" {
-			if !slices.ContainsFunc(d.Groups, func(g dataset.Group) bool { return g.Code == r.Group }) {
-				d.Groups = append(d.Groups, dataset.Group{Code: r.Group, Name: r.Group})
-			}
-			d.Memberships = append(d.Memberships, dataset.Membership{Group: r.Group, Region: r.Code})
-		}
-	}
-	d.Groups = append(d.Groups, dataset.Group{Code: "T", Name: "changing"})
-	for _, r := range d.Regions[3:] {
-		if rng.IntN(3) > 0 {
-			from, to := 0, 0
-			if rng.IntN(2) == 0 {
-				from = 2000 + rng.IntN(5)
-			}
-			if rng.IntN(2) == 0 {
-				to = max(from, 2000+rng.IntN(5))
-			}
-			d.Memberships = append(d.Memberships, dataset.Membership{Group: "T", Region: r.Code, From: from, To: to})
-		}
-	}
-	for i := range 1 + rng.IntN(3) {
-		dir := analytics.HigherIsBetter
-		if rng.IntN(2) == 0 {
-			dir = analytics.LowerIsBetter
-		}
-		d.Indicators = append(d.Indicators, dataset.Indicator{Code: fmt.Sprintf("I%d", i), Name: "i", Unit: "u", Direction: dir,
-			Measure: measures[rng.IntN(len(measures))], Rollup: analytics.RollupNone, Decimals: -1})
-	}
-	for _, in := range d.Indicators {
-		for _, r := range d.Regions[3:] {
-			for y := 2000; y <= 2004; y++ {
-				if rng.IntN(3) == 0 {
-					continue
-				}
-				o := dataset.Observation{Region: r.Code, Indicator: in.Code, Year: y, Value: float64(rng.IntN(7) - 2)}
-				if rng.IntN(4) == 0 {
-					o.Flags = analytics.FlagSet(1 << rng.IntN(5))
-				}
-				if rng.IntN(2) == 0 { // released on a date, and maybe revised later
-					o.Vintage = analytics.Date(fmt.Sprintf("%d-03-01", y+1))
-					if rng.IntN(2) == 0 {
-						r := o
-						r.Vintage, r.Value, r.Flags = analytics.Date(fmt.Sprintf("%d-09-01", y+1+rng.IntN(2))), float64(rng.IntN(7)-2), analytics.Revised
-						d.Observations = append(d.Observations, r)
-					}
-				}
-				d.Observations = append(d.Observations, o)
-			}
-		}
-	}
-	d.SortObservations()
-	return d
-}
+var measures = fixture.Measures
 
 // refRanking is the reference answer for one ranking request; err is set when the request must be refused.
 type refRanking struct {
@@ -334,7 +264,7 @@ func ptr[T any](v T) *T { return &v }
 
 func newTestEngine(t *testing.T, d *dataset.Dataset, opt Options) *Engine {
 	t.Helper()
-	store, err := Open("")
+	store, err := duck.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +286,7 @@ func TestRankingMatchesReference(t *testing.T) {
 	checked := 0
 	for seed := range uint64(40) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		d := randomDataset(rng)
+		d := fixture.RandomDataset(rng)
 		e := newTestEngine(t, d, Options{})
 		for range 25 {
 			q := analytics.RankingQuery{
@@ -428,7 +358,7 @@ func TestStandingsMatchRankings(t *testing.T) {
 	ctx := context.Background()
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 11))
-		d := randomDataset(rng)
+		d := fixture.RandomDataset(rng)
 		e := newTestEngine(t, d, Options{})
 		region := d.Regions[3+rng.IntN(len(d.Regions)-3)]
 		q := analytics.StandingsQuery{Region: region.Code, Year: 2001 + rng.IntN(4), Top: 1 + rng.IntN(3),
@@ -526,7 +456,7 @@ func TestRankingMatchesFloorSQL(t *testing.T) {
 	checked := 0
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 13))
-		d := randomDataset(rng)
+		d := fixture.RandomDataset(rng)
 		e := newTestEngine(t, d, Options{})
 		for _, in := range d.Indicators {
 			sign := 1.0

@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/duck"
 )
 
 // TestAnswerCacheBoundedInBytes fills the cache with answers of very different sizes and checks that what it
@@ -43,7 +44,7 @@ func TestAnswerCacheBoundedInBytes(t *testing.T) {
 
 // TestIdenticalRequestsComputedOnce: many clients asking the same new question at once get one computation.
 func TestIdenticalRequestsComputedOnce(t *testing.T) {
-	store, err := Open("")
+	store, err := duck.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"context"
@@ -111,7 +111,7 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 				}
 				pg := t.by[g].groups[k][name]
 				if pg == nil {
-					pg = &analytics.PointsGroup{Region: s.regions[sc.members[k]], Name: name}
+					pg = &analytics.PointsGroup{Region: s.Regions[sc.members[k]], Name: name}
 					t.by[g].groups[k][name] = pg
 				}
 				pg.Indicators++
@@ -195,7 +195,7 @@ func (e *Engine) targetOutcomes(ctx context.Context, s *snapshot, sc *scored, as
 		}
 		out[i] = make([]*analytics.TargetResult, len(sc.members))
 		for k, r := range sc.members {
-			if t := s.ruleTarget(s.regions[r].Code, pl.in.Code, p.year); t != nil {
+			if t := s.ruleTarget(s.Regions[r].Code, pl.in.Code, p.year); t != nil {
 				out[i][k] = o.of(t)
 			}
 		}

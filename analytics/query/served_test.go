@@ -1,4 +1,4 @@
-package duck
+package query
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/duck"
 )
 
 // A reload swaps the dataset for new requests, while a request pinned before it keeps reading the old file
@@ -18,7 +19,7 @@ func TestServedReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stats.db")
 	write := func(seed uint64) string {
 		t.Helper()
-		st, err := WriteSnapshot(ctx, path, func(s *Store) (ImportStats, error) {
+		st, err := duck.WriteSnapshot(ctx, path, func(s *duck.Store) (duck.ImportStats, error) {
 			return s.Import(ctx, dataset.Synthetic(seed, 50, 3, 5), "synth")
 		})
 		if err != nil {
@@ -58,11 +59,11 @@ func TestServedReload(t *testing.T) {
 		t.Fatalf("a query of the pinned request: %v", err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if err := old.store.db.PingContext(ctx); err != nil {
+	if err := old.store.Ping(ctx); err != nil {
 		t.Fatalf("the old store closed while a request was pinned to it: %v", err)
 	}
 	release()
-	for deadline := time.Now().Add(5 * time.Second); old.store.db.PingContext(ctx) == nil; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); old.store.Ping(ctx) == nil; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the old store is still open after its last request")
 		}

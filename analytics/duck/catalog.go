@@ -1,0 +1,340 @@
+package duck
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"pacesetter/analytics"
+	"slices"
+	"strings"
+)
+
+// Catalog is what a store holds besides its values: the dataset's regions, groups, indicators, schemes and
+// targets, with the indexes the reads need. It lives here, beside the SQL that reads it, because the rows of
+// aggregates and observation pages come back as codes that only the catalog turns into regions and
+// indicators; the query service wraps it with the checks that answer a client (unknown codes, levels,
+// categories). A Catalog is immutable once read.
+type Catalog struct {
+	Info        analytics.DatasetInfo
+	Key         string // names this import in cache keys: the content version and the import time
+	Regions     []*analytics.Region
+	RegionBy    map[string]*analytics.Region
+	Groups      []*analytics.Group
+	GroupBy     map[string]*analytics.Group
+	Indicators  []*analytics.Indicator
+	IndicatorBy map[string]*analytics.Indicator
+	IndicatorAt map[string]int   // position in dataset order
+	RegionAt    map[string]int   // position in dataset order: the row of a matrix
+	CodeOrder   []int32          // of each region (by position), its place in code order: ties list by code
+	ByCode      []string         // the region codes, sorted
+	Series      map[string][]int // regions (positions) with a value of each indicator in some year
+	Own         map[string][]int // … of which a value of their own, not only their children's rollup
+	Levels      []string         // the distinct levels of regions, in dataset order
+	Vintages    []analytics.Date // the distinct release dates of the values, in order
+	Wide        bool             // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
+	// Assessments (schemes.go): the schemes in file order, and the targets in file order with an index by
+	// region, indicator, year and kind.
+	Schemes  []*analytics.Scheme
+	SchemeBy map[string]*analytics.Scheme
+	Targets  []*analytics.Target
+	TargetBy map[TargetKey]*analytics.Target
+}
+
+// ReadCatalog reads the store's catalog. Its statements are not observed: they run once per import, not
+// per request.
+func ReadCatalog(ctx context.Context, st *Store) (*Catalog, error) {
+	return readCatalog(ctx, st.db)
+}
+
+func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
+	s := &Catalog{RegionBy: map[string]*analytics.Region{}, GroupBy: map[string]*analytics.Group{},
+		IndicatorBy: map[string]*analytics.Indicator{}, IndicatorAt: map[string]int{}}
+	var first, last sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT d.version, d.imported_at, d.source,
+			(SELECT count(*) FROM observations WHERE latest), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations),
+			(SELECT coalesce(max(abs(value)) > pow(2.0, 400) OR min(abs(value)) FILTER (WHERE value <> 0) < pow(2.0, -400), false) FROM observations)
+		FROM dataset_info d`).Scan(&s.Info.Version, &s.Info.ImportedAt, &s.Info.Source, &s.Info.Observations, &first, &last, &s.Wide)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errors.New("the database holds no dataset yet: import one first")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if first.Valid {
+		f, l := int(first.Int64), int(last.Int64)
+		s.Info.FirstYear, s.Info.LastYear = &f, &l
+	}
+
+	s.RegionAt, s.Series, s.Own = map[string]int{}, map[string][]int{}, map[string][]int{}
+	parents := map[*analytics.Region]string{}
+	err = each(ctx, db, `SELECT code, name, name_en, parent_code, level FROM regions ORDER BY ord`, func(rows *sql.Rows) error {
+		r := &analytics.Region{Memberships: []*analytics.Membership{}}
+		var nameEn, parent, level sql.NullString
+		if err := rows.Scan(&r.Code, &r.Name, &nameEn, &parent, &level); err != nil {
+			return err
+		}
+		r.NameEn, r.Level = nullString(nameEn), nullString(level)
+		if r.Level != nil && !slices.Contains(s.Levels, *r.Level) {
+			s.Levels = append(s.Levels, *r.Level)
+		}
+		parents[r] = parent.String
+		s.RegionAt[r.Code] = len(s.Regions)
+		s.Regions = append(s.Regions, r)
+		s.RegionBy[r.Code] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	byCode := make([]int32, len(s.Regions))
+	for i := range byCode {
+		byCode[i] = int32(i)
+	}
+	slices.SortFunc(byCode, func(a, b int32) int { return strings.Compare(s.Regions[a].Code, s.Regions[b].Code) })
+	s.CodeOrder, s.ByCode = make([]int32, len(s.Regions)), make([]string, len(s.Regions))
+	for ord, r := range byCode {
+		s.CodeOrder[r] = int32(ord)
+		s.ByCode[ord] = s.Regions[r].Code
+	}
+	for _, r := range s.Regions {
+		if p := s.RegionBy[parents[r]]; p != nil {
+			r.Parent = p
+			p.Children = append(p.Children, r)
+		}
+	}
+	err = each(ctx, db, `SELECT code, name, name_en FROM groups ORDER BY ord`, func(rows *sql.Rows) error {
+		g := &analytics.Group{Memberships: []*analytics.Membership{}}
+		var nameEn sql.NullString
+		if err := rows.Scan(&g.Code, &g.Name, &nameEn); err != nil {
+			return err
+		}
+		g.NameEn = nullString(nameEn)
+		s.Groups = append(s.Groups, g)
+		s.GroupBy[g.Code] = g
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	groupAt := map[*analytics.Group]int{}
+	for i, g := range s.Groups {
+		groupAt[g] = i
+	}
+	err = each(ctx, db, `SELECT m.group_code, m.region_code, m.from_year, m.to_year FROM memberships m
+		JOIN regions r ON r.code = m.region_code ORDER BY r.ord, m.from_year NULLS FIRST`,
+		func(rows *sql.Rows) error {
+			var g, r string
+			var from, to sql.NullInt64
+			if err := rows.Scan(&g, &r, &from, &to); err != nil {
+				return err
+			}
+			m := &analytics.Membership{Group: s.GroupBy[g], Region: s.RegionBy[r], FromYear: nullInt(from), ToYear: nullInt(to)}
+			m.Group.Memberships = append(m.Group.Memberships, m)
+			m.Region.Memberships = append(m.Region.Memberships, m)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range s.Regions {
+		slices.SortStableFunc(r.Memberships, func(a, b *analytics.Membership) int { return cmp.Compare(groupAt[a.Group], groupAt[b.Group]) })
+	}
+	err = each(ctx, db, `SELECT i.code, i.name, i.name_en, i.unit, i.direction, i.measure, i.category, i.rollup, i.decimals, i.source, i.formula,
+			(SELECT min(first_year) FROM series WHERE indicator = i.code), (SELECT max(last_year) FROM series WHERE indicator = i.code)
+		FROM indicators i ORDER BY i.ord`, func(rows *sql.Rows) error {
+		in := &analytics.Indicator{}
+		var nameEn, category, source, formula sql.NullString
+		var decimals, first, last sql.NullInt64
+		var dir, measure, rollup string
+		if err := rows.Scan(&in.Code, &in.Name, &nameEn, &in.Unit, &dir, &measure, &category, &rollup, &decimals, &source, &formula, &first, &last); err != nil {
+			return err
+		}
+		in.NameEn, in.Category, in.Source, in.Formula = nullString(nameEn), nullString(category), nullString(source), nullString(formula)
+		in.Decimals, in.FirstYear, in.LastYear = nullInt(decimals), nullInt(first), nullInt(last)
+		in.Direction, in.Measure, in.Rollup = analytics.Direction(dir), analytics.Measure(measure), analytics.Rollup(rollup)
+		s.IndicatorAt[in.Code] = len(s.Indicators)
+		s.Indicators = append(s.Indicators, in)
+		s.IndicatorBy[in.Code] = in
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, db, `SELECT s.indicator, r.ord, s.own FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
+		var code string
+		var r int
+		var own bool
+		if err := rows.Scan(&code, &r, &own); err != nil {
+			return err
+		}
+		s.Series[code] = append(s.Series[code], r)
+		if own {
+			s.Own[code] = append(s.Own[code], r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, db, `SELECT DISTINCT CAST(vintage AS VARCHAR) FROM observations WHERE vintage IS NOT NULL ORDER BY 1`, func(rows *sql.Rows) error {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		s.Vintages = append(s.Vintages, analytics.Date(v))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadAssessment(ctx, db); err != nil {
+		return nil, err
+	}
+	s.Info.Regions, s.Info.Groups, s.Info.Indicators = len(s.Regions), len(s.Groups), len(s.Indicators)
+	s.Info.Schemes, s.Info.Targets = len(s.Schemes), len(s.Targets)
+	s.Info.Levels = len(s.Levels)
+	categories := map[string]bool{}
+	for _, in := range s.Indicators {
+		if in.Category != nil {
+			categories[*in.Category] = true
+		}
+	}
+	s.Info.Categories = len(categories)
+	s.Key = s.Info.Version + "|" + s.Info.ImportedAt.String()
+	return s, nil
+}
+
+func nullString(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func nullInt(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
+}
+
+// targetKey names one target: a region's target on an indicator in a year, of one kind.
+type TargetKey struct {
+	Region, Indicator string
+	Year              int
+	Kind              analytics.TargetKind
+}
+
+// loadAssessment reads the schemes and targets into the snapshot. A file imported before they were stored
+// has none of their tables: it holds no schemes and no targets.
+func (s *Catalog) loadAssessment(ctx context.Context, db *sql.DB) error {
+	s.SchemeBy, s.TargetBy = map[string]*analytics.Scheme{}, map[TargetKey]*analytics.Target{}
+	s.Schemes, s.Targets = []*analytics.Scheme{}, []*analytics.Target{}
+	var tables int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN ('schemes', 'scheme_indicators', 'targets')`).Scan(&tables)
+	if err != nil {
+		return err
+	}
+	if tables < 3 {
+		return nil
+	}
+	err = each(ctx, db, `SELECT code, name, name_en, note, scope_group, scope_parent, scope_level, normalisation, aggregation, missing,
+			min_weight_share, ties, cutoffs, quotas FROM schemes ORDER BY ord`, func(rows *sql.Rows) error {
+		sc := &analytics.Scheme{Indicators: []*analytics.SchemeIndicator{}}
+		var nameEn, note, group, parent, level sql.NullString
+		var norm, agg, missing, ties string
+		var share sql.NullFloat64
+		var cutoffs, quotas any
+		if err := rows.Scan(&sc.Code, &sc.Name, &nameEn, &note, &group, &parent, &level, &norm, &agg, &missing, &share, &ties, &cutoffs, &quotas); err != nil {
+			return err
+		}
+		sc.NameEn, sc.Note = nullString(nameEn), nullString(note)
+		sc.Scope = analytics.ScopeQuery{Group: group.String, Parent: parent.String, Level: level.String}
+		sc.Normalisation, sc.Aggregation, sc.Missing, sc.Ties = analytics.Normalisation(norm), analytics.Aggregation(agg), analytics.MissingRule(missing), analytics.TieRule(ties)
+		sc.MinWeightShare = nullFloat(share)
+		var err error
+		if sc.Cutoffs, err = listOf[float64](cutoffs); err != nil {
+			return err
+		}
+		qs, err := listOf[int32](quotas)
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			sc.Quotas = append(sc.Quotas, int(q))
+		}
+		s.Schemes = append(s.Schemes, sc)
+		s.SchemeBy[sc.Code] = sc
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, db, `SELECT scheme, indicator, weight, points, category, department, low, high, target, from_year, to_year,
+			rule_kind, rule_met, rule_missed, rule_step, rule_cap FROM scheme_indicators ORDER BY scheme, ord`, func(rows *sql.Rows) error {
+		si := &analytics.SchemeIndicator{}
+		var scheme, code string
+		var points, low, high, target sql.NullFloat64
+		var category, department sql.NullString
+		var from, to sql.NullInt64
+		var kind string
+		if err := rows.Scan(&scheme, &code, &si.Weight, &points, &category, &department, &low, &high, &target, &from, &to,
+			&kind, &si.Rule.Met, &si.Rule.Missed, &si.Rule.Step, &si.Rule.Cap); err != nil {
+			return err
+		}
+		sc, in := s.SchemeBy[scheme], s.IndicatorBy[code]
+		if sc == nil || in == nil {
+			return fmt.Errorf("scheme line of %q names an unknown scheme or indicator %q", scheme, code)
+		}
+		si.Indicator, si.Category, si.Department = in, category.String, department.String
+		si.Points, si.Low, si.High, si.Target = nullFloat(points), nullFloat(low), nullFloat(high), nullFloat(target)
+		si.From, si.To, si.Rule.Kind = nullInt(from), nullInt(to), analytics.PointsRuleKind(kind)
+		sc.Indicators = append(sc.Indicators, si)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return each(ctx, db, `SELECT region, indicator, year, comparator, value, kind, group_code FROM targets ORDER BY ord`, func(rows *sql.Rows) error {
+		t := &analytics.Target{}
+		var region, code, comparator, kind string
+		var group sql.NullString
+		if err := rows.Scan(&region, &code, &t.Year, &comparator, &t.Value, &kind, &group); err != nil {
+			return err
+		}
+		t.Region, t.Indicator = s.RegionBy[region], s.IndicatorBy[code]
+		if t.Region == nil || t.Indicator == nil {
+			return fmt.Errorf("target of unknown region %q or indicator %q", region, code)
+		}
+		if group.Valid {
+			if t.Group = s.GroupBy[group.String]; t.Group == nil {
+				return fmt.Errorf("target in unknown group %q", group.String)
+			}
+		}
+		t.Comparator, t.Kind = analytics.Comparator(comparator), analytics.TargetKind(kind)
+		s.Targets = append(s.Targets, t)
+		s.TargetBy[TargetKey{region, code, t.Year, t.Kind}] = t
+		return nil
+	})
+}
+
+// listOf reads a DuckDB list as the driver scans it ([]any; nil for NULL).
+func listOf[T any](v any) ([]T, error) {
+	if v == nil {
+		return nil, nil
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("a list scanned as %T", v)
+	}
+	out := make([]T, len(items))
+	for i, x := range items {
+		if out[i], ok = x.(T); !ok {
+			return nil, fmt.Errorf("a list item scanned as %T", x)
+		}
+	}
+	return out, nil
+}

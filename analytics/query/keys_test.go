@@ -1,0 +1,47 @@
+package query
+
+import (
+	"testing"
+
+	"pacesetter/analytics"
+)
+
+// One question, one key; two questions, two keys: across kinds and on what today's keys tell apart.
+func TestKeyOf(t *testing.T) {
+	y0, y1 := 0, 2020
+	d1, d2 := analytics.Date("2020-01-01"), analytics.Date("2021-01-01")
+	rank := func(f func(*analytics.RankingQuery)) string {
+		q := analytics.RankingQuery{Indicator: "gdp", Ties: analytics.Competition, Basis: analytics.ByValue}
+		f(&q)
+		return keyOf("ranking", q)
+	}
+	same := func(*analytics.RankingQuery) {}
+	for _, tc := range []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"identical rankings", rank(same), rank(same), true},
+		{"asOf", rank(func(q *analytics.RankingQuery) { q.AsOf = &d1 }), rank(func(q *analytics.RankingQuery) { q.AsOf = &d2 }), false},
+		{"asOf against none", rank(same), rank(func(q *analytics.RankingQuery) { q.AsOf = &d1 }), false},
+		{"same asOf, other pointer", rank(func(q *analytics.RankingQuery) { d := d1; q.AsOf = &d }), rank(func(q *analytics.RankingQuery) { q.AsOf = &d1 }), true},
+		{"scope", rank(func(q *analytics.RankingQuery) { q.Group = "G" }), rank(func(q *analytics.RankingQuery) { q.Parent = "G" }), false},
+		{"regions nil and empty", rank(func(q *analytics.RankingQuery) { q.Regions = nil }), rank(func(q *analytics.RankingQuery) { q.Regions = []string{} }), false},
+		{"ties", rank(same), rank(func(q *analytics.RankingQuery) { q.Ties = analytics.Dense }), false},
+		{"basis", rank(same), rank(func(q *analytics.RankingQuery) { q.Basis = analytics.ByGrowth }), false},
+		{"nil and 0 years", rank(func(q *analytics.RankingQuery) { q.Year = nil }), rank(func(q *analytics.RankingQuery) { q.Year = &y0 }), false},
+		{"same year", rank(func(q *analytics.RankingQuery) { y := 2020; q.Year = &y }), rank(func(q *analytics.RankingQuery) { q.Year = &y1 }), true},
+		{"kinds", keyOf("trend", analytics.TrendQuery{Region: "A", Indicator: "gdp"}), keyOf("ranking", analytics.TrendQuery{Region: "A", Indicator: "gdp"}), false},
+		{"trend without and with an empty scope", keyOf("trend", analytics.TrendQuery{Region: "A"}), keyOf("trend", analytics.TrendQuery{Region: "A", Scope: &analytics.ScopeQuery{}}), false},
+		{"compare to", keyOf("compare", analytics.CompareQuery{Regions: []string{"A"}, From: 2000, To: 2001}), keyOf("compare", analytics.CompareQuery{Regions: []string{"A"}, From: 2000, To: 2002}), false},
+		{"compare baseline", keyOf("compare", analytics.CompareQuery{Baseline: &analytics.BaselineQuery{Region: "A"}}), keyOf("compare", analytics.CompareQuery{}), false},
+		{"targets year as from and to", keyOf("targets", targetsKey(analytics.TargetQuery{From: &y1, To: &y1})), keyOf("targets", targetsKey(analytics.TargetQuery{From: &y1, To: &y1, Year: &y1})), true},
+		{"targets nil and 0 from", keyOf("targets", targetsKey(analytics.TargetQuery{})), keyOf("targets", targetsKey(analytics.TargetQuery{From: &y0})), false},
+		{"aggregate filter indicators nil and empty", keyOf("aggregate", analytics.AggregateQuery{}), keyOf("aggregate", analytics.AggregateQuery{Filter: analytics.ValueFilter{Indicators: []string{}}}), false},
+		{"aggregate pages", keyOf("aggregate", analytics.AggregateQuery{First: 10}), keyOf("aggregate", analytics.AggregateQuery{First: 10, After: "x"}), false},
+	} {
+		if got := tc.a == tc.b; got != tc.same {
+			t.Errorf("%s: same key %v, want %v (%s, %s)", tc.name, got, tc.same, tc.a, tc.b)
+		}
+	}
+}
