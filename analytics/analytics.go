@@ -1,7 +1,9 @@
 // Package analytics is pacesetter's domain: regions, peer groups, indicators and observations, the
 // requests a user can make of them (rankings, standings, trends) and the answers. It holds no SQL and no
-// transport code: the DuckDB engine lives in analytics/duck, the dataset reader in analytics/dataset, the
-// pure math in analytics/calc, and the GraphQL layer in graph/ binds directly to these types.
+// transport code: analytics/query answers the Engine (a plan checked against the catalog, then a run) over
+// analytics/duck's DuckDB store, the dataset reader is analytics/dataset, the pure math analytics/calc and
+// analytics/assess, and the GraphQL layer in graph/ binds directly to these types. The vocabulary of the
+// assessment (Normalisation, Aggregation, MissingRule in schemes.go, TieRule here) is declared once, in this package.
 package analytics
 
 import (
@@ -13,7 +15,7 @@ import (
 	"time"
 )
 
-// Engine answers every question the API can ask. analytics/duck implements it over DuckDB.
+// Engine answers every question the API can ask. analytics/query implements it over analytics/duck's store.
 type Engine interface {
 	Dataset(ctx context.Context) (*DatasetInfo, error)
 	Regions(ctx context.Context, f RegionFilter) ([]*Region, error)
