@@ -50,26 +50,46 @@ func ReadCatalog(ctx context.Context, st *Store) (*Catalog, error) {
 
 func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	s := &Catalog{RegionBy: map[string]*analytics.Region{}, GroupBy: map[string]*analytics.Group{},
-		IndicatorBy: map[string]*analytics.Indicator{}, IndicatorAt: map[string]int{}}
+		IndicatorBy: map[string]*analytics.Indicator{}, IndicatorAt: map[string]int{},
+		RegionAt: map[string]int{}, Series: map[string][]int{}, Own: map[string][]int{}}
+	// In this order: memberships and series name regions, and assessments regions, groups and indicators.
+	for _, read := range []func(context.Context, *sql.DB) error{s.readDataset, s.readRegions, s.readGroups,
+		s.readIndicators, s.readSeries, s.readVintages, s.loadAssessment} {
+		if err := read(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	s.count()
+	s.Key = s.Info.Version + "|" + s.Info.ImportedAt.String()
+	return s, nil
+}
+
+// readDataset reads the dataset's row: its version, import and source, with the count, span and range of
+// its values.
+func (s *Catalog) readDataset(ctx context.Context, db *sql.DB) error {
 	var first, last sql.NullInt64
 	err := db.QueryRowContext(ctx, `SELECT d.version, d.imported_at, d.source,
 			(SELECT count(*) FROM observations WHERE latest), (SELECT min(year) FROM observations), (SELECT max(year) FROM observations),
 			(SELECT coalesce(max(abs(value)) > pow(2.0, 400) OR min(abs(value)) FILTER (WHERE value <> 0) < pow(2.0, -400), false) FROM observations)
 		FROM dataset_info d`).Scan(&s.Info.Version, &s.Info.ImportedAt, &s.Info.Source, &s.Info.Observations, &first, &last, &s.Wide)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errors.New("the database holds no dataset yet: import one first")
+		return errors.New("the database holds no dataset yet: import one first")
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if first.Valid {
 		f, l := int(first.Int64), int(last.Int64)
 		s.Info.FirstYear, s.Info.LastYear = &f, &l
 	}
+	return nil
+}
 
-	s.RegionAt, s.Series, s.Own = map[string]int{}, map[string][]int{}, map[string][]int{}
+// readRegions reads the regions in dataset order with their levels, orders them by code, and links each
+// to its parent.
+func (s *Catalog) readRegions(ctx context.Context, db *sql.DB) error {
 	parents := map[*analytics.Region]string{}
-	err = each(ctx, db, `SELECT code, name, name_en, parent_code, level FROM regions ORDER BY ord`, func(rows *sql.Rows) error {
+	err := each(ctx, db, `SELECT code, name, name_en, parent_code, level FROM regions ORDER BY ord`, func(rows *sql.Rows) error {
 		r := &analytics.Region{Memberships: []*analytics.Membership{}}
 		var nameEn, parent, level sql.NullString
 		if err := rows.Scan(&r.Code, &r.Name, &nameEn, &parent, &level); err != nil {
@@ -86,7 +106,7 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	byCode := make([]int32, len(s.Regions))
 	for i := range byCode {
@@ -104,7 +124,13 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 			p.Children = append(p.Children, r)
 		}
 	}
-	err = each(ctx, db, `SELECT code, name, name_en FROM groups ORDER BY ord`, func(rows *sql.Rows) error {
+	return nil
+}
+
+// readGroups reads the groups in dataset order, then the memberships, which a region lists in its
+// groups' order.
+func (s *Catalog) readGroups(ctx context.Context, db *sql.DB) error {
+	err := each(ctx, db, `SELECT code, name, name_en FROM groups ORDER BY ord`, func(rows *sql.Rows) error {
 		g := &analytics.Group{Memberships: []*analytics.Membership{}}
 		var nameEn sql.NullString
 		if err := rows.Scan(&g.Code, &g.Name, &nameEn); err != nil {
@@ -116,7 +142,7 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	groupAt := map[*analytics.Group]int{}
 	for i, g := range s.Groups {
@@ -136,12 +162,17 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, r := range s.Regions {
 		slices.SortStableFunc(r.Memberships, func(a, b *analytics.Membership) int { return cmp.Compare(groupAt[a.Group], groupAt[b.Group]) })
 	}
-	err = each(ctx, db, `SELECT i.code, i.name, i.name_en, i.unit, i.direction, i.measure, i.category, i.rollup, i.decimals, i.source, i.formula,
+	return nil
+}
+
+// readIndicators reads the indicators in dataset order, each with the span of its series.
+func (s *Catalog) readIndicators(ctx context.Context, db *sql.DB) error {
+	return each(ctx, db, `SELECT i.code, i.name, i.name_en, i.unit, i.direction, i.measure, i.category, i.rollup, i.decimals, i.source, i.formula,
 			(SELECT min(first_year) FROM series WHERE indicator = i.code), (SELECT max(last_year) FROM series WHERE indicator = i.code)
 		FROM indicators i ORDER BY i.ord`, func(rows *sql.Rows) error {
 		in := &analytics.Indicator{}
@@ -159,10 +190,12 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		s.IndicatorBy[in.Code] = in
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = each(ctx, db, `SELECT s.indicator, r.ord, s.own FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
+}
+
+// readSeries reads which regions have values of each indicator (Series), and of those which have values
+// of their own (Own), in dataset order.
+func (s *Catalog) readSeries(ctx context.Context, db *sql.DB) error {
+	return each(ctx, db, `SELECT s.indicator, r.ord, s.own FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
 		var code string
 		var r int
 		var own bool
@@ -175,10 +208,11 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = each(ctx, db, `SELECT DISTINCT CAST(vintage AS VARCHAR) FROM observations WHERE vintage IS NOT NULL ORDER BY 1`, func(rows *sql.Rows) error {
+}
+
+// readVintages reads the distinct release dates of the values, in order.
+func (s *Catalog) readVintages(ctx context.Context, db *sql.DB) error {
+	return each(ctx, db, `SELECT DISTINCT CAST(vintage AS VARCHAR) FROM observations WHERE vintage IS NOT NULL ORDER BY 1`, func(rows *sql.Rows) error {
 		var v string
 		if err := rows.Scan(&v); err != nil {
 			return err
@@ -186,12 +220,10 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		s.Vintages = append(s.Vintages, analytics.Date(v))
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if err := s.loadAssessment(ctx, db); err != nil {
-		return nil, err
-	}
+}
+
+// count fills the dataset's counts from what has been read.
+func (s *Catalog) count() {
 	s.Info.Regions, s.Info.Groups, s.Info.Indicators = len(s.Regions), len(s.Groups), len(s.Indicators)
 	s.Info.Schemes, s.Info.Targets = len(s.Schemes), len(s.Targets)
 	s.Info.Levels = len(s.Levels)
@@ -202,8 +234,6 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		}
 	}
 	s.Info.Categories = len(categories)
-	s.Key = s.Info.Version + "|" + s.Info.ImportedAt.String()
-	return s, nil
 }
 
 func nullString(s sql.NullString) *string {

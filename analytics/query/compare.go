@@ -25,73 +25,48 @@ type compareRegion struct {
 	named  bool               // named itself: compared in every year
 }
 
-// Compare sets regions side by side on indicators, year by year.
-func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analytics.Comparison, error) {
-	s := e.snap.Load()
-	if len(q.Regions) == 0 {
-		return nil, analytics.Errorf(analytics.BadUserInput, "regions is empty: list the regions (or groups) to compare")
-	}
-	if len(q.Indicators) == 0 {
-		return nil, analytics.Errorf(analytics.BadUserInput, "indicators is empty: list the indicators (or categories) to compare on")
-	}
-	for _, y := range []int{q.From, q.To} {
-		if err := checkYear(y); err != nil {
-			return nil, err
-		}
-	}
-	if q.From > q.To {
-		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", q.From, q.To)
-	}
-	if len(q.Regions) > MaxScopeRegions || len(q.Indicators) > MaxScopeRegions {
-		return nil, analytics.Errorf(analytics.BadUserInput, "compare takes at most %d regions and %d indicators", MaxScopeRegions, MaxScopeRegions)
-	}
-	regions, err := s.compareRegions(q.Regions)
-	if err != nil {
+// comparePlan is a comparison checked and resolved against the catalog: the request with its defaults
+// applied (what the answer's key is made of), the regions and indicators it names, the years visited,
+// its scope and its baseline.
+type comparePlan struct {
+	q          analytics.CompareQuery
+	regions    []compareRegion
+	indicators []*analytics.Indicator
+	from, to   int // q's years within the dataset's: years outside hold no values and are not visited
+	scope      *analytics.Scope
+	baseline   *analytics.Baseline
+}
+
+// planCompare checks a comparison against the catalog and resolves it; no I/O. The checks run in the
+// order clients have always seen them, so of two faults the same one is reported.
+func planCompare(s *snapshot, q analytics.CompareQuery) (*comparePlan, error) {
+	if err := checkCompareShape(q); err != nil {
 		return nil, err
 	}
-	indicators, err := s.compareIndicators(q.Indicators)
-	if err != nil {
+	p := &comparePlan{}
+	var err error
+	if p.regions, err = s.compareRegions(q.Regions); err != nil {
 		return nil, err
 	}
-	// Years outside the dataset's hold no values: they cost nothing, and are not visited.
-	from, to := q.From, q.To
+	if p.indicators, err = s.compareIndicators(q.Indicators); err != nil {
+		return nil, err
+	}
+	p.from, p.to = q.From, q.To
 	if fy := s.Info.FirstYear; fy != nil {
-		from, to = max(from, *fy), min(to, *s.Info.LastYear)
+		p.from, p.to = max(p.from, *fy), min(p.to, *s.Info.LastYear)
 	}
-	years := max(0, to-from+1)
-	if cells := len(regions) * len(indicators) * years; cells > MaxCompareCells {
+	years := max(0, p.to-p.from+1)
+	if cells := len(p.regions) * len(p.indicators) * years; cells > MaxCompareCells {
 		return nil, analytics.Errorf(analytics.BadUserInput, "compare of %d regions × %d indicators × %d years (%d values) is over the most one comparison may hold, %d: compare fewer regions, indicators or years",
-			len(regions), len(indicators), years, cells, MaxCompareCells)
+			len(p.regions), len(p.indicators), years, cells, MaxCompareCells)
 	}
-	var scope *analytics.Scope
 	if q.Scope != nil {
-		if scope, err = s.scope(*q.Scope); err != nil {
+		if p.scope, err = s.compareScope(*q.Scope, p.indicators, years); err != nil {
 			return nil, err
 		}
-		work := 0
-		for _, in := range indicators {
-			work += years * s.scopeSize(scope, in.Code)
-		}
-		if work > MaxCompareWork {
-			return nil, analytics.Errorf(analytics.BadUserInput, "compare would rank %d values in the scope (%s), over the most one comparison may, %d: narrow the scope or compare fewer indicators or years",
-				work, describeScope(scope), MaxCompareWork)
-		}
 	}
-	cmpBase := &analytics.Comparison{}
-	if b := q.Baseline; b != nil {
-		switch {
-		case (b.Region != "") == (b.Stat != ""):
-			return nil, analytics.Errorf(analytics.BadUserInput, "baseline takes exactly one of region and stat: {region: \"CODE\"} or {stat: MEAN | MEDIAN | LEADER | PARENT}")
-		case b.Region != "":
-			r, err := s.region(b.Region)
-			if err != nil {
-				return nil, err
-			}
-			cmpBase.Baseline = &analytics.Baseline{Region: r}
-		default:
-			st := b.Stat
-			cmpBase.Baseline = &analytics.Baseline{Stat: &st}
-		}
+	if p.baseline, err = s.compareBaseline(q.Baseline); err != nil {
+		return nil, err
 	}
 	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
 		return nil, err
@@ -99,107 +74,227 @@ func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	return cached(e, s, keyOf("compare", q), func() (*analytics.Comparison, error) {
-		codes := make([]string, len(indicators))
-		for i, in := range indicators {
-			codes[i] = in.Code
+	p.q = q
+	return p, nil
+}
+
+// checkCompareShape checks what needs no catalog: the lists are given, the years are years in order, and
+// the lists are within bounds.
+func checkCompareShape(q analytics.CompareQuery) error {
+	if len(q.Regions) == 0 {
+		return analytics.Errorf(analytics.BadUserInput, "regions is empty: list the regions (or groups) to compare")
+	}
+	if len(q.Indicators) == 0 {
+		return analytics.Errorf(analytics.BadUserInput, "indicators is empty: list the indicators (or categories) to compare on")
+	}
+	for _, y := range []int{q.From, q.To} {
+		if err := checkYear(y); err != nil {
+			return err
 		}
-		ms, err := e.matrices(ctx, s, q.AsOf, codes...)
+	}
+	if q.From > q.To {
+		return analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", q.From, q.To)
+	}
+	if len(q.Regions) > MaxScopeRegions || len(q.Indicators) > MaxScopeRegions {
+		return analytics.Errorf(analytics.BadUserInput, "compare takes at most %d regions and %d indicators", MaxScopeRegions, MaxScopeRegions)
+	}
+	return nil
+}
+
+// compareScope resolves the scope the compared regions are ranked in, and refuses one whose rankings over
+// the indicators and years would read more values than a comparison may.
+func (s *snapshot) compareScope(sq analytics.ScopeQuery, indicators []*analytics.Indicator, years int) (*analytics.Scope, error) {
+	scope, err := s.scope(sq)
+	if err != nil {
+		return nil, err
+	}
+	work := 0
+	for _, in := range indicators {
+		work += years * s.scopeSize(scope, in.Code)
+	}
+	if work > MaxCompareWork {
+		return nil, analytics.Errorf(analytics.BadUserInput, "compare would rank %d values in the scope (%s), over the most one comparison may, %d: narrow the scope or compare fewer indicators or years",
+			work, describeScope(scope), MaxCompareWork)
+	}
+	return scope, nil
+}
+
+// compareBaseline resolves the baseline asked for: a region, or a statistic; nil for none.
+func (s *snapshot) compareBaseline(b *analytics.BaselineQuery) (*analytics.Baseline, error) {
+	switch {
+	case b == nil:
+		return nil, nil
+	case (b.Region != "") == (b.Stat != ""):
+		return nil, analytics.Errorf(analytics.BadUserInput, "baseline takes exactly one of region and stat: {region: \"CODE\"} or {stat: MEAN | MEDIAN | LEADER | PARENT}")
+	case b.Region != "":
+		r, err := s.region(b.Region)
 		if err != nil {
 			return nil, err
 		}
-		c := &analytics.Comparison{From: q.From, To: q.To, Scope: scope, Baseline: cmpBase.Baseline, Ties: q.Ties, AsOf: q.AsOf,
-			Indicators: indicators, Rows: []*analytics.CompareRow{}, Leaders: []*analytics.CompareLeader{},
-			Leads: make([]*analytics.RegionLead, len(regions)), Gaps: []*analytics.CompareGap{}}
-		leadAt := map[int]*analytics.RegionLead{}
-		for i, cr := range regions {
-			c.Regions = append(c.Regions, s.Regions[cr.r])
-			c.Leads[i] = &analytics.RegionLead{Region: s.Regions[cr.r]}
-			leadAt[cr.r] = c.Leads[i]
+		return &analytics.Baseline{Region: r}, nil
+	}
+	st := b.Stat
+	return &analytics.Baseline{Stat: &st}, nil
+}
+
+// Compare sets regions side by side on indicators, year by year.
+func (e *Engine) Compare(ctx context.Context, q analytics.CompareQuery) (*analytics.Comparison, error) {
+	s := e.snap.Load()
+	p, err := planCompare(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("compare", p.q), func() (*analytics.Comparison, error) { return e.compare(ctx, s, p) })
+}
+
+// compare reads the plan's indicators and builds the comparison, one indicator at a time.
+func (e *Engine) compare(ctx context.Context, s *snapshot, p *comparePlan) (*analytics.Comparison, error) {
+	codes := make([]string, len(p.indicators))
+	for i, in := range p.indicators {
+		codes[i] = in.Code
+	}
+	ms, err := e.matrices(ctx, s, p.q.AsOf, codes...)
+	if err != nil {
+		return nil, err
+	}
+	cm := newComparing(s, p)
+	for _, in := range p.indicators {
+		cm.indicator(in, ms[in.Code])
+	}
+	return cm.c, nil
+}
+
+// comparing is a comparison being built: the answer so far, and each compared region's lead by position.
+type comparing struct {
+	s      *snapshot
+	p      *comparePlan
+	c      *analytics.Comparison
+	leadAt map[int]*analytics.RegionLead
+}
+
+func newComparing(s *snapshot, p *comparePlan) *comparing {
+	q := p.q
+	c := &analytics.Comparison{From: q.From, To: q.To, Scope: p.scope, Baseline: p.baseline, Ties: q.Ties, AsOf: q.AsOf,
+		Indicators: p.indicators, Rows: []*analytics.CompareRow{}, Leaders: []*analytics.CompareLeader{},
+		Leads: make([]*analytics.RegionLead, len(p.regions)), Gaps: []*analytics.CompareGap{}}
+	leadAt := map[int]*analytics.RegionLead{}
+	for i, cr := range p.regions {
+		c.Regions = append(c.Regions, s.Regions[cr.r])
+		c.Leads[i] = &analytics.RegionLead{Region: s.Regions[cr.r]}
+		leadAt[cr.r] = c.Leads[i]
+	}
+	return &comparing{s: s, p: p, c: c, leadAt: leadAt}
+}
+
+// indicatorGaps is what one indicator's years gather before its gaps are closed: the gap of each region
+// and the years each led.
+type indicatorGaps struct {
+	gaps map[int]*analytics.CompareGap // by region
+	led  map[int]int                   // years led, by region
+}
+
+// indicator adds one indicator's rows, leaders and gaps over the years it has values in; m is nil when it
+// has none as of the date asked.
+func (cm *comparing) indicator(in *analytics.Indicator, m *duck.Matrix) {
+	ig := indicatorGaps{gaps: map[int]*analytics.CompareGap{}, led: map[int]int{}}
+	first, last := cm.p.from, cm.p.to
+	if in.FirstYear != nil {
+		first, last = max(first, *in.FirstYear), min(last, *in.LastYear)
+	}
+	for y := first; y <= last && m != nil; y++ {
+		cm.year(in, m, y, ig)
+	}
+	cm.closeGaps(ig)
+}
+
+// year adds one indicator's year: its leaders among the compared regions, a row per compared region with
+// a value, and each one's gap that year.
+func (cm *comparing) year(in *analytics.Indicator, m *duck.Matrix, y int, ig indicatorGaps) {
+	s, c := cm.s, cm.c
+	compared := comparedIn(cm.p.regions, y)
+	among := rankYear(s, m, in, analytics.ByValue, compared, y)
+	ranked := among
+	if cm.p.scope != nil {
+		ranked = rankYear(s, m, in, analytics.ByValue, s.members(cm.p.scope, in.Code, y), y)
+	}
+	// Leaders: the run of best values among the compared regions, by code.
+	for i := 0; i < len(among.entries) && among.entries[i].v == among.entries[0].v; i++ {
+		en := among.entries[i]
+		c.Leaders = append(c.Leaders, &analytics.CompareLeader{Indicator: in, Year: y, Region: s.Regions[en.r], Value: en.v})
+		cm.leadAt[en.r].Count++
+		ig.led[en.r]++
+	}
+	for _, r := range compared {
+		v, f, ok := m.Get(r, y)
+		if !ok {
+			continue
 		}
-		for _, in := range indicators {
-			m, sign := ms[in.Code], in.Sign()
-			gaps := map[int]*analytics.CompareGap{} // by region, for this indicator
-			led := map[int]int{}                    // years led, by region
-			first, last := from, to
-			if in.FirstYear != nil {
-				first, last = max(first, *in.FirstYear), min(last, *in.LastYear)
-			}
-			for y := first; y <= last && m != nil; y++ {
-				compared := comparedIn(regions, y)
-				among := rankYear(s, m, in, analytics.ByValue, compared, y)
-				ranked := among
-				if scope != nil {
-					ranked = rankYear(s, m, in, analytics.ByValue, s.members(scope, in.Code, y), y)
-				}
-				// Leaders: the run of best values among the compared regions, by code.
-				for i := 0; i < len(among.entries) && among.entries[i].v == among.entries[0].v; i++ {
-					en := among.entries[i]
-					c.Leaders = append(c.Leaders, &analytics.CompareLeader{Indicator: in, Year: y, Region: s.Regions[en.r], Value: en.v})
-					leadAt[en.r].Count++
-					led[en.r]++
-				}
-				for _, r := range compared {
-					v, f, ok := m.Get(r, y)
-					if !ok {
-						continue
-					}
-					row := &analytics.CompareRow{Region: s.Regions[r], Indicator: in, Year: y, Value: v, Flags: f.Letters()}
-					if en := ranked.entry(r); en != nil {
-						rk := en.rankBy(q.Ties)
-						row.Rank = &rk
-					}
-					base, shown, hasBase := baselineOf(s, m, c.Baseline, ranked, r, y)
-					if hasBase {
-						row.Baseline = &shown
-						if d, ok := calc.Diff(v, base); ok {
-							row.Difference = &d
-						}
-						if in.Measure == analytics.Level && base != 0 {
-							if x := v / base; !math.IsInf(x, 0) {
-								x = calc.Round12(x)
-								row.Ratio = &x
-							}
-						}
-					}
-					c.Rows = append(c.Rows, row)
-					// The gap: to the baseline, or without one to the best value among the compared.
-					if c.Baseline == nil && len(among.entries) > 0 {
-						base, hasBase = among.entries[0].v, true
-					}
-					if !hasBase {
-						continue
-					}
-					d, ok := calc.Diff(sign*v, sign*base)
-					if !ok {
-						continue
-					}
-					g := gaps[r]
-					if g == nil {
-						g = &analytics.CompareGap{Region: s.Regions[r], Indicator: in, FirstYear: y, FirstDifference: d}
-						gaps[r] = g
-					}
-					g.LastYear, g.LastDifference = y, d
-				}
-			}
-			for _, cr := range regions {
-				g := gaps[cr.r]
-				if g == nil {
-					continue
-				}
-				g.YearsLed = led[cr.r] // every year led, with a gap that year or not
-				if g.LastYear > g.FirstYear {
-					if d, ok := calc.Diff(g.LastDifference, g.FirstDifference); ok {
-						per := calc.Round12(d / float64(g.LastYear-g.FirstYear))
-						closing := g.LastDifference > g.FirstDifference
-						g.ChangePerYear, g.Closing = &per, &closing
-					}
-				}
-				c.Gaps = append(c.Gaps, g)
+		base, hasBase := cm.row(in, m, ranked, r, y, v, f)
+		// The gap: to the baseline, or without one to the best value among the compared.
+		if c.Baseline == nil && len(among.entries) > 0 {
+			base, hasBase = among.entries[0].v, true
+		}
+		if !hasBase {
+			continue
+		}
+		sign := in.Sign()
+		d, ok := calc.Diff(sign*v, sign*base)
+		if !ok {
+			continue
+		}
+		g := ig.gaps[r]
+		if g == nil {
+			g = &analytics.CompareGap{Region: s.Regions[r], Indicator: in, FirstYear: y, FirstDifference: d}
+			ig.gaps[r] = g
+		}
+		g.LastYear, g.LastDifference = y, d
+	}
+}
+
+// row adds region r's row of year y, value v with flags f, and returns its baseline (unrounded) and
+// whether it has one.
+func (cm *comparing) row(in *analytics.Indicator, m *duck.Matrix, ranked *rankedYear, r, y int, v float64, f analytics.FlagSet) (float64, bool) {
+	s := cm.s
+	row := &analytics.CompareRow{Region: s.Regions[r], Indicator: in, Year: y, Value: v, Flags: f.Letters()}
+	if en := ranked.entry(r); en != nil {
+		rk := en.rankBy(cm.p.q.Ties)
+		row.Rank = &rk
+	}
+	base, shown, hasBase := baselineOf(s, m, cm.c.Baseline, ranked, r, y)
+	if hasBase {
+		row.Baseline = &shown
+		if d, ok := calc.Diff(v, base); ok {
+			row.Difference = &d
+		}
+		if in.Measure == analytics.Level && base != 0 {
+			if x := v / base; !math.IsInf(x, 0) {
+				x = calc.Round12(x)
+				row.Ratio = &x
 			}
 		}
-		return c, nil
-	})
+	}
+	cm.c.Rows = append(cm.c.Rows, row)
+	return base, hasBase
+}
+
+// closeGaps adds one indicator's gaps, in the order of the compared regions, with the years each led and
+// the change per year from the first year of a gap to its last.
+func (cm *comparing) closeGaps(ig indicatorGaps) {
+	for _, cr := range cm.p.regions {
+		g := ig.gaps[cr.r]
+		if g == nil {
+			continue
+		}
+		g.YearsLed = ig.led[cr.r] // every year led, with a gap that year or not
+		if g.LastYear > g.FirstYear {
+			if d, ok := calc.Diff(g.LastDifference, g.FirstDifference); ok {
+				per := calc.Round12(d / float64(g.LastYear-g.FirstYear))
+				closing := g.LastDifference > g.FirstDifference
+				g.ChangePerYear, g.Closing = &per, &closing
+			}
+		}
+		cm.c.Gaps = append(cm.c.Gaps, g)
+	}
 }
 
 // baselineOf is region r's baseline in year y: the value compared against (unrounded, for the

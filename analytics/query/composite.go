@@ -57,87 +57,12 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{year: q.Year}
-	switch {
-	case q.Scheme != "" && q.Indicators != nil:
-		return nil, analytics.Errorf(analytics.BadUserInput, "give scheme or indicators, not both: scheme scores a scheme of the dataset, indicators an inline list (override a scheme's settings field by field instead)")
-	case q.Scheme != "":
-		sc, err := s.scheme(q.Scheme)
-		if err != nil {
-			return nil, err
-		}
-		p.scheme = sc
-		for _, si := range sc.IndicatorsIn(q.Year) {
-			pl := planned{in: si.Indicator, weight: si.Weight, low: si.Low, high: si.High, target: si.Target,
-				points: si.Points, rule: &si.Rule}
-			if si.Category != "" {
-				pl.category = &si.Category
-			} else {
-				pl.category = si.Indicator.Category
-			}
-			if si.Department != "" {
-				pl.department = &si.Department
-			}
-			p.inds = append(p.inds, pl)
-		}
-		if len(p.inds) == 0 {
-			return nil, analytics.Errorf(analytics.BadUserInput, "scheme %q has no indicators in %d: see scheme(code: %q) { indicators(year: %d) }", sc.Code, q.Year, sc.Code, q.Year)
-		}
-	case q.Indicators != nil:
-		if err := s.inline(p, q.Indicators); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, analytics.Errorf(analytics.BadUserInput, "give scheme (a scheme of the dataset, see schemes) or indicators (a list of indicators with weights)")
+	if err := s.resolveIndicators(p, q); err != nil {
+		return nil, err
 	}
-
-	// Settings: the query's, else the scheme's, else the defaults.
-	p.norm, p.agg, p.miss, p.ties = analytics.MinMax, analytics.Arithmetic, analytics.Rescale, analytics.Competition
-	minShare := 0.0
-	if sc := p.scheme; sc != nil {
-		p.norm, p.agg, p.miss = pick(sc.Normalisation, p.norm), pick(sc.Aggregation, p.agg), pick(sc.Missing, p.miss)
-		p.ties = pick(sc.Ties, p.ties)
-		if sc.MinWeightShare != nil {
-			minShare = *sc.MinWeightShare
-		}
-		if len(sc.Cutoffs) > 0 || len(sc.Quotas) > 0 {
-			p.tiers = &analytics.TierRule{Cutoffs: sc.Cutoffs, Quotas: sc.Quotas}
-		}
+	if err := p.resolveSettings(q); err != nil {
+		return nil, err
 	}
-	if q.Normalisation != nil {
-		p.norm = *q.Normalisation
-	}
-	if q.Aggregation != nil {
-		p.agg = *q.Aggregation
-	}
-	if q.Missing != nil {
-		p.miss = *q.Missing
-	}
-	if q.Ties != nil {
-		p.ties = *q.Ties
-	}
-	if q.MinWeightShare != nil {
-		minShare = *q.MinWeightShare
-		if math.IsNaN(minShare) || minShare < 0 || minShare > 1 {
-			return nil, analytics.Errorf(analytics.BadUserInput, "minWeightShare is %v: give a share from 0 to 1 (0.7 excludes a region missing more than 30 %% of the weight)", minShare)
-		}
-	}
-	if q.NoTiers {
-		p.tiers = nil
-	}
-	if q.Tiers != nil {
-		switch {
-		case len(q.Tiers.Cutoffs) > 0 && len(q.Tiers.Quotas) > 0:
-			return nil, analytics.Errorf(analytics.BadUserInput, "tiers gives both cutoffs and quotas: give one (cutoffs by score, quotas by rank)")
-		case len(q.Tiers.Cutoffs) == 0 && len(q.Tiers.Quotas) == 0:
-			return nil, analytics.Errorf(analytics.BadUserInput, "tiers gives neither cutoffs nor quotas: give one, e.g. {cutoffs: [80, 60]} or {quotas: [3, 4]}, or leave tiers out")
-		}
-		p.tiers = q.Tiers
-	}
-	p.opt = assess.Options{Normalisation: p.norm, Aggregation: p.agg, Missing: p.miss, MinWeightShare: minShare, Ties: p.ties}
-	if p.tiers != nil {
-		p.opt.Tiers = assess.Tiers{Cutoffs: p.tiers.Cutoffs, Quotas: p.tiers.Quotas}
-	}
-
 	if err := p.checkYear(); err != nil {
 		return nil, err
 	}
@@ -151,6 +76,123 @@ func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
 	}
 	p.scope = scope
 	return p, nil
+}
+
+// resolveIndicators fills the plan's indicators: the scheme's lines of the year, or the inline list.
+func (s *snapshot) resolveIndicators(p *plan, q analytics.CompositeQuery) error {
+	switch {
+	case q.Scheme != "" && q.Indicators != nil:
+		return analytics.Errorf(analytics.BadUserInput, "give scheme or indicators, not both: scheme scores a scheme of the dataset, indicators an inline list (override a scheme's settings field by field instead)")
+	case q.Scheme != "":
+		sc, err := s.scheme(q.Scheme)
+		if err != nil {
+			return err
+		}
+		p.scheme = sc
+		return p.schemeLines(q.Year)
+	case q.Indicators != nil:
+		return s.inline(p, q.Indicators)
+	}
+	return analytics.Errorf(analytics.BadUserInput, "give scheme (a scheme of the dataset, see schemes) or indicators (a list of indicators with weights)")
+}
+
+// schemeLines fills the plan's indicators with its scheme's lines of the year; a line's category is its
+// own, else its indicator's.
+func (p *plan) schemeLines(year int) error {
+	sc := p.scheme
+	for _, si := range sc.IndicatorsIn(year) {
+		pl := planned{in: si.Indicator, weight: si.Weight, low: si.Low, high: si.High, target: si.Target,
+			points: si.Points, rule: &si.Rule}
+		if si.Category != "" {
+			pl.category = &si.Category
+		} else {
+			pl.category = si.Indicator.Category
+		}
+		if si.Department != "" {
+			pl.department = &si.Department
+		}
+		p.inds = append(p.inds, pl)
+	}
+	if len(p.inds) == 0 {
+		return analytics.Errorf(analytics.BadUserInput, "scheme %q has no indicators in %d: see scheme(code: %q) { indicators(year: %d) }", sc.Code, year, sc.Code, year)
+	}
+	return nil
+}
+
+// resolveSettings sets the plan's settings: the query's, else the scheme's, else the defaults; then the
+// math's options from them.
+func (p *plan) resolveSettings(q analytics.CompositeQuery) error {
+	minShare := p.schemeSettings()
+	if err := p.override(q, &minShare); err != nil {
+		return err
+	}
+	if err := p.resolveTiers(q); err != nil {
+		return err
+	}
+	p.opt = assess.Options{Normalisation: p.norm, Aggregation: p.agg, Missing: p.miss, MinWeightShare: minShare, Ties: p.ties}
+	if p.tiers != nil {
+		p.opt.Tiers = assess.Tiers{Cutoffs: p.tiers.Cutoffs, Quotas: p.tiers.Quotas}
+	}
+	return nil
+}
+
+// schemeSettings sets the defaults, then the scheme's settings where it has one, and returns the minimum
+// weight share they give.
+func (p *plan) schemeSettings() float64 {
+	p.norm, p.agg, p.miss, p.ties = analytics.MinMax, analytics.Arithmetic, analytics.Rescale, analytics.Competition
+	minShare := 0.0
+	if sc := p.scheme; sc != nil {
+		p.norm, p.agg, p.miss = pick(sc.Normalisation, p.norm), pick(sc.Aggregation, p.agg), pick(sc.Missing, p.miss)
+		p.ties = pick(sc.Ties, p.ties)
+		if sc.MinWeightShare != nil {
+			minShare = *sc.MinWeightShare
+		}
+		if len(sc.Cutoffs) > 0 || len(sc.Quotas) > 0 {
+			p.tiers = &analytics.TierRule{Cutoffs: sc.Cutoffs, Quotas: sc.Quotas}
+		}
+	}
+	return minShare
+}
+
+// override sets the settings the query gives, field by field, over the scheme's.
+func (p *plan) override(q analytics.CompositeQuery, minShare *float64) error {
+	if q.Normalisation != nil {
+		p.norm = *q.Normalisation
+	}
+	if q.Aggregation != nil {
+		p.agg = *q.Aggregation
+	}
+	if q.Missing != nil {
+		p.miss = *q.Missing
+	}
+	if q.Ties != nil {
+		p.ties = *q.Ties
+	}
+	if q.MinWeightShare != nil {
+		*minShare = *q.MinWeightShare
+		if math.IsNaN(*minShare) || *minShare < 0 || *minShare > 1 {
+			return analytics.Errorf(analytics.BadUserInput, "minWeightShare is %v: give a share from 0 to 1 (0.7 excludes a region missing more than 30 %% of the weight)", *minShare)
+		}
+	}
+	return nil
+}
+
+// resolveTiers sets the tiers the query asks for: none, its own rule (one of cutoffs and quotas), or the
+// scheme's.
+func (p *plan) resolveTiers(q analytics.CompositeQuery) error {
+	if q.NoTiers {
+		p.tiers = nil
+	}
+	if q.Tiers != nil {
+		switch {
+		case len(q.Tiers.Cutoffs) > 0 && len(q.Tiers.Quotas) > 0:
+			return analytics.Errorf(analytics.BadUserInput, "tiers gives both cutoffs and quotas: give one (cutoffs by score, quotas by rank)")
+		case len(q.Tiers.Cutoffs) == 0 && len(q.Tiers.Quotas) == 0:
+			return analytics.Errorf(analytics.BadUserInput, "tiers gives neither cutoffs nor quotas: give one, e.g. {cutoffs: [80, 60]} or {quotas: [3, 4]}, or leave tiers out")
+		}
+		p.tiers = q.Tiers
+	}
+	return nil
 }
 
 // checkYear refuses a year in which none of the plan's indicators has values (see anyValuesIn).
@@ -465,9 +507,15 @@ func optional(x float64) *float64 {
 	return &x
 }
 
-// Robustness runs the Monte Carlo of a composite's ranks.
-func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*analytics.Robustness, error) {
-	s := e.snap.Load()
+// robustnessPlan is a robustness request checked and resolved against the catalog: the request (what the
+// answer's key is made of) and its composite's plan.
+type robustnessPlan struct {
+	q    analytics.RobustnessQuery
+	plan *plan
+}
+
+// planRobustness checks a robustness request against the catalog and resolves its composite; no I/O.
+func planRobustness(s *snapshot, q analytics.RobustnessQuery) (*robustnessPlan, error) {
 	p, err := s.resolve(q.CompositeQuery)
 	if err != nil {
 		return nil, err
@@ -478,48 +526,69 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 	if math.IsNaN(q.WeightNoise) || q.WeightNoise < 0 || q.WeightNoise >= 1 {
 		return nil, analytics.Errorf(analytics.BadUserInput, "weightNoise is %v: give a share from 0 up to (not including) 1; 0.25 moves each weight by up to ±25 %%", q.WeightNoise)
 	}
-	return cached(e, s, keyOf("robustness", q), func() (*analytics.Robustness, error) {
-		sc, inds, err := e.prepare(ctx, s, p, q.AsOf)
-		if err != nil {
-			return nil, err
-		}
-		ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
-		ro.Normalisations = append(ro.Normalisations, q.Normalisations...)
-		if p.norm == analytics.DistanceToTarget || slices.Contains(q.Normalisations, analytics.DistanceToTarget) {
-			if err := sc.checkTargets(inds); err != nil {
-				return nil, err
-			}
-		}
-		ro.Aggregations = append(ro.Aggregations, q.Aggregations...)
-		rob, err := assess.Robustness(sc.values, inds, p.opt, ro)
-		if err != nil {
-			return nil, mathError(err)
-		}
-		out := &analytics.Robustness{Year: p.year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
-			Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
-		for k, re := range rob {
-			region := s.Regions[sc.members[k]]
-			if re.Excluded != "" {
-				out.Excluded = append(out.Excluded, &analytics.CompositeExclusion{Region: region, Reason: re.Excluded})
-				continue
-			}
-			out.Entries = append(out.Entries, &analytics.RobustnessEntry{Region: region, NominalRank: re.Nominal,
-				MedianRank: re.Median, P05Rank: re.P05, P95Rank: re.P95, MeanRankShift: calc.Round12(re.MeanShift)})
-		}
-		code := s.CodeOrder
-		slices.SortStableFunc(out.Entries, func(a, b *analytics.RobustnessEntry) int {
-			if a.NominalRank != b.NominalRank {
-				return cmp.Compare(a.NominalRank, b.NominalRank)
-			}
-			return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
-		})
-		return out, nil
-	})
+	return &robustnessPlan{q: q, plan: p}, nil
 }
 
-// CompositeHistory scores every year from q.From to q.Year.
-func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
+// Robustness runs the Monte Carlo of a composite's ranks.
+func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*analytics.Robustness, error) {
 	s := e.snap.Load()
+	rp, err := planRobustness(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("robustness", rp.q), func() (*analytics.Robustness, error) { return e.robustness(ctx, s, rp) })
+}
+
+// robustness reads the composite's values, runs the Monte Carlo over them and lists the regions by their
+// nominal rank.
+func (e *Engine) robustness(ctx context.Context, s *snapshot, rp *robustnessPlan) (*analytics.Robustness, error) {
+	q, p := rp.q, rp.plan
+	sc, inds, err := e.prepare(ctx, s, p, q.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
+	ro.Normalisations = append(ro.Normalisations, q.Normalisations...)
+	if p.norm == analytics.DistanceToTarget || slices.Contains(q.Normalisations, analytics.DistanceToTarget) {
+		if err := sc.checkTargets(inds); err != nil {
+			return nil, err
+		}
+	}
+	ro.Aggregations = append(ro.Aggregations, q.Aggregations...)
+	rob, err := assess.Robustness(sc.values, inds, p.opt, ro)
+	if err != nil {
+		return nil, mathError(err)
+	}
+	out := &analytics.Robustness{Year: p.year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
+		Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
+	for k, re := range rob {
+		region := s.Regions[sc.members[k]]
+		if re.Excluded != "" {
+			out.Excluded = append(out.Excluded, &analytics.CompositeExclusion{Region: region, Reason: re.Excluded})
+			continue
+		}
+		out.Entries = append(out.Entries, &analytics.RobustnessEntry{Region: region, NominalRank: re.Nominal,
+			MedianRank: re.Median, P05Rank: re.P05, P95Rank: re.P95, MeanRankShift: calc.Round12(re.MeanShift)})
+	}
+	code := s.CodeOrder
+	slices.SortStableFunc(out.Entries, func(a, b *analytics.RobustnessEntry) int {
+		if a.NominalRank != b.NominalRank {
+			return cmp.Compare(a.NominalRank, b.NominalRank)
+		}
+		return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
+	})
+	return out, nil
+}
+
+// historyPlan is a compositeHistory request checked against the catalog: the request is its key. Each
+// year's composite is resolved when it is scored, as a year the input cannot score is left out.
+type historyPlan struct {
+	q analytics.CompositeHistoryQuery
+}
+
+// planHistory checks a compositeHistory request against the catalog (its last year's input, then its
+// span); no I/O.
+func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, error) {
 	if _, err := s.resolve(q.CompositeQuery); err != nil {
 		return nil, err
 	}
@@ -532,80 +601,105 @@ func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHist
 	if err := checkYear(q.From); err != nil {
 		return nil, err
 	}
-	return cached(e, s, keyOf("history", q), func() (*analytics.CompositeHistory, error) {
-		h := &analytics.CompositeHistory{Regions: []*analytics.CompositeRegionHistory{}}
-		by := map[string]*analytics.CompositeRegionHistory{}
-		last := map[string]*analytics.CompositeYear{}
-		var lastYear *analytics.Composite
-		var prev *scored // the year before's, when it is in the history
-		for y := q.From; y <= q.Year; y++ {
-			yq := q.CompositeQuery
-			yq.Year = y
-			// Each year is scored once, and is the next year's "year before".
-			cur, err := e.scoreYear(ctx, s, yq)
-			if err != nil {
-				if isUserError(err) && y < q.Year {
-					prev = nil
-					continue // a year the input cannot score (a scheme without indicators yet): not in the history
-				}
-				return nil, err
+	return &historyPlan{q: q}, nil
+}
+
+// CompositeHistory scores every year from q.From to q.Year.
+func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
+	s := e.snap.Load()
+	hp, err := planHistory(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("history", hp.q), func() (*analytics.CompositeHistory, error) { return e.compositeHistory(ctx, s, hp) })
+}
+
+// compositeHistory scores the plan's years in turn, each once (it is the next year's "year before"), and
+// gathers each region's years.
+func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyPlan) (*analytics.CompositeHistory, error) {
+	q := hp.q
+	h := &histories{by: map[string]*analytics.CompositeRegionHistory{}, last: map[string]*analytics.CompositeYear{}}
+	years := []int{}
+	var lastYear *analytics.Composite
+	var prev *scored // the year before's, when it is in the history
+	for y := q.From; y <= q.Year; y++ {
+		yq := q.CompositeQuery
+		yq.Year = y
+		cur, err := e.scoreYear(ctx, s, yq)
+		if err != nil {
+			if isUserError(err) && y < q.Year {
+				prev = nil
+				continue // a year the input cannot score (a scheme without indicators yet): not in the history
 			}
-			c, err := e.composite(ctx, s, cur, prev, q.AsOf)
-			if err != nil {
-				return nil, err
-			}
-			prev = cur
-			h.Years = append(h.Years, y)
-			lastYear = c
-			for _, en := range c.Entries {
-				rh := by[en.Region.Code]
-				if rh == nil {
-					rh = &analytics.CompositeRegionHistory{Region: en.Region, Years: []*analytics.CompositeYear{}}
-					by[en.Region.Code] = rh
-				}
-				cy := &analytics.CompositeYear{Year: y, Score: en.Score, Rank: en.Rank, Tier: en.Tier,
-					RankChange: en.RankChange, TierChange: en.TierChange}
-				if len(rh.Years) > 0 {
-					better := en.Rank < *rh.BestRank
-					cy.BestRankEver = &better
-				}
-				if en.Tier != nil {
-					cy.TierStreak = 1
-					if pv := last[en.Region.Code]; pv != nil && pv.Year == y-1 && pv.Tier != nil && *pv.Tier == *en.Tier {
-						cy.TierStreak = pv.TierStreak + 1
-					}
-				}
-				if rh.BestRank == nil || en.Rank < *rh.BestRank {
-					r, yy := en.Rank, y
-					rh.BestRank, rh.BestRankYear = &r, &yy
-				}
-				if en.Tier != nil && (rh.BestTier == nil || *en.Tier < *rh.BestTier) {
-					t, yy := *en.Tier, y
-					rh.BestTier, rh.BestTierYear = &t, &yy
-				}
-				rh.Years = append(rh.Years, cy)
-				last[en.Region.Code] = cy
-			}
+			return nil, err
 		}
-		if h.Years == nil {
-			h.Years = []int{}
+		c, err := e.composite(ctx, s, cur, prev, q.AsOf)
+		if err != nil {
+			return nil, err
 		}
-		// By the last year's rank, then the regions not scored that year by code.
-		placed := map[string]bool{}
-		if lastYear != nil {
-			for _, en := range lastYear.Entries {
-				h.Regions = append(h.Regions, by[en.Region.Code])
-				placed[en.Region.Code] = true
-			}
+		prev = cur
+		years = append(years, y)
+		lastYear = c
+		for _, en := range c.Entries {
+			h.add(y, en)
 		}
-		var rest []*analytics.CompositeRegionHistory
-		for code, rh := range by {
-			if !placed[code] {
-				rest = append(rest, rh)
-			}
+	}
+	return &analytics.CompositeHistory{Years: years, Regions: h.ordered(lastYear)}, nil
+}
+
+// histories gathers the regions' histories year by year: each region's, and its latest year.
+type histories struct {
+	by   map[string]*analytics.CompositeRegionHistory
+	last map[string]*analytics.CompositeYear
+}
+
+// add adds a region's entry of year y: its year, with its best rank (and tier) so far and its tier streak.
+func (h *histories) add(y int, en *analytics.CompositeEntry) {
+	rh := h.by[en.Region.Code]
+	if rh == nil {
+		rh = &analytics.CompositeRegionHistory{Region: en.Region, Years: []*analytics.CompositeYear{}}
+		h.by[en.Region.Code] = rh
+	}
+	cy := &analytics.CompositeYear{Year: y, Score: en.Score, Rank: en.Rank, Tier: en.Tier,
+		RankChange: en.RankChange, TierChange: en.TierChange}
+	if len(rh.Years) > 0 {
+		better := en.Rank < *rh.BestRank
+		cy.BestRankEver = &better
+	}
+	if en.Tier != nil {
+		cy.TierStreak = 1
+		if pv := h.last[en.Region.Code]; pv != nil && pv.Year == y-1 && pv.Tier != nil && *pv.Tier == *en.Tier {
+			cy.TierStreak = pv.TierStreak + 1
 		}
-		slices.SortFunc(rest, func(a, b *analytics.CompositeRegionHistory) int { return cmp.Compare(a.Region.Code, b.Region.Code) })
-		h.Regions = append(h.Regions, rest...)
-		return h, nil
-	})
+	}
+	if rh.BestRank == nil || en.Rank < *rh.BestRank {
+		r, yy := en.Rank, y
+		rh.BestRank, rh.BestRankYear = &r, &yy
+	}
+	if en.Tier != nil && (rh.BestTier == nil || *en.Tier < *rh.BestTier) {
+		t, yy := *en.Tier, y
+		rh.BestTier, rh.BestTierYear = &t, &yy
+	}
+	rh.Years = append(rh.Years, cy)
+	h.last[en.Region.Code] = cy
+}
+
+// ordered lists the histories by the last year's rank, then the regions not scored that year by code.
+func (h *histories) ordered(lastYear *analytics.Composite) []*analytics.CompositeRegionHistory {
+	out := []*analytics.CompositeRegionHistory{}
+	placed := map[string]bool{}
+	if lastYear != nil {
+		for _, en := range lastYear.Entries {
+			out = append(out, h.by[en.Region.Code])
+			placed[en.Region.Code] = true
+		}
+	}
+	var rest []*analytics.CompositeRegionHistory
+	for code, rh := range h.by {
+		if !placed[code] {
+			rest = append(rest, rh)
+		}
+	}
+	slices.SortFunc(rest, func(a, b *analytics.CompositeRegionHistory) int { return cmp.Compare(a.Region.Code, b.Region.Code) })
+	return append(out, rest...)
 }

@@ -16,6 +16,25 @@ func TestKeyOf(t *testing.T) {
 		return keyOf("ranking", q)
 	}
 	same := func(*analytics.RankingQuery) {}
+	targets := func(q analytics.TargetQuery) string {
+		p, err := planTargets(planCatalog(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keyOf("targets", p.req)
+	}
+	compare := func(f func(*analytics.CompareQuery)) string {
+		q := analytics.CompareQuery{Regions: []string{"AA", "G"}, Indicators: []string{"gdp"}, From: 2019, To: 2020}
+		f(&q)
+		p, err := planCompare(planCatalog(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keyOf("compare", p.q)
+	}
+	base := func(b analytics.BaselineQuery) func(*analytics.CompareQuery) {
+		return func(q *analytics.CompareQuery) { q.Baseline = &b }
+	}
 	for _, tc := range []struct {
 		name string
 		a, b string
@@ -35,8 +54,12 @@ func TestKeyOf(t *testing.T) {
 		{"trend without and with an empty scope", keyOf("trend", analytics.TrendQuery{Region: "A"}), keyOf("trend", analytics.TrendQuery{Region: "A", Scope: &analytics.ScopeQuery{}}), false},
 		{"compare to", keyOf("compare", analytics.CompareQuery{Regions: []string{"A"}, From: 2000, To: 2001}), keyOf("compare", analytics.CompareQuery{Regions: []string{"A"}, From: 2000, To: 2002}), false},
 		{"compare baseline", keyOf("compare", analytics.CompareQuery{Baseline: &analytics.BaselineQuery{Region: "A"}}), keyOf("compare", analytics.CompareQuery{}), false},
-		{"targets year as from and to", keyOf("targets", targetsKey(analytics.TargetQuery{From: &y1, To: &y1})), keyOf("targets", targetsKey(analytics.TargetQuery{From: &y1, To: &y1, Year: &y1})), true},
-		{"targets nil and 0 from", keyOf("targets", targetsKey(analytics.TargetQuery{})), keyOf("targets", targetsKey(analytics.TargetQuery{From: &y0})), false},
+		{"compare plans, ties left out and given", compare(func(*analytics.CompareQuery) {}), compare(func(q *analytics.CompareQuery) { q.Ties = analytics.Competition }), true},
+		{"compare plans, baselines", compare(base(analytics.BaselineQuery{Region: "AA"})), compare(base(analytics.BaselineQuery{Region: "BB"})), false},
+		{"compare plans, a baseline and none", compare(base(analytics.BaselineQuery{Stat: analytics.BaselineMean})), compare(func(*analytics.CompareQuery) {}), false},
+		{"compare plans, ties", compare(func(*analytics.CompareQuery) {}), compare(func(q *analytics.CompareQuery) { q.Ties = analytics.Dense }), false},
+		{"targets year as from and to", targets(analytics.TargetQuery{From: &y1, To: &y1}), targets(analytics.TargetQuery{Year: &y1}), true},
+		{"targets nil and 0 from", keyOf("targets", targetsRequest{}), keyOf("targets", targetsRequest{From: &y0}), false},
 		{"aggregate filter indicators nil and empty", keyOf("aggregate", analytics.AggregateQuery{}), keyOf("aggregate", analytics.AggregateQuery{Filter: analytics.ValueFilter{Indicators: []string{}}}), false},
 		{"aggregate pages", keyOf("aggregate", analytics.AggregateQuery{First: 10}), keyOf("aggregate", analytics.AggregateQuery{First: 10, After: "x"}), false},
 	} {

@@ -10,9 +10,16 @@ import (
 	"pacesetter/analytics"
 )
 
-// Pivot lays one indicator out as a table: the aggregate of its values by two dimensions, reshaped.
-func (e *Engine) Pivot(ctx context.Context, q analytics.PivotQuery) (*analytics.Pivot, error) {
-	s := e.snap.Load()
+// pivotPlan is a pivot request checked and resolved against the catalog: the request with its defaults
+// applied, its indicator, and the aggregate it reshapes (whose plan makes the cached answer's key).
+type pivotPlan struct {
+	q   analytics.PivotQuery
+	in  *analytics.Indicator
+	agg analytics.AggregateQuery
+}
+
+// planPivot checks a pivot request against the catalog and resolves it; no I/O.
+func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 	in, err := s.indicator(q.Indicator)
 	if err != nil {
 		return nil, err
@@ -42,14 +49,32 @@ func (e *Engine) Pivot(ctx context.Context, q analytics.PivotQuery) (*analytics.
 		return nil, analytics.Errorf(analytics.BadUserInput, "a pivot's cells cannot be shares: use aggregate")
 	}
 	q.Filter.Indicators = []string{in.Code}
-	agg, err := e.Aggregate(ctx, analytics.AggregateQuery{By: []analytics.Dimension{q.Rows, q.Columns}, Filter: q.Filter,
-		Measures: []analytics.AggregateMeasure{q.Measure}, First: MaxAggregatePage})
+	agg := analytics.AggregateQuery{By: []analytics.Dimension{q.Rows, q.Columns}, Filter: q.Filter,
+		Measures: []analytics.AggregateMeasure{q.Measure}, First: MaxAggregatePage}
+	return &pivotPlan{q: q, in: in, agg: agg}, nil
+}
+
+// Pivot lays one indicator out as a table: the aggregate of its values by two dimensions, reshaped. It
+// keeps no answer of its own: the aggregate it reads is cached.
+func (e *Engine) Pivot(ctx context.Context, q analytics.PivotQuery) (*analytics.Pivot, error) {
+	s := e.snap.Load()
+	p, err := planPivot(s, q)
+	if err != nil {
+		return nil, err
+	}
+	agg, err := e.Aggregate(ctx, p.agg)
 	if err != nil {
 		return nil, err
 	}
 	if agg.HasNextPage {
 		return nil, analytics.Errorf(analytics.BadUserInput, "the pivot would have more than %d cells with values: narrow the filter", MaxAggregatePage)
 	}
+	return s.pivot(p, agg)
+}
+
+// pivot reshapes the aggregate's rows into the plan's table.
+func (s *snapshot) pivot(p *pivotPlan, agg *analytics.Aggregate) (*analytics.Pivot, error) {
+	q, in := p.q, p.in
 	pv := &analytics.Pivot{Indicator: in, RowDimension: q.Rows, ColumnDimension: q.Columns, Measure: q.Measure, Columns: []string{}, Rows: []*analytics.PivotRow{}, Warnings: agg.Warnings}
 	// The aggregate's rows come ordered by the row dimension, then the column one (dataset order for codes):
 	// the row keys are in order already, the column keys are sorted the same way here.

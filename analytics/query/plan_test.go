@@ -94,3 +94,105 @@ func TestPlanAggregateRefusesBadFilter(t *testing.T) {
 		t.Errorf("a good request: %v", err)
 	}
 }
+
+func TestPlanCompare(t *testing.T) {
+	s := planCatalog()
+	first, last := 2018, 2022
+	s.Info.FirstYear, s.Info.LastYear = &first, &last
+	_, err := planCompare(s, analytics.CompareQuery{Regions: []string{"AX"}, Indicators: []string{"gdp"}, From: 2019, To: 2020})
+	if err == nil || !strings.Contains(err.Error(), `unknown region or group code "AX" (did you mean "AA"?)`) {
+		t.Errorf("unknown region: %v", err)
+	}
+	p, err := planCompare(s, analytics.CompareQuery{Regions: []string{"BB", "G"}, Indicators: []string{"gdp", "pop", "gdp"}, From: 2010, To: 2020})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.q.Ties != analytics.Competition || p.scope != nil || p.baseline != nil {
+		t.Errorf("defaults: ties %q scope %v baseline %v, want COMPETITION and none", p.q.Ties, p.scope, p.baseline)
+	}
+	if p.from != 2018 || p.to != 2020 || p.q.From != 2010 {
+		t.Errorf("years visited %d to %d (asked from %d), want 2018 to 2020 (asked from 2010)", p.from, p.to, p.q.From)
+	}
+	// BB named first, then AA through the group; BB came in by name, not through G.
+	if len(p.regions) != 2 || p.regions[0].region.Code != "BB" || !p.regions[0].named || len(p.regions[0].groups) != 1 ||
+		p.regions[1].region.Code != "AA" || p.regions[1].named || p.regions[1].groups[0] != s.GroupBy["G"] {
+		t.Errorf("regions: %+v", p.regions)
+	}
+	if len(p.indicators) != 2 || p.indicators[0].Code != "gdp" || p.indicators[1].Code != "pop" {
+		t.Errorf("indicators: %v, want gdp and pop once each", p.indicators)
+	}
+	p, err = planCompare(s, analytics.CompareQuery{Regions: []string{"AA"}, Indicators: []string{"gdp"}, From: 2019, To: 2020,
+		Baseline: &analytics.BaselineQuery{Region: "BB"}, Scope: &analytics.ScopeQuery{Group: "G"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.baseline == nil || p.baseline.Region != s.RegionBy["BB"] || p.scope == nil || p.scope.Group != s.GroupBy["G"] {
+		t.Errorf("baseline %+v scope %+v, want region BB and group G", p.baseline, p.scope)
+	}
+	_, err = planCompare(s, analytics.CompareQuery{Regions: []string{"AA"}, Indicators: []string{"gdp"}, From: 2019, To: 2020,
+		Baseline: &analytics.BaselineQuery{Region: "BB", Stat: analytics.BaselineMean}})
+	if err == nil || !strings.Contains(err.Error(), "baseline takes exactly one of region and stat") {
+		t.Errorf("baseline of both: %v", err)
+	}
+}
+
+func TestPlanStandings(t *testing.T) {
+	s := planCatalog()
+	econ := "econ"
+	s.IndicatorBy["gdp"].Category = &econ
+	_, err := planStandings(s, analytics.StandingsQuery{Region: "AA", Year: 2020, Top: 3, Category: "ecno"})
+	if err == nil || !strings.Contains(err.Error(), `unknown category "ecno" (did you mean "econ"?)`) {
+		t.Errorf("unknown category: %v", err)
+	}
+	p, err := planStandings(s, analytics.StandingsQuery{Region: "AA", Year: 2020, Top: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.q.Ties != analytics.Competition || p.q.Basis != analytics.ByValue || p.q.OrderBy != analytics.OrderDataset {
+		t.Errorf("defaults: ties %q basis %q orderBy %q", p.q.Ties, p.q.Basis, p.q.OrderBy)
+	}
+	if p.region != s.RegionBy["AA"] || p.scope.Kind != analytics.ScopeAll || len(p.indicators) != 2 {
+		t.Errorf("region %v scope %+v indicators %v, want AA, all regions and every indicator", p.region, p.scope, p.indicators)
+	}
+	p, err = planStandings(s, analytics.StandingsQuery{Region: "AA", Year: 2020, Top: 3, Category: "econ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.indicators) != 1 || p.indicators[0].Code != "gdp" {
+		t.Errorf("category econ: %v, want gdp", p.indicators)
+	}
+	// The scheme's scope stands in for none, and makes the plan's request (its key).
+	s.SchemeBy["S"].Scope = analytics.ScopeQuery{Group: "G"}
+	p, err = planStandings(s, analytics.StandingsQuery{Region: "AA", Year: 2020, Top: 3, Scheme: "S"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.scope.Kind != analytics.ScopeGroup || p.q.Group != "G" {
+		t.Errorf("scheme's scope: %+v, request's %+v", p.scope, p.q.ScopeQuery)
+	}
+}
+
+func TestPlanTargets(t *testing.T) {
+	s := planCatalog()
+	y20, y21 := 2020, 2021
+	_, err := planTargets(s, analytics.TargetQuery{From: &y21, To: &y20})
+	if err == nil || !strings.Contains(err.Error(), "from 2021 is after to 2020") {
+		t.Errorf("from after to: %v", err)
+	}
+	_, err = planTargets(s, analytics.TargetQuery{Year: &y20, From: &y20})
+	if err == nil || !strings.Contains(err.Error(), "give year, or from and to, not both") {
+		t.Errorf("year and from: %v", err)
+	}
+	// An unknown region is reported before the years: the order of the checks is the answer's.
+	_, err = planTargets(s, analytics.TargetQuery{Region: "AX", From: &y21, To: &y20})
+	if err == nil || !strings.Contains(err.Error(), `unknown region "AX"`) {
+		t.Errorf("unknown region with from after to: %v", err)
+	}
+	p, err := planTargets(s, analytics.TargetQuery{Region: "AA", Group: "G", Year: &y20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.region != s.RegionBy["AA"] || p.group != s.GroupBy["G"] || p.req.From == nil || *p.req.From != 2020 || p.req.To == nil || *p.req.To != 2020 {
+		t.Errorf("plan %+v, want region AA, group G and 2020 as from and to", p)
+	}
+}

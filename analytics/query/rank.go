@@ -307,9 +307,18 @@ func asOfText(d *analytics.Date) string {
 	return " as of " + string(*d)
 }
 
-// Standings places one region on every indicator ranked in its scope in one year.
-func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*analytics.Standings, error) {
-	s := e.snap.Load()
+// standingsPlan is a standings request checked and resolved against the catalog: the request with its
+// defaults applied and the scheme's scope when it names none (what the answer's key is made of), the
+// region, its scope and the indicators it is placed on.
+type standingsPlan struct {
+	q          analytics.StandingsQuery
+	region     *analytics.Region
+	scope      *analytics.Scope
+	indicators []*analytics.Indicator
+}
+
+// planStandings checks a standings request against the catalog and resolves it; no I/O.
+func planStandings(s *snapshot, q analytics.StandingsQuery) (*standingsPlan, error) {
 	region, err := s.region(q.Region)
 	if err != nil {
 		return nil, err
@@ -355,79 +364,98 @@ func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*an
 	if q.OrderBy == "" {
 		q.OrderBy = analytics.OrderDataset
 	}
-	return cached(e, s, keyOf("standings", q), func() (*analytics.Standings, error) {
-		codes := make([]string, len(indicators))
-		for i, in := range indicators {
-			codes[i] = in.Code
-		}
-		ms, err := e.matrices(ctx, s, q.AsOf, codes...)
-		if err != nil {
-			return nil, err
-		}
-		st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
-			Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
-			Missing: []*analytics.Indicator{}}
-		me := s.RegionAt[region.Code]
-		inScope := false
-		for _, in := range indicators { // dataset order
-			m := ms[in.Code]
-			if m == nil {
-				continue
-			}
-			members := s.members(scope, in.Code, q.Year)
-			if !slices.Contains(members, me) {
-				continue
-			}
+	return &standingsPlan{q: q, region: region, scope: scope, indicators: indicators}, nil
+}
+
+// Standings places one region on every indicator ranked in its scope in one year.
+func (e *Engine) Standings(ctx context.Context, q analytics.StandingsQuery) (*analytics.Standings, error) {
+	s := e.snap.Load()
+	p, err := planStandings(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("standings", p.q), func() (*analytics.Standings, error) { return e.standings(ctx, s, p) })
+}
+
+// standings reads the plan's indicators and places the region on each, in dataset order, then orders the
+// entries as asked.
+func (e *Engine) standings(ctx context.Context, s *snapshot, p *standingsPlan) (*analytics.Standings, error) {
+	q, region, scope := p.q, p.region, p.scope
+	codes := make([]string, len(p.indicators))
+	for i, in := range p.indicators {
+		codes[i] = in.Code
+	}
+	ms, err := e.matrices(ctx, s, q.AsOf, codes...)
+	if err != nil {
+		return nil, err
+	}
+	st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+		Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
+		Missing: []*analytics.Indicator{}}
+	inScope := false
+	for _, in := range p.indicators { // dataset order
+		if m := ms[in.Code]; m != nil && standOn(s, p, st, in, m) {
 			inScope = true
-			cur := rankYear(s, m, in, q.Basis, members, q.Year)
-			prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, q.Year-1), q.Year-1)
-			var prevRank *int
-			if p := prev.entry(me); p != nil {
-				pr := p.rankBy(q.Ties)
-				prevRank = &pr
-			}
-			wasTop := prevRank != nil && *prevRank <= q.Top
-			c := cur.entry(me)
-			if c == nil {
-				// Movements are only judged on indicators ranked in the scope in both years: an indicator
-				// first published this year has nobody entering its top, and one nobody has is not missing.
-				if len(cur.entries) > 0 {
-					st.Missing = append(st.Missing, in)
-					if wasTop {
-						st.Left = append(st.Left, in)
-					}
-				}
-				continue
-			}
-			ent := &analytics.StandingEntry{Indicator: in, Value: c.v, Rank: c.rankBy(q.Ties), Count: len(cur.entries),
-				Percentile: calc.Percentile(len(cur.entries), c.rankC), PreviousRank: prevRank, Flags: c.flags.Letters()}
-			ent.InTop = ent.Rank <= q.Top
-			benchmark(s, in, cur, int(cur.at[me])-1, ent)
-			st.Ranked++
-			if ent.InTop {
-				st.InTop++
-			}
-			if ent.Rank == 1 {
-				st.First++
-			}
-			if prevRank != nil {
-				d := *prevRank - ent.Rank
-				ent.RankChange = &d
-			}
-			if ent.InTop && !wasTop && len(prev.entries) > 0 {
-				st.Entered = append(st.Entered, in)
-			}
-			if wasTop && !ent.InTop {
+		}
+	}
+	if !inScope {
+		return nil, analytics.Errorf(analytics.BadUserInput, "region %q is not in the scope (%s) in %d", region.Code, describeScope(scope), q.Year)
+	}
+	orderStandings(st.Entries, q.OrderBy)
+	return st, nil
+}
+
+// standOn places the plan's region on one indicator, adding to st its entry, or its leaving the top or
+// missing; it says whether the region is in the scope on that indicator.
+func standOn(s *snapshot, p *standingsPlan, st *analytics.Standings, in *analytics.Indicator, m *duck.Matrix) bool {
+	q, me := p.q, s.RegionAt[p.region.Code]
+	members := s.members(p.scope, in.Code, q.Year)
+	if !slices.Contains(members, me) {
+		return false
+	}
+	cur := rankYear(s, m, in, q.Basis, members, q.Year)
+	prev := rankYear(s, m, in, q.Basis, s.members(p.scope, in.Code, q.Year-1), q.Year-1)
+	var prevRank *int
+	if pe := prev.entry(me); pe != nil {
+		pr := pe.rankBy(q.Ties)
+		prevRank = &pr
+	}
+	wasTop := prevRank != nil && *prevRank <= q.Top
+	c := cur.entry(me)
+	if c == nil {
+		// Movements are only judged on indicators ranked in the scope in both years: an indicator
+		// first published this year has nobody entering its top, and one nobody has is not missing.
+		if len(cur.entries) > 0 {
+			st.Missing = append(st.Missing, in)
+			if wasTop {
 				st.Left = append(st.Left, in)
 			}
-			st.Entries = append(st.Entries, ent)
 		}
-		if !inScope {
-			return nil, analytics.Errorf(analytics.BadUserInput, "region %q is not in the scope (%s) in %d", region.Code, describeScope(scope), q.Year)
-		}
-		orderStandings(st.Entries, q.OrderBy)
-		return st, nil
-	})
+		return true
+	}
+	ent := &analytics.StandingEntry{Indicator: in, Value: c.v, Rank: c.rankBy(q.Ties), Count: len(cur.entries),
+		Percentile: calc.Percentile(len(cur.entries), c.rankC), PreviousRank: prevRank, Flags: c.flags.Letters()}
+	ent.InTop = ent.Rank <= q.Top
+	benchmark(s, in, cur, int(cur.at[me])-1, ent)
+	st.Ranked++
+	if ent.InTop {
+		st.InTop++
+	}
+	if ent.Rank == 1 {
+		st.First++
+	}
+	if prevRank != nil {
+		d := *prevRank - ent.Rank
+		ent.RankChange = &d
+	}
+	if ent.InTop && !wasTop && len(prev.entries) > 0 {
+		st.Entered = append(st.Entered, in)
+	}
+	if wasTop && !ent.InTop {
+		st.Left = append(st.Left, in)
+	}
+	st.Entries = append(st.Entries, ent)
+	return true
 }
 
 func describeScope(s *analytics.Scope) string {

@@ -10,32 +10,45 @@ import (
 	"pacesetter/analytics/duck"
 )
 
-// Targets answers the targets of targets.csv that q keeps, each with its actual (from the values held in
-// memory, as rankings read them), status, attainment, gap and streak; the rules are analytics/assess's.
-func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analytics.TargetResult, error) {
-	s := e.snap.Load()
-	var region *analytics.Region
-	var in *analytics.Indicator
-	var group *analytics.Group
-	var scheme *analytics.Scheme
+// targetsRequest is what a targets answer depends on once Year has become From and To: a year asked as
+// year or as from and to is one question. It is the targets plan's key.
+type targetsRequest struct {
+	Region, Indicator string
+	From, To          *int
+	Group, Scheme     string
+}
+
+// targetsPlan is a targets request checked and resolved against the catalog: its key, and the region,
+// indicator, group and scheme it keeps targets of (nil where it names none).
+type targetsPlan struct {
+	req    targetsRequest
+	region *analytics.Region
+	in     *analytics.Indicator
+	group  *analytics.Group
+	scheme *analytics.Scheme
+}
+
+// planTargets checks a targets request against the catalog and resolves it; no I/O.
+func planTargets(s *snapshot, q analytics.TargetQuery) (*targetsPlan, error) {
+	p := &targetsPlan{}
 	var err error
 	if q.Region != "" {
-		if region, err = s.region(q.Region); err != nil {
+		if p.region, err = s.region(q.Region); err != nil {
 			return nil, err
 		}
 	}
 	if q.Indicator != "" {
-		if in, err = s.indicator(q.Indicator); err != nil {
+		if p.in, err = s.indicator(q.Indicator); err != nil {
 			return nil, err
 		}
 	}
 	if q.Group != "" {
-		if group, err = s.group(q.Group); err != nil {
+		if p.group, err = s.group(q.Group); err != nil {
 			return nil, err
 		}
 	}
 	if q.Scheme != "" {
-		if scheme, err = s.scheme(q.Scheme); err != nil {
+		if p.scheme, err = s.scheme(q.Scheme); err != nil {
 			return nil, err
 		}
 	}
@@ -55,50 +68,62 @@ func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analy
 	if q.Year != nil {
 		q.From, q.To = q.Year, q.Year
 	}
-	return cached(e, s, keyOf("targets", targetsKey(q)), func() ([]*analytics.TargetResult, error) {
-		var kept []*analytics.Target
-		codes := []string{}
-		for _, t := range s.Targets {
-			y := t.Year
-			if region != nil && t.Region != region || in != nil && t.Indicator != in || q.From != nil && y < *q.From || q.To != nil && y > *q.To ||
-				group != nil && !t.Region.InGroup(group, &y) || scheme != nil && scheme.Indicator(t.Indicator.Code, y) == nil {
-				continue
-			}
-			kept = append(kept, t)
-			if !slices.Contains(codes, t.Indicator.Code) {
-				codes = append(codes, t.Indicator.Code)
-			}
-		}
-		out := make([]*analytics.TargetResult, 0, len(kept))
-		if len(kept) == 0 {
-			return out, nil
-		}
-		ms, err := e.matrices(ctx, s, nil, codes...)
-		if err != nil {
-			return nil, err
-		}
-		o := newOutcomes(s, ms)
-		for _, t := range kept {
-			out = append(out, o.of(t))
-		}
-		kinds := []analytics.TargetKind{analytics.TargetLevel, analytics.TargetGrowth, analytics.TargetRank}
-		slices.SortFunc(out, func(a, b *analytics.TargetResult) int {
-			return cmp.Or(cmp.Compare(s.RegionAt[a.Region.Code], s.RegionAt[b.Region.Code]),
-				cmp.Compare(s.IndicatorAt[a.Indicator.Code], s.IndicatorAt[b.Indicator.Code]), cmp.Compare(a.Year, b.Year),
-				cmp.Compare(slices.Index(kinds, a.Kind), slices.Index(kinds, b.Kind)))
-		})
-		return out, nil
-	})
+	p.req = targetsRequest{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme}
+	return p, nil
 }
 
-// targetsKey is what a targets answer depends on once Year has become From and To: a year asked as year or
-// as from and to is one question.
-func targetsKey(q analytics.TargetQuery) any {
-	return struct {
-		Region, Indicator string
-		From, To          *int
-		Group, Scheme     string
-	}{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme}
+// Targets answers the targets of targets.csv that q keeps, each with its actual (from the values held in
+// memory, as rankings read them), status, attainment, gap and streak; the rules are analytics/assess's.
+func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analytics.TargetResult, error) {
+	s := e.snap.Load()
+	p, err := planTargets(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("targets", p.req), func() ([]*analytics.TargetResult, error) { return e.targets(ctx, s, p) })
+}
+
+// keeps says whether the plan keeps target t.
+func (p *targetsPlan) keeps(t *analytics.Target) bool {
+	y := t.Year
+	return !(p.region != nil && t.Region != p.region || p.in != nil && t.Indicator != p.in ||
+		p.req.From != nil && y < *p.req.From || p.req.To != nil && y > *p.req.To ||
+		p.group != nil && !t.Region.InGroup(p.group, &y) || p.scheme != nil && p.scheme.Indicator(t.Indicator.Code, y) == nil)
+}
+
+// targets reads the values of the kept targets' indicators and judges each target, in the order of
+// region, indicator, year and kind.
+func (e *Engine) targets(ctx context.Context, s *snapshot, p *targetsPlan) ([]*analytics.TargetResult, error) {
+	var kept []*analytics.Target
+	codes := []string{}
+	for _, t := range s.Targets {
+		if !p.keeps(t) {
+			continue
+		}
+		kept = append(kept, t)
+		if !slices.Contains(codes, t.Indicator.Code) {
+			codes = append(codes, t.Indicator.Code)
+		}
+	}
+	out := make([]*analytics.TargetResult, 0, len(kept))
+	if len(kept) == 0 {
+		return out, nil
+	}
+	ms, err := e.matrices(ctx, s, nil, codes...)
+	if err != nil {
+		return nil, err
+	}
+	o := newOutcomes(s, ms)
+	for _, t := range kept {
+		out = append(out, o.of(t))
+	}
+	kinds := []analytics.TargetKind{analytics.TargetLevel, analytics.TargetGrowth, analytics.TargetRank}
+	slices.SortFunc(out, func(a, b *analytics.TargetResult) int {
+		return cmp.Or(cmp.Compare(s.RegionAt[a.Region.Code], s.RegionAt[b.Region.Code]),
+			cmp.Compare(s.IndicatorAt[a.Indicator.Code], s.IndicatorAt[b.Indicator.Code]), cmp.Compare(a.Year, b.Year),
+			cmp.Compare(slices.Index(kinds, a.Kind), slices.Index(kinds, b.Kind)))
+	})
+	return out, nil
 }
 
 // outcomes computes targets' results for one request, each once: a streak looks back at the years before.

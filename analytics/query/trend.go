@@ -9,9 +9,17 @@ import (
 	"strings"
 )
 
-// Trend returns a region's history on one indicator with growth, records and streaks.
-func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.Trend, error) {
-	s := e.snap.Load()
+// trendPlan is a trend request checked and resolved against the catalog: the request with its defaults
+// applied (what the answer's key is made of), its region, indicator and the scope ranked in, if any.
+type trendPlan struct {
+	q      analytics.TrendQuery
+	region *analytics.Region
+	in     *analytics.Indicator
+	scope  *analytics.Scope
+}
+
+// planTrend checks a trend request against the catalog and resolves it; no I/O.
+func planTrend(s *snapshot, q analytics.TrendQuery) (*trendPlan, error) {
 	region, err := s.region(q.Region)
 	if err != nil {
 		return nil, err
@@ -35,62 +43,76 @@ func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.
 	if q.Ties, _, err = defaults(q.Ties, ""); err != nil {
 		return nil, err
 	}
-	return cached(e, s, keyOf("trend", q), func() (*analytics.Trend, error) {
-		ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
-		if err != nil {
-			return nil, err
+	return &trendPlan{q: q, region: region, in: in, scope: scope}, nil
+}
+
+// Trend returns a region's history on one indicator with growth, records and streaks.
+func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.Trend, error) {
+	s := e.snap.Load()
+	p, err := planTrend(s, q)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, s, keyOf("trend", p.q), func() (*analytics.Trend, error) { return e.trend(ctx, s, p) })
+}
+
+// trend reads the indicator's values and computes the region's history over them.
+func (e *Engine) trend(ctx context.Context, s *snapshot, p *trendPlan) (*analytics.Trend, error) {
+	q, region, in, scope := p.q, p.region, p.in, p.scope
+	ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
+	if err != nil {
+		return nil, err
+	}
+	m, r := ms[in.Code], s.RegionAt[region.Code]
+	var series []calc.YearValue
+	var flags []analytics.FlagSet
+	if m != nil {
+		for _, c := range m.Cells[m.Off[r]:m.Off[r+1]] {
+			series = append(series, calc.YearValue{Year: int(c.Year), Value: c.Value})
+			flags = append(flags, c.Flags)
 		}
-		m, r := ms[in.Code], s.RegionAt[region.Code]
-		var series []calc.YearValue
-		var flags []analytics.FlagSet
-		if m != nil {
-			for _, c := range m.Cells[m.Off[r]:m.Off[r+1]] {
-				series = append(series, calc.YearValue{Year: int(c.Year), Value: c.Value})
-				flags = append(flags, c.Flags)
-			}
+	}
+	t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf, Ranked: scope != nil}
+	// Every measure is computed over the whole history; From and To only choose the years shown.
+	all := calc.Trend(series, in.Sign(), in.Measure)
+	var shown []calc.YearValue
+	for i := range all {
+		p := &all[i]
+		if q.From != nil && p.Year < *q.From || q.To != nil && p.Year > *q.To {
+			continue
 		}
-		t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf, Ranked: scope != nil}
-		// Every measure is computed over the whole history; From and To only choose the years shown.
-		all := calc.Trend(series, in.Sign(), in.Measure)
-		var shown []calc.YearValue
-		for i := range all {
-			p := &all[i]
-			if q.From != nil && p.Year < *q.From || q.To != nil && p.Year > *q.To {
-				continue
-			}
-			p.Flags = flags[i].Letters()
-			if scope != nil {
-				// The year's ranking in the scope, as the ranking query takes it (basis VALUE).
-				ry := rankYear(s, m, in, analytics.ByValue, s.members(scope, in.Code, p.Year), p.Year)
-				n := len(ry.entries)
-				p.RankCount = &n
-				if c := ry.entry(r); c != nil {
-					rk := c.rankBy(q.Ties)
-					p.Rank = &rk
-					if t.BestRank == nil || rk < *t.BestRank {
-						t.BestRank, t.BestRankYear = &rk, &p.Year
-					}
+		p.Flags = flags[i].Letters()
+		if scope != nil {
+			// The year's ranking in the scope, as the ranking query takes it (basis VALUE).
+			ry := rankYear(s, m, in, analytics.ByValue, s.members(scope, in.Code, p.Year), p.Year)
+			n := len(ry.entries)
+			p.RankCount = &n
+			if c := ry.entry(r); c != nil {
+				rk := c.rankBy(q.Ties)
+				p.Rank = &rk
+				if t.BestRank == nil || rk < *t.BestRank {
+					t.BestRank, t.BestRankYear = &rk, &p.Year
 				}
 			}
-			t.Points = append(t.Points, p)
-			shown = append(shown, series[i])
 		}
-		t.Warnings = []*analytics.Warning{}
-		if c, ok := calc.CAGR(shown, in.Measure); ok {
-			t.Cagr = &c
-		} else if calc.OutOfRange(c) {
-			t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: "cagr is null: it is beyond ±1.8e308, the largest number a double holds"})
+		t.Points = append(t.Points, p)
+		shown = append(shown, series[i])
+	}
+	t.Warnings = []*analytics.Warning{}
+	if c, ok := calc.CAGR(shown, in.Measure); ok {
+		t.Cagr = &c
+	} else if calc.OutOfRange(c) {
+		t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: "cagr is null: it is beyond ±1.8e308, the largest number a double holds"})
+	}
+	var huge []string
+	for _, p := range t.Points {
+		if p.YoyHuge {
+			huge = append(huge, strconv.Itoa(p.Year))
 		}
-		var huge []string
-		for _, p := range t.Points {
-			if p.YoyHuge {
-				huge = append(huge, strconv.Itoa(p.Year))
-			}
-		}
-		if len(huge) > 0 {
-			t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
-				"yoy is null in %s: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(huge, ", "))})
-		}
-		return t, nil
-	})
+	}
+	if len(huge) > 0 {
+		t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(
+			"yoy is null in %s: the growth is beyond ±1.8e308, the largest number a double holds", strings.Join(huge, ", "))})
+	}
+	return t, nil
 }
