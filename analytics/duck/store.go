@@ -46,7 +46,7 @@ var schemaSQL = []string{
 		n INTEGER NOT NULL, own BOOLEAN NOT NULL)`,
 	// Assessment schemes (schemes.yaml) with their indicator lines, and targets (targets.csv), as the dataset
 	// reader checked them, defaults filled in. A file written before these tables existed has none of them:
-	// it is read as a dataset without schemes or targets (loadSnapshot looks before it reads).
+	// it is read as a dataset without schemes or targets (loadAssessment looks before it reads).
 	`CREATE TABLE IF NOT EXISTS schemes (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, note VARCHAR, scope_group VARCHAR,
 		scope_parent VARCHAR, scope_level VARCHAR, normalisation VARCHAR NOT NULL, aggregation VARCHAR NOT NULL, missing VARCHAR NOT NULL,
 		min_weight_share DOUBLE, ties VARCHAR NOT NULL, cutoffs DOUBLE[], quotas INTEGER[], ord INTEGER NOT NULL)`,
