@@ -85,8 +85,63 @@ type AggregateSpec struct {
 // Aggregate groups the filtered observations and computes the measures asked for, in one statement: the
 // groups, having, order and page, the total count and the totals.
 func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec) (*analytics.Aggregate, error) {
-	q, offset := spec.Query, spec.Offset
-	// What the statement computes: the measures asked for and the ones having and orderBy read.
+	query, args := aggregateStatement(s, spec)
+	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(spec.Query)}
+	sc := aggregateScan{s: s, q: spec.Query, offset: spec.Offset, out: out, huge: map[string]int{}}
+	if err := rd.each(ctx, query, sc.row, args...); err != nil {
+		return nil, dbError(ctx, "aggregate", err)
+	}
+	for _, m := range []string{"sum", "mean", "median", "quantile", "stddev", "share"} {
+		if n := sc.huge[m]; n > 0 {
+			out.Warnings = append(out.Warnings, &analytics.Warning{Message: fmt.Sprintf(
+				"%s is null on %d rows or totals: it is beyond ±1.8e308, the largest number a double holds", m, n)})
+		}
+	}
+	return out, nil
+}
+
+// aggregateStatement is the one statement of an aggregate and its arguments. Its pieces are built in the
+// order their arguments are numbered: the filter, the group join, the quantiles, having, then the vintage
+// and the page.
+func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
+	q := spec.Query
+	need, order := measuresNeeded(q)
+	p := &params{}
+	where := filterSQL(q.Filter, p, true)
+	g := groupingOf(q, p)
+	msql := measureSQL
+	if s.Wide {
+		msql = measureSQLWide
+	}
+	ms := measureColumns(q, p, need, msql, s.Wide)
+	share := shareColumn(need, g.shareParts, s.Wide)
+	havingSQL := havingOf(q, p)
+	var tots []string
+	for _, m := range analytics.AllMeasures {
+		if slices.Contains(q.Totals, m) {
+			tots = append(tots, msql[m]+" AS "+measureName(m))
+		}
+	}
+	// count(*) keeps tot one row (an aggregate) even when no total is asked for.
+	tots = append(tots, "count(*) AS t_all", "(SELECT count(*) FROM kept) AS n")
+	pageCols, totCols := outputColumns(q, need)
+	query := `WITH base AS (SELECT o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup FROM ` +
+		observationsFrom(q.Filter.AsOf, p) + ` WHERE TRUE` + where + `),
+	grouped AS (SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ") + `),
+	shared AS (SELECT *` + share + ` FROM grouped),
+	kept AS (SELECT * FROM shared` + havingSQL + `),
+	page AS (SELECT *, row_number() OVER (ORDER BY ` + strings.Join(order, ", ") + `) AS ord FROM kept
+		ORDER BY ord LIMIT ` + p.add(q.First+1) + ` OFFSET ` + p.add(spec.Offset) + `),
+	tot AS (SELECT ` + strings.Join(tots, ", ") + ` FROM base b)
+	SELECT FALSE, ord, ` + strings.Join(pageCols, ", ") + `, NULL FROM page
+	UNION ALL SELECT TRUE, 0, ` + strings.Join(totCols, ", ") + `, n FROM tot
+	ORDER BY 1, 2`
+	return query, p.args
+}
+
+// measuresNeeded is what the statement computes (the measures asked for and the ones having and orderBy
+// read) and its order: orderBy's keys, then every dimension, so that pages never overlap.
+func measuresNeeded(q analytics.AggregateQuery) (map[analytics.AggregateMeasure]bool, []string) {
 	need := map[analytics.AggregateMeasure]bool{}
 	for _, m := range q.Measures {
 		need[m] = true
@@ -108,32 +163,41 @@ func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec)
 		need[m] = true
 		order = append(order, measureName(m)+dir)
 	}
-	for _, d := range q.By { // then by every dimension, so pages never overlap
+	for _, d := range q.By {
 		order = append(order, orderColumn(d)+" ASC NULLS LAST")
 	}
+	return need, order
+}
 
-	p := &params{}
-	where := filterSQL(q.Filter, p, true)
-	var dims, groupCols, shareParts []string
-	join := ""
+// grouping is the GROUP BY of an aggregate: the dimension columns selected, those grouped by, the join a
+// GROUP dimension needs, and the dimensions other than REGION (a share's partition).
+type grouping struct {
+	dims, cols, shareParts []string
+	join                   string
+}
+
+func groupingOf(q analytics.AggregateQuery, p *params) grouping {
+	var g grouping
 	for _, d := range q.By {
-		dims = append(dims, dimColumn[d]+" AS "+dimName[d])
-		groupCols = append(groupCols, dimColumn[d])
+		g.dims = append(g.dims, dimColumn[d]+" AS "+dimName[d])
+		g.cols = append(g.cols, dimColumn[d])
 		if d == analytics.DimGroup {
 			// An observation counts in every group its region is a member of in the observation's year.
-			join = " JOIN memberships m ON m.region_code = b.region AND " + strings.ReplaceAll(covers, "o.year", "b.year")
+			g.join = " JOIN memberships m ON m.region_code = b.region AND " + strings.ReplaceAll(covers, "o.year", "b.year")
 			if q.Filter.Group != "" { // filtered to a group, the rows are of that group, not of its members' others
-				join += " AND m.group_code = " + p.add(q.Filter.Group)
+				g.join += " AND m.group_code = " + p.add(q.Filter.Group)
 			}
 		}
 		if d != analytics.DimRegion {
-			shareParts = append(shareParts, dimName[d])
+			g.shareParts = append(g.shareParts, dimName[d])
 		}
 	}
-	msql := measureSQL
-	if s.Wide {
-		msql = measureSQLWide
-	}
+	return g
+}
+
+// measureColumns are the grouped measures: those needed (a share needs the sum, and on a wide dataset the
+// sum scaled too), then the quantiles.
+func measureColumns(q analytics.AggregateQuery, p *params, need map[analytics.AggregateMeasure]bool, msql map[analytics.AggregateMeasure]string, wide bool) []string {
 	var ms []string
 	for _, m := range analytics.AllMeasures {
 		if need[m] && m != analytics.MeasureShare {
@@ -143,50 +207,51 @@ func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec)
 	if need[analytics.MeasureShare] && !need[analytics.MeasureSum] {
 		ms = append(ms, msql[analytics.MeasureSum]+" AS "+measureName(analytics.MeasureSum))
 	}
-	if need[analytics.MeasureShare] && s.Wide { // the sum scaled by 2^-64: its total never overflows
+	if need[analytics.MeasureShare] && wide { // the sum scaled by 2^-64: its total never overflows
 		ms = append(ms, "CASE WHEN bool_and(b.rollup = 'SUM') THEN sum(b.value * pow(2.0, -64)) END AS m_ssum")
 	}
 	for k, qp := range q.Quantiles {
 		ph := p.add(qp)
-		if s.Wide { // as the median of measureSQLWide
+		if wide { // as the median of measureSQLWide
 			ms = append(ms, fmt.Sprintf("coalesce(CASE WHEN isfinite(quantile_cont(b.value * pow(2.0, 600), %s)) THEN quantile_cont(b.value * pow(2.0, 600), %s) * pow(2.0, -600) END, quantile_cont(b.value, %s)) AS q_%d", ph, ph, ph, k))
 		} else {
 			ms = append(ms, fmt.Sprintf("quantile_cont(b.value, %s) AS q_%d", ph, k))
 		}
 	}
-	share := ""
-	if need[analytics.MeasureShare] {
-		// The row's sum over the sum of the rows that share its dimensions other than REGION.
-		over := ""
-		if len(shareParts) > 0 {
-			over = "PARTITION BY " + strings.Join(shareParts, ", ")
-		}
-		share = ", m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) AS m_share"
-		if s.Wide { // a total beyond ±1.8e308 is taken over the scaled sums, whose ratios are the same
-			share = ", CASE WHEN isfinite(sum(m_sum) OVER (" + over + ")) THEN m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) " +
-				"ELSE m_ssum / nullif(sum(m_ssum) OVER (" + over + "), 0) END AS m_share"
-		}
+	return ms
+}
+
+// shareColumn is the share of a row, if asked for: its sum over the sum of the rows that share its
+// dimensions other than REGION.
+func shareColumn(need map[analytics.AggregateMeasure]bool, shareParts []string, wide bool) string {
+	if !need[analytics.MeasureShare] {
+		return ""
 	}
+	over := ""
+	if len(shareParts) > 0 {
+		over = "PARTITION BY " + strings.Join(shareParts, ", ")
+	}
+	if wide { // a total beyond ±1.8e308 is taken over the scaled sums, whose ratios are the same
+		return ", CASE WHEN isfinite(sum(m_sum) OVER (" + over + ")) THEN m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) " +
+			"ELSE m_ssum / nullif(sum(m_ssum) OVER (" + over + "), 0) END AS m_share"
+	}
+	return ", m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) AS m_share"
+}
+
+func havingOf(q analytics.AggregateQuery, p *params) string {
 	var having []string
 	for _, h := range q.Having {
 		having = append(having, measureName(h.Measure)+" "+opSQL[h.Op]+" "+p.add(h.Value))
 	}
-	havingSQL := ""
-	if len(having) > 0 {
-		havingSQL = " WHERE " + strings.Join(having, " AND ")
+	if len(having) == 0 {
+		return ""
 	}
-	var tots []string
-	for _, m := range analytics.AllMeasures {
-		if slices.Contains(q.Totals, m) {
-			tots = append(tots, msql[m]+" AS "+measureName(m))
-		}
-	}
-	// count(*) keeps tot one row (an aggregate) even when no total is asked for.
-	tots = append(tots, "count(*) AS t_all", "(SELECT count(*) FROM kept) AS n")
+	return " WHERE " + strings.Join(having, " AND ")
+}
 
-	// The columns of a page row and of the totals row line up: dimensions, then every measure (null where not
-	// computed), then the quantiles, then the total count.
-	var pageCols, totCols []string
+// outputColumns are the columns of a page row and of the totals row, which line up: dimensions, then every
+// measure (null where not computed), then the quantiles.
+func outputColumns(q analytics.AggregateQuery, need map[analytics.AggregateMeasure]bool) (pageCols, totCols []string) {
 	for _, d := range q.By {
 		pageCols = append(pageCols, dimName[d])
 		totCols = append(totCols, "NULL")
@@ -207,82 +272,72 @@ func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec)
 		pageCols = append(pageCols, fmt.Sprintf("q_%d", k))
 		totCols = append(totCols, "NULL")
 	}
-	query := `WITH base AS (SELECT o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup FROM ` +
-		observationsFrom(q.Filter.AsOf, p) + ` WHERE TRUE` + where + `),
-	grouped AS (SELECT ` + strings.Join(append(dims, ms...), ", ") + ` FROM base b` + join + ` GROUP BY ` + strings.Join(groupCols, ", ") + `),
-	shared AS (SELECT *` + share + ` FROM grouped),
-	kept AS (SELECT * FROM shared` + havingSQL + `),
-	page AS (SELECT *, row_number() OVER (ORDER BY ` + strings.Join(order, ", ") + `) AS ord FROM kept
-		ORDER BY ord LIMIT ` + p.add(q.First+1) + ` OFFSET ` + p.add(offset) + `),
-	tot AS (SELECT ` + strings.Join(tots, ", ") + ` FROM base b)
-	SELECT FALSE, ord, ` + strings.Join(pageCols, ", ") + `, NULL FROM page
-	UNION ALL SELECT TRUE, 0, ` + strings.Join(totCols, ", ") + `, n FROM tot
-	ORDER BY 1, 2`
+	return pageCols, totCols
+}
 
-	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(q)}
-	huge := map[string]int{} // measure → rows (and totals) whose value is beyond range
-	err := rd.each(ctx, query, func(rows *sql.Rows) error {
-		var isTotal bool
-		var ord int64
-		dimv := make([]sql.NullString, len(q.By))
-		mv := make([]sql.NullFloat64, len(analytics.AllMeasures))
-		qv := make([]sql.NullFloat64, len(q.Quantiles))
-		var n sql.NullInt64
-		dest := []any{&isTotal, &ord}
-		for k := range dimv {
-			dest = append(dest, &dimv[k])
+// aggregateScan reads the statement's rows into an answer: the page's rows (one more than the page says
+// there is a next), then the totals row; huge counts the measures beyond range, by name.
+type aggregateScan struct {
+	s      *Catalog
+	q      analytics.AggregateQuery
+	offset int
+	out    *analytics.Aggregate
+	huge   map[string]int
+}
+
+func (sc *aggregateScan) row(rows *sql.Rows) error {
+	q := sc.q
+	var isTotal bool
+	var ord int64
+	dimv := make([]sql.NullString, len(q.By))
+	mv := make([]sql.NullFloat64, len(analytics.AllMeasures))
+	qv := make([]sql.NullFloat64, len(q.Quantiles))
+	var n sql.NullInt64
+	dest := []any{&isTotal, &ord}
+	for k := range dimv {
+		dest = append(dest, &dimv[k])
+	}
+	for k := range mv {
+		dest = append(dest, &mv[k])
+	}
+	for k := range qv {
+		dest = append(dest, &qv[k])
+	}
+	dest = append(dest, &n)
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	row := &analytics.AggregateRow{}
+	for k, m := range analytics.AllMeasures {
+		if !finite(&mv[k]) {
+			sc.huge[strings.ToLower(string(m))]++
 		}
-		for k := range mv {
-			dest = append(dest, &mv[k])
-		}
-		for k := range qv {
-			dest = append(dest, &qv[k])
-		}
-		dest = append(dest, &n)
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		row := &analytics.AggregateRow{}
-		for k, m := range analytics.AllMeasures {
-			if !finite(&mv[k]) {
-				huge[strings.ToLower(string(m))]++
-			}
-			setMeasure(row, m, mv[k])
-		}
-		if isTotal {
-			out.Totals, out.TotalCount = row, int(n.Int64)
-			return nil
-		}
-		if len(out.Rows) == q.First {
-			out.HasNextPage = true
-			return nil
-		}
-		for k, d := range q.By {
-			s.setDimension(row, d, dimv[k])
-		}
-		if len(q.Quantiles) > 0 {
-			row.Quantiles = map[float64]*float64{}
-			for k, qp := range q.Quantiles {
-				if !finite(&qv[k]) {
-					huge["quantile"]++
-				}
-				row.Quantiles[qp] = round(qv[k])
-			}
-		}
-		out.Rows = append(out.Rows, row)
-		out.Cursors = append(out.Cursors, encodeOffset(offset+len(out.Rows)))
+		setMeasure(row, m, mv[k])
+	}
+	out := sc.out
+	if isTotal {
+		out.Totals, out.TotalCount = row, int(n.Int64)
 		return nil
-	}, p.args...)
-	if err != nil {
-		return nil, dbError(ctx, "aggregate", err)
 	}
-	for _, m := range []string{"sum", "mean", "median", "quantile", "stddev", "share"} {
-		if n := huge[m]; n > 0 {
-			out.Warnings = append(out.Warnings, &analytics.Warning{Message: fmt.Sprintf(
-				"%s is null on %d rows or totals: it is beyond ±1.8e308, the largest number a double holds", m, n)})
+	if len(out.Rows) == q.First {
+		out.HasNextPage = true
+		return nil
+	}
+	for k, d := range q.By {
+		sc.s.setDimension(row, d, dimv[k])
+	}
+	if len(q.Quantiles) > 0 {
+		row.Quantiles = map[float64]*float64{}
+		for k, qp := range q.Quantiles {
+			if !finite(&qv[k]) {
+				sc.huge["quantile"]++
+			}
+			row.Quantiles[qp] = round(qv[k])
 		}
 	}
-	return out, nil
+	out.Rows = append(out.Rows, row)
+	out.Cursors = append(out.Cursors, encodeOffset(sc.offset+len(out.Rows)))
+	return nil
 }
 
 // orderColumn orders a dimension: regions, groups and indicators in dataset order, the others by value.

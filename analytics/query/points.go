@@ -81,26 +81,8 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 				t.earned[k][i] = math.NaN()
 				continue
 			}
-			earned := 0.0
-			norm := en.Components[i].Normalised
-			switch {
-			case pl.rule != nil && pl.rule.Kind == analytics.PointsTarget:
-				if o := outcomes[i][k]; o != nil {
-					st := o.Status
-					t.status[k][i] = &st
-					margin := 0.0
-					if o.Actual != nil {
-						margin = assess.TargetMargin(o.Comparator, *o.Actual, o.Target)
-					}
-					if v, ok := assess.PointsEarned(*pl.rule, *pl.points, norm, o.Status, margin); ok {
-						earned = v
-					}
-				}
-			case !math.IsNaN(norm):
-				// Clipped to [0, 100] so that a scale beyond it (Z_SCORE, RANK) never earns more than the
-				// points available or less than none.
-				earned = *pl.points * min(max(norm, 0), 100) / 100
-			}
+			earned, status := pointsEarned(pl, en.Components[i].Normalised, outcomes[i][k])
+			t.status[k][i] = status
 			earned = calc.Round12(earned)
 			t.earned[k][i] = earned
 			t.total[k] += earned
@@ -121,12 +103,44 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 		}
 		t.total[k] = calc.Round12(t.total[k])
 	}
-	// Rank each department (category) among the same department of every region scored, most first.
+	t.rankGroups(len(sc.members))
+	t.avail = calc.Round12(t.avail)
+	return t, nil
+}
+
+// pointsEarned is what one line earns a region whose normalised value is norm: by its target's outcome o
+// (nil: no target to judge, no points) under a target rule, else points × norm/100 with norm clipped to
+// [0, 100], so that a scale beyond it (Z_SCORE, RANK) never earns more than the points available or less
+// than none. A target rule also gives the status judged.
+func pointsEarned(pl planned, norm float64, o *analytics.TargetResult) (float64, *analytics.TargetStatus) {
+	switch {
+	case pl.rule != nil && pl.rule.Kind == analytics.PointsTarget:
+		if o == nil {
+			return 0, nil
+		}
+		st := o.Status
+		margin := 0.0
+		if o.Actual != nil {
+			margin = assess.TargetMargin(o.Comparator, *o.Actual, o.Target)
+		}
+		if v, ok := assess.PointsEarned(*pl.rule, *pl.points, norm, o.Status, margin); ok {
+			return v, &st
+		}
+		return 0, &st
+	case !math.IsNaN(norm):
+		return *pl.points * min(max(norm, 0), 100) / 100, nil
+	}
+	return 0, nil
+}
+
+// rankGroups ranks each department (category) among the same department of every region scored, most
+// first.
+func (t *pointsTable) rankGroups(n int) {
 	for _, by := range t.by {
 		for _, name := range by.keys {
 			var list []*analytics.PointsGroup
 			var earned []float64
-			for k := range sc.members {
+			for k := range n {
 				if pg := by.groups[k][name]; pg != nil {
 					pg.Earned, pg.Available = calc.Round12(pg.Earned), calc.Round12(pg.Available)
 					list, earned = append(list, pg), append(earned, pg.Earned)
@@ -137,8 +151,6 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 			}
 		}
 	}
-	t.avail = calc.Round12(t.avail)
-	return t, nil
 }
 
 // fill writes region k's points into its composite entry.
