@@ -379,37 +379,60 @@ func (e *Engine) compute(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	return sc, nil
 }
 
+// compositePlan is a composite request resolved against the catalog: its year's plan and the year
+// before's, under the same input (a scheme's indicators of that year), for rank and tier changes; prev is
+// nil where the input cannot be resolved for the year before.
+type compositePlan struct {
+	cur, prev *plan
+}
+
+// planComposite resolves a composite request for its year and the year before; no I/O.
+func planComposite(s *snapshot, q analytics.CompositeQuery) (*compositePlan, error) {
+	cur, err := s.resolve(q)
+	if err != nil {
+		return nil, err
+	}
+	pq := q
+	pq.Year--
+	prev, err := s.resolve(pq)
+	if err != nil && !isUserError(err) {
+		return nil, err
+	}
+	return &compositePlan{cur: cur, prev: prev}, nil
+}
+
 // Composite scores the regions of a scope.
 func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
 	s := e.snap.Load()
-	p, err := s.resolve(q)
+	cp, err := planComposite(s, q)
 	if err != nil {
 		return nil, err
 	}
 	return cached(e, s, keyOf("composite", q), func() (*analytics.Composite, error) {
-		cur, err := e.compute(ctx, s, p, q.AsOf)
+		cur, err := e.compute(ctx, s, cp.cur, q.AsOf)
 		if err != nil {
 			return nil, err
 		}
-		// The year before, under the same input (a scheme's indicators of that year): for rank and tier
-		// changes. A year the input cannot score (say, geometric over a zero) has no ranks to compare.
-		pq := q
-		pq.Year--
-		prev, err := e.scoreYear(ctx, s, pq)
-		if err != nil && !isUserError(err) {
+		// A year before the input cannot score (say, geometric over a zero) has no ranks to compare.
+		prev, err := e.computeIf(ctx, s, cp.prev, q.AsOf)
+		if err != nil {
 			return nil, err
 		}
 		return e.composite(ctx, s, cur, prev, q.AsOf)
 	})
 }
 
-// scoreYear resolves and scores a composite input for its year.
-func (e *Engine) scoreYear(ctx context.Context, s *snapshot, q analytics.CompositeQuery) (*scored, error) {
-	p, err := s.resolve(q)
-	if err != nil {
-		return nil, err
+// computeIf scores a plan that may be nil (a year the input cannot be resolved for); a year it cannot
+// score is nil too. Only a failure (not a refusal of the input) is an error.
+func (e *Engine) computeIf(ctx context.Context, s *snapshot, p *plan, asOf *analytics.Date) (*scored, error) {
+	if p == nil {
+		return nil, nil
 	}
-	return e.compute(ctx, s, p, q.AsOf)
+	sc, err := e.compute(ctx, s, p, asOf)
+	if err != nil && isUserError(err) {
+		return nil, nil
+	}
+	return sc, err
 }
 
 // isUserError says whether err is a refusal of the input (a client's error), not a failure.
@@ -580,16 +603,19 @@ func (e *Engine) robustness(ctx context.Context, s *snapshot, rp *robustnessPlan
 	return out, nil
 }
 
-// historyPlan is a compositeHistory request checked against the catalog: the request is its key. Each
-// year's composite is resolved when it is scored, as a year the input cannot score is left out.
+// historyPlan is a compositeHistory request resolved against the catalog: the request (its key) and the
+// plan of each year from q.From (nil for a year the input cannot be resolved for, which is left out of the
+// history; the last year always resolves).
 type historyPlan struct {
-	q analytics.CompositeHistoryQuery
+	q     analytics.CompositeHistoryQuery
+	years []*plan
 }
 
 // planHistory checks a compositeHistory request against the catalog (its last year's input, then its
-// span); no I/O.
+// span) and resolves each year's input; no I/O.
 func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, error) {
-	if _, err := s.resolve(q.CompositeQuery); err != nil {
+	last, err := s.resolve(q.CompositeQuery)
+	if err != nil {
 		return nil, err
 	}
 	switch {
@@ -601,7 +627,18 @@ func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, 
 	if err := checkYear(q.From); err != nil {
 		return nil, err
 	}
-	return &historyPlan{q: q}, nil
+	hp := &historyPlan{q: q, years: make([]*plan, q.Year-q.From+1)}
+	for y := q.From; y < q.Year; y++ {
+		yq := q.CompositeQuery
+		yq.Year = y
+		p, err := s.resolve(yq)
+		if err != nil && !isUserError(err) {
+			return nil, err
+		}
+		hp.years[y-q.From] = p // nil: a scheme without indicators yet, say
+	}
+	hp.years[q.Year-q.From] = last
+	return hp, nil
 }
 
 // CompositeHistory scores every year from q.From to q.Year.
@@ -623,15 +660,19 @@ func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyP
 	var lastYear *analytics.Composite
 	var prev *scored // the year before's, when it is in the history
 	for y := q.From; y <= q.Year; y++ {
-		yq := q.CompositeQuery
-		yq.Year = y
-		cur, err := e.scoreYear(ctx, s, yq)
+		var cur *scored
+		var err error
+		if p := hp.years[y-q.From]; y == q.Year {
+			cur, err = e.compute(ctx, s, p, q.AsOf) // the year asked for: a refusal is the answer's
+		} else {
+			cur, err = e.computeIf(ctx, s, p, q.AsOf)
+		}
 		if err != nil {
-			if isUserError(err) && y < q.Year {
-				prev = nil
-				continue // a year the input cannot score (a scheme without indicators yet): not in the history
-			}
 			return nil, err
+		}
+		if cur == nil {
+			prev = nil
+			continue // a year the input cannot score (a scheme without indicators yet): not in the history
 		}
 		c, err := e.composite(ctx, s, cur, prev, q.AsOf)
 		if err != nil {

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -194,5 +195,51 @@ func TestPlanTargets(t *testing.T) {
 	}
 	if p.region != s.RegionBy["AA"] || p.group != s.GroupBy["G"] || p.req.From == nil || *p.req.From != 2020 || p.req.To == nil || *p.req.To != 2020 {
 		t.Errorf("plan %+v, want region AA, group G and 2020 as from and to", p)
+	}
+}
+
+// A composite's plan resolves the year before too, for rank and tier changes, and a history's plan each of
+// its years; a year the input cannot be resolved for (a scheme without lines yet) has no plan, which the run
+// reads as "no ranks to compare" or "not in the history".
+func TestPlanCompositeYearBeforeAndHistory(t *testing.T) {
+	s := planCatalog()
+	from := 2020
+	gdp := s.IndicatorBy["gdp"]
+	late := &analytics.Scheme{Code: "LATE", Name: "From 2020", Normalisation: analytics.MinMax,
+		Indicators: []*analytics.SchemeIndicator{{Indicator: gdp, Weight: 1, From: &from}}}
+	s.Schemes, s.SchemeBy["LATE"] = append(s.Schemes, late), late
+
+	cp, err := planComposite(s, analytics.CompositeQuery{Year: 2021, Scheme: "LATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.cur == nil || cp.prev == nil || len(cp.prev.inds) != 1 {
+		t.Errorf("2021 and its year before 2020 both resolve: %+v", cp)
+	}
+	cp, err = planComposite(s, analytics.CompositeQuery{Year: 2020, Scheme: "LATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.cur == nil || cp.prev != nil {
+		t.Errorf("2020 resolves and 2019, before the scheme's first line, does not: %+v", cp)
+	}
+	if _, err := planComposite(s, analytics.CompositeQuery{Year: 2019, Scheme: "LATE"}); err == nil ||
+		!strings.Contains(err.Error(), `scheme "LATE" has no indicators in 2019`) {
+		t.Errorf("the year asked for without lines: %v", err)
+	}
+
+	hp, err := planHistory(s, analytics.CompositeHistoryQuery{CompositeQuery: analytics.CompositeQuery{Year: 2021, Scheme: "LATE"}, From: 2018})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resolved []bool
+	for _, p := range hp.years {
+		resolved = append(resolved, p != nil)
+	}
+	if want := []bool{false, false, true, true}; !slices.Equal(resolved, want) {
+		t.Errorf("years 2018–2021 resolved %v, want %v", resolved, want)
+	}
+	if _, err := planHistory(s, analytics.CompositeHistoryQuery{CompositeQuery: analytics.CompositeQuery{Year: 2019, Scheme: "LATE"}, From: 2018}); err == nil {
+		t.Error("a history whose last year has no lines is refused")
 	}
 }
