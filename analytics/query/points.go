@@ -81,7 +81,11 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 				t.earned[k][i] = math.NaN()
 				continue
 			}
-			earned, status := pointsEarned(pl, en.Components[i].Normalised, outcomes[i][k])
+			var o *analytics.TargetResult
+			if pl.rule != nil && pl.rule.Kind == analytics.PointsTarget { // only these lines have outcomes
+				o = outcomes[i][k]
+			}
+			earned, status := pointsEarned(pl, en.Components[i].Normalised, o)
 			t.status[k][i] = status
 			earned = calc.Round12(earned)
 			t.earned[k][i] = earned
