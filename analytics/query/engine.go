@@ -89,9 +89,9 @@ func (e *Engine) Refresh(ctx context.Context) error {
 
 // cached returns the cached answer for key under the snapshot the request reads, or computes and keeps it.
 // The key names the snapshot by its content version and import time, so an answer computed from one import
-// is never served for another.
+// is never served for another. A request without a key ("", see keyOf) is computed and not kept.
 func cached[T any](e *Engine, s *snapshot, key string, compute func() (T, error)) (T, error) {
-	if e.cache == nil {
+	if e.cache == nil || key == "" {
 		return compute()
 	}
 	key = s.Key + "|" + key

@@ -1,9 +1,11 @@
 package query
 
 import (
+	"math"
 	"testing"
 
 	"pacesetter/analytics"
+	"pacesetter/analytics/duck"
 )
 
 // One question, one key; two questions, two keys: across kinds and on what today's keys tell apart.
@@ -66,5 +68,26 @@ func TestKeyOf(t *testing.T) {
 		if got := tc.a == tc.b; got != tc.same {
 			t.Errorf("%s: same key %v, want %v (%s, %s)", tc.name, got, tc.same, tc.a, tc.b)
 		}
+	}
+}
+
+// A plan JSON cannot encode has no key, and its answer is computed every time and never kept: an entry under
+// a key no request can build again would only take the place of answers that can be found.
+func TestUnkeyablePlanIsNotCached(t *testing.T) {
+	inf := math.Inf(1)
+	q := analytics.CompositeQuery{Year: 2020, Indicators: []analytics.WeightedIndicator{{Indicator: "gdp", Weight: 1, Target: &inf}}}
+	if k := keyOf("composite", q); k != "" {
+		t.Fatalf("a plan with an infinite target has the key %q, want none", k)
+	}
+	e := &Engine{cache: newAnswerCache(16, 1<<20)}
+	s := &snapshot{&duck.Catalog{Key: "v1"}}
+	runs := 0
+	for range 2 {
+		if _, err := cached(e, s, keyOf("composite", q), func() (int, error) { runs++; return runs, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs != 2 || e.cache.lru.Len() != 0 {
+		t.Errorf("computed %d times with %d answers kept, want 2 and 0", runs, e.cache.lru.Len())
 	}
 }
