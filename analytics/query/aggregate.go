@@ -73,7 +73,12 @@ func checkAggregateShape(q analytics.AggregateQuery) error {
 
 // Aggregate groups the filtered observations and computes the measures asked for (see duck.Reader.Aggregate).
 func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
-	s := e.snap.Load()
+	return e.aggregate(ctx, e.snap.Load(), q)
+}
+
+// aggregate answers an aggregate over the snapshot s: a pivot passes its own, so that its plan and the rows
+// it reshapes come from one dataset even if the engine is refreshed meanwhile.
+func (e *Engine) aggregate(ctx context.Context, s *snapshot, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
 	spec, err := planAggregate(s, q)
 	if err != nil {
 		return nil, err

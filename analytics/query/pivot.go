@@ -62,7 +62,7 @@ func (e *Engine) Pivot(ctx context.Context, q analytics.PivotQuery) (*analytics.
 	if err != nil {
 		return nil, err
 	}
-	agg, err := e.Aggregate(ctx, p.agg)
+	agg, err := e.aggregate(ctx, s, p.agg)
 	if err != nil {
 		return nil, err
 	}
