@@ -19,8 +19,6 @@ import (
 // same rules, written out below from the schema's words, on random datasets full of ties, negative values,
 // gaps, memberships that change by year, levels, measures, flags and vintages.
 
-var measures = fixture.Measures
-
 // refRanking is the reference answer for one ranking request; err is set when the request must be refused.
 type refRanking struct {
 	err     bool
