@@ -537,8 +537,12 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 		errcode.Set(err, analytics.QueryTooComplex)
 		return err
 	}
+	rc.Stats.SetExtension(costExtension, cost)
 	return nil
 }
+
+// costExtension is where costLimit leaves an admitted operation's estimated cost (OperationCost).
+const costExtension = "pacesetter.cost"
 
 // introspectionFields counts the __schema and __type fields of a validated operation's root, through its
 // fragments (each counted once, its count reused at every spread).

@@ -59,6 +59,17 @@ func CostLimit(limit int, introspection bool) graphql.HandlerExtension {
 	return &costLimit{limit: limit, introspection: introspection}
 }
 
+// OperationCost is the estimated cost (limits.go) of the operation running under ctx, as CostLimit priced it
+// before admitting it; false outside an operation or where CostLimit is not installed. It lets the server
+// treat cheap and expensive operations differently once they are parsed and priced.
+func OperationCost(ctx context.Context) (int, bool) {
+	if !graphql.HasOperationContext(ctx) {
+		return 0, false
+	}
+	cost, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costExtension).(int)
+	return cost, ok
+}
+
 // RowCounter is told of the rows an answer serves (kind "observations": the items of a page of the
 // observations connection), for the server's metrics. A server sets one on each request's context with
 // WithRowCounter; without one nothing is counted.
