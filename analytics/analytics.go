@@ -216,7 +216,8 @@ type ScopeQuery struct {
 // RankingQuery asks for the ranking of one indicator in one year within a scope.
 type RankingQuery struct {
 	Indicator string
-	Year      *int // nil: the latest year in which a region of the scope has a value
+	Formula   *Formula // instead of Indicator (exactly one of them)
+	Year      *int     // nil: the latest year in which a region of the scope has a value
 	ScopeQuery
 	AsOf  *Date
 	Ties  TieRule
@@ -384,6 +385,7 @@ type StandingEntry struct {
 type TrendQuery struct {
 	Region    string
 	Indicator string
+	Formula   *Formula // instead of Indicator (exactly one of them)
 	From, To  *int
 	AsOf      *Date
 	Scope     *ScopeQuery // where each year's rank is taken; nil: no ranks
@@ -457,6 +459,17 @@ type TrendPoint struct {
 	// With a scope: the region's rank in it that year (nil when not ranked) and how many regions were ranked.
 	Rank      *int
 	RankCount *int
+}
+
+// Formula is an indicator computed at query time, per region and year, from other indicators' values, in
+// derived.csv's grammar: "tax_revenue / fiscal_revenue * 100". The answer's indicator has the formula,
+// normalised, as its code and name.
+type Formula struct {
+	Text      string
+	Direction Direction // "": HigherIsBetter
+	Measure   Measure   // "": Level
+	Unit      string
+	Decimals  *int
 }
 
 // Direction says which way is better.

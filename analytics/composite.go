@@ -8,6 +8,7 @@ import (
 // WeightedIndicator is one indicator of an inline scheme.
 type WeightedIndicator struct {
 	Indicator string
+	Formula   *Formula // instead of Indicator (exactly one of them)
 	Weight    float64
 	Low, High *float64
 	Target    *float64

@@ -22,16 +22,18 @@ const (
 	// a region is not one of "every region with a value" (the scope of a ranking without one), or the
 	// national total would rank among its own provinces. Letters never shows it.
 	RolledUp
+	// Computed marks a value computed at query time from a formula given in the request (not stored).
+	Computed
 )
 
 // AllFlags lists every flag in the order answers list them.
-var AllFlags = []FlagSet{Provisional, Estimated, Break, Revised, LowReliability, Derived}
+var AllFlags = []FlagSet{Provisional, Estimated, Break, Revised, LowReliability, Derived, Computed}
 
-var flagNames = map[FlagSet]string{Provisional: "p", Estimated: "e", Break: "b", Revised: "r", LowReliability: "u", Derived: "derived"}
+var flagNames = map[FlagSet]string{Provisional: "p", Estimated: "e", Break: "b", Revised: "r", LowReliability: "u", Derived: "derived", Computed: "computed"}
 
 // flagLetters holds the answer of Letters for every set, so answers share them instead of allocating.
-var flagLetters = func() [64][]string {
-	var t [64][]string
+var flagLetters = func() [256][]string {
+	var t [256][]string
 	for s := range t {
 		t[s] = []string{}
 		for _, f := range AllFlags {
@@ -43,9 +45,9 @@ var flagLetters = func() [64][]string {
 	return t
 }()
 
-// Letters names the flags of the set in the order of AllFlags: "p", "e", "b", "r", "u", "derived". The
-// slice is shared: never modify it.
-func (s FlagSet) Letters() []string { return flagLetters[s&63] }
+// Letters names the flags of the set in the order of AllFlags: "p", "e", "b", "r", "u", "derived",
+// "computed" (never RolledUp). The slice is shared: never modify it.
+func (s FlagSet) Letters() []string { return flagLetters[s&^RolledUp] }
 
 // ParseFlags reads the flag column of observations.csv: any of the letters p, e, b, r, u, in any order
 // and case, optionally separated by spaces or commas ("" is no flag).

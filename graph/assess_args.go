@@ -21,7 +21,11 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 	if in.Indicators != nil {
 		q.Indicators = make([]analytics.WeightedIndicator, len(in.Indicators))
 		for i, w := range in.Indicators {
-			q.Indicators[i] = analytics.WeightedIndicator{Indicator: w.Indicator, Weight: w.Weight, Low: w.Low, High: w.High, Target: w.Target}
+			code, f, err := formulaArg(w.Indicator, w.Formula, w.Direction, nil, nil)
+			if err != nil {
+				return q, err
+			}
+			q.Indicators[i] = analytics.WeightedIndicator{Indicator: code, Formula: f, Weight: w.Weight, Low: w.Low, High: w.High, Target: w.Target}
 		}
 	}
 	// tiers: null drops a scheme's tiers; left out, the scheme's apply.

@@ -365,7 +365,7 @@ type ComplexityRoot struct {
 		Indicators       func(childComplexity int) int
 		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
 		Pivot            func(childComplexity int, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
-		Ranking          func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
+		Ranking          func(childComplexity int, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region           func(childComplexity int, code string) int
 		Regions          func(childComplexity int, group *string, parent *string, level *string) int
 		Robustness       func(childComplexity int, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) int
@@ -373,7 +373,7 @@ type ComplexityRoot struct {
 		Schemes          func(childComplexity int) int
 		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
 		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) int
-		Trend            func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
+		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
 	Ranking struct {
@@ -602,9 +602,9 @@ type QueryResolver interface {
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
 	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
-	Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
+	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
-	Trend(ctx context.Context, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
+	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
 }
 type RankingResolver interface {
 	Entries(ctx context.Context, obj *analytics.Ranking, top *int, first *int, offset *int) ([]*analytics.RankingEntry, error)
@@ -2116,7 +2116,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(string), args["year"].(*int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
+		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["year"].(*int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
 	case "Query.region":
 		if e.ComplexityRoot.Query.Region == nil {
 			break
@@ -2199,7 +2199,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["ties"].(*analytics.TieRule)), true
+		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["ties"].(*analytics.TieRule)), true
 
 	case "Ranking.asOf":
 		if e.ComplexityRoot.Ranking.AsOf == nil {
@@ -3500,7 +3500,12 @@ input CompositeInput {
 }
 
 input WeightedIndicatorInput {
-  indicator: ID!
+  "An indicator's code; or give formula instead (exactly one)."
+  indicator: ID
+  "A formula computed at query time, as ranking's formula: \"tax_revenue / fiscal_revenue * 100\"."
+  formula: String
+  "The formula's direction (default HIGHER_IS_BETTER); only with formula."
+  direction: Direction
   weight: Float!
   "Goalposts for GOALPOSTS: both, with low < high."
   low: Float
@@ -4080,8 +4085,8 @@ type Observation {
   value: Float!
   """
   Flags of the value: p provisional, e estimated, b break in series, r revised, u low reliability (Eurostat's
-  letters), and derived for a value computed at import (a derived indicator, or a parent's rollup). Empty
-  when none.
+  letters), derived for a value computed at import (a derived indicator, or a parent's rollup), and computed
+  for a value computed at query time from a formula given in the request. Empty when none.
   """
   flags: [String!]!
   "When this value was released; null when the dataset does not say."
@@ -4294,8 +4299,20 @@ type CompareGap {
   growth); a year outside the indicator's first and last year is refused. asOf answers with the values
   released by that date (the newest vintage released by then; a value without a vintage counts as released
   before every dated one); it is refused on a dataset that gives no release dates.
+
+  formula ranks a value computed at query time instead of an indicator's (give exactly one of indicator and
+  formula), in derived.csv's grammar: indicators' codes, numbers, + − × ÷ (or + - * /) and parentheses,
+  e.g. "tax_revenue / fiscal_revenue * 100". Its value for a region and year is computed from the same
+  region's values of its operands that year (all needed), rounded to 12 significant digits as derived.csv's
+  are at import, flagged with its operands' flags plus computed. direction (default HIGHER_IS_BETTER),
+  measure (default LEVEL) and unit describe it; the answer's indicator has the formula, normalised, as its
+  code and name. A syntax error or an unknown code is refused with its place in the formula
+  ("formula: 1:17: unknown indicator …"); a division by zero leaves that region without a value (in missing)
+  with a warning naming it, never an error for the whole answer. Anywhere else an indicator code is listed
+  (standings' indicators, compare's indicators), a formula may stand in the list too, with the defaults.
   """
-  ranking(indicator: ID!, year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
+  ranking(indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
+          year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
           ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking!
   """
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
@@ -4546,8 +4563,13 @@ enum StandingsOrder {
   group, parent, level and regions name a scope as ranking's arguments do; with one of them (level alone
   included), each point carries the region's rank in that scope that year (as ranking with basis VALUE and
   these ties would give it). Without a scope, the rank fields are null.
+
+  formula (instead of indicator, exactly one) follows a value computed at query time, with direction,
+  measure and unit, as ranking's formula; a year every operand has but the formula has not (a divisor of
+  0) is left out with a warning.
   """
-  trend(region: ID!, indicator: ID!, from: Int, to: Int, asOf: Date, group: ID, parent: ID, level: String,
+  trend(region: ID!, indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
+        from: Int, to: Int, asOf: Date, group: ID, parent: ID, level: String,
         regions: [ID!], ties: TieRule = COMPETITION): Trend!
 }
 
@@ -6182,77 +6204,109 @@ func (ec *executionContext) field_Query_ranking_args(ctx context.Context, rawArg
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["indicator"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["year"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "group",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["group"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["parent"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "formula",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["level"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+	args["formula"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*analytics.Direction, error) {
+			return ec.unmarshalODirection2ᚖpacesetterᚋanalyticsᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (*analytics.Measure, error) {
+			return ec.unmarshalOMeasure2ᚖpacesetterᚋanalyticsᚐMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "unit",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["unit"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["regions"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+	args["regions"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
 		func(ctx context.Context, v any) (*analytics.Date, error) {
 			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["asOf"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	args["asOf"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
+	args["ties"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
 		func(ctx context.Context, v any) (*analytics.RankBasis, error) {
 			return ec.unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["basis"] = arg8
+	args["basis"] = arg12
 	return args, nil
 }
 
@@ -6560,77 +6614,109 @@ func (ec *executionContext) field_Query_trend_args(ctx context.Context, rawArgs 
 	}
 	args["region"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["indicator"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["from"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["to"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
-		func(ctx context.Context, v any) (*analytics.Date, error) {
-			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["asOf"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "group",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["group"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["parent"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "formula",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["level"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+	args["formula"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*analytics.Direction, error) {
+			return ec.unmarshalODirection2ᚖpacesetterᚋanalyticsᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (*analytics.Measure, error) {
+			return ec.unmarshalOMeasure2ᚖpacesetterᚋanalyticsᚐMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "unit",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["unit"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*analytics.Date, error) {
+			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["regions"] = arg8
-	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	args["regions"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg9
+	args["ties"] = arg13
 	return args, nil
 }
 
@@ -13168,7 +13254,7 @@ func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(string), fc.Args["year"].(*int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
+			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["year"].(*int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
@@ -13256,7 +13342,7 @@ func (ec *executionContext) _Query_trend(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["ties"].(*analytics.TieRule))
+			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["ties"].(*analytics.TieRule))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
@@ -18925,7 +19011,7 @@ func (ec *executionContext) unmarshalInputWeightedIndicatorInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"indicator", "weight", "low", "high", "target"}
+	fieldsInOrder := [...]string{"indicator", "formula", "direction", "weight", "low", "high", "target"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18934,11 +19020,25 @@ func (ec *executionContext) unmarshalInputWeightedIndicatorInput(ctx context.Con
 		switch k {
 		case "indicator":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicator"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Indicator = data
+		case "formula":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formula"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Formula = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalODirection2ᚖpacesetterᚋanalyticsᚐDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
 		case "weight":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
 			data, err := ec.unmarshalNFloat2float64(ctx, v)
@@ -24278,6 +24378,22 @@ func (ec *executionContext) marshalODimension2ᚖpacesetterᚋanalyticsᚐDimens
 	return v
 }
 
+func (ec *executionContext) unmarshalODirection2ᚖpacesetterᚋanalyticsᚐDirection(ctx context.Context, v any) (*analytics.Direction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Direction)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODirection2ᚖpacesetterᚋanalyticsᚐDirection(ctx context.Context, sel ast.SelectionSet, v *analytics.Direction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {
 	if v == nil {
 		return nil, nil
@@ -24465,6 +24581,22 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOMeasure2ᚖpacesetterᚋanalyticsᚐMeasure(ctx context.Context, v any) (*analytics.Measure, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Measure)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMeasure2ᚖpacesetterᚋanalyticsᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *analytics.Measure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOMissingRule2ᚖpacesetterᚋanalyticsᚐMissingRule(ctx context.Context, v any) (*analytics.MissingRule, error) {

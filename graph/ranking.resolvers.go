@@ -6,12 +6,16 @@ import (
 	"pacesetter/analytics/calc"
 )
 
-func (r *queryResolver) Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
+func (r *queryResolver) Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
 	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: indicator, Year: year, ScopeQuery: sc, AsOf: asOf,
+	code, f, err := formulaArg(indicator, formula, direction, measure, unit)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: code, Formula: f, Year: year, ScopeQuery: sc, AsOf: asOf,
 		Ties: enum(ties), Basis: enum(basis)})
 }
 

@@ -44,6 +44,21 @@ func scopeArgs(group, parent, level *string, regions []string) (analytics.ScopeQ
 	return analytics.ScopeQuery{Group: str(group), Parent: str(parent), Level: str(level), Regions: regions}, nil
 }
 
+// formulaArg reads indicator or formula (the engine checks that exactly one is given) and what describes
+// a formula; direction, measure and unit without a formula are refused rather than ignored.
+func formulaArg(indicator, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string) (string, *analytics.Formula, error) {
+	if indicator != nil && *indicator == "" {
+		return "", nil, analytics.Errorf(analytics.BadUserInput, "indicator is empty: give an indicator's code, or a formula instead")
+	}
+	if formula == nil {
+		if direction != nil || measure != nil || unit != nil {
+			return "", nil, analytics.Errorf(analytics.BadUserInput, "direction, measure and unit describe a formula: give formula, or leave them out (an indicator has its own)")
+		}
+		return str(indicator), nil, nil
+	}
+	return str(indicator), &analytics.Formula{Text: *formula, Direction: enum(direction), Measure: enum(measure), Unit: str(unit)}, nil
+}
+
 // enum reads an optional enum argument; absent leaves the engine's default.
 func enum[T ~string](p *T) T {
 	if p == nil {

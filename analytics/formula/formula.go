@@ -27,6 +27,7 @@ var ErrDivisionByZero = errors.New("division by zero")
 type Expr struct {
 	root *node
 	vars []string
+	cols []int // the 1-based column where each of vars first appears
 }
 
 type node struct {
@@ -34,6 +35,7 @@ type node struct {
 	x, y *node
 	num  float64
 	name string
+	idx  int // of a 'v': its place in Expr.vars
 }
 
 // Parse parses src. Grammar:
@@ -87,7 +89,7 @@ func parse(src string, limit int) (*Expr, error) {
 	default:
 		return nil, errAt(p.tok.col, "expected an operator or the end of the formula, found %s", p.tok.describe())
 	}
-	return &Expr{root: root, vars: p.vars}, nil
+	return &Expr{root: root, vars: p.vars, cols: p.cols}, nil
 }
 
 // Vars lists the distinct indicator codes in order of first appearance.
@@ -97,6 +99,44 @@ func (e *Expr) Vars() []string {
 	}
 	return slices.Clone(e.vars) // callers must not be able to corrupt the Expr
 }
+
+// Col is the 1-based column (in runes) where the code first appears in the formula as written; 0 when
+// it does not appear. Callers checking the codes against a catalog name the place of an unknown one.
+func (e *Expr) Col(code string) int {
+	if e == nil {
+		return 0
+	}
+	if i := slices.Index(e.vars, code); i >= 0 {
+		return e.cols[i]
+	}
+	return 0
+}
+
+// Operators counts the operations of the formula (negations included): 0 for a bare code or number.
+func (e *Expr) Operators() int {
+	if e == nil || e.root == nil {
+		return 0
+	}
+	var count func(n *node) int
+	count = func(n *node) int {
+		switch n.op {
+		case 'n', 'v':
+			return 0
+		case 'u':
+			return 1 + count(n.x)
+		}
+		return 1 + count(n.x) + count(n.y)
+	}
+	return count(e.root)
+}
+
+// PosError is a syntax error at a column of the formula; its text is "at column N: …".
+type PosError struct {
+	Col int
+	Msg string
+}
+
+func (e *PosError) Error() string { return fmt.Sprintf("at column %d: %s", e.Col, e.Msg) }
 
 // String renders the formula canonically: ASCII operators, single spaces around binary operators,
 // backticks only around codes that need them, and only the parentheses that change the meaning, so
@@ -119,37 +159,45 @@ func (e *Expr) Eval(value func(code string) (float64, bool)) (v float64, ok bool
 	}
 	// Inputs are fetched up front so that a missing one yields "no value" rather than
 	// whatever error a partial evaluation might have hit first.
-	vals := make(map[string]float64, len(e.vars))
-	var bad error
-	for _, code := range e.vars {
+	vals := make([]float64, len(e.vars))
+	for i, code := range e.vars {
 		x, ok := value(code)
 		if !ok {
 			return 0, false, nil
 		}
-		if bad == nil && (math.IsInf(x, 0) || math.IsNaN(x)) {
-			bad = fmt.Errorf("indicator %q is not a finite number (%v)", code, x)
-		}
-		vals[code] = x
+		vals[i] = x
 	}
-	if bad != nil {
-		return 0, false, bad
+	v, err = e.EvalValues(vals)
+	return v, err == nil, err
+}
+
+// EvalValues evaluates the formula over the values of its Vars, in their order (len(vals) must be
+// len(Vars())), with Eval's errors; a loop over many regions and years calls it without a closure or a map.
+func (e *Expr) EvalValues(vals []float64) (float64, error) {
+	if e == nil || e.root == nil {
+		return 0, errors.New("formula is empty")
+	}
+	for i, x := range vals {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return 0, fmt.Errorf("indicator %q is not a finite number (%v)", e.vars[i], x)
+		}
 	}
 	r, err := eval(e.root, vals)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	if r == 0 {
 		r = 0 // -0 would print as "-0" in reports
 	}
-	return r, true, nil
+	return r, nil
 }
 
-func eval(n *node, vals map[string]float64) (float64, error) {
+func eval(n *node, vals []float64) (float64, error) {
 	switch n.op {
 	case 'n':
 		return n.num, nil
 	case 'v':
-		return vals[n.name], nil
+		return vals[n.idx], nil
 	case 'u':
 		x, err := eval(n.x, vals)
 		return -x, err
@@ -259,7 +307,7 @@ func isIdentRune(r rune) bool {
 }
 
 func errAt(col int, format string, args ...any) error {
-	return fmt.Errorf("at column %d: %s", col, fmt.Sprintf(format, args...))
+	return &PosError{Col: col, Msg: fmt.Sprintf(format, args...)}
 }
 
 type tokKind int
@@ -295,6 +343,7 @@ type parser struct {
 	tok   token
 	depth int
 	vars  []string
+	cols  []int
 	seen  map[string]bool
 }
 
@@ -489,8 +538,9 @@ func (p *parser) primary() (*node, error) {
 		if !p.seen[t.name] {
 			p.seen[t.name] = true
 			p.vars = append(p.vars, t.name)
+			p.cols = append(p.cols, t.col)
 		}
-		return &node{op: 'v', name: t.name}, p.next()
+		return &node{op: 'v', name: t.name, idx: slices.Index(p.vars, t.name)}, p.next()
 	case tLParen:
 		if err := p.enter(t.col); err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ import (
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
 	"pacesetter/analytics/duck"
+	"pacesetter/analytics/formula"
 )
 
 // Bounds on one comparison: its answer holds up to a row per region, indicator and year, and ranking
@@ -392,7 +393,13 @@ func (s *snapshot) compareIndicators(codes []string) ([]*analytics.Indicator, er
 	for _, c := range codes {
 		ins := []*analytics.Indicator{s.IndicatorBy[c]}
 		if ins[0] == nil {
-			if ins = s.category(c); ins == nil {
+			if x, err := formula.Parse(c); err == nil && x.Operators() > 0 {
+				in, err := s.indicatorOrFormula(c)
+				if err != nil {
+					return nil, err
+				}
+				ins[0] = in
+			} else if ins = s.category(c); ins == nil {
 				cats := s.categories()
 				n := len(s.Indicators) + len(cats)
 				return nil, unknown("indicator or category code", c, "indicators", n, func(i int) string {
@@ -404,7 +411,7 @@ func (s *snapshot) compareIndicators(codes []string) ([]*analytics.Indicator, er
 			}
 		}
 		for _, in := range ins {
-			if !slices.Contains(out, in) {
+			if !slices.ContainsFunc(out, func(o *analytics.Indicator) bool { return o.Code == in.Code }) {
 				out = append(out, in)
 			}
 		}
@@ -421,6 +428,9 @@ func (s *snapshot) scopeSize(sc *analytics.Scope, indicator string) int {
 		return len(sc.Parent.Children)
 	case analytics.ScopeRegions:
 		return len(sc.Regions)
+	}
+	if s.IndicatorBy[indicator] == nil {
+		return len(s.formulaSeries(indicator, false))
 	}
 	return len(s.Series[indicator])
 }

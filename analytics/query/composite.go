@@ -244,7 +244,7 @@ func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
 	seen := map[string]bool{}
 	sum := 0.0
 	for _, w := range list {
-		in, err := s.indicator(w.Indicator)
+		in, err := s.indicatorOf(w.Indicator, &w.Formula) // a formula's line reads computed values
 		if err != nil {
 			return err
 		}

@@ -358,6 +358,9 @@ func (s *snapshot) members(sc *analytics.Scope, indicator string, year int) []in
 		if sc.Level != nil {
 			all = s.Series[indicator]
 		}
+		if s.IndicatorBy[indicator] == nil {
+			all = s.formulaSeries(indicator, sc.Level == nil)
+		}
 		for _, i := range all {
 			keep(s.Regions[i])
 		}

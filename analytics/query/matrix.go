@@ -79,9 +79,9 @@ func matrixKey(s *snapshot, code, vintage string) string {
 	return s.Key + "|" + code + "|" + vintage
 }
 
-// matrices returns the matrix of each indicator in codes (nil for one without values), loading the ones not
-// kept in one query.
-func (e *Engine) matrices(ctx context.Context, s *snapshot, asOf *analytics.Date, codes ...string) (map[string]*duck.Matrix, error) {
+// loadMatrices returns the matrix of each indicator of the dataset in codes (nil for one without values),
+// loading the ones not kept in one query (matrices adds formulas).
+func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, asOf *analytics.Date, codes ...string) (map[string]*duck.Matrix, error) {
 	v := s.vintage(asOf)
 	out := make(map[string]*duck.Matrix, len(codes))
 	var missing []string

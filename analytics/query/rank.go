@@ -172,7 +172,7 @@ type rankingPlan struct {
 
 // planRanking checks a ranking request against the catalog and resolves it; no I/O.
 func planRanking(s *snapshot, q analytics.RankingQuery) (*rankingPlan, error) {
-	in, err := s.indicator(q.Indicator)
+	in, err := s.indicatorOf(q.Indicator, &q.Formula)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +232,7 @@ func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*ana
 		rk.Missing = append(rk.Missing, s.Regions[r])
 	}
 	rk.Warnings = []*analytics.Warning{}
+	rk.Warnings = append(rk.Warnings, formulaWarnings(s, in, ms, cur.missing, y)...)
 	if len(cur.huge) > 0 {
 		var codes []string
 		for _, r := range cur.huge {
@@ -490,11 +491,16 @@ func (s *snapshot) standingsIndicators(codes []string, category string) ([]*anal
 			return nil, analytics.Errorf(analytics.BadUserInput, "indicators is empty: list the indicators to place the region on, or leave indicators out")
 		}
 		want := map[string]bool{}
+		var formulas []*analytics.Indicator // after the dataset's, in the order given
 		for _, c := range codes {
-			if _, err := s.indicator(c); err != nil {
+			in, err := s.indicatorOrFormula(c)
+			if err != nil {
 				return nil, err
 			}
-			want[c] = true
+			if s.isFormula(in) && !want[in.Code] {
+				formulas = append(formulas, in)
+			}
+			want[in.Code] = true
 		}
 		var out []*analytics.Indicator
 		for _, in := range s.Indicators {
@@ -502,7 +508,7 @@ func (s *snapshot) standingsIndicators(codes []string, category string) ([]*anal
 				out = append(out, in)
 			}
 		}
-		return out, nil
+		return append(out, formulas...), nil
 	case category != "":
 		out := s.category(category)
 		if out == nil {

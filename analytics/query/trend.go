@@ -24,7 +24,7 @@ func planTrend(s *snapshot, q analytics.TrendQuery) (*trendPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := s.indicator(q.Indicator)
+	in, err := s.indicatorOf(q.Indicator, &q.Formula)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +99,23 @@ func (e *Engine) trend(ctx context.Context, s *snapshot, p *trendPlan) (*analyti
 		shown = append(shown, series[i])
 	}
 	t.Warnings = []*analytics.Warning{}
+	if s.isFormula(in) {
+		// A year every operand has but the formula has not (a divisor of 0): said, not silently left out.
+		var years []int
+		if ops := formulaOperands(in); len(ops) > 0 && ms[ops[0]] != nil {
+			om := ms[ops[0]] // its years suffice: every operand needs a value
+			for _, c := range om.Cells[om.Off[r]:om.Off[r+1]] {
+				if y := int(c.Year); (q.From == nil || y >= *q.From) && (q.To == nil || y <= *q.To) {
+					years = append(years, y)
+				}
+			}
+		}
+		for _, y := range years {
+			if _, _, ok := m.Get(r, y); !ok {
+				t.Warnings = append(t.Warnings, formulaWarnings(s, in, ms, []int{r}, y)...)
+			}
+		}
+	}
 	if c, ok := calc.CAGR(shown, in.Measure); ok {
 		t.Cagr = &c
 	} else if calc.OutOfRange(c) {

@@ -113,8 +113,13 @@ type TiersInput struct {
 }
 
 type WeightedIndicatorInput struct {
-	Indicator string  `json:"indicator"`
-	Weight    float64 `json:"weight"`
+	// An indicator's code; or give formula instead (exactly one).
+	Indicator *string `json:"indicator,omitempty"`
+	// A formula computed at query time, as ranking's formula: "tax_revenue / fiscal_revenue * 100".
+	Formula *string `json:"formula,omitempty"`
+	// The formula's direction (default HIGHER_IS_BETTER); only with formula.
+	Direction *analytics.Direction `json:"direction,omitempty"`
+	Weight    float64              `json:"weight"`
 	// Goalposts for GOALPOSTS: both, with low < high.
 	Low  *float64 `json:"low,omitempty"`
 	High *float64 `json:"high,omitempty"`

@@ -1,0 +1,300 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/dataset"
+	"pacesetter/data"
+)
+
+// A formula given at query time must answer exactly what the same formula imported through derived.csv
+// answers: the import computes the stored indicator in analytics/dataset (derive.go), the query computes
+// the formula over the operands' matrices here, so the two are independent computations of the same rule.
+// Compared value for value (and flag for flag, but for derived ↔ computed) through every query that takes
+// a formula, on the embedded NBS data and on generated data at several sizes.
+
+// sameFlags compares flag letters, the import's "derived" and the query's "computed" aside.
+func sameFlags(imported, computed []string) bool {
+	a := slices.DeleteFunc(slices.Clone(imported), func(s string) bool { return s == "derived" })
+	b := slices.DeleteFunc(slices.Clone(computed), func(s string) bool { return s == "derived" })
+	if !slices.Contains(b, "computed") {
+		return false
+	}
+	b = slices.DeleteFunc(b, func(s string) bool { return s == "computed" })
+	return slices.Equal(a, b)
+}
+
+// compareFormula checks formula against the stored derived indicator code on e over the years given.
+func compareFormula(t *testing.T, e *Engine, code string, f *analytics.Formula, years []int, scopes []analytics.ScopeQuery, trendRegions []string) {
+	t.Helper()
+	ctx := context.Background()
+	text := f.Text
+	compared := 0
+	for _, y := range years {
+		for _, sq := range scopes {
+			want, err := e.Ranking(ctx, analytics.RankingQuery{Indicator: code, Year: &y, ScopeQuery: sq})
+			if err != nil {
+				t.Fatalf("ranking %s %d %+v: %v", code, y, sq, err)
+			}
+			got, err := e.Ranking(ctx, analytics.RankingQuery{Formula: f, Year: &y, ScopeQuery: sq})
+			if err != nil {
+				t.Fatalf("ranking formula %d %+v: %v", y, sq, err)
+			}
+			if got.Indicator.Code != strings.Join(strings.Fields(text), " ") || got.Count != want.Count || len(got.Missing) != len(want.Missing) {
+				t.Fatalf("%d %+v: formula %q ranks %d (%d missing), %s ranks %d (%d missing)", y, sq, got.Indicator.Code, got.Count, len(got.Missing), code, want.Count, len(want.Missing))
+			}
+			for i, w := range want.Entries {
+				g := got.Entries[i]
+				if g.Region.Code != w.Region.Code || g.Value != w.Value || g.Rank != w.Rank || !sameFlags(w.Flags, g.Flags) ||
+					!eqPtr(g.PreviousRank, w.PreviousRank) {
+					t.Fatalf("%d %+v entry %d: formula %s %v rank %d flags %v, %s %s %v rank %d flags %v", y, sq, i,
+						g.Region.Code, g.Value, g.Rank, g.Flags, code, w.Region.Code, w.Value, w.Rank, w.Flags)
+				}
+				compared++
+			}
+			if !eqPtr(got.Mean, want.Mean) || !eqPtr(got.Median, want.Median) {
+				t.Fatalf("%d %+v: mean/median differ", y, sq)
+			}
+		}
+	}
+	for _, r := range trendRegions {
+		want, err := e.Trend(ctx, analytics.TrendQuery{Region: r, Indicator: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Trend(ctx, analytics.TrendQuery{Region: r, Formula: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Points) != len(want.Points) || !eqPtr(got.Cagr, want.Cagr) {
+			t.Fatalf("trend %s: %d points cagr %v, want %d points cagr %v", r, len(got.Points), got.Cagr, len(want.Points), want.Cagr)
+		}
+		for i, w := range want.Points {
+			g := got.Points[i]
+			if g.Year != w.Year || g.Value != w.Value || !eqPtr(g.Yoy, w.Yoy) || !eqPtr(g.BestEver, w.BestEver) || g.Streak != w.Streak || !sameFlags(w.Flags, g.Flags) {
+				t.Fatalf("trend %s point %d: %+v, want %+v", r, i, g, w)
+			}
+			compared++
+		}
+	}
+	if compared == 0 {
+		t.Fatal("nothing compared")
+	}
+	t.Logf("%d values compared", compared)
+}
+
+func eqPtr[T comparable](a, b *T) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+// embeddedWith is the embedded NBS dataset with more lines in derived.csv.
+func embeddedWith(t *testing.T, derived string) *dataset.Dataset {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(data.Default(), ".", func(path string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(data.Default(), path)
+		if path == "derived.csv" {
+			b = append(b, derived...)
+		}
+		fsys[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dataset.Read(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestFormulaEqualsDerivedEmbedded(t *testing.T) {
+	// Fiscal revenue as a share of GRP, 2019–2024 (the dataset's own retail_sales_pc has population's one year).
+	d := embeddedWith(t, "fiscal_share,财政收入占GDP比重,%,higher_is_better,rate,fiscal_revenue / gdp * 100,,,none,2\n")
+	e := newTestEngine(t, d, Options{CacheEntries: 100})
+	scopes := []analytics.ScopeQuery{{}, {Group: "East"}, {Parent: "CN"}, {Level: "country"}}
+	compareFormula(t, e, "retail_sales_pc", &analytics.Formula{Text: "retail_sales / population * 10000"}, []int{2024}, scopes, []string{"CN", "320000"})
+	compareFormula(t, e, "fiscal_share", &analytics.Formula{Text: "fiscal_revenue / gdp * 100", Measure: analytics.Rate}, []int{2019, 2020, 2022, 2024},
+		scopes, []string{"CN", "320000", "650000"})
+
+	// Standings and compare take a formula in their lists of indicators.
+	ctx := context.Background()
+	st, err := e.Standings(ctx, analytics.StandingsQuery{Region: "320000", Year: 2024, Top: 3, ScopeQuery: analytics.ScopeQuery{Group: "East"},
+		Indicators: []string{"fiscal_share", "fiscal_revenue/gdp*100"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Entries) != 2 || st.Entries[0].Value != st.Entries[1].Value || st.Entries[0].Rank != st.Entries[1].Rank ||
+		st.Entries[1].Indicator.Code != "fiscal_revenue / gdp * 100" {
+		t.Fatalf("standings: %+v %+v", st.Entries[0], st.Entries[len(st.Entries)-1])
+	}
+	cmp, err := e.Compare(ctx, analytics.CompareQuery{Regions: []string{"320000", "330000"}, Indicators: []string{"fiscal_share", "fiscal_revenue / gdp * 100"},
+		From: 2020, To: 2024, Scope: &analytics.ScopeQuery{Group: "East"}, Baseline: &analytics.BaselineQuery{Stat: analytics.BaselineMean}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byInd := map[string][]string{}
+	for _, r := range cmp.Rows {
+		byInd[r.Indicator.Code] = append(byInd[r.Indicator.Code], fmt.Sprint(r.Region.Code, r.Year, r.Value, derefI(r.Rank), derefF(r.Difference)))
+	}
+	if a, b := byInd["fiscal_share"], byInd["fiscal_revenue / gdp * 100"]; len(a) == 0 || !slices.Equal(a, b) {
+		t.Fatalf("compare rows differ:\n%v\n%v", a, b)
+	}
+	// A composite line by formula scores as the stored indicator's line does.
+	c1, err := e.Composite(ctx, analytics.CompositeQuery{Year: 2024, ScopeQuery: analytics.ScopeQuery{Group: "East"},
+		Indicators: []analytics.WeightedIndicator{{Indicator: "fiscal_share", Weight: 2}, {Indicator: "gdp", Weight: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := e.Composite(ctx, analytics.CompositeQuery{Year: 2024, ScopeQuery: analytics.ScopeQuery{Group: "East"},
+		Indicators: []analytics.WeightedIndicator{{Formula: &analytics.Formula{Text: "fiscal_revenue / gdp * 100"}, Weight: 2}, {Indicator: "gdp", Weight: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c1.Entries) == 0 || len(c1.Entries) != len(c2.Entries) {
+		t.Fatalf("composite: %d and %d entries", len(c1.Entries), len(c2.Entries))
+	}
+	for i := range c1.Entries {
+		if c1.Entries[i].Region != c2.Entries[i].Region || c1.Entries[i].Score != c2.Entries[i].Score {
+			t.Fatalf("composite entry %d: %s %v vs %s %v", i, c1.Entries[i].Region.Code, c1.Entries[i].Score, c2.Entries[i].Region.Code, c2.Entries[i].Score)
+		}
+	}
+}
+
+func derefI(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func derefF(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// On generated data of several sizes, with parents filled in by rollup, a formula of three operands with
+// constants and parentheses, and the stored twin imported through derived.csv.
+func TestFormulaEqualsDerivedGenerated(t *testing.T) {
+	const text = "(I001 + I003) / I002 * 100 - 2.5"
+	for _, size := range []struct{ regions, years int }{{40, 6}, {600, 10}, {4000, 8}} {
+		t.Run(fmt.Sprint(size.regions), func(t *testing.T) {
+			d := dataset.Synthetic(uint64(size.regions), size.regions, 4, size.years)
+			for i := range d.Indicators[:3] {
+				d.Indicators[i].Rollup, d.Indicators[i].FillParents = analytics.RollupSum, true
+			}
+			for i := range d.Observations { // a divisor of 0 would refuse the import; the query's case is tested apart
+				if o := &d.Observations[i]; o.Indicator == "I002" && o.Value == 0 {
+					o.Value = 0.1
+				}
+			}
+			d.Indicators = append(d.Indicators, dataset.Indicator{Code: "ratio", Name: "ratio", Unit: "%", Direction: analytics.HigherIsBetter,
+				Measure: analytics.Level, Rollup: analytics.RollupNone, Decimals: -1, Formula: text})
+			dir := filepath.Join(t.TempDir(), "ds")
+			if err := d.WriteDir(dir); err != nil {
+				t.Fatal(err)
+			}
+			d2, err := dataset.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newTestEngine(t, d2, Options{CacheEntries: 100})
+			years := []int{2001, 2001 + size.years/2, 2000 + size.years}
+			scopes := []analytics.ScopeQuery{{}, {Group: "G03"}, {Parent: "ROOT"}}
+			compareFormula(t, e, "ratio", &analytics.Formula{Text: text}, years, scopes, []string{"ROOT", "R0001", d2.Regions[len(d2.Regions)-1].Code})
+		})
+	}
+}
+
+// Errors name the place in the formula and suggest codes; a division by zero is a warning for the region,
+// not an error of the answer.
+func TestFormulaErrorsAndDivisionByZero(t *testing.T) {
+	d, err := dataset.Read(data.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEngine(t, d, Options{})
+	ctx := context.Background()
+	y := 2024
+	for _, c := range []struct{ text, code, msg string }{
+		{"retail_sales / populaton * 10000", analytics.NotFound, `formula: 1:16: unknown indicator "populaton" (did you mean "population"?)`},
+		{"fiscal_revenue / (gdp", analytics.BadUserInput, `formula: 1:18: unclosed "("`},
+		{"gdp / / population", analytics.BadUserInput, `formula: 1:7: expected a number`},
+		{"gdp", analytics.BadUserInput, `is the indicator "gdp" alone`},
+		{"2 * 3", analytics.BadUserInput, `names no indicator`},
+		{"", analytics.BadUserInput, `formula: formula is empty`},
+	} {
+		_, err := e.Ranking(ctx, analytics.RankingQuery{Formula: &analytics.Formula{Text: c.text}, Year: &y})
+		if err == nil || analytics.ErrorCode(err) != c.code || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%q: %v (%s), want %s containing %q", c.text, err, analytics.ErrorCode(err), c.code, c.msg)
+		}
+	}
+	if _, err := e.Ranking(ctx, analytics.RankingQuery{Indicator: "gdp", Formula: &analytics.Formula{Text: "gdp / population"}}); analytics.ErrorCode(err) != analytics.BadUserInput {
+		t.Errorf("indicator and formula: %v", err)
+	}
+	if _, err := e.Ranking(ctx, analytics.RankingQuery{}); analytics.ErrorCode(err) != analytics.BadUserInput {
+		t.Errorf("neither indicator nor formula: %v", err)
+	}
+
+	// natural_growth_rate is 0 somewhere? Make a divisor that is 0 for exactly the regions where two
+	// indicators are equal: (birth_rate - death_rate - natural_growth_rate) is 0 wherever the bureau's
+	// rounding agrees, so dividing by it leaves those regions without a value, each with a warning.
+	rk, err := e.Ranking(ctx, analytics.RankingQuery{Formula: &analytics.Formula{Text: "gdp / (birth_rate - death_rate - natural_growth_rate)"}, Year: &y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Independently: the regions whose three rates satisfy b − d − n = 0 exactly, by hand from the values.
+	vals := map[string]map[string]float64{}
+	for _, o := range d.Observations {
+		if o.Year == y && (o.Indicator == "birth_rate" || o.Indicator == "death_rate" || o.Indicator == "natural_growth_rate" || o.Indicator == "gdp") {
+			if vals[o.Region] == nil {
+				vals[o.Region] = map[string]float64{}
+			}
+			vals[o.Region][o.Indicator] = o.Value
+		}
+	}
+	var zero []string
+	for r, v := range vals {
+		if len(v) == 4 && v["birth_rate"]-v["death_rate"]-v["natural_growth_rate"] == 0 {
+			zero = append(zero, r)
+		}
+	}
+	slices.Sort(zero)
+	var warned []string
+	for _, w := range rk.Warnings {
+		if strings.Contains(w.Message, "division by zero") {
+			warned = append(warned, strings.Fields(w.Message)[0])
+		}
+	}
+	slices.Sort(warned)
+	if len(zero) == 0 {
+		t.Fatalf("the test's premise failed: no region has a zero divisor in %d", y)
+	}
+	if !slices.Equal(zero, warned) {
+		t.Fatalf("division by zero warned for %v, want %v", warned, zero)
+	}
+	for _, m := range rk.Missing {
+		if slices.Contains(zero, m.Code) {
+			zero = slices.DeleteFunc(zero, func(s string) bool { return s == m.Code })
+		}
+	}
+	if len(zero) != 0 {
+		t.Fatalf("regions with a zero divisor not listed in missing: %v", zero)
+	}
+	if math.IsNaN(*rk.Mean) || rk.Count == 0 {
+		t.Fatal("the others are ranked")
+	}
+}
