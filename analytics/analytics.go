@@ -29,6 +29,9 @@ type Engine interface {
 	Standings(ctx context.Context, q StandingsQuery) (*Standings, error)
 	Trend(ctx context.Context, q TrendQuery) (*Trend, error)
 	Compare(ctx context.Context, q CompareQuery) (*Comparison, error)
+	// WeightedMean is Σ value·weight / Σ weight over a ranking's entries with a value of the weight
+	// indicator (code or formula) that year; nil when none has.
+	WeightedMean(ctx context.Context, rk *Ranking, weight string) (*float64, error)
 	Aggregate(ctx context.Context, q AggregateQuery) (*Aggregate, error)
 	Pivot(ctx context.Context, q PivotQuery) (*Pivot, error)
 	// Values and Ranks answer many Region.value and Region.rank fields at once (the dataloaders of graph/):
@@ -240,6 +243,7 @@ type Ranking struct {
 	AsOf      *Date
 	Flagged   int        // entries whose value rests on a flagged value (provisional, estimated, derived…)
 	Warnings  []*Warning // numbers left null because they are beyond the range of a double, and why
+	Key       string     // names this ranking in the engine's caches (of its weighted means); "": none
 }
 
 // FlagCounts counts the entries carrying each flag, in the order of AllFlags; flags no entry has are left out.

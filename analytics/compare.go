@@ -18,6 +18,7 @@ type CompareQuery struct {
 type BaselineQuery struct {
 	Region string
 	Stat   BaselineStat
+	Weight string // the weight indicator of BaselineWeightedMean
 }
 
 // BaselineStat is a baseline taken from the scope's ranked values, or each region's parent.
@@ -28,6 +29,8 @@ const (
 	BaselineMedian BaselineStat = "MEDIAN"
 	BaselineLeader BaselineStat = "LEADER"
 	BaselineParent BaselineStat = "PARENT"
+	// BaselineWeightedMean is Σ v·w / Σ w over the ranked regions with a weight (BaselineQuery.Weight).
+	BaselineWeightedMean BaselineStat = "WEIGHTED_MEAN"
 )
 
 func (b BaselineStat) MarshalGQL(w io.Writer) { writeQuoted(w, string(b)) }
@@ -39,6 +42,7 @@ func (b *BaselineStat) UnmarshalGQL(v any) error {
 type Baseline struct {
 	Region *Region
 	Stat   *BaselineStat
+	Weight *Indicator // of BaselineWeightedMean
 }
 
 // Comparison is regions side by side on indicators, year by year.

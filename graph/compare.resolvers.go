@@ -19,7 +19,7 @@ func (r *queryResolver) Compare(ctx context.Context, regions []string, indicator
 		if baseline.Region != nil && *baseline.Region == "" {
 			return nil, analytics.Errorf(analytics.BadUserInput, "baseline.region is empty: give a region code")
 		}
-		q.Baseline = &analytics.BaselineQuery{Region: str(baseline.Region), Stat: enum(baseline.Stat)}
+		q.Baseline = &analytics.BaselineQuery{Region: str(baseline.Region), Stat: enum(baseline.Stat), Weight: str(baseline.Weight)}
 	}
 	return r.Engine.Compare(ctx, q)
 }

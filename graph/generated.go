@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Aggregate() AggregateResolver
 	Query() QueryResolver
 	Ranking() RankingResolver
+	RankingEntry() RankingEntryResolver
 	Region() RegionResolver
 	Scheme() SchemeResolver
 	StandingEntry() StandingEntryResolver
@@ -82,6 +83,7 @@ type ComplexityRoot struct {
 	Baseline struct {
 		Region func(childComplexity int) int
 		Stat   func(childComplexity int) int
+		Weight func(childComplexity int) int
 	}
 
 	BenchmarkRef struct {
@@ -377,34 +379,36 @@ type ComplexityRoot struct {
 	}
 
 	Ranking struct {
-		AsOf       func(childComplexity int) int
-		Basis      func(childComplexity int) int
-		Count      func(childComplexity int) int
-		Entries    func(childComplexity int, top *int, first *int, offset *int) int
-		FlagCounts func(childComplexity int) int
-		Flagged    func(childComplexity int) int
-		Indicator  func(childComplexity int) int
-		Leader     func(childComplexity int) int
-		Mean       func(childComplexity int) int
-		Median     func(childComplexity int) int
-		Missing    func(childComplexity int) int
-		Scope      func(childComplexity int) int
-		Ties       func(childComplexity int) int
-		Warnings   func(childComplexity int) int
-		Year       func(childComplexity int) int
+		AsOf         func(childComplexity int) int
+		Basis        func(childComplexity int) int
+		Count        func(childComplexity int) int
+		Entries      func(childComplexity int, top *int, first *int, offset *int) int
+		FlagCounts   func(childComplexity int) int
+		Flagged      func(childComplexity int) int
+		Indicator    func(childComplexity int) int
+		Leader       func(childComplexity int) int
+		Mean         func(childComplexity int) int
+		Median       func(childComplexity int) int
+		Missing      func(childComplexity int) int
+		Scope        func(childComplexity int) int
+		Ties         func(childComplexity int) int
+		Warnings     func(childComplexity int) int
+		WeightedMean func(childComplexity int, weight string) int
+		Year         func(childComplexity int) int
 	}
 
 	RankingEntry struct {
-		Flags        func(childComplexity int) int
-		GapToLeader  func(childComplexity int) int
-		Percentile   func(childComplexity int) int
-		PreviousRank func(childComplexity int) int
-		Rank         func(childComplexity int) int
-		RankChange   func(childComplexity int) int
-		Region       func(childComplexity int) int
-		Value        func(childComplexity int) int
-		VsMean       func(childComplexity int) int
-		VsMedian     func(childComplexity int) int
+		Flags          func(childComplexity int) int
+		GapToLeader    func(childComplexity int) int
+		Percentile     func(childComplexity int) int
+		PreviousRank   func(childComplexity int) int
+		Rank           func(childComplexity int) int
+		RankChange     func(childComplexity int) int
+		Region         func(childComplexity int) int
+		Value          func(childComplexity int) int
+		VsMean         func(childComplexity int) int
+		VsMedian       func(childComplexity int) int
+		VsWeightedMean func(childComplexity int, weight string) int
 	}
 
 	Region struct {
@@ -607,7 +611,12 @@ type QueryResolver interface {
 	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
 }
 type RankingResolver interface {
+	WeightedMean(ctx context.Context, obj *analytics.Ranking, weight string) (*float64, error)
+
 	Entries(ctx context.Context, obj *analytics.Ranking, top *int, first *int, offset *int) ([]*analytics.RankingEntry, error)
+}
+type RankingEntryResolver interface {
+	VsWeightedMean(ctx context.Context, obj *analytics.RankingEntry, weight string) (*float64, error)
 }
 type RegionResolver interface {
 	Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error)
@@ -828,6 +837,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Baseline.Stat(childComplexity), true
+	case "Baseline.weight":
+		if e.ComplexityRoot.Baseline.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Baseline.Weight(childComplexity), true
 
 	case "BenchmarkRef.region":
 		if e.ComplexityRoot.BenchmarkRef.Region == nil {
@@ -2290,6 +2305,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ranking.Warnings(childComplexity), true
+	case "Ranking.weightedMean":
+		if e.ComplexityRoot.Ranking.WeightedMean == nil {
+			break
+		}
+
+		args, err := ec.field_Ranking_weightedMean_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Ranking.WeightedMean(childComplexity, args["weight"].(string)), true
 	case "Ranking.year":
 		if e.ComplexityRoot.Ranking.Year == nil {
 			break
@@ -2357,6 +2383,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RankingEntry.VsMedian(childComplexity), true
+	case "RankingEntry.vsWeightedMean":
+		if e.ComplexityRoot.RankingEntry.VsWeightedMean == nil {
+			break
+		}
+
+		args, err := ec.field_RankingEntry_vsWeightedMean_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RankingEntry.VsWeightedMean(childComplexity, args["weight"].(string)), true
 
 	case "Region.children":
 		if e.ComplexityRoot.Region.Children == nil {
@@ -4163,6 +4200,8 @@ input BaselineInput {
   "That region's value of the indicator in the same year."
   region: ID
   stat: BaselineStat
+  "With stat WEIGHTED_MEAN (and only with it): the indicator the values are weighted by, e.g. population."
+  weight: ID
 }
 
 "A baseline taken, each year, from the scope (without a scope, from the compared regions)."
@@ -4175,12 +4214,21 @@ enum BaselineStat {
   LEADER
   "Each region's parent region's value (null for a region without a parent, or a parent without a value)."
   PARENT
+  """
+  Mean of the values ranked weighted by the weight indicator's value of the same region and year:
+  Σ value·weight / Σ weight over the regions ranked that have both (shown rounded to 12 significant digits).
+  A statistics bureau's national figure of a per-capita indicator or a rate is such a mean (disposable income
+  per capita weighted by population), where a level's is a total: MEAN treats every region alike.
+  """
+  WEIGHTED_MEAN
 }
 
 "The baseline asked for."
 type Baseline {
   region: Region
   stat: BaselineStat
+  "The weight of WEIGHTED_MEAN."
+  weight: Indicator
 }
 
 type Comparison {
@@ -4403,6 +4451,14 @@ type Ranking {
   median of 1e308 and 1.7e308 is 1.35e308, of two values 5e-324 is 5e-324); null when none is ranked.
   """
   median: Float
+  """
+  Mean of the ranked values weighted by the weight indicator's value (a code, or a formula) of the same
+  region and year: Σ value·weight / Σ weight over the entries that have a weight (12 significant digits);
+  null when none has. A statistics bureau publishes a total for a LEVEL indicator and, for a per-capita
+  figure or a rate, the mean weighted by population (or by the rate's denominator): "above the national
+  average" of disposable income per capita is above weightedMean(weight: "population"), not above mean.
+  """
+  weightedMean(weight: ID!): Float
   "The region ranked first (the first by code among ties)."
   leader: Region
   """
@@ -4450,6 +4506,8 @@ type RankingEntry {
   vsMean: Float
   "value − median of the ranked values, in the indicator's unit; null when beyond ±1.8e308, like gapToLeader."
   vsMedian: Float
+  "value − the ranking's weightedMean(weight:), in the indicator's unit; null when that is null."
+  vsWeightedMean(weight: ID!): Float
   """
   Flags of the values the ranked value rests on: this year's, and for basis GROWTH of a LEVEL or RATE also the
   year before's; see Observation.flags.
@@ -4720,6 +4778,8 @@ func (ec *executionContext) childFields_Baseline(ctx context.Context, field grap
 		return ec.fieldContext_Baseline_region(ctx, field)
 	case "stat":
 		return ec.fieldContext_Baseline_stat(ctx, field)
+	case "weight":
+		return ec.fieldContext_Baseline_weight(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Baseline", field.Name)
 }
@@ -5282,6 +5342,8 @@ func (ec *executionContext) childFields_Ranking(ctx context.Context, field graph
 		return ec.fieldContext_Ranking_mean(ctx, field)
 	case "median":
 		return ec.fieldContext_Ranking_median(ctx, field)
+	case "weightedMean":
+		return ec.fieldContext_Ranking_weightedMean(ctx, field)
 	case "leader":
 		return ec.fieldContext_Ranking_leader(ctx, field)
 	case "entries":
@@ -5314,6 +5376,8 @@ func (ec *executionContext) childFields_RankingEntry(ctx context.Context, field 
 		return ec.fieldContext_RankingEntry_vsMean(ctx, field)
 	case "vsMedian":
 		return ec.fieldContext_RankingEntry_vsMedian(ctx, field)
+	case "vsWeightedMean":
+		return ec.fieldContext_RankingEntry_vsWeightedMean(ctx, field)
 	case "flags":
 		return ec.fieldContext_RankingEntry_flags(ctx, field)
 	}
@@ -6720,6 +6784,20 @@ func (ec *executionContext) field_Query_trend_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_RankingEntry_vsWeightedMean_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "weight",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weight"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Ranking_entries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6747,6 +6825,20 @@ func (ec *executionContext) field_Ranking_entries_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["offset"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Ranking_weightedMean_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "weight",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weight"] = arg0
 	return args, nil
 }
 
@@ -7750,6 +7842,38 @@ func (ec *executionContext) _Baseline_stat(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Baseline_stat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Baseline", field, false, false, "BaselineStat")
+}
+
+func (ec *executionContext) _Baseline_weight(ctx context.Context, field graphql.CollectedField, obj *analytics.Baseline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Baseline_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Baseline_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Baseline",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _BenchmarkRef_region(ctx context.Context, field graphql.CollectedField, obj *analytics.BenchmarkRef) (ret graphql.Marshaler) {
@@ -13732,6 +13856,50 @@ func (ec *executionContext) fieldContext_Ranking_median(_ context.Context, field
 	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Ranking_weightedMean(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_weightedMean(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Ranking().WeightedMean(ctx, obj, fc.Args["weight"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_weightedMean(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ranking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Ranking_weightedMean_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Ranking_leader(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14086,6 +14254,50 @@ func (ec *executionContext) _RankingEntry_vsMedian(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_RankingEntry_vsMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RankingEntry", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RankingEntry_vsWeightedMean(ctx context.Context, field graphql.CollectedField, obj *analytics.RankingEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingEntry_vsWeightedMean(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RankingEntry().VsWeightedMean(ctx, obj, fc.Args["weight"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RankingEntry_vsWeightedMean(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RankingEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RankingEntry_vsWeightedMean_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RankingEntry_flags(ctx context.Context, field graphql.CollectedField, obj *analytics.RankingEntry) (ret graphql.Marshaler) {
@@ -18510,7 +18722,7 @@ func (ec *executionContext) unmarshalInputBaselineInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"region", "stat"}
+	fieldsInOrder := [...]string{"region", "stat", "weight"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18531,6 +18743,13 @@ func (ec *executionContext) unmarshalInputBaselineInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Stat = data
+		case "weight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weight = data
 		}
 	}
 	return it, nil
@@ -19335,6 +19554,11 @@ func (ec *executionContext) _Baseline(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "stat":
 			out.Values[i] = ec._Baseline_stat(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._Baseline_weight(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -21289,6 +21513,12 @@ func (ec *executionContext) _Ranking(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "weightedMean":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ranking_weightedMean(ctx, field, obj)
+				})
 		case "leader":
 			out.Values[i] = ec._Ranking_leader(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21341,52 +21571,58 @@ func (ec *executionContext) _RankingEntry(ctx context.Context, sel ast.Selection
 		case "region":
 			out.Values[i] = ec._RankingEntry_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "value":
 			out.Values[i] = ec._RankingEntry_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rank":
 			out.Values[i] = ec._RankingEntry_rank(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "percentile":
 			out.Values[i] = ec._RankingEntry_percentile(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "previousRank":
 			out.Values[i] = ec._RankingEntry_previousRank(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rankChange":
 			out.Values[i] = ec._RankingEntry_rankChange(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "gapToLeader":
 			out.Values[i] = ec._RankingEntry_gapToLeader(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "vsMean":
 			out.Values[i] = ec._RankingEntry_vsMean(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "vsMedian":
 			out.Values[i] = ec._RankingEntry_vsMedian(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "vsWeightedMean":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RankingEntry_vsWeightedMean(ctx, field, obj)
+				})
 		case "flags":
 			out.Values[i] = ec._RankingEntry_flags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

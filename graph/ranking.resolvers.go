@@ -34,8 +34,27 @@ func (r *queryResolver) Standings(ctx context.Context, region string, year int, 
 		Top: top, Ties: enum(ties), Basis: enum(basis), Indicators: indicators, Category: str(category), Scheme: str(scheme), OrderBy: enum(orderBy)})
 }
 
+func (r *rankingResolver) WeightedMean(ctx context.Context, obj *analytics.Ranking, weight string) (*float64, error) {
+	return r.Engine.WeightedMean(ctx, obj, weight)
+}
+
 func (r *rankingResolver) Entries(ctx context.Context, obj *analytics.Ranking, top *int, first *int, offset *int) ([]*analytics.RankingEntry, error) {
 	return obj.Page(top, first, offset)
+}
+
+func (r *rankingEntryResolver) VsWeightedMean(ctx context.Context, obj *analytics.RankingEntry, weight string) (*float64, error) {
+	rk := enclosingRanking(ctx)
+	if rk == nil {
+		return nil, analytics.Errorf(analytics.BadUserInput, "vsWeightedMean is answered on the entries of a ranking")
+	}
+	m, err := r.Engine.WeightedMean(ctx, rk, weight)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	if d, ok := calc.Diff(obj.Value, *m); ok {
+		return &d, nil
+	}
+	return nil, nil
 }
 
 func (r *standingEntryResolver) MoveToTop(ctx context.Context, obj *analytics.StandingEntry, n int) (*float64, error) {
@@ -51,9 +70,12 @@ func (r *standingEntryResolver) MoveToTop(ctx context.Context, obj *analytics.St
 
 func (r *Resolver) Ranking() RankingResolver { return &rankingResolver{r} }
 
+func (r *Resolver) RankingEntry() RankingEntryResolver { return &rankingEntryResolver{r} }
+
 func (r *Resolver) StandingEntry() StandingEntryResolver { return &standingEntryResolver{r} }
 
 type (
 	rankingResolver       struct{ *Resolver }
+	rankingEntryResolver  struct{ *Resolver }
 	standingEntryResolver struct{ *Resolver }
 )

@@ -59,6 +59,17 @@ func formulaArg(indicator, formula *string, direction *analytics.Direction, meas
 	return str(indicator), &analytics.Formula{Text: *formula, Direction: enum(direction), Measure: enum(measure), Unit: str(unit)}, nil
 }
 
+// enclosingRanking is the ranking whose entry is being resolved: gqlgen keeps each enclosing field's
+// result in its field context, so an entry needs no pointer back to its ranking.
+func enclosingRanking(ctx context.Context) *analytics.Ranking {
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if rk, ok := fc.Result.(*analytics.Ranking); ok {
+			return rk
+		}
+	}
+	return nil
+}
+
 // enum reads an optional enum argument; absent leaves the engine's default.
 func enum[T ~string](p *T) T {
 	if p == nil {

@@ -87,6 +87,40 @@ func Mean(values []float64) float64 {
 	return m
 }
 
+// WeightedMean is Σ v·w / Σ w over the pairs given (values[i] with weights[i]), as a statistics bureau
+// averages a per-capita figure or a rate over regions (weights: population, say); ok is false for no pair,
+// a negative weight, weights summing to 0, or a sum beyond the doubles (then the products are taken
+// exactly, with math/big, and the quotient rounded once).
+func WeightedMean(values, weights []float64) (float64, bool) {
+	if len(values) == 0 || len(values) != len(weights) {
+		return 0, false
+	}
+	num, den := 0.0, 0.0
+	for i, v := range values {
+		if weights[i] < 0 {
+			return 0, false
+		}
+		num += v * weights[i]
+		den += weights[i]
+	}
+	if den == 0 || math.IsInf(den, 0) {
+		return 0, false
+	}
+	if !math.IsInf(num, 0) && !math.IsNaN(num) {
+		if m := num / den; !math.IsInf(m, 0) {
+			return m, true
+		}
+	}
+	n, d := new(big.Float).SetPrec(4400), new(big.Float).SetPrec(2200)
+	x, y := new(big.Float), new(big.Float)
+	for i, v := range values {
+		n.Add(n, new(big.Float).SetPrec(4400).Mul(x.SetFloat64(v), y.SetFloat64(weights[i])))
+		d.Add(d, y)
+	}
+	m, _ := n.Quo(n, d).Float64()
+	return m, !math.IsInf(m, 0)
+}
+
 // exactSum is the exact sum of finite values: 2,200 bits hold any sum of fewer than 2^100 doubles, whose
 // bits span 2^-1074 to 2^1024.
 func exactSum(values []float64) *big.Float {

@@ -297,3 +297,29 @@ func TestMoveToTop(t *testing.T) {
 		t.Error("a move beyond ±1.8e308 must not be ok")
 	}
 }
+
+// Weighted means worked by hand: (10·1 + 20·3) / 4 = 17.5; equal weights give the plain mean; a zero
+// weight drops its value; overflowing products are taken exactly.
+func TestWeightedMean(t *testing.T) {
+	for _, c := range []struct {
+		v, w []float64
+		want float64
+		ok   bool
+	}{
+		{[]float64{10, 20}, []float64{1, 3}, 17.5, true},
+		{[]float64{1, 2, 3, 4}, []float64{5, 5, 5, 5}, 2.5, true},
+		{[]float64{100, 7}, []float64{0, 2}, 7, true},
+		{[]float64{-4, 4}, []float64{1, 1}, 0, true},
+		{[]float64{1e300, 1e300}, []float64{1e10, 3e10}, 1e300, true},
+		{[]float64{1e308, -1e308}, []float64{1e10, 1e10}, 0, true},
+		{nil, nil, 0, false},
+		{[]float64{1}, []float64{0}, 0, false},
+		{[]float64{1, 2}, []float64{1, -1}, 0, false},
+		{[]float64{1, 2}, []float64{1}, 0, false},
+	} {
+		got, ok := WeightedMean(c.v, c.w)
+		if ok != c.ok || ok && got != c.want {
+			t.Errorf("WeightedMean(%v, %v) = %v, %v; want %v, %v", c.v, c.w, got, ok, c.want, c.ok)
+		}
+	}
+}

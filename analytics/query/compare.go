@@ -126,7 +126,9 @@ func (s *snapshot) compareBaseline(b *analytics.BaselineQuery) (*analytics.Basel
 	case b == nil:
 		return nil, nil
 	case (b.Region != "") == (b.Stat != ""):
-		return nil, analytics.Errorf(analytics.BadUserInput, "baseline takes exactly one of region and stat: {region: \"CODE\"} or {stat: MEAN | MEDIAN | LEADER | PARENT}")
+		return nil, analytics.Errorf(analytics.BadUserInput, "baseline takes exactly one of region and stat: {region: \"CODE\"} or {stat: MEAN | MEDIAN | LEADER | PARENT | WEIGHTED_MEAN, weight: \"population\"}")
+	case (b.Stat == analytics.BaselineWeightedMean) != (b.Weight != ""):
+		return nil, analytics.Errorf(analytics.BadUserInput, "baseline's weight goes with stat WEIGHTED_MEAN, and WEIGHTED_MEAN needs a weight: {stat: WEIGHTED_MEAN, weight: \"population\"}")
 	case b.Region != "":
 		r, err := s.region(b.Region)
 		if err != nil {
@@ -135,7 +137,15 @@ func (s *snapshot) compareBaseline(b *analytics.BaselineQuery) (*analytics.Basel
 		return &analytics.Baseline{Region: r}, nil
 	}
 	st := b.Stat
-	return &analytics.Baseline{Stat: &st}, nil
+	out := &analytics.Baseline{Stat: &st}
+	if b.Weight != "" {
+		w, err := s.indicatorOrFormula(b.Weight)
+		if err != nil {
+			return nil, err
+		}
+		out.Weight = w
+	}
+	return out, nil
 }
 
 // Compare sets regions side by side on indicators, year by year.
@@ -154,11 +164,17 @@ func (e *Engine) compare(ctx context.Context, s *snapshot, p *comparePlan) (*ana
 	for i, in := range p.indicators {
 		codes[i] = in.Code
 	}
+	if b := p.baseline; b != nil && b.Weight != nil {
+		codes = append(codes, b.Weight.Code)
+	}
 	ms, err := e.matrices(ctx, s, p.q.AsOf, codes...)
 	if err != nil {
 		return nil, err
 	}
 	cm := newComparing(s, p)
+	if b := p.baseline; b != nil && b.Weight != nil {
+		cm.weight = ms[b.Weight.Code]
+	}
 	for _, in := range p.indicators {
 		cm.indicator(in, ms[in.Code])
 	}
@@ -171,6 +187,10 @@ type comparing struct {
 	p      *comparePlan
 	c      *analytics.Comparison
 	leadAt map[int]*analytics.RegionLead
+	weight *duck.Matrix // WEIGHTED_MEAN's weights
+	// The year's weighted mean over the ranked regions, and whether there is one (WEIGHTED_MEAN only).
+	wmean    float64
+	hasWmean bool
 }
 
 func newComparing(s *snapshot, p *comparePlan) *comparing {
@@ -218,6 +238,9 @@ func (cm *comparing) year(in *analytics.Indicator, m *duck.Matrix, y int, ig ind
 	if cm.p.scope != nil {
 		ranked = rankYear(s, m, in, analytics.ByValue, s.members(cm.p.scope, in.Code, y), y)
 	}
+	if b := c.Baseline; b != nil && b.Stat != nil && *b.Stat == analytics.BaselineWeightedMean {
+		cm.wmean, cm.hasWmean = weightedMean(cm.weight, ranked, y)
+	}
 	// Leaders: the run of best values among the compared regions, by code.
 	for i := 0; i < len(among.entries) && among.entries[i].v == among.entries[0].v; i++ {
 		en := among.entries[i]
@@ -262,6 +285,9 @@ func (cm *comparing) row(in *analytics.Indicator, m *duck.Matrix, ranked *ranked
 		row.Rank = &rk
 	}
 	base, shown, hasBase := baselineOf(s, m, cm.c.Baseline, ranked, r, y)
+	if b := cm.c.Baseline; b != nil && b.Stat != nil && *b.Stat == analytics.BaselineWeightedMean {
+		base, shown, hasBase = cm.wmean, calc.Round12(cm.wmean), cm.hasWmean
+	}
 	if hasBase {
 		row.Baseline = &shown
 		if d, ok := calc.Diff(v, base); ok {
@@ -333,6 +359,18 @@ func baselineOf(s *snapshot, m *duck.Matrix, b *analytics.Baseline, ranked *rank
 		}
 		return ranked.mean, calc.Round12(ranked.mean), true
 	}
+}
+
+// weightedMean is Σ v·w / Σ w over the ranked entries of a year with a weight w in the matrix that year.
+func weightedMean(w *duck.Matrix, ranked *rankedYear, y int) (float64, bool) {
+	vals := make([]float64, 0, len(ranked.entries))
+	ws := make([]float64, 0, len(ranked.entries))
+	for _, en := range ranked.entries {
+		if x, _, ok := w.Get(en.r, y); ok {
+			vals, ws = append(vals, en.v), append(ws, x)
+		}
+	}
+	return calc.WeightedMean(vals, ws)
 }
 
 // comparedIn lists the compared regions of year y: those named, and the members that year of the groups

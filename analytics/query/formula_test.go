@@ -92,7 +92,9 @@ func compareFormula(t *testing.T, e *Engine, code string, f *analytics.Formula, 
 	t.Logf("%d values compared", compared)
 }
 
-func eqPtr[T comparable](a, b *T) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+func eqPtr[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
 
 // embeddedWith is the embedded NBS dataset with more lines in derived.csv.
 func embeddedWith(t *testing.T, derived string) *dataset.Dataset {

@@ -203,7 +203,52 @@ func (e *Engine) Ranking(ctx context.Context, q analytics.RankingQuery) (*analyt
 	if err != nil {
 		return nil, err
 	}
-	return cached(e, s, keyOf("ranking", p.q), func() (*analytics.Ranking, error) { return e.ranking(ctx, s, p) })
+	key := keyOf("ranking", p.q)
+	return cached(e, s, key, func() (*analytics.Ranking, error) {
+		rk, err := e.ranking(ctx, s, p)
+		if err == nil && key != "" {
+			rk.Key = s.Key + "|" + key
+		}
+		return rk, err
+	})
+}
+
+// WeightedMean is Σ value·weight / Σ weight over the ranking's entries that have a value of the weight in
+// the ranking's year (as of its date), rounded to 12 significant digits; nil when none has. Kept in the
+// answer cache by ranking and weight: every entry's vsWeightedMean asks for it.
+func (e *Engine) WeightedMean(ctx context.Context, rk *analytics.Ranking, weight string) (*float64, error) {
+	s := e.snap.Load()
+	w, err := s.indicatorOrFormula(weight)
+	if err != nil {
+		return nil, err
+	}
+	key := ""
+	if rk.Key != "" {
+		key = keyOf("weightedMean", []string{rk.Key, w.Code})
+	}
+	return cached(e, s, key, func() (*float64, error) {
+		ms, err := e.matrices(ctx, s, rk.AsOf, w.Code)
+		if err != nil {
+			return nil, err
+		}
+		vals := make([]float64, 0, len(rk.Entries))
+		ws := make([]float64, 0, len(rk.Entries))
+		for _, en := range rk.Entries {
+			r, ok := s.RegionAt[en.Region.Code]
+			if !ok {
+				continue
+			}
+			if x, _, ok := ms[w.Code].Get(r, rk.Year); ok {
+				vals, ws = append(vals, en.Value), append(ws, x)
+			}
+		}
+		m, ok := calc.WeightedMean(vals, ws)
+		if !ok {
+			return nil, nil
+		}
+		m = calc.Round12(m)
+		return &m, nil
+	})
 }
 
 // ranking reads the indicator's values and ranks the plan's scope.

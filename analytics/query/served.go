@@ -212,6 +212,10 @@ func (s *Served) Compare(ctx context.Context, q analytics.CompareQuery) (*analyt
 	return s.at(ctx).Compare(ctx, q)
 }
 
+func (s *Served) WeightedMean(ctx context.Context, rk *analytics.Ranking, weight string) (*float64, error) {
+	return s.at(ctx).WeightedMean(ctx, rk, weight)
+}
+
 func (s *Served) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
 	return s.at(ctx).Aggregate(ctx, q)
 }

@@ -13,6 +13,8 @@ type BaselineInput struct {
 	// That region's value of the indicator in the same year.
 	Region *string                 `json:"region,omitempty"`
 	Stat   *analytics.BaselineStat `json:"stat,omitempty"`
+	// With stat WEIGHTED_MEAN (and only with it): the indicator the values are weighted by, e.g. population.
+	Weight *string `json:"weight,omitempty"`
 }
 
 // What a composite scores. Give scheme or indicators, not both. Without a scope (group, parent, level or
