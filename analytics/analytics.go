@@ -32,6 +32,8 @@ type Engine interface {
 	// WeightedMean is Σ value·weight / Σ weight over a ranking's entries with a value of the weight
 	// indicator (code or formula) that year; nil when none has.
 	WeightedMean(ctx context.Context, rk *Ranking, weight string) (*float64, error)
+	// Search finds regions, groups, indicators, categories and departments by code or name.
+	Search(ctx context.Context, q SearchQuery) ([]*SearchHit, error)
 	Aggregate(ctx context.Context, q AggregateQuery) (*Aggregate, error)
 	Pivot(ctx context.Context, q PivotQuery) (*Pivot, error)
 	// Values and Ranks answer many Region.value and Region.rank fields at once (the dataloaders of graph/):
@@ -569,4 +571,51 @@ func unmarshalEnum[T ~string](v any, dst *T, allowed ...T) error {
 		}
 	}
 	return fmt.Errorf("%q is not one of %v", Cut(s), allowed)
+}
+
+// SearchQuery asks for the things a text names.
+type SearchQuery struct {
+	Text  string
+	Kinds []SearchKind // nil: every kind
+	First int
+}
+
+// SearchHit is one thing found: its kind, code and names, and how the text matched it.
+type SearchHit struct {
+	Kind   SearchKind
+	Code   string
+	Name   string
+	NameEn *string
+	Match  SearchMatch
+}
+
+// SearchKind is a kind of thing search finds.
+type SearchKind string
+
+const (
+	SearchRegion     SearchKind = "REGION"
+	SearchGroup      SearchKind = "GROUP"
+	SearchIndicator  SearchKind = "INDICATOR"
+	SearchCategory   SearchKind = "CATEGORY"
+	SearchDepartment SearchKind = "DEPARTMENT"
+)
+
+// SearchMatch is how a text matched, strongest first.
+type SearchMatch string
+
+const (
+	MatchCode     SearchMatch = "CODE"     // the code itself
+	MatchName     SearchMatch = "NAME"     // the name or English name, whole
+	MatchPrefix   SearchMatch = "PREFIX"   // the start of the code or a name
+	MatchContains SearchMatch = "CONTAINS" // a part of the code or a name (two characters or more)
+	MatchClose    SearchMatch = "CLOSE"    // a close spelling of the code or a name
+)
+
+func (k SearchKind) MarshalGQL(w io.Writer) { writeQuoted(w, string(k)) }
+func (k *SearchKind) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, k, SearchRegion, SearchGroup, SearchIndicator, SearchCategory, SearchDepartment)
+}
+func (m SearchMatch) MarshalGQL(w io.Writer) { writeQuoted(w, string(m)) }
+func (m *SearchMatch) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, m, MatchCode, MatchName, MatchPrefix, MatchContains, MatchClose)
 }

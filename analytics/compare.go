@@ -35,7 +35,7 @@ const (
 
 func (b BaselineStat) MarshalGQL(w io.Writer) { writeQuoted(w, string(b)) }
 func (b *BaselineStat) UnmarshalGQL(v any) error {
-	return unmarshalEnum(v, b, BaselineMean, BaselineMedian, BaselineLeader, BaselineParent)
+	return unmarshalEnum(v, b, BaselineMean, BaselineMedian, BaselineLeader, BaselineParent, BaselineWeightedMean)
 }
 
 // Baseline echoes the baseline a comparison was asked with.

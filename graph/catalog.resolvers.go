@@ -56,6 +56,14 @@ func (r *queryResolver) Observations(ctx context.Context, regions []string, indi
 	return observationConnection(page), nil
 }
 
+func (r *queryResolver) Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error) {
+	n := 10
+	if first != nil {
+		n = *first
+	}
+	return r.Engine.Search(ctx, analytics.SearchQuery{Text: text, Kinds: kinds, First: n})
+}
+
 func (r *regionResolver) Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error) {
 	return loadersOf(ctx, r.Engine).values.Load(ctx, analytics.ValueKey{Region: obj.Code, Indicator: indicator, Year: year})
 }

@@ -373,6 +373,7 @@ type ComplexityRoot struct {
 		Robustness       func(childComplexity int, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) int
 		Scheme           func(childComplexity int, code string) int
 		Schemes          func(childComplexity int) int
+		Search           func(childComplexity int, text string, kinds []analytics.SearchKind, first *int) int
 		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
 		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) int
 		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
@@ -491,6 +492,14 @@ type ComplexityRoot struct {
 		Regions func(childComplexity int) int
 	}
 
+	SearchHit struct {
+		Code   func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Match  func(childComplexity int) int
+		Name   func(childComplexity int) int
+		NameEn func(childComplexity int) int
+	}
+
 	StandingEntry struct {
 		Above          func(childComplexity int) int
 		Count          func(childComplexity int) int
@@ -605,6 +614,7 @@ type QueryResolver interface {
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
 	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
+	Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
@@ -2182,6 +2192,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Schemes(childComplexity), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["text"].(string), args["kinds"].([]analytics.SearchKind), args["first"].(*int)), true
 	case "Query.standings":
 		if e.ComplexityRoot.Query.Standings == nil {
 			break
@@ -2758,6 +2779,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Scope.Regions(childComplexity), true
+
+	case "SearchHit.code":
+		if e.ComplexityRoot.SearchHit.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Code(childComplexity), true
+	case "SearchHit.kind":
+		if e.ComplexityRoot.SearchHit.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Kind(childComplexity), true
+	case "SearchHit.match":
+		if e.ComplexityRoot.SearchHit.Match == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Match(childComplexity), true
+	case "SearchHit.name":
+		if e.ComplexityRoot.SearchHit.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Name(childComplexity), true
+	case "SearchHit.nameEn":
+		if e.ComplexityRoot.SearchHit.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.NameEn(childComplexity), true
 
 	case "StandingEntry.above":
 		if e.ComplexityRoot.StandingEntry.Above == nil {
@@ -4160,6 +4212,52 @@ input ObservationOrder {
   key: ObservationKey!
   desc: Boolean! = false
 }
+
+extend type Query {
+  """
+  Finds regions, groups, indicators, categories and departments (of schemes' lines) whose code, Chinese name
+  or English name the text is, begins, holds (two characters or more), or nearly spells (an edit distance of
+  at most a third of the text): search(text: "江苏") finds Jiangsu, search(text: "retail") the retail
+  indicators. Hits come strongest match first (match: CODE, NAME, PREFIX, CONTAINS, CLOSE), then by kind in
+  the order of SearchKind, then in dataset order; at most first (1 to 100). kinds keeps only those kinds.
+  Case is ignored. Every NOT_FOUND of a code suggests by the same rule what its text names.
+  """
+  search(text: String!, kinds: [SearchKind!], first: Int = 10): [SearchHit!]
+}
+
+"What search looks through."
+enum SearchKind {
+  REGION
+  GROUP
+  INDICATOR
+  "An indicator's or a scheme line's category; its code is its name."
+  CATEGORY
+  "A department responsible for a scheme's line; its code is its name."
+  DEPARTMENT
+}
+
+"How a text matched, strongest first."
+enum SearchMatch {
+  "The code itself."
+  CODE
+  "The name or the English name, whole."
+  NAME
+  "The start of the code or of a name."
+  PREFIX
+  "A part of the code or of a name, two characters or more."
+  CONTAINS
+  "A close spelling of the code or of a name (an edit distance of at most a third of the text, at least 1)."
+  CLOSE
+}
+
+"One thing search found."
+type SearchHit {
+  kind: SearchKind!
+  code: ID!
+  name: String!
+  nameEn: String
+  match: SearchMatch!
+}
 `, BuiltIn: false},
 	{Name: "../schema/compare.graphqls", Input: `extend type Query {
   """
@@ -5544,6 +5642,22 @@ func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Scope", field.Name)
 }
 
+func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_SearchHit_kind(ctx, field)
+	case "code":
+		return ec.fieldContext_SearchHit_code(ctx, field)
+	case "name":
+		return ec.fieldContext_SearchHit_name(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_SearchHit_nameEn(ctx, field)
+	case "match":
+		return ec.fieldContext_SearchHit_match(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
+}
+
 func (ec *executionContext) childFields_StandingEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "indicator":
@@ -6483,6 +6597,36 @@ func (ec *executionContext) field_Query_scheme_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]analytics.SearchKind, error) {
+			return ec.unmarshalOSearchKind2ᚕpacesetterᚋanalyticsᚐSearchKindᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
 	return args, nil
 }
 
@@ -13324,6 +13468,50 @@ func (ec *executionContext) fieldContext_Query_targets(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_search(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Search(ctx, fc.Args["text"].(string), fc.Args["kinds"].([]analytics.SearchKind), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.SearchHit) graphql.Marshaler {
+			return ec.marshalOSearchHit2ᚕᚖpacesetterᚋanalyticsᚐSearchHitᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchHit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_compare(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15828,6 +16016,121 @@ func (ec *executionContext) _Scope_level(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Scope_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Scope", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchHit_kind(ctx context.Context, field graphql.CollectedField, obj *analytics.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.SearchKind) graphql.Marshaler {
+			return ec.marshalNSearchKind2pacesetterᚋanalyticsᚐSearchKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "SearchKind")
+}
+
+func (ec *executionContext) _SearchHit_code(ctx context.Context, field graphql.CollectedField, obj *analytics.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SearchHit_name(ctx context.Context, field graphql.CollectedField, obj *analytics.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchHit_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchHit_match(ctx context.Context, field graphql.CollectedField, obj *analytics.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_match(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Match, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.SearchMatch) graphql.Marshaler {
+			return ec.marshalNSearchMatch2pacesetterᚋanalyticsᚐSearchMatch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_match(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "SearchMatch")
 }
 
 func (ec *executionContext) _StandingEntry_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.StandingEntry) (ret graphql.Marshaler) {
@@ -21392,6 +21695,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_targets(ctx, field)
 				})
+		case "search":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_search(ctx, field)
+				})
 		case "compare":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -22130,6 +22439,59 @@ func (ec *executionContext) _Scope(ctx context.Context, sel ast.SelectionSet, ob
 		case "level":
 			out.Values[i] = ec._Scope_level(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchHitImplementors = []string{"SearchHit"}
+
+func (ec *executionContext) _SearchHit(ctx context.Context, sel ast.SelectionSet, obj *analytics.SearchHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchHit")
+		case "kind":
+			out.Values[i] = ec._SearchHit_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._SearchHit_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._SearchHit_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nameEn":
+			out.Values[i] = ec._SearchHit_nameEn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "match":
+			out.Values[i] = ec._SearchHit_match(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -24073,6 +24435,34 @@ func (ec *executionContext) marshalNScopeKind2pacesetterᚋanalyticsᚐScopeKind
 	return v
 }
 
+func (ec *executionContext) marshalNSearchHit2ᚖpacesetterᚋanalyticsᚐSearchHit(ctx context.Context, sel ast.SelectionSet, v *analytics.SearchHit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchHit!")
+		return graphql.Null
+	}
+	return ec._SearchHit(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSearchKind2pacesetterᚋanalyticsᚐSearchKind(ctx context.Context, v any) (analytics.SearchKind, error) {
+	var res analytics.SearchKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSearchKind2pacesetterᚋanalyticsᚐSearchKind(ctx context.Context, sel ast.SelectionSet, v analytics.SearchKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSearchMatch2pacesetterᚋanalyticsᚐSearchMatch(ctx context.Context, v any) (analytics.SearchMatch, error) {
+	var res analytics.SearchMatch
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSearchMatch2pacesetterᚋanalyticsᚐSearchMatch(ctx context.Context, sel ast.SelectionSet, v analytics.SearchMatch) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNStandingEntry2ᚕᚖpacesetterᚋanalyticsᚐStandingEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.StandingEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24997,6 +25387,61 @@ func (ec *executionContext) unmarshalOScopeInput2ᚖpacesetterᚋgraphᚋmodel�
 	}
 	res, err := ec.unmarshalInputScopeInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSearchHit2ᚕᚖpacesetterᚋanalyticsᚐSearchHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.SearchHit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchHit2ᚖpacesetterᚋanalyticsᚐSearchHit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSearchKind2ᚕpacesetterᚋanalyticsᚐSearchKindᚄ(ctx context.Context, v any) ([]analytics.SearchKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]analytics.SearchKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSearchKind2pacesetterᚋanalyticsᚐSearchKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSearchKind2ᚕpacesetterᚋanalyticsᚐSearchKindᚄ(ctx context.Context, sel ast.SelectionSet, v []analytics.SearchKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchKind2pacesetterᚋanalyticsᚐSearchKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx context.Context, v any) (*analytics.StandingsOrder, error) {

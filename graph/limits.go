@@ -154,6 +154,10 @@ var costRules = map[string]costRule{
 	"Ranking.missing": regionsList, "Scope.regions": regionsList, "Group.memberships": regionsList,
 	"Query.groups": groupsList, "Region.groups": groupsList, "Region.memberships": groupsList,
 	"Query.indicators": func(e *costEnv) fieldCost { return fieldCost{n: e.indicators} },
+	// search reads every region, group and indicator's names once; it lists at most first hits.
+	"Query.search": func(e *costEnv) fieldCost {
+		return fieldCost{n: max(1, min(intArg(e.args, "first", 10), 100)), work: e.regions + e.groups + e.indicators}
+	},
 	// A standings' lists: an entry per indicator placed, at most those it names.
 	"Standings.entries": standingsList, "Standings.entered": standingsList, "Standings.left": standingsList,
 	"Standings.missing": standingsList,

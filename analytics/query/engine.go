@@ -185,21 +185,21 @@ func (s *snapshot) region(code string) (*analytics.Region, error) {
 	if r := s.RegionBy[code]; r != nil {
 		return r, nil
 	}
-	return nil, unknown("region", code, "regions", len(s.Regions), func(i int) string { return s.Regions[i].Code })
+	return nil, unknownNamed("region", code, "regions", s.things([]analytics.SearchKind{analytics.SearchRegion}))
 }
 
 func (s *snapshot) group(code string) (*analytics.Group, error) {
 	if g := s.GroupBy[code]; g != nil {
 		return g, nil
 	}
-	return nil, unknown("group", code, "groups", len(s.Groups), func(i int) string { return s.Groups[i].Code })
+	return nil, unknownNamed("group", code, "groups", s.things([]analytics.SearchKind{analytics.SearchGroup}))
 }
 
 func (s *snapshot) indicator(code string) (*analytics.Indicator, error) {
 	if in := s.IndicatorBy[code]; in != nil {
 		return in, nil
 	}
-	return nil, unknown("indicator", code, "indicators", len(s.Indicators), func(i int) string { return s.Indicators[i].Code })
+	return nil, unknownNamed("indicator", code, "indicators", s.things([]analytics.SearchKind{analytics.SearchIndicator}))
 }
 
 // unknown is the NOT_FOUND error for a code: it suggests the closest codes by edit distance and names the

@@ -80,7 +80,7 @@ func (s *snapshot) parseFormula(text string) (*formula.Expr, error) {
 	}
 	for _, c := range vars {
 		if s.IndicatorBy[c] == nil {
-			err := unknown("indicator", c, "indicators", len(s.Indicators), func(i int) string { return s.Indicators[i].Code })
+			err := unknownNamed("indicator", c, "indicators", s.things([]analytics.SearchKind{analytics.SearchIndicator}))
 			return nil, analytics.Errorf(analytics.NotFound, "formula: 1:%d: %s", x.Col(c), err.(*analytics.Error).Message)
 		}
 	}

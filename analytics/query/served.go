@@ -216,6 +216,10 @@ func (s *Served) WeightedMean(ctx context.Context, rk *analytics.Ranking, weight
 	return s.at(ctx).WeightedMean(ctx, rk, weight)
 }
 
+func (s *Served) Search(ctx context.Context, q analytics.SearchQuery) ([]*analytics.SearchHit, error) {
+	return s.at(ctx).Search(ctx, q)
+}
+
 func (s *Served) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
 	return s.at(ctx).Aggregate(ctx, q)
 }
