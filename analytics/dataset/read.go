@@ -63,6 +63,38 @@ type problems struct{ Invalid }
 
 const keptProblems = 100_000
 
+// meant is "; did you mean "x"?" for an unknown region or indicator code, with the closest code by
+// spelling as the API's NOT_FOUND suggests it ("" when none is close). Memoised: one wrong code may fill a
+// million rows, and only the first problems are kept anyway.
+func (r *reader) meant(kind, code string) string {
+	if len(r.ps.Problems) >= keptProblems || len(code) > 64 {
+		return ""
+	}
+	key := kind + "\x00" + code
+	if m, ok := r.meantMemo[key]; ok {
+		return m
+	}
+	var codes []string
+	if kind == "region" {
+		for _, rg := range r.d.Regions {
+			codes = append(codes, rg.Code)
+		}
+	} else {
+		for _, in := range r.d.Indicators {
+			codes = append(codes, in.Code)
+		}
+	}
+	m := ""
+	if near := nearest(code, codes); near != "" {
+		m = fmt.Sprintf("; did you mean %q?", near)
+	}
+	if r.meantMemo == nil {
+		r.meantMemo = map[string]string{}
+	}
+	r.meantMemo[key] = m
+	return m
+}
+
 func (ps *problems) add(file string, line int, format string, args ...any) {
 	ps.Total++
 	if len(ps.Problems) < keptProblems {
@@ -108,6 +140,7 @@ type reader struct {
 
 	regionLine    map[string]int
 	regionBy      map[string]*Region
+	meantMemo     map[string]string // meant's answers
 	regionsOK     bool
 	groupLine     map[string]int // groups.csv line; -1 for a group named only in regions.csv
 	indicatorLine map[string]int
@@ -283,7 +316,7 @@ func (r *reader) memberships() error {
 				ok = false
 			}
 			if r.regionBy[m.Region] == nil && r.regionsOK {
-				ps.add(MembershipsFile, line, "unknown region_code %q (not in %s)", m.Region, RegionsFile)
+				ps.add(MembershipsFile, line, "unknown region_code %q (not in %s)%s", m.Region, RegionsFile, r.meant("region", m.Region))
 				ok = false
 			}
 			var fromOK, toOK bool
@@ -560,7 +593,7 @@ func (r *reader) observations() error {
 			if rg := r.regionBy[o.Region]; rg != nil {
 				o.Region = rg.Code // one copy of each code, not one per row
 			} else if r.regionsOK {
-				ps.add(file, line, "unknown region_code %q (not in %s)", o.Region, RegionsFile)
+				ps.add(file, line, "unknown region_code %q (not in %s)%s", o.Region, RegionsFile, r.meant("region", o.Region))
 				ok = false
 			}
 			switch {
@@ -568,7 +601,7 @@ func (r *reader) observations() error {
 				ps.add(file, line, "indicator %q is derived (%s line %d): its values are computed at import, not read", o.Indicator, DerivedFile, r.derivedLine[o.Indicator])
 				ok = false
 			case r.indicatorsOK && r.indicatorLine[o.Indicator] == 0:
-				ps.add(file, line, "unknown indicator_code %q (not in %s)", o.Indicator, IndicatorsFile)
+				ps.add(file, line, "unknown indicator_code %q (not in %s)%s", o.Indicator, IndicatorsFile, r.meant("indicator", o.Indicator))
 				ok = false
 			}
 			y, err := strconv.Atoi(col[2])

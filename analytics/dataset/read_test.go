@@ -85,7 +85,7 @@ func TestReadRefuses(t *testing.T) {
 		{"unknown region", goodRegions, goodInds, obs("A,Alpha,gdp,2020,1", "ZZ,Zed,gdp,2020,1"),
 			[]string{`observations.csv:3: unknown region_code "ZZ"`}},
 		{"unknown indicator", goodRegions, goodInds, obs("A,Alpha,gpd,2020,1"),
-			[]string{`observations.csv:2: unknown indicator_code "gpd"`}},
+			[]string{`observations.csv:2: unknown indicator_code "gpd" (not in indicators.csv); did you mean "gdp"?`}},
 		{"duplicate observation", goodRegions, goodInds, obs("A,Alpha,gdp,2020,1", "B,Beta,gdp,2020,1", "A,Alpha,gdp,2020,2"),
 			[]string{`observations.csv:4: duplicate observation of A, gdp, 2020 (first on line 2)`}},
 		{"non-numeric value", goodRegions, goodInds, obs("A,Alpha,gdp,2020,1", "A,Alpha,gdp,2021,12a"),

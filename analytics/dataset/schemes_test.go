@@ -238,7 +238,7 @@ func TestReadTargets(t *testing.T) {
 func TestReadTargetsRefuses(t *testing.T) {
 	cases := []struct{ row, want string }{
 		{"X,gdp,2024,>=,5,growth,", `targets.csv:2: unknown region_code "X" (not in regions.csv)`},
-		{"A,gpd,2024,>=,5,growth,", `targets.csv:2: unknown indicator_code "gpd" (not in indicators.csv or derived.csv)`},
+		{"A,gpd,2024,>=,5,growth,", `targets.csv:2: unknown indicator_code "gpd" (not in indicators.csv or derived.csv); did you mean "gdp"?`},
 		{"A,gdp,0,>=,5,growth,", `targets.csv:2: year "0" is not a whole number from 1 to 9999`},
 		{"A,gdp,2024,>,5,growth,", `targets.csv:2: comparator ">" is not >= (at least the value) or <= (at most the value)`},
 		{"A,gdp,2024,>=,NaN,growth,", `targets.csv:2: value "NaN" is not a finite number`},

@@ -32,11 +32,11 @@ func (r *reader) targets() error {
 			if rg := r.regionBy[t.Region]; rg != nil {
 				t.Region = rg.Code
 			} else if r.regionsOK {
-				ps.add(TargetsFile, line, "unknown region_code %q (not in %s)", t.Region, RegionsFile)
+				ps.add(TargetsFile, line, "unknown region_code %q (not in %s)%s", t.Region, RegionsFile, r.meant("region", t.Region))
 				ok = false
 			}
 			if r.indicatorsOK && r.indicatorLine[t.Indicator] == 0 && r.derivedLine[t.Indicator] == 0 {
-				ps.add(TargetsFile, line, "unknown indicator_code %q (not in %s or %s)", t.Indicator, IndicatorsFile, DerivedFile)
+				ps.add(TargetsFile, line, "unknown indicator_code %q (not in %s or %s)%s", t.Indicator, IndicatorsFile, DerivedFile, r.meant("indicator", t.Indicator))
 				ok = false
 			}
 			y, err := strconv.Atoi(col[2])
