@@ -619,3 +619,24 @@ func (m SearchMatch) MarshalGQL(w io.Writer) { writeQuoted(w, string(m)) }
 func (m *SearchMatch) UnmarshalGQL(v any) error {
 	return unmarshalEnum(v, m, MatchCode, MatchName, MatchPrefix, MatchContains, MatchClose)
 }
+
+// Lang chooses a name: the dataset's name column (ZH) or its English name (EN, the name column when none).
+type Lang string
+
+const (
+	ZH Lang = "ZH"
+	EN Lang = "EN"
+)
+
+// NameIn is the name in lang: nameEn for EN when there is one, else name.
+func NameIn(lang *Lang, name string, nameEn *string) string {
+	if lang != nil && *lang == EN && nameEn != nil && *nameEn != "" {
+		return *nameEn
+	}
+	return name
+}
+
+func (l Lang) MarshalGQL(w io.Writer) { writeQuoted(w, string(l)) }
+func (l *Lang) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, l, ZH, EN)
+}

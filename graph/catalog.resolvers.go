@@ -6,6 +6,14 @@ import (
 	"pacesetter/graph/model"
 )
 
+func (r *groupResolver) Name(ctx context.Context, obj *analytics.Group, lang *analytics.Lang) (string, error) {
+	return analytics.NameIn(lang, obj.Name, obj.NameEn), nil
+}
+
+func (r *indicatorResolver) Name(ctx context.Context, obj *analytics.Indicator, lang *analytics.Lang) (string, error) {
+	return analytics.NameIn(lang, obj.Name, obj.NameEn), nil
+}
+
 func (r *queryResolver) Dataset(ctx context.Context) (*analytics.DatasetInfo, error) {
 	return r.Engine.Dataset(ctx)
 }
@@ -64,6 +72,10 @@ func (r *queryResolver) Search(ctx context.Context, text string, kinds []analyti
 	return r.Engine.Search(ctx, analytics.SearchQuery{Text: text, Kinds: kinds, First: n})
 }
 
+func (r *regionResolver) Name(ctx context.Context, obj *analytics.Region, lang *analytics.Lang) (string, error) {
+	return analytics.NameIn(lang, obj.Name, obj.NameEn), nil
+}
+
 func (r *regionResolver) Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error) {
 	return loadersOf(ctx, r.Engine).values.Load(ctx, analytics.ValueKey{Region: obj.Code, Indicator: indicator, Year: year})
 }
@@ -76,11 +88,17 @@ func (r *regionResolver) Rank(ctx context.Context, obj *analytics.Region, indica
 	return loadersOf(ctx, r.Engine).ranks.Load(ctx, analytics.RankKey{Region: obj.Code, Indicator: indicator, Year: year, Group: sc.Group})
 }
 
+func (r *Resolver) Group() GroupResolver { return &groupResolver{r} }
+
+func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Region() RegionResolver { return &regionResolver{r} }
 
 type (
-	queryResolver  struct{ *Resolver }
-	regionResolver struct{ *Resolver }
+	groupResolver     struct{ *Resolver }
+	indicatorResolver struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+	regionResolver    struct{ *Resolver }
 )

@@ -31,6 +31,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Aggregate() AggregateResolver
+	Group() GroupResolver
+	Indicator() IndicatorResolver
 	Query() QueryResolver
 	Ranking() RankingResolver
 	RankingEntry() RankingEntryResolver
@@ -276,7 +278,7 @@ type ComplexityRoot struct {
 		Code        func(childComplexity int) int
 		Members     func(childComplexity int, year *int) int
 		Memberships func(childComplexity int) int
-		Name        func(childComplexity int) int
+		Name        func(childComplexity int, lang *analytics.Lang) int
 		NameEn      func(childComplexity int) int
 	}
 
@@ -289,7 +291,7 @@ type ComplexityRoot struct {
 		Formula   func(childComplexity int) int
 		LastYear  func(childComplexity int) int
 		Measure   func(childComplexity int) int
-		Name      func(childComplexity int) int
+		Name      func(childComplexity int, lang *analytics.Lang) int
 		NameEn    func(childComplexity int) int
 		Rollup    func(childComplexity int) int
 		Source    func(childComplexity int) int
@@ -418,7 +420,7 @@ type ComplexityRoot struct {
 		Groups      func(childComplexity int, year *int) int
 		Level       func(childComplexity int) int
 		Memberships func(childComplexity int) int
-		Name        func(childComplexity int) int
+		Name        func(childComplexity int, lang *analytics.Lang) int
 		NameEn      func(childComplexity int) int
 		Parent      func(childComplexity int) int
 		Rank        func(childComplexity int, indicator string, year int, group *string) int
@@ -595,6 +597,12 @@ type ComplexityRoot struct {
 type AggregateResolver interface {
 	PageInfo(ctx context.Context, obj *analytics.Aggregate) (*model.PageInfo, error)
 }
+type GroupResolver interface {
+	Name(ctx context.Context, obj *analytics.Group, lang *analytics.Lang) (string, error)
+}
+type IndicatorResolver interface {
+	Name(ctx context.Context, obj *analytics.Indicator, lang *analytics.Lang) (string, error)
+}
 type QueryResolver interface {
 	Dataset(ctx context.Context) (*analytics.DatasetInfo, error)
 	Regions(ctx context.Context, group *string, parent *string, level *string) ([]*analytics.Region, error)
@@ -629,6 +637,8 @@ type RankingEntryResolver interface {
 	VsWeightedMean(ctx context.Context, obj *analytics.RankingEntry, weight string) (*float64, error)
 }
 type RegionResolver interface {
+	Name(ctx context.Context, obj *analytics.Region, lang *analytics.Lang) (string, error)
+
 	Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error)
 	Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error)
 }
@@ -1709,7 +1719,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Group.Name(childComplexity), true
+		args, err := ec.field_Group_name_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Name(childComplexity, args["lang"].(*analytics.Lang)), true
 	case "Group.nameEn":
 		if e.ComplexityRoot.Group.NameEn == nil {
 			break
@@ -1770,7 +1785,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Indicator.Name(childComplexity), true
+		args, err := ec.field_Indicator_name_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Indicator.Name(childComplexity, args["lang"].(*analytics.Lang)), true
 	case "Indicator.nameEn":
 		if e.ComplexityRoot.Indicator.NameEn == nil {
 			break
@@ -2456,7 +2476,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Region.Name(childComplexity), true
+		args, err := ec.field_Region_name_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.Name(childComplexity, args["lang"].(*analytics.Lang)), true
 	case "Region.nameEn":
 		if e.ComplexityRoot.Region.NameEn == nil {
 			break
@@ -4070,7 +4095,8 @@ type Dataset {
 type Region {
   "Code as published: GB/T 2260 (320000), ISO3 (CHN), M49 (M49:142)…"
   code: ID!
-  name: String!
+  "The name as the dataset gives it (regions.csv's region_name); with lang, see Lang."
+  name(lang: Lang): String!
   nameEn: String
   "country, province, city, county, aggregate… as the dataset says; null when it does not."
   level: String
@@ -4097,7 +4123,8 @@ type Region {
 "A peer group: East, Class II, OECD members. Its members may change from year to year."
 type Group {
   code: ID!
-  name: String!
+  "The name as the dataset gives it (groups.csv's name); with lang, see Lang."
+  name(lang: Lang): String!
   nameEn: String
   "Members in year, in dataset order; everyone who was ever a member when year is left out."
   members(year: Int): [Region!]!
@@ -4115,7 +4142,8 @@ type Membership {
 
 type Indicator {
   code: ID!
-  name: String!
+  "The name as the dataset gives it (indicators.csv's name); with lang, see Lang."
+  name(lang: Lang): String!
   nameEn: String
   unit: String!
   direction: Direction!
@@ -4216,8 +4244,8 @@ input ObservationOrder {
 extend type Query {
   """
   Finds regions, groups, indicators, categories and departments (of schemes' lines) whose code, Chinese name
-  or English name the text is, begins, holds (two characters or more), or nearly spells (an edit distance of
-  at most a third of the text): search(text: "江苏") finds Jiangsu, search(text: "retail") the retail
+  or English name the text is, begins, holds (two characters or more), or, when none of these, nearly spells
+  (an edit distance of at most a third of the text): search(text: "江苏") finds Jiangsu, search(text: "retail") the retail
   indicators. Hits come strongest match first (match: CODE, NAME, PREFIX, CONTAINS, CLOSE), then by kind in
   the order of SearchKind, then in dataset order; at most first (1 to 100). kinds keeps only those kinds.
   Case is ignored. Every NOT_FOUND of a code suggests by the same rule what its text names.
@@ -4257,6 +4285,15 @@ type SearchHit {
   name: String!
   nameEn: String
   match: SearchMatch!
+}
+
+"""
+Which name a name field answers. ZH: the name column (Chinese in the NBS data); EN: the English name
+(name_en), or the name column when the dataset gives none. Left out, the name column.
+"""
+enum Lang {
+  ZH
+  EN
 }
 `, BuiltIn: false},
 	{Name: "../schema/compare.graphqls", Input: `extend type Query {
@@ -5976,6 +6013,34 @@ func (ec *executionContext) field_Group_members_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Group_name_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*analytics.Lang, error) {
+			return ec.unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Indicator_name_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*analytics.Lang, error) {
+			return ec.unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6997,6 +7062,20 @@ func (ec *executionContext) field_Region_groups_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["year"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_name_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*analytics.Lang, error) {
+			return ec.unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
 	return args, nil
 }
 
@@ -11454,7 +11533,8 @@ func (ec *executionContext) _Group_name(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Group_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().Name(ctx, obj, fc.Args["lang"].(*analytics.Lang))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11464,8 +11544,28 @@ func (ec *executionContext) _Group_name(ctx context.Context, field graphql.Colle
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Group_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Group", field, false, false, "String")
+func (ec *executionContext) fieldContext_Group_name(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Group_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.Group) (ret graphql.Marshaler) {
@@ -11599,7 +11699,8 @@ func (ec *executionContext) _Indicator_name(ctx context.Context, field graphql.C
 			return ec.fieldContext_Indicator_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Indicator().Name(ctx, obj, fc.Args["lang"].(*analytics.Lang))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11609,8 +11710,28 @@ func (ec *executionContext) _Indicator_name(ctx context.Context, field graphql.C
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Indicator_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
+func (ec *executionContext) fieldContext_Indicator_name(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Indicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Indicator_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Indicator_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
@@ -14543,7 +14664,8 @@ func (ec *executionContext) _Region_name(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Region_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Region().Name(ctx, obj, fc.Args["lang"].(*analytics.Lang))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14553,8 +14675,28 @@ func (ec *executionContext) _Region_name(ctx context.Context, field graphql.Coll
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Region_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Region", field, false, false, "String")
+func (ec *executionContext) fieldContext_Region_name(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Region_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
@@ -21047,27 +21189,28 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		case "code":
 			out.Values[i] = ec._Group_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			out.Values[i] = ec._Group_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_name(ctx, field, obj)
+				})
 		case "nameEn":
 			out.Values[i] = ec._Group_nameEn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
 			out.Values[i] = ec._Group_members(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "memberships":
 			out.Values[i] = ec._Group_memberships(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21100,67 +21243,68 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 		case "code":
 			out.Values[i] = ec._Indicator_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			out.Values[i] = ec._Indicator_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Indicator_name(ctx, field, obj)
+				})
 		case "nameEn":
 			out.Values[i] = ec._Indicator_nameEn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "unit":
 			out.Values[i] = ec._Indicator_unit(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "direction":
 			out.Values[i] = ec._Indicator_direction(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "measure":
 			out.Values[i] = ec._Indicator_measure(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "category":
 			out.Values[i] = ec._Indicator_category(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rollup":
 			out.Values[i] = ec._Indicator_rollup(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "decimals":
 			out.Values[i] = ec._Indicator_decimals(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "source":
 			out.Values[i] = ec._Indicator_source(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "formula":
 			out.Values[i] = ec._Indicator_formula(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "firstYear":
 			out.Values[i] = ec._Indicator_firstYear(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastYear":
 			out.Values[i] = ec._Indicator_lastYear(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21967,10 +22111,11 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			out.Values[i] = ec._Region_name(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_name(ctx, field, obj)
+				})
 		case "nameEn":
 			out.Values[i] = ec._Region_nameEn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -25207,6 +25352,22 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx context.Context, v any) (*analytics.Lang, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Lang)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx context.Context, sel ast.SelectionSet, v *analytics.Lang) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOMeasure2ᚖpacesetterᚋanalyticsᚐMeasure(ctx context.Context, v any) (*analytics.Measure, error) {

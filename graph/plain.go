@@ -42,7 +42,8 @@ type plainSlotKey struct{}
 // (a page of a ranking's entries, an aggregate's page info, a standing entry's move to the top n, worked out
 // from the values it holds). Any other resolver may wait on a batch of its siblings (Region.value through
 // dataloadgen), which only gqlgen's side-by-side resolution fills, so a selection with one is left to gqlgen.
-var reshapingResolvers = map[string]bool{"Ranking.entries": true, "Aggregate.pageInfo": true, "StandingEntry.moveToTop": true}
+var reshapingResolvers = map[string]bool{"Ranking.entries": true, "Aggregate.pageInfo": true, "StandingEntry.moveToTop": true,
+	"Region.name": true, "Group.name": true, "Indicator.name": true}
 
 type plainWriter struct {
 	schema    *ast.Schema

@@ -191,8 +191,13 @@ func byName(text string, things []named) []string {
 		if ms[i] == analytics.MatchClose || ms[i] == analytics.MatchCode {
 			continue // close spellings of codes are unknown's own suggestion
 		}
+		lt := strings.ToLower(strings.TrimSpace(text))
+		if strings.Contains(strings.ToLower(t.code), lt) {
+			out = append(out, strconv.Quote(t.code)) // found by its code: "fiscal_revenu" for fiscal_revenue
+			continue
+		}
 		label := t.name
-		if t.nameEn != nil && ms[i] != analytics.MatchName && strings.Contains(strings.ToLower(*t.nameEn), strings.ToLower(strings.TrimSpace(text))) {
+		if t.nameEn != nil && strings.Contains(strings.ToLower(*t.nameEn), lt) {
 			label = *t.nameEn
 		}
 		out = append(out, fmt.Sprintf("%s (%s)", strconv.Quote(t.code), label))
