@@ -89,7 +89,7 @@ func TestFormulasWeightedMeansAndNamesOverHTTP(t *testing.T) {
 
 	// search(text: "江苏") and compare's WEIGHTED_MEAN baseline.
 	var s struct {
-		Search []struct{ Kind, Code, Name, Match string }
+		Search  []struct{ Kind, Code, Name, Match string }
 		Compare struct {
 			Rows []struct {
 				Value    float64
