@@ -63,15 +63,17 @@ type Comparison struct {
 // CompareRow is one region's value of one indicator in one year, with its rank and its difference to the
 // baseline.
 type CompareRow struct {
-	Region     *Region
-	Indicator  *Indicator
-	Year       int
-	Value      float64
-	Rank       *int
-	Baseline   *float64
-	Difference *float64
-	Ratio      *float64
-	Flags      []string
+	Region    *Region
+	Indicator *Indicator
+	Year      int
+	Value     float64
+	Rank      *int
+	Baseline  *float64
+	// BaselineSource says whether a region's baseline is its own value or a rollup; nil for a statistic.
+	BaselineSource *BaselineSource
+	Difference     *float64
+	Ratio          *float64
+	Flags          []string
 }
 
 func (r *CompareRow) Unit() string           { return r.Indicator.Unit }
@@ -141,4 +143,30 @@ const (
 func (o StandingsOrder) MarshalGQL(w io.Writer) { writeQuoted(w, string(o)) }
 func (o *StandingsOrder) UnmarshalGQL(v any) error {
 	return unmarshalEnum(v, o, OrderDataset, OrderRank, OrderClosestGain, OrderGapToLeader)
+}
+
+// BaselineSource says where a region's baseline value comes from.
+type BaselineSource string
+
+const (
+	SourceObserved BaselineSource = "OBSERVED"  // the region's own published value
+	SourceRolledUp BaselineSource = "ROLLED_UP" // its children's rollup, filled in where it has none
+)
+
+var (
+	observed = SourceObserved
+	rolledUp = SourceRolledUp
+)
+
+// SourceOf is the source of a stored value with flags f: shared pointers, never modified.
+func SourceOf(f FlagSet) *BaselineSource {
+	if f&RolledUp != 0 {
+		return &rolledUp
+	}
+	return &observed
+}
+
+func (b BaselineSource) MarshalGQL(w io.Writer) { writeQuoted(w, string(b)) }
+func (b *BaselineSource) UnmarshalGQL(v any) error {
+	return unmarshalEnum(v, b, SourceObserved, SourceRolledUp)
 }

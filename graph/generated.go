@@ -129,6 +129,7 @@ type ComplexityRoot struct {
 
 	CompareRow struct {
 		Baseline       func(childComplexity int) int
+		BaselineSource func(childComplexity int) int
 		Difference     func(childComplexity int) int
 		DifferenceUnit func(childComplexity int) int
 		Direction      func(childComplexity int) int
@@ -1036,6 +1037,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareRow.Baseline(childComplexity), true
+	case "CompareRow.baselineSource":
+		if e.ComplexityRoot.CompareRow.BaselineSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.BaselineSource(childComplexity), true
 	case "CompareRow.difference":
 		if e.ComplexityRoot.CompareRow.Difference == nil {
 			break
@@ -4411,6 +4418,12 @@ type CompareRow {
   "The baseline this year; null when there is none (no baseline asked, or it has no value)."
   baseline: Float
   """
+  Where a region's baseline (PARENT, or a region) comes from: OBSERVED, the region's own published value
+  (a national figure the bureau publishes, for every measure), or ROLLED_UP, its children's sum or mean filled
+  in by derived.csv's parent_rollup where it has none. Null for a statistic of the scope or without a baseline.
+  """
+  baselineSource: BaselineSource
+  """
   value − baseline, in the indicator's unit (points for a RATE or GROWTH measure), not direction-adjusted,
   rounded to 12 significant digits; null when baseline is (or beyond ±1.8e308).
   """
@@ -4466,6 +4479,14 @@ type CompareGap {
   unit: String!
   "The unit of the differences, as CompareRow.differenceUnit."
   differenceUnit: String!
+}
+
+"Where a region's baseline value comes from."
+enum BaselineSource {
+  "The region's own published value."
+  OBSERVED
+  "Its children's rollup (parent_rollup), filled in where it has no value of its own."
+  ROLLED_UP
 }
 `, BuiltIn: false},
 	{Name: "../schema/ranking.graphqls", Input: `extend type Query {
@@ -5011,6 +5032,8 @@ func (ec *executionContext) childFields_CompareRow(ctx context.Context, field gr
 		return ec.fieldContext_CompareRow_rank(ctx, field)
 	case "baseline":
 		return ec.fieldContext_CompareRow_baseline(ctx, field)
+	case "baselineSource":
+		return ec.fieldContext_CompareRow_baselineSource(ctx, field)
 	case "difference":
 		return ec.fieldContext_CompareRow_difference(ctx, field)
 	case "ratio":
@@ -8928,6 +8951,29 @@ func (ec *executionContext) _CompareRow_baseline(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CompareRow_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompareRow_baselineSource(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_baselineSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineSource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.BaselineSource) graphql.Marshaler {
+			return ec.marshalOBaselineSource2ᚖpacesetterᚋanalyticsᚐBaselineSource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_baselineSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "BaselineSource")
 }
 
 func (ec *executionContext) _CompareRow_difference(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
@@ -20312,6 +20358,11 @@ func (ec *executionContext) _CompareRow(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "baselineSource":
+			out.Values[i] = ec._CompareRow_baselineSource(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "difference":
 			out.Values[i] = ec._CompareRow_difference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -25062,6 +25113,22 @@ func (ec *executionContext) unmarshalOBaselineInput2ᚖpacesetterᚋgraphᚋmode
 	}
 	res, err := ec.unmarshalInputBaselineInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBaselineSource2ᚖpacesetterᚋanalyticsᚐBaselineSource(ctx context.Context, v any) (*analytics.BaselineSource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.BaselineSource)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBaselineSource2ᚖpacesetterᚋanalyticsᚐBaselineSource(ctx context.Context, sel ast.SelectionSet, v *analytics.BaselineSource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOBaselineStat2ᚖpacesetterᚋanalyticsᚐBaselineStat(ctx context.Context, v any) (*analytics.BaselineStat, error) {

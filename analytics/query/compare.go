@@ -285,6 +285,10 @@ func (cm *comparing) row(in *analytics.Indicator, m *duck.Matrix, ranked *ranked
 		row.Rank = &rk
 	}
 	base, shown, hasBase := baselineOf(s, m, cm.c.Baseline, ranked, r, y)
+	if at := baselineRegion(s, cm.c.Baseline, r); at >= 0 && hasBase {
+		_, bf, _ := m.Get(at, y)
+		row.BaselineSource = analytics.SourceOf(bf)
+	}
 	if b := cm.c.Baseline; b != nil && b.Stat != nil && *b.Stat == analytics.BaselineWeightedMean {
 		base, shown, hasBase = cm.wmean, calc.Round12(cm.wmean), cm.hasWmean
 	}
@@ -322,6 +326,20 @@ func (cm *comparing) closeGaps(ig indicatorGaps) {
 		}
 		cm.c.Gaps = append(cm.c.Gaps, g)
 	}
+}
+
+// baselineRegion is the position of the region whose value is r's baseline (the one named, or r's
+// parent); −1 for a statistic, no baseline, or no parent.
+func baselineRegion(s *snapshot, b *analytics.Baseline, r int) int {
+	switch {
+	case b == nil:
+		return -1
+	case b.Region != nil:
+		return s.RegionAt[b.Region.Code]
+	case *b.Stat == analytics.BaselineParent && s.Regions[r].Parent != nil:
+		return s.RegionAt[s.Regions[r].Parent.Code]
+	}
+	return -1
 }
 
 // baselineOf is region r's baseline in year y: the value compared against (unrounded, for the

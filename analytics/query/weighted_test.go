@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io/fs"
 	"strconv"
 	"testing"
@@ -144,5 +145,63 @@ func TestWeightedMeanGenerated(t *testing.T) {
 		if err != nil || got == nil || !near(*got, want) {
 			t.Fatalf("%d regions: %v (%v), by hand %v", n, got, err, want)
 		}
+	}
+}
+
+// A parent's own value is its baseline where it has one (OBSERVED), and its children's rollup only where it
+// has none (ROLLED_UP); worked out here from the observations: the sum of every child's value in the year,
+// none when a child has none.
+func TestParentBaselineSource(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{12, 300} {
+		d := dataset.Synthetic(uint64(n)+1, n, 2, 5)
+		d.Indicators[0].Rollup, d.Indicators[0].FillParents = analytics.RollupSum, true
+		d.Observations = append(d.Observations, dataset.Observation{Region: "ROOT", Indicator: "I001", Year: 2002, Value: 12345.5})
+		d.SortObservations()
+		dir := t.TempDir()
+		if err := d.WriteDir(dir); err != nil {
+			t.Fatal(err)
+		}
+		d2, err := dataset.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newTestEngine(t, d2, Options{})
+		sums, counts := map[int]float64{}, map[int]int{}
+		for _, o := range d.Observations {
+			if o.Indicator == "I001" && o.Region != "ROOT" {
+				sums[o.Year] += o.Value
+				counts[o.Year]++
+			}
+		}
+		c, err := e.Compare(ctx, analytics.CompareQuery{Regions: []string{"R" + fmt.Sprintf("%04d", 1)}, Indicators: []string{"I001"}, From: 2001, To: 2005,
+			Baseline: &analytics.BaselineQuery{Stat: analytics.BaselineParent}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[analytics.BaselineSource]int{}
+		for _, row := range c.Rows {
+			switch {
+			case row.Year == 2002:
+				if row.Baseline == nil || *row.Baseline != 12345.5 || row.BaselineSource == nil || *row.BaselineSource != analytics.SourceObserved {
+					t.Fatalf("%d: 2002 baseline %v %v, want the parent's own 12345.5 OBSERVED", n, row.Baseline, row.BaselineSource)
+				}
+			case counts[row.Year] == n:
+				if row.Baseline == nil || !near(*row.Baseline, sums[row.Year]) || *row.BaselineSource != analytics.SourceRolledUp {
+					t.Fatalf("%d: %d baseline %v %v, want the rollup %v", n, row.Year, row.Baseline, row.BaselineSource, sums[row.Year])
+				}
+			default:
+				if row.Baseline != nil || row.BaselineSource != nil {
+					t.Fatalf("%d: %d baseline %v %v with a child missing", n, row.Year, row.Baseline, row.BaselineSource)
+				}
+			}
+			if row.BaselineSource != nil {
+				seen[*row.BaselineSource]++
+			}
+		}
+		if seen[analytics.SourceObserved] != 1 {
+			t.Fatalf("%d: sources %v", n, seen)
+		}
+		t.Logf("%d regions: sources %v", n, seen)
 	}
 }
