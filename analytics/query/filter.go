@@ -38,7 +38,7 @@ func checkFilter(s *snapshot, f analytics.ValueFilter) error {
 	if err := in("regions", f.Regions, func(c string) error { _, err := s.region(c); return err }); err != nil {
 		return err
 	}
-	if err := in("indicators", f.Indicators, func(c string) error { _, err := s.indicator(c); return err }); err != nil {
+	if err := in("indicators", f.Indicators, func(c string) error { _, err := s.storedIndicator(c); return err }); err != nil {
 		return err
 	}
 	if f.Group != "" {

@@ -127,6 +127,19 @@ func (s *snapshot) indicatorOrFormula(code string) (*analytics.Indicator, error)
 	return s.indicator(code)
 }
 
+// storedIndicator is an indicator of the dataset for the queries that read stored values through SQL
+// (observations, aggregate, pivot): a formula there is refused with a message saying where it is taken,
+// rather than NOT_FOUND.
+func (s *snapshot) storedIndicator(code string) (*analytics.Indicator, error) {
+	if in := s.IndicatorBy[code]; in != nil {
+		return in, nil
+	}
+	if x, err := formula.Parse(code); err == nil && x.Operators() > 0 {
+		return nil, analytics.Errorf(analytics.BadUserInput, "%q is a formula, and observations, aggregate and pivot read stored values only: rank, trend or compare a formula, or define it in derived.csv to aggregate it", analytics.Cut(code))
+	}
+	return s.indicator(code)
+}
+
 // isFormula says whether in is a formula resolved at query time rather than an indicator of the dataset.
 func (s *snapshot) isFormula(in *analytics.Indicator) bool {
 	return in != nil && s.IndicatorBy[in.Code] != in

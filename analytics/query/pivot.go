@@ -20,7 +20,7 @@ type pivotPlan struct {
 
 // planPivot checks a pivot request against the catalog and resolves it; no I/O.
 func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
-	in, err := s.indicator(q.Indicator)
+	in, err := s.storedIndicator(q.Indicator)
 	if err != nil {
 		return nil, err
 	}
