@@ -13,6 +13,7 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
+	"pacesetter/analytics/duck"
 	"pacesetter/data"
 )
 
@@ -298,5 +299,112 @@ func TestFormulaErrorsAndDivisionByZero(t *testing.T) {
 	}
 	if math.IsNaN(*rk.Mean) || rk.Count == 0 {
 		t.Fatal("the others are ranked")
+	}
+}
+
+// A formula's answer is cached under its normalised text: two spellings of one formula compute once.
+func TestFormulaCachedByNormalisedText(t *testing.T) {
+	d := embeddedWith(t, "")
+	e := newTestEngine(t, d, Options{CacheEntries: 100})
+	ctx := context.Background()
+	y := 2024
+	before := computed.Load()
+	for _, text := range []string{"fiscal_revenue/gdp*100", "fiscal_revenue / gdp * 100", "(fiscal_revenue) ÷ gdp × 100"} {
+		if _, err := e.Ranking(ctx, analytics.RankingQuery{Formula: &analytics.Formula{Text: text}, Year: &y, ScopeQuery: analytics.ScopeQuery{Group: "East"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := computed.Load() - before; n != 1 {
+		t.Fatalf("three spellings of one formula computed %d times", n)
+	}
+	// A different unit is a different answer.
+	if _, err := e.Ranking(ctx, analytics.RankingQuery{Formula: &analytics.Formula{Text: "fiscal_revenue/gdp*100", Unit: "%"}, Year: &y, ScopeQuery: analytics.ScopeQuery{Group: "East"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := computed.Load() - before; n != 2 {
+		t.Fatalf("with a unit: computed %d times in all", n)
+	}
+}
+
+// A trend of a formula says which years it has no value in for want of a divisor.
+func TestFormulaTrendDivisionByZero(t *testing.T) {
+	d := embeddedWith(t, "")
+	e := newTestEngine(t, d, Options{})
+	ctx := context.Background()
+	// The test finds, from the values themselves, a region whose b − d − n is exactly 0 in 2024.
+	vals := map[string]map[string]float64{}
+	for _, o := range d.Observations {
+		if o.Year == 2024 && (o.Indicator == "birth_rate" || o.Indicator == "death_rate" || o.Indicator == "natural_growth_rate") {
+			if vals[o.Region] == nil {
+				vals[o.Region] = map[string]float64{}
+			}
+			vals[o.Region][o.Indicator] = o.Value
+		}
+	}
+	zero := ""
+	for r, v := range vals {
+		if len(v) == 3 && v["birth_rate"]-v["death_rate"]-v["natural_growth_rate"] == 0 {
+			zero = r
+			break
+		}
+	}
+	if zero == "" {
+		t.Fatal("the test's premise failed: no region has a zero divisor in 2024")
+	}
+	tr, err := e.Trend(ctx, analytics.TrendQuery{Region: zero, Formula: &analytics.Formula{Text: "birth_rate / (birth_rate - death_rate - natural_growth_rate)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Points) != 0 || len(tr.Warnings) != 1 || !strings.Contains(tr.Warnings[0].Message, zero+" in 2024: division by zero") {
+		t.Fatalf("points %d, warnings %+v", len(tr.Points), tr.Warnings)
+	}
+}
+
+// BenchmarkRankingFormula ranks a ratio of two indicators by formula and, for comparison, the same ratio
+// stored through derived.csv, on 3,000 regions (answers not cached; values in memory after the first).
+func BenchmarkRankingFormula(b *testing.B) {
+	d := dataset.Synthetic(3, 3000, 3, 10)
+	d.Indicators = append(d.Indicators, dataset.Indicator{Code: "ratio", Name: "ratio", Unit: "", Direction: analytics.HigherIsBetter,
+		Measure: analytics.Level, Rollup: analytics.RollupNone, Decimals: -1, Formula: "I001 / I002"})
+	for i := range d.Observations {
+		if o := &d.Observations[i]; o.Indicator == "I002" && o.Value == 0 {
+			o.Value = 0.1
+		}
+	}
+	dir := filepath.Join(b.TempDir(), "ds")
+	if err := d.WriteDir(dir); err != nil {
+		b.Fatal(err)
+	}
+	d2, err := dataset.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := duck.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if _, err := store.Import(context.Background(), d2, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	e, err := NewEngine(context.Background(), store, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	y := 2010
+	for _, c := range []struct {
+		name string
+		q    analytics.RankingQuery
+	}{
+		{"stored", analytics.RankingQuery{Indicator: "ratio", Year: &y}},
+		{"formula", analytics.RankingQuery{Formula: &analytics.Formula{Text: "I001 / I002"}, Year: &y}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := e.Ranking(context.Background(), c.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
