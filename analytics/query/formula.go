@@ -19,6 +19,9 @@ import (
 // rankings, standings, trends, comparisons and composites take formulas with no code of their own, and
 // their answers are cached under keys made from the resolved plan like any other answer.
 
+// MaxFormulaOperands is the most distinct indicators one formula may read.
+const MaxFormulaOperands = 16
+
 // formulaIndicator checks a formula against the catalog and returns the indicator it stands for, with the
 // formula as resolved (normalised text, defaults applied): what a plan's key is made of.
 func (s *snapshot) formulaIndicator(f analytics.Formula) (*analytics.Indicator, analytics.Formula, error) {
@@ -75,6 +78,9 @@ func (s *snapshot) parseFormula(text string) (*formula.Expr, error) {
 		return nil, analytics.Errorf(analytics.BadUserInput, "formula: %v", err)
 	}
 	vars := x.Vars()
+	if len(vars) > MaxFormulaOperands {
+		return nil, analytics.Errorf(analytics.BadUserInput, "formula: 1:%d: a %dth indicator; a formula may read at most %d (each is a load of values)", x.Col(vars[MaxFormulaOperands]), MaxFormulaOperands+1, MaxFormulaOperands)
+	}
 	if len(vars) == 0 {
 		return nil, analytics.Errorf(analytics.BadUserInput, "formula: %q names no indicator: it would give every region the same constant; write one over indicators' codes, e.g. tax_revenue / fiscal_revenue * 100", analytics.Cut(text))
 	}

@@ -239,6 +239,8 @@ func TestFormulaErrorsAndDivisionByZero(t *testing.T) {
 		{"gdp", analytics.BadUserInput, `is the indicator "gdp" alone`},
 		{"2 * 3", analytics.BadUserInput, `names no indicator`},
 		{"", analytics.BadUserInput, `formula: formula is empty`},
+		{"gdp+va_primary+va_secondary+va_tertiary+va_agriculture+va_industry+va_construction+va_wholesale_retail+va_transport+va_hotels_catering+va_finance+va_real_estate+va_other+gdp_per_capita+gdp_index+retail_sales+population",
+			analytics.BadUserInput, "a 17th indicator; a formula may read at most 16"},
 	} {
 		_, err := e.Ranking(ctx, analytics.RankingQuery{Formula: &analytics.Formula{Text: c.text}, Year: &y})
 		if err == nil || analytics.ErrorCode(err) != c.code || !strings.Contains(err.Error(), c.msg) {

@@ -113,6 +113,23 @@ func TestFormulasWeightedMeansAndNamesOverHTTP(t *testing.T) {
 	if len(s.Compare.Rows) != 1 || s.Compare.Rows[0].Baseline == nil || *s.Compare.Rows[0].Baseline-num/den > 1e-6 || num/den-*s.Compare.Rows[0].Baseline > 1e-6 {
 		t.Fatalf("compare: %+v, by hand %v", s.Compare.Rows, num/den)
 	}
+	// name(lang:) in an answer the plain writer writes itself, as gqlgen would.
+	var names struct {
+		Ranking struct {
+			Entries []struct {
+				Region struct{ Zh, En, Plain string }
+			}
+		}
+	}
+	before := plainWritten.Load()
+	mustPost(t, srv.URL, `query($l: Lang) { ranking(indicator: "gdp", year: 2024, group: "East", ties: DENSE) { entries { region {
+		zh: name(lang: ZH) en: name(lang: $l) plain: name } } } }`, map[string]any{"l": "EN"}, &names)
+	if plainWritten.Load() == before {
+		t.Error("name(lang:) took the answer away from the plain writer")
+	}
+	if g := names.Ranking.Entries[0].Region; g.Zh != "广东省" || g.En != "Guangdong" || g.Plain != "广东省" {
+		t.Fatalf("names: %+v", g)
+	}
 	if res := post(t, srv.URL, `{ search(text: "x", first: 1000) { code } }`, nil, nil); res.Status == http.StatusOK && len(res.Errors) == 0 {
 		t.Fatal("search first: 1000 accepted")
 	}
