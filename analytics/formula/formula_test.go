@@ -378,3 +378,44 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Col, Operators, EvalValues and PosError: what the query layer reads of a parsed formula.
+func TestColOperatorsEvalValues(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		cols map[string]int
+		ops  int
+		vals []float64
+		want float64
+	}{
+		{"tax_revenue / fiscal_revenue * 100", map[string]int{"tax_revenue": 1, "fiscal_revenue": 15, "gdp": 0}, 2, []float64{80, 100}, 80},
+		{"(a + b) / a - 2.5", map[string]int{"a": 2, "b": 6}, 3, []float64{2, 6}, 1.5},
+		{"-x", map[string]int{"x": 2}, 1, []float64{4}, -4},
+		{"`NY.GDP` × 2", map[string]int{"NY.GDP": 1}, 1, []float64{3}, 6},
+	} {
+		x, err := Parse(c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for code, col := range c.cols {
+			if got := x.Col(code); got != col {
+				t.Errorf("%q: Col(%s) = %d, want %d", c.src, code, got, col)
+			}
+		}
+		if got := x.Operators(); got != c.ops {
+			t.Errorf("%q: %d operators, want %d", c.src, got, c.ops)
+		}
+		if got, err := x.EvalValues(c.vals); err != nil || got != c.want {
+			t.Errorf("%q: EvalValues(%v) = %v, %v; want %v", c.src, c.vals, got, err, c.want)
+		}
+	}
+	x, _ := Parse("a / (b - c)")
+	if _, err := x.EvalValues([]float64{1, 2, 2}); !errors.Is(err, ErrDivisionByZero) {
+		t.Errorf("a / (b - c) with b = c: %v", err)
+	}
+	_, err := Parse("a + (b")
+	var pe *PosError
+	if !errors.As(err, &pe) || pe.Col != 5 || err.Error() != `at column 5: unclosed "("` {
+		t.Errorf("a + (b: %#v", err)
+	}
+}
