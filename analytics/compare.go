@@ -58,6 +58,7 @@ type Comparison struct {
 	Leaders    []*CompareLeader
 	Leads      []*RegionLead
 	Gaps       []*CompareGap
+	Warnings   []*Warning // a formula without a value for want of a divisor, by region and year
 }
 
 // CompareRow is one region's value of one indicator in one year, with its rank and its difference to the

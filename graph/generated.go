@@ -157,6 +157,7 @@ type ComplexityRoot struct {
 		Scope      func(childComplexity int) int
 		Ties       func(childComplexity int) int
 		To         func(childComplexity int) int
+		Warnings   func(childComplexity int) int
 	}
 
 	Composite struct {
@@ -1188,6 +1189,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Comparison.To(childComplexity), true
+	case "Comparison.warnings":
+		if e.ComplexityRoot.Comparison.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comparison.Warnings(childComplexity), true
 
 	case "Composite.aggregation":
 		if e.ComplexityRoot.Composite.Aggregation == nil {
@@ -4398,6 +4405,11 @@ type Comparison {
   "For every compared region (0 included), on how many indicator-years it is among leaders; in the order compared."
   leads: [RegionLead!]!
   """
+  Why a compared region has no row of a formula in a year although every operand has a value (a divisor of
+  0): one warning per region and year. Empty without formulas.
+  """
+  warnings: [Warning!]!
+  """
   How each region's gap moved over the span, one per compared region and indicator with a gap in some year
   (by indicator, then region). The gap of a year is sign·(value − baseline), sign +1 for HIGHER_IS_BETTER and
   −1 for LOWER_IS_BETTER, so it is positive when the region is ahead of the baseline and negative when behind;
@@ -5076,6 +5088,8 @@ func (ec *executionContext) childFields_Comparison(ctx context.Context, field gr
 		return ec.fieldContext_Comparison_leaders(ctx, field)
 	case "leads":
 		return ec.fieldContext_Comparison_leads(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Comparison_warnings(ctx, field)
 	case "gaps":
 		return ec.fieldContext_Comparison_gaps(ctx, field)
 	}
@@ -9448,6 +9462,38 @@ func (ec *executionContext) fieldContext_Comparison_leads(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegionLead(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Comparison_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.Comparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comparison_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Comparison_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20478,6 +20524,11 @@ func (ec *executionContext) _Comparison(ctx context.Context, sel ast.SelectionSe
 			}
 		case "leads":
 			out.Values[i] = ec._Comparison_leads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._Comparison_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -187,7 +187,7 @@ var costRules = map[string]costRule{
 		return fieldCost{work: e.years}
 	},
 	"Comparison.rows": comparisonList, "Comparison.gaps": comparisonList, "Comparison.leaders": comparisonList,
-	"Comparison.leads": comparisonList, "Comparison.regions": comparisonList, "Comparison.indicators": comparisonList,
+	"Comparison.leads": comparisonList, "Comparison.warnings": comparisonList, "Comparison.regions": comparisonList, "Comparison.indicators": comparisonList,
 	"Query.compare": func(e *costEnv) fieldCost {
 		// The work is the values compared, and with a scope its regions' values.
 		c := e.s.compareSize(e.ctx, e.args, e.years)

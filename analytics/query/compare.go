@@ -175,6 +175,7 @@ func (e *Engine) compare(ctx context.Context, s *snapshot, p *comparePlan) (*ana
 	if b := p.baseline; b != nil && b.Weight != nil {
 		cm.weight = ms[b.Weight.Code]
 	}
+	cm.ms = ms
 	for _, in := range p.indicators {
 		cm.indicator(in, ms[in.Code])
 	}
@@ -187,7 +188,8 @@ type comparing struct {
 	p      *comparePlan
 	c      *analytics.Comparison
 	leadAt map[int]*analytics.RegionLead
-	weight *duck.Matrix // WEIGHTED_MEAN's weights
+	weight *duck.Matrix            // WEIGHTED_MEAN's weights
+	ms     map[string]*duck.Matrix // every matrix read, formulas' operands included (formulaWarnings)
 	// The year's weighted mean over the ranked regions, and whether there is one (WEIGHTED_MEAN only).
 	wmean    float64
 	hasWmean bool
@@ -197,7 +199,7 @@ func newComparing(s *snapshot, p *comparePlan) *comparing {
 	q := p.q
 	c := &analytics.Comparison{From: q.From, To: q.To, Scope: p.scope, Baseline: p.baseline, Ties: q.Ties, AsOf: q.AsOf,
 		Indicators: p.indicators, Rows: []*analytics.CompareRow{}, Leaders: []*analytics.CompareLeader{},
-		Leads: make([]*analytics.RegionLead, len(p.regions)), Gaps: []*analytics.CompareGap{}}
+		Leads: make([]*analytics.RegionLead, len(p.regions)), Gaps: []*analytics.CompareGap{}, Warnings: []*analytics.Warning{}}
 	leadAt := map[int]*analytics.RegionLead{}
 	for i, cr := range p.regions {
 		c.Regions = append(c.Regions, s.Regions[cr.r])
@@ -251,6 +253,7 @@ func (cm *comparing) year(in *analytics.Indicator, m *duck.Matrix, y int, ig ind
 	for _, r := range compared {
 		v, f, ok := m.Get(r, y)
 		if !ok {
+			c.Warnings = append(c.Warnings, formulaWarnings(s, in, cm.ms, []int{r}, y)...)
 			continue
 		}
 		base, hasBase := cm.row(in, m, ranked, r, y, v, f)

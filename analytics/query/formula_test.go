@@ -291,6 +291,20 @@ func TestFormulaErrorsAndDivisionByZero(t *testing.T) {
 	if !slices.Equal(zero, warned) {
 		t.Fatalf("division by zero warned for %v, want %v", warned, zero)
 	}
+	cmp, err := e.Compare(ctx, analytics.CompareQuery{Regions: []string{zero[0], "110000"}, From: y, To: y,
+		Indicators: []string{"gdp / (birth_rate - death_rate - natural_growth_rate)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rowsOfZero int
+	for _, r := range cmp.Rows {
+		if r.Region.Code == zero[0] {
+			rowsOfZero++
+		}
+	}
+	if rowsOfZero != 0 || len(cmp.Warnings) != 1+btoi(slices.Contains(zero, "110000")) || !strings.HasPrefix(cmp.Warnings[0].Message, zero[0]+" in 2024: division by zero") {
+		t.Fatalf("compare: %d rows of %s, warnings %+v", rowsOfZero, zero[0], cmp.Warnings)
+	}
 	for _, m := range rk.Missing {
 		if slices.Contains(zero, m.Code) {
 			zero = slices.DeleteFunc(zero, func(s string) bool { return s == m.Code })
@@ -409,4 +423,11 @@ func BenchmarkRankingFormula(b *testing.B) {
 			}
 		})
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
