@@ -11,6 +11,7 @@ type WeightedIndicator struct {
 	Weight    float64
 	Low, High *float64
 	Target    *float64
+	Basis     Basis // "" is VALUE
 }
 
 // CompositeQuery asks for a composite assessment (see schema/assess.graphqls for every rule). Nil settings
@@ -28,7 +29,27 @@ type CompositeQuery struct {
 	Tiers          *TierRule
 	NoTiers        bool // tiers: null, which drops a scheme's tiers
 	AsOf           *Date
+	RankBy         *CompositeRank // nil: the scheme's, else SCORE
+	// Classes scores each class (a group) on its own, as if Group were set to it, and merges the answers.
+	Classes []string
 }
+
+// CompositeRank is what a composite ranks and tiers by.
+type CompositeRank string
+
+const (
+	RankByScore  CompositeRank = "SCORE"  // the normalised, weighted score
+	RankByPoints CompositeRank = "POINTS" // the points earned, summed exactly and rounded once
+)
+
+// Basis is what a composite's line scores of its indicator.
+type Basis string
+
+const (
+	BasisValue      Basis = "VALUE"       // the level in the year
+	BasisGrowth     Basis = "GROWTH"      // the growth by the indicator's measure, as ranking(basis: GROWTH)
+	BasisRankChange Basis = "RANK_CHANGE" // the rank in the scope the year before − this year's: positive = moved up
+)
 
 // TierRule places scored regions in tiers by score cut-offs or by rank quotas.
 type TierRule struct {
@@ -48,6 +69,8 @@ type Composite struct {
 	Ties           TieRule
 	Tiers          *TierRule
 	AsOf           *Date
+	RankBy         CompositeRank
+	Classes        []*Group // nil without classes
 	Count          int
 	Indicators     []*CompositeIndicator
 	Entries        []*CompositeEntry
@@ -66,6 +89,7 @@ type CompositeIndicator struct {
 
 type CompositeEntry struct {
 	Region          *Region
+	Class           *Group // the class it was scored in; nil without classes
 	Score           float64
 	Rank            float64
 	CompetitionRank int
@@ -86,7 +110,9 @@ type CompositeEntry struct {
 
 type CompositeComponent struct {
 	Indicator    *Indicator
-	Value        *float64
+	Basis        Basis
+	Value        *float64 // the quantity scored (the level, its growth or its rank change)
+	Raw          *float64 // the level
 	Normalised   *float64
 	Weight       float64
 	Contribution *float64
@@ -99,6 +125,7 @@ type CompositeComponent struct {
 // are both this type: each reads the name by its own field.
 type PointsGroup struct {
 	Region     *Region
+	Class      *Group // the class its region was scored in; nil without classes
 	Name       string
 	Indicators int
 	Available  float64
@@ -136,6 +163,7 @@ type Robustness struct {
 
 type RobustnessEntry struct {
 	Region        *Region
+	Class         *Group
 	NominalRank   float64
 	MedianRank    float64
 	P05Rank       float64
@@ -156,6 +184,7 @@ type CompositeHistory struct {
 
 type CompositeRegionHistory struct {
 	Region       *Region
+	Class        *Group // the class of its last year scored; nil without classes
 	Years        []*CompositeYear
 	BestRank     *float64
 	BestRankYear *int
@@ -166,6 +195,7 @@ type CompositeRegionHistory struct {
 type CompositeYear struct {
 	Year         int
 	Score        float64
+	Points       *float64
 	Rank         float64
 	Tier         *int
 	RankChange   *float64
@@ -175,7 +205,8 @@ type CompositeYear struct {
 }
 
 // DepartmentsOf lists the scored regions' points by department as one list: those of region (a code) and
-// department when given; by department in the scheme's order, then rank, then the order of the entries.
+// department when given; by department in the scheme's order, then class (in the order given), then rank,
+// then region code.
 func (c *Composite) DepartmentsOf(region, department string) []*PointsGroup {
 	return c.pointsOf(region, department, func(e *CompositeEntry) []*PointsGroup { return e.Departments })
 }
@@ -187,7 +218,10 @@ func (c *Composite) CategoriesOf(region, category string) []*PointsGroup {
 
 func (c *Composite) pointsOf(region, name string, groups func(*CompositeEntry) []*PointsGroup) []*PointsGroup {
 	out := []*PointsGroup{}
-	order := map[string]int{}
+	order, class := map[string]int{}, map[*Group]int{}
+	for k, g := range c.Classes {
+		class[g] = k
+	}
 	for _, e := range c.Entries {
 		for _, g := range groups(e) {
 			if _, ok := order[g.Name]; !ok {
@@ -199,7 +233,8 @@ func (c *Composite) pointsOf(region, name string, groups func(*CompositeEntry) [
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *PointsGroup) int {
-		return cmp.Or(cmp.Compare(order[a.Name], order[b.Name]), cmp.Compare(a.Rank, b.Rank))
+		return cmp.Or(cmp.Compare(order[a.Name], order[b.Name]), cmp.Compare(class[a.Class], class[b.Class]),
+			cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.Region.Code, b.Region.Code))
 	})
 	return out
 }

@@ -22,8 +22,10 @@ type Scheme struct {
 	Missing        MissingRule
 	MinWeightShare *float64 // 0..1: below this share of the weight present a region is excluded; nil: none
 	Ties           TieRule
-	Cutoffs        []float64 // tiers by score, strictly descending; nil when none
-	Quotas         []int     // tiers by rank: the size of each tier but the last; nil when none
+	Cutoffs        []float64     // tiers by score, strictly descending; nil when none
+	Quotas         []int         // tiers by rank: the size of each tier but the last; nil when none
+	RankBy         CompositeRank // SCORE unless the file says points
+	Classes        []string      // group codes scored each on its own (see CompositeQuery.Classes); nil: none
 	Indicators     []*SchemeIndicator
 }
 
@@ -59,6 +61,7 @@ type SchemeIndicator struct {
 	Target     *float64 // a level target for DISTANCE_TO_TARGET, used where targets.csv gives none
 	From, To   *int     // the years (inclusive) in which this line counts; nil ends are open
 	Rule       PointsRule
+	Basis      Basis // what the line scores: VALUE, GROWTH or RANK_CHANGE
 }
 
 // Counts says whether the line counts in year.

@@ -17,11 +17,15 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 		return analytics.CompositeQuery{}, analytics.Errorf(analytics.BadUserInput, "scheme is empty: give a scheme's code, or leave scheme out")
 	}
 	q := analytics.CompositeQuery{Year: in.Year, ScopeQuery: sc, Scheme: str(in.Scheme), Normalisation: in.Normalisation,
-		Aggregation: in.Aggregation, Missing: in.Missing, MinWeightShare: in.MinWeightShare, Ties: in.Ties, AsOf: in.AsOf}
+		Aggregation: in.Aggregation, Missing: in.Missing, MinWeightShare: in.MinWeightShare, Ties: in.Ties, AsOf: in.AsOf,
+		RankBy: in.RankBy, Classes: in.Classes}
 	if in.Indicators != nil {
 		q.Indicators = make([]analytics.WeightedIndicator, len(in.Indicators))
 		for i, w := range in.Indicators {
 			q.Indicators[i] = analytics.WeightedIndicator{Indicator: w.Indicator, Weight: w.Weight, Low: w.Low, High: w.High, Target: w.Target}
+			if w.Basis != nil {
+				q.Indicators[i].Basis = *w.Basis
+			}
 		}
 	}
 	// tiers: null drops a scheme's tiers; left out, the scheme's apply.

@@ -92,6 +92,7 @@ type ComplexityRoot struct {
 	CategoryPoints struct {
 		Available  func(childComplexity int) int
 		Category   func(childComplexity int) int
+		Class      func(childComplexity int) int
 		Count      func(childComplexity int) int
 		Earned     func(childComplexity int) int
 		Indicators func(childComplexity int) int
@@ -157,6 +158,7 @@ type ComplexityRoot struct {
 	Composite struct {
 		Aggregation    func(childComplexity int) int
 		AsOf           func(childComplexity int) int
+		Classes        func(childComplexity int) int
 		Count          func(childComplexity int) int
 		Entries        func(childComplexity int) int
 		Excluded       func(childComplexity int) int
@@ -164,6 +166,7 @@ type ComplexityRoot struct {
 		MinWeightShare func(childComplexity int) int
 		Missing        func(childComplexity int) int
 		Normalisation  func(childComplexity int) int
+		RankBy         func(childComplexity int) int
 		Scheme         func(childComplexity int) int
 		Scope          func(childComplexity int) int
 		Tiers          func(childComplexity int) int
@@ -172,10 +175,12 @@ type ComplexityRoot struct {
 	}
 
 	CompositeComponent struct {
+		Basis        func(childComplexity int) int
 		Contribution func(childComplexity int) int
 		Indicator    func(childComplexity int) int
 		Normalised   func(childComplexity int) int
 		Points       func(childComplexity int) int
+		Raw          func(childComplexity int) int
 		Target       func(childComplexity int) int
 		Value        func(childComplexity int) int
 		Weight       func(childComplexity int) int
@@ -184,6 +189,7 @@ type ComplexityRoot struct {
 	CompositeEntry struct {
 		Breakdown       func(childComplexity int) int
 		Categories      func(childComplexity int) int
+		Class           func(childComplexity int) int
 		CompetitionRank func(childComplexity int) int
 		Departments     func(childComplexity int) int
 		GapToNextRank   func(childComplexity int) int
@@ -226,12 +232,14 @@ type ComplexityRoot struct {
 		BestRankYear func(childComplexity int) int
 		BestTier     func(childComplexity int) int
 		BestTierYear func(childComplexity int) int
+		Class        func(childComplexity int) int
 		Region       func(childComplexity int) int
 		Years        func(childComplexity int) int
 	}
 
 	CompositeYear struct {
 		BestRankEver func(childComplexity int) int
+		Points       func(childComplexity int) int
 		Rank         func(childComplexity int) int
 		RankChange   func(childComplexity int) int
 		Score        func(childComplexity int) int
@@ -257,6 +265,7 @@ type ComplexityRoot struct {
 
 	DepartmentPoints struct {
 		Available  func(childComplexity int) int
+		Class      func(childComplexity int) int
 		Count      func(childComplexity int) int
 		Department func(childComplexity int) int
 		Earned     func(childComplexity int) int
@@ -435,6 +444,7 @@ type ComplexityRoot struct {
 	}
 
 	RobustnessEntry struct {
+		Class         func(childComplexity int) int
 		MeanRankShift func(childComplexity int) int
 		MedianRank    func(childComplexity int) int
 		NominalRank   func(childComplexity int) int
@@ -445,6 +455,7 @@ type ComplexityRoot struct {
 
 	Scheme struct {
 		Aggregation    func(childComplexity int) int
+		Classes        func(childComplexity int) int
 		Code           func(childComplexity int) int
 		Cutoffs        func(childComplexity int) int
 		Indicators     func(childComplexity int, year *int) int
@@ -455,11 +466,13 @@ type ComplexityRoot struct {
 		Normalisation  func(childComplexity int) int
 		Note           func(childComplexity int) int
 		Quotas         func(childComplexity int) int
+		RankBy         func(childComplexity int) int
 		Scope          func(childComplexity int) int
 		Ties           func(childComplexity int) int
 	}
 
 	SchemeIndicator struct {
+		Basis      func(childComplexity int) int
 		Category   func(childComplexity int) int
 		Department func(childComplexity int) int
 		From       func(childComplexity int) int
@@ -854,6 +867,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryPoints.Category(childComplexity), true
+	case "CategoryPoints.class":
+		if e.ComplexityRoot.CategoryPoints.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Class(childComplexity), true
 	case "CategoryPoints.count":
 		if e.ComplexityRoot.CategoryPoints.Count == nil {
 			break
@@ -1159,6 +1178,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Composite.AsOf(childComplexity), true
+	case "Composite.classes":
+		if e.ComplexityRoot.Composite.Classes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Classes(childComplexity), true
 	case "Composite.count":
 		if e.ComplexityRoot.Composite.Count == nil {
 			break
@@ -1201,6 +1226,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Composite.Normalisation(childComplexity), true
+	case "Composite.rankBy":
+		if e.ComplexityRoot.Composite.RankBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.RankBy(childComplexity), true
 	case "Composite.scheme":
 		if e.ComplexityRoot.Composite.Scheme == nil {
 			break
@@ -1232,6 +1263,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Composite.Year(childComplexity), true
 
+	case "CompositeComponent.basis":
+		if e.ComplexityRoot.CompositeComponent.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Basis(childComplexity), true
 	case "CompositeComponent.contribution":
 		if e.ComplexityRoot.CompositeComponent.Contribution == nil {
 			break
@@ -1256,6 +1293,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeComponent.Points(childComplexity), true
+	case "CompositeComponent.raw":
+		if e.ComplexityRoot.CompositeComponent.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Raw(childComplexity), true
 	case "CompositeComponent.target":
 		if e.ComplexityRoot.CompositeComponent.Target == nil {
 			break
@@ -1287,6 +1330,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeEntry.Categories(childComplexity), true
+	case "CompositeEntry.class":
+		if e.ComplexityRoot.CompositeEntry.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Class(childComplexity), true
 	case "CompositeEntry.competitionRank":
 		if e.ComplexityRoot.CompositeEntry.CompetitionRank == nil {
 			break
@@ -1471,6 +1520,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeRegionHistory.BestTierYear(childComplexity), true
+	case "CompositeRegionHistory.class":
+		if e.ComplexityRoot.CompositeRegionHistory.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.Class(childComplexity), true
 	case "CompositeRegionHistory.region":
 		if e.ComplexityRoot.CompositeRegionHistory.Region == nil {
 			break
@@ -1490,6 +1545,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeYear.BestRankEver(childComplexity), true
+	case "CompositeYear.points":
+		if e.ComplexityRoot.CompositeYear.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.Points(childComplexity), true
 	case "CompositeYear.rank":
 		if e.ComplexityRoot.CompositeYear.Rank == nil {
 			break
@@ -1606,6 +1667,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DepartmentPoints.Available(childComplexity), true
+	case "DepartmentPoints.class":
+		if e.ComplexityRoot.DepartmentPoints.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Class(childComplexity), true
 	case "DepartmentPoints.count":
 		if e.ComplexityRoot.DepartmentPoints.Count == nil {
 			break
@@ -2484,6 +2551,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Robustness.Year(childComplexity), true
 
+	case "RobustnessEntry.class":
+		if e.ComplexityRoot.RobustnessEntry.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.Class(childComplexity), true
 	case "RobustnessEntry.meanRankShift":
 		if e.ComplexityRoot.RobustnessEntry.MeanRankShift == nil {
 			break
@@ -2527,6 +2600,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Scheme.Aggregation(childComplexity), true
+	case "Scheme.classes":
+		if e.ComplexityRoot.Scheme.Classes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Classes(childComplexity), true
 	case "Scheme.code":
 		if e.ComplexityRoot.Scheme.Code == nil {
 			break
@@ -2592,6 +2671,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Scheme.Quotas(childComplexity), true
+	case "Scheme.rankBy":
+		if e.ComplexityRoot.Scheme.RankBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.RankBy(childComplexity), true
 	case "Scheme.scope":
 		if e.ComplexityRoot.Scheme.Scope == nil {
 			break
@@ -2605,6 +2690,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Scheme.Ties(childComplexity), true
 
+	case "SchemeIndicator.basis":
+		if e.ComplexityRoot.SchemeIndicator.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Basis(childComplexity), true
 	case "SchemeIndicator.category":
 		if e.ComplexityRoot.SchemeIndicator.Category == nil {
 			break
@@ -3446,8 +3537,9 @@ type PivotRow {
   How robust each composite rank is: a Monte Carlo over the weights, w′ = w·(1 + (2U − 1)·weightNoise) with U
   uniform on [0, 1) drawn afresh for every indicator in every run, and, when normalisations or aggregations
   are listed, over those choices too (each run draws one of each list uniformly). Every run ranks under the
-  input's tie rule. The same seed gives the same answer on any machine; weightNoise 0 (with no lists) gives
-  every interval equal to the nominal rank. runs from 1 to 100000; weightNoise from 0 up to (not including) 1.
+  input's tie rule. Under rankBy POINTS each run scales each line's points earned by its weight's factor
+  (1 + (2U − 1)·weightNoise) and ranks the totals (summed exactly, rounded once). The same seed gives the
+  same answer on any machine; weightNoise 0 (with no lists) gives every interval equal to the nominal rank. runs from 1 to 100000; weightNoise from 0 up to (not including) 1.
   """
   robustness(input: CompositeInput!, runs: Int = 1000, weightNoise: Float = 0.25, seed: Int = 1,
              normalisations: [Normalisation!], aggregations: [Aggregation!]): Robustness!
@@ -3497,6 +3589,49 @@ input CompositeInput {
   tiers: TiersInput
   "Answer with the values released by this date (see ranking)."
   asOf: Date
+  """
+  What rank, tier, gaps, previousRank, history and robustness follow: SCORE (the default, else the scheme's
+  rank_by) or POINTS, the points total (summed exactly, rounded once to 12 significant digits, so equal
+  totals tie; tier cut-offs are then in points). POINTS needs indicators with points.
+  """
+  rankBy: CompositeRank
+  """
+  Group codes (default: the scheme's classes): each region is scored, ranked and tiered within the class
+  it belongs to that year, exactly as if the composite were run once per class with group set to it, and
+  the answer merges them, class by class in this order (each entry with its class); tier quotas apply per
+  class. A region of the scope in none of the classes that year is listed in excluded; one in two of them
+  is refused. Give level at most beside classes (not group, parent or regions); [] drops a scheme's classes.
+  """
+  classes: [ID!]
+}
+
+"What a composite ranks and tiers by."
+enum CompositeRank {
+  "The normalised, weighted score."
+  SCORE
+  "The points earned (needs indicators with points)."
+  POINTS
+}
+
+"""
+What a composite's line scores of its indicator; normalisation, targets and points apply to that quantity,
+and the breakdown shows it as value (the level as raw).
+"""
+enum Basis {
+  "The level in the year."
+  VALUE
+  """
+  The year's growth as the indicator's measure defines it, as ranking(basis: GROWTH) (LEVEL x(t)/x(t−1) − 1,
+  RATE x(t) − x(t−1), GROWTH x(t)/100, INDEX x(t)/100 − 1), rounded to 12 significant digits; higher (lower
+  for a lower-is-better indicator) is better. A region without it (no previous value, a zero or negative
+  base) has no value of the line (see missing).
+  """
+  GROWTH
+  """
+  The competition rank in the composite's scope the year before minus this year's (positive = moved up),
+  on the indicator's values; always higher is better. A region not ranked in either year has none.
+  """
+  RANK_CHANGE
 }
 
 input WeightedIndicatorInput {
@@ -3507,6 +3642,8 @@ input WeightedIndicatorInput {
   high: Float
   "A target for DISTANCE_TO_TARGET, for regions without a level target of their own in targets.csv."
   target: Float
+  "What the line scores: VALUE (the default), GROWTH or RANK_CHANGE."
+  basis: Basis
 }
 
 "Give cutoffs or quotas, not both."
@@ -3583,11 +3720,15 @@ type Composite {
   "Cut-offs or quotas applied, null without tiers."
   tiers: TierRule
   asOf: Date
+  "What rank and tier follow: SCORE or POINTS."
+  rankBy: CompositeRank!
+  "The classes scored each on its own, in order; null without classes."
+  classes: [Group!]
   "Regions scored."
   count: Int!
   "The indicators scored with their weights, in the order given."
   indicators: [CompositeIndicator!]!
-  "Scored regions, best first; ties by region code."
+  "Scored regions, best first (class by class with classes); ties by region code."
   entries: [CompositeEntry!]!
   "Regions of the scope that were not scored, and why."
   excluded: [CompositeExclusion!]!
@@ -3614,12 +3755,17 @@ type CompositeIndicator {
 
 type CompositeEntry {
   region: Region!
+  "The class it was scored in; null without classes."
+  class: Group
   """
   Σ wᵢIᵢ/Σw (ARITHMETIC) or Π Iᵢ^(wᵢ/Σw) (GEOMETRIC) over the indicators with a value, on the normalisation's
   scale, rounded to 12 significant digits (so equal sums in different orders tie).
   """
   score: Float!
-  "By score, best first, under the tie rule: an integer but for FRACTIONAL (average of the tied places: 2.5)."
+  """
+  By score (by points under rankBy POINTS), best first, under the tie rule: an integer but for FRACTIONAL
+  (average of the tied places: 2.5). With classes, within the class.
+  """
   rank: Float!
   "The competition rank (1, 2, 2, 4), whatever the tie rule."
   competitionRank: Int!
@@ -3627,11 +3773,12 @@ type CompositeEntry {
   tier: Int
   "Share of the total weight carried by the indicators with a value (1 when none is missing)."
   weightPresent: Float!
-  "Score of the nearest region ranked better minus this score (> 0); null for the first."
+  "Score (points under POINTS) of the nearest region ranked better minus this one's (> 0); null for the first."
   gapToNextRank: Float
   """
-  Score needed to reach the next better tier minus this score: its cut-off, or with quotas the score of the
-  lowest region in that tier (ties share the better tier). Null in tier 1 or without tiers.
+  Score (points under POINTS) needed to reach the next better tier minus this one's: its cut-off, or with
+  quotas the score of the lowest region in that tier (ties share the better tier). Null in tier 1 or without
+  tiers.
   """
   gapToNextTier: Float
   "Rank the year before under the same input (a scheme's indicators of that year); null if not scored then."
@@ -3643,7 +3790,10 @@ type CompositeEntry {
   tierChange: Int
   "One component per indicator, in the order of indicators."
   breakdown: [CompositeComponent!]!
-  "Points earned in total, when the scheme scores in points; null otherwise."
+  """
+  Points earned in total, when the scheme scores in points; null otherwise. The lines' points summed exactly
+  and rounded once to 12 significant digits (the breakdown shows each line's rounded on its own).
+  """
   points: Float
   "Points available in total, when the scheme scores in points."
   pointsAvailable: Float
@@ -3655,8 +3805,12 @@ type CompositeEntry {
 
 type CompositeComponent {
   indicator: Indicator!
-  "The value scored; null when the region has none."
+  "What the line scores."
+  basis: Basis!
+  "The value scored (the level, its growth or its rank change, by basis); null when the region has none."
   value: Float
+  "The indicator's level in the year; null when the region has none."
+  raw: Float
   "The normalised value; null when the region has none."
   normalised: Float
   "wᵢ/Σw over the indicators with a value (0 when this one has none): the weights sum to 1."
@@ -3679,11 +3833,13 @@ departments of Class II regions"): rank is among the same department of every re
 type DepartmentPoints {
   "The region whose department this is."
   region: Region!
+  "Its class with classes (the rank is among the class's); null without."
+  class: Group
   department: String!
   indicators: Int!
   available: Float!
   earned: Float!
-  "Competition rank of earned among the scope's regions, most first."
+  "Competition rank of earned among the scope's (the class's) regions, most first; ties by region code."
   rank: Int!
   "Regions ranked."
   count: Int!
@@ -3692,6 +3848,7 @@ type DepartmentPoints {
 "A category's points in one region; rank as for departments."
 type CategoryPoints {
   region: Region!
+  class: Group
   category: String!
   indicators: Int!
   available: Float!
@@ -3710,13 +3867,15 @@ type Robustness {
   runs: Int!
   weightNoise: Float!
   seed: Int!
-  "Scored regions, by nominal rank (ties by region code)."
+  "Scored regions, by nominal rank (class by class with classes; ties by region code)."
   entries: [RobustnessEntry!]!
   excluded: [CompositeExclusion!]!
 }
 
 type RobustnessEntry {
   region: Region!
+  "The class it was scored in; null without classes."
+  class: Group
   "The composite's rank under the input as given."
   nominalRank: Float!
   "Median of the runs' ranks (the mean of the two middle ones for an even number of runs)."
@@ -3737,6 +3896,8 @@ type CompositeHistory {
 
 type CompositeRegionHistory {
   region: Region!
+  "Its class in the last year it was scored; null without classes."
+  class: Group
   "One per year in which the region was scored, in order."
   years: [CompositeYear!]!
   "The best rank of any year (the first year it was reached)."
@@ -3750,6 +3911,8 @@ type CompositeRegionHistory {
 type CompositeYear {
   year: Int!
   score: Float!
+  "The points total, when the scheme scores in points."
+  points: Float
   rank: Float!
   tier: Int
   "Rank the year before minus this rank; null if not scored the year before."
@@ -3802,6 +3965,10 @@ type Scheme {
   cutoffs: [Float!]
   "Tiers by rank: the first quota of regions (by rank) in tier 1, the next in tier 2, …, the rest in the last. Null when none."
   quotas: [Int!]
+  "What rank and tier follow (schemes.yaml rank_by: score or points)."
+  rankBy: CompositeRank!
+  "The groups scored each on its own (schemes.yaml classes:, see CompositeInput.classes); null when none."
+  classes: [ID!]
   "The indicators that count in year (each line's from ≤ year ≤ to); every line of the scheme when year is left out."
   indicators(year: Int): [SchemeIndicator!]!
 }
@@ -3820,6 +3987,8 @@ type SchemeIndicator {
   weight: Float!
   "Points available; null when the scheme does not score this indicator in points."
   points: Float
+  "What the line scores (schemes.yaml basis: value, growth or rank_change)."
+  basis: Basis!
   "The scheme's category for it, else the indicator's own; empty when neither gives one."
   category: String!
   "The department responsible; empty when the scheme names none."
@@ -4716,6 +4885,8 @@ func (ec *executionContext) childFields_CategoryPoints(ctx context.Context, fiel
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_CategoryPoints_region(ctx, field)
+	case "class":
+		return ec.fieldContext_CategoryPoints_class(ctx, field)
 	case "category":
 		return ec.fieldContext_CategoryPoints_category(ctx, field)
 	case "indicators":
@@ -4864,6 +5035,10 @@ func (ec *executionContext) childFields_Composite(ctx context.Context, field gra
 		return ec.fieldContext_Composite_tiers(ctx, field)
 	case "asOf":
 		return ec.fieldContext_Composite_asOf(ctx, field)
+	case "rankBy":
+		return ec.fieldContext_Composite_rankBy(ctx, field)
+	case "classes":
+		return ec.fieldContext_Composite_classes(ctx, field)
 	case "count":
 		return ec.fieldContext_Composite_count(ctx, field)
 	case "indicators":
@@ -4880,8 +5055,12 @@ func (ec *executionContext) childFields_CompositeComponent(ctx context.Context, 
 	switch field.Name {
 	case "indicator":
 		return ec.fieldContext_CompositeComponent_indicator(ctx, field)
+	case "basis":
+		return ec.fieldContext_CompositeComponent_basis(ctx, field)
 	case "value":
 		return ec.fieldContext_CompositeComponent_value(ctx, field)
+	case "raw":
+		return ec.fieldContext_CompositeComponent_raw(ctx, field)
 	case "normalised":
 		return ec.fieldContext_CompositeComponent_normalised(ctx, field)
 	case "weight":
@@ -4900,6 +5079,8 @@ func (ec *executionContext) childFields_CompositeEntry(ctx context.Context, fiel
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_CompositeEntry_region(ctx, field)
+	case "class":
+		return ec.fieldContext_CompositeEntry_class(ctx, field)
 	case "score":
 		return ec.fieldContext_CompositeEntry_score(ctx, field)
 	case "rank":
@@ -4980,6 +5161,8 @@ func (ec *executionContext) childFields_CompositeRegionHistory(ctx context.Conte
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_CompositeRegionHistory_region(ctx, field)
+	case "class":
+		return ec.fieldContext_CompositeRegionHistory_class(ctx, field)
 	case "years":
 		return ec.fieldContext_CompositeRegionHistory_years(ctx, field)
 	case "bestRank":
@@ -5000,6 +5183,8 @@ func (ec *executionContext) childFields_CompositeYear(ctx context.Context, field
 		return ec.fieldContext_CompositeYear_year(ctx, field)
 	case "score":
 		return ec.fieldContext_CompositeYear_score(ctx, field)
+	case "points":
+		return ec.fieldContext_CompositeYear_points(ctx, field)
 	case "rank":
 		return ec.fieldContext_CompositeYear_rank(ctx, field)
 	case "tier":
@@ -5048,6 +5233,8 @@ func (ec *executionContext) childFields_DepartmentPoints(ctx context.Context, fi
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_DepartmentPoints_region(ctx, field)
+	case "class":
+		return ec.fieldContext_DepartmentPoints_class(ctx, field)
 	case "department":
 		return ec.fieldContext_DepartmentPoints_department(ctx, field)
 	case "indicators":
@@ -5356,6 +5543,8 @@ func (ec *executionContext) childFields_RobustnessEntry(ctx context.Context, fie
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_RobustnessEntry_region(ctx, field)
+	case "class":
+		return ec.fieldContext_RobustnessEntry_class(ctx, field)
 	case "nominalRank":
 		return ec.fieldContext_RobustnessEntry_nominalRank(ctx, field)
 	case "medianRank":
@@ -5396,6 +5585,10 @@ func (ec *executionContext) childFields_Scheme(ctx context.Context, field graphq
 		return ec.fieldContext_Scheme_cutoffs(ctx, field)
 	case "quotas":
 		return ec.fieldContext_Scheme_quotas(ctx, field)
+	case "rankBy":
+		return ec.fieldContext_Scheme_rankBy(ctx, field)
+	case "classes":
+		return ec.fieldContext_Scheme_classes(ctx, field)
 	case "indicators":
 		return ec.fieldContext_Scheme_indicators(ctx, field)
 	}
@@ -5410,6 +5603,8 @@ func (ec *executionContext) childFields_SchemeIndicator(ctx context.Context, fie
 		return ec.fieldContext_SchemeIndicator_weight(ctx, field)
 	case "points":
 		return ec.fieldContext_SchemeIndicator_points(ctx, field)
+	case "basis":
+		return ec.fieldContext_SchemeIndicator_basis(ctx, field)
 	case "category":
 		return ec.fieldContext_SchemeIndicator_category(ctx, field)
 	case "department":
@@ -7753,6 +7948,38 @@ func (ec *executionContext) fieldContext_CategoryPoints_region(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _CategoryPoints_class(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CategoryPoints",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9263,6 +9490,61 @@ func (ec *executionContext) fieldContext_Composite_asOf(_ context.Context, field
 	return graphql.NewScalarFieldContext("Composite", field, false, false, "Date")
 }
 
+func (ec *executionContext) _Composite_rankBy(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_rankBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.CompositeRank) graphql.Marshaler {
+			return ec.marshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_rankBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "CompositeRank")
+}
+
+func (ec *executionContext) _Composite_classes(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_classes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_classes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Composite_count(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9414,6 +9696,29 @@ func (ec *executionContext) fieldContext_CompositeComponent_indicator(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _CompositeComponent_basis(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Basis) graphql.Marshaler {
+			return ec.marshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Basis")
+}
+
 func (ec *executionContext) _CompositeComponent_value(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9434,6 +9739,29 @@ func (ec *executionContext) _CompositeComponent_value(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CompositeComponent_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeComponent_raw(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
 }
 
@@ -9579,6 +9907,38 @@ func (ec *executionContext) fieldContext_CompositeEntry_region(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeEntry_class(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10291,6 +10651,38 @@ func (ec *executionContext) fieldContext_CompositeRegionHistory_region(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _CompositeRegionHistory_class(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeRegionHistory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CompositeRegionHistory_years(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10458,6 +10850,29 @@ func (ec *executionContext) _CompositeYear_score(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CompositeYear_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeYear_points(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Float")
 }
 
@@ -10879,6 +11294,38 @@ func (ec *executionContext) fieldContext_DepartmentPoints_region(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DepartmentPoints_class(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepartmentPoints",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14588,6 +15035,38 @@ func (ec *executionContext) fieldContext_RobustnessEntry_region(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _RobustnessEntry_class(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RobustnessEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RobustnessEntry_nominalRank(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14988,6 +15467,52 @@ func (ec *executionContext) fieldContext_Scheme_quotas(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Scheme", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Scheme_rankBy(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_rankBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.CompositeRank) graphql.Marshaler {
+			return ec.marshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_rankBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "CompositeRank")
+}
+
+func (ec *executionContext) _Scheme_classes(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_classes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_classes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Scheme_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15108,6 +15633,29 @@ func (ec *executionContext) _SchemeIndicator_points(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_SchemeIndicator_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SchemeIndicator_basis(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Basis) graphql.Marshaler {
+			return ec.marshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Basis")
 }
 
 func (ec *executionContext) _SchemeIndicator_category(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
@@ -18473,7 +19021,7 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf"}
+	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf", "rankBy", "classes"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18578,6 +19126,20 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 				return it, err
 			}
 			it.AsOf = data
+		case "rankBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rankBy"))
+			data, err := ec.unmarshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCompositeRank(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RankBy = data
+		case "classes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("classes"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Classes = data
 		}
 	}
 	return it, nil
@@ -18925,7 +19487,7 @@ func (ec *executionContext) unmarshalInputWeightedIndicatorInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"indicator", "weight", "low", "high", "target"}
+	fieldsInOrder := [...]string{"indicator", "weight", "low", "high", "target", "basis"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18967,6 +19529,13 @@ func (ec *executionContext) unmarshalInputWeightedIndicatorInput(ctx context.Con
 				return it, err
 			}
 			it.Target = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOBasis2ᚖpacesetterᚋanalyticsᚐBasis(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
 		}
 	}
 	return it, nil
@@ -19307,6 +19876,11 @@ func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.Selecti
 		case "region":
 			out.Values[i] = ec._CategoryPoints_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._CategoryPoints_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "category":
@@ -19744,6 +20318,16 @@ func (ec *executionContext) _Composite(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "rankBy":
+			out.Values[i] = ec._Composite_rankBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "classes":
+			out.Values[i] = ec._Composite_classes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "count":
 			out.Values[i] = ec._Composite_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19797,8 +20381,18 @@ func (ec *executionContext) _CompositeComponent(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "basis":
+			out.Values[i] = ec._CompositeComponent_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "value":
 			out.Values[i] = ec._CompositeComponent_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "raw":
+			out.Values[i] = ec._CompositeComponent_raw(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -19858,6 +20452,11 @@ func (ec *executionContext) _CompositeEntry(ctx context.Context, sel ast.Selecti
 		case "region":
 			out.Values[i] = ec._CompositeEntry_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._CompositeEntry_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "score":
@@ -20112,6 +20711,11 @@ func (ec *executionContext) _CompositeRegionHistory(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "class":
+			out.Values[i] = ec._CompositeRegionHistory_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "years":
 			out.Values[i] = ec._CompositeRegionHistory_years(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20173,6 +20777,11 @@ func (ec *executionContext) _CompositeYear(ctx context.Context, sel ast.Selectio
 		case "score":
 			out.Values[i] = ec._CompositeYear_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._CompositeYear_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "rank":
@@ -20319,6 +20928,11 @@ func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.Selec
 		case "region":
 			out.Values[i] = ec._DepartmentPoints_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._DepartmentPoints_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "department":
@@ -21497,6 +22111,11 @@ func (ec *executionContext) _RobustnessEntry(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "class":
+			out.Values[i] = ec._RobustnessEntry_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "nominalRank":
 			out.Values[i] = ec._RobustnessEntry_nominalRank(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21611,6 +22230,16 @@ func (ec *executionContext) _Scheme(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "rankBy":
+			out.Values[i] = ec._Scheme_rankBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "classes":
+			out.Values[i] = ec._Scheme_classes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "indicators":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -21658,6 +22287,11 @@ func (ec *executionContext) _SchemeIndicator(ctx context.Context, sel ast.Select
 		case "points":
 			out.Values[i] = ec._SchemeIndicator_points(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._SchemeIndicator_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "category":
@@ -22777,6 +23411,21 @@ func (ec *executionContext) marshalNAggregation2pacesetterᚋanalyticsᚐAggrega
 	return v
 }
 
+func (ec *executionContext) unmarshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx context.Context, v any) (analytics.Basis, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.Basis(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx context.Context, sel ast.SelectionSet, v analytics.Basis) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Basis!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx context.Context, sel ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BenchmarkRef!")
@@ -23028,6 +23677,21 @@ func (ec *executionContext) marshalNCompositeIndicator2ᚖpacesetterᚋanalytics
 func (ec *executionContext) unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx context.Context, v any) (model.CompositeInput, error) {
 	res, err := ec.unmarshalInputCompositeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, v any) (analytics.CompositeRank, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.CompositeRank(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, sel ast.SelectionSet, v analytics.CompositeRank) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CompositeRank!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNCompositeRegionHistory2ᚕᚖpacesetterᚋanalyticsᚐCompositeRegionHistoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeRegionHistory) graphql.Marshaler {
@@ -24209,6 +24873,25 @@ func (ec *executionContext) marshalOBaselineStat2ᚖpacesetterᚋanalyticsᚐBas
 	return v
 }
 
+func (ec *executionContext) unmarshalOBasis2ᚖpacesetterᚋanalyticsᚐBasis(ctx context.Context, v any) (*analytics.Basis, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.Basis(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBasis2ᚖpacesetterᚋanalyticsᚐBasis(ctx context.Context, sel ast.SelectionSet, v *analytics.Basis) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx context.Context, sel ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -24243,6 +24926,25 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, v any) (*analytics.CompositeRank, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.CompositeRank(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeRank) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 
@@ -24328,6 +25030,25 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx context.Context, sel ast.SelectionSet, v *analytics.Group) graphql.Marshaler {

@@ -238,6 +238,8 @@ var costRules = map[string]costRule{
 	"CompositeEntry.departments": compositeIndicators, "CompositeEntry.categories": compositeIndicators,
 	"CompositeHistory.years": yearsList, "CompositeRegionHistory.years": yearsList,
 	"Query.departments": points, "Query.categories": points,
+	// A composite's classes: groups of the dataset, each at most once.
+	"Composite.classes": groupsList, "Scheme.classes": groupsList,
 	"Query.composite": composite, "Query.robustness": composite, "Query.compositeHistory": composite,
 	// One object, found by its code: 1 plus its selection.
 	"Query.dataset": plain, "Query.region": plain, "Query.group": plain, "Query.indicator": plain, "Query.scheme": plain,

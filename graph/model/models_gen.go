@@ -40,6 +40,16 @@ type CompositeInput struct {
 	Tiers graphql.Omittable[*TiersInput] `json:"tiers,omitempty"`
 	// Answer with the values released by this date (see ranking).
 	AsOf *analytics.Date `json:"asOf,omitempty"`
+	// What rank, tier, gaps, previousRank, history and robustness follow: SCORE (the default, else the scheme's
+	// rank_by) or POINTS, the points total (summed exactly, rounded once to 12 significant digits, so equal
+	// totals tie; tier cut-offs are then in points). POINTS needs indicators with points.
+	RankBy *analytics.CompositeRank `json:"rankBy,omitempty"`
+	// Group codes (default: the scheme's classes): each region is scored, ranked and tiered within the class
+	// it belongs to that year, exactly as if the composite were run once per class with group set to it, and
+	// the answer merges them, class by class in this order (each entry with its class); tier quotas apply per
+	// class. A region of the scope in none of the classes that year is listed in excluded; one in two of them
+	// is refused. Give level at most beside classes (not group, parent or regions); [] drops a scheme's classes.
+	Classes []string `json:"classes,omitempty"`
 }
 
 type ObservationConnection struct {
@@ -120,4 +130,6 @@ type WeightedIndicatorInput struct {
 	High *float64 `json:"high,omitempty"`
 	// A target for DISTANCE_TO_TARGET, for regions without a level target of their own in targets.csv.
 	Target *float64 `json:"target,omitempty"`
+	// What the line scores: VALUE (the default), GROWTH or RANK_CHANGE.
+	Basis *analytics.Basis `json:"basis,omitempty"`
 }
