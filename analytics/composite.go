@@ -2,7 +2,9 @@ package analytics
 
 import (
 	"cmp"
+	"math"
 	"slices"
+	"strconv"
 )
 
 // WeightedIndicator is one indicator of an inline scheme.
@@ -32,6 +34,8 @@ type CompositeQuery struct {
 	RankBy         *CompositeRank // nil: the scheme's, else SCORE
 	// Classes scores each class (a group) on its own, as if Group were set to it, and merges the answers.
 	Classes []string
+	// Targets add to (or replace) targets.csv's for this answer.
+	Targets []TargetSpec
 }
 
 // CompositeRank is what a composite ranks and tiers by.
@@ -106,6 +110,9 @@ type CompositeEntry struct {
 	PointsAvailable *float64
 	Departments     []*PointsGroup
 	Categories      []*PointsGroup
+	// Part is the composite the entry was ranked in (its class's with classes), Whole the answer it is in:
+	// gapToTier and versus read them. Not part of the answer's JSON (they would be cycles).
+	Part, Whole *Composite `json:"-"`
 }
 
 type CompositeComponent struct {
@@ -237,4 +244,100 @@ func (c *Composite) pointsOf(region, name string, groups func(*CompositeEntry) [
 			cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.Region.Code, b.Region.Code))
 	})
 	return out
+}
+
+// Versus is one component of an entry against a benchmark region's.
+type Versus struct {
+	Indicator                           *Indicator
+	Value, BenchmarkValue               *float64
+	Points, BenchmarkPoints             *float64
+	Contribution, BenchmarkContribution *float64
+	Difference                          float64
+}
+
+// key is what the entry is ranked by in c: its points under POINTS, else its score.
+func (c *Composite) key(e *CompositeEntry) float64 {
+	if c.RankBy == RankByPoints && e.Points != nil {
+		return *e.Points
+	}
+	return e.Score
+}
+
+// GapToTier is what the entry lacks for tier, in the rank's unit (see schema/assess.graphqls); nil when it
+// is in that tier or better, or when no region is.
+func (e *CompositeEntry) GapToTier(tier int) (*float64, error) {
+	c := e.Part
+	if c == nil || c.Tiers == nil || e.Tier == nil {
+		return nil, Errorf(BadUserInput, "gapToTier needs tiers: give the input tiers (cutoffs or quotas), or a scheme that has them")
+	}
+	n := len(c.Tiers.Cutoffs) + len(c.Tiers.Quotas) + 1
+	if tier < 1 || tier > n {
+		return nil, Errorf(BadUserInput, "gapToTier(tier: %d): give a tier from 1 to %d", tier, n)
+	}
+	if *e.Tier <= tier {
+		return nil, nil
+	}
+	own := c.key(e)
+	var need float64
+	if len(c.Tiers.Cutoffs) > 0 {
+		need = c.Tiers.Cutoffs[tier-1]
+	} else {
+		found := false
+		for _, o := range c.Entries {
+			if o.Tier != nil && *o.Tier <= tier && (!found || c.key(o) < need) {
+				need, found = c.key(o), true
+			}
+		}
+		if !found {
+			return nil, nil
+		}
+	}
+	d := round12(need - own)
+	return &d, nil
+}
+
+// Versus compares the entry component by component with region's entry of the same answer,
+// largest loss first.
+func (e *CompositeEntry) Versus(region string) ([]*Versus, error) {
+	c := e.Whole
+	var b *CompositeEntry
+	if c != nil {
+		for _, o := range c.Entries {
+			if o.Region.Code == region {
+				b = o
+			}
+		}
+	}
+	if b == nil {
+		return nil, Errorf(BadUserInput, "versus(region: %q): that region is not scored in this answer; compare with a region among its entries", Cut(region))
+	}
+	zero := func(x *float64) float64 {
+		if x == nil {
+			return 0
+		}
+		return *x
+	}
+	out := make([]*Versus, len(e.Breakdown))
+	for i, own := range e.Breakdown {
+		other := b.Breakdown[i]
+		v := &Versus{Indicator: own.Indicator, Value: own.Value, BenchmarkValue: other.Value, Points: own.Points,
+			BenchmarkPoints: other.Points, Contribution: own.Contribution, BenchmarkContribution: other.Contribution}
+		if c.RankBy == RankByPoints {
+			v.Difference = round12(zero(own.Points) - zero(other.Points))
+		} else {
+			v.Difference = round12(zero(own.Contribution) - zero(other.Contribution))
+		}
+		out[i] = v
+	}
+	slices.SortStableFunc(out, func(a, b *Versus) int { return cmp.Compare(a.Difference, b.Difference) })
+	return out, nil
+}
+
+// round12 rounds to 12 significant digits (as calc.Round12, which this package cannot import).
+func round12(x float64) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x + 0
+	}
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+	return v
 }

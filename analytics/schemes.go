@@ -168,8 +168,20 @@ type TargetQuery struct {
 	Indicator string
 	Year      *int
 	From, To  *int
-	Group     string // regions that are members of the group in the target's year
-	Scheme    string // indicators that count in the scheme in the target's year
+	Group     string       // regions that are members of the group in the target's year
+	Scheme    string       // indicators that count in the scheme in the target's year
+	Extra     []TargetSpec // added to targets.csv's (replacing one of the same region, indicator, year and kind)
+}
+
+// TargetSpec is a target given in a request: a what-if over targets.csv's, for that answer only. Empty
+// Comparator is ">=" (always "<=" for RANK), empty Kind LEVEL.
+type TargetSpec struct {
+	Region, Indicator string
+	Year              int
+	Comparator        string
+	Value             float64
+	Kind              TargetKind
+	Group             string // RANK only
 }
 
 // TargetResult is a target with its outcome.

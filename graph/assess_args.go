@@ -28,6 +28,7 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 			}
 		}
 	}
+	q.Targets = targetSpecs(in.Targets)
 	// tiers: null drops a scheme's tiers; left out, the scheme's apply.
 	if t, set := in.Tiers.ValueOK(); set {
 		if t == nil {
@@ -51,4 +52,20 @@ func (r *queryResolver) pointsOf(ctx context.Context, input model.CompositeInput
 		return nil, err
 	}
 	return r.Engine.Composite(ctx, q)
+}
+
+// targetSpecs reads targets given in a request; the engine checks them against the catalog.
+func targetSpecs(in []*model.TargetInput) []analytics.TargetSpec {
+	if in == nil {
+		return nil
+	}
+	out := make([]analytics.TargetSpec, len(in))
+	for i, t := range in {
+		out[i] = analytics.TargetSpec{Region: t.Region, Indicator: t.Indicator, Year: t.Year, Comparator: str(t.Comparator),
+			Value: t.Value, Group: str(t.Group)}
+		if t.Kind != nil {
+			out[i].Kind = *t.Kind
+		}
+	}
+	return out
 }

@@ -194,6 +194,7 @@ type ComplexityRoot struct {
 		Departments     func(childComplexity int) int
 		GapToNextRank   func(childComplexity int) int
 		GapToNextTier   func(childComplexity int) int
+		GapToTier       func(childComplexity int, tier int) int
 		Points          func(childComplexity int) int
 		PointsAvailable func(childComplexity int) int
 		PreviousRank    func(childComplexity int) int
@@ -204,6 +205,7 @@ type ComplexityRoot struct {
 		Score           func(childComplexity int) int
 		Tier            func(childComplexity int) int
 		TierChange      func(childComplexity int) int
+		Versus          func(childComplexity int, region string) int
 		WeightPresent   func(childComplexity int) int
 	}
 
@@ -381,7 +383,7 @@ type ComplexityRoot struct {
 		Scheme           func(childComplexity int, code string) int
 		Schemes          func(childComplexity int) int
 		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
-		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) int
+		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
 		Trend            func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
@@ -582,6 +584,17 @@ type ComplexityRoot struct {
 		Yoy       func(childComplexity int) int
 	}
 
+	Versus struct {
+		BenchmarkContribution func(childComplexity int) int
+		BenchmarkPoints       func(childComplexity int) int
+		BenchmarkValue        func(childComplexity int) int
+		Contribution          func(childComplexity int) int
+		Difference            func(childComplexity int) int
+		Indicator             func(childComplexity int) int
+		Points                func(childComplexity int) int
+		Value                 func(childComplexity int) int
+	}
+
 	Warning struct {
 		Indicator func(childComplexity int) int
 		Message   func(childComplexity int) int
@@ -613,7 +626,7 @@ type QueryResolver interface {
 	Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.PointsGroup, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
-	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
+	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
@@ -1360,6 +1373,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeEntry.GapToNextTier(childComplexity), true
+	case "CompositeEntry.gapToTier":
+		if e.ComplexityRoot.CompositeEntry.GapToTier == nil {
+			break
+		}
+
+		args, err := ec.field_CompositeEntry_gapToTier_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CompositeEntry.GapToTier(childComplexity, args["tier"].(int)), true
 	case "CompositeEntry.points":
 		if e.ComplexityRoot.CompositeEntry.Points == nil {
 			break
@@ -1420,6 +1444,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeEntry.TierChange(childComplexity), true
+	case "CompositeEntry.versus":
+		if e.ComplexityRoot.CompositeEntry.Versus == nil {
+			break
+		}
+
+		args, err := ec.field_CompositeEntry_versus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Versus(childComplexity, args["region"].(string)), true
 	case "CompositeEntry.weightPresent":
 		if e.ComplexityRoot.CompositeEntry.WeightPresent == nil {
 			break
@@ -2255,7 +2290,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string)), true
+		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string), args["extra"].([]*model.TargetInput)), true
 	case "Query.trend":
 		if e.ComplexityRoot.Query.Trend == nil {
 			break
@@ -3223,6 +3258,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TrendPoint.Yoy(childComplexity), true
 
+	case "Versus.benchmarkContribution":
+		if e.ComplexityRoot.Versus.BenchmarkContribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.BenchmarkContribution(childComplexity), true
+	case "Versus.benchmarkPoints":
+		if e.ComplexityRoot.Versus.BenchmarkPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.BenchmarkPoints(childComplexity), true
+	case "Versus.benchmarkValue":
+		if e.ComplexityRoot.Versus.BenchmarkValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.BenchmarkValue(childComplexity), true
+	case "Versus.contribution":
+		if e.ComplexityRoot.Versus.Contribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Contribution(childComplexity), true
+	case "Versus.difference":
+		if e.ComplexityRoot.Versus.Difference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Difference(childComplexity), true
+	case "Versus.indicator":
+		if e.ComplexityRoot.Versus.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Indicator(childComplexity), true
+	case "Versus.points":
+		if e.ComplexityRoot.Versus.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Points(childComplexity), true
+	case "Versus.value":
+		if e.ComplexityRoot.Versus.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Value(childComplexity), true
+
 	case "Warning.indicator":
 		if e.ComplexityRoot.Warning.Indicator == nil {
 			break
@@ -3252,6 +3336,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ObservationFilter", ec.unmarshalInputObservationFilter),
 			graphql.NewInputUnmarshaler("ObservationOrder", ec.unmarshalInputObservationOrder),
 			graphql.NewInputUnmarshaler("ScopeInput", ec.unmarshalInputScopeInput),
+			graphql.NewInputUnmarshaler("TargetInput", ec.unmarshalInputTargetInput),
 			graphql.NewInputUnmarshaler("TiersInput", ec.unmarshalInputTiersInput),
 			graphql.NewInputUnmarshaler("WeightedIndicatorInput", ec.unmarshalInputWeightedIndicatorInput),
 		)
@@ -3603,6 +3688,27 @@ input CompositeInput {
   is refused. Give level at most beside classes (not group, parent or regions); [] drops a scheme's classes.
   """
   classes: [ID!]
+  """
+  Targets added to targets.csv's for this answer (one of the same region, indicator, year and kind replaces
+  the file's): a what-if without re-importing. They count wherever targets.csv's do: DISTANCE_TO_TARGET and
+  TARGET points rules.
+  """
+  targets: [TargetInput!]
+}
+
+"A target given in a request (see targets.csv): LEVEL at least value unless said otherwise."
+input TargetInput {
+  region: ID!
+  indicator: ID!
+  year: Int!
+  "\">=\" (the default) or \"<=\"; a RANK target is always \"<=\"."
+  comparator: String
+  "In the indicator's unit (LEVEL), percent (GROWTH) or a rank (RANK, a whole number from 1)."
+  value: Float!
+  "LEVEL (the default), GROWTH or RANK."
+  kind: TargetKind
+  "RANK only: the peer group the rank is taken in; left out, the regions of the region's level."
+  group: ID
 }
 
 "What a composite ranks and tiers by."
@@ -3801,6 +3907,36 @@ type CompositeEntry {
   departments: [DepartmentPoints!]!
   "Points by category, when the scheme scores in points (else empty), ranked across the scope."
   categories: [CategoryPoints!]!
+  """
+  What the entry lacks for tier (1 = the best) in the rank's unit (score, or points under POINTS): by
+  cut-offs, that tier's cut-off minus its own; by quotas, the lowest of the regions in that tier or better
+  minus its own. Null when it is already in that tier or better (or no region is). tier from 1 to the
+  number of tiers; refused without tiers.
+  """
+  gapToTier(tier: Int!): Float
+  """
+  Component by component against another region of the same answer, the pacesetter («比学标杆»): largest
+  loss first (by difference, then in the order of indicators).
+  """
+  versus(region: ID!): [Versus!]!
+}
+
+"One component of an entry against the same component of a benchmark region."
+type Versus {
+  indicator: Indicator!
+  "The value scored (see CompositeComponent.value); null without one."
+  value: Float
+  benchmarkValue: Float
+  "Points earned on it; null when the line has none."
+  points: Float
+  benchmarkPoints: Float
+  contribution: Float
+  benchmarkContribution: Float
+  """
+  In the rank's unit: points − benchmarkPoints under POINTS, contribution − benchmarkContribution under
+  SCORE (a missing one counts 0); negative where points are lost. Rounded to 12 significant digits.
+  """
+  difference: Float!
 }
 
 type CompositeComponent {
@@ -3935,9 +4071,10 @@ type CompositeYear {
   dataset order), year, and kind (LEVEL, GROWTH, RANK). Every argument filters and may be left out: region and
   indicator (codes), year or the inclusive span from–to (not both), group (regions that are members of the
   group in the target's year), scheme (indicators that count in the scheme in the target's year). An unknown
-  code is NOT_FOUND. Actuals are the newest vintage of each value.
+  code is NOT_FOUND. Actuals are the newest vintage of each value. extra adds targets to targets.csv's (one of
+  the same region, indicator, year and kind replaces the file's) for this answer: a what-if.
   """
-  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID): [TargetResult!]!
+  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]!
 }
 
 """
@@ -5113,6 +5250,10 @@ func (ec *executionContext) childFields_CompositeEntry(ctx context.Context, fiel
 		return ec.fieldContext_CompositeEntry_departments(ctx, field)
 	case "categories":
 		return ec.fieldContext_CompositeEntry_categories(ctx, field)
+	case "gapToTier":
+		return ec.fieldContext_CompositeEntry_gapToTier(ctx, field)
+	case "versus":
+		return ec.fieldContext_CompositeEntry_versus(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CompositeEntry", field.Name)
 }
@@ -5817,6 +5958,28 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type TrendPoint", field.Name)
 }
 
+func (ec *executionContext) childFields_Versus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_Versus_indicator(ctx, field)
+	case "value":
+		return ec.fieldContext_Versus_value(ctx, field)
+	case "benchmarkValue":
+		return ec.fieldContext_Versus_benchmarkValue(ctx, field)
+	case "points":
+		return ec.fieldContext_Versus_points(ctx, field)
+	case "benchmarkPoints":
+		return ec.fieldContext_Versus_benchmarkPoints(ctx, field)
+	case "contribution":
+		return ec.fieldContext_Versus_contribution(ctx, field)
+	case "benchmarkContribution":
+		return ec.fieldContext_Versus_benchmarkContribution(ctx, field)
+	case "difference":
+		return ec.fieldContext_Versus_difference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Versus", field.Name)
+}
+
 func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "indicator":
@@ -5954,6 +6117,34 @@ func (ec *executionContext) field_AggregateRow_quantile_args(ctx context.Context
 		return nil, err
 	}
 	args["p"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CompositeEntry_gapToTier_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tier",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tier"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CompositeEntry_versus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg0
 	return args, nil
 }
 
@@ -6740,6 +6931,14 @@ func (ec *executionContext) field_Query_targets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["scheme"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "extra",
+		func(ctx context.Context, v any) ([]*model.TargetInput, error) {
+			return ec.unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["extra"] = arg7
 	return args, nil
 }
 
@@ -10339,6 +10538,94 @@ func (ec *executionContext) fieldContext_CompositeEntry_categories(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _CompositeEntry_gapToTier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_gapToTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.GapToTier(fc.Args["tier"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_gapToTier(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CompositeEntry_gapToTier_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeEntry_versus(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_versus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Versus(fc.Args["region"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Versus) graphql.Marshaler {
+			return ec.marshalNVersus2ᚕᚖpacesetterᚋanalyticsᚐVersusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_versus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Versus(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CompositeEntry_versus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CompositeExclusion_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeExclusion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13527,7 +13814,7 @@ func (ec *executionContext) _Query_targets(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string))
+			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string), fc.Args["extra"].([]*model.TargetInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
@@ -17780,6 +18067,199 @@ func (ec *executionContext) fieldContext_TrendPoint_rankCount(_ context.Context,
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Versus_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Versus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Versus_value(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_benchmarkValue(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_benchmarkValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenchmarkValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_benchmarkValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_points(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_benchmarkPoints(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_benchmarkPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenchmarkPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_benchmarkPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_contribution(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_contribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_contribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_benchmarkContribution(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_benchmarkContribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenchmarkContribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_benchmarkContribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_difference(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_difference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Difference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_difference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Warning_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Warning) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19021,7 +19501,7 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf", "rankBy", "classes"}
+	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf", "rankBy", "classes", "targets"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19140,6 +19620,13 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 				return it, err
 			}
 			it.Classes = data
+		case "targets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targets"))
+			data, err := ec.unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Targets = data
 		}
 	}
 	return it, nil
@@ -19424,6 +19911,90 @@ func (ec *executionContext) unmarshalInputScopeInput(ctx context.Context, obj an
 func UnmarshalScopeInput(ctx context.Context, raw any) (model.ScopeInput, error) {
 	var out model.ScopeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScopeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTargetInput(ctx context.Context, obj any) (model.TargetInput, error) {
+	var it model.TargetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"region", "indicator", "year", "comparator", "value", "kind", "group"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "indicator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicator"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Indicator = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "comparator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comparator"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comparator = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOTargetKind2ᚖpacesetterᚋanalyticsᚐTargetKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "group":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("group"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Group = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTargetInput unmarshals raw into the TargetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTargetInput(ctx context.Context, raw any) (model.TargetInput, error) {
+	var out model.TargetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TargetInput", raw, &out)
 	return out, err
 }
 
@@ -20536,6 +21107,16 @@ func (ec *executionContext) _CompositeEntry(ctx context.Context, sel ast.Selecti
 			}
 		case "categories":
 			out.Values[i] = ec._CompositeEntry_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gapToTier":
+			out.Values[i] = ec._CompositeEntry_gapToTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "versus":
+			out.Values[i] = ec._CompositeEntry_versus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22936,6 +23517,74 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var versusImplementors = []string{"Versus"}
+
+func (ec *executionContext) _Versus(ctx context.Context, sel ast.SelectionSet, obj *analytics.Versus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, versusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Versus")
+		case "indicator":
+			out.Values[i] = ec._Versus_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Versus_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "benchmarkValue":
+			out.Values[i] = ec._Versus_benchmarkValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._Versus_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "benchmarkPoints":
+			out.Values[i] = ec._Versus_benchmarkPoints(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contribution":
+			out.Values[i] = ec._Versus_contribution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "benchmarkContribution":
+			out.Values[i] = ec._Versus_benchmarkContribution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "difference":
+			out.Values[i] = ec._Versus_difference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var warningImplementors = []string{"Warning"}
 
 func (ec *executionContext) _Warning(ctx context.Context, sel ast.SelectionSet, obj *analytics.Warning) graphql.Marshaler {
@@ -24486,6 +25135,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNTargetInput2ᚖpacesetterᚋgraphᚋmodelᚐTargetInput(ctx context.Context, v any) (*model.TargetInput, error) {
+	res, err := ec.unmarshalInputTargetInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNTargetKind2pacesetterᚋanalyticsᚐTargetKind(ctx context.Context, v any) (analytics.TargetKind, error) {
 	var res analytics.TargetKind
 	err := res.UnmarshalGQL(v)
@@ -24584,6 +25238,30 @@ func (ec *executionContext) marshalNTrendPoint2ᚖpacesetterᚋanalyticsᚐTrend
 		return graphql.Null
 	}
 	return ec._TrendPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVersus2ᚕᚖpacesetterᚋanalyticsᚐVersusᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Versus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVersus2ᚖpacesetterᚋanalyticsᚐVersus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVersus2ᚖpacesetterᚋanalyticsᚐVersus(ctx context.Context, sel ast.SelectionSet, v *analytics.Versus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Versus!")
+		return graphql.Null
+	}
+	return ec._Versus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
@@ -25384,6 +26062,39 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx context.Context, v any) ([]*model.TargetInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TargetInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTargetInput2ᚖpacesetterᚋgraphᚋmodelᚐTargetInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTargetKind2ᚖpacesetterᚋanalyticsᚐTargetKind(ctx context.Context, v any) (*analytics.TargetKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.TargetKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTargetKind2ᚖpacesetterᚋanalyticsᚐTargetKind(ctx context.Context, sel ast.SelectionSet, v *analytics.TargetKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, v any) (*analytics.TargetStatus, error) {

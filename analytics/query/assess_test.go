@@ -365,3 +365,101 @@ func TestBasisRefusals(t *testing.T) {
 		t.Errorf("POINTS without points: %v", err)
 	}
 }
+
+// Targets given in the request count as targets.csv's would: DISTANCE_TO_TARGET scores 100·min(x/t, 1)
+// against them (by hand from the region's value), targets(extra:) judges them, and bad ones are refused
+// naming the field and the index.
+func TestTargetsInTheRequest(t *testing.T) {
+	e, d := pointsEngine(t, 30, 3)
+	ctx := context.Background()
+	var r string
+	var x float64
+	for _, o := range d.Observations {
+		if o.Indicator == "I001" && o.Year == 2003 && o.Value > 0 {
+			r, x = o.Region, o.Value
+			break
+		}
+	}
+	in := []analytics.WeightedIndicator{{Indicator: "I001", Weight: 1}}
+	norm := analytics.DistanceToTarget
+	if _, err := e.Composite(ctx, analytics.CompositeQuery{Year: 2003, Indicators: in, Normalisation: &norm}); err == nil {
+		t.Fatal("DISTANCE_TO_TARGET without targets is not refused")
+	}
+	c, err := e.Composite(ctx, analytics.CompositeQuery{Year: 2003, Indicators: in, Normalisation: &norm,
+		Targets: []analytics.TargetSpec{{Region: r, Indicator: "I001", Year: 2003, Value: 2 * x}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Entries) != 1 || c.Entries[0].Region.Code != r || *c.Entries[0].Breakdown[0].Normalised != 50 {
+		t.Errorf("one region with a target at twice its value scores 50: %d entries, first %+v", len(c.Entries), c.Entries[0].Breakdown[0])
+	}
+	res, err := e.Targets(ctx, analytics.TargetQuery{Region: r, Extra: []analytics.TargetSpec{{Region: r, Indicator: "I001", Year: 2003, Value: x, Comparator: "<="}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Status != analytics.Met || res[0].Target != x {
+		t.Errorf("a target at the value, <=, is met: %+v", res)
+	}
+	for _, bad := range []struct {
+		spec analytics.TargetSpec
+		want string
+	}{
+		{analytics.TargetSpec{Region: "NOPE", Indicator: "I001", Year: 2003, Value: 1}, "targets[0]: "},
+		{analytics.TargetSpec{Region: r, Indicator: "I001", Year: 2003, Value: 1, Comparator: "=="}, `targets[0]: comparator "==" is not`},
+		{analytics.TargetSpec{Region: r, Indicator: "I001", Year: 2003, Value: 1.5, Kind: analytics.TargetRank}, "targets[0]: a RANK target's value is a rank"},
+		{analytics.TargetSpec{Region: r, Indicator: "I001", Year: 2003, Value: 1, Group: "G01"}, "targets[0]: group is for a RANK target"},
+	} {
+		_, err := e.Composite(ctx, analytics.CompositeQuery{Year: 2003, Indicators: in, Targets: []analytics.TargetSpec{bad.spec}})
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%+v: %v, want %q", bad.spec, err, bad.want)
+		}
+	}
+}
+
+// gapToTier and versus, checked against the entries of the same answer: the gap to tier 1 under quotas is
+// the lowest tier-1 total minus the entry's own; versus's differences add up to the two totals' difference
+// (every line has points) and come largest loss first.
+func TestGapToTierAndVersus(t *testing.T) {
+	e, _ := pointsEngine(t, 200, 3)
+	c, err := e.Composite(context.Background(), analytics.CompositeQuery{Year: 2003, Scheme: "pts", ScopeQuery: analytics.ScopeQuery{Group: "G02"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := math.Inf(1)
+	for _, en := range c.Entries {
+		if *en.Tier == 1 {
+			low = math.Min(low, *en.Points)
+		}
+	}
+	last := c.Entries[len(c.Entries)-1]
+	if *last.Tier != 3 {
+		t.Fatalf("the last entry is in tier %d", *last.Tier)
+	}
+	g, err := last.GapToTier(1)
+	if err != nil || g == nil || math.Abs(*g-(low-*last.Points)) > 1e-9 {
+		t.Errorf("gapToTier(1) %v %v, want %v", g, err, low-*last.Points)
+	}
+	if g, err := c.Entries[0].GapToTier(2); g != nil || err != nil {
+		t.Errorf("the first entry lacks nothing for tier 2: %v %v", g, err)
+	}
+	if _, err := last.GapToTier(4); err == nil {
+		t.Error("tier 4 of 3 is not refused")
+	}
+	vs, err := last.Versus(c.Entries[0].Region.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for i, v := range vs {
+		sum += v.Difference
+		if i > 0 && v.Difference < vs[i-1].Difference {
+			t.Errorf("versus not largest loss first: %v after %v", v.Difference, vs[i-1].Difference)
+		}
+	}
+	if math.Abs(sum-(*last.Points-*c.Entries[0].Points)) > 1e-9 {
+		t.Errorf("versus differences add up to %v, the totals differ by %v", sum, *last.Points-*c.Entries[0].Points)
+	}
+	if _, err := last.Versus("R9999"); err == nil || !strings.Contains(err.Error(), "not scored in this answer") {
+		t.Errorf("versus a region not in the answer: %v", err)
+	}
+}

@@ -205,7 +205,7 @@ func mergeClasses(s *snapshot, yp *yearPlan, parts []*analytics.Composite) *anal
 			}
 		}
 		for _, en := range c.Entries {
-			en.Class = g
+			en.Class, en.Whole = g, out
 			for _, pg := range en.Departments {
 				pg.Class = g
 			}

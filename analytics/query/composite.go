@@ -494,7 +494,10 @@ func planComposite(s *snapshot, q analytics.CompositeQuery) (*compositePlan, err
 
 // Composite scores the regions of a scope.
 func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
-	s := e.snap.Load()
+	s, err := e.snap.Load().withTargets("targets", q.Targets)
+	if err != nil {
+		return nil, err
+	}
 	cp, err := planComposite(s, q)
 	if err != nil {
 		return nil, err
@@ -597,6 +600,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 		if pts != nil {
 			pts.fill(out, k)
 		}
+		out.Part, out.Whole = c, c
 		c.Entries = append(c.Entries, out)
 	}
 	code := s.CodeOrder
@@ -645,7 +649,10 @@ func planRobustness(s *snapshot, q analytics.RobustnessQuery) (*robustnessPlan, 
 
 // Robustness runs the Monte Carlo of a composite's ranks.
 func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*analytics.Robustness, error) {
-	s := e.snap.Load()
+	s, err := e.snap.Load().withTargets("targets", q.Targets)
+	if err != nil {
+		return nil, err
+	}
 	rp, err := planRobustness(s, q)
 	if err != nil {
 		return nil, err
@@ -766,7 +773,10 @@ func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, 
 
 // CompositeHistory scores every year from q.From to q.Year.
 func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
-	s := e.snap.Load()
+	s, err := e.snap.Load().withTargets("targets", q.Targets)
+	if err != nil {
+		return nil, err
+	}
 	hp, err := planHistory(s, q)
 	if err != nil {
 		return nil, err

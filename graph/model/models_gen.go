@@ -50,6 +50,10 @@ type CompositeInput struct {
 	// class. A region of the scope in none of the classes that year is listed in excluded; one in two of them
 	// is refused. Give level at most beside classes (not group, parent or regions); [] drops a scheme's classes.
 	Classes []string `json:"classes,omitempty"`
+	// Targets added to targets.csv's for this answer (one of the same region, indicator, year and kind replaces
+	// the file's): a what-if without re-importing. They count wherever targets.csv's do: DISTANCE_TO_TARGET and
+	// TARGET points rules.
+	Targets []*TargetInput `json:"targets,omitempty"`
 }
 
 type ObservationConnection struct {
@@ -111,6 +115,21 @@ type ScopeInput struct {
 	Parent  *string  `json:"parent,omitempty"`
 	Level   *string  `json:"level,omitempty"`
 	Regions []string `json:"regions,omitempty"`
+}
+
+// A target given in a request (see targets.csv): LEVEL at least value unless said otherwise.
+type TargetInput struct {
+	Region    string `json:"region"`
+	Indicator string `json:"indicator"`
+	Year      int    `json:"year"`
+	// ">=" (the default) or "<="; a RANK target is always "<=".
+	Comparator *string `json:"comparator,omitempty"`
+	// In the indicator's unit (LEVEL), percent (GROWTH) or a rank (RANK, a whole number from 1).
+	Value float64 `json:"value"`
+	// LEVEL (the default), GROWTH or RANK.
+	Kind *analytics.TargetKind `json:"kind,omitempty"`
+	// RANK only: the peer group the rank is taken in; left out, the regions of the region's level.
+	Group *string `json:"group,omitempty"`
 }
 
 // Give cutoffs or quotas, not both.
