@@ -341,3 +341,39 @@ func round12(x float64) float64 {
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
 	return v
 }
+
+// ThresholdQuery asks when a region reached (or will reach) a value of an indicator («两个万亿»).
+type ThresholdQuery struct {
+	Region, Indicator string
+	Value             float64
+	By                *int
+	Years             int
+}
+
+// Threshold is a ThresholdQuery's answer (see schema/assess.graphqls).
+type Threshold struct {
+	Region                                   *Region
+	Indicator                                *Indicator
+	Value                                    float64
+	ReachedIn                                *int
+	LatestYear                               int
+	Latest, Gap                              float64
+	GrowthUsed, YearsToReach, RequiredGrowth *float64
+	Warnings                                 []*Warning
+}
+
+// Page is the entries from offset, at most first of them (all when first is nil).
+func (c *Composite) Page(first, offset *int) ([]*CompositeEntry, error) {
+	skip := 0
+	if offset != nil {
+		skip = *offset
+	}
+	if skip < 0 || first != nil && *first < 0 {
+		return nil, Errorf(BadUserInput, "entries(first:, offset:) take numbers from 0")
+	}
+	out := c.Entries[min(skip, len(c.Entries)):]
+	if first != nil && *first < len(out) {
+		out = out[:*first]
+	}
+	return out, nil
+}

@@ -160,12 +160,12 @@ type ComplexityRoot struct {
 		AsOf           func(childComplexity int) int
 		Classes        func(childComplexity int) int
 		Count          func(childComplexity int) int
-		Entries        func(childComplexity int) int
 		Excluded       func(childComplexity int) int
 		Indicators     func(childComplexity int) int
 		MinWeightShare func(childComplexity int) int
 		Missing        func(childComplexity int) int
 		Normalisation  func(childComplexity int) int
+		Page           func(childComplexity int, first *int, offset *int) int
 		RankBy         func(childComplexity int) int
 		Scheme         func(childComplexity int) int
 		Scope          func(childComplexity int) int
@@ -384,6 +384,7 @@ type ComplexityRoot struct {
 		Schemes          func(childComplexity int) int
 		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
 		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
+		Threshold        func(childComplexity int, region string, indicator string, value float64, by *int, years *int) int
 		Trend            func(childComplexity int, region string, indicator string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
@@ -554,6 +555,20 @@ type ComplexityRoot struct {
 		Year       func(childComplexity int) int
 	}
 
+	Threshold struct {
+		Gap            func(childComplexity int) int
+		GrowthUsed     func(childComplexity int) int
+		Indicator      func(childComplexity int) int
+		Latest         func(childComplexity int) int
+		LatestYear     func(childComplexity int) int
+		ReachedIn      func(childComplexity int) int
+		Region         func(childComplexity int) int
+		RequiredGrowth func(childComplexity int) int
+		Value          func(childComplexity int) int
+		Warnings       func(childComplexity int) int
+		YearsToReach   func(childComplexity int) int
+	}
+
 	TierRule struct {
 		Cutoffs func(childComplexity int) int
 		Quotas  func(childComplexity int) int
@@ -624,6 +639,7 @@ type QueryResolver interface {
 	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
 	Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.PointsGroup, error)
 	Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.PointsGroup, error)
+	Threshold(ctx context.Context, region string, indicator string, value float64, by *int, years *int) (*analytics.Threshold, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
 	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
@@ -1203,12 +1219,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Composite.Count(childComplexity), true
-	case "Composite.entries":
-		if e.ComplexityRoot.Composite.Entries == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Composite.Entries(childComplexity), true
 	case "Composite.excluded":
 		if e.ComplexityRoot.Composite.Excluded == nil {
 			break
@@ -1239,6 +1249,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Composite.Normalisation(childComplexity), true
+	case "Composite.entries":
+		if e.ComplexityRoot.Composite.Page == nil {
+			break
+		}
+
+		args, err := ec.field_Composite_entries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Composite.Page(childComplexity, args["first"].(*int), args["offset"].(*int)), true
 	case "Composite.rankBy":
 		if e.ComplexityRoot.Composite.RankBy == nil {
 			break
@@ -2291,6 +2312,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string), args["extra"].([]*model.TargetInput)), true
+	case "Query.threshold":
+		if e.ComplexityRoot.Query.Threshold == nil {
+			break
+		}
+
+		args, err := ec.field_Query_threshold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Threshold(childComplexity, args["region"].(string), args["indicator"].(string), args["value"].(float64), args["by"].(*int), args["years"].(*int)), true
 	case "Query.trend":
 		if e.ComplexityRoot.Query.Trend == nil {
 			break
@@ -3114,6 +3146,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TargetResult.Year(childComplexity), true
 
+	case "Threshold.gap":
+		if e.ComplexityRoot.Threshold.Gap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Gap(childComplexity), true
+	case "Threshold.growthUsed":
+		if e.ComplexityRoot.Threshold.GrowthUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.GrowthUsed(childComplexity), true
+	case "Threshold.indicator":
+		if e.ComplexityRoot.Threshold.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Indicator(childComplexity), true
+	case "Threshold.latest":
+		if e.ComplexityRoot.Threshold.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Latest(childComplexity), true
+	case "Threshold.latestYear":
+		if e.ComplexityRoot.Threshold.LatestYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.LatestYear(childComplexity), true
+	case "Threshold.reachedIn":
+		if e.ComplexityRoot.Threshold.ReachedIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.ReachedIn(childComplexity), true
+	case "Threshold.region":
+		if e.ComplexityRoot.Threshold.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Region(childComplexity), true
+	case "Threshold.requiredGrowth":
+		if e.ComplexityRoot.Threshold.RequiredGrowth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.RequiredGrowth(childComplexity), true
+	case "Threshold.value":
+		if e.ComplexityRoot.Threshold.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Value(childComplexity), true
+	case "Threshold.warnings":
+		if e.ComplexityRoot.Threshold.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Warnings(childComplexity), true
+	case "Threshold.yearsToReach":
+		if e.ComplexityRoot.Threshold.YearsToReach == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.YearsToReach(childComplexity), true
+
 	case "TierRule.cutoffs":
 		if e.ComplexityRoot.TierRule.Cutoffs == nil {
 			break
@@ -3643,6 +3742,36 @@ type PivotRow {
   departments(input: CompositeInput!, region: ID, department: String): [DepartmentPoints!]!
   "Points by category, as departments."
   categories(input: CompositeInput!, region: ID, category: String): [CategoryPoints!]!
+  """
+  When a region reached a threshold of an indicator («两个万亿»: a trillion of GRP), how far its latest value
+  is from it, and at what growth it gets there: growthUsed is the CAGR over the last ` + "`" + `years` + "`" + ` years (from the
+  value ` + "`" + `years` + "`" + ` years before the latest year, or the earliest within them), yearsToReach =
+  ln(value/latest)/ln(1 + growthUsed), requiredGrowth = (value/latest)^(1/(by − latestYear)) − 1. The growth
+  fields need a LEVEL indicator and a positive latest value and threshold; otherwise they are null with a
+  warning saying why. Refused: by not after the latest year, a threshold not positive with by, years < 1.
+  """
+  threshold(region: ID!, indicator: ID!, value: Float!, by: Int, years: Int = 5): Threshold!
+}
+
+type Threshold {
+  region: Region!
+  indicator: Indicator!
+  "The threshold asked about."
+  value: Float!
+  "The first year the value was at or past the threshold (at or below for LOWER_IS_BETTER); null if never."
+  reachedIn: Int
+  latestYear: Int!
+  latest: Float!
+  "value − latest, in the indicator's unit."
+  gap: Float!
+  "The CAGR of the last years (0.05 is 5 % a year); null with a warning when there is none."
+  growthUsed: Float
+  "Years to reach the threshold at growthUsed; null when reached, or not moving towards it."
+  yearsToReach: Float
+  "The annual growth that reaches the threshold in year by; null without by."
+  requiredGrowth: Float
+  "Why growth fields are null, when they are."
+  warnings: [Warning!]!
 }
 
 """
@@ -3834,8 +3963,11 @@ type Composite {
   count: Int!
   "The indicators scored with their weights, in the order given."
   indicators: [CompositeIndicator!]!
-  "Scored regions, best first (class by class with classes); ties by region code."
-  entries: [CompositeEntry!]!
+  """
+  Scored regions, best first (class by class with classes); ties by region code. offset skips that many,
+  first keeps at most that many of the rest (all when left out); both from 0.
+  """
+  entries(first: Int, offset: Int = 0): [CompositeEntry!]!
   "Regions of the scope that were not scored, and why."
   excluded: [CompositeExclusion!]!
 }
@@ -5898,6 +6030,34 @@ func (ec *executionContext) childFields_TargetResult(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type TargetResult", field.Name)
 }
 
+func (ec *executionContext) childFields_Threshold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_Threshold_region(ctx, field)
+	case "indicator":
+		return ec.fieldContext_Threshold_indicator(ctx, field)
+	case "value":
+		return ec.fieldContext_Threshold_value(ctx, field)
+	case "reachedIn":
+		return ec.fieldContext_Threshold_reachedIn(ctx, field)
+	case "latestYear":
+		return ec.fieldContext_Threshold_latestYear(ctx, field)
+	case "latest":
+		return ec.fieldContext_Threshold_latest(ctx, field)
+	case "gap":
+		return ec.fieldContext_Threshold_gap(ctx, field)
+	case "growthUsed":
+		return ec.fieldContext_Threshold_growthUsed(ctx, field)
+	case "yearsToReach":
+		return ec.fieldContext_Threshold_yearsToReach(ctx, field)
+	case "requiredGrowth":
+		return ec.fieldContext_Threshold_requiredGrowth(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Threshold_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Threshold", field.Name)
+}
+
 func (ec *executionContext) childFields_TierRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cutoffs":
@@ -6145,6 +6305,28 @@ func (ec *executionContext) field_CompositeEntry_versus_args(ctx context.Context
 		return nil, err
 	}
 	args["region"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Composite_entries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg1
 	return args, nil
 }
 
@@ -6939,6 +7121,52 @@ func (ec *executionContext) field_Query_targets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["extra"] = arg7
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_threshold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (float64, error) {
+			return ec.unmarshalNFloat2float64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "years",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["years"] = arg4
 	return args, nil
 }
 
@@ -9808,7 +10036,8 @@ func (ec *executionContext) _Composite_entries(ctx context.Context, field graphq
 			return ec.fieldContext_Composite_entries(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entries, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Page(fc.Args["first"].(*int), fc.Args["offset"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeEntry) graphql.Marshaler {
@@ -9818,15 +10047,26 @@ func (ec *executionContext) _Composite_entries(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Composite_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Composite_entries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Composite",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CompositeEntry(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Composite_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -13728,6 +13968,50 @@ func (ec *executionContext) fieldContext_Query_categories(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_threshold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Threshold(ctx, fc.Args["region"].(string), fc.Args["indicator"].(string), fc.Args["value"].(float64), fc.Args["by"].(*int), fc.Args["years"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Threshold) graphql.Marshaler {
+			return ec.marshalNThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_threshold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Threshold(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_threshold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_schemes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17480,6 +17764,286 @@ func (ec *executionContext) fieldContext_TargetResult_group(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_value(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_reachedIn(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_reachedIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReachedIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_reachedIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Threshold_latestYear(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_latestYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatestYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_latestYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Threshold_latest(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_latest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_latest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_gap(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_gap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_gap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_growthUsed(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_growthUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrowthUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_growthUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_yearsToReach(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_yearsToReach(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.YearsToReach, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_yearsToReach(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_requiredGrowth(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_requiredGrowth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredGrowth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_requiredGrowth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22245,6 +22809,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_categories(ctx, field)
 				})
+		case "threshold":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_threshold(ctx, field)
+				})
 		case "schemes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -23309,6 +23879,89 @@ func (ec *executionContext) _TargetResult(ctx context.Context, sel ast.Selection
 		case "group":
 			out.Values[i] = ec._TargetResult_group(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var thresholdImplementors = []string{"Threshold"}
+
+func (ec *executionContext) _Threshold(ctx context.Context, sel ast.SelectionSet, obj *analytics.Threshold) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, thresholdImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Threshold")
+		case "region":
+			out.Values[i] = ec._Threshold_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._Threshold_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Threshold_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reachedIn":
+			out.Values[i] = ec._Threshold_reachedIn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latestYear":
+			out.Values[i] = ec._Threshold_latestYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latest":
+			out.Values[i] = ec._Threshold_latest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gap":
+			out.Values[i] = ec._Threshold_gap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "growthUsed":
+			out.Values[i] = ec._Threshold_growthUsed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "yearsToReach":
+			out.Values[i] = ec._Threshold_yearsToReach(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requiredGrowth":
+			out.Values[i] = ec._Threshold_requiredGrowth(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._Threshold_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -25182,6 +25835,14 @@ func (ec *executionContext) unmarshalNTargetStatus2pacesetterᚋanalyticsᚐTarg
 
 func (ec *executionContext) marshalNTargetStatus2pacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, sel ast.SelectionSet, v analytics.TargetStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *analytics.Threshold) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Threshold!")
+		return graphql.Null
+	}
+	return ec._Threshold(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (analytics.TieRule, error) {
