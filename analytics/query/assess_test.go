@@ -463,3 +463,69 @@ func TestGapToTierAndVersus(t *testing.T) {
 		t.Errorf("versus a region not in the answer: %v", err)
 	}
 }
+
+// threshold over the engine: the latest value and gap by hand from the dataset's observations, and the
+// refusals naming what was wrong.
+func TestThresholdEngine(t *testing.T) {
+	e, d := pointsEngine(t, 20, 4)
+	ctx := context.Background()
+	var latest float64
+	for _, o := range d.Observations {
+		if o.Region == "R0001" && o.Indicator == "I001" && o.Year == 2004 {
+			latest = o.Value
+		}
+	}
+	if latest <= 0 {
+		t.Fatalf("R0001 has no positive I001 in 2004 (Synthetic is deterministic: pick another region)")
+	}
+	by := 2010
+	th, err := e.Threshold(ctx, analytics.ThresholdQuery{Region: "R0001", Indicator: "I001", Value: 2 * latest, By: &by, Years: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := math.Pow(2, 1.0/6) - 1
+	if th.LatestYear != 2004 || th.Latest != latest || th.Gap != latest || th.ReachedIn != nil || th.RequiredGrowth == nil || math.Abs(*th.RequiredGrowth-want) > 1e-9 {
+		t.Errorf("%+v, want latest %v gap %v required %v", th, latest, latest, want)
+	}
+	if _, err := e.Threshold(ctx, analytics.ThresholdQuery{Region: "R0001", Indicator: "I001", Value: 1, By: &[]int{2003}[0], Years: 5}); err == nil ||
+		!strings.Contains(err.Error(), "by is 2003, not after the latest year") {
+		t.Errorf("by before the latest year: %v", err)
+	}
+	if _, err := e.Threshold(ctx, analytics.ThresholdQuery{Region: "R0001", Indicator: "I001", Value: -1, By: &by, Years: 5}); err == nil ||
+		!strings.Contains(err.Error(), "needs a positive threshold") {
+		t.Errorf("negative threshold: %v", err)
+	}
+}
+
+// having compares a measure as the answer shows it (12 significant digits): 0.1 + 0.2 is taken as
+// 0.30000000000000004 and shown as 0.3, so "SUM <= 0.3" and "SUM = 0.3" keep the row and "SUM > 0.3" drops it.
+func TestHavingComparesTheValueShown(t *testing.T) {
+	d := &dataset.Dataset{
+		Regions:    []dataset.Region{{Code: "A", Name: "a"}, {Code: "B", Name: "b"}},
+		Indicators: []dataset.Indicator{{Code: "x", Name: "x", Unit: "u", Direction: analytics.HigherIsBetter, Measure: analytics.Level, Rollup: analytics.RollupSum, Decimals: -1}},
+		Observations: []dataset.Observation{{Region: "A", Indicator: "x", Year: 2020, Value: 0.1},
+			{Region: "B", Indicator: "x", Year: 2020, Value: 0.2}},
+	}
+	store, err := duck.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Import(context.Background(), d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(context.Background(), store, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for op, keep := range map[analytics.CompareOp]bool{analytics.OpLe: true, analytics.OpEq: true, analytics.OpGe: true, analytics.OpGt: false, analytics.OpLt: false} {
+		a, err := e.Aggregate(context.Background(), analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimYear},
+			Measures: []analytics.AggregateMeasure{analytics.MeasureSum}, Having: []analytics.Having{{Measure: analytics.MeasureSum, Op: op, Value: 0.3}}, First: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(a.Rows) == 1) != keep {
+			t.Errorf("SUM %s 0.3 keeps %d rows, want the row kept: %v", op, len(a.Rows), keep)
+		}
+	}
+}
