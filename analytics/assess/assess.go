@@ -228,6 +228,18 @@ type state struct {
 	earned  [][]float64 // Options.Earn's answer, nil without it
 }
 
+// linesTotal is one region's points total from its lines' points (NaN: a line without points), each
+// scaled by f[i]: summed exactly and rounded once, as pointsTotal.
+func linesTotal(lines, f, buf []float64) float64 {
+	buf = buf[:0]
+	for i, x := range lines {
+		if !math.IsNaN(x) {
+			buf = append(buf, float64(x*f[i]))
+		}
+	}
+	return calc.Sum12(buf)
+}
+
 // pointsTotal is region r's points total from earned ([indicator][region]), each line's points scaled
 // by f[i] (nil: 1), the lines without points (NaN) left out; buf is scratch memory.
 func pointsTotal(earned [][]float64, f []float64, r int, buf []float64) float64 {
@@ -248,8 +260,8 @@ type matrix struct {
 	m     int
 	v, ln []float64 // the normalised value and its logarithm (ln only when built for GEOMETRIC), 0 where missing
 	p     []float64 // 1 where present, 0 where missing
-	// earned is the points each line earns each region ([indicator][region]) when runs rank by points.
-	earned [][]float64
+	// earned is the points each line earns each region, region-major as v, when runs rank by points.
+	earned []float64
 }
 
 func buildMatrix(norm [][]float64, regions int, withLn bool) matrix {

@@ -101,8 +101,13 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 			norm, earned = st.norm, st.earned
 		}
 		mt := buildMatrix(norm, nom.regions, withLn)
-		if byPoints {
-			mt.earned = earned
+		if byPoints { // region-major, as the scores: a run reads one region's lines together
+			mt.earned = make([]float64, nom.regions*len(inds))
+			for i, col := range earned {
+				for r, x := range col {
+					mt.earned[r*len(inds)+i] = x
+				}
+			}
 		}
 		mats[n] = &mt
 	}
@@ -278,7 +283,8 @@ func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[anal
 	mt, geometric := mats[n], a == analytics.Geometric
 	for j, r := range nom.scored {
 		if byPoints {
-			rs.keys[j] = rkey{descKey(pointsTotal(mt.earned, rs.f, int(r), rs.buf)), int32(j)}
+			m := len(rs.f)
+			rs.keys[j] = rkey{descKey(linesTotal(mt.earned[int(r)*m:(int(r)+1)*m], rs.f, rs.buf)), int32(j)}
 			continue
 		}
 		rs.keys[j] = rkey{descKey(mt.score(int(r), rs.w, geometric)), int32(j)}

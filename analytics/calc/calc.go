@@ -432,5 +432,20 @@ func Sum(values []float64) float64 {
 	return hi + 0
 }
 
-// Sum12 is Sum rounded to 12 significant digits (Round12): a total of points, rounded once.
-func Sum12(values []float64) float64 { return Round12(Sum(values)) }
+// Sum12 is Sum rounded to 12 significant digits (Round12): a total of points, rounded once. The running
+// sum s is within n·2^-52·Σ|x| of the exact sum (twice the textbook bound); when both ends of that interval
+// round to the same 12 digits, so does the exact sum (rounding is monotone), and the exact sum is skipped.
+func Sum12(values []float64) float64 {
+	s, a := 0.0, 0.0
+	for _, v := range values {
+		s += v
+		a += math.Abs(v)
+	}
+	if !math.IsInf(a, 0) && !math.IsNaN(s) {
+		e := float64(len(values)) * a * 0x1p-52
+		if lo, hi := Round12(s-e), Round12(s+e); lo == hi {
+			return lo
+		}
+	}
+	return Round12(Sum(values))
+}

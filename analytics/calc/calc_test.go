@@ -334,6 +334,16 @@ func TestSum(t *testing.T) {
 			t.Fatalf("Sum(%v) = %v, math/big says %v", vs, Sum(vs), want)
 		}
 	}
+	// Sum12's shortcut gives what the exact sum gives, near 12-digit boundaries too.
+	for range 20000 {
+		vs := make([]float64, 1+rng.IntN(12))
+		for i := range vs {
+			vs[i] = float64(rng.IntN(2000)) / float64(1+rng.IntN(30))
+		}
+		if got, want := Sum12(vs), Round12(Sum(vs)); got != want {
+			t.Fatalf("Sum12(%v) = %v, the exact sum rounds to %v", vs, got, want)
+		}
+	}
 	if a, b := Sum12([]float64{10 * 2.0 / 3, 3}), Sum12([]float64{10.0 / 3, 10.0 / 3, 3}); a != b {
 		t.Errorf("29/3 by two roads: %v and %v", a, b)
 	}
