@@ -3850,7 +3850,9 @@ enum CompositeRank {
 
 """
 What a composite's line scores of its indicator; normalisation, targets and points apply to that quantity,
-and the breakdown shows it as value (the level as raw).
+and the breakdown shows it as value (the level as raw). DISTANCE_TO_TARGET on a GROWTH or RANK_CHANGE line
+takes the line's own target (in the unit scored), not targets.csv's level targets; a TARGET points rule is
+judged by targets.csv (and the request's targets) whatever the basis.
 """
 enum Basis {
   "The level in the year."
