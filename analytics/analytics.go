@@ -50,6 +50,7 @@ type Engine interface {
 	Composite(ctx context.Context, q CompositeQuery) (*Composite, error)
 	Robustness(ctx context.Context, q RobustnessQuery) (*Robustness, error)
 	CompositeHistory(ctx context.Context, q CompositeHistoryQuery) (*CompositeHistory, error)
+	Threshold(ctx context.Context, q ThresholdQuery) (*Threshold, error)
 }
 
 // Region is a place statistics are published for: a country, province, city, county…

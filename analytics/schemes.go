@@ -22,8 +22,10 @@ type Scheme struct {
 	Missing        MissingRule
 	MinWeightShare *float64 // 0..1: below this share of the weight present a region is excluded; nil: none
 	Ties           TieRule
-	Cutoffs        []float64 // tiers by score, strictly descending; nil when none
-	Quotas         []int     // tiers by rank: the size of each tier but the last; nil when none
+	Cutoffs        []float64     // tiers by score, strictly descending; nil when none
+	Quotas         []int         // tiers by rank: the size of each tier but the last; nil when none
+	RankBy         CompositeRank // SCORE unless the file says points
+	Classes        []string      // group codes scored each on its own (see CompositeQuery.Classes); nil: none
 	Indicators     []*SchemeIndicator
 }
 
@@ -59,6 +61,7 @@ type SchemeIndicator struct {
 	Target     *float64 // a level target for DISTANCE_TO_TARGET, used where targets.csv gives none
 	From, To   *int     // the years (inclusive) in which this line counts; nil ends are open
 	Rule       PointsRule
+	Basis      Basis // what the line scores: VALUE, GROWTH or RANK_CHANGE
 }
 
 // Counts says whether the line counts in year.
@@ -165,8 +168,20 @@ type TargetQuery struct {
 	Indicator string
 	Year      *int
 	From, To  *int
-	Group     string // regions that are members of the group in the target's year
-	Scheme    string // indicators that count in the scheme in the target's year
+	Group     string       // regions that are members of the group in the target's year
+	Scheme    string       // indicators that count in the scheme in the target's year
+	Extra     []TargetSpec // added to targets.csv's (replacing one of the same region, indicator, year and kind)
+}
+
+// TargetSpec is a target given in a request: a what-if over targets.csv's, for that answer only. Empty
+// Comparator is ">=" (always "<=" for RANK), empty Kind LEVEL.
+type TargetSpec struct {
+	Region, Indicator string
+	Year              int
+	Comparator        string
+	Value             float64
+	Kind              TargetKind
+	Group             string // RANK only
 }
 
 // TargetResult is a target with its outcome.

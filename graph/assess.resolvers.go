@@ -56,3 +56,11 @@ func (r *queryResolver) Categories(ctx context.Context, input model.CompositeInp
 	}
 	return c.CategoriesOf(str(region), str(category)), nil
 }
+
+func (r *queryResolver) Threshold(ctx context.Context, region string, indicator string, value float64, by *int, years *int) (*analytics.Threshold, error) {
+	q := analytics.ThresholdQuery{Region: region, Indicator: indicator, Value: value, By: by, Years: 5}
+	if years != nil {
+		q.Years = *years
+	}
+	return r.Engine.Threshold(ctx, q)
+}

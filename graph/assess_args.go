@@ -17,7 +17,8 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 		return analytics.CompositeQuery{}, analytics.Errorf(analytics.BadUserInput, "scheme is empty: give a scheme's code, or leave scheme out")
 	}
 	q := analytics.CompositeQuery{Year: in.Year, ScopeQuery: sc, Scheme: str(in.Scheme), Normalisation: in.Normalisation,
-		Aggregation: in.Aggregation, Missing: in.Missing, MinWeightShare: in.MinWeightShare, Ties: in.Ties, AsOf: in.AsOf}
+		Aggregation: in.Aggregation, Missing: in.Missing, MinWeightShare: in.MinWeightShare, Ties: in.Ties, AsOf: in.AsOf,
+		RankBy: in.RankBy, Classes: in.Classes}
 	if in.Indicators != nil {
 		q.Indicators = make([]analytics.WeightedIndicator, len(in.Indicators))
 		for i, w := range in.Indicators {
@@ -26,8 +27,12 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 				return q, err
 			}
 			q.Indicators[i] = analytics.WeightedIndicator{Indicator: code, Formula: f, Weight: w.Weight, Low: w.Low, High: w.High, Target: w.Target}
+			if w.Basis != nil {
+				q.Indicators[i].Basis = *w.Basis
+			}
 		}
 	}
+	q.Targets = targetSpecs(in.Targets)
 	// tiers: null drops a scheme's tiers; left out, the scheme's apply.
 	if t, set := in.Tiers.ValueOK(); set {
 		if t == nil {
@@ -51,4 +56,20 @@ func (r *queryResolver) pointsOf(ctx context.Context, input model.CompositeInput
 		return nil, err
 	}
 	return r.Engine.Composite(ctx, q)
+}
+
+// targetSpecs reads targets given in a request; the engine checks them against the catalog.
+func targetSpecs(in []*model.TargetInput) []analytics.TargetSpec {
+	if in == nil {
+		return nil
+	}
+	out := make([]analytics.TargetSpec, len(in))
+	for i, t := range in {
+		out[i] = analytics.TargetSpec{Region: t.Region, Indicator: t.Indicator, Year: t.Year, Comparator: str(t.Comparator),
+			Value: t.Value, Group: str(t.Group)}
+		if t.Kind != nil {
+			out[i].Kind = *t.Kind
+		}
+	}
+	return out
 }

@@ -14,7 +14,7 @@ func (r *queryResolver) Scheme(ctx context.Context, code string) (*analytics.Sch
 	return r.Engine.Scheme(ctx, code)
 }
 
-func (r *queryResolver) Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error) {
+func (r *queryResolver) Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error) {
 	for _, a := range []struct {
 		name string
 		p    *string
@@ -24,7 +24,7 @@ func (r *queryResolver) Targets(ctx context.Context, region *string, indicator *
 		}
 	}
 	return r.Engine.Targets(ctx, analytics.TargetQuery{Region: str(region), Indicator: str(indicator), Year: year, From: from, To: to,
-		Group: str(group), Scheme: str(scheme)})
+		Group: str(group), Scheme: str(scheme), Extra: targetSpecs(extra)})
 }
 
 func (r *schemeResolver) Scope(ctx context.Context, obj *analytics.Scheme) (*model.SchemeScope, error) {

@@ -96,6 +96,7 @@ type ComplexityRoot struct {
 	CategoryPoints struct {
 		Available  func(childComplexity int) int
 		Category   func(childComplexity int) int
+		Class      func(childComplexity int) int
 		Count      func(childComplexity int) int
 		Earned     func(childComplexity int) int
 		Indicators func(childComplexity int) int
@@ -163,13 +164,15 @@ type ComplexityRoot struct {
 	Composite struct {
 		Aggregation    func(childComplexity int) int
 		AsOf           func(childComplexity int) int
+		Classes        func(childComplexity int) int
 		Count          func(childComplexity int) int
-		Entries        func(childComplexity int) int
 		Excluded       func(childComplexity int) int
 		Indicators     func(childComplexity int) int
 		MinWeightShare func(childComplexity int) int
 		Missing        func(childComplexity int) int
 		Normalisation  func(childComplexity int) int
+		Page           func(childComplexity int, first *int, offset *int) int
+		RankBy         func(childComplexity int) int
 		Scheme         func(childComplexity int) int
 		Scope          func(childComplexity int) int
 		Tiers          func(childComplexity int) int
@@ -178,10 +181,12 @@ type ComplexityRoot struct {
 	}
 
 	CompositeComponent struct {
+		Basis        func(childComplexity int) int
 		Contribution func(childComplexity int) int
 		Indicator    func(childComplexity int) int
 		Normalised   func(childComplexity int) int
 		Points       func(childComplexity int) int
+		Raw          func(childComplexity int) int
 		Target       func(childComplexity int) int
 		Value        func(childComplexity int) int
 		Weight       func(childComplexity int) int
@@ -190,10 +195,12 @@ type ComplexityRoot struct {
 	CompositeEntry struct {
 		Breakdown       func(childComplexity int) int
 		Categories      func(childComplexity int) int
+		Class           func(childComplexity int) int
 		CompetitionRank func(childComplexity int) int
 		Departments     func(childComplexity int) int
 		GapToNextRank   func(childComplexity int) int
 		GapToNextTier   func(childComplexity int) int
+		GapToTier       func(childComplexity int, tier int) int
 		Points          func(childComplexity int) int
 		PointsAvailable func(childComplexity int) int
 		PreviousRank    func(childComplexity int) int
@@ -204,6 +211,7 @@ type ComplexityRoot struct {
 		Score           func(childComplexity int) int
 		Tier            func(childComplexity int) int
 		TierChange      func(childComplexity int) int
+		Versus          func(childComplexity int, region string) int
 		WeightPresent   func(childComplexity int) int
 	}
 
@@ -232,12 +240,14 @@ type ComplexityRoot struct {
 		BestRankYear func(childComplexity int) int
 		BestTier     func(childComplexity int) int
 		BestTierYear func(childComplexity int) int
+		Class        func(childComplexity int) int
 		Region       func(childComplexity int) int
 		Years        func(childComplexity int) int
 	}
 
 	CompositeYear struct {
 		BestRankEver func(childComplexity int) int
+		Points       func(childComplexity int) int
 		Rank         func(childComplexity int) int
 		RankChange   func(childComplexity int) int
 		Score        func(childComplexity int) int
@@ -263,6 +273,7 @@ type ComplexityRoot struct {
 
 	DepartmentPoints struct {
 		Available  func(childComplexity int) int
+		Class      func(childComplexity int) int
 		Count      func(childComplexity int) int
 		Department func(childComplexity int) int
 		Earned     func(childComplexity int) int
@@ -379,7 +390,8 @@ type ComplexityRoot struct {
 		Schemes          func(childComplexity int) int
 		Search           func(childComplexity int, text string, kinds []analytics.SearchKind, first *int) int
 		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
-		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) int
+		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
+		Threshold        func(childComplexity int, region string, indicator string, value float64, by *int, years *int) int
 		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
@@ -444,6 +456,7 @@ type ComplexityRoot struct {
 	}
 
 	RobustnessEntry struct {
+		Class         func(childComplexity int) int
 		MeanRankShift func(childComplexity int) int
 		MedianRank    func(childComplexity int) int
 		NominalRank   func(childComplexity int) int
@@ -454,6 +467,7 @@ type ComplexityRoot struct {
 
 	Scheme struct {
 		Aggregation    func(childComplexity int) int
+		Classes        func(childComplexity int) int
 		Code           func(childComplexity int) int
 		Cutoffs        func(childComplexity int) int
 		Indicators     func(childComplexity int, year *int) int
@@ -464,11 +478,13 @@ type ComplexityRoot struct {
 		Normalisation  func(childComplexity int) int
 		Note           func(childComplexity int) int
 		Quotas         func(childComplexity int) int
+		RankBy         func(childComplexity int) int
 		Scope          func(childComplexity int) int
 		Ties           func(childComplexity int) int
 	}
 
 	SchemeIndicator struct {
+		Basis      func(childComplexity int) int
 		Category   func(childComplexity int) int
 		Department func(childComplexity int) int
 		From       func(childComplexity int) int
@@ -556,6 +572,20 @@ type ComplexityRoot struct {
 		Year       func(childComplexity int) int
 	}
 
+	Threshold struct {
+		Gap            func(childComplexity int) int
+		GrowthUsed     func(childComplexity int) int
+		Indicator      func(childComplexity int) int
+		Latest         func(childComplexity int) int
+		LatestYear     func(childComplexity int) int
+		ReachedIn      func(childComplexity int) int
+		Region         func(childComplexity int) int
+		RequiredGrowth func(childComplexity int) int
+		Value          func(childComplexity int) int
+		Warnings       func(childComplexity int) int
+		YearsToReach   func(childComplexity int) int
+	}
+
 	TierRule struct {
 		Cutoffs func(childComplexity int) int
 		Quotas  func(childComplexity int) int
@@ -584,6 +614,17 @@ type ComplexityRoot struct {
 		Value     func(childComplexity int) int
 		Year      func(childComplexity int) int
 		Yoy       func(childComplexity int) int
+	}
+
+	Versus struct {
+		BenchmarkContribution func(childComplexity int) int
+		BenchmarkPoints       func(childComplexity int) int
+		BenchmarkValue        func(childComplexity int) int
+		Contribution          func(childComplexity int) int
+		Difference            func(childComplexity int) int
+		Indicator             func(childComplexity int) int
+		Points                func(childComplexity int) int
+		Value                 func(childComplexity int) int
 	}
 
 	Warning struct {
@@ -621,9 +662,10 @@ type QueryResolver interface {
 	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
 	Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.PointsGroup, error)
 	Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.PointsGroup, error)
+	Threshold(ctx context.Context, region string, indicator string, value float64, by *int, years *int) (*analytics.Threshold, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
-	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string) ([]*analytics.TargetResult, error)
+	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
 	Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
@@ -891,6 +933,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryPoints.Category(childComplexity), true
+	case "CategoryPoints.class":
+		if e.ComplexityRoot.CategoryPoints.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.Class(childComplexity), true
 	case "CategoryPoints.count":
 		if e.ComplexityRoot.CategoryPoints.Count == nil {
 			break
@@ -1208,18 +1256,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Composite.AsOf(childComplexity), true
+	case "Composite.classes":
+		if e.ComplexityRoot.Composite.Classes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Classes(childComplexity), true
 	case "Composite.count":
 		if e.ComplexityRoot.Composite.Count == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Composite.Count(childComplexity), true
-	case "Composite.entries":
-		if e.ComplexityRoot.Composite.Entries == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Composite.Entries(childComplexity), true
 	case "Composite.excluded":
 		if e.ComplexityRoot.Composite.Excluded == nil {
 			break
@@ -1250,6 +1298,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Composite.Normalisation(childComplexity), true
+	case "Composite.entries":
+		if e.ComplexityRoot.Composite.Page == nil {
+			break
+		}
+
+		args, err := ec.field_Composite_entries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Composite.Page(childComplexity, args["first"].(*int), args["offset"].(*int)), true
+	case "Composite.rankBy":
+		if e.ComplexityRoot.Composite.RankBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.RankBy(childComplexity), true
 	case "Composite.scheme":
 		if e.ComplexityRoot.Composite.Scheme == nil {
 			break
@@ -1281,6 +1346,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Composite.Year(childComplexity), true
 
+	case "CompositeComponent.basis":
+		if e.ComplexityRoot.CompositeComponent.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Basis(childComplexity), true
 	case "CompositeComponent.contribution":
 		if e.ComplexityRoot.CompositeComponent.Contribution == nil {
 			break
@@ -1305,6 +1376,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeComponent.Points(childComplexity), true
+	case "CompositeComponent.raw":
+		if e.ComplexityRoot.CompositeComponent.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeComponent.Raw(childComplexity), true
 	case "CompositeComponent.target":
 		if e.ComplexityRoot.CompositeComponent.Target == nil {
 			break
@@ -1336,6 +1413,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeEntry.Categories(childComplexity), true
+	case "CompositeEntry.class":
+		if e.ComplexityRoot.CompositeEntry.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Class(childComplexity), true
 	case "CompositeEntry.competitionRank":
 		if e.ComplexityRoot.CompositeEntry.CompetitionRank == nil {
 			break
@@ -1360,6 +1443,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeEntry.GapToNextTier(childComplexity), true
+	case "CompositeEntry.gapToTier":
+		if e.ComplexityRoot.CompositeEntry.GapToTier == nil {
+			break
+		}
+
+		args, err := ec.field_CompositeEntry_gapToTier_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CompositeEntry.GapToTier(childComplexity, args["tier"].(int)), true
 	case "CompositeEntry.points":
 		if e.ComplexityRoot.CompositeEntry.Points == nil {
 			break
@@ -1420,6 +1514,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeEntry.TierChange(childComplexity), true
+	case "CompositeEntry.versus":
+		if e.ComplexityRoot.CompositeEntry.Versus == nil {
+			break
+		}
+
+		args, err := ec.field_CompositeEntry_versus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CompositeEntry.Versus(childComplexity, args["region"].(string)), true
 	case "CompositeEntry.weightPresent":
 		if e.ComplexityRoot.CompositeEntry.WeightPresent == nil {
 			break
@@ -1520,6 +1625,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeRegionHistory.BestTierYear(childComplexity), true
+	case "CompositeRegionHistory.class":
+		if e.ComplexityRoot.CompositeRegionHistory.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.Class(childComplexity), true
 	case "CompositeRegionHistory.region":
 		if e.ComplexityRoot.CompositeRegionHistory.Region == nil {
 			break
@@ -1539,6 +1650,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeYear.BestRankEver(childComplexity), true
+	case "CompositeYear.points":
+		if e.ComplexityRoot.CompositeYear.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.Points(childComplexity), true
 	case "CompositeYear.rank":
 		if e.ComplexityRoot.CompositeYear.Rank == nil {
 			break
@@ -1655,6 +1772,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DepartmentPoints.Available(childComplexity), true
+	case "DepartmentPoints.class":
+		if e.ComplexityRoot.DepartmentPoints.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.Class(childComplexity), true
 	case "DepartmentPoints.count":
 		if e.ComplexityRoot.DepartmentPoints.Count == nil {
 			break
@@ -2258,7 +2381,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string)), true
+		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string), args["extra"].([]*model.TargetInput)), true
+	case "Query.threshold":
+		if e.ComplexityRoot.Query.Threshold == nil {
+			break
+		}
+
+		args, err := ec.field_Query_threshold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Threshold(childComplexity, args["region"].(string), args["indicator"].(string), args["value"].(float64), args["by"].(*int), args["years"].(*int)), true
 	case "Query.trend":
 		if e.ComplexityRoot.Query.Trend == nil {
 			break
@@ -2581,6 +2715,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Robustness.Year(childComplexity), true
 
+	case "RobustnessEntry.class":
+		if e.ComplexityRoot.RobustnessEntry.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RobustnessEntry.Class(childComplexity), true
 	case "RobustnessEntry.meanRankShift":
 		if e.ComplexityRoot.RobustnessEntry.MeanRankShift == nil {
 			break
@@ -2624,6 +2764,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Scheme.Aggregation(childComplexity), true
+	case "Scheme.classes":
+		if e.ComplexityRoot.Scheme.Classes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.Classes(childComplexity), true
 	case "Scheme.code":
 		if e.ComplexityRoot.Scheme.Code == nil {
 			break
@@ -2689,6 +2835,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Scheme.Quotas(childComplexity), true
+	case "Scheme.rankBy":
+		if e.ComplexityRoot.Scheme.RankBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scheme.RankBy(childComplexity), true
 	case "Scheme.scope":
 		if e.ComplexityRoot.Scheme.Scope == nil {
 			break
@@ -2702,6 +2854,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Scheme.Ties(childComplexity), true
 
+	case "SchemeIndicator.basis":
+		if e.ComplexityRoot.SchemeIndicator.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.Basis(childComplexity), true
 	case "SchemeIndicator.category":
 		if e.ComplexityRoot.SchemeIndicator.Category == nil {
 			break
@@ -3116,6 +3274,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TargetResult.Year(childComplexity), true
 
+	case "Threshold.gap":
+		if e.ComplexityRoot.Threshold.Gap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Gap(childComplexity), true
+	case "Threshold.growthUsed":
+		if e.ComplexityRoot.Threshold.GrowthUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.GrowthUsed(childComplexity), true
+	case "Threshold.indicator":
+		if e.ComplexityRoot.Threshold.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Indicator(childComplexity), true
+	case "Threshold.latest":
+		if e.ComplexityRoot.Threshold.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Latest(childComplexity), true
+	case "Threshold.latestYear":
+		if e.ComplexityRoot.Threshold.LatestYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.LatestYear(childComplexity), true
+	case "Threshold.reachedIn":
+		if e.ComplexityRoot.Threshold.ReachedIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.ReachedIn(childComplexity), true
+	case "Threshold.region":
+		if e.ComplexityRoot.Threshold.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Region(childComplexity), true
+	case "Threshold.requiredGrowth":
+		if e.ComplexityRoot.Threshold.RequiredGrowth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.RequiredGrowth(childComplexity), true
+	case "Threshold.value":
+		if e.ComplexityRoot.Threshold.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Value(childComplexity), true
+	case "Threshold.warnings":
+		if e.ComplexityRoot.Threshold.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Warnings(childComplexity), true
+	case "Threshold.yearsToReach":
+		if e.ComplexityRoot.Threshold.YearsToReach == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.YearsToReach(childComplexity), true
+
 	case "TierRule.cutoffs":
 		if e.ComplexityRoot.TierRule.Cutoffs == nil {
 			break
@@ -3260,6 +3485,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TrendPoint.Yoy(childComplexity), true
 
+	case "Versus.benchmarkContribution":
+		if e.ComplexityRoot.Versus.BenchmarkContribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.BenchmarkContribution(childComplexity), true
+	case "Versus.benchmarkPoints":
+		if e.ComplexityRoot.Versus.BenchmarkPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.BenchmarkPoints(childComplexity), true
+	case "Versus.benchmarkValue":
+		if e.ComplexityRoot.Versus.BenchmarkValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.BenchmarkValue(childComplexity), true
+	case "Versus.contribution":
+		if e.ComplexityRoot.Versus.Contribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Contribution(childComplexity), true
+	case "Versus.difference":
+		if e.ComplexityRoot.Versus.Difference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Difference(childComplexity), true
+	case "Versus.indicator":
+		if e.ComplexityRoot.Versus.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Indicator(childComplexity), true
+	case "Versus.points":
+		if e.ComplexityRoot.Versus.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Points(childComplexity), true
+	case "Versus.value":
+		if e.ComplexityRoot.Versus.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Versus.Value(childComplexity), true
+
 	case "Warning.indicator":
 		if e.ComplexityRoot.Warning.Indicator == nil {
 			break
@@ -3289,6 +3563,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ObservationFilter", ec.unmarshalInputObservationFilter),
 			graphql.NewInputUnmarshaler("ObservationOrder", ec.unmarshalInputObservationOrder),
 			graphql.NewInputUnmarshaler("ScopeInput", ec.unmarshalInputScopeInput),
+			graphql.NewInputUnmarshaler("TargetInput", ec.unmarshalInputTargetInput),
 			graphql.NewInputUnmarshaler("TiersInput", ec.unmarshalInputTiersInput),
 			graphql.NewInputUnmarshaler("WeightedIndicatorInput", ec.unmarshalInputWeightedIndicatorInput),
 		)
@@ -3574,8 +3849,9 @@ type PivotRow {
   How robust each composite rank is: a Monte Carlo over the weights, w′ = w·(1 + (2U − 1)·weightNoise) with U
   uniform on [0, 1) drawn afresh for every indicator in every run, and, when normalisations or aggregations
   are listed, over those choices too (each run draws one of each list uniformly). Every run ranks under the
-  input's tie rule. The same seed gives the same answer on any machine; weightNoise 0 (with no lists) gives
-  every interval equal to the nominal rank. runs from 1 to 100000; weightNoise from 0 up to (not including) 1.
+  input's tie rule. Under rankBy POINTS each run scales each line's points earned by its weight's factor
+  (1 + (2U − 1)·weightNoise) and ranks the totals (summed exactly, rounded once). The same seed gives the
+  same answer on any machine; weightNoise 0 (with no lists) gives every interval equal to the nominal rank. runs from 1 to 100000; weightNoise from 0 up to (not including) 1.
   """
   robustness(input: CompositeInput!, runs: Int = 1000, weightNoise: Float = 0.25, seed: Int = 1,
              normalisations: [Normalisation!], aggregations: [Aggregation!]): Robustness!
@@ -3594,6 +3870,36 @@ type PivotRow {
   departments(input: CompositeInput!, region: ID, department: String): [DepartmentPoints!]!
   "Points by category, as departments."
   categories(input: CompositeInput!, region: ID, category: String): [CategoryPoints!]!
+  """
+  When a region reached a threshold of an indicator («两个万亿»: a trillion of GRP), how far its latest value
+  is from it, and at what growth it gets there: growthUsed is the CAGR over the last ` + "`" + `years` + "`" + ` years (from the
+  value ` + "`" + `years` + "`" + ` years before the latest year, or the earliest within them), yearsToReach =
+  ln(value/latest)/ln(1 + growthUsed), requiredGrowth = (value/latest)^(1/(by − latestYear)) − 1. The growth
+  fields need a LEVEL indicator and a positive latest value and threshold; otherwise they are null with a
+  warning saying why. Refused: by not after the latest year, a threshold not positive with by, years < 1.
+  """
+  threshold(region: ID!, indicator: ID!, value: Float!, by: Int, years: Int = 5): Threshold!
+}
+
+type Threshold {
+  region: Region!
+  indicator: Indicator!
+  "The threshold asked about."
+  value: Float!
+  "The first year the value was at or past the threshold (at or below for LOWER_IS_BETTER); null if never."
+  reachedIn: Int
+  latestYear: Int!
+  latest: Float!
+  "value − latest, in the indicator's unit."
+  gap: Float!
+  "The CAGR of the last years (0.05 is 5 % a year); null with a warning when there is none."
+  growthUsed: Float
+  "Years to reach the threshold at growthUsed; null when reached, or not moving towards it."
+  yearsToReach: Float
+  "The annual growth that reaches the threshold in year by; null without by."
+  requiredGrowth: Float
+  "Why growth fields are null, when they are."
+  warnings: [Warning!]!
 }
 
 """
@@ -3625,6 +3931,72 @@ input CompositeInput {
   tiers: TiersInput
   "Answer with the values released by this date (see ranking)."
   asOf: Date
+  """
+  What rank, tier, gaps, previousRank, history and robustness follow: SCORE (the default, else the scheme's
+  rank_by) or POINTS, the points total (summed exactly, rounded once to 12 significant digits, so equal
+  totals tie; tier cut-offs are then in points). POINTS needs indicators with points.
+  """
+  rankBy: CompositeRank
+  """
+  Group codes (default: the scheme's classes): each region is scored, ranked and tiered within the class
+  it belongs to that year, exactly as if the composite were run once per class with group set to it, and
+  the answer merges them, class by class in this order (each entry with its class); tier quotas apply per
+  class. A region of the scope in none of the classes that year is listed in excluded; one in two of them
+  is refused. Give level at most beside classes (not group, parent or regions); [] drops a scheme's classes.
+  """
+  classes: [ID!]
+  """
+  Targets added to targets.csv's for this answer (one of the same region, indicator, year and kind replaces
+  the file's): a what-if without re-importing. They count wherever targets.csv's do: DISTANCE_TO_TARGET and
+  TARGET points rules.
+  """
+  targets: [TargetInput!]
+}
+
+"A target given in a request (see targets.csv): LEVEL at least value unless said otherwise."
+input TargetInput {
+  region: ID!
+  indicator: ID!
+  year: Int!
+  "\">=\" (the default) or \"<=\"; a RANK target is always \"<=\"."
+  comparator: String
+  "In the indicator's unit (LEVEL), percent (GROWTH) or a rank (RANK, a whole number from 1)."
+  value: Float!
+  "LEVEL (the default), GROWTH or RANK."
+  kind: TargetKind
+  "RANK only: the peer group the rank is taken in; left out, the regions of the region's level."
+  group: ID
+}
+
+"What a composite ranks and tiers by."
+enum CompositeRank {
+  "The normalised, weighted score."
+  SCORE
+  "The points earned (needs indicators with points)."
+  POINTS
+}
+
+"""
+What a composite's line scores of its indicator; normalisation, targets and points apply to that quantity,
+and the breakdown shows it as value (the level as raw). DISTANCE_TO_TARGET on a GROWTH or RANK_CHANGE line
+takes the line's own target (in the unit scored), not targets.csv's level targets; a TARGET points rule is
+judged by targets.csv (and the request's targets) whatever the basis.
+"""
+enum Basis {
+  "The level in the year."
+  VALUE
+  """
+  The year's growth as the indicator's measure defines it, as ranking(basis: GROWTH) (LEVEL x(t)/x(t−1) − 1,
+  RATE x(t) − x(t−1), GROWTH x(t)/100, INDEX x(t)/100 − 1), rounded to 12 significant digits; higher (lower
+  for a lower-is-better indicator) is better. A region without it (no previous value, a zero or negative
+  base) has no value of the line (see missing).
+  """
+  GROWTH
+  """
+  The competition rank in the composite's scope the year before minus this year's (positive = moved up),
+  on the indicator's values; always higher is better. A region not ranked in either year has none.
+  """
+  RANK_CHANGE
 }
 
 input WeightedIndicatorInput {
@@ -3640,6 +4012,8 @@ input WeightedIndicatorInput {
   high: Float
   "A target for DISTANCE_TO_TARGET, for regions without a level target of their own in targets.csv."
   target: Float
+  "What the line scores: VALUE (the default), GROWTH or RANK_CHANGE."
+  basis: Basis
 }
 
 "Give cutoffs or quotas, not both."
@@ -3716,12 +4090,19 @@ type Composite {
   "Cut-offs or quotas applied, null without tiers."
   tiers: TierRule
   asOf: Date
+  "What rank and tier follow: SCORE or POINTS."
+  rankBy: CompositeRank!
+  "The classes scored each on its own, in order; null without classes."
+  classes: [Group!]
   "Regions scored."
   count: Int!
   "The indicators scored with their weights, in the order given."
   indicators: [CompositeIndicator!]!
-  "Scored regions, best first; ties by region code."
-  entries: [CompositeEntry!]!
+  """
+  Scored regions, best first (class by class with classes); ties by region code. offset skips that many,
+  first keeps at most that many of the rest (all when left out); both from 0.
+  """
+  entries(first: Int, offset: Int = 0): [CompositeEntry!]!
   "Regions of the scope that were not scored, and why."
   excluded: [CompositeExclusion!]!
 }
@@ -3747,12 +4128,17 @@ type CompositeIndicator {
 
 type CompositeEntry {
   region: Region!
+  "The class it was scored in; null without classes."
+  class: Group
   """
   Σ wᵢIᵢ/Σw (ARITHMETIC) or Π Iᵢ^(wᵢ/Σw) (GEOMETRIC) over the indicators with a value, on the normalisation's
   scale, rounded to 12 significant digits (so equal sums in different orders tie).
   """
   score: Float!
-  "By score, best first, under the tie rule: an integer but for FRACTIONAL (average of the tied places: 2.5)."
+  """
+  By score (by points under rankBy POINTS), best first, under the tie rule: an integer but for FRACTIONAL
+  (average of the tied places: 2.5). With classes, within the class.
+  """
   rank: Float!
   "The competition rank (1, 2, 2, 4), whatever the tie rule."
   competitionRank: Int!
@@ -3760,11 +4146,12 @@ type CompositeEntry {
   tier: Int
   "Share of the total weight carried by the indicators with a value (1 when none is missing)."
   weightPresent: Float!
-  "Score of the nearest region ranked better minus this score (> 0); null for the first."
+  "Score (points under POINTS) of the nearest region ranked better minus this one's (> 0); null for the first."
   gapToNextRank: Float
   """
-  Score needed to reach the next better tier minus this score: its cut-off, or with quotas the score of the
-  lowest region in that tier (ties share the better tier). Null in tier 1 or without tiers.
+  Score (points under POINTS) needed to reach the next better tier minus this one's: its cut-off, or with
+  quotas the score of the lowest region in that tier (ties share the better tier). Null in tier 1 or without
+  tiers.
   """
   gapToNextTier: Float
   "Rank the year before under the same input (a scheme's indicators of that year); null if not scored then."
@@ -3776,7 +4163,10 @@ type CompositeEntry {
   tierChange: Int
   "One component per indicator, in the order of indicators."
   breakdown: [CompositeComponent!]!
-  "Points earned in total, when the scheme scores in points; null otherwise."
+  """
+  Points earned in total, when the scheme scores in points; null otherwise. The lines' points summed exactly
+  and rounded once to 12 significant digits (the breakdown shows each line's rounded on its own).
+  """
   points: Float
   "Points available in total, when the scheme scores in points."
   pointsAvailable: Float
@@ -3784,12 +4174,46 @@ type CompositeEntry {
   departments: [DepartmentPoints!]!
   "Points by category, when the scheme scores in points (else empty), ranked across the scope."
   categories: [CategoryPoints!]!
+  """
+  What the entry lacks for tier (1 = the best) in the rank's unit (score, or points under POINTS): by
+  cut-offs, that tier's cut-off minus its own; by quotas, the lowest of the regions in that tier or better
+  minus its own. Null when it is already in that tier or better (or no region is). tier from 1 to the
+  number of tiers; refused without tiers.
+  """
+  gapToTier(tier: Int!): Float
+  """
+  Component by component against another region of the same answer, the pacesetter («比学标杆»): largest
+  loss first (by difference, then in the order of indicators).
+  """
+  versus(region: ID!): [Versus!]!
+}
+
+"One component of an entry against the same component of a benchmark region."
+type Versus {
+  indicator: Indicator!
+  "The value scored (see CompositeComponent.value); null without one."
+  value: Float
+  benchmarkValue: Float
+  "Points earned on it; null when the line has none."
+  points: Float
+  benchmarkPoints: Float
+  contribution: Float
+  benchmarkContribution: Float
+  """
+  In the rank's unit: points − benchmarkPoints under POINTS, contribution − benchmarkContribution under
+  SCORE (a missing one counts 0); negative where points are lost. Rounded to 12 significant digits.
+  """
+  difference: Float!
 }
 
 type CompositeComponent {
   indicator: Indicator!
-  "The value scored; null when the region has none."
+  "What the line scores."
+  basis: Basis!
+  "The value scored (the level, its growth or its rank change, by basis); null when the region has none."
   value: Float
+  "The indicator's level in the year; null when the region has none."
+  raw: Float
   "The normalised value; null when the region has none."
   normalised: Float
   "wᵢ/Σw over the indicators with a value (0 when this one has none): the weights sum to 1."
@@ -3812,11 +4236,13 @@ departments of Class II regions"): rank is among the same department of every re
 type DepartmentPoints {
   "The region whose department this is."
   region: Region!
+  "Its class with classes (the rank is among the class's); null without."
+  class: Group
   department: String!
   indicators: Int!
   available: Float!
   earned: Float!
-  "Competition rank of earned among the scope's regions, most first."
+  "Competition rank of earned among the scope's (the class's) regions, most first; ties by region code."
   rank: Int!
   "Regions ranked."
   count: Int!
@@ -3825,6 +4251,7 @@ type DepartmentPoints {
 "A category's points in one region; rank as for departments."
 type CategoryPoints {
   region: Region!
+  class: Group
   category: String!
   indicators: Int!
   available: Float!
@@ -3843,13 +4270,15 @@ type Robustness {
   runs: Int!
   weightNoise: Float!
   seed: Int!
-  "Scored regions, by nominal rank (ties by region code)."
+  "Scored regions, by nominal rank (class by class with classes; ties by region code)."
   entries: [RobustnessEntry!]!
   excluded: [CompositeExclusion!]!
 }
 
 type RobustnessEntry {
   region: Region!
+  "The class it was scored in; null without classes."
+  class: Group
   "The composite's rank under the input as given."
   nominalRank: Float!
   "Median of the runs' ranks (the mean of the two middle ones for an even number of runs)."
@@ -3870,6 +4299,8 @@ type CompositeHistory {
 
 type CompositeRegionHistory {
   region: Region!
+  "Its class in the last year it was scored; null without classes."
+  class: Group
   "One per year in which the region was scored, in order."
   years: [CompositeYear!]!
   "The best rank of any year (the first year it was reached)."
@@ -3883,6 +4314,8 @@ type CompositeRegionHistory {
 type CompositeYear {
   year: Int!
   score: Float!
+  "The points total, when the scheme scores in points."
+  points: Float
   rank: Float!
   tier: Int
   "Rank the year before minus this rank; null if not scored the year before."
@@ -3905,9 +4338,10 @@ type CompositeYear {
   dataset order), year, and kind (LEVEL, GROWTH, RANK). Every argument filters and may be left out: region and
   indicator (codes), year or the inclusive span from–to (not both), group (regions that are members of the
   group in the target's year), scheme (indicators that count in the scheme in the target's year). An unknown
-  code is NOT_FOUND. Actuals are the newest vintage of each value.
+  code is NOT_FOUND. Actuals are the newest vintage of each value. extra adds targets to targets.csv's (one of
+  the same region, indicator, year and kind replaces the file's) for this answer: a what-if.
   """
-  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID): [TargetResult!]!
+  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]!
 }
 
 """
@@ -3935,6 +4369,10 @@ type Scheme {
   cutoffs: [Float!]
   "Tiers by rank: the first quota of regions (by rank) in tier 1, the next in tier 2, …, the rest in the last. Null when none."
   quotas: [Int!]
+  "What rank and tier follow (schemes.yaml rank_by: score or points)."
+  rankBy: CompositeRank!
+  "The groups scored each on its own (schemes.yaml classes:, see CompositeInput.classes); null when none."
+  classes: [ID!]
   "The indicators that count in year (each line's from ≤ year ≤ to); every line of the scheme when year is left out."
   indicators(year: Int): [SchemeIndicator!]!
 }
@@ -3953,6 +4391,8 @@ type SchemeIndicator {
   weight: Float!
   "Points available; null when the scheme does not score this indicator in points."
   points: Float
+  "What the line scores (schemes.yaml basis: value, growth or rank_change)."
+  basis: Basis!
   "The scheme's category for it, else the indicator's own; empty when neither gives one."
   category: String!
   "The department responsible; empty when the scheme names none."
@@ -4966,6 +5406,8 @@ func (ec *executionContext) childFields_CategoryPoints(ctx context.Context, fiel
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_CategoryPoints_region(ctx, field)
+	case "class":
+		return ec.fieldContext_CategoryPoints_class(ctx, field)
 	case "category":
 		return ec.fieldContext_CategoryPoints_category(ctx, field)
 	case "indicators":
@@ -5118,6 +5560,10 @@ func (ec *executionContext) childFields_Composite(ctx context.Context, field gra
 		return ec.fieldContext_Composite_tiers(ctx, field)
 	case "asOf":
 		return ec.fieldContext_Composite_asOf(ctx, field)
+	case "rankBy":
+		return ec.fieldContext_Composite_rankBy(ctx, field)
+	case "classes":
+		return ec.fieldContext_Composite_classes(ctx, field)
 	case "count":
 		return ec.fieldContext_Composite_count(ctx, field)
 	case "indicators":
@@ -5134,8 +5580,12 @@ func (ec *executionContext) childFields_CompositeComponent(ctx context.Context, 
 	switch field.Name {
 	case "indicator":
 		return ec.fieldContext_CompositeComponent_indicator(ctx, field)
+	case "basis":
+		return ec.fieldContext_CompositeComponent_basis(ctx, field)
 	case "value":
 		return ec.fieldContext_CompositeComponent_value(ctx, field)
+	case "raw":
+		return ec.fieldContext_CompositeComponent_raw(ctx, field)
 	case "normalised":
 		return ec.fieldContext_CompositeComponent_normalised(ctx, field)
 	case "weight":
@@ -5154,6 +5604,8 @@ func (ec *executionContext) childFields_CompositeEntry(ctx context.Context, fiel
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_CompositeEntry_region(ctx, field)
+	case "class":
+		return ec.fieldContext_CompositeEntry_class(ctx, field)
 	case "score":
 		return ec.fieldContext_CompositeEntry_score(ctx, field)
 	case "rank":
@@ -5186,6 +5638,10 @@ func (ec *executionContext) childFields_CompositeEntry(ctx context.Context, fiel
 		return ec.fieldContext_CompositeEntry_departments(ctx, field)
 	case "categories":
 		return ec.fieldContext_CompositeEntry_categories(ctx, field)
+	case "gapToTier":
+		return ec.fieldContext_CompositeEntry_gapToTier(ctx, field)
+	case "versus":
+		return ec.fieldContext_CompositeEntry_versus(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CompositeEntry", field.Name)
 }
@@ -5234,6 +5690,8 @@ func (ec *executionContext) childFields_CompositeRegionHistory(ctx context.Conte
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_CompositeRegionHistory_region(ctx, field)
+	case "class":
+		return ec.fieldContext_CompositeRegionHistory_class(ctx, field)
 	case "years":
 		return ec.fieldContext_CompositeRegionHistory_years(ctx, field)
 	case "bestRank":
@@ -5254,6 +5712,8 @@ func (ec *executionContext) childFields_CompositeYear(ctx context.Context, field
 		return ec.fieldContext_CompositeYear_year(ctx, field)
 	case "score":
 		return ec.fieldContext_CompositeYear_score(ctx, field)
+	case "points":
+		return ec.fieldContext_CompositeYear_points(ctx, field)
 	case "rank":
 		return ec.fieldContext_CompositeYear_rank(ctx, field)
 	case "tier":
@@ -5302,6 +5762,8 @@ func (ec *executionContext) childFields_DepartmentPoints(ctx context.Context, fi
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_DepartmentPoints_region(ctx, field)
+	case "class":
+		return ec.fieldContext_DepartmentPoints_class(ctx, field)
 	case "department":
 		return ec.fieldContext_DepartmentPoints_department(ctx, field)
 	case "indicators":
@@ -5614,6 +6076,8 @@ func (ec *executionContext) childFields_RobustnessEntry(ctx context.Context, fie
 	switch field.Name {
 	case "region":
 		return ec.fieldContext_RobustnessEntry_region(ctx, field)
+	case "class":
+		return ec.fieldContext_RobustnessEntry_class(ctx, field)
 	case "nominalRank":
 		return ec.fieldContext_RobustnessEntry_nominalRank(ctx, field)
 	case "medianRank":
@@ -5654,6 +6118,10 @@ func (ec *executionContext) childFields_Scheme(ctx context.Context, field graphq
 		return ec.fieldContext_Scheme_cutoffs(ctx, field)
 	case "quotas":
 		return ec.fieldContext_Scheme_quotas(ctx, field)
+	case "rankBy":
+		return ec.fieldContext_Scheme_rankBy(ctx, field)
+	case "classes":
+		return ec.fieldContext_Scheme_classes(ctx, field)
 	case "indicators":
 		return ec.fieldContext_Scheme_indicators(ctx, field)
 	}
@@ -5668,6 +6136,8 @@ func (ec *executionContext) childFields_SchemeIndicator(ctx context.Context, fie
 		return ec.fieldContext_SchemeIndicator_weight(ctx, field)
 	case "points":
 		return ec.fieldContext_SchemeIndicator_points(ctx, field)
+	case "basis":
+		return ec.fieldContext_SchemeIndicator_basis(ctx, field)
 	case "category":
 		return ec.fieldContext_SchemeIndicator_category(ctx, field)
 	case "department":
@@ -5836,6 +6306,34 @@ func (ec *executionContext) childFields_TargetResult(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type TargetResult", field.Name)
 }
 
+func (ec *executionContext) childFields_Threshold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "region":
+		return ec.fieldContext_Threshold_region(ctx, field)
+	case "indicator":
+		return ec.fieldContext_Threshold_indicator(ctx, field)
+	case "value":
+		return ec.fieldContext_Threshold_value(ctx, field)
+	case "reachedIn":
+		return ec.fieldContext_Threshold_reachedIn(ctx, field)
+	case "latestYear":
+		return ec.fieldContext_Threshold_latestYear(ctx, field)
+	case "latest":
+		return ec.fieldContext_Threshold_latest(ctx, field)
+	case "gap":
+		return ec.fieldContext_Threshold_gap(ctx, field)
+	case "growthUsed":
+		return ec.fieldContext_Threshold_growthUsed(ctx, field)
+	case "yearsToReach":
+		return ec.fieldContext_Threshold_yearsToReach(ctx, field)
+	case "requiredGrowth":
+		return ec.fieldContext_Threshold_requiredGrowth(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Threshold_warnings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Threshold", field.Name)
+}
+
 func (ec *executionContext) childFields_TierRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cutoffs":
@@ -5894,6 +6392,28 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 		return ec.fieldContext_TrendPoint_rankCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TrendPoint", field.Name)
+}
+
+func (ec *executionContext) childFields_Versus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_Versus_indicator(ctx, field)
+	case "value":
+		return ec.fieldContext_Versus_value(ctx, field)
+	case "benchmarkValue":
+		return ec.fieldContext_Versus_benchmarkValue(ctx, field)
+	case "points":
+		return ec.fieldContext_Versus_points(ctx, field)
+	case "benchmarkPoints":
+		return ec.fieldContext_Versus_benchmarkPoints(ctx, field)
+	case "contribution":
+		return ec.fieldContext_Versus_contribution(ctx, field)
+	case "benchmarkContribution":
+		return ec.fieldContext_Versus_benchmarkContribution(ctx, field)
+	case "difference":
+		return ec.fieldContext_Versus_difference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Versus", field.Name)
 }
 
 func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6033,6 +6553,56 @@ func (ec *executionContext) field_AggregateRow_quantile_args(ctx context.Context
 		return nil, err
 	}
 	args["p"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CompositeEntry_gapToTier_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tier",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tier"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CompositeEntry_versus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Composite_entries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg1
 	return args, nil
 }
 
@@ -6909,6 +7479,60 @@ func (ec *executionContext) field_Query_targets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["scheme"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "extra",
+		func(ctx context.Context, v any) ([]*model.TargetInput, error) {
+			return ec.unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["extra"] = arg7
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_threshold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (float64, error) {
+			return ec.unmarshalNFloat2float64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "by",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["by"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "years",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["years"] = arg4
 	return args, nil
 }
 
@@ -8218,6 +8842,38 @@ func (ec *executionContext) fieldContext_CategoryPoints_region(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CategoryPoints_class(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CategoryPoints",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9788,6 +10444,61 @@ func (ec *executionContext) fieldContext_Composite_asOf(_ context.Context, field
 	return graphql.NewScalarFieldContext("Composite", field, false, false, "Date")
 }
 
+func (ec *executionContext) _Composite_rankBy(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_rankBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.CompositeRank) graphql.Marshaler {
+			return ec.marshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_rankBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "CompositeRank")
+}
+
+func (ec *executionContext) _Composite_classes(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_classes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_classes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Composite",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Composite_count(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9852,7 +10563,8 @@ func (ec *executionContext) _Composite_entries(ctx context.Context, field graphq
 			return ec.fieldContext_Composite_entries(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entries, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Page(fc.Args["first"].(*int), fc.Args["offset"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.CompositeEntry) graphql.Marshaler {
@@ -9862,15 +10574,26 @@ func (ec *executionContext) _Composite_entries(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Composite_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Composite_entries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Composite",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CompositeEntry(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Composite_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9939,6 +10662,29 @@ func (ec *executionContext) fieldContext_CompositeComponent_indicator(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _CompositeComponent_basis(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Basis) graphql.Marshaler {
+			return ec.marshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Basis")
+}
+
 func (ec *executionContext) _CompositeComponent_value(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9959,6 +10705,29 @@ func (ec *executionContext) _CompositeComponent_value(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CompositeComponent_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeComponent_raw(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeComponent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeComponent_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeComponent_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompositeComponent", field, false, false, "Float")
 }
 
@@ -10104,6 +10873,38 @@ func (ec *executionContext) fieldContext_CompositeEntry_region(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeEntry_class(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10504,6 +11305,94 @@ func (ec *executionContext) fieldContext_CompositeEntry_categories(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _CompositeEntry_gapToTier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_gapToTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.GapToTier(fc.Args["tier"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_gapToTier(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CompositeEntry_gapToTier_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompositeEntry_versus(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeEntry_versus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Versus(fc.Args["region"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Versus) graphql.Marshaler {
+			return ec.marshalNVersus2ᚕᚖpacesetterᚋanalyticsᚐVersusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeEntry_versus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Versus(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CompositeEntry_versus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CompositeExclusion_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeExclusion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10816,6 +11705,38 @@ func (ec *executionContext) fieldContext_CompositeRegionHistory_region(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _CompositeRegionHistory_class(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompositeRegionHistory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CompositeRegionHistory_years(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10983,6 +11904,29 @@ func (ec *executionContext) _CompositeYear_score(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CompositeYear_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CompositeYear_points(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Float")
 }
 
@@ -11404,6 +12348,38 @@ func (ec *executionContext) fieldContext_DepartmentPoints_region(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DepartmentPoints_class(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepartmentPoints",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13561,6 +14537,50 @@ func (ec *executionContext) fieldContext_Query_categories(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_threshold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Threshold(ctx, fc.Args["region"].(string), fc.Args["indicator"].(string), fc.Args["value"].(float64), fc.Args["by"].(*int), fc.Args["years"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Threshold) graphql.Marshaler {
+			return ec.marshalNThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_threshold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Threshold(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_threshold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_schemes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13647,7 +14667,7 @@ func (ec *executionContext) _Query_targets(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string))
+			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string), fc.Args["extra"].([]*model.TargetInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
@@ -15308,6 +16328,38 @@ func (ec *executionContext) fieldContext_RobustnessEntry_region(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _RobustnessEntry_class(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RobustnessEntry_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RobustnessEntry_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RobustnessEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RobustnessEntry_nominalRank(ctx context.Context, field graphql.CollectedField, obj *analytics.RobustnessEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15708,6 +16760,52 @@ func (ec *executionContext) fieldContext_Scheme_quotas(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Scheme", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Scheme_rankBy(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_rankBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.CompositeRank) graphql.Marshaler {
+			return ec.marshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_rankBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "CompositeRank")
+}
+
+func (ec *executionContext) _Scheme_classes(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Scheme_classes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Scheme_classes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Scheme", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Scheme_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.Scheme) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15828,6 +16926,29 @@ func (ec *executionContext) _SchemeIndicator_points(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_SchemeIndicator_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SchemeIndicator_basis(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Basis) graphql.Marshaler {
+			return ec.marshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "Basis")
 }
 
 func (ec *executionContext) _SchemeIndicator_category(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
@@ -17485,6 +18606,286 @@ func (ec *executionContext) fieldContext_TargetResult_group(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Threshold_region(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_value(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_reachedIn(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_reachedIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReachedIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_reachedIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Threshold_latestYear(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_latestYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatestYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_latestYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Threshold_latest(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_latest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Latest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_latest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_gap(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_gap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_gap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_growthUsed(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_growthUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrowthUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_growthUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_yearsToReach(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_yearsToReach(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.YearsToReach, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_yearsToReach(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_requiredGrowth(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_requiredGrowth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredGrowth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_requiredGrowth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TierRule_cutoffs(ctx context.Context, field graphql.CollectedField, obj *analytics.TierRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18065,6 +19466,199 @@ func (ec *executionContext) _TrendPoint_rankCount(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_TrendPoint_rankCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Versus_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Versus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Versus_value(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_benchmarkValue(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_benchmarkValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenchmarkValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_benchmarkValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_points(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_benchmarkPoints(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_benchmarkPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenchmarkPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_benchmarkPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_contribution(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_contribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_contribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_benchmarkContribution(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_benchmarkContribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BenchmarkContribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_benchmarkContribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Versus_difference(ctx context.Context, field graphql.CollectedField, obj *analytics.Versus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Versus_difference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Difference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Versus_difference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Versus", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Warning_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.Warning) (ret graphql.Marshaler) {
@@ -19315,7 +20909,7 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf"}
+	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf", "rankBy", "classes", "targets"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19420,6 +21014,27 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 				return it, err
 			}
 			it.AsOf = data
+		case "rankBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rankBy"))
+			data, err := ec.unmarshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCompositeRank(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RankBy = data
+		case "classes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("classes"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Classes = data
+		case "targets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targets"))
+			data, err := ec.unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Targets = data
 		}
 	}
 	return it, nil
@@ -19707,6 +21322,90 @@ func UnmarshalScopeInput(ctx context.Context, raw any) (model.ScopeInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTargetInput(ctx context.Context, obj any) (model.TargetInput, error) {
+	var it model.TargetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"region", "indicator", "year", "comparator", "value", "kind", "group"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "indicator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("indicator"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Indicator = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "comparator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comparator"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comparator = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOTargetKind2ᚖpacesetterᚋanalyticsᚐTargetKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "group":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("group"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Group = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTargetInput unmarshals raw into the TargetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTargetInput(ctx context.Context, raw any) (model.TargetInput, error) {
+	var out model.TargetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TargetInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTiersInput(ctx context.Context, obj any) (model.TiersInput, error) {
 	var it model.TiersInput
 	if obj == nil {
@@ -19767,7 +21466,7 @@ func (ec *executionContext) unmarshalInputWeightedIndicatorInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"indicator", "formula", "direction", "weight", "low", "high", "target"}
+	fieldsInOrder := [...]string{"indicator", "formula", "direction", "weight", "low", "high", "target", "basis"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19823,6 +21522,13 @@ func (ec *executionContext) unmarshalInputWeightedIndicatorInput(ctx context.Con
 				return it, err
 			}
 			it.Target = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOBasis2ᚖpacesetterᚋanalyticsᚐBasis(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
 		}
 	}
 	return it, nil
@@ -20168,6 +21874,11 @@ func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.Selecti
 		case "region":
 			out.Values[i] = ec._CategoryPoints_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._CategoryPoints_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "category":
@@ -20615,6 +22326,16 @@ func (ec *executionContext) _Composite(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "rankBy":
+			out.Values[i] = ec._Composite_rankBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "classes":
+			out.Values[i] = ec._Composite_classes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "count":
 			out.Values[i] = ec._Composite_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20668,8 +22389,18 @@ func (ec *executionContext) _CompositeComponent(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "basis":
+			out.Values[i] = ec._CompositeComponent_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "value":
 			out.Values[i] = ec._CompositeComponent_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "raw":
+			out.Values[i] = ec._CompositeComponent_raw(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -20729,6 +22460,11 @@ func (ec *executionContext) _CompositeEntry(ctx context.Context, sel ast.Selecti
 		case "region":
 			out.Values[i] = ec._CompositeEntry_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._CompositeEntry_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "score":
@@ -20808,6 +22544,16 @@ func (ec *executionContext) _CompositeEntry(ctx context.Context, sel ast.Selecti
 			}
 		case "categories":
 			out.Values[i] = ec._CompositeEntry_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gapToTier":
+			out.Values[i] = ec._CompositeEntry_gapToTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "versus":
+			out.Values[i] = ec._CompositeEntry_versus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20983,6 +22729,11 @@ func (ec *executionContext) _CompositeRegionHistory(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "class":
+			out.Values[i] = ec._CompositeRegionHistory_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "years":
 			out.Values[i] = ec._CompositeRegionHistory_years(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21044,6 +22795,11 @@ func (ec *executionContext) _CompositeYear(ctx context.Context, sel ast.Selectio
 		case "score":
 			out.Values[i] = ec._CompositeYear_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._CompositeYear_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "rank":
@@ -21190,6 +22946,11 @@ func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.Selec
 		case "region":
 			out.Values[i] = ec._DepartmentPoints_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._DepartmentPoints_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "department":
@@ -21923,6 +23684,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_categories(ctx, field)
 				})
+		case "threshold":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_threshold(ctx, field)
+				})
 		case "schemes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -22389,6 +24156,11 @@ func (ec *executionContext) _RobustnessEntry(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "class":
+			out.Values[i] = ec._RobustnessEntry_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "nominalRank":
 			out.Values[i] = ec._RobustnessEntry_nominalRank(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22503,6 +24275,16 @@ func (ec *executionContext) _Scheme(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "rankBy":
+			out.Values[i] = ec._Scheme_rankBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "classes":
+			out.Values[i] = ec._Scheme_classes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "indicators":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -22550,6 +24332,11 @@ func (ec *executionContext) _SchemeIndicator(ctx context.Context, sel ast.Select
 		case "points":
 			out.Values[i] = ec._SchemeIndicator_points(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._SchemeIndicator_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "category":
@@ -23058,6 +24845,89 @@ func (ec *executionContext) _TargetResult(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var thresholdImplementors = []string{"Threshold"}
+
+func (ec *executionContext) _Threshold(ctx context.Context, sel ast.SelectionSet, obj *analytics.Threshold) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, thresholdImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Threshold")
+		case "region":
+			out.Values[i] = ec._Threshold_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._Threshold_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Threshold_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reachedIn":
+			out.Values[i] = ec._Threshold_reachedIn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latestYear":
+			out.Values[i] = ec._Threshold_latestYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "latest":
+			out.Values[i] = ec._Threshold_latest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gap":
+			out.Values[i] = ec._Threshold_gap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "growthUsed":
+			out.Values[i] = ec._Threshold_growthUsed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "yearsToReach":
+			out.Values[i] = ec._Threshold_yearsToReach(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requiredGrowth":
+			out.Values[i] = ec._Threshold_requiredGrowth(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._Threshold_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tierRuleImplementors = []string{"TierRule"}
 
 func (ec *executionContext) _TierRule(ctx context.Context, sel ast.SelectionSet, obj *analytics.TierRule) graphql.Marshaler {
@@ -23228,6 +25098,74 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 		case "rankCount":
 			out.Values[i] = ec._TrendPoint_rankCount(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var versusImplementors = []string{"Versus"}
+
+func (ec *executionContext) _Versus(ctx context.Context, sel ast.SelectionSet, obj *analytics.Versus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, versusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Versus")
+		case "indicator":
+			out.Values[i] = ec._Versus_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Versus_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "benchmarkValue":
+			out.Values[i] = ec._Versus_benchmarkValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._Versus_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "benchmarkPoints":
+			out.Values[i] = ec._Versus_benchmarkPoints(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contribution":
+			out.Values[i] = ec._Versus_contribution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "benchmarkContribution":
+			out.Values[i] = ec._Versus_benchmarkContribution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "difference":
+			out.Values[i] = ec._Versus_difference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -23722,6 +25660,21 @@ func (ec *executionContext) marshalNAggregation2pacesetterᚋanalyticsᚐAggrega
 	return v
 }
 
+func (ec *executionContext) unmarshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx context.Context, v any) (analytics.Basis, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.Basis(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBasis2pacesetterᚋanalyticsᚐBasis(ctx context.Context, sel ast.SelectionSet, v analytics.Basis) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Basis!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx context.Context, sel ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BenchmarkRef!")
@@ -23973,6 +25926,21 @@ func (ec *executionContext) marshalNCompositeIndicator2ᚖpacesetterᚋanalytics
 func (ec *executionContext) unmarshalNCompositeInput2pacesetterᚋgraphᚋmodelᚐCompositeInput(ctx context.Context, v any) (model.CompositeInput, error) {
 	res, err := ec.unmarshalInputCompositeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, v any) (analytics.CompositeRank, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.CompositeRank(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCompositeRank2pacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, sel ast.SelectionSet, v analytics.CompositeRank) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CompositeRank!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNCompositeRegionHistory2ᚕᚖpacesetterᚋanalyticsᚐCompositeRegionHistoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeRegionHistory) graphql.Marshaler {
@@ -24795,6 +26763,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNTargetInput2ᚖpacesetterᚋgraphᚋmodelᚐTargetInput(ctx context.Context, v any) (*model.TargetInput, error) {
+	res, err := ec.unmarshalInputTargetInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNTargetKind2pacesetterᚋanalyticsᚐTargetKind(ctx context.Context, v any) (analytics.TargetKind, error) {
 	var res analytics.TargetKind
 	err := res.UnmarshalGQL(v)
@@ -24837,6 +26810,14 @@ func (ec *executionContext) unmarshalNTargetStatus2pacesetterᚋanalyticsᚐTarg
 
 func (ec *executionContext) marshalNTargetStatus2pacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, sel ast.SelectionSet, v analytics.TargetStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *analytics.Threshold) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Threshold!")
+		return graphql.Null
+	}
+	return ec._Threshold(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (analytics.TieRule, error) {
@@ -24893,6 +26874,30 @@ func (ec *executionContext) marshalNTrendPoint2ᚖpacesetterᚋanalyticsᚐTrend
 		return graphql.Null
 	}
 	return ec._TrendPoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVersus2ᚕᚖpacesetterᚋanalyticsᚐVersusᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Versus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVersus2ᚖpacesetterᚋanalyticsᚐVersus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVersus2ᚖpacesetterᚋanalyticsᚐVersus(ctx context.Context, sel ast.SelectionSet, v *analytics.Versus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Versus!")
+		return graphql.Null
+	}
+	return ec._Versus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
@@ -25198,6 +27203,25 @@ func (ec *executionContext) marshalOBaselineStat2ᚖpacesetterᚋanalyticsᚐBas
 	return v
 }
 
+func (ec *executionContext) unmarshalOBasis2ᚖpacesetterᚋanalyticsᚐBasis(ctx context.Context, v any) (*analytics.Basis, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.Basis(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBasis2ᚖpacesetterᚋanalyticsᚐBasis(ctx context.Context, sel ast.SelectionSet, v *analytics.Basis) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOBenchmarkRef2ᚖpacesetterᚋanalyticsᚐBenchmarkRef(ctx context.Context, sel ast.SelectionSet, v *analytics.BenchmarkRef) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -25232,6 +27256,25 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, v any) (*analytics.CompositeRank, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := analytics.CompositeRank(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeRank) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 
@@ -25333,6 +27376,25 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx context.Context, sel ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
@@ -25755,6 +27817,39 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx context.Context, v any) ([]*model.TargetInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TargetInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTargetInput2ᚖpacesetterᚋgraphᚋmodelᚐTargetInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTargetKind2ᚖpacesetterᚋanalyticsᚐTargetKind(ctx context.Context, v any) (*analytics.TargetKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.TargetKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTargetKind2ᚖpacesetterᚋanalyticsᚐTargetKind(ctx context.Context, sel ast.SelectionSet, v *analytics.TargetKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, v any) (*analytics.TargetStatus, error) {

@@ -242,6 +242,10 @@ var costRules = map[string]costRule{
 	"CompositeEntry.departments": compositeIndicators, "CompositeEntry.categories": compositeIndicators,
 	"CompositeHistory.years": yearsList, "CompositeRegionHistory.years": yearsList,
 	"Query.departments": points, "Query.categories": points,
+	// A composite's classes: groups of the dataset, each at most once.
+	"Composite.classes": groupsList, "Scheme.classes": groupsList,
+	// One region's series of one indicator; its warnings, at most three.
+	"Query.threshold": plain, "Threshold.warnings": defaultList, "CompositeEntry.versus": compositeIndicators,
 	"Query.composite": composite, "Query.robustness": composite, "Query.compositeHistory": composite,
 	// One object, found by its code: 1 plus its selection.
 	"Query.dataset": plain, "Query.region": plain, "Query.group": plain, "Query.indicator": plain, "Query.scheme": plain,

@@ -254,7 +254,10 @@ func (p *plainWriter) plan(w *plainBuf, def *ast.Definition, t reflect.Type, sel
 					break
 				}
 				pf.resolver = m
-			} else if pf.binding = p.bind(t, f.Name); pf.index == nil && pf.method < 0 {
+			} else if pf.binding = p.bind(t, f.Name); pf.index == nil && pf.method < 0 ||
+				pf.index != nil && len(f.Definition.Arguments) > 0 {
+				// A struct field cannot take the field's arguments: gqlgen.yml maps such a field to a method of
+				// another name (Composite.entries → Page), which gqlgen calls.
 				out = nil
 				break
 			}

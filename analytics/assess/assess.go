@@ -43,6 +43,12 @@ type Options struct {
 	MinWeightShare float64 // 0..1: a region whose present weight / total weight is below it is excluded (0 = off)
 	Ties           analytics.TieRule
 	Tiers          Tiers
+	// RankBy POINTS ranks, tiers and measures gaps by the points total (Entry.Points) instead of the score.
+	RankBy analytics.CompositeRank
+	// Earn, when set, gives the points each line earns each region from the normalised matrix:
+	// [indicator][region], NaN for a line without points (a region without a value earns 0 on a line
+	// with points). A region's total is their exact sum rounded once (calc.Sum12). Needed for POINTS.
+	Earn func(normalised [][]float64) [][]float64
 	// RegionCodes, when it has one code per region, names regions in error messages ("region JS" rather
 	// than "region 3"); it changes nothing else.
 	RegionCodes []string
@@ -66,6 +72,7 @@ type Result struct {
 	Normalised [][]float64 // [indicator][region], NaN where missing; not rounded
 	Entries    []Entry     // one per region, in region order (excluded ones too, with Excluded set)
 	Ranked     int         // number of scored (not excluded) regions
+	Earned     [][]float64 // Options.Earn's answer ([indicator][region], not rounded); nil without it
 }
 
 // Entry is one region's score, rank, tier and breakdown. An excluded region has Score, Rank and the gaps
@@ -74,11 +81,12 @@ type Entry struct {
 	Region          int
 	Excluded        string  // "" when scored, else why
 	Score           float64 // rounded to 12 significant digits
-	Rank            float64 // under Options.Ties among scored regions, best first
+	Points          float64 // the points total (exact sum of the lines', rounded once); NaN without Options.Earn
+	Rank            float64 // by score (or points under RankBy POINTS), under Options.Ties among scored regions, best first
 	CompetitionRank int
 	Tier            int     // 0 when there is no tier rule
 	WeightShare     float64 // present weight / total weight, rounded to 12 significant digits
-	GapToNextRank   float64 // score of the nearest region ranked strictly better − own score; NaN for the best
+	GapToNextRank   float64 // score (points) of the nearest region ranked strictly better − own; NaN for the best
 	GapToNextTier   float64 // NaN for tier 1 or no tiers
 	Components      []Component
 }
@@ -121,6 +129,17 @@ func (o Options) resolved() (Options, error) {
 	}
 	if err := o.Tiers.validate(); err != nil {
 		return o, err
+	}
+	switch o.RankBy {
+	case "":
+		o.RankBy = analytics.RankByScore
+	case analytics.RankByScore:
+	case analytics.RankByPoints:
+		if o.Earn == nil {
+			return o, errf(-1, -1, "ranking by points needs points: give the indicators points (a scheme's points:), or rank by SCORE")
+		}
+	default:
+		return o, errf(-1, -1, "unknown rank basis %q: use SCORE or POINTS", o.RankBy)
 	}
 	return o, nil
 }
@@ -206,6 +225,34 @@ type state struct {
 	w       []float64
 	scored  []int32 // regions scored, ascending
 	norm    [][]float64
+	earned  [][]float64 // Options.Earn's answer, nil without it
+}
+
+// linesTotal is one region's points total from its lines' points (NaN: a line without points), each
+// scaled by f[i]: summed exactly and rounded once, as pointsTotal.
+func linesTotal(lines, f, buf []float64) float64 {
+	buf = buf[:0]
+	for i, x := range lines {
+		if !math.IsNaN(x) {
+			buf = append(buf, float64(x*f[i]))
+		}
+	}
+	return calc.Sum12(buf)
+}
+
+// pointsTotal is region r's points total from earned ([indicator][region]), each line's points scaled
+// by f[i] (nil: 1), the lines without points (NaN) left out; buf is scratch memory.
+func pointsTotal(earned [][]float64, f []float64, r int, buf []float64) float64 {
+	buf = buf[:0]
+	for i, col := range earned {
+		if x := col[r]; !math.IsNaN(x) {
+			if f != nil {
+				x = float64(x * f[i])
+			}
+			buf = append(buf, x)
+		}
+	}
+	return calc.Sum12(buf)
 }
 
 // matrix is a normalised matrix laid out region-major for scoring: row r is [r*m, (r+1)*m).
@@ -213,6 +260,8 @@ type matrix struct {
 	m     int
 	v, ln []float64 // the normalised value and its logarithm (ln only when built for GEOMETRIC), 0 where missing
 	p     []float64 // 1 where present, 0 where missing
+	// earned is the points each line earns each region, region-major as v, when runs rank by points.
+	earned []float64
 }
 
 func buildMatrix(norm [][]float64, regions int, withLn bool) matrix {
@@ -355,36 +404,62 @@ func compute(values [][]float64, inds []Indicator, o Options) (*Result, *state, 
 		res.Entries[r].Score = s
 	}
 
+	// Points, when the lines earn them.
+	keys := scores
+	for r := range res.Entries {
+		res.Entries[r].Points = math.NaN()
+	}
+	if o.Earn != nil {
+		st.earned = o.Earn(res.Normalised)
+		res.Earned = st.earned
+		if len(st.earned) != m {
+			return nil, nil, errf(-1, -1, "points were given for %d lines of %d", len(st.earned), m)
+		}
+		buf := make([]float64, 0, m)
+		pts := make([]float64, regions)
+		for r := range pts {
+			pts[r] = math.NaN()
+		}
+		for _, r := range st.scored {
+			pts[r] = pointsTotal(st.earned, nil, int(r), buf)
+			res.Entries[r].Points = pts[r]
+		}
+		if o.RankBy == analytics.RankByPoints {
+			keys = pts
+		}
+	}
+
 	// Ranks, tiers and gaps.
-	ranks := Ranks(scores, o.Ties)
+	ranks := Ranks(keys, o.Ties)
 	comp := ranks
 	if o.Ties != analytics.Competition {
-		comp = Ranks(scores, analytics.Competition)
+		comp = Ranks(keys, analytics.Competition)
 	}
 	for _, r := range st.scored {
 		e := &res.Entries[r]
 		e.Rank = ranks[r]
 		e.CompetitionRank = int(comp[r])
-		e.Tier = TierOf(o.Tiers, e.Score, e.CompetitionRank)
+		e.Tier = TierOf(o.Tiers, keys[r], e.CompetitionRank)
 	}
-	fillGaps(res, st.scored, o.Tiers)
+	fillGaps(res, st.scored, o.Tiers, keys)
 	return res, st, nil
 }
 
-// fillGaps sets GapToNextRank and GapToNextTier of the scored regions.
-func fillGaps(res *Result, scored []int32, t Tiers) {
+// fillGaps sets GapToNextRank and GapToNextTier of the scored regions, in the unit of what they are ranked
+// by (key: the score, or the points total).
+func fillGaps(res *Result, scored []int32, t Tiers, key []float64) {
 	if len(scored) == 0 {
 		return
 	}
-	// Scored regions from the best score down; a region's next better score is that of the nearest
-	// earlier group of equal scores.
+	// Scored regions from the best key down; a region's next better key is that of the nearest earlier
+	// group of equal keys.
 	order := append([]int32(nil), scored...)
-	sortByScoreDesc(order, func(r int32) float64 { return res.Entries[r].Score })
+	sortByScoreDesc(order, func(r int32) float64 { return key[r] })
 	better := math.NaN()
 	for k := 0; k < len(order); {
-		s := res.Entries[order[k]].Score
+		s := key[order[k]]
 		end := k
-		for end < len(order) && res.Entries[order[end]].Score == s {
+		for end < len(order) && key[order[end]] == s {
 			if !math.IsNaN(better) {
 				res.Entries[order[end]].GapToNextRank = calc.Round12(better - s)
 			}
@@ -403,8 +478,8 @@ func fillGaps(res *Result, scored []int32, t Tiers) {
 	}
 	for _, r := range scored {
 		e := &res.Entries[r]
-		if math.IsNaN(worst[e.Tier]) || e.Score < worst[e.Tier] {
-			worst[e.Tier] = e.Score
+		if math.IsNaN(worst[e.Tier]) || key[r] < worst[e.Tier] {
+			worst[e.Tier] = key[r]
 		}
 	}
 	for _, r := range scored {
@@ -413,12 +488,12 @@ func fillGaps(res *Result, scored []int32, t Tiers) {
 			continue
 		}
 		if len(t.Cutoffs) > 0 {
-			e.GapToNextTier = calc.Round12(t.Cutoffs[e.Tier-2] - e.Score)
+			e.GapToNextTier = calc.Round12(t.Cutoffs[e.Tier-2] - key[r])
 			continue
 		}
 		for k := e.Tier - 1; k >= 1; k-- { // a tier the ties at a quota cut left empty cannot be reached
 			if !math.IsNaN(worst[k]) {
-				e.GapToNextTier = calc.Round12(worst[k] - e.Score)
+				e.GapToNextTier = calc.Round12(worst[k] - key[r])
 				break
 			}
 		}

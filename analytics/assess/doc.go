@@ -51,6 +51,14 @@
 // score of the worst-scored region of the nearest non-empty better tier minus the score (reaching it ties
 // it, and ties share the better tier). Gaps are rounded to 12 significant digits.
 //
+// # Points
+//
+// With Options.Earn the caller gives the points each line earns each region from the normalised matrix
+// (the engine's scheme rules); a region's total is their exact sum rounded once to 12 significant digits
+// (calc.Sum12), so totals reached in different ways tie. Under RankBy POINTS the ranks, tiers (cut-offs in
+// points), gaps and every Monte Carlo run go by the total; a run scales each line's points by its weight's
+// factor 1 + (2U − 1)·Noise.
+//
 // # Robustness
 //
 // Runs perturb the weights, w'ᵢ = wᵢ·(1 + (2U − 1)·Noise) with U uniform in [0, 1), and may draw the

@@ -3,6 +3,7 @@ package assess
 import (
 	"errors"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -17,6 +18,7 @@ import (
 type refEntry struct {
 	excluded               bool
 	score, rank            float64
+	points, key            float64 // the points total (NaN without points); key: what is ranked
 	comp, tier             int
 	share, gapRank, gapTie float64
 }
@@ -136,6 +138,22 @@ func refNormalise(n analytics.Normalisation, ind Indicator, x []float64) (out []
 }
 
 func refCompute(values [][]float64, inds []Indicator, o Options) refResult {
+	return refComputePoints(values, inds, o, nil)
+}
+
+// refEarn is the points a line of pts available earns at normalised v: pts × v/100 with v clipped to
+// [0, 100], 0 when v is missing (NaN).
+func refEarn(pts, v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return pts * math.Min(math.Max(v, 0), 100) / 100
+}
+
+// refComputePoints is refCompute with points available per indicator (nil: none): each scored region's
+// total is the exact (rational) sum of refEarn over the lines, rounded once; under RankBy POINTS ranks,
+// tiers and gaps go by it.
+func refComputePoints(values [][]float64, inds []Indicator, o Options, pts []float64) refResult {
 	m, regions := len(inds), len(values[0])
 	res := refResult{norm: make([][]float64, m), entries: make([]refEntry, regions)}
 	for i := range inds {
@@ -187,7 +205,23 @@ func refCompute(values [][]float64, inds []Indicator, o Options) refResult {
 			e.score = refRound12(sum / present)
 		}
 	}
-	// Ranks by counting: better = strictly higher scores among scored regions.
+	for r := range res.entries {
+		e := &res.entries[r]
+		e.points, e.key = math.NaN(), e.score
+		if e.excluded || pts == nil {
+			continue
+		}
+		sum := new(big.Rat)
+		for i := range m {
+			sum.Add(sum, new(big.Rat).SetFloat64(refEarn(pts[i], res.norm[i][r])))
+		}
+		f, _ := sum.Float64()
+		e.points = refRound12(f)
+		if o.RankBy == analytics.RankByPoints {
+			e.key = e.points
+		}
+	}
+	// Ranks by counting: better = strictly higher keys (scores or points) among scored regions.
 	for r := range res.entries {
 		e := &res.entries[r]
 		if e.excluded {
@@ -198,13 +232,13 @@ func refCompute(values [][]float64, inds []Indicator, o Options) refResult {
 			if f.excluded {
 				continue
 			}
-			if f.score > e.score {
+			if f.key > e.key {
 				better++
-				distinctBetter[f.score] = true
-				if math.IsNaN(e.gapRank) || f.score-e.score < e.gapRank {
-					e.gapRank = f.score - e.score
+				distinctBetter[f.key] = true
+				if math.IsNaN(e.gapRank) || f.key-e.key < e.gapRank {
+					e.gapRank = f.key - e.key
 				}
-			} else if f.score == e.score {
+			} else if f.key == e.key {
 				equal++
 			}
 		}
@@ -221,7 +255,7 @@ func refCompute(values [][]float64, inds []Indicator, o Options) refResult {
 		if len(o.Tiers.Cutoffs) > 0 {
 			e.tier = len(o.Tiers.Cutoffs) + 1
 			for k := len(o.Tiers.Cutoffs) - 1; k >= 0; k-- {
-				if e.score >= o.Tiers.Cutoffs[k] {
+				if e.key >= o.Tiers.Cutoffs[k] {
 					e.tier = k + 1
 				}
 			}
@@ -243,14 +277,14 @@ func refCompute(values [][]float64, inds []Indicator, o Options) refResult {
 			continue
 		}
 		if len(o.Tiers.Cutoffs) > 0 {
-			e.gapTie = refRound12(o.Tiers.Cutoffs[e.tier-2] - e.score)
+			e.gapTie = refRound12(o.Tiers.Cutoffs[e.tier-2] - e.key)
 			continue
 		}
 		// Quotas: the worst score among the better tiers' nearest non-empty one.
 		for k := e.tier - 1; k >= 1 && math.IsNaN(e.gapTie); k-- {
 			for _, f := range res.entries {
-				if !f.excluded && f.tier == k && (math.IsNaN(e.gapTie) || f.score-e.score < e.gapTie) {
-					e.gapTie = f.score - e.score
+				if !f.excluded && f.tier == k && (math.IsNaN(e.gapTie) || f.key-e.key < e.gapTie) {
+					e.gapTie = f.key - e.key
 				}
 			}
 		}
@@ -324,9 +358,9 @@ func randomTiers(rng *rand.Rand, kind int) Tiers {
 // equalling it: there, 12-digit rounding of sums taken differently may tie or part them, and a rank may
 // legitimately differ.
 func nearTie(ref refResult, r int) bool {
-	s := ref.entries[r].score
+	s := ref.entries[r].key
 	for q, f := range ref.entries {
-		if q != r && !f.excluded && f.score != s && close9(f.score, s) {
+		if q != r && !f.excluded && f.key != s && close9(f.key, s) {
 			return true
 		}
 	}
@@ -403,5 +437,103 @@ func TestComputeAgainstReference(t *testing.T) {
 	}
 	if refusals == 0 || refusals > cases/2 {
 		t.Errorf("%d refusals of %d cases: the random cases should mostly score", refusals, cases)
+	}
+}
+
+// Points: the same random cases with points available per line (some lines without), ranked by points or
+// by score, against the reference's exact sums; the totals of both readings must agree, and under POINTS
+// the ranks, tiers and gaps follow them.
+func TestPointsAgainstReference(t *testing.T) {
+	var cases, forgiven int
+	for seed := range uint64(150) {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		values, inds := randomCase(rng)
+		pts := make([]float64, len(inds))
+		for i := range pts {
+			pts[i] = []float64{math.NaN(), 1, 2.5, 10, 1.0 / 3, 19}[rng.IntN(6)]
+		}
+		pts[0] = 10 // at least one line with points
+		earn := func(norm [][]float64) [][]float64 {
+			out := make([][]float64, len(norm))
+			for i, col := range norm {
+				out[i] = make([]float64, len(col))
+				for r, v := range col {
+					out[i][r] = math.NaN()
+					if !math.IsNaN(pts[i]) {
+						out[i][r] = refEarn(pts[i], v)
+					}
+				}
+			}
+			return out
+		}
+		refPts := make([]float64, len(pts))
+		for i, p := range pts {
+			if !math.IsNaN(p) {
+				refPts[i] = p // a line without points earns 0 in the reference's sum
+			}
+		}
+		for _, n := range []analytics.Normalisation{analytics.MinMax, analytics.PercentileRank, analytics.Rank, analytics.ZScore} {
+			for _, by := range []analytics.CompositeRank{analytics.RankByPoints, analytics.RankByScore} {
+				for tk := range 3 {
+					o := Options{Normalisation: n, Ties: analytics.Competition, Tiers: randomTiers(rng, tk), RankBy: by, Earn: earn}
+					ref := refComputePoints(values, inds, o, refPts)
+					got, err := Compute(values, inds, o)
+					if ref.failed {
+						continue
+					}
+					if err != nil {
+						t.Fatalf("seed %d %s %s: %v", seed, n, by, err)
+					}
+					cases++
+					for r, w := range ref.entries {
+						e := got.Entries[r]
+						if w.excluded {
+							if !math.IsNaN(e.Points) {
+								t.Fatalf("seed %d region %d: excluded but %v points", seed, r, e.Points)
+							}
+							continue
+						}
+						if !close9(e.Points, w.points) {
+							t.Fatalf("seed %d %s %s region %d: points %v, reference %v", seed, n, by, r, e.Points, w.points)
+						}
+						if !close9(e.Rank, w.rank) || e.Tier != w.tier || !close9(e.GapToNextRank, w.gapRank) || !close9(e.GapToNextTier, w.gapTie) {
+							if nearTie(ref, r) {
+								forgiven++
+								continue
+							}
+							t.Fatalf("seed %d %s %s region %d: rank %v tier %d gaps %v %v, reference %v %d %v %v", seed, n, by, r,
+								e.Rank, e.Tier, e.GapToNextRank, e.GapToNextTier, w.rank, w.tier, w.gapRank, w.gapTie)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d cases, %d ranks forgiven at a near tie", cases, forgiven)
+	if cases < 500 {
+		t.Errorf("only %d cases scored", cases)
+	}
+}
+
+// Points summed exactly tie where per-line rounding split them: 29/3 earned as 10·(2/3) + 3 and as
+// 10/3 + 10/3 + 3 (the seed's categories(demand) case) ranks the two regions equal, and cut-offs are in
+// points.
+func TestPointsTieExactly(t *testing.T) {
+	// Region 0 earns 10·2/3 + 3 + 0, region 1 earns 10/3 + 10/3 + 3 (as points × normalised / 100).
+	earned := [][]float64{{10 * (2.0 / 3), 10.0 / 3}, {3, 10.0 / 3}, {0, 3}}
+	values := [][]float64{{1, 2}, {1, 2}, {1, 2}}
+	inds := []Indicator{{Code: "a", Weight: 1, Sign: 1}, {Code: "b", Weight: 1, Sign: 1}, {Code: "c", Weight: 1, Sign: 1}}
+	o := Options{Normalisation: analytics.MinMax, RankBy: analytics.RankByPoints, Tiers: Tiers{Cutoffs: []float64{29.0 / 3}},
+		Earn: func([][]float64) [][]float64 { return earned }}
+	got, err := Compute(values, inds, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := got.Entries[0], got.Entries[1]
+	if a.Points != b.Points || a.Points != 9.66666666667 || a.Rank != 1 || b.Rank != 1 || a.Tier != 1 || b.Tier != 1 {
+		t.Errorf("points %v and %v, ranks %v %v, tiers %d %d: want both 9.66666666667, rank 1, tier 1", a.Points, b.Points, a.Rank, b.Rank, a.Tier, b.Tier)
+	}
+	if _, err := Compute(values, inds, Options{Normalisation: analytics.MinMax, RankBy: analytics.RankByPoints}); err == nil {
+		t.Error("POINTS without Earn is not refused")
 	}
 }

@@ -70,13 +70,15 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 	}
 	withLn := slices.Contains(aggs, analytics.Geometric)
 
-	// One matrix per normalisation drawn, each checked under every aggregation drawn.
+	// One matrix per normalisation drawn, each checked under every aggregation drawn (and, ranked by
+	// points, the points each line earns under it).
 	mats := make(map[analytics.Normalisation]*matrix)
+	byPoints := o.RankBy == analytics.RankByPoints
 	for _, n := range norms {
 		if mats[n] != nil {
 			continue
 		}
-		norm := nom.norm
+		norm, earned := nom.norm, nom.earned
 		for _, a := range aggs {
 			if n == o.Normalisation && a == o.Aggregation {
 				continue
@@ -96,9 +98,17 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 				return nil, errf(r, -1, "robustness runs with %s and %s would exclude or score region %s unlike %s and %s (exclusion is decided once): give the indicators what %s needs for every region, or leave it out of the lists",
 					n, a, o.regionName(r), o.Normalisation, o.Aggregation, n)
 			}
-			norm = st.norm
+			norm, earned = st.norm, st.earned
 		}
 		mt := buildMatrix(norm, nom.regions, withLn)
+		if byPoints { // region-major, as the scores: a run reads one region's lines together
+			mt.earned = make([]float64, nom.regions*len(inds))
+			for i, col := range earned {
+				for r, x := range col {
+					mt.earned[r*len(inds)+i] = x
+				}
+			}
+		}
 		mats[n] = &mt
 	}
 
@@ -131,7 +141,7 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 		wg.Go(func() {
 			rs := newRunScratch(len(inds), S)
 			for k := from; k < to; k++ {
-				rs.run(k, ro, nom, mats, norms, aggs, o.Ties)
+				rs.run(k, ro, nom, mats, norms, aggs, o.Ties, byPoints)
 				for j, rk := range rs.ranks {
 					if ranks16 != nil {
 						ranks16[j*R+k] = uint16(2 * rk)
@@ -241,6 +251,8 @@ type runScratch struct {
 	pcg   *rand.PCG
 	rnd   *rand.Rand
 	w     []float64
+	f     []float64 // each weight's factor, 1 + (2U − 1)·Noise
+	buf   []float64
 	keys  []rkey
 	tmp   []rkey
 	ranks []float64 // by position in the scored list
@@ -248,12 +260,14 @@ type runScratch struct {
 
 func newRunScratch(m, S int) *runScratch {
 	pcg := rand.NewPCG(0, 0)
-	return &runScratch{pcg: pcg, rnd: rand.New(pcg), w: make([]float64, m), keys: make([]rkey, S), tmp: make([]rkey, S), ranks: make([]float64, S)}
+	return &runScratch{pcg: pcg, rnd: rand.New(pcg), w: make([]float64, m), f: make([]float64, m), buf: make([]float64, 0, m), keys: make([]rkey, S), tmp: make([]rkey, S), ranks: make([]float64, S)}
 }
 
 // run does Monte Carlo run k: its draws (normalisation, aggregation, one U per indicator), its scores and
-// its ranks, left in rs.ranks.
-func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[analytics.Normalisation]*matrix, norms []analytics.Normalisation, aggs []analytics.Aggregation, ties analytics.TieRule) {
+// its ranks, left in rs.ranks. Ranked by points, each line's points are scaled by its weight's factor, as
+// if the points available moved with the weight, and the total is summed exactly and rounded once as
+// nominally (factor 1 gives the nominal totals bit for bit).
+func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[analytics.Normalisation]*matrix, norms []analytics.Normalisation, aggs []analytics.Aggregation, ties analytics.TieRule, byPoints bool) {
 	rs.pcg.Seed(uint64(ro.Seed), splitmix64(uint64(k)))
 	n, a := norms[0], aggs[0]
 	if len(ro.Normalisations) > 0 {
@@ -263,17 +277,22 @@ func (rs *runScratch) run(k int, ro RobustnessOptions, nom *state, mats map[anal
 		a = ro.Aggregations[rs.rnd.IntN(len(ro.Aggregations))]
 	}
 	for i, w := range nom.w {
-		rs.w[i] = perturb(w, rs.rnd.Float64(), ro.Noise)
+		rs.f[i] = factor(rs.rnd.Float64(), ro.Noise)
+		rs.w[i] = float64(w * rs.f[i])
 	}
 	mt, geometric := mats[n], a == analytics.Geometric
 	for j, r := range nom.scored {
+		if byPoints {
+			m := len(rs.f)
+			rs.keys[j] = rkey{descKey(linesTotal(mt.earned[int(r)*m:(int(r)+1)*m], rs.f, rs.buf)), int32(j)}
+			continue
+		}
 		rs.keys[j] = rkey{descKey(mt.score(int(r), rs.w, geometric)), int32(j)}
 	}
 	radixRank(rs.keys, rs.tmp, ties, rs.ranks)
 }
 
-// perturb is w·(1 + (2u − 1)·noise), each step rounded on its own; noise 0 gives w exactly.
-func perturb(w, u, noise float64) float64 {
-	f := 1 + float64(float64(2*u-1)*noise)
-	return float64(w * f)
+// factor is 1 + (2u − 1)·noise, each step rounded on its own; noise 0 gives 1 exactly.
+func factor(u, noise float64) float64 {
+	return 1 + float64(float64(2*u-1)*noise)
 }

@@ -370,3 +370,69 @@ func TestSummariseBothSorts(t *testing.T) {
 		}
 	}
 }
+
+// pointsOptions ranks bigCase by points: each line earns its weight × normalised/100 (clipped to 0–100).
+func pointsOptions(inds []Indicator) Options {
+	return Options{Normalisation: analytics.MinMax, RankBy: analytics.RankByPoints, Earn: func(norm [][]float64) [][]float64 {
+		out := make([][]float64, len(norm))
+		for i, col := range norm {
+			out[i] = make([]float64, len(col))
+			for r, v := range col {
+				out[i][r] = 0
+				if !math.IsNaN(v) {
+					out[i][r] = inds[i].Weight * math.Min(math.Max(v, 0), 100) / 100
+				}
+			}
+		}
+		return out
+	}}
+}
+
+// BenchmarkRobustnessPoints is BenchmarkRobustness ranked by points (exact sums in every run): compare the
+// two in one run, `go test -run - -bench 'Robustness' ./analytics/assess`.
+func BenchmarkRobustnessPoints(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2026, 11))
+	values, inds := bigCase(rng, 3000, 50, 0.05)
+	ro := RobustnessOptions{Runs: 1000, Noise: 0.25, Seed: 1}
+	o := pointsOptions(inds)
+	for b.Loop() {
+		if _, err := Robustness(values, inds, o, ro); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompute: one composite of 3,000 regions × 50 indicators, by score and by points.
+func BenchmarkCompute(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2026, 11))
+	values, inds := bigCase(rng, 3000, 50, 0.05)
+	for name, o := range map[string]Options{"score": {Normalisation: analytics.MinMax}, "points": pointsOptions(inds)} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Compute(values, inds, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// With no noise, a points Monte Carlo reproduces the nominal ranks: every interval is the nominal rank.
+func TestRobustnessPointsNoNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	values, inds := bigCase(rng, 200, 6, 0.1)
+	o := pointsOptions(inds)
+	nom, err := Compute(values, inds, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rob, err := Robustness(values, inds, o, RobustnessOptions{Runs: 20, Noise: 0, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, re := range rob {
+		if e := nom.Entries[r]; e.Excluded == "" && (re.P05 != e.Rank || re.P95 != e.Rank || re.Median != e.Rank || re.MeanShift != 0) {
+			t.Fatalf("region %d: nominal %v, runs %+v", r, e.Rank, re)
+		}
+	}
+}

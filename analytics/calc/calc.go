@@ -411,3 +411,75 @@ func MoveToTop(ranked []float64, i int, sign float64, n int) (d float64, ok bool
 	}
 	return Diff(t, ranked[i])
 }
+
+// Sum is the sum of finite values taken exactly and rounded once to a double: Shewchuk's partials (the
+// algorithm of Python's math.fsum) hold the exact sum as non-overlapping doubles, added from the smallest
+// up at the end. So the sum does not depend on the order of the values, and points that add up to 29/3
+// by different roads add up to the same double. A sum beyond the partials' range is taken with math/big.
+func Sum(values []float64) float64 {
+	var partials [8]float64
+	ps := partials[:0]
+	for _, x := range values {
+		i := 0
+		for _, y := range ps {
+			if math.Abs(x) < math.Abs(y) {
+				x, y = y, x
+			}
+			hi := x + y
+			lo := y - (hi - x)
+			if lo != 0 {
+				ps[i] = lo
+				i++
+			}
+			x = hi
+		}
+		ps = append(ps[:i], x)
+	}
+	hi := 0.0
+	if n := len(ps); n > 0 {
+		hi = ps[n-1]
+		if math.IsInf(hi, 0) || math.IsNaN(hi) {
+			s, _ := exactSum(values).Float64()
+			return s
+		}
+		// Round half to even across the partials, as fsum does: add them from the top, and correct the last
+		// step when the rest would tip a tie.
+		lo := 0.0
+		for n--; n > 0; {
+			x, y := hi, ps[n-1]
+			n--
+			hi = x + y
+			yr := hi - x
+			lo = y - yr
+			if lo != 0 {
+				break
+			}
+		}
+		if n > 0 && (lo < 0 && ps[n-1] < 0 || lo > 0 && ps[n-1] > 0) {
+			y := lo * 2
+			x := hi + y
+			if y == x-hi {
+				hi = x
+			}
+		}
+	}
+	return hi + 0
+}
+
+// Sum12 is Sum rounded to 12 significant digits (Round12): a total of points, rounded once. The running
+// sum s is within n·2^-52·Σ|x| of the exact sum (twice the textbook bound); when both ends of that interval
+// round to the same 12 digits, so does the exact sum (rounding is monotone), and the exact sum is skipped.
+func Sum12(values []float64) float64 {
+	s, a := 0.0, 0.0
+	for _, v := range values {
+		s += v
+		a += math.Abs(v)
+	}
+	if !math.IsInf(a, 0) && !math.IsNaN(s) {
+		e := float64(len(values)) * a * 0x1p-52
+		if lo, hi := Round12(s-e), Round12(s+e); lo == hi {
+			return lo
+		}
+	}
+	return Round12(Sum(values))
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"pacesetter/analytics"
@@ -321,5 +322,55 @@ func TestWeightedMean(t *testing.T) {
 		if ok != c.ok || ok && got != c.want {
 			t.Errorf("WeightedMean(%v, %v) = %v, %v; want %v, %v", c.v, c.w, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestSum checks the exact sum against math/big's (the exact sum of the same doubles, rounded once) on
+// values chosen to lose digits in a running sum, in every order, and 29/3 reached by two roads.
+func TestSum(t *testing.T) {
+	cases := [][]float64{
+		{},
+		{1e100, 1, -1e100},
+		{0.1, 0.2, 0.3},
+		{1, 1e-16, 1e-16},
+		{1e308, 1e308, -1e308},
+		{10 * 2.0 / 3, 3}, // 29/3
+		{10.0 / 3, 10.0 / 3, 3},
+		{-0.0},
+	}
+	for _, vs := range cases {
+		want, _ := exactSum(vs).Float64()
+		for range 4 {
+			if got := Sum(vs); got != want {
+				t.Errorf("Sum(%v) = %v, math/big says %v", vs, got, want)
+			}
+			slices.Reverse(vs)
+			if len(vs) > 1 {
+				vs[0], vs[len(vs)-1] = vs[len(vs)-1], vs[0]
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		vs := make([]float64, 1+rng.IntN(30))
+		for i := range vs {
+			vs[i] = (rng.Float64() - 0.5) * math.Pow(10, float64(rng.IntN(40)-20))
+		}
+		if want, _ := exactSum(vs).Float64(); Sum(vs) != want {
+			t.Fatalf("Sum(%v) = %v, math/big says %v", vs, Sum(vs), want)
+		}
+	}
+	// Sum12's shortcut gives what the exact sum gives, near 12-digit boundaries too.
+	for range 20000 {
+		vs := make([]float64, 1+rng.IntN(12))
+		for i := range vs {
+			vs[i] = float64(rng.IntN(2000)) / float64(1+rng.IntN(30))
+		}
+		if got, want := Sum12(vs), Round12(Sum(vs)); got != want {
+			t.Fatalf("Sum12(%v) = %v, the exact sum rounds to %v", vs, got, want)
+		}
+	}
+	if a, b := Sum12([]float64{10 * 2.0 / 3, 3}), Sum12([]float64{10.0 / 3, 10.0 / 3, 3}); a != b {
+		t.Errorf("29/3 by two roads: %v and %v", a, b)
 	}
 }

@@ -31,6 +31,8 @@ type Scheme struct {
 	Ties                     analytics.TieRule
 	Cutoffs                  []float64
 	Quotas                   []int
+	RankBy                   analytics.CompositeRank // SCORE unless rank_by: points
+	Classes                  []string                // group codes; nil: none
 	Indicators               []SchemeIndicator
 }
 
@@ -43,15 +45,16 @@ type SchemeIndicator struct {
 	Category, Department string
 	From, To             int // 0: open
 	Rule                 analytics.PointsRule
+	Basis                analytics.Basis // VALUE unless basis: growth or rank_change
 }
 
 // The keys schemes.yaml knows, in the order messages list them.
 var (
 	schemeFileKeys      = []string{"schemes"}
-	schemeKeys          = []string{"code", "name", "name_en", "note", "scope", "normalisation", "aggregation", "missing", "min_weight_share", "ties", "tiers", "indicators"}
+	schemeKeys          = []string{"code", "name", "name_en", "note", "scope", "normalisation", "aggregation", "missing", "min_weight_share", "ties", "tiers", "rank_by", "classes", "indicators"}
 	scopeKeys           = []string{"group", "parent", "level"}
 	tierKeys            = []string{"cutoffs", "quotas"}
-	schemeIndicatorKeys = []string{"indicator", "weight", "points", "category", "department", "low", "high", "target", "from", "to", "rule"}
+	schemeIndicatorKeys = []string{"indicator", "weight", "points", "category", "department", "low", "high", "target", "from", "to", "rule", "basis"}
 	ruleKeys            = []string{"kind", "met", "missed", "step", "cap"}
 )
 
@@ -365,6 +368,12 @@ func (sr *schemeReader) scheme(n ast.Node) (Scheme, bool) {
 	if f, ok := fs["tiers"]; ok {
 		bad(sr.tiers(&s, f, what))
 	}
+	var ok5 bool
+	s.RankBy, ok5 = word(sr, fs, "rank_by", "rank_by of "+what, analytics.RankByScore, analytics.RankByScore, analytics.RankByPoints)
+	bad(ok5)
+	if f, ok := fs["classes"]; ok {
+		bad(sr.classes(&s, f, what))
+	}
 	f, ok := fs["indicators"]
 	if !ok {
 		sr.ps.add(SchemesFile, line, "%s has no indicators: list them under indicators:", what)
@@ -387,7 +396,36 @@ func (sr *schemeReader) scheme(n ast.Node) (Scheme, bool) {
 		bad(ok)
 	}
 	bad(sr.overlaps(&s, lines, what))
+	if s.RankBy == analytics.RankByPoints && !slices.ContainsFunc(s.Indicators, func(si SchemeIndicator) bool { return si.Points != nil }) {
+		sr.ps.add(SchemesFile, fs["rank_by"].line, "%s ranks by points, but none of its indicators has points: give them points:, or rank_by: score", what)
+		good = false
+	}
 	return s, good
+}
+
+// classes reads a scheme's classes: known groups, each once.
+func (sr *schemeReader) classes(s *Scheme, f field, what string) bool {
+	items := sr.sequence(f, "classes of "+what)
+	if items == nil {
+		return false
+	}
+	good := true
+	for _, item := range items {
+		g, ok := sr.text(field{node: item, line: nodeLine(item)}, "a class of "+what)
+		switch {
+		case !ok:
+			good = false
+		case sr.r.groupLine[g] == 0:
+			sr.ps.add(SchemesFile, nodeLine(item), "unknown group %q in the classes of %s (not in %s or the group column of %s)", analytics.Cut(g), what, GroupsFile, RegionsFile)
+			good = false
+		case slices.Contains(s.Classes, g):
+			sr.ps.add(SchemesFile, nodeLine(item), "group %q is twice in the classes of %s", analytics.Cut(g), what)
+			good = false
+		default:
+			s.Classes = append(s.Classes, g)
+		}
+	}
+	return good
 }
 
 func (sr *schemeReader) scope(s *Scheme, f field, what string) bool {
@@ -587,6 +625,9 @@ func (sr *schemeReader) indicator(n ast.Node, scheme string) (SchemeIndicator, i
 		sr.ps.add(SchemesFile, fs["from"].line, "%s: from %d is after to %d", what, si.From, si.To)
 		good = false
 	}
+	var okb bool
+	si.Basis, okb = word(sr, fs, "basis", "basis of "+what, analytics.BasisValue, analytics.BasisValue, analytics.BasisGrowth, analytics.BasisRankChange)
+	good = good && okb
 	si.Rule = analytics.PointsRule{Kind: analytics.PointsScaled}
 	if f, ok := fs["rule"]; ok {
 		if !sr.rule(&si, f, what) {

@@ -84,20 +84,29 @@ func TestReadSchemes(t *testing.T) {
 	s := d.Schemes[0]
 	want := Scheme{Code: "s1", Name: "综合评价", NameEn: "Overall", Note: "Weights chosen by hand.", ScopeLevel: "province",
 		Normalisation: analytics.MinMax, Aggregation: analytics.Geometric, Missing: analytics.Exclude, MinWeightShare: f64(0.5),
-		Ties: analytics.Fractional, Cutoffs: []float64{70, 50.5},
+		Ties: analytics.Fractional, Cutoffs: []float64{70, 50.5}, RankBy: analytics.RankByScore,
 		Indicators: []SchemeIndicator{
 			{Indicator: "gdp", Weight: 2, Category: "economy", Department: "发展改革委", Low: f64(0), High: f64(100), To: 2021,
-				Rule: analytics.PointsRule{Kind: analytics.PointsScaled}},
+				Rule: analytics.PointsRule{Kind: analytics.PointsScaled}, Basis: analytics.BasisValue},
 			// points and no weight: the weight is the points; the target rule with every field given
 			{Indicator: "gdp", Weight: 4, Points: f64(4), Category: "economy", From: 2022,
-				Rule: analytics.PointsRule{Kind: analytics.PointsTarget, Met: 0.8, Missed: 0.25, Step: 0.5, Cap: 1.2}},
+				Rule: analytics.PointsRule{Kind: analytics.PointsTarget, Met: 0.8, Missed: 0.25, Step: 0.5, Cap: 1.2}, Basis: analytics.BasisValue},
 			// the file's category wins; an indicator without one and no category in the file has ""
-			{Indicator: "unemp", Weight: 1.5, Category: "jobs", Target: f64(4), Rule: analytics.PointsRule{Kind: analytics.PointsScaled}},
+			{Indicator: "unemp", Weight: 1.5, Category: "jobs", Target: f64(4), Rule: analytics.PointsRule{Kind: analytics.PointsScaled}, Basis: analytics.BasisValue},
 			// a derived indicator; its category is empty
-			{Indicator: "gdp_pc", Weight: 3, Points: f64(3), Rule: analytics.PointsRule{Kind: analytics.PointsScaled}},
+			{Indicator: "gdp_pc", Weight: 3, Points: f64(3), Rule: analytics.PointsRule{Kind: analytics.PointsScaled}, Basis: analytics.BasisValue},
 		}}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("scheme s1\n got %+v\nwant %+v", s, want)
+	}
+	// rank_by, classes and basis, read case-insensitively.
+	d3, err := Read(assessFolder(scheme("    rank_by: points\n    classes: [East]\n", "      - {indicator: gdp, points: 2, basis: rank_change}\n      - {indicator: pop, points: 1, basis: Growth}\n"), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d3.Schemes[0]; s.RankBy != analytics.RankByPoints || !reflect.DeepEqual(s.Classes, []string{"East"}) ||
+		s.Indicators[0].Basis != analytics.BasisRankChange || s.Indicators[1].Basis != analytics.BasisGrowth {
+		t.Errorf("rank_by, classes, basis: %+v", s)
 	}
 	// Defaults: MIN_MAX, ARITHMETIC, RESCALE, COMPETITION.
 	s2 := d.Schemes[1]
@@ -178,6 +187,11 @@ func TestReadSchemesRefuses(t *testing.T) {
 			`schemes.yaml:8: missed of the rule of indicator "gdp" of scheme "s" must be from 0 to met (0.5)`},
 		{"negative step", scheme("", "      - indicator: gdp\n        points: 5\n        rule: {kind: target, step: -1}\n"), `step of the rule of indicator "gdp" of scheme "s" must not be negative`},
 		{"unknown rule key", scheme("", "      - indicator: gdp\n        points: 5\n        rule: {kind: target, bonus: 1}\n"), `schemes.yaml:8: unknown key "bonus" in the rule of indicator "gdp"`},
+		{"unknown rank_by", scheme("    rank_by: votes\n", gdp), `schemes.yaml:4: rank_by of scheme "s" "votes" is not one of SCORE, POINTS`},
+		{"rank_by points without points", scheme("    rank_by: points\n", gdp), `schemes.yaml:4: scheme "s" ranks by points, but none of its indicators has points`},
+		{"unknown class", scheme("    classes: [East, Eats]\n", gdp), `schemes.yaml:4: unknown group "Eats" in the classes of scheme "s"`},
+		{"class twice", scheme("    classes: [East, East]\n", gdp), `schemes.yaml:4: group "East" is twice in the classes of scheme "s"`},
+		{"unknown basis", scheme("", gdp+"        basis: speed\n"), `schemes.yaml:8: basis of indicator "gdp" of scheme "s" "speed" is not one of VALUE, GROWTH, RANK_CHANGE`},
 		{"no name", "schemes:\n  - code: s\n    indicators: [{indicator: gdp, weight: 1}]\n", `schemes.yaml:2: scheme "s" has no name`},
 		{"no indicators", "schemes:\n  - code: s\n    name: S\n", `schemes.yaml:2: scheme "s" has no indicators`},
 		{"alias", "schemes:\n  - code: &c s\n    name: *c\n    indicators: [{indicator: gdp, weight: 1}]\n", `schemes.yaml:3: aliases (*name) are not supported`},

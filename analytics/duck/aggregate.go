@@ -238,10 +238,16 @@ func shareColumn(need map[analytics.AggregateMeasure]bool, shareParts []string, 
 	return ", m_sum / nullif(sum(m_sum) OVER (" + over + "), 0) AS m_share"
 }
 
+// havingOf compares each measure as the answer shows it, rounded to 12 significant digits (calc.Round12),
+// so that a row whose sum shows 17039.1 passes "<= 17039.1" even when the sum taken is 17039.100000000002.
+// Beyond ±1e280 and nearer 0 than 1e-280 (where 10^digits leaves the doubles) the value is compared as is.
 func havingOf(q analytics.AggregateQuery, p *params) string {
 	var having []string
 	for _, h := range q.Having {
-		having = append(having, measureName(h.Measure)+" "+opSQL[h.Op]+" "+p.add(h.Value))
+		m := measureName(h.Measure)
+		shown := "(CASE WHEN " + m + " = 0 OR NOT isfinite(" + m + ") OR abs(" + m + ") > 1e280 OR abs(" + m + ") < 1e-280 THEN " + m +
+			" ELSE round(" + m + ", CAST(11 - floor(log10(abs(" + m + "))) AS INTEGER)) END)"
+		having = append(having, shown+" "+opSQL[h.Op]+" "+p.add(h.Value))
 	}
 	if len(having) == 0 {
 		return ""

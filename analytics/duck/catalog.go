@@ -272,15 +272,17 @@ func (s *Catalog) loadAssessment(ctx context.Context, db *sql.DB) error {
 		return nil
 	}
 	err = each(ctx, db, `SELECT code, name, name_en, note, scope_group, scope_parent, scope_level, normalisation, aggregation, missing,
-			min_weight_share, ties, cutoffs, quotas FROM schemes ORDER BY ord`, func(rows *sql.Rows) error {
+			min_weight_share, ties, cutoffs, quotas, rank_by, classes FROM schemes ORDER BY ord`, func(rows *sql.Rows) error {
 		sc := &analytics.Scheme{Indicators: []*analytics.SchemeIndicator{}}
 		var nameEn, note, group, parent, level sql.NullString
-		var norm, agg, missing, ties string
+		var norm, agg, missing, ties, rankBy string
 		var share sql.NullFloat64
-		var cutoffs, quotas any
-		if err := rows.Scan(&sc.Code, &sc.Name, &nameEn, &note, &group, &parent, &level, &norm, &agg, &missing, &share, &ties, &cutoffs, &quotas); err != nil {
+		var cutoffs, quotas, classes any
+		if err := rows.Scan(&sc.Code, &sc.Name, &nameEn, &note, &group, &parent, &level, &norm, &agg, &missing, &share, &ties, &cutoffs, &quotas,
+			&rankBy, &classes); err != nil {
 			return err
 		}
+		sc.RankBy = analytics.CompositeRank(rankBy)
 		sc.NameEn, sc.Note = nullString(nameEn), nullString(note)
 		sc.Scope = analytics.ScopeQuery{Group: group.String, Parent: parent.String, Level: level.String}
 		sc.Normalisation, sc.Aggregation, sc.Missing, sc.Ties = analytics.Normalisation(norm), analytics.Aggregation(agg), analytics.MissingRule(missing), analytics.TieRule(ties)
@@ -296,6 +298,9 @@ func (s *Catalog) loadAssessment(ctx context.Context, db *sql.DB) error {
 		for _, q := range qs {
 			sc.Quotas = append(sc.Quotas, int(q))
 		}
+		if sc.Classes, err = listOf[string](classes); err != nil {
+			return err
+		}
 		s.Schemes = append(s.Schemes, sc)
 		s.SchemeBy[sc.Code] = sc
 		return nil
@@ -304,17 +309,18 @@ func (s *Catalog) loadAssessment(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	err = each(ctx, db, `SELECT scheme, indicator, weight, points, category, department, low, high, target, from_year, to_year,
-			rule_kind, rule_met, rule_missed, rule_step, rule_cap FROM scheme_indicators ORDER BY scheme, ord`, func(rows *sql.Rows) error {
+			rule_kind, rule_met, rule_missed, rule_step, rule_cap, basis FROM scheme_indicators ORDER BY scheme, ord`, func(rows *sql.Rows) error {
 		si := &analytics.SchemeIndicator{}
 		var scheme, code string
 		var points, low, high, target sql.NullFloat64
 		var category, department sql.NullString
 		var from, to sql.NullInt64
-		var kind string
+		var kind, basis string
 		if err := rows.Scan(&scheme, &code, &si.Weight, &points, &category, &department, &low, &high, &target, &from, &to,
-			&kind, &si.Rule.Met, &si.Rule.Missed, &si.Rule.Step, &si.Rule.Cap); err != nil {
+			&kind, &si.Rule.Met, &si.Rule.Missed, &si.Rule.Step, &si.Rule.Cap, &basis); err != nil {
 			return err
 		}
+		si.Basis = analytics.Basis(basis)
 		sc, in := s.SchemeBy[scheme], s.IndicatorBy[code]
 		if sc == nil || in == nil {
 			return fmt.Errorf("scheme line of %q names an unknown scheme or indicator %q", scheme, code)

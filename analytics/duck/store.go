@@ -23,7 +23,7 @@ import (
 
 // schemaVersion is bumped with every change to the tables below; a file of another version must be
 // imported again.
-const schemaVersion = 2
+const schemaVersion = 3
 
 var schemaSQL = []string{
 	`CREATE TABLE IF NOT EXISTS pacesetter_schema (version INTEGER NOT NULL)`,
@@ -49,10 +49,12 @@ var schemaSQL = []string{
 	// it is read as a dataset without schemes or targets (loadAssessment looks before it reads).
 	`CREATE TABLE IF NOT EXISTS schemes (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, note VARCHAR, scope_group VARCHAR,
 		scope_parent VARCHAR, scope_level VARCHAR, normalisation VARCHAR NOT NULL, aggregation VARCHAR NOT NULL, missing VARCHAR NOT NULL,
-		min_weight_share DOUBLE, ties VARCHAR NOT NULL, cutoffs DOUBLE[], quotas INTEGER[], ord INTEGER NOT NULL)`,
+		min_weight_share DOUBLE, ties VARCHAR NOT NULL, cutoffs DOUBLE[], quotas INTEGER[], ord INTEGER NOT NULL,
+		rank_by VARCHAR NOT NULL, classes VARCHAR[])`,
 	`CREATE TABLE IF NOT EXISTS scheme_indicators (scheme VARCHAR NOT NULL, ord INTEGER NOT NULL, indicator VARCHAR NOT NULL, weight DOUBLE NOT NULL,
 		points DOUBLE, category VARCHAR, department VARCHAR, low DOUBLE, high DOUBLE, target DOUBLE, from_year INTEGER, to_year INTEGER,
-		rule_kind VARCHAR NOT NULL, rule_met DOUBLE NOT NULL, rule_missed DOUBLE NOT NULL, rule_step DOUBLE NOT NULL, rule_cap DOUBLE NOT NULL)`,
+		rule_kind VARCHAR NOT NULL, rule_met DOUBLE NOT NULL, rule_missed DOUBLE NOT NULL, rule_step DOUBLE NOT NULL, rule_cap DOUBLE NOT NULL,
+		basis VARCHAR NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS targets (region VARCHAR NOT NULL, indicator VARCHAR NOT NULL, year INTEGER NOT NULL, comparator VARCHAR NOT NULL,
 		value DOUBLE NOT NULL, kind VARCHAR NOT NULL, group_code VARCHAR, ord INTEGER NOT NULL)`,
 }
@@ -295,7 +297,10 @@ func loadMeta(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) error {
 func loadAssessment(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) error {
 	err := appendRows(ctx, conn, "schemes", func(add func(...driver.Value) error) error {
 		for i, sc := range d.Schemes {
-			var cutoffs, quotas any
+			var cutoffs, quotas, classes any
+			if sc.Classes != nil {
+				classes = sc.Classes
+			}
 			if sc.Cutoffs != nil {
 				cutoffs = sc.Cutoffs
 			}
@@ -308,7 +313,7 @@ func loadAssessment(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) err
 			}
 			if err := add(sc.Code, sc.Name, nullable(sc.NameEn), nullable(sc.Note), nullable(sc.ScopeGroup), nullable(sc.ScopeParent),
 				nullable(sc.ScopeLevel), string(sc.Normalisation), string(sc.Aggregation), string(sc.Missing), nullableFloat(sc.MinWeightShare),
-				string(sc.Ties), cutoffs, quotas, int32(i)); err != nil {
+				string(sc.Ties), cutoffs, quotas, int32(i), string(sc.RankBy), classes); err != nil {
 				return err
 			}
 		}
@@ -323,7 +328,7 @@ func loadAssessment(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) err
 				r := si.Rule
 				if err := add(sc.Code, int32(i), si.Indicator, si.Weight, nullableFloat(si.Points), nullable(si.Category), nullable(si.Department),
 					nullableFloat(si.Low), nullableFloat(si.High), nullableFloat(si.Target), nullableYear(si.From), nullableYear(si.To),
-					string(r.Kind), r.Met, r.Missed, r.Step, r.Cap); err != nil {
+					string(r.Kind), r.Met, r.Missed, r.Step, r.Cap, string(si.Basis)); err != nil {
 					return err
 				}
 			}

@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/assess"
 	"pacesetter/analytics/calc"
+	"pacesetter/analytics/duck"
 )
 
 // Composites run in Go over the matrices of matrix.go: the engine resolves a scheme (or an inline list) and
@@ -32,6 +34,7 @@ type planned struct {
 	department *string
 	points     *float64
 	rule       *analytics.PointsRule
+	basis      analytics.Basis
 }
 
 // plan is a composite's input resolved against the snapshot for one year.
@@ -46,6 +49,12 @@ type plan struct {
 	miss   analytics.MissingRule
 	ties   analytics.TieRule
 	tiers  *analytics.TierRule
+	rankBy analytics.CompositeRank
+}
+
+// hasPoints says whether a line of the plan scores in points.
+func (p *plan) hasPoints() bool {
+	return slices.ContainsFunc(p.inds, func(pl planned) bool { return pl.points != nil })
 }
 
 // resolve checks a composite's input and resolves its scheme, settings and scope for q.Year.
@@ -102,7 +111,7 @@ func (p *plan) schemeLines(year int) error {
 	sc := p.scheme
 	for _, si := range sc.IndicatorsIn(year) {
 		pl := planned{in: si.Indicator, weight: si.Weight, low: si.Low, high: si.High, target: si.Target,
-			points: si.Points, rule: &si.Rule}
+			points: si.Points, rule: &si.Rule, basis: si.Basis}
 		if si.Category != "" {
 			pl.category = &si.Category
 		} else {
@@ -129,7 +138,17 @@ func (p *plan) resolveSettings(q analytics.CompositeQuery) error {
 	if err := p.resolveTiers(q); err != nil {
 		return err
 	}
-	p.opt = assess.Options{Normalisation: p.norm, Aggregation: p.agg, Missing: p.miss, MinWeightShare: minShare, Ties: p.ties}
+	p.rankBy = analytics.RankByScore
+	if p.scheme != nil && p.scheme.RankBy != "" {
+		p.rankBy = p.scheme.RankBy
+	}
+	if q.RankBy != nil {
+		p.rankBy = *q.RankBy
+	}
+	if p.rankBy == analytics.RankByPoints && !p.hasPoints() {
+		return analytics.Errorf(analytics.BadUserInput, "rankBy is POINTS, but no indicator scores points: use a scheme whose indicators have points, or rankBy: SCORE")
+	}
+	p.opt = assess.Options{Normalisation: p.norm, Aggregation: p.agg, Missing: p.miss, MinWeightShare: minShare, Ties: p.ties, RankBy: p.rankBy}
 	if p.tiers != nil {
 		p.opt.Tiers = assess.Tiers{Cutoffs: p.tiers.Cutoffs, Quotas: p.tiers.Quotas}
 	}
@@ -201,7 +220,31 @@ func (p *plan) checkYear() error {
 	for i, pl := range p.inds {
 		ins[i] = pl.in
 	}
-	return anyValuesIn(ins, p.year)
+	if err := anyValuesIn(ins, p.year); err != nil {
+		return err
+	}
+	for _, pl := range p.inds {
+		if err := pl.checkBasis(p.year); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBasis refuses a line scored on GROWTH (of a measure whose growth needs the year before) or on
+// RANK_CHANGE in a year whose year before the indicator has no values in.
+func (pl planned) checkBasis(year int) error {
+	in := pl.in
+	needs := pl.basis == analytics.BasisRankChange || pl.basis == analytics.BasisGrowth && calc.NeedsPrevious(in.Measure)
+	if !needs || in.FirstYear != nil && *in.FirstYear <= year-1 && year-1 <= *in.LastYear {
+		return nil
+	}
+	span := "no values"
+	if in.FirstYear != nil {
+		span = fmt.Sprintf("values from %d to %d", *in.FirstYear, *in.LastYear)
+	}
+	return analytics.Errorf(analytics.BadUserInput, "basis %s of indicator %q needs its values of %d (the year before %d), but it has %s: score it on VALUE, or ask for a later year",
+		pl.basis, in.Code, year-1, year, span)
 }
 
 // anyValuesIn refuses a year in which none of the indicators has values, naming their span, as a ranking
@@ -259,7 +302,11 @@ func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
 			return analytics.Errorf(analytics.BadUserInput, "weight of %q is %v: weights must be positive (a lower-is-better indicator is mirrored by its direction, not by a negative weight)", in.Code, w.Weight)
 		}
 		sum += w.Weight
-		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category})
+		b := w.Basis
+		if b == "" {
+			b = analytics.BasisValue
+		}
+		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category, basis: b})
 	}
 	if sum == 0 {
 		return analytics.Errorf(analytics.BadUserInput, "the weights sum to 0: give at least one indicator a positive weight")
@@ -274,10 +321,12 @@ func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
 
 // scored is a plan computed: the regions scored (positions in the snapshot) and the math's answer.
 type scored struct {
-	plan    *plan
-	members []int
-	values  [][]float64
-	result  *assess.Result
+	plan     *plan
+	members  []int
+	values   [][]float64 // [indicator][member]: what each line scores
+	raw      [][]float64 // the levels
+	result   *assess.Result
+	outcomes [][]*analytics.TargetResult // of the lines with a TARGET points rule (see targetOutcomes)
 }
 
 // prepare loads the plan's values: the union of the scope's members over its indicators, in dataset order,
@@ -306,7 +355,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	for k, r := range members {
 		p.opt.RegionCodes[k] = s.Regions[r].Code
 	}
-	sc := &scored{plan: p, members: members, values: make([][]float64, len(p.inds))}
+	sc := &scored{plan: p, members: members, values: make([][]float64, len(p.inds)), raw: make([][]float64, len(p.inds))}
 	inds := make([]assess.Indicator, len(p.inds))
 	for i, pl := range p.inds {
 		m := ms[pl.in.Code]
@@ -318,8 +367,11 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 				row[k] = math.NaN()
 			}
 		}
-		sc.values[i] = row
+		sc.raw[i], sc.values[i] = row, basisRow(s, p, pl, m, members, row)
 		ai := assess.Indicator{Code: pl.in.Code, Weight: pl.weight, Sign: pl.in.Sign()}
+		if pl.basis == analytics.BasisRankChange {
+			ai.Sign = 1 // moving up is better whatever the indicator's direction
+		}
 		if pl.low != nil && pl.high != nil {
 			ai.Low, ai.High, ai.HasGoalposts = *pl.low, *pl.high, true
 		}
@@ -327,6 +379,12 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		ai.Targets = make([]float64, len(members))
 		for k, r := range members {
 			ai.Targets[k] = math.NaN()
+			if pl.basis != analytics.BasisValue && pl.basis != "" {
+				if pl.target != nil { // a level target is not in the unit of a growth or a rank change
+					ai.Targets[k] = *pl.target
+				}
+				continue
+			}
 			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
 				ai.Targets[k] = t.Value
 			} else if pl.target != nil {
@@ -336,6 +394,35 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		inds[i] = ai
 	}
 	return sc, inds, nil
+}
+
+// basisRow is what a line scores of each member, given their levels in the year (NaN: none): the levels,
+// their growth (as ranking(basis: GROWTH), beyond ±1.8e308 none), or their rank change in the plan's
+// scope (the competition rank the year before − this year's).
+func basisRow(s *snapshot, p *plan, pl planned, m *duck.Matrix, members []int, levels []float64) []float64 {
+	switch pl.basis {
+	case analytics.BasisGrowth:
+		row := make([]float64, len(members))
+		for k, r := range members {
+			row[k] = math.NaN()
+			if g, _, ok := basisValue(m, pl.in, analytics.ByGrowth, r, p.year); ok && !calc.OutOfRange(g) {
+				row[k] = g
+			}
+		}
+		return row
+	case analytics.BasisRankChange:
+		cur := rankYear(s, m, pl.in, analytics.ByValue, s.members(p.scope, pl.in.Code, p.year), p.year)
+		prev := rankYear(s, m, pl.in, analytics.ByValue, s.members(p.scope, pl.in.Code, p.year-1), p.year-1)
+		row := make([]float64, len(members))
+		for k, r := range members {
+			row[k] = math.NaN()
+			if c, pv := cur.entry(r), prev.entry(r); c != nil && pv != nil {
+				row[k] = float64(pv.rankC - c.rankC)
+			}
+		}
+		return row
+	}
+	return levels
 }
 
 // checkTargets refuses DISTANCE_TO_TARGET over an indicator no member has a target of: every region would
@@ -371,7 +458,11 @@ func (e *Engine) compute(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 			return nil, err
 		}
 	}
-	res, err := assess.Compute(sc.values, inds, p.opt)
+	opt, err := e.withPoints(ctx, s, sc, asOf)
+	if err != nil {
+		return nil, err
+	}
+	res, err := assess.Compute(sc.values, inds, opt)
 	if err != nil {
 		return nil, mathError(err)
 	}
@@ -383,18 +474,18 @@ func (e *Engine) compute(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 // before's, under the same input (a scheme's indicators of that year), for rank and tier changes; prev is
 // nil where the input cannot be resolved for the year before.
 type compositePlan struct {
-	cur, prev *plan
+	cur, prev *yearPlan
 }
 
 // planComposite resolves a composite request for its year and the year before; no I/O.
 func planComposite(s *snapshot, q analytics.CompositeQuery) (*compositePlan, error) {
-	cur, err := s.resolve(q)
+	cur, err := s.resolveYear(q)
 	if err != nil {
 		return nil, err
 	}
 	pq := q
 	pq.Year--
-	prev, err := s.resolve(pq)
+	prev, err := s.resolveYear(pq)
 	if err != nil && !isUserError(err) {
 		return nil, err
 	}
@@ -403,22 +494,25 @@ func planComposite(s *snapshot, q analytics.CompositeQuery) (*compositePlan, err
 
 // Composite scores the regions of a scope.
 func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
-	s := e.snap.Load()
+	s, err := e.snap.Load().withTargets("targets", q.Targets)
+	if err != nil {
+		return nil, err
+	}
 	cp, err := planComposite(s, q)
 	if err != nil {
 		return nil, err
 	}
 	return cached(e, s, keyOf("composite", q), func() (*analytics.Composite, error) {
-		cur, err := e.compute(ctx, s, cp.cur, q.AsOf)
+		cur, err := e.computeYear(ctx, s, cp.cur, q.AsOf, true)
 		if err != nil {
 			return nil, err
 		}
 		// A year before the input cannot score (say, geometric over a zero) has no ranks to compare.
-		prev, err := e.computeIf(ctx, s, cp.prev, q.AsOf)
+		prev, err := e.computeYear(ctx, s, cp.prev, q.AsOf, false)
 		if err != nil {
 			return nil, err
 		}
-		return e.composite(ctx, s, cur, prev, q.AsOf)
+		return e.yearComposite(ctx, s, cp.cur, cur, prev, q.AsOf)
 	})
 }
 
@@ -445,7 +539,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 	p, res := cur.plan, cur.result
 	c := &analytics.Composite{Year: p.year, Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
 		Missing: p.miss, MinWeightShare: p.opt.MinWeightShare, Ties: p.ties, Tiers: p.tiers, AsOf: asOf,
-		Count: res.Ranked, Entries: []*analytics.CompositeEntry{}, Excluded: []*analytics.CompositeExclusion{}}
+		RankBy: p.rankBy, Count: res.Ranked, Entries: []*analytics.CompositeEntry{}, Excluded: []*analytics.CompositeExclusion{}}
 	total := 0.0
 	for _, pl := range p.inds {
 		total += pl.weight
@@ -468,10 +562,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 			}
 		}
 	}
-	pts, err := e.points(ctx, s, cur, asOf)
-	if err != nil {
-		return nil, err
-	}
+	pts := points(s, cur)
 	for k := range res.Entries {
 		en, r := &res.Entries[k], cur.members[k]
 		region := s.Regions[r]
@@ -495,7 +586,10 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 			}
 		}
 		for i, pl := range p.inds {
-			comp := &analytics.CompositeComponent{Indicator: pl.in, Weight: calc.Round12(en.Components[i].Weight)}
+			comp := &analytics.CompositeComponent{Indicator: pl.in, Basis: pick(pl.basis, analytics.BasisValue), Weight: calc.Round12(en.Components[i].Weight)}
+			if v := cur.raw[i][k]; !math.IsNaN(v) {
+				comp.Raw = &v
+			}
 			if v := cur.values[i][k]; !math.IsNaN(v) {
 				comp.Value = &v
 				comp.Normalised = optional(en.Components[i].Normalised)
@@ -506,6 +600,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 		if pts != nil {
 			pts.fill(out, k)
 		}
+		out.Part, out.Whole = c, c
 		c.Entries = append(c.Entries, out)
 	}
 	code := s.CodeOrder
@@ -534,12 +629,12 @@ func optional(x float64) *float64 {
 // answer's key is made of) and its composite's plan.
 type robustnessPlan struct {
 	q    analytics.RobustnessQuery
-	plan *plan
+	plan *yearPlan
 }
 
 // planRobustness checks a robustness request against the catalog and resolves its composite; no I/O.
 func planRobustness(s *snapshot, q analytics.RobustnessQuery) (*robustnessPlan, error) {
-	p, err := s.resolve(q.CompositeQuery)
+	p, err := s.resolveYear(q.CompositeQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -554,7 +649,10 @@ func planRobustness(s *snapshot, q analytics.RobustnessQuery) (*robustnessPlan, 
 
 // Robustness runs the Monte Carlo of a composite's ranks.
 func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*analytics.Robustness, error) {
-	s := e.snap.Load()
+	s, err := e.snap.Load().withTargets("targets", q.Targets)
+	if err != nil {
+		return nil, err
+	}
 	rp, err := planRobustness(s, q)
 	if err != nil {
 		return nil, err
@@ -562,10 +660,38 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 	return cached(e, s, keyOf("robustness", rp.q), func() (*analytics.Robustness, error) { return e.robustness(ctx, s, rp) })
 }
 
-// robustness reads the composite's values, runs the Monte Carlo over them and lists the regions by their
-// nominal rank.
+// robustness runs the Monte Carlo of each part of the plan (each class on its own) and merges them, class
+// by class.
 func (e *Engine) robustness(ctx context.Context, s *snapshot, rp *robustnessPlan) (*analytics.Robustness, error) {
-	q, p := rp.q, rp.plan
+	q := rp.q
+	out := &analytics.Robustness{Year: q.Year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
+		Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
+	if rp.plan.classed() {
+		out.Excluded = append(out.Excluded, rp.plan.unclassed(s)...)
+	}
+	for k, p := range rp.plan.parts {
+		part, err := e.robustnessOf(ctx, s, q, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, en := range part.Entries {
+			if rp.plan.classed() {
+				en.Class = rp.plan.groups[k]
+			}
+			out.Entries = append(out.Entries, en)
+		}
+		out.Excluded = append(out.Excluded, part.Excluded...)
+	}
+	code := s.CodeOrder
+	slices.SortStableFunc(out.Excluded, func(a, b *analytics.CompositeExclusion) int {
+		return cmp.Compare(code[s.RegionAt[a.Region.Code]], code[s.RegionAt[b.Region.Code]])
+	})
+	return out, nil
+}
+
+// robustnessOf reads one plan's values, runs the Monte Carlo over them and lists the regions by their
+// nominal rank.
+func (e *Engine) robustnessOf(ctx context.Context, s *snapshot, q analytics.RobustnessQuery, p *plan) (*analytics.Robustness, error) {
 	sc, inds, err := e.prepare(ctx, s, p, q.AsOf)
 	if err != nil {
 		return nil, err
@@ -578,7 +704,11 @@ func (e *Engine) robustness(ctx context.Context, s *snapshot, rp *robustnessPlan
 		}
 	}
 	ro.Aggregations = append(ro.Aggregations, q.Aggregations...)
-	rob, err := assess.Robustness(sc.values, inds, p.opt, ro)
+	opt, err := e.withPoints(ctx, s, sc, q.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	rob, err := assess.Robustness(sc.values, inds, opt, ro)
 	if err != nil {
 		return nil, mathError(err)
 	}
@@ -608,13 +738,13 @@ func (e *Engine) robustness(ctx context.Context, s *snapshot, rp *robustnessPlan
 // history; the last year always resolves).
 type historyPlan struct {
 	q     analytics.CompositeHistoryQuery
-	years []*plan
+	years []*yearPlan
 }
 
 // planHistory checks a compositeHistory request against the catalog (its last year's input, then its
 // span) and resolves each year's input; no I/O.
 func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, error) {
-	last, err := s.resolve(q.CompositeQuery)
+	last, err := s.resolveYear(q.CompositeQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -627,11 +757,11 @@ func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, 
 	if err := checkYear(q.From); err != nil {
 		return nil, err
 	}
-	hp := &historyPlan{q: q, years: make([]*plan, q.Year-q.From+1)}
+	hp := &historyPlan{q: q, years: make([]*yearPlan, q.Year-q.From+1)}
 	for y := q.From; y < q.Year; y++ {
 		yq := q.CompositeQuery
 		yq.Year = y
-		p, err := s.resolve(yq)
+		p, err := s.resolveYear(yq)
 		if err != nil && !isUserError(err) {
 			return nil, err
 		}
@@ -643,7 +773,10 @@ func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, 
 
 // CompositeHistory scores every year from q.From to q.Year.
 func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
-	s := e.snap.Load()
+	s, err := e.snap.Load().withTargets("targets", q.Targets)
+	if err != nil {
+		return nil, err
+	}
 	hp, err := planHistory(s, q)
 	if err != nil {
 		return nil, err
@@ -658,23 +791,22 @@ func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyP
 	h := &histories{by: map[string]*analytics.CompositeRegionHistory{}, last: map[string]*analytics.CompositeYear{}}
 	years := []int{}
 	var lastYear *analytics.Composite
-	var prev *scored // the year before's, when it is in the history
+	var prev yearScored // the year before's, when it is in the history
 	for y := q.From; y <= q.Year; y++ {
-		var cur *scored
-		var err error
-		if p := hp.years[y-q.From]; y == q.Year {
-			cur, err = e.compute(ctx, s, p, q.AsOf) // the year asked for: a refusal is the answer's
-		} else {
-			cur, err = e.computeIf(ctx, s, p, q.AsOf)
-		}
+		yp := hp.years[y-q.From]
+		// the year asked for: a refusal is the answer's
+		cur, err := e.computeYear(ctx, s, yp, q.AsOf, y == q.Year)
 		if err != nil {
 			return nil, err
 		}
-		if cur == nil {
+		if cur == nil || !slices.ContainsFunc(cur, func(sc *scored) bool { return sc != nil }) {
 			prev = nil
 			continue // a year the input cannot score (a scheme without indicators yet): not in the history
 		}
-		c, err := e.composite(ctx, s, cur, prev, q.AsOf)
+		if prev != nil && len(prev) != len(cur) {
+			prev = nil
+		}
+		c, err := e.yearComposite(ctx, s, yp, cur, prev, q.AsOf)
 		if err != nil {
 			return nil, err
 		}
@@ -701,7 +833,8 @@ func (h *histories) add(y int, en *analytics.CompositeEntry) {
 		rh = &analytics.CompositeRegionHistory{Region: en.Region, Years: []*analytics.CompositeYear{}}
 		h.by[en.Region.Code] = rh
 	}
-	cy := &analytics.CompositeYear{Year: y, Score: en.Score, Rank: en.Rank, Tier: en.Tier,
+	rh.Class = en.Class
+	cy := &analytics.CompositeYear{Year: y, Score: en.Score, Points: en.Points, Rank: en.Rank, Tier: en.Tier,
 		RankChange: en.RankChange, TierChange: en.TierChange}
 	if len(rh.Years) > 0 {
 		better := en.Rank < *rh.BestRank

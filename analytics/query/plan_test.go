@@ -213,7 +213,7 @@ func TestPlanCompositeYearBeforeAndHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cp.cur == nil || cp.prev == nil || len(cp.prev.inds) != 1 {
+	if cp.cur == nil || cp.prev == nil || len(cp.prev.parts[0].inds) != 1 {
 		t.Errorf("2021 and its year before 2020 both resolve: %+v", cp)
 	}
 	cp, err = planComposite(s, analytics.CompositeQuery{Year: 2020, Scheme: "LATE"})

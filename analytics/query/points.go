@@ -27,20 +27,52 @@ type grouping struct {
 	name   func(planned) string
 	keys   []string                            // the names in the order of the scheme's indicators
 	groups []map[string]*analytics.PointsGroup // [member]
+	earned []map[string][]float64              // [member]: the lines' points, not rounded, summed once
 }
 
-// points computes a composite's points, or nil when no indicator of the plan has points. An indicator whose
-// rule is scaled earns points × normalised/100 (normalised clipped to [0, 100]); a target rule earns by the
-// region's target of that indicator and year (see assess.PointsEarned); a region without a value, or without
-// a target to judge, earns 0.
-func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *analytics.Date) (*pointsTable, error) {
-	p := sc.plan
-	has := false
-	for _, pl := range p.inds {
-		has = has || pl.points != nil
+// withPoints is the plan's options with the points each line earns (assess.Options.Earn) when a line
+// scores points: an indicator whose rule is scaled earns points × normalised/100 (normalised clipped to
+// [0, 100]); a target rule earns by the region's target of that indicator and year (see
+// assess.PointsEarned); a region without a value, or without a target to judge, earns 0. The target
+// outcomes are read here (they need the values), and kept in sc for the breakdown's status.
+func (e *Engine) withPoints(ctx context.Context, s *snapshot, sc *scored, asOf *analytics.Date) (assess.Options, error) {
+	p, opt := sc.plan, sc.plan.opt
+	if !p.hasPoints() {
+		return opt, nil
 	}
-	if !has {
-		return nil, nil
+	outcomes, err := e.targetOutcomes(ctx, s, sc, asOf)
+	if err != nil {
+		return opt, err
+	}
+	sc.outcomes = outcomes
+	opt.Earn = func(norm [][]float64) [][]float64 {
+		out := make([][]float64, len(p.inds))
+		for i, pl := range p.inds {
+			out[i] = make([]float64, len(sc.members))
+			for k := range sc.members {
+				if pl.points == nil {
+					out[i][k] = math.NaN()
+					continue
+				}
+				var o *analytics.TargetResult
+				if outcomes[i] != nil {
+					o = outcomes[i][k]
+				}
+				out[i][k], _ = pointsEarned(pl, norm[i][k], o)
+			}
+		}
+		return out
+	}
+	return opt, nil
+}
+
+// points gathers a composite's points, or nil when no indicator of the plan has points: each line's
+// earned (as assess.Compute had them from withPoints), each region's total (summed exactly, rounded
+// once), and per department and per category the totals (likewise) ranked across the scope.
+func points(s *snapshot, sc *scored) *pointsTable {
+	p := sc.plan
+	if !p.hasPoints() || sc.result.Earned == nil {
+		return nil
 	}
 	n := len(sc.members)
 	t := &pointsTable{plan: p, earned: make([][]float64, n), status: make([][]*analytics.TargetStatus, n),
@@ -50,46 +82,42 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 	for g := range t.by {
 		by := &t.by[g]
 		by.groups = make([]map[string]*analytics.PointsGroup, n)
+		by.earned = make([]map[string][]float64, n)
 		for _, pl := range p.inds {
 			if name := by.name(pl); pl.points != nil && name != "" && !slices.Contains(by.keys, name) {
 				by.keys = append(by.keys, name)
 			}
 		}
 	}
+	var avail []float64
 	for _, pl := range p.inds {
 		if pl.points != nil {
-			t.avail += *pl.points
+			avail = append(avail, *pl.points)
 		}
 	}
-	outcomes, err := e.targetOutcomes(ctx, s, sc, asOf)
-	if err != nil {
-		return nil, err
-	}
+	t.avail = calc.Sum12(avail)
 	for k := range sc.members {
 		en := &sc.result.Entries[k]
 		if en.Excluded != "" {
 			continue
 		}
 		t.scored[k] = true
+		t.total[k] = en.Points
 		t.earned[k] = make([]float64, len(p.inds))
 		t.status[k] = make([]*analytics.TargetStatus, len(p.inds))
 		for g := range t.by {
 			t.by[g].groups[k] = map[string]*analytics.PointsGroup{}
+			t.by[g].earned[k] = map[string][]float64{}
 		}
 		for i, pl := range p.inds {
+			earned := sc.result.Earned[i][k]
+			t.earned[k][i] = calc.Round12(earned) // NaN stays NaN: a line without points
 			if pl.points == nil {
-				t.earned[k][i] = math.NaN()
 				continue
 			}
-			var o *analytics.TargetResult
-			if pl.rule != nil && pl.rule.Kind == analytics.PointsTarget { // only these lines have outcomes
-				o = outcomes[i][k]
+			if sc.outcomes[i] != nil {
+				_, t.status[k][i] = pointsEarned(pl, en.Components[i].Normalised, sc.outcomes[i][k])
 			}
-			earned, status := pointsEarned(pl, en.Components[i].Normalised, o)
-			t.status[k][i] = status
-			earned = calc.Round12(earned)
-			t.earned[k][i] = earned
-			t.total[k] += earned
 			for g := range t.by {
 				name := t.by[g].name(pl)
 				if name == "" {
@@ -102,14 +130,12 @@ func (e *Engine) points(ctx context.Context, s *snapshot, sc *scored, asOf *anal
 				}
 				pg.Indicators++
 				pg.Available += *pl.points
-				pg.Earned += earned
+				t.by[g].earned[k][name] = append(t.by[g].earned[k][name], earned)
 			}
 		}
-		t.total[k] = calc.Round12(t.total[k])
 	}
-	t.rankGroups(len(sc.members))
-	t.avail = calc.Round12(t.avail)
-	return t, nil
+	t.rankGroups(n)
+	return t
 }
 
 // pointsEarned is what one line earns a region whose normalised value is norm: by its target's outcome o
@@ -146,7 +172,7 @@ func (t *pointsTable) rankGroups(n int) {
 			var earned []float64
 			for k := range n {
 				if pg := by.groups[k][name]; pg != nil {
-					pg.Earned, pg.Available = calc.Round12(pg.Earned), calc.Round12(pg.Available)
+					pg.Earned, pg.Available = calc.Sum12(by.earned[k][name]), calc.Round12(pg.Available)
 					list, earned = append(list, pg), append(earned, pg.Earned)
 				}
 			}

@@ -37,9 +37,9 @@ func TestSchemesRoundTrip(t *testing.T) {
 	x, y := s.IndicatorBy["x"], s.IndicatorBy["y"]
 	want := &analytics.Scheme{Code: "q", Name: "Q", Scope: analytics.ScopeQuery{Group: "G", Level: "province"},
 		Normalisation: analytics.MinMax, Aggregation: analytics.Arithmetic, Missing: analytics.Rescale, Ties: analytics.Competition,
-		Quotas: []int{1}, Indicators: []*analytics.SchemeIndicator{
-			{Indicator: x, Weight: 1.5, Low: f(0), High: f(10), To: i(2021), Rule: analytics.PointsRule{Kind: analytics.PointsScaled}},
-			{Indicator: y, Weight: 4, Points: f(4), From: i(2020), Rule: analytics.PointsRule{Kind: analytics.PointsTarget, Met: 1, Missed: 0.5, Cap: 1.5}},
+		Quotas: []int{1}, RankBy: analytics.RankByScore, Indicators: []*analytics.SchemeIndicator{
+			{Indicator: x, Weight: 1.5, Low: f(0), High: f(10), To: i(2021), Rule: analytics.PointsRule{Kind: analytics.PointsScaled}, Basis: analytics.BasisValue},
+			{Indicator: y, Weight: 4, Points: f(4), From: i(2020), Rule: analytics.PointsRule{Kind: analytics.PointsTarget, Met: 1, Missed: 0.5, Cap: 1.5}, Basis: analytics.BasisValue},
 		}}
 	if !reflect.DeepEqual(schemes[0], want) {
 		t.Errorf("scheme q\n got %+v\nwant %+v", *schemes[0], *want)

@@ -259,3 +259,7 @@ func (s *Served) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 func (s *Served) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
 	return s.at(ctx).CompositeHistory(ctx, q)
 }
+
+func (s *Served) Threshold(ctx context.Context, q analytics.ThresholdQuery) (*analytics.Threshold, error) {
+	return s.at(ctx).Threshold(ctx, q)
+}

@@ -3,6 +3,8 @@ package query
 import (
 	"cmp"
 	"context"
+	"errors"
+	"math"
 	"slices"
 
 	"pacesetter/analytics"
@@ -16,6 +18,7 @@ type targetsRequest struct {
 	Region, Indicator string
 	From, To          *int
 	Group, Scheme     string
+	Extra             []analytics.TargetSpec `json:",omitempty"`
 }
 
 // targetsPlan is a targets request checked and resolved against the catalog: its key, and the region,
@@ -68,14 +71,17 @@ func planTargets(s *snapshot, q analytics.TargetQuery) (*targetsPlan, error) {
 	if q.Year != nil {
 		q.From, q.To = q.Year, q.Year
 	}
-	p.req = targetsRequest{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme}
+	p.req = targetsRequest{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme, q.Extra}
 	return p, nil
 }
 
 // Targets answers the targets of targets.csv that q keeps, each with its actual (from the values held in
 // memory, as rankings read them), status, attainment, gap and streak; the rules are analytics/assess's.
 func (e *Engine) Targets(ctx context.Context, q analytics.TargetQuery) ([]*analytics.TargetResult, error) {
-	s := e.snap.Load()
+	s, err := e.snap.Load().withTargets("extra", q.Extra)
+	if err != nil {
+		return nil, err
+	}
 	p, err := planTargets(s, q)
 	if err != nil {
 		return nil, err
@@ -245,4 +251,101 @@ func TargetUnit(k analytics.TargetKind, in *analytics.Indicator) string {
 		return "points (" + in.Unit + ")"
 	}
 	return "%"
+}
+
+// MaxExtraTargets bounds the targets a request may give.
+const MaxExtraTargets = 10000
+
+// withTargets is the snapshot with the request's targets added to targets.csv's, one of the same region,
+// indicator, year and kind replacing the file's; the snapshot itself when there are none. Only the
+// targets differ: values, matrices and cache keys (which hold the request, and so its targets) are shared.
+func (s *snapshot) withTargets(field string, extra []analytics.TargetSpec) (*snapshot, error) {
+	if len(extra) == 0 {
+		return s, nil
+	}
+	if len(extra) > MaxExtraTargets {
+		return nil, analytics.Errorf(analytics.BadUserInput, "%s gives %d targets; at most %d may be given", field, len(extra), MaxExtraTargets)
+	}
+	c := *s.Catalog
+	c.TargetBy = make(map[duck.TargetKey]*analytics.Target, len(s.TargetBy)+len(extra))
+	for k, t := range s.TargetBy {
+		c.TargetBy[k] = t
+	}
+	added := make([]*analytics.Target, 0, len(extra))
+	for i, x := range extra {
+		t, err := s.targetOf(x)
+		if err != nil {
+			var ae *analytics.Error
+			if errors.As(err, &ae) {
+				return nil, analytics.Errorf(ae.Code, "%s[%d]: %s", field, i, ae.Message)
+			}
+			return nil, err
+		}
+		k := duck.TargetKey{Region: t.Region.Code, Indicator: t.Indicator.Code, Year: t.Year, Kind: t.Kind}
+		if _, twice := c.TargetBy[k]; twice && slices.ContainsFunc(added, func(a *analytics.Target) bool {
+			return a.Region == t.Region && a.Indicator == t.Indicator && a.Year == t.Year && a.Kind == t.Kind
+		}) {
+			return nil, analytics.Errorf(analytics.BadUserInput, "%s[%d] repeats the %s target of %q on %q in %d: give each once", field, i, t.Kind, t.Region.Code, t.Indicator.Code, t.Year)
+		}
+		c.TargetBy[k] = t
+		added = append(added, t)
+	}
+	// The list keeps the file's order, each replaced target in its place, the new ones after.
+	c.Targets = make([]*analytics.Target, 0, len(s.Targets)+len(added))
+	for _, t := range s.Targets {
+		if nt := c.TargetBy[duck.TargetKey{Region: t.Region.Code, Indicator: t.Indicator.Code, Year: t.Year, Kind: t.Kind}]; nt != t {
+			continue
+		}
+		c.Targets = append(c.Targets, t)
+	}
+	c.Targets = append(c.Targets, added...)
+	return &snapshot{&c}, nil
+}
+
+// targetOf checks a request's target against the catalog.
+func (s *snapshot) targetOf(x analytics.TargetSpec) (*analytics.Target, error) {
+	region, err := s.region(x.Region)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.indicator(x.Indicator)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkYear(x.Year); err != nil {
+		return nil, err
+	}
+	t := &analytics.Target{Region: region, Indicator: in, Year: x.Year, Value: x.Value, Kind: x.Kind}
+	if t.Kind == "" {
+		t.Kind = analytics.TargetLevel
+	}
+	if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+		return nil, analytics.Errorf(analytics.BadUserInput, "value is not a finite number")
+	}
+	switch x.Comparator {
+	case "", ">=":
+		t.Comparator = analytics.AtLeast
+	case "<=":
+		t.Comparator = analytics.AtMost
+	default:
+		return nil, analytics.Errorf(analytics.BadUserInput, "comparator %q is not \">=\" or \"<=\"", analytics.Cut(x.Comparator))
+	}
+	if t.Kind == analytics.TargetRank {
+		if x.Comparator == ">=" {
+			return nil, analytics.Errorf(analytics.BadUserInput, "a RANK target is a rank at most its value: give comparator \"<=\" or leave it out")
+		}
+		t.Comparator = analytics.AtMost
+		if x.Value < 1 || x.Value != math.Trunc(x.Value) {
+			return nil, analytics.Errorf(analytics.BadUserInput, "a RANK target's value is a rank, a whole number from 1, got %v", x.Value)
+		}
+	}
+	if x.Group != "" {
+		if t.Kind != analytics.TargetRank {
+			return nil, analytics.Errorf(analytics.BadUserInput, "group is for a RANK target (the peer group the rank is taken in), and this one is %s", t.Kind)
+		}
+		if t.Group, err = s.group(x.Group); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }

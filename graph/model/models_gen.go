@@ -42,6 +42,20 @@ type CompositeInput struct {
 	Tiers graphql.Omittable[*TiersInput] `json:"tiers,omitempty"`
 	// Answer with the values released by this date (see ranking).
 	AsOf *analytics.Date `json:"asOf,omitempty"`
+	// What rank, tier, gaps, previousRank, history and robustness follow: SCORE (the default, else the scheme's
+	// rank_by) or POINTS, the points total (summed exactly, rounded once to 12 significant digits, so equal
+	// totals tie; tier cut-offs are then in points). POINTS needs indicators with points.
+	RankBy *analytics.CompositeRank `json:"rankBy,omitempty"`
+	// Group codes (default: the scheme's classes): each region is scored, ranked and tiered within the class
+	// it belongs to that year, exactly as if the composite were run once per class with group set to it, and
+	// the answer merges them, class by class in this order (each entry with its class); tier quotas apply per
+	// class. A region of the scope in none of the classes that year is listed in excluded; one in two of them
+	// is refused. Give level at most beside classes (not group, parent or regions); [] drops a scheme's classes.
+	Classes []string `json:"classes,omitempty"`
+	// Targets added to targets.csv's for this answer (one of the same region, indicator, year and kind replaces
+	// the file's): a what-if without re-importing. They count wherever targets.csv's do: DISTANCE_TO_TARGET and
+	// TARGET points rules.
+	Targets []*TargetInput `json:"targets,omitempty"`
 }
 
 type ObservationConnection struct {
@@ -105,6 +119,21 @@ type ScopeInput struct {
 	Regions []string `json:"regions,omitempty"`
 }
 
+// A target given in a request (see targets.csv): LEVEL at least value unless said otherwise.
+type TargetInput struct {
+	Region    string `json:"region"`
+	Indicator string `json:"indicator"`
+	Year      int    `json:"year"`
+	// ">=" (the default) or "<="; a RANK target is always "<=".
+	Comparator *string `json:"comparator,omitempty"`
+	// In the indicator's unit (LEVEL), percent (GROWTH) or a rank (RANK, a whole number from 1).
+	Value float64 `json:"value"`
+	// LEVEL (the default), GROWTH or RANK.
+	Kind *analytics.TargetKind `json:"kind,omitempty"`
+	// RANK only: the peer group the rank is taken in; left out, the regions of the region's level.
+	Group *string `json:"group,omitempty"`
+}
+
 // Give cutoffs or quotas, not both.
 type TiersInput struct {
 	// Score cut-offs, strictly descending: [80, 60] puts a score ≥ 80 in tier 1, ≥ 60 in tier 2, the rest in tier 3.
@@ -127,4 +156,6 @@ type WeightedIndicatorInput struct {
 	High *float64 `json:"high,omitempty"`
 	// A target for DISTANCE_TO_TARGET, for regions without a level target of their own in targets.csv.
 	Target *float64 `json:"target,omitempty"`
+	// What the line scores: VALUE (the default), GROWTH or RANK_CHANGE.
+	Basis *analytics.Basis `json:"basis,omitempty"`
 }

@@ -126,6 +126,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		mux.Handle("GET /{$}", page("graphiql.html"))
 	}
 	mux.Handle("GET /dashboard", page("dashboard.html"))
+	mux.Handle("GET /assessment", page("assess.html"))
 	mux.Handle("GET /assets/", assetHandler())
 	// For load balancers and orchestrators: the server is up and serving this dataset (no token needed; the
 	// version is public in every answer anyway).
