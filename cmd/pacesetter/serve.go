@@ -52,6 +52,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noAccessLog := fs.Bool("no-access-log", false, "write no line per request (the server's events are still logged)")
 	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
 	metricsPublic := fs.Bool("metrics-public", false, "with --tokens, leave /metrics open (without it, /metrics needs a bearer token like /graphql)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own, e.g. 127.0.0.1:6060; loopback only, unless --pprof-public (default: off)")
+	pprofPublic := fs.Bool("pprof-public", false, "let --pprof listen on an address that is not loopback")
 	noMetrics := fs.Bool("no-metrics", false, hidden+"record no metrics and serve no /metrics, to measure what they cost (pacebench overhead)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -67,6 +69,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if *logJSON {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	if *pprofAddr != "" {
+		// Before the dataset loads, so that the load itself can be profiled.
+		at, stop, err := startPprof(*pprofAddr, *pprofPublic, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "profiles (pprof) at http://%s/debug/pprof/\n", at)
 	}
 	// One registry for the handler's and the engine's metrics, served at /metrics.
 	metrics := server.NewMetrics()
