@@ -535,7 +535,8 @@ func child(name string, args []string) error {
 		r, _ := strconv.Atoi(args[1])
 		n, _ := strconv.Atoi(args[2])
 		y, _ := strconv.Atoi(args[3])
-		return dataset.Synthetic(1, r, n, y).WriteDir(args[0])
+		_, _, err := dataset.WriteSynthetic(args[0], 1, r, n, y)
+		return err
 	case "child-floor-import":
 		if _, err := duck.FloorLoadCSV(ctx, args[0]); err != nil {
 			return err
