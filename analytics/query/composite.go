@@ -325,9 +325,14 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		}
 		// Targets are filled whatever the normalisation: a robustness run may draw DISTANCE_TO_TARGET.
 		ai.Targets = make([]float64, len(members))
+		noTargets := len(s.TargetBy) == 0 // most datasets: no look-up by four keys for every region
 		for k, r := range members {
 			ai.Targets[k] = math.NaN()
-			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+			if noTargets {
+				if pl.target != nil {
+					ai.Targets[k] = *pl.target
+				}
+			} else if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
 				ai.Targets[k] = t.Value
 			} else if pl.target != nil {
 				ai.Targets[k] = *pl.target
@@ -418,7 +423,7 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 		if err != nil {
 			return nil, err
 		}
-		return e.composite(ctx, s, cur, prev, q.AsOf)
+		return e.composite(ctx, s, cur, prev, q.AsOf, true)
 	})
 }
 
@@ -441,7 +446,9 @@ func isUserError(err error) bool {
 	return errors.As(err, &ae)
 }
 
-func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, asOf *analytics.Date) (*analytics.Composite, error) {
+// composite writes a scored year as the answer; full false leaves out what only a composite's own answer
+// shows (each entry's breakdown by indicator and its points), for a history.
+func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, asOf *analytics.Date, full bool) (*analytics.Composite, error) {
 	p, res := cur.plan, cur.result
 	c := &analytics.Composite{Year: p.year, Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
 		Missing: p.miss, MinWeightShare: p.opt.MinWeightShare, Ties: p.ties, Tiers: p.tiers, AsOf: asOf,
@@ -468,9 +475,12 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 			}
 		}
 	}
-	pts, err := e.points(ctx, s, cur, asOf)
-	if err != nil {
-		return nil, err
+	var pts *pointsTable
+	if full {
+		var err error
+		if pts, err = e.points(ctx, s, cur, asOf); err != nil {
+			return nil, err
+		}
 	}
 	for k := range res.Entries {
 		en, r := &res.Entries[k], cur.members[k]
@@ -495,6 +505,9 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 			}
 		}
 		for i, pl := range p.inds {
+			if !full {
+				break
+			}
 			comp := &analytics.CompositeComponent{Indicator: pl.in, Weight: calc.Round12(en.Components[i].Weight)}
 			if v := cur.values[i][k]; !math.IsNaN(v) {
 				comp.Value = &v
@@ -674,7 +687,9 @@ func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyP
 			prev = nil
 			continue // a year the input cannot score (a scheme without indicators yet): not in the history
 		}
-		c, err := e.composite(ctx, s, cur, prev, q.AsOf)
+		// Lean: a history keeps of each year its scores, ranks and tiers, not the breakdowns by indicator
+		// (50 indicators × every region × every year were 1.3 M allocations, most of a history's time).
+		c, err := e.composite(ctx, s, cur, prev, q.AsOf, false)
 		if err != nil {
 			return nil, err
 		}
