@@ -23,7 +23,7 @@ type Engine struct {
 	store       *duck.Store
 	reader      *duck.Reader // runs this engine's statements, told to obs
 	snap        atomic.Pointer[snapshot]
-	warming     atomic.Bool // the warm-up at start is under way (warm.go)
+	warming     atomic.Bool  // the warm-up at start is under way (warm.go)
 	cache       *answerCache // nil: no cache
 	matrixCache *matrixCache
 	obs         Observer // nil: none
