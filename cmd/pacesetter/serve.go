@@ -115,10 +115,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// already answers; /readyz says "warming" until it is done.
 	if wm, ok := engine.(warmer); ok && !*noWarm {
 		wm.StartWarm()
+		// serve returns only once the warm-up has stopped (cancelled on the way out): it logs, and reads the
+		// store closed after it.
+		warmCtx, stopWarm := context.WithCancel(ctx)
+		warmed := make(chan struct{})
+		defer func() {
+			stopWarm()
+			<-warmed
+		}()
 		go func() {
-			res, err := wm.WarmAll(ctx)
+			defer close(warmed)
+			res, err := wm.WarmAll(warmCtx)
 			if err != nil {
-				logger.Warn("warm-up stopped: the rest load on first use", "indicators", res.Indicators, "err", err)
+				if warmCtx.Err() == nil { // not merely stopped by the shutdown
+					logger.Warn("warm-up stopped: the rest load on first use", "indicators", res.Indicators, "err", err)
+				}
 				return
 			}
 			logger.Info("warm-up done", "indicators", res.Indicators, "MiB", res.Bytes>>20, "took", res.Took.Round(time.Millisecond),
