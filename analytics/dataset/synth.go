@@ -22,6 +22,43 @@ import (
 // balances that go negative, and about 3% of the (region, indicator, year) observations are left out.
 // It serves benchmarks and tests at sizes no real dataset in the repository has.
 func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
+	var obs []Observation
+	d, _ := synthesize(seed, regions, indicators, years, func(o Observation) error {
+		obs = append(obs, o)
+		return nil
+	}) // this emit never fails
+	d.Observations = obs
+	return d
+}
+
+// WriteSynthetic writes the dataset Synthetic returns for the same arguments as a folder (what WriteDir
+// writes of it), streaming its observations: they are written as they are made and never held, so memory
+// stays flat at any size (17.5 million observations were 4.7 GB held). It returns the dataset without its
+// observations, and how many were written.
+func WriteSynthetic(dir string, seed uint64, regions, indicators, years int) (*Dataset, int, error) {
+	d, _ := synthesize(seed, regions, indicators, years, nil) // the small files only: no observation is made
+	if err := d.writeSmall(dir); err != nil {
+		return nil, 0, err
+	}
+	names := d.regionNames()
+	n := 0
+	err := writeCSV(filepath.Join(dir, ObservationsFile), observationsHeader, func(row func(...string) error) error {
+		_, err := synthesize(seed, regions, indicators, years, func(o Observation) error {
+			n++
+			return writeObservation(row, names, o)
+		})
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return d, n, nil
+}
+
+// synthesize makes Synthetic's dataset without its observations, handing each to emit as it is made, in
+// the order Read returns them (by indicator, year and region: codes are zero-padded); emit nil makes none
+// (and draws no numbers for them, which changes nothing else). It stops at the first error emit returns.
+func synthesize(seed uint64, regions, indicators, years int, emit func(Observation) error) (*Dataset, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed_9ace_5e77e4))
 	d := &Dataset{}
 
@@ -59,6 +96,9 @@ func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
 			growth[i] = meanGrowth + 0.02*rng.NormFloat64()
 		}
 		for y := range years {
+			if emit == nil {
+				break
+			}
 			for i := range regions {
 				// Drawn before the skip, so that leaving a value out does not shift the values after it.
 				noise := 1 + 0.05*rng.NormFloat64()
@@ -72,12 +112,12 @@ func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
 				if v == 0 {
 					v = 0 // no negative zero
 				}
-				d.Observations = append(d.Observations, Observation{Region: d.Regions[i+1].Code, Indicator: in.Code,
-					Year: 2001 + y, Value: v})
+				if err := emit(Observation{Region: d.Regions[i+1].Code, Indicator: in.Code, Year: 2001 + y, Value: v}); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
-	sortObservations(d.Observations)
 	// The groups and memberships Read makes of regions.csv's group column.
 	for _, r := range d.Regions {
 		if r.Group == "" {
@@ -88,21 +128,56 @@ func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
 		}
 		d.Memberships = append(d.Memberships, Membership{Group: r.Group, Region: r.Code})
 	}
-	return d
+	return d, nil
 }
 
 // WriteDir writes d as a dataset folder in the source format, creating dir if needed; ReadDir reads it
 // back equal to d. Values computed at import (flagged Derived) are not written: derived.csv makes them again.
 func (d *Dataset) WriteDir(dir string) error {
+	if err := d.writeSmall(dir); err != nil {
+		return err
+	}
+	names := d.regionNames()
+	return writeCSV(filepath.Join(dir, ObservationsFile), observationsHeader, func(row func(...string) error) error {
+		for _, o := range d.Observations {
+			if err := writeObservation(row, names, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var observationsHeader = []string{"region_code", "region_name", "indicator_code", "year", "value", "flag", "vintage"}
+
+// writeObservation writes one observation as a row of observations.csv; a value computed at import
+// (flagged Derived) is not written: derived.csv makes it again.
+func writeObservation(row func(...string) error, names map[string]string, o Observation) error {
+	if o.Flags&analytics.Derived != 0 {
+		return nil
+	}
+	return row(o.Region, names[o.Region], o.Indicator, strconv.Itoa(o.Year), strconv.FormatFloat(o.Value, 'g', -1, 64),
+		strings.Join(o.Flags.Letters(), ""), string(o.Vintage))
+}
+
+// regionNames maps each region's code to its name, for observations.csv's region_name column.
+func (d *Dataset) regionNames() map[string]string {
+	names := make(map[string]string, len(d.Regions))
+	for _, r := range d.Regions {
+		names[r.Code] = r.Name
+	}
+	return names
+}
+
+// writeSmall writes every file of the folder but observations.csv, creating dir if needed.
+func (d *Dataset) writeSmall(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	// Optional columns are always written: the reader takes an empty one as none.
-	names := make(map[string]string, len(d.Regions))
 	groupOf := map[[2]string]bool{}
 	rows := [][]string{}
 	for _, r := range d.Regions {
-		names[r.Code] = r.Name
 		groupOf[[2]string{r.Group, r.Code}] = r.Group != ""
 		rows = append(rows, []string{r.Code, r.Name, r.Parent, r.Group, r.NameEn, r.Level})
 	}
@@ -163,19 +238,7 @@ func (d *Dataset) WriteDir(dir string) error {
 		"name_en", "category", "rollup", "decimals", "source"}, derived); err != nil {
 		return err
 	}
-	return writeCSV(filepath.Join(dir, ObservationsFile), []string{"region_code", "region_name", "indicator_code", "year", "value", "flag", "vintage"},
-		func(row func(...string) error) error {
-			for _, o := range d.Observations {
-				if o.Flags&analytics.Derived != 0 {
-					continue
-				}
-				if err := row(o.Region, names[o.Region], o.Indicator, strconv.Itoa(o.Year), strconv.FormatFloat(o.Value, 'g', -1, 64),
-					strings.Join(o.Flags.Letters(), ""), string(o.Vintage)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	return nil
 }
 
 // writeRows writes a small file whose rows are all at hand.

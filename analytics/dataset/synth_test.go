@@ -1,6 +1,9 @@
 package dataset
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -109,5 +112,37 @@ func TestSyntheticShape(t *testing.T) {
 	sortObservations(sorted)
 	if !reflect.DeepEqual(sorted, d.Observations) {
 		t.Error("observations are not in the reader's order")
+	}
+}
+
+// WriteSynthetic, which streams, writes the same bytes as Synthetic's dataset written by WriteDir, which
+// holds every observation, and counts what it wrote, at several sizes.
+func TestWriteSyntheticStreamsTheSameFolder(t *testing.T) {
+	for _, sz := range [][4]int{{1, 0, 0, 0}, {1, 3, 0, 5}, {2, 5, 3, 4}, {9, 300, 7, 20}, {3, 10000, 2, 2}} {
+		seed, regions, indicators, years := uint64(sz[0]), sz[1], sz[2], sz[3]
+		want := Synthetic(seed, regions, indicators, years)
+		a, b := t.TempDir(), t.TempDir()
+		if err := want.WriteDir(a); err != nil {
+			t.Fatal(err)
+		}
+		d, n, err := WriteSynthetic(b, seed, regions, indicators, years)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != len(want.Observations) || len(d.Regions) != len(want.Regions) || len(d.Indicators) != len(want.Indicators) || d.Observations != nil {
+			t.Errorf("%v: %d observations (%d held), %d regions, %d indicators; want %d (none held), %d, %d", sz, n, len(d.Observations),
+				len(d.Regions), len(d.Indicators), len(want.Observations), len(want.Regions), len(want.Indicators))
+		}
+		files, _ := os.ReadDir(a)
+		if len(files) == 0 {
+			t.Fatal("WriteDir wrote nothing")
+		}
+		for _, f := range files {
+			x, _ := os.ReadFile(filepath.Join(a, f.Name()))
+			y, err := os.ReadFile(filepath.Join(b, f.Name()))
+			if err != nil || !bytes.Equal(x, y) {
+				t.Errorf("%v: %s differs (%d bytes written by WriteDir, %d streamed; %v)", sz, f.Name(), len(x), len(y), err)
+			}
+		}
 	}
 }

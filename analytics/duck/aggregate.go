@@ -107,7 +107,9 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	q := spec.Query
 	need, order := measuresNeeded(q)
 	p := &params{}
-	where := filterSQL(q.Filter, p, true)
+	// Only values of regions' own: on a dataset without rollups (AllOwn) every value is, and the semi-join
+	// over every value read is left out.
+	where := filterSQL(q.Filter, p, !s.AllOwn)
 	g := groupingOf(q, p)
 	msql := measureSQL
 	if s.Wide {
@@ -125,8 +127,18 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	// count(*) keeps tot one row (an aggregate) even when no total is asked for.
 	tots = append(tots, "count(*) AS t_all", "(SELECT count(*) FROM kept) AS n")
 	pageCols, totCols := outputColumns(q, need)
-	query := `WITH base AS (SELECT o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup FROM ` +
-		observationsFrom(q.Filter.AsOf, p) + ` WHERE TRUE` + where + `),
+	// The joins to regions and indicators only when their columns are read: by PARENT, LEVEL or CATEGORY, a
+	// filter on one, or a sum (which reads rollup; a share needs the sum).
+	joins := q.Filter.Parent != "" || q.Filter.Level != "" || q.Filter.Category != "" || need[analytics.MeasureSum] ||
+		need[analytics.MeasureShare] || slices.Contains(q.Totals, analytics.MeasureSum) || slices.Contains(q.Totals, analytics.MeasureShare)
+	for _, d := range q.By {
+		joins = joins || d == analytics.DimParent || d == analytics.DimLevel || d == analytics.DimCategory
+	}
+	cols := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup`
+	if !joins {
+		cols = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup`
+	}
+	query := `WITH base AS (SELECT ` + cols + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins) + ` WHERE TRUE` + where + `),
 	grouped AS (SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ") + `),
 	shared AS (SELECT *` + share + ` FROM grouped),
 	kept AS (SELECT * FROM shared` + havingSQL + `),

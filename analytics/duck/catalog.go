@@ -31,6 +31,7 @@ type Catalog struct {
 	ByCode      []string         // the region codes, sorted
 	Series      map[string][]int // regions (positions) with a value of each indicator in some year
 	Own         map[string][]int // … of which a value of their own, not only their children's rollup
+	AllOwn      bool             // every region with a value of an indicator has one of its own (no rollups)
 	Levels      []string         // the distinct levels of regions, in dataset order
 	Vintages    []analytics.Date // the distinct release dates of the values, in order
 	Wide        bool             // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
@@ -195,6 +196,7 @@ func (s *Catalog) readIndicators(ctx context.Context, db *sql.DB) error {
 // readSeries reads which regions have values of each indicator (Series), and of those which have values
 // of their own (Own), in dataset order.
 func (s *Catalog) readSeries(ctx context.Context, db *sql.DB) error {
+	s.AllOwn = true
 	return each(ctx, db, `SELECT s.indicator, r.ord, s.own FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
 		var code string
 		var r int
@@ -205,6 +207,8 @@ func (s *Catalog) readSeries(ctx context.Context, db *sql.DB) error {
 		s.Series[code] = append(s.Series[code], r)
 		if own {
 			s.Own[code] = append(s.Own[code], r)
+		} else {
+			s.AllOwn = false
 		}
 		return nil
 	})

@@ -3,9 +3,11 @@ package duck
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // FloorRow is one row of FloorRanking.
@@ -101,4 +103,58 @@ func (s *Store) FloorGroupRanks(ctx context.Context, indicator string, year int,
 		return nil
 	}, indicator, year, sign)
 	return out, err
+}
+
+// FloorAggregate is the floor of aggregate(by: [INDICATOR, YEAR]) with count and mean, from a year on:
+// DuckDB's GROUP BY over the newest values. It returns the number of rows.
+func (s *Store) FloorAggregate(ctx context.Context, from int) (int, error) {
+	n := 0
+	err := each(ctx, s.db, `SELECT indicator, year, count(*), avg(value) FROM observations WHERE latest AND year >= $1
+		GROUP BY indicator, year ORDER BY indicator, year`, func(rows *sql.Rows) error {
+		var in string
+		var y, c int
+		var mean float64
+		n++
+		return rows.Scan(&in, &y, &c, &mean)
+	}, from)
+	return n, err
+}
+
+// FloorLine is one indicator of FloorCompositeHistory: its weight, and its sign (+1 for higher_is_better,
+// −1 for lower_is_better).
+type FloorLine struct {
+	Indicator    string
+	Weight, Sign float64
+}
+
+// FloorCompositeHistory is the floor of compositeHistory with the defaults (MIN_MAX, ARITHMETIC, RESCALE,
+// COMPETITION) over every region with a value, each year from from to to: one statement normalising each
+// indicator in each year by its min and max, averaging each region's normalised values by weight over the
+// indicators it has, and ranking each year. It returns the number of (region, year) rows.
+func (s *Store) FloorCompositeHistory(ctx context.Context, lines []FloorLine, from, to int) (int, error) {
+	var vals strings.Builder
+	args := []any{from, to}
+	for i, l := range lines {
+		if i > 0 {
+			vals.WriteString(", ")
+		}
+		fmt.Fprintf(&vals, "($%d, $%d::DOUBLE, $%d::DOUBLE)", len(args)+1, len(args)+2, len(args)+3)
+		args = append(args, l.Indicator, l.Weight, l.Sign)
+	}
+	n := 0
+	err := each(ctx, s.db, `WITH l(code, w, d) AS (VALUES `+vals.String()+`),
+		v AS (SELECT o.region, o.year, o.indicator, o.value * l.d AS x, l.w FROM observations o JOIN l ON l.code = o.indicator
+			WHERE o.latest AND o.year BETWEEN $1 AND $2),
+		nv AS (SELECT region, year, w, CASE WHEN max(x) OVER p = min(x) OVER p THEN 100
+			ELSE 100 * (x - min(x) OVER p) / (max(x) OVER p - min(x) OVER p) END AS nx FROM v WINDOW p AS (PARTITION BY indicator, year)),
+		c AS (SELECT region, year, sum(w * nx) / sum(w) AS score FROM nv GROUP BY region, year)
+		SELECT region, year, score, rank() OVER (PARTITION BY year ORDER BY score DESC) AS r FROM c ORDER BY year, r, region`,
+		func(rows *sql.Rows) error {
+			var region string
+			var y, r int
+			var score float64
+			n++
+			return rows.Scan(&region, &y, &score, &r)
+		}, args...)
+	return n, err
 }

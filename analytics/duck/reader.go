@@ -3,7 +3,10 @@ package duck
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 )
 
 // Observer is told of each statement a Reader runs: the query service's observer, which also hears of its
@@ -37,6 +40,53 @@ func (rd *Reader) each(ctx context.Context, query string, fn func(*sql.Rows) err
 	err := each(ctx, rd.store.db, query, fn, args...)
 	done(err)
 	return err
+}
+
+// eachRaw is each for statements returning many rows of a few numbers (the loads of values): it runs on
+// the driver's connection and hands fn the driver's values of each row in one reused slice, which skips
+// database/sql's lock, copy and conversion of every row (half the time of a load of 90,000 values). fn must
+// not keep the slice.
+func (rd *Reader) eachRaw(ctx context.Context, query string, fn func(row []driver.Value) error, args ...any) (err error) {
+	if rd.obs != nil {
+		var done func(error)
+		ctx, done = rd.obs.Statement(ctx, query)
+		defer func() { done(err) }()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	conn, err := rd.store.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return conn.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot query", dc)
+		}
+		rows, err := q.QueryContext(ctx, query, named)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		row := make([]driver.Value, len(rows.Columns()))
+		for {
+			if err := rows.Next(row); err != nil {
+				if errors.Is(err, io.EOF) {
+					return ctx.Err()
+				}
+				return err
+			}
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+	})
 }
 
 // queryer is a *sql.DB or, inside a transaction, a *sql.Conn.

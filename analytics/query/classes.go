@@ -148,8 +148,8 @@ func (e *Engine) computeYear(ctx context.Context, s *snapshot, yp *yearPlan, asO
 }
 
 // yearComposite is the answer of a year: its one part's composite, or the classes' merged. prev (nil:
-// none) is the year before's, part by part of the same class.
-func (e *Engine) yearComposite(ctx context.Context, s *snapshot, yp *yearPlan, cur, prev yearScored, asOf *analytics.Date) (*analytics.Composite, error) {
+// none) is the year before's, part by part of the same class; full false leaves out the breakdowns (composite).
+func (e *Engine) yearComposite(ctx context.Context, s *snapshot, yp *yearPlan, cur, prev yearScored, asOf *analytics.Date, full bool) (*analytics.Composite, error) {
 	parts := make([]*analytics.Composite, len(cur))
 	for k, sc := range cur {
 		var pv *scored
@@ -159,7 +159,7 @@ func (e *Engine) yearComposite(ctx context.Context, s *snapshot, yp *yearPlan, c
 		if sc == nil {
 			continue
 		}
-		c, err := e.composite(ctx, s, sc, pv, asOf)
+		c, err := e.composite(ctx, s, sc, pv, asOf, full)
 		if err != nil {
 			return nil, err
 		}

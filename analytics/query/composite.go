@@ -377,6 +377,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		}
 		// Targets are filled whatever the normalisation: a robustness run may draw DISTANCE_TO_TARGET.
 		ai.Targets = make([]float64, len(members))
+		noTargets := len(s.TargetBy) == 0 // most datasets: no look-up by four keys for every region
 		for k, r := range members {
 			ai.Targets[k] = math.NaN()
 			if pl.basis != analytics.BasisValue && pl.basis != "" {
@@ -385,7 +386,11 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 				}
 				continue
 			}
-			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+			if noTargets {
+				if pl.target != nil {
+					ai.Targets[k] = *pl.target
+				}
+			} else if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
 				ai.Targets[k] = t.Value
 			} else if pl.target != nil {
 				ai.Targets[k] = *pl.target
@@ -512,7 +517,7 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 		if err != nil {
 			return nil, err
 		}
-		return e.yearComposite(ctx, s, cp.cur, cur, prev, q.AsOf)
+		return e.yearComposite(ctx, s, cp.cur, cur, prev, q.AsOf, true)
 	})
 }
 
@@ -535,7 +540,9 @@ func isUserError(err error) bool {
 	return errors.As(err, &ae)
 }
 
-func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, asOf *analytics.Date) (*analytics.Composite, error) {
+// composite writes a scored year as the answer; full false leaves out what only a composite's own answer
+// shows (each entry's breakdown by indicator and its points), for a history.
+func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, asOf *analytics.Date, full bool) (*analytics.Composite, error) {
 	p, res := cur.plan, cur.result
 	c := &analytics.Composite{Year: p.year, Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
 		Missing: p.miss, MinWeightShare: p.opt.MinWeightShare, Ties: p.ties, Tiers: p.tiers, AsOf: asOf,
@@ -562,7 +569,7 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 			}
 		}
 	}
-	pts := points(s, cur)
+	pts := points(s, cur) // a history's years show their points too, so the lean answer keeps them
 	for k := range res.Entries {
 		en, r := &res.Entries[k], cur.members[k]
 		region := s.Regions[r]
@@ -586,6 +593,9 @@ func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, 
 			}
 		}
 		for i, pl := range p.inds {
+			if !full {
+				break
+			}
 			comp := &analytics.CompositeComponent{Indicator: pl.in, Basis: pick(pl.basis, analytics.BasisValue), Weight: calc.Round12(en.Components[i].Weight)}
 			if v := cur.raw[i][k]; !math.IsNaN(v) {
 				comp.Raw = &v
@@ -806,7 +816,9 @@ func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyP
 		if prev != nil && len(prev) != len(cur) {
 			prev = nil
 		}
-		c, err := e.yearComposite(ctx, s, yp, cur, prev, q.AsOf)
+		// Lean: a history keeps of each year its scores, ranks, tiers and points, not the breakdowns by
+		// indicator (50 indicators × every region × every year were 1.3 M allocations, most of a history's time).
+		c, err := e.yearComposite(ctx, s, yp, cur, prev, q.AsOf, false)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,7 @@ type Engine struct {
 	store       *duck.Store
 	reader      *duck.Reader // runs this engine's statements, told to obs
 	snap        atomic.Pointer[snapshot]
+	warming     atomic.Bool  // the warm-up at start is under way (warm.go)
 	cache       *answerCache // nil: no cache
 	matrixCache *matrixCache
 	obs         Observer // nil: none
@@ -361,8 +362,13 @@ func (s *snapshot) members(sc *analytics.Scope, indicator string, year int) []in
 		if s.IndicatorBy[indicator] == nil {
 			all = s.formulaSeries(indicator, sc.Level == nil)
 		}
+		// Positions already: no look-up of each region's code (a composite history asks for every indicator
+		// in every year).
+		out = make([]int, 0, len(all))
 		for _, i := range all {
-			keep(s.Regions[i])
+			if r := s.Regions[i]; sc.Level == nil || r.Level != nil && *r.Level == *sc.Level {
+				out = append(out, i)
+			}
 		}
 	}
 	return out

@@ -25,7 +25,19 @@ type Served struct {
 	cur     atomic.Pointer[servedEngine]
 	bad     os.FileInfo    // the last file that failed to open: not retried until it changes (under mu)
 	closing sync.WaitGroup // replaced stores waiting for their requests
+
+	lastWarm atomic.Pointer[WarmResult] // the last reload's warm-up
 }
+
+// LastWarm is what the last reload's warm-up loaded, nil before the first reload that warmed.
+func (s *Served) LastWarm() *WarmResult { return s.lastWarm.Load() }
+
+// StartWarm, Warming and WarmAll are the current engine's (see Engine.WarmAll).
+func (s *Served) StartWarm() { s.cur.Load().StartWarm() }
+
+func (s *Served) Warming() bool { return s.cur.Load().Warming() }
+
+func (s *Served) WarmAll(ctx context.Context) (WarmResult, error) { return s.cur.Load().WarmAll(ctx) }
 
 type servedEngine struct {
 	*Engine
@@ -118,6 +130,13 @@ func (s *Served) Reload(ctx context.Context) (*analytics.DatasetInfo, error) {
 		return nil, err
 	}
 	s.bad = nil
+	// Warmed before it switches: the indicators the old snapshot served most recently are loaded from the
+	// new one, so that the first requests after the switch do not each pay their load. A warm-up that fails
+	// (a deadline) only leaves the rest to the requests.
+	if codes, sizes := s.cur.Load().Hottest(); len(codes) > 0 {
+		res, _ := next.Warm(ctx, codes, sizes)
+		s.lastWarm.Store(&res)
+	}
 	old := s.cur.Swap(next)
 	s.closing.Add(1)
 	go func() {

@@ -52,6 +52,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noAccessLog := fs.Bool("no-access-log", false, "write no line per request (the server's events are still logged)")
 	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
 	metricsPublic := fs.Bool("metrics-public", false, "with --tokens, leave /metrics open (without it, /metrics needs a bearer token like /graphql)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own, e.g. 127.0.0.1:6060; loopback only, unless --pprof-public (default: off)")
+	pprofPublic := fs.Bool("pprof-public", false, "let --pprof listen on an address that is not loopback")
+	noWarm := fs.Bool("no-warm", false, "load no values at start: each indicator's load on its first use")
 	noMetrics := fs.Bool("no-metrics", false, hidden+"record no metrics and serve no /metrics, to measure what they cost (pacebench overhead)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -67,6 +70,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if *logJSON {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	if *pprofAddr != "" {
+		// Before the dataset loads, so that the load itself can be profiled.
+		at, stop, err := startPprof(*pprofAddr, *pprofPublic, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "profiles (pprof) at http://%s/debug/pprof/\n", at)
 	}
 	// One registry for the handler's and the engine's metrics, served at /metrics.
 	metrics := server.NewMetrics()
@@ -99,6 +111,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	info, _ := engine.Dataset(ctx)
 	// A start that fails to load exits, so the initial load is only ever recorded as ok.
 	metrics.DatasetLoaded(server.LoadInitial, time.Since(start), nil)
+	// The warm-up: every indicator's values loaded (within half the matrix cache's bound) while the server
+	// already answers; /readyz says "warming" until it is done.
+	if wm, ok := engine.(warmer); ok && !*noWarm {
+		wm.StartWarm()
+		// serve returns only once the warm-up has stopped (cancelled on the way out): it logs, and reads the
+		// store closed after it.
+		warmCtx, stopWarm := context.WithCancel(ctx)
+		warmed := make(chan struct{})
+		defer func() {
+			stopWarm()
+			<-warmed
+		}()
+		go func() {
+			defer close(warmed)
+			res, err := wm.WarmAll(warmCtx)
+			if err != nil {
+				if warmCtx.Err() == nil { // not merely stopped by the shutdown
+					logger.Warn("warm-up stopped: the rest load on first use", "indicators", res.Indicators, "err", err)
+				}
+				return
+			}
+			logger.Info("warm-up done", "indicators", res.Indicators, "MiB", res.Bytes>>20, "took", res.Took.Round(time.Millisecond),
+				"since_start", time.Since(start).Round(time.Millisecond))
+		}()
+	}
 
 	opt := server.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
@@ -186,6 +223,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return srv.Shutdown(shutdown)
 }
 
+// warmer is an engine that loads its values ahead of requests (query.Engine, query.Served).
+type warmer interface {
+	StartWarm()
+	WarmAll(ctx context.Context) (query.WarmResult, error)
+}
+
 // tracing is the tracer provider that exports spans over OTLP/HTTP to endpoint, or to the standard
 // OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT); with neither, nil: no tracing at all.
 func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error) {
@@ -222,7 +265,12 @@ func watchReloads(ctx context.Context, served *query.Served, tokens *server.Toke
 			if err != nil {
 				logger.Error("reload: kept the dataset served", "err", err)
 			} else {
-				logger.Info("reload: serving the new snapshot", "file", served.Path(), "version", info.Version, "observations", info.Observations)
+				var warmed []any
+				if w := served.LastWarm(); w != nil {
+					warmed = []any{"warmed_indicators", w.Indicators, "warm_took", w.Took.Round(time.Millisecond)}
+				}
+				logger.Info("reload: serving the new snapshot", append([]any{"file", served.Path(), "version", info.Version,
+					"observations", info.Observations, "took", time.Since(start).Round(time.Millisecond)}, warmed...)...)
 			}
 		}
 		if tokens != nil && (always || tokens.Changed()) {

@@ -28,13 +28,13 @@ func synth(args []string, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	_, stopProgress := progress(stderr, "writing "+pos[0])
-	d := dataset.Synthetic(*seed, *regions, *indicators, *years)
-	err = d.WriteDir(pos[0])
+	// Streamed: observations are written as they are made, so memory stays flat at any size.
+	d, n, err := dataset.WriteSynthetic(pos[0], *seed, *regions, *indicators, *years)
 	stopProgress()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d regions, %d indicators, %d observations (took %s)\n",
-		pos[0], len(d.Regions), len(d.Indicators), len(d.Observations), time.Since(start).Round(time.Millisecond))
+		pos[0], len(d.Regions), len(d.Indicators), n, time.Since(start).Round(time.Millisecond))
 	return nil
 }

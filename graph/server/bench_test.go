@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -175,3 +176,47 @@ func benchCheckRanking(tb testing.TB, rec *httptest.ResponseRecorder, want []duc
 		}
 	}
 }
+
+// BenchmarkSteady times Q1 (aggregate by indicator × year) and Q4 (a composite history of 50 indicators)
+// on the peer data (300 regions × 50 indicators × 20 years) through the handler with the answer caches off
+// and the values in memory (the first request, which loads them, is not timed): pacebench's "steady", in
+// process, for profiling:
+//
+//	go test -run '^$' -bench BenchmarkSteady -cpuprofile cpu.out ./graph/server/ && go tool pprof -top cpu.out
+func BenchmarkSteady(b *testing.B) {
+	store, err := benchPeer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var inline bytes.Buffer
+	for k := 1; k <= 50; k++ {
+		fmt.Fprintf(&inline, `{indicator: "I%03d", weight: %d} `, k, k%3+1)
+	}
+	for _, q := range []struct{ name, query string }{
+		{"Q1", `{ aggregate(by: [INDICATOR, YEAR], filter: {from: 2001}, first: 1000) { rows { indicator { code } year count mean } } }`},
+		{"Q4", `{ compositeHistory(input: {year: 2020, indicators: [` + inline.String() + `]}, from: 2001) { years regions { region { code } years { year score rank } } } }`},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			engine, err := query.NewEngine(context.Background(), store, query.Options{CacheEntries: 0})
+			if err != nil {
+				b.Fatal(err)
+			}
+			opt := DefaultOptions
+			opt.ResponseCache, opt.Complexity = 0, 1<<24
+			h := NewHandler(engine, opt)
+			body, _ := json.Marshal(map[string]any{"query": q.query})
+			if rec := benchServe(h, body); rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+				b.Fatalf("status %d: %.300s", rec.Code, rec.Body)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if rec := benchServe(h, body); rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+var benchPeer = sync.OnceValues(func() (*duck.Store, error) { return benchImport(dataset.Synthetic(1, 300, 50, 20)) })

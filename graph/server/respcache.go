@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -35,6 +36,19 @@ type responseCache struct {
 	next    http.Handler
 	lru     *lru.Cache[[32]byte, cachedResponse]
 	bytes   atomic.Int64 // size of the bodies kept
+
+	// Identical requests that miss at once are computed once: the first computes, the others wait for its
+	// answer (or their own deadline) and are served it as a hit; when it cannot be kept (an error, a timeout,
+	// too long), each computes its own.
+	mu      sync.Mutex
+	flights map[[32]byte]*flight
+}
+
+// flight is one request being computed for the requests identical to it that wait.
+type flight struct {
+	done chan struct{}
+	resp cachedResponse
+	ok   bool // resp may be served
 }
 
 func newResponseCache(engine analytics.Engine, entries int, m *Metrics, next http.Handler) http.Handler {
@@ -78,16 +92,53 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var key [32]byte
 	h.Sum(key[:0])
-	hit, ok := c.lru.Get(key)
-	c.metrics.cacheLookup("response", ok)
 	ri := infoOf(r.Context())
-	if ok {
+	serve := func(hit cachedResponse) {
+		c.metrics.cacheLookup("response", true)
 		ri.setOperation(hit.operation)
 		w.Header().Set("Content-Type", hit.contentType)
 		w.Header().Set("X-Cache", "hit")
 		_, _ = w.Write(hit.body)
+	}
+	if hit, ok := c.lru.Get(key); ok {
+		serve(hit)
 		return
 	}
+	c.mu.Lock()
+	if f, ok := c.flights[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			if f.ok {
+				serve(f.resp)
+				return
+			}
+		case <-r.Context().Done():
+			// Its own deadline has passed: next answers that as it answers any late request.
+		}
+	} else {
+		f = &flight{done: make(chan struct{})}
+		if c.flights == nil {
+			c.flights = map[[32]byte]*flight{}
+		}
+		c.flights[key] = f
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			delete(c.flights, key)
+			c.mu.Unlock()
+			close(f.done)
+		}()
+		c.serveAndKeep(w, r, key, ri, f)
+		return
+	}
+	c.serveAndKeep(w, r, key, ri, nil)
+}
+
+// serveAndKeep computes a request that missed and keeps its answer if it may be kept, also in f (if not
+// nil) for the identical requests waiting on it.
+func (c *responseCache) serveAndKeep(w http.ResponseWriter, r *http.Request, key [32]byte, ri *requestInfo, f *flight) {
+	c.metrics.cacheLookup("response", false)
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	c.next.ServeHTTP(rec, r)
 	// Only complete, error-free answers are kept: an error may be a timeout, which must not stick. A body
@@ -99,7 +150,11 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if ri != nil {
 			op, _ = ri.get()
 		}
-		if found, _ := c.lru.ContainsOrAdd(key, cachedResponse{contentType: w.Header().Get("Content-Type"), body: body, operation: op}); !found {
+		resp := cachedResponse{contentType: w.Header().Get("Content-Type"), body: body, operation: op}
+		if f != nil {
+			f.resp, f.ok = resp, true
+		}
+		if found, _ := c.lru.ContainsOrAdd(key, resp); !found {
 			c.bytes.Add(int64(len(body)))
 		}
 		for c.bytes.Load() > maxCachedBytes {

@@ -148,6 +148,14 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, analytics.Internal, "not ready: no dataset answers")
 			return
 		}
+		// While the values are being loaded at start (serve's warm-up), requests are answered but pay for
+		// their loads: not ready yet, so that a balancer sends them elsewhere meanwhile.
+		if wm, ok := engine.(interface{ Warming() bool }); ok && wm.Warming() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"warming"}` + "\n"))
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	})
