@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +53,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noAccessLog := fs.Bool("no-access-log", false, "write no line per request (the server's events are still logged)")
 	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")
 	metricsPublic := fs.Bool("metrics-public", false, "with --tokens, leave /metrics open (without it, /metrics needs a bearer token like /graphql)")
+	memory := fs.String("memory", "", "memory budget (e.g. 2GiB): value matrices 40 %, answer cache 10 %, response cache 5 %, DuckDB 25 %, requests at work the rest (default: half the machine's or the container's memory)")
 	noMetrics := fs.Bool("no-metrics", false, hidden+"record no metrics and serve no /metrics, to measure what they cost (pacebench overhead)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -61,6 +63,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 
+	mem := defaultMemory()
+	if *memory != "" {
+		if mem, err = parseBytes(*memory); err != nil {
+			return usageError{fmt.Errorf("--memory: %w", err)}
+		}
+		if mem < minMemory {
+			return usageError{fmt.Errorf("--memory %s is less than the least the server runs in, %s", *memory, formatBytes(minMemory))}
+		}
+	}
+	mb := carve(mem)
+	debug.SetMemoryLimit(mb.GoLimit())
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{errors.New("give both --tls-cert and --tls-key, or neither")}
 	}
@@ -71,6 +84,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// One registry for the handler's and the engine's metrics, served at /metrics.
 	metrics := server.NewMetrics()
 	eopt := query.DefaultOptions
+	eopt.MatrixBytes, eopt.CacheBytes, eopt.DuckDBBytes = mb.Matrices, mb.Answers, mb.DuckDB
 	if !*noMetrics {
 		eopt.Observer = metrics
 	}
@@ -89,6 +103,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer store.Close()
+		if err := store.SetMemoryLimit(ctx, mb.DuckDB); err != nil {
+			return err
+		}
 		if err := store.LockDown(ctx); err != nil {
 			return err
 		}
@@ -103,6 +120,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt := server.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
+	opt.ResponseCacheBytes = mb.Responses
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
 	opt.Metrics, opt.MetricsPublic, opt.NoMetrics = metrics, *metricsPublic, *noMetrics
 	if !*noAccessLog {
@@ -157,6 +175,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stopReload()
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
+	fmt.Fprintf(stdout, "memory budget %s\n", mb)
 	if opt.Tokens != nil {
 		fmt.Fprintf(stdout, "requests to /graphql and /export need one of the %d bearer tokens of %s\n", opt.Tokens.Len(), *tokensFile)
 	}

@@ -38,8 +38,10 @@ type Options struct {
 	// Complexity is the most one operation may cost: the fields its answer can hold plus the work of each
 	// query (see costed in graph/limits.go).
 	Complexity int
-	// ResponseCache is how many whole answers to keep for repeated requests (0: none).
-	ResponseCache int
+	// ResponseCache is how many whole answers to keep for repeated requests (0: none), and
+	// ResponseCacheBytes the most memory they may take together (0: 64 MiB).
+	ResponseCache      int
+	ResponseCacheBytes int64
 	// InFlight is how many requests that reach the engine may work at once (0: no limit), Queue how many may
 	// wait for a place, and QueueWait the longest one waits before it is refused with 503 (admit.go).
 	InFlight, Queue int
@@ -118,7 +120,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	srv := NewGraphQLServer(engine, opt)
 	// The token first: the rate is then counted per token a client really holds, not per one it made up.
 	limit := rateLimit(opt.RateLimit, opt.RateBurst, opt.Tokens != nil)
-	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, opt.Metrics, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))))
+	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, opt.ResponseCacheBytes, opt.Metrics, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))))
 	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
 	// never hold every place the queries need.
 	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))))
