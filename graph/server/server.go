@@ -46,6 +46,13 @@ type Options struct {
 	// wait for a place, and QueueWait the longest one waits before it is refused with 503 (admit.go).
 	InFlight, Queue int
 	QueueWait       time.Duration
+	// GraphQL operations are admitted in two lanes by the cost CostLimit estimates (admit.go): those costing
+	// at most CheapCost (0: a fifth of Complexity) in a cheap lane of CheapInFlight places (0: InFlight), the
+	// others in a lane of InFlight places; each lane queues up to Queue. A cheap query never waits behind
+	// expensive ones.
+	CheapCost, CheapInFlight int
+	// lanes, when set (by the tests), are the lanes used instead of new ones from the fields above.
+	lanes *lanes
 	// RateLimit is how many requests a second each client may send (0: no limit), RateBurst how many at once
 	// (ratelimit.go).
 	RateLimit float64
@@ -117,10 +124,14 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		opt.Metrics.tracer.Store(opt.TracerProvider.Tracer(tracerName))
 	}
 	mux := http.NewServeMux()
+	if opt.lanes == nil {
+		opt.lanes = newLanes(opt)
+	}
 	srv := NewGraphQLServer(engine, opt)
 	// The token first: the rate is then counted per token a client really holds, not per one it made up.
 	limit := rateLimit(opt.RateLimit, opt.RateBurst, opt.Tokens != nil)
-	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, opt.ResponseCacheBytes, opt.Metrics, newAdmission(srv, opt.InFlight, opt.Queue, opt.QueueWait))))))
+	// Admission to /graphql is by lane, once the operation is parsed and priced (NewGraphQLServer).
+	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, opt.ResponseCacheBytes, opt.Metrics, laneStatus(srv))))))
 	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
 	// never hold every place the queries need.
 	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))))
@@ -203,13 +214,24 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(graph.CostLimit(opt.Complexity, !opt.NoIntrospection))
-	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	lanes := opt.lanes
+	if lanes == nil {
+		lanes = newLanes(opt)
+	}
+	operation := func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx = schema.StartOperation(ctx)
 		infoOf(ctx).setOperation(operationName(ctx))
 		if opt.Timeout > 0 {
 			ctx = context.WithValue(ctx, deadlineKey{}, time.Now().Add(opt.Timeout))
 		}
 		return next(ctx)
+	}
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if lanes != nil {
+			// First: the operation's deadline, set below, starts once it is admitted.
+			return lanes.admit(ctx, func(ctx context.Context) graphql.ResponseHandler { return operation(ctx, next) })
+		}
+		return operation(ctx, next)
 	})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		out := presentError(ctx, err, opt.Logger)
