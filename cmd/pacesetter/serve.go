@@ -41,13 +41,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most expensive operations (and exports, half as many) at work at once (0: no limit); more wait in a queue")
 	queue := fs.Int("max-queue", server.DefaultOptions.Queue, "most requests waiting for a place in each lane; more are refused with 503 and Retry-After")
-	cheapCost := fs.Int("cheap-cost", 0, "GraphQL operations whose estimated cost is at most this are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: a fifth of --max-complexity)")
+	cheapCost := fs.Int("cheap-cost", 0, "GraphQL operations whose estimated cost is at most this are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: a fifth of --max-complexity; -1: one lane for all)")
 	cheapInFlight := fs.Int("cheap-inflight", 0, "most cheap operations at work at once (default: --max-inflight)")
 	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
 	tokensFile := fs.String("tokens", "", "file of the SHA-256 hashes (hex, one a line, # comments) of the bearer tokens to require; none: the API is open")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	grace := duration(fs, "shutdown-grace", 0, "on SIGTERM or SIGINT, how long the requests in flight (long exports too) may take to finish before they are cut; the process exits 0 either way, and a cut export is logged and counted (default: --timeout + 30s)")
 	watch := duration(fs, "watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
@@ -150,6 +151,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	drain := server.NewDrain()
+	opt.Drain = drain
 	h := server.NewHandler(engine, opt)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -201,11 +204,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Requests in flight finish: no answer may take longer than the write timeout, so that is the grace.
-	logger.Info("shutting down: finishing the requests in flight", "grace", writeTimeout)
-	shutdown, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	// Health and readiness answer 503 from now on; the listener closes and the requests in flight finish
+	// within the grace. What is still at work then (a long export to a slow reader) is cut, logged and
+	// counted: the shutdown itself went as asked, so the process exits 0 either way.
+	if *grace <= 0 {
+		*grace = writeTimeout
+	}
+	drain.Start()
+	logger.Info("shutting down: finishing the requests in flight", "grace", *grace, "exports", drain.Exports())
+	shutdown, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil {
+		logger.Warn("shutdown: the grace is over, cutting the requests still in flight", "grace", *grace, "exports", drain.Exports())
+		drain.Cut()
+		_ = srv.Close()
+		if !drain.Wait(5 * time.Second) {
+			logger.Warn("shutdown: requests still at work 5 s after they were cut")
+		}
+	}
+	logger.Info("shut down")
+	return nil
 }
 
 // tracing is the tracer provider that exports spans over OTLP/HTTP to endpoint, or to the standard

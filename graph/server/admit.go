@@ -110,7 +110,10 @@ func newLanes(opt Options) *lanes {
 		return nil
 	}
 	cheapCost := opt.CheapCost
-	if cheapCost <= 0 {
+	switch {
+	case cheapCost < 0:
+		cheapCost = -1 // one lane for all: every cost is ≥ 0 (to measure what the lanes change)
+	case cheapCost == 0:
 		cheapCost = max(1, opt.Complexity/5)
 	}
 	cheapIn := opt.CheapInFlight

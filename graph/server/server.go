@@ -47,7 +47,7 @@ type Options struct {
 	InFlight, Queue int
 	QueueWait       time.Duration
 	// GraphQL operations are admitted in two lanes by the cost CostLimit estimates (admit.go): those costing
-	// at most CheapCost (0: a fifth of Complexity) in a cheap lane of CheapInFlight places (0: InFlight), the
+	// at most CheapCost (0: a fifth of Complexity; −1: none, one lane for all) in a cheap lane of CheapInFlight places (0: InFlight), the
 	// others in a lane of InFlight places; each lane queues up to Queue. A cheap query never waits behind
 	// expensive ones.
 	CheapCost, CheapInFlight int
@@ -82,6 +82,8 @@ type Options struct {
 	TracerProvider trace.TracerProvider
 	// AccessLog, if not nil, gets one line per request (access logs are off without it).
 	AccessLog *slog.Logger
+	// Drain, if not nil, is told of the server's shutdown by the command serving it (drain.go).
+	Drain *Drain
 	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
 	// ExportMaxRows the most it may ask for.
 	ExportRows, ExportMaxRows int
@@ -143,6 +145,11 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	// For load balancers and orchestrators: the server is up and serving this dataset (no token needed; the
 	// version is public in every answer anyway).
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if opt.Drain.isDraining() {
+			w.Header().Set("Cache-Control", "no-store")
+			writeError(w, http.StatusServiceUnavailable, analytics.Overloaded, "shutting down")
+			return
+		}
 		info, err := engine.Dataset(r.Context())
 		if err != nil {
 			writeError(w, http.StatusServiceUnavailable, analytics.Internal, "no dataset")
@@ -156,6 +163,10 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	// an orchestrator sends traffic only then.
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if opt.Drain.isDraining() {
+			writeError(w, http.StatusServiceUnavailable, analytics.Overloaded, "not ready: shutting down")
+			return
+		}
 		if _, err := engine.Indicators(r.Context()); err != nil {
 			writeError(w, http.StatusServiceUnavailable, analytics.Internal, "not ready: no dataset answers")
 			return
@@ -172,7 +183,7 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		}
 		mux.Handle("GET /metrics", metrics)
 	}
-	var h http.Handler = mux
+	var h http.Handler = opt.Drain.track(mux)
 	if p, ok := engine.(Pinner); ok {
 		h = pinned(p, h)
 	}
