@@ -22,6 +22,11 @@ func WriteSnapshot(ctx context.Context, path string, load func(*Store) (ImportSt
 	if path == "" {
 		return ImportStats{}, errors.New("a snapshot needs a file path")
 	}
+	unlock, err := lockImport(path)
+	if err != nil {
+		return ImportStats{}, err
+	}
+	defer unlock()
 	removeStaleTemps(path)
 	tmp := fmt.Sprintf("%s%s%d-%s", path, tempInfix, os.Getpid(), randomHex())
 	renamed := false
@@ -70,6 +75,35 @@ func WriteSnapshot(ctx context.Context, path string, load func(*Store) (ImportSt
 }
 
 const tempInfix = ".tmp-"
+
+// lockImport takes path's import lock, an exclusive flock on path.import-lock, or says who holds it: two
+// imports into one file would both "succeed" and the last rename would win, dropping the other's dataset
+// without a word. The kernel releases the lock when its process ends, however it ends, so a killed import
+// never leaves the file locked; the lock file itself stays (removing it would let a third import lock a
+// new file while the second still holds the old one).
+func lockImport(path string) (func(), error) {
+	name := path + ".import-lock"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("import lock %s: %w", name, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(name)
+		f.Close()
+		who := "another import"
+		if h := strings.TrimSpace(string(holder)); h != "" {
+			who = "another import (" + h + ")"
+		}
+		return nil, fmt.Errorf("%s is being imported into by %s: wait for it to finish, or import into another file", path, who)
+	}
+	_ = f.Truncate(0)
+	_, _ = fmt.Fprintf(f, "PID %d", os.Getpid())
+	return func() {
+		_ = f.Truncate(0)
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
 
 // TempName is a file name beside path for this process's use (purpose says which): one a killed process
 // leaves behind is removed by the next WriteSnapshot, which knows it by tempInfix and the pid.
