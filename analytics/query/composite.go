@@ -570,7 +570,7 @@ func (e *Engine) robustness(ctx context.Context, s *snapshot, rp *robustnessPlan
 	if err != nil {
 		return nil, err
 	}
-	ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
+	ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed), Interrupt: ctx.Err}
 	ro.Normalisations = append(ro.Normalisations, q.Normalisations...)
 	if p.norm == analytics.DistanceToTarget || slices.Contains(q.Normalisations, analytics.DistanceToTarget) {
 		if err := sc.checkTargets(inds); err != nil {
