@@ -408,6 +408,9 @@ func TestServeTokensTLS(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), v1) {
 		t.Errorf("healthz: %d %s", res.StatusCode, body)
 	}
+	if h := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
+		t.Errorf("over TLS, Strict-Transport-Security is %q, want max-age=…", h)
+	}
 	// /metrics needs a token like /graphql (no --metrics-public); /readyz, like /healthz, needs none.
 	base := strings.TrimSuffix(endpoint, "/graphql")
 	if status, body := get(t, client, base+"/metrics", ""); status != 401 || !strings.Contains(body, "UNAUTHENTICATED") {
@@ -486,6 +489,31 @@ func TestServeTokensTLS(t *testing.T) {
 	}
 	if _, answer, _ := ask(client, endpoint, "second-secret", q, nil); versionOf(answer) != v2 {
 		t.Errorf("after a failed reload: %v", answer)
+	}
+
+	// A renewed certificate, renamed over the files: the watch reads it, and new handshakes present it
+	// (a client trusting only the new one connects; one trusting only the old one no longer does).
+	newDir := t.TempDir()
+	newCert, newKey, newPool := selfSigned(t, newDir)
+	for _, f := range [][2]string{{newKey, keyFile}, {newCert, certFile}} {
+		if err := os.Rename(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := func(pool *x509.CertPool) error {
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+		res, err := c.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err
+	}
+	eventually("the renewed certificate", func() bool { return fresh(newPool) == nil })
+	if err := fresh(pool); err == nil {
+		t.Error("a client trusting only the old certificate still connects after the renewal")
+	}
+	if !strings.Contains(errb.String(), "reload: TLS certificate read") {
+		t.Errorf("the log does not say the certificate was read again:\n%s", errb.String())
 	}
 	cancel()
 	if code := <-exit; code != 0 {

@@ -45,11 +45,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cheapInFlight := fs.Int("cheap-inflight", 0, "most cheap operations at work at once (default: --max-inflight)")
 	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
+	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs or addresses of the reverse proxies / load balancers in front: from these peers only, the client address (for --rate-limit) is read from X-Forwarded-For")
 	tokensFile := fs.String("tokens", "", "file of the SHA-256 hashes (hex, one a line, # comments) of the bearer tokens to require; none: the API is open")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	grace := duration(fs, "shutdown-grace", 0, "on SIGTERM or SIGINT, how long the requests in flight (long exports too) may take to finish before they are cut; the process exits 0 either way, and a cut export is logged and counted (default: --timeout + 30s)")
-	watch := duration(fs, "watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
+	watch := duration(fs, "watch", time.Second, "how often to look whether the --db, --tokens or --tls-cert/--tls-key files were replaced, to reload them (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "send traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
@@ -125,6 +126,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.ResponseCacheBytes = mb.Responses
 	opt.CheapCost, opt.CheapInFlight = *cheapCost, *cheapInFlight
+	opt.HSTS = *tlsCert != ""
+	if opt.TrustedProxies, err = server.ParseTrustedProxies(*trusted); err != nil {
+		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
+	}
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
 	opt.Metrics, opt.MetricsPublic, opt.NoMetrics = metrics, *metricsPublic, *noMetrics
 	if !*noAccessLog {
@@ -165,19 +170,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	scheme := "http"
+	var certs *certFiles
 	if *tlsCert != "" {
 		// Read before serving, so that a bad certificate stops the start rather than the first handshake.
-		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
-		if err != nil {
+		if certs, err = loadCertFiles(*tlsCert, *tlsKey); err != nil {
 			ln.Close()
-			return fmt.Errorf("--tls-cert %s, --tls-key %s: %w", *tlsCert, *tlsKey, err)
+			return err
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = &tls.Config{GetCertificate: certs.get, MinVersion: tls.VersionTLS12}
 		scheme = "https"
 	}
 	// Watching (and SIGHUP's handler) starts before the address is announced: a SIGHUP sent once a client
 	// can connect reloads rather than ending the process, as SIGHUP does by default.
-	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger, metrics)
+	stopReload := watchReloads(ctx, served, opt.Tokens, certs, *watch, logger, metrics)
 	defer stopReload()
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
@@ -248,10 +253,10 @@ func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error)
 	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
 }
 
-// watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
+// watchReloads reloads the snapshot, the tokens and the TLS certificate on SIGHUP, and each when its file is seen replaced (a
 // poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
 // function returned stops watching and returns once a reload under way has finished.
-func watchReloads(ctx context.Context, served *query.Served, tokens *server.Tokens, interval time.Duration, logger *slog.Logger, metrics *server.Metrics) func() {
+func watchReloads(ctx context.Context, served *query.Served, tokens *server.Tokens, certs *certFiles, interval time.Duration, logger *slog.Logger, metrics *server.Metrics) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := func(always bool) {
@@ -270,6 +275,13 @@ func watchReloads(ctx context.Context, served *query.Served, tokens *server.Toke
 				logger.Error("reload: kept the tokens", "err", err)
 			} else {
 				logger.Info("reload: tokens read", "tokens", tokens.Len())
+			}
+		}
+		if certs != nil && (always || certs.changed()) {
+			if err := certs.reload(); err != nil {
+				logger.Error("reload: kept the TLS certificate", "err", err)
+			} else {
+				logger.Info("reload: TLS certificate read", "cert", certs.cert)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -82,6 +83,11 @@ type Options struct {
 	TracerProvider trace.TracerProvider
 	// AccessLog, if not nil, gets one line per request (access logs are off without it).
 	AccessLog *slog.Logger
+	// HSTS sends Strict-Transport-Security on every answer: for a server on HTTPS (serve --tls-cert).
+	HSTS bool
+	// TrustedProxies are the reverse proxies (load balancers) whose X-Forwarded-For names the client
+	// (proxies.go); a request from any other peer is its own client.
+	TrustedProxies []netip.Prefix
 	// Drain, if not nil, is told of the server's shutdown by the command serving it (drain.go).
 	Drain *Drain
 	// ExportRows is how many rows an export writes unless the client asks for more with limit=N, and
@@ -183,7 +189,10 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		}
 		mux.Handle("GET /metrics", metrics)
 	}
-	var h http.Handler = opt.Drain.track(mux)
+	var h http.Handler = clientAddr(opt.TrustedProxies, opt.Drain.track(mux))
+	if opt.HSTS {
+		h = hsts(h)
+	}
 	if p, ok := engine.(Pinner); ok {
 		h = pinned(p, h)
 	}
