@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,13 +28,14 @@ import (
 // the single queue before them). It prints the rankings' latencies, the composites answered, and the
 // server's peak RSS (VmHWM) against its --memory budget.
 //
-// Usage: go run ./cmd/pacebench lanes [--clients 64] [--duration 60s] [--rate 20] [--memory 1GiB]
+// Usage: go run ./cmd/pacebench lanes [--clients 64] [--duration 60s] [--rate 20] [--memory 1GiB] [--max-inflight N]
 func lanes(args []string) error {
 	fs := flag.NewFlagSet("lanes", flag.ContinueOnError)
 	clients := fs.Int("clients", 64, "clients sending composites, each its next as soon as its last is answered")
 	dur := fs.Duration("duration", 60*time.Second, "length of each run")
 	rate := fs.Int("rate", 20, "one-group rankings a second")
 	memory := fs.String("memory", "1GiB", "serve --memory")
+	inFlight := fs.String("max-inflight", "", "serve --max-inflight (the costly lane's places; default the server's)")
 	bin := fs.String("bin", "", "the pacesetter binary (default: built with go build)")
 	work := fs.String("work", filepath.Join(os.TempDir(), "pacebench-lanes"), "folder for the binary, the dataset and its DuckDB file")
 	if err := fs.Parse(args); err != nil {
@@ -56,8 +58,8 @@ func lanes(args []string) error {
 			return fmt.Errorf("import: %w: %s", err, out)
 		}
 	}
-	fmt.Printf("%d regions × %d indicators × %d years; %d composite clients, %d rankings/s, %s a run, serve --memory %s; load average before: %s\n",
-		regions, indicators, years, *clients, *rate, *dur, *memory, loadavg())
+	fmt.Printf("%d regions × %d indicators × %d years; %d composite clients, %d rankings/s, %s a run, serve --memory %s --max-inflight %q; %d cores; load average before: %s\n",
+		regions, indicators, years, *clients, *rate, *dur, *memory, *inFlight, runtime.NumCPU(), loadavg())
 	// A composite of every region with its breakdown costs millions in the cost model, past the default
 	// --max-complexity; a one-group ranking about 5,000.
 	for _, setting := range []struct{ name, cheapCost string }{{"lanes", "50000"}, {"one lane", "-1"}} {
@@ -65,7 +67,11 @@ func lanes(args []string) error {
 		if err != nil {
 			return err
 		}
-		srv := exec.Command(*bin, "serve", "--db", db, "--addr", addr, "--no-access-log", "--memory", *memory, "--max-complexity", "100000000", "--cheap-cost", setting.cheapCost)
+		args := []string{"serve", "--db", db, "--addr", addr, "--no-access-log", "--memory", *memory, "--max-complexity", "100000000", "--cheap-cost", setting.cheapCost}
+		if *inFlight != "" {
+			args = append(args, "--max-inflight", *inFlight)
+		}
+		srv := exec.Command(*bin, args...)
 		srv.Stdout, srv.Stderr = io.Discard, os.Stderr
 		if err := srv.Start(); err != nil {
 			return err

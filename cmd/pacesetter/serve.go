@@ -39,10 +39,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	timeout := duration(fs, "timeout", server.DefaultOptions.Timeout, "most time the queries of one request may take together")
 	complexity := fs.Int("max-complexity", server.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
-	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most expensive operations (and exports, half as many) at work at once (0: no limit); more wait in a queue")
+	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most costly operations (those over --cheap-cost) at work at once (0: no admission control at all); more wait in a queue")
 	queue := fs.Int("max-queue", server.DefaultOptions.Queue, "most requests waiting for a place in each lane; more are refused with 503 and Retry-After")
 	cheapCost := fs.Int("cheap-cost", 0, "GraphQL operations whose estimated cost is at most this are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: a fifth of --max-complexity; -1: one lane for all)")
-	cheapInFlight := fs.Int("cheap-inflight", 0, "most cheap operations at work at once (default: --max-inflight)")
+	cheapInFlight := fs.Int("cheap-inflight", 0, "most cheap operations at work at once (default: 2 × cores, at least 4); exports have half as many places of their own")
 	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
 	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs or addresses of the reverse proxies / load balancers in front: from these peers only, the client address (for --rate-limit) is read from X-Forwarded-For")
@@ -125,7 +125,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.ResponseCacheBytes = mb.Responses
-	opt.CheapCost, opt.CheapInFlight = *cheapCost, *cheapInFlight
+	opt.CheapCost = *cheapCost
+	if *cheapInFlight > 0 {
+		opt.CheapInFlight = *cheapInFlight
+	}
 	opt.HSTS = *tlsCert != ""
 	if opt.TrustedProxies, err = server.ParseTrustedProxies(*trusted); err != nil {
 		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}

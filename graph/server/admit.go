@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -104,7 +105,7 @@ type lanes struct {
 }
 
 // newLanes: nil (no admission) when opt.InFlight is 0. The cheap lane has CheapInFlight places (default:
-// InFlight), the costly one InFlight; each may queue opt.Queue.
+// 2 × cores, at least 4), the costly one InFlight; each may queue opt.Queue.
 func newLanes(opt Options) *lanes {
 	if opt.InFlight <= 0 {
 		return nil
@@ -116,11 +117,7 @@ func newLanes(opt Options) *lanes {
 	case cheapCost == 0:
 		cheapCost = max(1, opt.Complexity/5)
 	}
-	cheapIn := opt.CheapInFlight
-	if cheapIn <= 0 {
-		cheapIn = opt.InFlight
-	}
-	return &lanes{cheapCost: cheapCost, cheap: newGate(cheapIn, opt.Queue, opt.QueueWait), costly: newGate(opt.InFlight, opt.Queue, opt.QueueWait)}
+	return &lanes{cheapCost: cheapCost, cheap: newGate(cheapPlaces(opt), opt.Queue, opt.QueueWait), costly: newGate(opt.InFlight, opt.Queue, opt.QueueWait)}
 }
 
 // pick is the lane of the operation running under ctx, and its name (for the access log and metrics).
@@ -199,3 +196,19 @@ func (w *refusedWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *refusedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func cheapPlaces(opt Options) int {
+	if opt.CheapInFlight > 0 {
+		return opt.CheapInFlight
+	}
+	return max(4, 2*runtime.GOMAXPROCS(0))
+}
+
+// exportPlaces: an export may run for minutes, so exports have places of their own, half the cheap lane's
+// (0 when admission is off): a few downloads never hold every place the queries need.
+func exportPlaces(opt Options) int {
+	if opt.InFlight <= 0 {
+		return 0
+	}
+	return (cheapPlaces(opt) + 1) / 2
+}

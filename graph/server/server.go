@@ -43,14 +43,15 @@ type Options struct {
 	// ResponseCacheBytes the most memory they may take together (0: 64 MiB).
 	ResponseCache      int
 	ResponseCacheBytes int64
-	// InFlight is how many requests that reach the engine may work at once (0: no limit), Queue how many may
-	// wait for a place, and QueueWait the longest one waits before it is refused with 503 (admit.go).
+	// InFlight is how many costly operations may work at once (0: no admission at all), Queue how many may
+	// wait for a place in each lane, and QueueWait the longest one waits before it is refused with 503
+	// (admit.go). Exports have half the cheap lane's places of their own.
 	InFlight, Queue int
 	QueueWait       time.Duration
 	// GraphQL operations are admitted in two lanes by the cost CostLimit estimates (admit.go): those costing
-	// at most CheapCost (0: a fifth of Complexity; −1: none, one lane for all) in a cheap lane of CheapInFlight places (0: InFlight), the
-	// others in a lane of InFlight places; each lane queues up to Queue. A cheap query never waits behind
-	// expensive ones.
+	// at most CheapCost (0: a fifth of Complexity; −1: none, one lane for all) in a cheap lane of
+	// CheapInFlight places (0: 2 × cores, at least 4), the others in a lane of InFlight places; each lane
+	// queues up to Queue. A cheap query never waits behind expensive ones.
 	CheapCost, CheapInFlight int
 	// lanes, when set (by the tests), are the lanes used instead of new ones from the fields above.
 	lanes *lanes
@@ -96,8 +97,12 @@ type Options struct {
 }
 
 // DefaultOptions are the serving defaults.
+//
+// Costly operations (a composite of every region) use every core each, and several at once only slow each
+// other and starve the cheap lane of CPU: measured with pacebench lanes on 2 cores, one costly place gave
+// one-group rankings a p99 of 98 ms against 696 ms with four, and more composites an hour, not fewer.
 var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 50000, ResponseCache: 512,
-	InFlight: max(4, 2*runtime.GOMAXPROCS(0)), Queue: 1024, QueueWait: 10 * time.Second,
+	InFlight: max(1, runtime.GOMAXPROCS(0)/2), CheapInFlight: max(4, 2*runtime.GOMAXPROCS(0)), Queue: 1024, QueueWait: 10 * time.Second,
 	ExportRows: DefaultExportRows, ExportMaxRows: MaxExportRows}
 
 func init() {
@@ -140,9 +145,8 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 	limit := rateLimit(opt.RateLimit, opt.RateBurst, opt.Tokens != nil)
 	// Admission to /graphql is by lane, once the operation is parsed and priced (NewGraphQLServer).
 	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, opt.ResponseCacheBytes, opt.Metrics, laneStatus(srv))))))
-	// An export may run for minutes, so exports have places of their own, half as many: a few downloads
-	// never hold every place the queries need.
-	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), (opt.InFlight+1)/2, opt.Queue, opt.QueueWait)))))
+	// Exports have places of their own (exportPlaces).
+	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), exportPlaces(opt), opt.Queue, opt.QueueWait)))))
 	if !opt.NoGraphiQL {
 		mux.Handle("GET /{$}", page("graphiql.html"))
 	}
