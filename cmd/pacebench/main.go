@@ -57,6 +57,12 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "clients" {
+		if err := clientsLoad(os.Args[2:]); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "lanes" {
 		if err := lanes(os.Args[2:]); err != nil {
 			fail(err)
