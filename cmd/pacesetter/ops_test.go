@@ -831,7 +831,7 @@ func TestShutdownSlowReader(t *testing.T) {
 	}{{"2m", false}, {"1s", true}} {
 		t.Run("grace "+c.grace, func(t *testing.T) {
 			t.Parallel()
-			srv := startServe(t, "--db", db, "--timeout", "2s", "--shutdown-grace", c.grace)
+			srv := startServe(t, "--db", db, "--timeout", "10s", "--shutdown-grace", c.grace)
 			u := strings.TrimSuffix(srv.url, "/graphql") + fmt.Sprintf("/export?format=csv&limit=%d&query=", rows) +
 				url.QueryEscape(`{ observations { nodes { region { code } indicator { code } year value } } }`)
 			res, read := slowGet(t, u)
