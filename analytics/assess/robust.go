@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
@@ -20,7 +21,15 @@ type RobustnessOptions struct {
 	Seed           int64
 	Normalisations []analytics.Normalisation // when non-empty each run draws one uniformly (else Options.Normalisation)
 	Aggregations   []analytics.Aggregation   // likewise
+	// Interrupt, if not nil, is asked between runs (every interruptEvery runs of each worker) whether to
+	// stop: a non-nil error ends the analysis with that error (the request's deadline, ctx.Err). The largest
+	// analysis allowed is seconds of CPU, which a request past its deadline should not spend.
+	Interrupt func() error
 }
+
+// interruptEvery is how many runs a worker does between two questions to Interrupt: a run over 1,000
+// regions takes tens of microseconds, so the deadline is seen within a few milliseconds.
+const interruptEvery = 64
 
 // RobustEntry is one region's rank across the runs. A region excluded nominally has NaN numbers and
 // Excluded says why, as Entry.Excluded does; "" for a region scored.
@@ -136,11 +145,21 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 	}
 	workers := min(runtime.GOMAXPROCS(0), R)
 	var wg sync.WaitGroup
+	var stopped atomic.Pointer[error]
 	for g := range workers {
 		from, to := g*R/workers, (g+1)*R/workers
 		wg.Go(func() {
 			rs := newRunScratch(len(inds), S)
 			for k := from; k < to; k++ {
+				if ro.Interrupt != nil && (k-from)%interruptEvery == 0 {
+					if stopped.Load() != nil {
+						return
+					}
+					if err := ro.Interrupt(); err != nil {
+						stopped.CompareAndSwap(nil, &err)
+						return
+					}
+				}
 				rs.run(k, ro, nom, mats, norms, aggs, o.Ties, byPoints)
 				for j, rk := range rs.ranks {
 					if ranks16 != nil {
@@ -153,6 +172,9 @@ func Robustness(values [][]float64, inds []Indicator, o Options, ro RobustnessOp
 		})
 	}
 	wg.Wait()
+	if err := stopped.Load(); err != nil {
+		return nil, *err
+	}
 
 	// Summaries, region by region (spread over the same workers), each sorting its own runs in place.
 	for g := range workers {

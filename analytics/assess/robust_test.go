@@ -2,10 +2,13 @@ package assess
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"pacesetter/analytics"
@@ -434,5 +437,41 @@ func TestRobustnessPointsNoNoise(t *testing.T) {
 		if e := nom.Entries[r]; e.Excluded == "" && (re.P05 != e.Rank || re.P95 != e.Rank || re.Median != e.Rank || re.MeanShift != 0) {
 			t.Fatalf("region %d: nominal %v, runs %+v", r, e.Rank, re)
 		}
+	}
+}
+
+// TestRobustnessInterrupted: Interrupt is asked between runs; once it answers an error the analysis stops
+// with that error, long before its runs are done (it is asked every interruptEvery runs of each worker, so
+// it is asked about Runs/interruptEvery times when it never stops it), and an Interrupt that never stops
+// changes nothing of the answer.
+func TestRobustnessInterrupted(t *testing.T) {
+	o := Options{Normalisation: analytics.MinMax}
+	stop := errors.New("deadline")
+	var asked atomic.Int64
+	ro := RobustnessOptions{Runs: 100000, Noise: 0.2, Seed: 5, Interrupt: func() error {
+		if asked.Add(1) > 3 {
+			return stop
+		}
+		return nil
+	}}
+	if _, err := Robustness(exValues(), exIndicators(), o, ro); !errors.Is(err, stop) {
+		t.Fatalf("interrupted: %v, want its error", err)
+	}
+	if n := asked.Load(); n > 3+int64(runtime.GOMAXPROCS(0)) {
+		t.Errorf("Interrupt was asked %d times after it said stop at the 4th", n)
+	}
+	plain := RobustnessOptions{Runs: 1000, Noise: 0.2, Seed: 5}
+	want, err := Robustness(exValues(), exIndicators(), o, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked.Store(0)
+	plain.Interrupt = func() error { asked.Add(1); return nil }
+	got, err := Robustness(exValues(), exIndicators(), o, plain)
+	if err != nil || !reflect.DeepEqual(fmt.Sprint(got), fmt.Sprint(want)) {
+		t.Errorf("with an Interrupt that never stops: %v, %v; want %v", got, err, want)
+	}
+	if n := asked.Load(); n < 1000/interruptEvery {
+		t.Errorf("Interrupt was asked %d times over 1,000 runs, want at least %d", n, 1000/interruptEvery)
 	}
 }

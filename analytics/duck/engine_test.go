@@ -228,3 +228,38 @@ func TestSnapshotWithoutSchemeTables(t *testing.T) {
 		t.Errorf("dataset %+v", info)
 	}
 }
+
+// Two imports into one file at once: the second is refused at once, naming the first's lock and process,
+// while the first is still loading; the first then completes, and an import after it succeeds. Before the
+// lock both succeeded and the last rename won.
+func TestConcurrentImportsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.db")
+	ctx := context.Background()
+	loading, finish := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := duck.WriteSnapshot(ctx, path, func(s *duck.Store) (duck.ImportStats, error) {
+			close(loading)
+			<-finish
+			return s.Import(ctx, fixture.AssessDataset(t), "first")
+		})
+		first <- err
+	}()
+	<-loading
+	_, err := duck.WriteSnapshot(ctx, path, func(s *duck.Store) (duck.ImportStats, error) {
+		t.Error("the second import loaded while the first held the file")
+		return s.Import(ctx, dataset.Synthetic(1, 5, 2, 2), "second")
+	})
+	if err == nil || !strings.Contains(err.Error(), "being imported into by another import (PID ") || !strings.Contains(err.Error(), path) {
+		t.Errorf("the second import at once: %v; want a refusal naming the file and the first's PID", err)
+	}
+	close(finish)
+	if err := <-first; err != nil {
+		t.Fatalf("the first import: %v", err)
+	}
+	if _, err := duck.WriteSnapshot(ctx, path, func(s *duck.Store) (duck.ImportStats, error) {
+		return s.Import(ctx, dataset.Synthetic(1, 5, 2, 2), "third")
+	}); err != nil {
+		t.Errorf("an import after the first finished: %v", err)
+	}
+}

@@ -22,6 +22,11 @@ func WriteSnapshot(ctx context.Context, path string, load func(*Store) (ImportSt
 	if path == "" {
 		return ImportStats{}, errors.New("a snapshot needs a file path")
 	}
+	unlock, err := lockImport(path)
+	if err != nil {
+		return ImportStats{}, err
+	}
+	defer unlock()
 	removeStaleTemps(path)
 	tmp := fmt.Sprintf("%s%s%d-%s", path, tempInfix, os.Getpid(), randomHex())
 	renamed := false
@@ -70,6 +75,45 @@ func WriteSnapshot(ctx context.Context, path string, load func(*Store) (ImportSt
 }
 
 const tempInfix = ".tmp-"
+
+// lockImport takes path's import lock, an exclusive flock on path.import-lock, or says who holds it: two
+// imports into one file would both "succeed" and the last rename would win, dropping the other's dataset
+// without a word. The kernel releases the lock when its process ends, however it ends, so a killed import
+// never leaves the file locked (only the empty lock file, which the next import takes). The holder removes
+// the lock file before it unlocks, so nothing stays beside path; an import that locked a file removed
+// meanwhile (it opened it just before) sees that the name no longer leads to its file, and tries again.
+func lockImport(path string) (func(), error) {
+	name := path + ".import-lock"
+	for range 10 {
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("import lock %s: %w", name, err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			holder, _ := os.ReadFile(name)
+			f.Close()
+			who := "another import"
+			if h := strings.TrimSpace(string(holder)); h != "" {
+				who = "another import (" + h + ")"
+			}
+			return nil, fmt.Errorf("%s is being imported into by %s: wait for it to finish, or import into another file", path, who)
+		}
+		held, err1 := f.Stat()
+		now, err2 := os.Stat(name)
+		if err1 != nil || err2 != nil || !os.SameFile(held, now) {
+			f.Close() // the holder before removed it as this one opened it: lock the file there now
+			continue
+		}
+		_ = f.Truncate(0)
+		_, _ = fmt.Fprintf(f, "PID %d", os.Getpid())
+		return func() {
+			_ = os.Remove(name)
+			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+		}, nil
+	}
+	return nil, fmt.Errorf("import lock %s: replaced again and again while being taken", name)
+}
 
 // TempName is a file name beside path for this process's use (purpose says which): one a killed process
 // leaves behind is removed by the next WriteSnapshot, which knows it by tempInfix and the pid.

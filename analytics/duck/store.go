@@ -167,6 +167,15 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// SetMemoryLimit bounds what DuckDB itself may hold (its buffer pool: aggregates' hash tables, sorts,
+// cached column blocks) to bytes, spilling or failing a statement beyond it; before LockDown, which freezes it.
+func (s *Store) SetMemoryLimit(ctx context.Context, bytes int64) error {
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf(`SET memory_limit = '%dB'`, bytes)); err != nil {
+		return fmt.Errorf("set memory_limit: %w", err)
+	}
+	return nil
+}
+
 // LockDown forbids SQL from reading or writing files and freezes the configuration: a serving database
 // needs neither, so no query can reach the file system even if one were ever built wrongly.
 func (s *Store) LockDown(ctx context.Context) error {

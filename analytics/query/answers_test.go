@@ -16,8 +16,8 @@ import (
 func TestAnswerCacheBoundedInBytes(t *testing.T) {
 	const max = 1 << 20
 	c := newAnswerCache(100000, max)
-	big := &analytics.Ranking{Entries: make([]*analytics.RankingEntry, 1000)} // about 200 KB
-	small := &analytics.Ranking{Entries: make([]*analytics.RankingEntry, 10)}
+	big := rankingOf(1000) // about 200 KB
+	small := rankingOf(10)
 	for i := range 2000 {
 		if i%3 == 0 {
 			c.add(fmt.Sprint("big", i), big)
@@ -35,11 +35,20 @@ func TestAnswerCacheBoundedInBytes(t *testing.T) {
 	if sum != c.bytes || len(c.sizes) != c.lru.Len() {
 		t.Errorf("sizes of the answers kept add up to %d, the cache counts %d (%d sizes, %d answers)", sum, c.bytes, len(c.sizes), c.lru.Len())
 	}
-	huge := &analytics.Ranking{Entries: make([]*analytics.RankingEntry, 5000)} // over a quarter of the cache
+	huge := rankingOf(5000) // over a quarter of the cache
 	c.add("huge", huge)
 	if _, ok := c.get("huge"); ok {
 		t.Error("an answer of more than a quarter of the cache was kept")
 	}
+}
+
+// rankingOf is a ranking of n entries, each its own.
+func rankingOf(n int) *analytics.Ranking {
+	r := &analytics.Ranking{Entries: make([]*analytics.RankingEntry, n)}
+	for i := range r.Entries {
+		r.Entries[i] = &analytics.RankingEntry{}
+	}
+	return r
 }
 
 // TestIdenticalRequestsComputedOnce: many clients asking the same new question at once get one computation.

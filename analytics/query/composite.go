@@ -706,7 +706,7 @@ func (e *Engine) robustnessOf(ctx context.Context, s *snapshot, q analytics.Robu
 	if err != nil {
 		return nil, err
 	}
-	ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed)}
+	ro := assess.RobustnessOptions{Runs: q.Runs, Noise: q.WeightNoise, Seed: int64(q.Seed), Interrupt: ctx.Err}
 	ro.Normalisations = append(ro.Normalisations, q.Normalisations...)
 	if p.norm == analytics.DistanceToTarget || slices.Contains(q.Normalisations, analytics.DistanceToTarget) {
 		if err := sc.checkTargets(inds); err != nil {

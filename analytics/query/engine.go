@@ -43,6 +43,9 @@ type Options struct {
 	CacheBytes   int64
 	// MatrixBytes bounds the values kept in memory for rankings and trends (default 512 MiB).
 	MatrixBytes int64
+	// DuckDBBytes is DuckDB's memory_limit for each snapshot OpenServed opens (0: DuckDB's own default,
+	// 80% of the machine's memory).
+	DuckDBBytes int64
 	// Observer, if not nil, is told of each statement the engine runs and each look-up in its answer cache:
 	// graph's metrics and traces, kept out of this package so that it needs neither library.
 	Observer Observer

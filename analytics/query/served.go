@@ -85,6 +85,12 @@ func openServedEngine(ctx context.Context, path string, opt Options, viaLink boo
 		}
 		return nil, err
 	}
+	if opt.DuckDBBytes > 0 {
+		if err := store.SetMemoryLimit(ctx, opt.DuckDBBytes); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	if err := store.LockDown(ctx); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -16,6 +16,9 @@
 // the load-and-chaos run (chaos.go): go run ./cmd/pacebench chaos [--duration 5m]
 //
 // and what metrics, traces and access logs cost (overhead.go): go run ./cmd/pacebench overhead [--conns 8]
+//
+// and cheap rankings beside 64 clients of composites, with and without admission lanes, with the server's
+// peak RSS against its --memory (lanes.go): go run ./cmd/pacebench lanes [--duration 60s]
 package main
 
 import (
@@ -51,6 +54,18 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "chaos" {
 		if err := chaos(os.Args[2:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "clients" {
+		if err := clientsLoad(os.Args[2:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "lanes" {
+		if err := lanes(os.Args[2:]); err != nil {
 			fail(err)
 		}
 		return

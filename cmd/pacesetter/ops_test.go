@@ -408,6 +408,9 @@ func TestServeTokensTLS(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), v1) {
 		t.Errorf("healthz: %d %s", res.StatusCode, body)
 	}
+	if h := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
+		t.Errorf("over TLS, Strict-Transport-Security is %q, want max-age=…", h)
+	}
 	// /metrics needs a token like /graphql (no --metrics-public); /readyz, like /healthz, needs none.
 	base := strings.TrimSuffix(endpoint, "/graphql")
 	if status, body := get(t, client, base+"/metrics", ""); status != 401 || !strings.Contains(body, "UNAUTHENTICATED") {
@@ -493,6 +496,31 @@ func TestServeTokensTLS(t *testing.T) {
 	}
 	if _, answer, _ := ask(client, endpoint, "second-secret", q, nil); versionOf(answer) != v2 {
 		t.Errorf("after a failed reload: %v", answer)
+	}
+
+	// A renewed certificate, renamed over the files: the watch reads it, and new handshakes present it
+	// (a client trusting only the new one connects; one trusting only the old one no longer does).
+	newDir := t.TempDir()
+	newCert, newKey, newPool := selfSigned(t, newDir)
+	for _, f := range [][2]string{{newKey, keyFile}, {newCert, certFile}} {
+		if err := os.Rename(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := func(pool *x509.CertPool) error {
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+		res, err := c.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err
+	}
+	eventually("the renewed certificate", func() bool { return fresh(newPool) == nil })
+	if err := fresh(pool); err == nil {
+		t.Error("a client trusting only the old certificate still connects after the renewal")
+	}
+	if !strings.Contains(errb.String(), "reload: TLS certificate read") {
+		t.Errorf("the log does not say the certificate was read again:\n%s", errb.String())
 	}
 	cancel()
 	if code := <-exit; code != 0 {
@@ -754,4 +782,100 @@ func TestImportKilled(t *testing.T) {
 		t.Errorf("left beside the file: %v", names)
 	}
 	t.Logf("a complete import took %s; %d of 20 killed imports had finished", took.Round(time.Millisecond), finished)
+}
+
+// slowGet starts an export read by a slow client: a 16 KiB receive buffer, 16 KiB read every 20 ms (about
+// 800 KB/s), so that the server is still writing long after it began. It returns the response and a
+// channel of what the client finally read and how the body ended.
+type slowRead struct {
+	body []byte
+	err  error
+}
+
+func slowGet(t *testing.T, u string) (*http.Response, chan slowRead) {
+	t.Helper()
+	dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10) })
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext, DisableCompression: true}}
+	res, err := client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan slowRead, 1)
+	go func() {
+		defer res.Body.Close()
+		var r slowRead
+		buf := make([]byte, 16<<10)
+		for {
+			n, err := res.Body.Read(buf)
+			r.body = append(r.body, buf[:n]...)
+			if err != nil {
+				if err != io.EOF {
+					r.err = err
+				}
+				out <- r
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return res, out
+}
+
+// TestShutdownSlowReader: a CSV export of 300,000 observations read at about 800 KB/s (over 10 s), SIGTERM
+// as it begins. With --shutdown-grace 2m the grace covers it: the client gets every row, the process exits
+// 0. With --shutdown-grace 1s it is cut: the client's body breaks off, the process still exits 0, and its
+// log says an export was cut by the shutdown (a counted one: pacesetter_exports_cut_total{reason="shutdown"}).
+// Before the grace, serve exited 1 ("context deadline exceeded") once its fixed grace ran out.
+func TestShutdownSlowReader(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "big.db")
+	mustRun(t, "import", "--db", db, bigSynth(t))
+	const rows = 300000
+	for _, c := range []struct {
+		grace string
+		cut   bool
+	}{{"2m", false}, {"1s", true}} {
+		t.Run("grace "+c.grace, func(t *testing.T) {
+			t.Parallel()
+			srv := startServe(t, "--db", db, "--timeout", "10s", "--shutdown-grace", c.grace)
+			u := strings.TrimSuffix(srv.url, "/graphql") + fmt.Sprintf("/export?format=csv&limit=%d&query=", rows) +
+				url.QueryEscape(`{ observations { nodes { region { code } indicator { code } year value } } }`)
+			res, read := slowGet(t, u)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("export: status %d", res.StatusCode)
+			}
+			start := time.Now()
+			if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			r := <-read
+			select {
+			case <-srv.exit:
+			case <-time.After(3 * time.Minute):
+				t.Fatal("serve did not exit")
+			}
+			code, log := srv.cmd.ProcessState.ExitCode(), srv.stderr.String()
+			lines := bytes.Count(r.body, []byte("\n"))
+			t.Logf("read %d bytes (%d lines) in %s, body error %v, exit %d", len(r.body), lines, time.Since(start).Round(time.Millisecond), r.err, code)
+			if code != 0 {
+				t.Errorf("exit %d, want 0:\n%s", code, log)
+			}
+			if !c.cut {
+				if r.err != nil || lines != rows+1 {
+					t.Errorf("within the grace: %d lines, body error %v; want %d lines, whole", lines, r.err, rows+1)
+				}
+				if strings.Contains(log, "export cut") {
+					t.Errorf("an export was logged cut within the grace:\n%s", log)
+				}
+				return
+			}
+			if r.err == nil || lines >= rows+1 {
+				t.Errorf("past the grace: %d lines, body error %v; want a body broken off", lines, r.err)
+			}
+			if !strings.Contains(log, "export cut: the shutdown grace is over") || !strings.Contains(log, "rows_written=") {
+				t.Errorf("no cut export in the log:\n%s", log)
+			}
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -38,14 +39,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	timeout := duration(fs, "timeout", server.DefaultOptions.Timeout, "most time the queries of one request may take together")
 	complexity := fs.Int("max-complexity", server.DefaultOptions.Complexity, "most an operation may cost (the fields its answer can hold, plus the work of each query)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
-	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most requests at work at once (0: no limit); more wait in a queue")
-	queue := fs.Int("max-queue", server.DefaultOptions.Queue, "most requests waiting for a place; more are refused with 503 and Retry-After")
+	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most costly operations (those over --cheap-cost) at work at once (0: no admission control at all); more wait in a queue")
+	queue := fs.Int("max-queue", server.DefaultOptions.Queue, "most requests waiting for a place in each lane; more are refused with 503 and Retry-After")
+	cheapCost := fs.Int("cheap-cost", 0, "GraphQL operations whose estimated cost is at most this are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: a fifth of --max-complexity; -1: one lane for all)")
+	cheapInFlight := fs.Int("cheap-inflight", 0, "most cheap operations at work at once (default: 2 × cores, at least 4); exports have half as many places of their own")
 	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
+	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs or addresses of the reverse proxies / load balancers in front: from these peers only, the client address (for --rate-limit) is read from X-Forwarded-For")
 	tokensFile := fs.String("tokens", "", "file of the SHA-256 hashes (hex, one a line, # comments) of the bearer tokens to require; none: the API is open")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
-	watch := duration(fs, "watch", time.Second, "how often to look whether the --db or --tokens file was replaced, to reload it (0: on SIGHUP only)")
+	grace := duration(fs, "shutdown-grace", 0, "on SIGTERM or SIGINT, how long the requests in flight (long exports too) may take to finish before they are cut; the process exits 0 either way, and a cut export is logged and counted (default: --timeout + 30s)")
+	watch := duration(fs, "watch", time.Second, "how often to look whether the --db, --tokens or --tls-cert/--tls-key files were replaced, to reload them (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "send traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
@@ -55,6 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own, e.g. 127.0.0.1:6060; loopback only, unless --pprof-public (default: off)")
 	pprofPublic := fs.Bool("pprof-public", false, "let --pprof listen on an address that is not loopback")
 	noWarm := fs.Bool("no-warm", false, "load no values at start: each indicator's load on its first use")
+	memory := fs.String("memory", "", "memory budget (e.g. 2GiB): value matrices 40 %, answer cache 10 %, response cache 5 %, DuckDB 25 %, requests at work the rest (default: half the machine's or the container's memory)")
 	noMetrics := fs.Bool("no-metrics", false, hidden+"record no metrics and serve no /metrics, to measure what they cost (pacebench overhead)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -64,6 +70,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("unexpected argument %q", pos[0])}
 	}
 
+	mem := defaultMemory()
+	if *memory != "" {
+		if mem, err = parseBytes(*memory); err != nil {
+			return usageError{fmt.Errorf("--memory: %w", err)}
+		}
+		if mem < minMemory {
+			return usageError{fmt.Errorf("--memory %s is less than the least the server runs in, %s", *memory, formatBytes(minMemory))}
+		}
+	}
+	mb := carve(mem)
+	debug.SetMemoryLimit(mb.GoLimit())
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{errors.New("give both --tls-cert and --tls-key, or neither")}
 	}
@@ -83,6 +100,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// One registry for the handler's and the engine's metrics, served at /metrics.
 	metrics := server.NewMetrics()
 	eopt := query.DefaultOptions
+	eopt.MatrixBytes, eopt.CacheBytes, eopt.DuckDBBytes = mb.Matrices, mb.Answers, mb.DuckDB
 	if !*noMetrics {
 		eopt.Observer = metrics
 	}
@@ -101,6 +119,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer store.Close()
+		if err := store.SetMemoryLimit(ctx, mb.DuckDB); err != nil {
+			return err
+		}
 		if err := store.LockDown(ctx); err != nil {
 			return err
 		}
@@ -140,6 +161,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt := server.DefaultOptions
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
+	opt.ResponseCacheBytes = mb.Responses
+	opt.CheapCost = *cheapCost
+	if *cheapInFlight > 0 {
+		opt.CheapInFlight = *cheapInFlight
+	}
+	opt.HSTS = *tlsCert != ""
+	if opt.TrustedProxies, err = server.ParseTrustedProxies(*trusted); err != nil {
+		return usageError{fmt.Errorf("--trusted-proxies: %w", err)}
+	}
 	opt.NoGraphiQL, opt.NoIntrospection = *noGraphiQL, *noIntrospection
 	opt.Metrics, opt.MetricsPublic, opt.NoMetrics = metrics, *metricsPublic, *noMetrics
 	if !*noAccessLog {
@@ -166,6 +196,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	drain := server.NewDrain()
+	opt.Drain = drain
 	h := server.NewHandler(engine, opt)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -178,22 +210,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	scheme := "http"
+	var certs *certFiles
 	if *tlsCert != "" {
 		// Read before serving, so that a bad certificate stops the start rather than the first handshake.
-		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
-		if err != nil {
+		if certs, err = loadCertFiles(*tlsCert, *tlsKey); err != nil {
 			ln.Close()
-			return fmt.Errorf("--tls-cert %s, --tls-key %s: %w", *tlsCert, *tlsKey, err)
+			return err
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = &tls.Config{GetCertificate: certs.get, MinVersion: tls.VersionTLS12}
 		scheme = "https"
 	}
 	// Watching (and SIGHUP's handler) starts before the address is announced: a SIGHUP sent once a client
 	// can connect reloads rather than ending the process, as SIGHUP does by default.
-	stopReload := watchReloads(ctx, served, opt.Tokens, *watch, logger, metrics)
+	stopReload := watchReloads(ctx, served, opt.Tokens, certs, *watch, logger, metrics)
 	defer stopReload()
 	fmt.Fprintf(stdout, "pacesetter serving %s (version %s: %d regions, %d indicators, %d observations)\n",
 		info.Source, info.Version, info.Regions, info.Indicators, info.Observations)
+	fmt.Fprintf(stdout, "memory budget %s\n", mb)
 	if opt.Tokens != nil {
 		fmt.Fprintf(stdout, "requests to /graphql and /export need one of the %d bearer tokens of %s\n", opt.Tokens.Len(), *tokensFile)
 	}
@@ -216,11 +249,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Requests in flight finish: no answer may take longer than the write timeout, so that is the grace.
-	logger.Info("shutting down: finishing the requests in flight", "grace", writeTimeout)
-	shutdown, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	// Health and readiness answer 503 from now on; the listener closes and the requests in flight finish
+	// within the grace. What is still at work then (a long export to a slow reader) is cut, logged and
+	// counted: the shutdown itself went as asked, so the process exits 0 either way.
+	if *grace <= 0 {
+		*grace = writeTimeout
+	}
+	drain.Start()
+	logger.Info("shutting down: finishing the requests in flight", "grace", *grace, "exports", drain.Exports())
+	shutdown, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil {
+		logger.Warn("shutdown: the grace is over, cutting the requests still in flight", "grace", *grace, "exports", drain.Exports())
+		drain.Cut()
+		_ = srv.Close()
+		if !drain.Wait(5 * time.Second) {
+			logger.Warn("shutdown: requests still at work 5 s after they were cut")
+		}
+	}
+	logger.Info("shut down")
+	return nil
 }
 
 // warmer is an engine that loads its values ahead of requests (query.Engine, query.Served).
@@ -251,10 +299,10 @@ func tracing(ctx context.Context, endpoint string) (trace.TracerProvider, error)
 	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
 }
 
-// watchReloads reloads the snapshot and the tokens on SIGHUP, and each when its file is seen replaced (a
+// watchReloads reloads the snapshot, the tokens and the TLS certificate on SIGHUP, and each when its file is seen replaced (a
 // poll every interval; 0: SIGHUP only). A file that fails to load is logged and the old one kept. The
 // function returned stops watching and returns once a reload under way has finished.
-func watchReloads(ctx context.Context, served *query.Served, tokens *server.Tokens, interval time.Duration, logger *slog.Logger, metrics *server.Metrics) func() {
+func watchReloads(ctx context.Context, served *query.Served, tokens *server.Tokens, certs *certFiles, interval time.Duration, logger *slog.Logger, metrics *server.Metrics) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := func(always bool) {
@@ -278,6 +326,13 @@ func watchReloads(ctx context.Context, served *query.Served, tokens *server.Toke
 				logger.Error("reload: kept the tokens", "err", err)
 			} else {
 				logger.Info("reload: tokens read", "tokens", tokens.Len())
+			}
+		}
+		if certs != nil && (always || certs.changed()) {
+			if err := certs.reload(); err != nil {
+				logger.Error("reload: kept the TLS certificate", "err", err)
+			} else {
+				logger.Info("reload: TLS certificate read", "cert", certs.cert)
 			}
 		}
 	}

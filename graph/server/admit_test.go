@@ -183,3 +183,58 @@ func TestRateLimitPerClient(t *testing.T) {
 		}
 	}
 }
+
+// TestLanesCheapNeverWaitsBehindCostly: with the costly lane's one place taken and a composite waiting in
+// its queue, a ranking of one group is answered at once (it is admitted in the cheap lane); the composite is
+// answered once the place is free, and a composite over the costly lane's queue is refused with 503,
+// Retry-After and OVERLOADED. The costs are CostLimit's (graph/limits.go): the ranking's is a few hundred,
+// the composite's (31 provinces × 9 indicators with breakdowns) several thousand, on either side of 1,000.
+// Under the single queue this replaced, the ranking waited behind the composite.
+func TestLanesCheapNeverWaitsBehindCostly(t *testing.T) {
+	opt := DefaultOptions
+	opt.ResponseCache, opt.InFlight, opt.Queue, opt.CheapCost = 0, 1, 1, 1000
+	opt.lanes = newLanes(opt)
+	srv, _ := newServer(t, loadStore(t, data.Default()), query.Options{CacheEntries: 0}, opt)
+	composite := `{ composite(input: {year: 2024, scheme: "hqd"}) { entries { region { code } score breakdown { indicator { code } value normalised contribution } } } }`
+	ranking := `{ ranking(indicator: "gdp", year: 2024, group: "East") { entries { region { code } rank } } }`
+
+	costly := opt.lanes.costly
+	costly.slots <- struct{}{} // the costly lane's one place, held
+	waited := make(chan gqlResponse, 1)
+	go func() { waited <- post(t, srv.URL, composite, nil, nil) }()
+	waitFor(t, func() bool { return costly.queued.Load() == 1 })
+
+	var r struct {
+		Ranking struct{ Entries []struct{ Rank int } }
+	}
+	if res := post(t, srv.URL, ranking, nil, &r); res.Status != http.StatusOK || len(res.Errors) > 0 || len(r.Ranking.Entries) == 0 {
+		t.Fatalf("the one-group ranking with the costly lane full: status %d, errors %v", res.Status, res.Errors)
+	}
+	select {
+	case res := <-waited:
+		t.Fatalf("the composite was answered (status %d) while the costly lane's place was held: it did not wait in its lane", res.Status)
+	default:
+	}
+	if n := len(opt.lanes.cheap.slots); n != 0 {
+		t.Errorf("the cheap lane holds %d places after its request ended", n)
+	}
+
+	// The costly lane's queue (1) is full: the next composite is refused at once.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(fmt.Sprintf(`{"query": %q}`, composite)))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), `"OVERLOADED"`) {
+		t.Errorf("a composite over the costly lane's queue: %d, Retry-After %q, %s; want 503, Retry-After and OVERLOADED", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+
+	<-costly.slots // the place is free: the waiting composite runs
+	if res := <-waited; res.Status != http.StatusOK || len(res.Errors) > 0 {
+		t.Errorf("the queued composite: status %d, errors %v", res.Status, res.Errors)
+	}
+	waitFor(t, func() bool { return len(costly.slots) == 0 })
+}

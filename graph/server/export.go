@@ -242,6 +242,7 @@ func statusOf(errs gqlerror.List) int {
 // than a file that looks complete.
 func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *exportRequest) *exportError {
 	ctx := r.Context()
+	ctl := http.NewResponseController(w)
 	// Planned from the validated request; the request itself runs only for a list that is not paged: a
 	// connection's pages run as rewritten queries of their own.
 	opCtx, rc, xerr := h.prepare(ctx, &req.params)
@@ -290,7 +291,7 @@ func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *expo
 			read := len(rows)
 			for info.hasNext && read < limit {
 				// Each page has the per-query timeout; the connection's write deadline moves on with it.
-				_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.opt.Timeout + 30*time.Second))
+				_ = ctl.SetWriteDeadline(time.Now().Add(h.opt.Timeout + 30*time.Second))
 				params.Variables = maps(req.params.Variables)
 				params.Variables[afterVar] = info.endCursor
 				_, data, xerr := h.run(ctx, &params)
@@ -320,47 +321,62 @@ func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *expo
 	hd.Set("X-Total-Rows", strconv.Itoa(total))
 	hd.Set("X-Truncated", strconv.FormatBool(total > limit))
 	hd.Set("Cache-Control", "no-store")
+	defer h.opt.Drain.export()()
+	written := 0
 	fw, err := export.New(req.format, w, pl.columns, meta, export.Options{BOM: req.bom, Decimals: req.decimals})
 	if err != nil {
-		h.abort("start", err)
+		h.abort(ctx, "start", written, err)
 	}
-	written := 0
 	cells := make([]any, len(pl.columns))
 	write := func(rows []any) bool {
+		// A client reading slowly but steadily is not cut by the server's write timeout: the deadline moves
+		// on with each batch written; one that stops reading is cut after the query timeout + 30 s.
+		_ = ctl.SetWriteDeadline(time.Now().Add(h.opt.Timeout + 30*time.Second))
 		for _, row := range rows {
 			if written == limit {
 				return false
 			}
 			pl.cells(row, cells)
 			if err := fw.Row(cells); err != nil {
-				h.abort("write", err)
+				h.abort(ctx, "write", written, err)
 			}
 			written++
 		}
 		if err := fw.Flush(); err != nil {
-			h.abort("write", err)
+			h.abort(ctx, "write", written, err)
 		}
-		_ = http.NewResponseController(w).Flush()
+		_ = ctl.Flush()
 		return written < limit
 	}
 	if write(rows) && pages != nil {
 		pages(write)
 	}
 	if fail != nil {
-		h.abort("page", fail)
+		h.abort(ctx, "page", written, fail)
 	}
 	if err := fw.Close(); err != nil {
-		h.abort("finish", err)
+		h.abort(ctx, "finish", written, err)
 	}
 	countRows(r.Context(), "export", written)
 	return nil
 }
 
 // abort ends a response already under way so that the client sees a broken transfer: net/http closes the
-// connection (or resets the stream) without ending the body cleanly.
-func (h *exportHandler) abort(stage string, err error) {
-	if !errors.Is(err, context.Canceled) {
-		h.opt.Logger.Warn("export aborted", "stage", stage, "err", err)
+// connection (or resets the stream) without ending the body cleanly. A cut export is logged and counted
+// (pacesetter_exports_cut_total) by why: the shutdown's grace ran out, the client went, or an error.
+func (h *exportHandler) abort(ctx context.Context, stage string, written int, err error) {
+	reason := "error"
+	switch {
+	case h.opt.Drain.isCutting():
+		reason = "shutdown"
+		h.opt.Logger.Warn("export cut: the shutdown grace is over", "stage", stage, "rows_written", written, "err", err)
+	case errors.Is(err, context.Canceled):
+		reason = "client"
+	default:
+		h.opt.Logger.Warn("export aborted", "stage", stage, "rows_written", written, "err", err)
+	}
+	if h.opt.Metrics != nil {
+		h.opt.Metrics.exportsCut.WithLabelValues(reason).Inc()
 	}
 	panic(http.ErrAbortHandler)
 }

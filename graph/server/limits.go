@@ -84,3 +84,12 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// hsts tells browsers to use HTTPS only for this host for a year: a server with a certificate answers
+// nothing over plain HTTP, so a downgrade could only reach an impostor.
+func hsts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -36,6 +36,7 @@ type Metrics struct {
 	statements prometheus.Histogram
 	rows       *prometheus.CounterVec
 	loads      *prometheus.HistogramVec
+	exportsCut *prometheus.CounterVec
 	tracer     atomic.Value // a trace.Tracer once a handler traces (trace.go); unset: no statement spans
 }
 
@@ -64,7 +65,10 @@ func NewMetrics() *Metrics {
 		Help:    "Time to load the dataset served: at start (kind initial: the embedded dataset imported into memory, or the --db file opened) and on each reload of a new snapshot (kind reload), by outcome (ok or error; a reload that fails keeps the old snapshot).",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)},
 		[]string{"kind", "outcome"})
-	m.Registry.MustRegister(m.requests, m.latency, m.cache, m.statements, m.rows, m.loads,
+	m.exportsCut = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pacesetter_exports_cut_total",
+		Help: "Exports broken off after their answer had begun, by reason: shutdown (the --shutdown-grace ran out), client (it went away) or error."},
+		[]string{"reason"})
+	m.Registry.MustRegister(m.requests, m.latency, m.cache, m.statements, m.rows, m.loads, m.exportsCut,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,8 +22,8 @@ const maxClients = 1 << 16
 // rateLimit gives each client a token bucket of perSecond requests a second and burst at once, keyed by
 // its bearer token when tokens are required (a hash of it, never the token) and else by its address. A request over
 // the rate is refused at once with 429, Retry-After and the code RATE_LIMITED; nothing is queued, so one
-// client's flood costs the others nothing. Behind a reverse proxy every request comes from the proxy's
-// address: give clients tokens, or limit at the proxy.
+// client's flood costs the others nothing. Behind a reverse proxy, name it in Options.TrustedProxies
+// (--trusted-proxies) so that the address is the client's from X-Forwarded-For (proxies.go).
 // One limiter serves every endpoint it wraps: a client has one bucket, wherever it sends.
 func rateLimit(perSecond float64, burst int, byToken bool) func(http.Handler) http.Handler {
 	if perSecond <= 0 {
@@ -64,9 +63,5 @@ func clientKey(r *http.Request, byToken bool) string {
 		sum := sha256.Sum256([]byte(auth[7:]))
 		return "t:" + string(sum[:])
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "a:" + host
+	return "a:" + clientAddress(r)
 }

@@ -20,8 +20,11 @@ import (
 
 const (
 	maxCachedRequest  = 64 << 10 // larger requests are answered, not cached
-	maxCachedResponse = 4 << 20
-	maxCachedBytes    = 64 << 20 // all kept answers together; the oldest go first
+	maxCachedResponse = 4 << 20  // nor larger answers (nor any over a quarter of the cache's bytes)
+	maxCachedBytes    = 64 << 20 // all kept answers together by default; the oldest go first
+	// responseOverhead is what keeping an answer costs beyond its body: the LRU's element and map slot, the
+	// key, the content type and operation strings.
+	responseOverhead = 256
 )
 
 type cachedResponse struct {
@@ -30,12 +33,15 @@ type cachedResponse struct {
 	operation   string // for the metrics and log line of a hit, which gqlgen never sees
 }
 
+func (v cachedResponse) size() int64 { return int64(cap(v.body)) + responseOverhead }
+
 type responseCache struct {
 	engine  analytics.Engine
 	metrics *Metrics
 	next    http.Handler
 	lru     *lru.Cache[[32]byte, cachedResponse]
-	bytes   atomic.Int64 // size of the bodies kept
+	bytes   atomic.Int64 // what the answers kept take: their bodies and responseOverhead each
+	max     int64
 
 	// Identical requests that miss at once are computed once: the first computes, the others wait for its
 	// answer (or their own deadline) and are served it as a hit; when it cannot be kept (an error, a timeout,
@@ -51,12 +57,15 @@ type flight struct {
 	ok   bool // resp may be served
 }
 
-func newResponseCache(engine analytics.Engine, entries int, m *Metrics, next http.Handler) http.Handler {
+func newResponseCache(engine analytics.Engine, entries int, maxBytes int64, m *Metrics, next http.Handler) http.Handler {
 	if entries <= 0 {
 		return next
 	}
-	rc := &responseCache{engine: engine, metrics: m, next: next}
-	c, err := lru.NewWithEvict(entries, func(_ [32]byte, v cachedResponse) { rc.bytes.Add(-int64(len(v.body))) })
+	if maxBytes <= 0 {
+		maxBytes = maxCachedBytes
+	}
+	rc := &responseCache{engine: engine, metrics: m, next: next, max: maxBytes}
+	c, err := lru.NewWithEvict(entries, func(_ [32]byte, v cachedResponse) { rc.bytes.Add(-v.size()) })
 	if err != nil {
 		panic(err) // entries > 0, the only way New fails
 	}
@@ -139,7 +148,7 @@ func (c *responseCache) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // nil) for the identical requests waiting on it.
 func (c *responseCache) serveAndKeep(w http.ResponseWriter, r *http.Request, key [32]byte, ri *requestInfo, f *flight) {
 	c.metrics.cacheLookup("response", false)
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK, max: min(maxCachedResponse, int(c.max/4))}
 	c.next.ServeHTTP(rec, r)
 	// Only complete, error-free answers are kept: an error may be a timeout, which must not stick. A body
 	// that merely contains the text (an alias named errors) is not kept either, which is only a lost hit.
@@ -155,9 +164,9 @@ func (c *responseCache) serveAndKeep(w http.ResponseWriter, r *http.Request, key
 			f.resp, f.ok = resp, true
 		}
 		if found, _ := c.lru.ContainsOrAdd(key, resp); !found {
-			c.bytes.Add(int64(len(body)))
+			c.bytes.Add(resp.size())
 		}
-		for c.bytes.Load() > maxCachedBytes {
+		for c.bytes.Load() > c.max {
 			if _, _, ok := c.lru.RemoveOldest(); !ok {
 				break
 			}
@@ -165,10 +174,11 @@ func (c *responseCache) serveAndKeep(w http.ResponseWriter, r *http.Request, key
 	}
 }
 
-// recorder passes an answer through to the client and keeps a copy of it, up to maxCachedResponse.
+// recorder passes an answer through to the client and keeps a copy of it, up to max bytes.
 type recorder struct {
 	http.ResponseWriter
 	status   int
+	max      int
 	buf      bytes.Buffer
 	overflow bool
 }
@@ -180,7 +190,7 @@ func (r *recorder) WriteHeader(code int) {
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if !r.overflow {
-		if r.buf.Len()+len(b) > maxCachedResponse {
+		if r.buf.Len()+len(b) > r.max {
 			r.overflow = true
 			r.buf = bytes.Buffer{}
 		} else {
