@@ -18,8 +18,14 @@ const (
 // planAggregate checks an aggregate request against the catalog and decodes its page: what is left for
 // duck is to run the statement.
 func planAggregate(s *snapshot, q analytics.AggregateQuery) (duck.AggregateSpec, error) {
-	if q.First < 0 || q.First > MaxAggregatePage {
-		return duck.AggregateSpec{}, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxAggregatePage, q.First)
+	return planAggregateUpTo(s, q, MaxAggregatePage)
+}
+
+// planAggregateUpTo is planAggregate with pages of up to most rows: a client's pages hold MaxAggregatePage
+// at most, a pivot reads its cells (MaxPivotCells at most) in one.
+func planAggregateUpTo(s *snapshot, q analytics.AggregateQuery, most int) (duck.AggregateSpec, error) {
+	if q.First < 0 || q.First > most {
+		return duck.AggregateSpec{}, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", most, q.First)
 	}
 	spec := duck.AggregateSpec{Query: q}
 	if q.After != "" {
@@ -79,7 +85,11 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 // aggregate answers an aggregate over the snapshot s: a pivot passes its own, so that its plan and the rows
 // it reshapes come from one dataset even if the engine is refreshed meanwhile.
 func (e *Engine) aggregate(ctx context.Context, s *snapshot, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
-	spec, err := planAggregate(s, q)
+	return e.aggregateUpTo(ctx, s, q, MaxAggregatePage)
+}
+
+func (e *Engine) aggregateUpTo(ctx context.Context, s *snapshot, q analytics.AggregateQuery, most int) (*analytics.Aggregate, error) {
+	spec, err := planAggregateUpTo(s, q, most)
 	if err != nil {
 		return nil, err
 	}
