@@ -3246,16 +3246,16 @@ var sources = []*ast.Source{
   dataset order, nulls last), so pages never overlap. first is 0 to 10000; after is a page's endCursor.
   """
   aggregate(by: [Dimension!]!, filter: ObservationFilter, having: [Having!], orderBy: [AggregateOrder!],
-            first: Int! = 100, after: String): Aggregate!
+            first: Int! = 100, after: String): Aggregate
   """
   One indicator as a table: rows down (REGION by default) and columns across (YEAR by default), each cell
   the measure of the values that fall in it (by default the sum when the indicator's rollup is SUM, else the
   mean; for REGION × YEAR a cell is the value itself). cells line up with columns and are null where there is
   no value. rows and columns are two different dimensions among REGION, GROUP, PARENT, LEVEL and YEAR; which
-  values count is as for aggregate. At most 10000 cells with values, and 100000 cells in all.
+  values count is as for aggregate. At most 100000 cells.
   """
   pivot(indicator: ID!, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
-        measure: AggregateMeasure): Pivot!
+        measure: AggregateMeasure): Pivot
 }
 
 """
@@ -3441,7 +3441,7 @@ type PivotRow {
   indicators and rules come from a scheme of the dataset (scheme), or are given inline (indicators) for a
   what-if; a scheme's own settings can be overridden field by field. See CompositeInput.
   """
-  composite(input: CompositeInput!): Composite!
+  composite(input: CompositeInput!): Composite
   """
   How robust each composite rank is: a Monte Carlo over the weights, w′ = w·(1 + (2U − 1)·weightNoise) with U
   uniform on [0, 1) drawn afresh for every indicator in every run, and, when normalisations or aggregations
@@ -3450,22 +3450,22 @@ type PivotRow {
   every interval equal to the nominal rank. runs from 1 to 100000; weightNoise from 0 up to (not including) 1.
   """
   robustness(input: CompositeInput!, runs: Int = 1000, weightNoise: Float = 0.25, seed: Int = 1,
-             normalisations: [Normalisation!], aggregations: [Aggregation!]): Robustness!
+             normalisations: [Normalisation!], aggregations: [Aggregation!]): Robustness
   """
   The composite of every year from ` + "`" + `from` + "`" + ` to the input's year (inclusive), under the same input (a scheme's
   indicators as of each year), with each region's rank and tier per year, the change since the year before,
   the best result so far, and streaks of years in a tier: "from mid-table to the first tier".
   """
-  compositeHistory(input: CompositeInput!, from: Int!): CompositeHistory!
+  compositeHistory(input: CompositeInput!, from: Int!): CompositeHistory
   """
   Points by department of a composite whose scheme scores in points (see CompositeEntry.departments), as one
   list: every scored region's departments, or one region's (region), or one department's across the scope
   (department), by department in the scheme's order, then rank, then region code. Empty when the scheme
   gives no points.
   """
-  departments(input: CompositeInput!, region: ID, department: String): [DepartmentPoints!]!
+  departments(input: CompositeInput!, region: ID, department: String): [DepartmentPoints!]
   "Points by category, as departments."
-  categories(input: CompositeInput!, region: ID, category: String): [CategoryPoints!]!
+  categories(input: CompositeInput!, region: ID, category: String): [CategoryPoints!]
 }
 
 """
@@ -3764,7 +3764,7 @@ type CompositeYear {
 `, BuiltIn: false},
 	{Name: "../schema/assess_catalog.graphqls", Input: `extend type Query {
   "The assessment schemes of the dataset (its schemes.yaml), in file order; empty when it has none."
-  schemes: [Scheme!]!
+  schemes: [Scheme!]
   "One scheme by code; NOT_FOUND (naming the schemes there are) if there is none."
   scheme(code: ID!): Scheme
   """
@@ -3774,7 +3774,7 @@ type CompositeYear {
   group in the target's year), scheme (indicators that count in the scheme in the target's year). An unknown
   code is NOT_FOUND. Actuals are the newest vintage of each value.
   """
-  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID): [TargetResult!]!
+  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID): [TargetResult!]
 }
 
 """
@@ -3917,25 +3917,31 @@ enum TargetStatus {
 pacesetter serves regional statistics (indicators × regions × years) and the comparisons people make of
 them: rankings within peer groups, standings of one region, trends with records and streaks.
 Regions, groups and indicators are addressed by their codes.
+
+Every field of Query is nullable, by GraphQL's rule for isolating errors: a non-null field that fails
+nulls its parent, and for a root field the parent is the whole answer. So a field that fails (an unknown
+code, a year without values) is null with its error in ` + "`" + `errors` + "`" + `, whose ` + "`" + `path` + "`" + ` is the field's alias, and
+every other field of the request answers; the HTTP status stays 200 when some data is present. A
+dashboard of 30 panels loses only the panel that failed.
 """
 type Query {
   "The dataset being served: its version (a content hash), size and years."
-  dataset: Dataset!
+  dataset: Dataset
   """
   Regions in dataset order, optionally only the members of a peer group (in any year), the children of a
   region, or the regions of one level (country, province, aggregate…).
   """
-  regions(group: ID, parent: ID, level: String): [Region!]!
+  regions(group: ID, parent: ID, level: String): [Region!]
   "One region by code; NOT_FOUND if there is none."
-  region(code: ID!): Region!
+  region(code: ID!): Region
   "Peer groups."
-  groups: [Group!]!
+  groups: [Group!]
   "One peer group by code; NOT_FOUND if there is none."
-  group(code: ID!): Group!
+  group(code: ID!): Group
   "Indicators in dataset order."
-  indicators: [Indicator!]!
+  indicators: [Indicator!]
   "One indicator by code; NOT_FOUND if there is none."
-  indicator(code: ID!): Indicator!
+  indicator(code: ID!): Indicator
   """
   Observations ordered by orderBy (then by region, indicator and year), filtered by region codes, indicator
   codes, the members of a peer group in each observation's year (group), the children of a region (parent),
@@ -3947,7 +3953,7 @@ type Query {
   release dates).
   """
   observations(regions: [ID!], indicators: [ID!], group: ID, parent: ID, level: String, from: Int, to: Int, asOf: Date,
-               orderBy: [ObservationOrder!], first: Int! = 100, after: String): ObservationConnection!
+               orderBy: [ObservationOrder!], first: Int! = 100, after: String): ObservationConnection
 }
 
 scalar Time
@@ -4139,7 +4145,7 @@ input ObservationOrder {
   (indicators × those years × regions of the scope); more is BAD_USER_INPUT. asOf answers with the values released by that date, as ranking does.
   """
   compare(regions: [ID!]!, indicators: [ID!]!, from: Int!, to: Int!, scope: ScopeInput,
-          baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison!
+          baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison
 }
 
 """
@@ -4296,7 +4302,7 @@ type CompareGap {
   before every dated one); it is refused on a dataset that gives no release dates.
   """
   ranking(indicator: ID!, year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
-          ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking!
+          ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking
   """
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
   The scope arguments are those of ranking. indicators (codes) or category (not both) restrict the indicators
@@ -4306,7 +4312,7 @@ type CompareGap {
   """
   standings(region: ID!, year: Int!, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
             top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE, indicators: [ID!],
-            category: String, scheme: ID, orderBy: StandingsOrder = DATASET): Standings!
+            category: String, scheme: ID, orderBy: StandingsOrder = DATASET): Standings
 }
 
 "How tied values share ranks."
@@ -4548,7 +4554,7 @@ enum StandingsOrder {
   these ties would give it). Without a scope, the rank fields are null.
   """
   trend(region: ID!, indicator: ID!, from: Int, to: Int, asOf: Date, group: ID, parent: ID, level: String,
-        regions: [ID!], ties: TieRule = COMPETITION): Trend!
+        regions: [ID!], ties: TieRule = COMPETITION): Trend
 }
 
 type Trend {
@@ -12383,10 +12389,10 @@ func (ec *executionContext) _Query_dataset(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
-			return ec.marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx, selections, v)
+			return ec.marshalODataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_dataset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12416,10 +12422,10 @@ func (ec *executionContext) _Query_regions(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
-			return ec.marshalNRegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx, selections, v)
+			return ec.marshalORegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_regions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12460,10 +12466,10 @@ func (ec *executionContext) _Query_region(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
-			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+			return ec.marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_region(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12503,10 +12509,10 @@ func (ec *executionContext) _Query_groups(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
-			return ec.marshalNGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx, selections, v)
+			return ec.marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12536,10 +12542,10 @@ func (ec *executionContext) _Query_group(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
-			return ec.marshalNGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_group(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12579,10 +12585,10 @@ func (ec *executionContext) _Query_indicators(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Indicator) graphql.Marshaler {
-			return ec.marshalNIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx, selections, v)
+			return ec.marshalOIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12612,10 +12618,10 @@ func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
-			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_indicator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12656,10 +12662,10 @@ func (ec *executionContext) _Query_observations(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
-			return ec.marshalNObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx, selections, v)
+			return ec.marshalOObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_observations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12700,10 +12706,10 @@ func (ec *executionContext) _Query_aggregate(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
-			return ec.marshalNAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx, selections, v)
+			return ec.marshalOAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_aggregate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12744,10 +12750,10 @@ func (ec *executionContext) _Query_pivot(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
-			return ec.marshalNPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx, selections, v)
+			return ec.marshalOPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_pivot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12788,10 +12794,10 @@ func (ec *executionContext) _Query_composite(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
-			return ec.marshalNComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx, selections, v)
+			return ec.marshalOComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_composite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12832,10 +12838,10 @@ func (ec *executionContext) _Query_robustness(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
-			return ec.marshalNRobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx, selections, v)
+			return ec.marshalORobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_robustness(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12876,10 +12882,10 @@ func (ec *executionContext) _Query_compositeHistory(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
-			return ec.marshalNCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx, selections, v)
+			return ec.marshalOCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_compositeHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12920,10 +12926,10 @@ func (ec *executionContext) _Query_departments(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
-			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
+			return ec.marshalODepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_departments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12964,10 +12970,10 @@ func (ec *executionContext) _Query_categories(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
-			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
+			return ec.marshalOCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_categories(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13007,10 +13013,10 @@ func (ec *executionContext) _Query_schemes(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
-			return ec.marshalNScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx, selections, v)
+			return ec.marshalOScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_schemes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13084,10 +13090,10 @@ func (ec *executionContext) _Query_targets(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
-			return ec.marshalNTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx, selections, v)
+			return ec.marshalOTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_targets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13128,10 +13134,10 @@ func (ec *executionContext) _Query_compare(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
-			return ec.marshalNComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx, selections, v)
+			return ec.marshalOComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_compare(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13172,10 +13178,10 @@ func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
-			return ec.marshalNRanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx, selections, v)
+			return ec.marshalORanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_ranking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13216,10 +13222,10 @@ func (ec *executionContext) _Query_standings(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
-			return ec.marshalNStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx, selections, v)
+			return ec.marshalOStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_standings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13260,10 +13266,10 @@ func (ec *executionContext) _Query_trend(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
-			return ec.marshalNTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx, selections, v)
+			return ec.marshalOTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_trend(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20962,97 +20968,97 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = graphql.MarshalString("Query")
 		case "dataset":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dataset(ctx, field)
 				})
 		case "regions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_regions(ctx, field)
 				})
 		case "region":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_region(ctx, field)
 				})
 		case "groups":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_groups(ctx, field)
 				})
 		case "group":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_group(ctx, field)
 				})
 		case "indicators":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_indicators(ctx, field)
 				})
 		case "indicator":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_indicator(ctx, field)
 				})
 		case "observations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_observations(ctx, field)
 				})
 		case "aggregate":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_aggregate(ctx, field)
 				})
 		case "pivot":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pivot(ctx, field)
 				})
 		case "composite":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_composite(ctx, field)
 				})
 		case "robustness":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_robustness(ctx, field)
 				})
 		case "compositeHistory":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_compositeHistory(ctx, field)
 				})
 		case "departments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_departments(ctx, field)
 				})
 		case "categories":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_categories(ctx, field)
 				})
 		case "schemes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_schemes(ctx, field)
 				})
@@ -21064,31 +21070,31 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "targets":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_targets(ctx, field)
 				})
 		case "compare":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_compare(ctx, field)
 				})
 		case "ranking":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_ranking(ctx, field)
 				})
 		case "standings":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_standings(ctx, field)
 				})
 		case "trend":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_trend(ctx, field)
 				})
@@ -22702,14 +22708,6 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx context.Context, sel ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Aggregate!")
-		return graphql.Null
-	}
-	return ec._Aggregate(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNAggregateKey2pacesetterᚋanalyticsᚐAggregateKey(ctx context.Context, v any) (analytics.AggregateKey, error) {
 	var res analytics.AggregateKey
 	err := res.UnmarshalGQL(v)
@@ -22905,22 +22903,6 @@ func (ec *executionContext) marshalNCompareRow2ᚖpacesetterᚋanalyticsᚐCompa
 	return ec._CompareRow(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx context.Context, sel ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Comparison!")
-		return graphql.Null
-	}
-	return ec._Comparison(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx context.Context, sel ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Composite!")
-		return graphql.Null
-	}
-	return ec._Composite(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNCompositeComponent2ᚕᚖpacesetterᚋanalyticsᚐCompositeComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeComponent) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22991,14 +22973,6 @@ func (ec *executionContext) marshalNCompositeExclusion2ᚖpacesetterᚋanalytics
 		return graphql.Null
 	}
 	return ec._CompositeExclusion(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CompositeHistory!")
-		return graphql.Null
-	}
-	return ec._CompositeHistory(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCompositeIndicator2ᚕᚖpacesetterᚋanalyticsᚐCompositeIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeIndicator) graphql.Marshaler {
@@ -23076,14 +23050,6 @@ func (ec *executionContext) marshalNCompositeYear2ᚖpacesetterᚋanalyticsᚐCo
 		return graphql.Null
 	}
 	return ec._CompositeYear(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx context.Context, sel ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Dataset!")
-		return graphql.Null
-	}
-	return ec._Dataset(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
@@ -23438,14 +23404,6 @@ func (ec *executionContext) marshalNObservation2ᚖpacesetterᚋanalyticsᚐObse
 	return ec._Observation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ObservationConnection!")
-		return graphql.Null
-	}
-	return ec._ObservationConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNObservationEdge2ᚕᚖpacesetterᚋgraphᚋmodelᚐObservationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ObservationEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23491,14 +23449,6 @@ func (ec *executionContext) marshalNPageInfo2ᚖpacesetterᚋgraphᚋmodelᚐPag
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx context.Context, sel ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Pivot!")
-		return graphql.Null
-	}
-	return ec._Pivot(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPivotRow2ᚕᚖpacesetterᚋanalyticsᚐPivotRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotRow) graphql.Marshaler {
@@ -23547,14 +23497,6 @@ func (ec *executionContext) unmarshalNRankBasis2pacesetterᚋanalyticsᚐRankBas
 
 func (ec *executionContext) marshalNRankBasis2pacesetterᚋanalyticsᚐRankBasis(ctx context.Context, sel ast.SelectionSet, v analytics.RankBasis) graphql.Marshaler {
 	return v
-}
-
-func (ec *executionContext) marshalNRanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx context.Context, sel ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Ranking!")
-		return graphql.Null
-	}
-	return ec._Ranking(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRankingEntry2ᚕᚖpacesetterᚋanalyticsᚐRankingEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RankingEntry) graphql.Marshaler {
@@ -23629,14 +23571,6 @@ func (ec *executionContext) marshalNRegionLead2ᚖpacesetterᚋanalyticsᚐRegio
 	return ec._RegionLead(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx context.Context, sel ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Robustness!")
-		return graphql.Null
-	}
-	return ec._Robustness(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNRobustnessEntry2ᚕᚖpacesetterᚋanalyticsᚐRobustnessEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RobustnessEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23669,22 +23603,6 @@ func (ec *executionContext) unmarshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx
 
 func (ec *executionContext) marshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx context.Context, sel ast.SelectionSet, v analytics.Rollup) graphql.Marshaler {
 	return v
-}
-
-func (ec *executionContext) marshalNScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx context.Context, sel ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
@@ -23761,14 +23679,6 @@ func (ec *executionContext) marshalNStandingEntry2ᚖpacesetterᚋanalyticsᚐSt
 	return ec._StandingEntry(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx context.Context, sel ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Standings!")
-		return graphql.Null
-	}
-	return ec._Standings(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐComparator(ctx context.Context, v any) (analytics.Comparator, error) {
 	var res analytics.Comparator
 	err := res.UnmarshalGQL(v)
@@ -23832,22 +23742,6 @@ func (ec *executionContext) marshalNTargetKind2pacesetterᚋanalyticsᚐTargetKi
 	return v
 }
 
-func (ec *executionContext) marshalNTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx context.Context, sel ast.SelectionSet, v *analytics.TargetResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TargetResult!")
@@ -23888,14 +23782,6 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
-}
-
-func (ec *executionContext) marshalNTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx context.Context, sel ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Trend!")
-		return graphql.Null
-	}
-	return ec._Trend(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTrendPoint2ᚕᚖpacesetterᚋanalyticsᚐTrendPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TrendPoint) graphql.Marshaler {
@@ -24093,6 +23979,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx context.Context, sel ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Aggregate(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAggregateMeasure2ᚖpacesetterᚋanalyticsᚐAggregateMeasure(ctx context.Context, v any) (*analytics.AggregateMeasure, error) {
 	if v == nil {
 		return nil, nil
@@ -24246,6 +24139,53 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx context.Context, sel ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Comparison(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx context.Context, sel ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Composite(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CompositeHistory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx context.Context, sel ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Dataset(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx context.Context, v any) (*analytics.Date, error) {
 	if v == nil {
 		return nil, nil
@@ -24260,6 +24200,25 @@ func (ec *executionContext) marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx co
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalODepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalODimension2ᚖpacesetterᚋanalyticsᚐDimension(ctx context.Context, v any) (*analytics.Dimension, error) {
@@ -24328,6 +24287,25 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx context.Context, sel ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
@@ -24405,6 +24383,25 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Indicator) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx context.Context, sel ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
@@ -24535,6 +24532,13 @@ func (ec *executionContext) marshalONormalisation2ᚖpacesetterᚋanalyticsᚐNo
 	return v
 }
 
+func (ec *executionContext) marshalOObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ObservationConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOObservationFilter2ᚖpacesetterᚋgraphᚋmodelᚐObservationFilter(ctx context.Context, v any) (*model.ObservationFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -24560,6 +24564,13 @@ func (ec *executionContext) unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyt
 	return res, nil
 }
 
+func (ec *executionContext) marshalOPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx context.Context, sel ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Pivot(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx context.Context, v any) (*analytics.RankBasis, error) {
 	if v == nil {
 		return nil, nil
@@ -24574,6 +24585,13 @@ func (ec *executionContext) marshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBa
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalORanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx context.Context, sel ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Ranking(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
@@ -24600,6 +24618,32 @@ func (ec *executionContext) marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ct
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx context.Context, sel ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Robustness(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx context.Context, sel ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
@@ -24629,6 +24673,13 @@ func (ec *executionContext) unmarshalOScopeInput2ᚖpacesetterᚋgraphᚋmodel�
 	}
 	res, err := ec.unmarshalInputScopeInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx context.Context, sel ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Standings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx context.Context, v any) (*analytics.StandingsOrder, error) {
@@ -24663,6 +24714,25 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, v any) (*analytics.TargetStatus, error) {
@@ -24710,6 +24780,13 @@ func (ec *executionContext) unmarshalOTiersInput2ᚖpacesetterᚋgraphᚋmodel�
 	}
 	res, err := ec.unmarshalInputTiersInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx context.Context, sel ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Trend(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOWeightedIndicatorInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐWeightedIndicatorInputᚄ(ctx context.Context, v any) ([]*model.WeightedIndicatorInput, error) {
