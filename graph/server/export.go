@@ -504,7 +504,7 @@ func planExport(schema *ast.Schema, rc *graphql.OperationContext, path []string)
 				if path != nil && len(here) < len(path) {
 					// A path through one list of plain rows to a list inside them: one row per inner item.
 					if pl.outer != nil || parent != nil && isConnection(schema, parent) {
-						return refuse(analytics.BadUserInput, "path %s goes through %s, a list: give the path of the list to export, or of a list inside the rows of one list that is not a connection", strings.Join(path, "."), strings.Join(here, "."))
+						return refuse(analytics.BadUserInput, "path %s goes through %s, a list: give the path of the list to export, or of a list inside the rows of one list that is not a connection", echoPath(path), strings.Join(here, "."))
 					}
 					pl.outer = here
 					if err := pl.planOuter(schema, f.selections(), rc.Variables, f.key); err != nil {
@@ -526,7 +526,7 @@ func planExport(schema *ast.Schema, rc *graphql.OperationContext, path []string)
 				return pl.plan(schema, f.selections(), rc.Variables, nil, strings.Join(here, "."))
 			}
 			if path != nil && len(here) == len(path) {
-				return refuse(analytics.BadUserInput, "path %s is an object, not a list: give the path of a list of objects", strings.Join(path, "."))
+				return refuse(analytics.BadUserInput, "path %s is an object, not a list: give the path of a list of objects", echoPath(path))
 			}
 			if err := find(f.selections(), here, f.fields[0]); err != nil {
 				return err
@@ -539,7 +539,7 @@ func planExport(schema *ast.Schema, rc *graphql.OperationContext, path []string)
 	}
 	if !found {
 		if path != nil {
-			return nil, refuse(analytics.BadUserInput, "the query selects no list of objects at path %s", strings.Join(path, "."))
+			return nil, refuse(analytics.BadUserInput, "the query selects no list of objects at path %s", echoPath(path))
 		}
 		return nil, refuse(analytics.BadUserInput, "the query selects no list of objects to export: select one (ranking { entries { … } }, observations { nodes { … } } …)")
 	}
@@ -786,3 +786,7 @@ func (pl *exportPlan) cells(row any, out []any) {
 		}
 	}
 }
+
+// echoPath is path as a message repeats it: at most analytics.MaxEcho bytes (a path of 800 KB came back
+// whole).
+func echoPath(path []string) string { return analytics.Cut(strings.Join(path, ".")) }
