@@ -140,21 +140,31 @@ type Warning struct {
 
 // PivotQuery lays one indicator's values out as a table: one dimension down, another across.
 type PivotQuery struct {
-	Indicator     string
+	Indicator     string // "" when INDICATOR or CATEGORY is an axis: the filter's indicators are laid out
 	Rows, Columns Dimension
 	Filter        ValueFilter
 	Measure       AggregateMeasure // what a cell holds; "" for the sum when the indicator's rollup is SUM, else the mean
 }
 
-// Pivot is a table of one indicator: cells[i] of every row belongs to Columns[i], nil where there is no value.
+// Pivot is a table of values by two dimensions: cells[i] of every row belongs to Columns[i], nil where there
+// is no value.
 type Pivot struct {
-	Indicator       *Indicator
+	Indicator       *Indicator // the one indicator laid out; nil when INDICATOR or CATEGORY is an axis
 	RowDimension    Dimension
 	ColumnDimension Dimension
 	Measure         AggregateMeasure
-	Columns         []string // the code of each column (a year as its digits)
+	Columns         []*PivotColumn
 	Rows            []*PivotRow
 	Warnings        []*Warning
+}
+
+// PivotColumn is one column of a pivot: its key (a code, a year's digits), what it is called, and what it is.
+type PivotColumn struct {
+	Key       string
+	Label     string     // a region's, group's or indicator's name; the key for the others
+	Unit      *string    // the unit of its cells, where they share one
+	Year      *int       // where the columns are YEAR
+	Indicator *Indicator // where the columns are INDICATOR
 }
 
 // PivotRow is one row of a pivot table.

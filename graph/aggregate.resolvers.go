@@ -33,12 +33,12 @@ func (r *queryResolver) Aggregate(ctx context.Context, by []analytics.Dimension,
 	return r.Engine.Aggregate(ctx, q)
 }
 
-func (r *queryResolver) Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error) {
+func (r *queryResolver) Pivot(ctx context.Context, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error) {
 	f, err := filterArgs(filter)
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Pivot(ctx, analytics.PivotQuery{Indicator: indicator, Rows: enum(rows), Columns: enum(columns), Filter: f, Measure: enum(measure)})
+	return r.Engine.Pivot(ctx, analytics.PivotQuery{Indicator: str(indicator), Rows: enum(rows), Columns: enum(columns), Filter: f, Measure: enum(measure)})
 }
 
 func (r *Resolver) Aggregate() AggregateResolver { return &aggregateResolver{r} }

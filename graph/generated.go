@@ -337,6 +337,14 @@ type ComplexityRoot struct {
 		Warnings        func(childComplexity int) int
 	}
 
+	PivotColumn struct {
+		Indicator func(childComplexity int) int
+		Key       func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Unit      func(childComplexity int) int
+		Year      func(childComplexity int) int
+	}
+
 	PivotRow struct {
 		Cells func(childComplexity int) int
 		Code  func(childComplexity int) int
@@ -364,7 +372,7 @@ type ComplexityRoot struct {
 		Indicator        func(childComplexity int, code string) int
 		Indicators       func(childComplexity int) int
 		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
-		Pivot            func(childComplexity int, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
+		Pivot            func(childComplexity int, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
 		Ranking          func(childComplexity int, indicator string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region           func(childComplexity int, code string) int
 		Regions          func(childComplexity int, group *string, parent *string, level *string) int
@@ -592,7 +600,7 @@ type QueryResolver interface {
 	Indicator(ctx context.Context, code string) (*analytics.Indicator, error)
 	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
 	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
-	Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
+	Pivot(ctx context.Context, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
 	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
 	Robustness(ctx context.Context, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) (*analytics.Robustness, error)
 	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
@@ -1927,6 +1935,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Pivot.Warnings(childComplexity), true
 
+	case "PivotColumn.indicator":
+		if e.ComplexityRoot.PivotColumn.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Indicator(childComplexity), true
+	case "PivotColumn.key":
+		if e.ComplexityRoot.PivotColumn.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Key(childComplexity), true
+	case "PivotColumn.label":
+		if e.ComplexityRoot.PivotColumn.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Label(childComplexity), true
+	case "PivotColumn.unit":
+		if e.ComplexityRoot.PivotColumn.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Unit(childComplexity), true
+	case "PivotColumn.year":
+		if e.ComplexityRoot.PivotColumn.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Year(childComplexity), true
+
 	case "PivotRow.cells":
 		if e.ComplexityRoot.PivotRow.Cells == nil {
 			break
@@ -2105,7 +2144,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Pivot(childComplexity, args["indicator"].(string), args["rows"].(*analytics.Dimension), args["columns"].(*analytics.Dimension), args["filter"].(*model.ObservationFilter), args["measure"].(*analytics.AggregateMeasure)), true
+		return e.ComplexityRoot.Query.Pivot(childComplexity, args["indicator"].(*string), args["rows"].(*analytics.Dimension), args["columns"].(*analytics.Dimension), args["filter"].(*model.ObservationFilter), args["measure"].(*analytics.AggregateMeasure)), true
 	case "Query.ranking":
 		if e.ComplexityRoot.Query.Ranking == nil {
 			break
@@ -3248,13 +3287,17 @@ var sources = []*ast.Source{
   aggregate(by: [Dimension!]!, filter: ObservationFilter, having: [Having!], orderBy: [AggregateOrder!],
             first: Int! = 100, after: String): Aggregate
   """
-  One indicator as a table: rows down (REGION by default) and columns across (YEAR by default), each cell
-  the measure of the values that fall in it (by default the sum when the indicator's rollup is SUM, else the
-  mean; for REGION × YEAR a cell is the value itself). cells line up with columns and are null where there is
-  no value. rows and columns are two different dimensions among REGION, GROUP, PARENT, LEVEL and YEAR; which
-  values count is as for aggregate. At most 100000 cells.
+  Values as a table: rows down (REGION by default) and columns across (YEAR by default), each cell the
+  measure of the values that fall in it (a cell holding one value is that value, as every cell of REGION ×
+  YEAR or REGION × INDICATOR in one year is). rows and columns are any two different dimensions.
+  With neither on INDICATOR nor CATEGORY the table is of one indicator, ` + "`" + `indicator` + "`" + ` (required; the filter
+  names no indicators), and the default measure is the sum when its rollup is SUM, else the mean. With
+  INDICATOR or CATEGORY on an axis, the indicators are the filter's (indicators, category, or every one) and
+  ` + "`" + `indicator` + "`" + ` is left out; the default measure is the sum when every one's rollup is SUM, else the mean.
+  cells line up with columns and are null where there is no value; which values count is as for
+  aggregate. At most 100000 cells.
   """
-  pivot(indicator: ID!, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
+  pivot(indicator: ID, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
         measure: AggregateMeasure): Pivot
 }
 
@@ -3414,21 +3457,36 @@ type Warning {
 }
 
 type Pivot {
-  indicator: Indicator!
+  "The indicator laid out; null when INDICATOR or CATEGORY is an axis (the columns or rows say which)."
+  indicator: Indicator
   rowDimension: Dimension!
   columnDimension: Dimension!
   "What each cell holds."
   measure: AggregateMeasure!
-  "The code of each column: a year's digits, a region's or group's code, a level."
-  columns: [String!]!
+  "The columns, in order: each row's cells line up with them."
+  columns: [PivotColumn!]!
   rows: [PivotRow!]!
   warnings: [Warning!]!
 }
 
+"One column of a pivot."
+type PivotColumn {
+  "Its code: a year's digits, a region's, group's or indicator's code, a level, a category."
+  key: String!
+  "What it is called: a region's, group's or indicator's name; the key for the others."
+  label: String!
+  "The unit of its cells: its indicator's, or the one unit the pivot's indicators share; null for COUNT or where they differ."
+  unit: String
+  "The year, where the columns are YEAR."
+  year: Int
+  "The indicator, where the columns are INDICATOR."
+  indicator: Indicator
+}
+
 type PivotRow {
-  "The row's code: a region's or group's code, a level, a year's digits."
+  "The row's code: a region's, group's or indicator's code, a level, a category, a year's digits."
   code: String!
-  "A region's or group's name; the code for the others."
+  "A region's, group's or indicator's name; the code for the others."
   label: String!
   "One per column, in the order of columns; null where there is no value, or where a sum is beyond ±1.8e308 (the pivot's warnings say so)."
   cells: [Float]!
@@ -5214,6 +5272,22 @@ func (ec *executionContext) childFields_Pivot(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Pivot", field.Name)
 }
 
+func (ec *executionContext) childFields_PivotColumn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PivotColumn_key(ctx, field)
+	case "label":
+		return ec.fieldContext_PivotColumn_label(ctx, field)
+	case "unit":
+		return ec.fieldContext_PivotColumn_unit(ctx, field)
+	case "year":
+		return ec.fieldContext_PivotColumn_year(ctx, field)
+	case "indicator":
+		return ec.fieldContext_PivotColumn_indicator(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PivotColumn", field.Name)
+}
+
 func (ec *executionContext) childFields_PivotRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -6142,8 +6216,8 @@ func (ec *executionContext) field_Query_pivot_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12017,10 +12091,10 @@ func (ec *executionContext) _Pivot_indicator(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
-			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Pivot_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12117,15 +12191,24 @@ func (ec *executionContext) _Pivot_columns(ctx context.Context, field graphql.Co
 			return obj.Columns, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PivotColumn) graphql.Marshaler {
+			return ec.marshalNPivotColumn2ᚕᚖpacesetterᚋanalyticsᚐPivotColumnᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Pivot_columns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Pivot", field, false, false, "String")
+	fc = &graphql.FieldContext{
+		Object:     "Pivot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PivotColumn(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Pivot_rows(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
@@ -12187,6 +12270,130 @@ func (ec *executionContext) fieldContext_Pivot_warnings(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PivotColumn_key(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotColumn_label(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotColumn_unit(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotColumn_year(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PivotColumn_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PivotColumn",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12746,7 +12953,7 @@ func (ec *executionContext) _Query_pivot(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Pivot(ctx, fc.Args["indicator"].(string), fc.Args["rows"].(*analytics.Dimension), fc.Args["columns"].(*analytics.Dimension), fc.Args["filter"].(*model.ObservationFilter), fc.Args["measure"].(*analytics.AggregateMeasure))
+			return ec.Resolvers.Query().Pivot(ctx, fc.Args["indicator"].(*string), fc.Args["rows"].(*analytics.Dimension), fc.Args["columns"].(*analytics.Dimension), fc.Args["filter"].(*model.ObservationFilter), fc.Args["measure"].(*analytics.AggregateMeasure))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
@@ -20801,7 +21008,7 @@ func (ec *executionContext) _Pivot(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = graphql.MarshalString("Pivot")
 		case "indicator":
 			out.Values[i] = ec._Pivot_indicator(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "rowDimension":
@@ -20832,6 +21039,59 @@ func (ec *executionContext) _Pivot(ctx context.Context, sel ast.SelectionSet, ob
 		case "warnings":
 			out.Values[i] = ec._Pivot_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pivotColumnImplementors = []string{"PivotColumn"}
+
+func (ec *executionContext) _PivotColumn(ctx context.Context, sel ast.SelectionSet, obj *analytics.PivotColumn) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pivotColumnImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PivotColumn")
+		case "key":
+			out.Values[i] = ec._PivotColumn_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._PivotColumn_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._PivotColumn_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._PivotColumn_year(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._PivotColumn_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -23449,6 +23709,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖpacesetterᚋgraphᚋmodelᚐPag
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPivotColumn2ᚕᚖpacesetterᚋanalyticsᚐPivotColumnᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotColumn) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPivotColumn2ᚖpacesetterᚋanalyticsᚐPivotColumn(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPivotColumn2ᚖpacesetterᚋanalyticsᚐPivotColumn(ctx context.Context, sel ast.SelectionSet, v *analytics.PivotColumn) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PivotColumn!")
+		return graphql.Null
+	}
+	return ec._PivotColumn(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPivotRow2ᚕᚖpacesetterᚋanalyticsᚐPivotRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotRow) graphql.Marshaler {

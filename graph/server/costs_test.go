@@ -49,11 +49,11 @@ func TestIssueShapesOnAMillionValues(t *testing.T) {
 			year mean leader { code } entries { region { code name nameEn } value rank } } }`, map[string]any{"i": "I001", "y": 2020},
 			func(a map[string]any) bool { return len(a["ranking"].(map[string]any)["entries"].([]any)) > 900 }},
 		// 1,000 regions × 20 years: 20,000 cells, more than an aggregate's page (10,000) and priced 10,021.
-		{"dashboard pivot", `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) { columns rows { code label cells } } }`,
+		{"dashboard pivot", `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) { columns { key label year } rows { code label cells } } }`,
 			map[string]any{"i": "I001"}, func(a map[string]any) bool { return len(rows(a, "pivot")) == 1000 }},
-		{"dashboard pivot of a group", `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) { columns rows { code label cells } } }`,
+		{"dashboard pivot of a group", `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) { columns { key label year } rows { code label cells } } }`,
 			map[string]any{"i": "I001", "f": map[string]any{"group": "G03"}}, func(a map[string]any) bool { return len(rows(a, "pivot")) > 50 }},
-		{"dashboard comparison", `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) { columns rows { code label cells } }
+		{"dashboard comparison", `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) { columns { key label year } rows { code label cells } }
 			ranking(indicator: $i, regions: $rs) { year entries { region { code } value rank } missing { code } } }`,
 			map[string]any{"i": "I001", "rs": six}, func(a map[string]any) bool { return len(rows(a, "pivot")) == 6 }},
 	} {

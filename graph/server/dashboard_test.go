@@ -217,7 +217,7 @@ func TestAggregateByHand(t *testing.T) {
 		`{ aggregate(by: [YEAR], orderBy: [{key: REGION}]) { totalCount } }`:                       "not grouped by REGION",
 		`{ aggregate(by: [YEAR]) { rows { quantile(p: 1.5) } } }`:                                  "from 0 to 1",
 		`{ aggregate(by: [YEAR], filter: {category: "nope"}) { totalCount } }`:                     `unknown category "nope"`,
-		`{ pivot(indicator: "gdp", rows: YEAR, columns: YEAR) { columns } }`:                       "both YEAR",
+		`{ pivot(indicator: "gdp", rows: YEAR, columns: YEAR) { columns { key } } }`:               "both YEAR",
 		`{ aggregate(by: [YEAR], filter: {indicators: ["gpd"]}) { totalCount } }`:                  `did you mean "gdp"`,
 		`{ observations(indicators: ["gdp"], regions: ["320000"], group: "East") { totalCount } }`: "not both",
 	} {
@@ -233,7 +233,7 @@ func TestPivot(t *testing.T) {
 	type pivot struct {
 		Pivot struct {
 			Measure string
-			Columns []string
+			Columns []struct{ Key string }
 			Rows    []struct {
 				Code, Label string
 				Cells       []*float64
@@ -242,8 +242,8 @@ func TestPivot(t *testing.T) {
 	}
 	// Jiangsu's retail sales, as in README example 4 (from observations.csv).
 	var p pivot
-	mustPost(t, srv.URL, `{ pivot(indicator: "retail_sales", filter: {group: "East", from: 2022, to: 2024}) { measure columns rows { code label cells } } }`, nil, &p)
-	if strings.Join(p.Pivot.Columns, ",") != "2022,2023,2024" || len(p.Pivot.Rows) != 10 || p.Pivot.Measure != "SUM" {
+	mustPost(t, srv.URL, `{ pivot(indicator: "retail_sales", filter: {group: "East", from: 2022, to: 2024}) { measure columns { key } rows { code label cells } } }`, nil, &p)
+	if fmt.Sprint(p.Pivot.Columns) != "[{2022} {2023} {2024}]" || len(p.Pivot.Rows) != 10 || p.Pivot.Measure != "SUM" {
 		t.Fatalf("%+v", p.Pivot)
 	}
 	for _, r := range p.Pivot.Rows {
@@ -254,7 +254,7 @@ func TestPivot(t *testing.T) {
 		}
 	}
 	// Any two dimensions: the groups' sums by year, rows in dataset order of the groups.
-	mustPost(t, srv.URL, `{ pivot(indicator: "retail_sales", rows: GROUP, filter: {from: 2024, to: 2024}) { columns rows { code cells } } }`, nil, &p)
+	mustPost(t, srv.URL, `{ pivot(indicator: "retail_sales", rows: GROUP, filter: {from: 2024, to: 2024}) { columns { key } rows { code cells } } }`, nil, &p)
 	for _, r := range p.Pivot.Rows {
 		if r.Code == "East" {
 			approx(t, "East 2024", *r.Cells[0], 243385.5)
@@ -269,7 +269,7 @@ func TestPivot(t *testing.T) {
 			"A,A,x,2020,1.5\nA,A,x,2021,2\nB,B,x,2021,7\n")},
 	}
 	small, _ := newServer(t, loadStore(t, fsys), query.DefaultOptions, DefaultOptions)
-	mustPost(t, small.URL, `{ pivot(indicator: "x") { columns rows { code label cells } } }`, nil, &p)
+	mustPost(t, small.URL, `{ pivot(indicator: "x") { columns { key } rows { code label cells } } }`, nil, &p)
 	got := fmt.Sprint(p.Pivot.Columns)
 	for _, r := range p.Pivot.Rows {
 		got += " " + r.Code + "/" + r.Label + ":"
@@ -277,7 +277,7 @@ func TestPivot(t *testing.T) {
 			got += " " + showFloat(c)
 		}
 	}
-	if want := "[2020 2021] A/Alpha: 1.5 2 B/Beta: null 7"; got != want {
+	if want := "[{2020} {2021}] A/Alpha: 1.5 2 B/Beta: null 7"; got != want {
 		t.Errorf("pivot\n got %s\nwant %s", got, want)
 	}
 }
@@ -304,7 +304,7 @@ func dashboardQuery() string {
 		fmt.Fprintf(&b, "  t%d: trend(region: %q, indicator: \"retail_sales\") { cagr points { year value yoy } }\n", i, r)
 	}
 	b.WriteString(`  agg: aggregate(by: [INDICATOR, YEAR], filter: {category: "consumption"}, orderBy: [{key: YEAR}]) { totalCount rows { indicator { code } year count sum mean median } totals { count } }
-  pivot: pivot(indicator: "gdp", filter: {level: "province", from: 2020}) { columns rows { code label cells } }
+  pivot: pivot(indicator: "gdp", filter: {level: "province", from: 2020}) { columns { key } rows { code label cells } }
 }`)
 	return b.String()
 }

@@ -11,11 +11,11 @@ const Q = {
   trend: `query($r: ID!, $i: ID!) { trend(region: $r, indicator: $i) {
     points { year value yoy bestEver streak } } }`,
   pivot: `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) {
-    columns rows { code label cells } } }`,
+    columns { key } rows { code label cells } } }`,
   // A few regions side by side: their values over the years (a pivot of those regions), and the latest
   // year's values ranked among them (a ranking scoped to the same list; its year is the latest with a value).
   compare: `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) {
-    columns rows { code label cells } }
+    columns { key } rows { code label cells } }
     ranking(indicator: $i, regions: $rs) { year entries { region { code } value rank } missing { code } } }`,
   // What the comparison's download button exports: the chart's rows, a region a row.
   compareRows: `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) {
@@ -188,7 +188,7 @@ async function drawCompare(ind, codes) {
     tooltip: { trigger: 'axis' },
     legend: { top: 24 },
     grid: { left: 60, right: 20, top: 70 },
-    xAxis: { type: 'category', data: pivot.columns },
+    xAxis: { type: 'category', data: pivot.columns.map((c) => c.key) },
     yAxis: { type: 'value', name: ind.unit, scale: true },
     series: codes.map((code) => ({
       id: code, type: 'line', name: regionLabel(code),
@@ -251,9 +251,9 @@ async function drawPivot(ind, group) {
   const head = document.createElement('tr');
   head.append(th(''));
   pivot.rows.forEach((r) => head.append(th(names.has(r.code) ? regionLabel(r.code) : r.label)));
-  const body = pivot.columns.map((year, j) => {
+  const body = pivot.columns.map((col, j) => {
     const tr = document.createElement('tr');
-    tr.append(th(year));
+    tr.append(th(col.key));
     pivot.rows.forEach((r) => {
       const td = document.createElement('td');
       td.textContent = r.cells[j] == null ? '' : r.cells[j].toLocaleString('en');
