@@ -236,14 +236,14 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 		}
 		Pivot struct {
-			Columns []string
+			Columns []struct{ Key string }
 			Rows    []struct{ Code string }
 		}
 	}
 	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { year mean leader { code }
 	    entries { region { code name nameEn } value } }
 	  trend(region: "320000", indicator: "retail_sales") { points { year value bestEver } }
-	  pivot(indicator: "retail_sales", filter: {group: "East"}) { columns rows { code } } }`, nil, &api)
+	  pivot(indicator: "retail_sales", filter: {group: "East"}) { columns { key } rows { code } } }`, nil, &api)
 
 	type chart struct {
 		Names  []string
@@ -470,10 +470,11 @@ func checkCompare(t *testing.T, b *browserTab, url string, downloads string) {
 		t.Errorf("comparison table %q %q\nwant %s %q", header, got.Table, ly, wantTable)
 	}
 
-	// The download: a row a region (the pivot's order, by code), its values over the years joined by ';'.
+	// The download: a row a region (the pivot's order, by code), a column a year of the chart, named by the
+	// year, each cell the region's value that year (issue 17: no longer one text cell of values joined by ';').
 	_, rows := download(t, b, downloads, "compare")
-	if len(rows) != 4 || !slices.Equal(rows[0], []string{"code", "label", "cells"}) {
-		t.Fatalf("downloaded compare.csv: %q", rows)
+	if len(rows) != 4 || !slices.Equal(rows[0], append([]string{"code", "label"}, got.Years...)) {
+		t.Fatalf("downloaded compare.csv: %q; want the header code, label, %v", rows, got.Years)
 	}
 	for _, row := range rows[1:] {
 		i := slices.Index(got.Codes, row[0])
@@ -481,12 +482,7 @@ func checkCompare(t *testing.T, b *browserTab, url string, downloads string) {
 			t.Errorf("compare.csv row %q", row)
 			continue
 		}
-		cells := strings.Split(row[2], ";")
-		if len(cells) != len(got.Years) {
-			t.Errorf("compare.csv row %q: %d cells for %d years", row, len(cells), len(got.Years))
-			continue
-		}
-		for j, c := range cells {
+		for j, c := range row[2:] {
 			if v, err := strconv.ParseFloat(c, 64); err != nil || v != value[row[0]][got.Years[j]] {
 				t.Errorf("compare.csv: %s in %s is %q, want %v", row[0], got.Years[j], c, value[row[0]][got.Years[j]])
 			}
