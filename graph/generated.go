@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Aggregate() AggregateResolver
+	AggregateRow() AggregateRowResolver
 	Query() QueryResolver
 	Ranking() RankingResolver
 	Region() RegionResolver
@@ -51,22 +52,25 @@ type ComplexityRoot struct {
 	}
 
 	AggregateRow struct {
-		Category  func(childComplexity int) int
-		Count     func(childComplexity int) int
-		Group     func(childComplexity int) int
-		Indicator func(childComplexity int) int
-		Level     func(childComplexity int) int
-		Max       func(childComplexity int) int
-		Mean      func(childComplexity int) int
-		Median    func(childComplexity int) int
-		Min       func(childComplexity int) int
-		Parent    func(childComplexity int) int
-		Quantile  func(childComplexity int, p float64) int
-		Region    func(childComplexity int) int
-		Share     func(childComplexity int) int
-		Stddev    func(childComplexity int) int
-		Sum       func(childComplexity int) int
-		Year      func(childComplexity int) int
+		Category    func(childComplexity int) int
+		Change      func(childComplexity int, measure analytics.AggregateMeasure) int
+		ChangeRatio func(childComplexity int, measure analytics.AggregateMeasure) int
+		Count       func(childComplexity int) int
+		Group       func(childComplexity int) int
+		Indicator   func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Max         func(childComplexity int) int
+		Mean        func(childComplexity int) int
+		Median      func(childComplexity int) int
+		Min         func(childComplexity int) int
+		Parent      func(childComplexity int) int
+		Previous    func(childComplexity int, measure analytics.AggregateMeasure) int
+		Quantile    func(childComplexity int, p float64) int
+		Region      func(childComplexity int) int
+		Share       func(childComplexity int) int
+		Stddev      func(childComplexity int) int
+		Sum         func(childComplexity int) int
+		Year        func(childComplexity int) int
 	}
 
 	AggregateTotals struct {
@@ -590,6 +594,11 @@ type ComplexityRoot struct {
 type AggregateResolver interface {
 	PageInfo(ctx context.Context, obj *analytics.Aggregate) (*model.PageInfo, error)
 }
+type AggregateRowResolver interface {
+	Previous(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
+	Change(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
+	ChangeRatio(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
+}
 type QueryResolver interface {
 	Dataset(ctx context.Context) (*analytics.DatasetInfo, error)
 	Regions(ctx context.Context, group *string, parent *string, level *string) ([]*analytics.Region, error)
@@ -685,6 +694,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregateRow.Category(childComplexity), true
+	case "AggregateRow.change":
+		if e.ComplexityRoot.AggregateRow.Change == nil {
+			break
+		}
+
+		args, err := ec.field_AggregateRow_change_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AggregateRow.Change(childComplexity, args["measure"].(analytics.AggregateMeasure)), true
+	case "AggregateRow.changeRatio":
+		if e.ComplexityRoot.AggregateRow.ChangeRatio == nil {
+			break
+		}
+
+		args, err := ec.field_AggregateRow_changeRatio_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AggregateRow.ChangeRatio(childComplexity, args["measure"].(analytics.AggregateMeasure)), true
 	case "AggregateRow.count":
 		if e.ComplexityRoot.AggregateRow.Count == nil {
 			break
@@ -739,6 +770,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregateRow.Parent(childComplexity), true
+	case "AggregateRow.previous":
+		if e.ComplexityRoot.AggregateRow.Previous == nil {
+			break
+		}
+
+		args, err := ec.field_AggregateRow_previous_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AggregateRow.Previous(childComplexity, args["measure"].(analytics.AggregateMeasure)), true
 	case "AggregateRow.quantile":
 		if e.ComplexityRoot.AggregateRow.Quantile == nil {
 			break
@@ -3438,6 +3480,15 @@ type AggregateRow {
   "The p-quantile, interpolated between the two nearest values (p = 0.5 is the median); 0 ≤ p ≤ 1."
   quantile(p: Float!): Float
   share: Float
+  """
+  The measure for the same group one year earlier (this row's year − 1, the other dimensions alike,
+  whatever the filter's years); null where that group has no value then. Needs YEAR in by.
+  """
+  previous(measure: AggregateMeasure!): Float
+  "The measure less previous(measure); null where either is null."
+  change(measure: AggregateMeasure!): Float
+  "change(measure) / previous(measure); null where the previous is null or 0."
+  changeRatio(measure: AggregateMeasure!): Float
 }
 
 type AggregateTotals {
@@ -4732,6 +4783,12 @@ func (ec *executionContext) childFields_AggregateRow(ctx context.Context, field 
 		return ec.fieldContext_AggregateRow_quantile(ctx, field)
 	case "share":
 		return ec.fieldContext_AggregateRow_share(ctx, field)
+	case "previous":
+		return ec.fieldContext_AggregateRow_previous(ctx, field)
+	case "change":
+		return ec.fieldContext_AggregateRow_change(ctx, field)
+	case "changeRatio":
+		return ec.fieldContext_AggregateRow_changeRatio(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AggregateRow", field.Name)
 }
@@ -5827,6 +5884,48 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_AggregateRow_changeRatio_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (analytics.AggregateMeasure, error) {
+			return ec.unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_AggregateRow_change_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (analytics.AggregateMeasure, error) {
+			return ec.unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_AggregateRow_previous_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (analytics.AggregateMeasure, error) {
+			return ec.unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_AggregateRow_quantile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -7528,6 +7627,138 @@ func (ec *executionContext) _AggregateRow_share(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_AggregateRow_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_previous(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AggregateRow().Previous(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_previous(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AggregateRow_previous_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_change(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AggregateRow().Change(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_change(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AggregateRow_change_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_changeRatio(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_changeRatio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AggregateRow().ChangeRatio(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_changeRatio(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AggregateRow_changeRatio_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AggregateTotals_count(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
@@ -19273,83 +19504,101 @@ func (ec *executionContext) _AggregateRow(ctx context.Context, sel ast.Selection
 		case "region":
 			out.Values[i] = ec._AggregateRow_region(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "group":
 			out.Values[i] = ec._AggregateRow_group(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "parent":
 			out.Values[i] = ec._AggregateRow_parent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "level":
 			out.Values[i] = ec._AggregateRow_level(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "indicator":
 			out.Values[i] = ec._AggregateRow_indicator(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "category":
 			out.Values[i] = ec._AggregateRow_category(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "year":
 			out.Values[i] = ec._AggregateRow_year(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "count":
 			out.Values[i] = ec._AggregateRow_count(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sum":
 			out.Values[i] = ec._AggregateRow_sum(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mean":
 			out.Values[i] = ec._AggregateRow_mean(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "median":
 			out.Values[i] = ec._AggregateRow_median(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "min":
 			out.Values[i] = ec._AggregateRow_min(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "max":
 			out.Values[i] = ec._AggregateRow_max(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "stddev":
 			out.Values[i] = ec._AggregateRow_stddev(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "quantile":
 			out.Values[i] = ec._AggregateRow_quantile(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "share":
 			out.Values[i] = ec._AggregateRow_share(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "previous":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AggregateRow_previous(ctx, field, obj)
+				})
+		case "change":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AggregateRow_change(ctx, field, obj)
+				})
+		case "changeRatio":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AggregateRow_changeRatio(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

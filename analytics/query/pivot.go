@@ -232,27 +232,7 @@ func (s *snapshot) dimLabel(r *analytics.AggregateRow, d analytics.Dimension) st
 	return code
 }
 
-func measureOf(r *analytics.AggregateRow, m analytics.AggregateMeasure) *float64 {
-	switch m {
-	case analytics.MeasureCount:
-		if r.Count == nil {
-			return nil
-		}
-		n := float64(*r.Count)
-		return &n
-	case analytics.MeasureSum:
-		return r.Sum
-	case analytics.MeasureMedian:
-		return r.Median
-	case analytics.MeasureMin:
-		return r.Min
-	case analytics.MeasureMax:
-		return r.Max
-	case analytics.MeasureStddev:
-		return r.Stddev
-	}
-	return r.Mean
-}
+func measureOf(r *analytics.AggregateRow, m analytics.AggregateMeasure) *float64 { return r.Measure(m) }
 
 // Values answers Region.value for many keys: the indicators' values are loaded together (one query for
 // those not in memory yet), then read.
