@@ -198,8 +198,11 @@ func issueQueries(synthetic []string) []example {
 		{"issue: robustness of 50 indicators", `query($in: CompositeInput!) { robustness(input: $in, runs: 1000) { entries { region { code } medianRank p05Rank p95Rank } } }`,
 			map[string]any{"in": map[string]any{"year": 2024, "indicators": fifty}}},
 		{"issue: two panels", `{ a: ranking(indicator: "gdp", year: 2024, group: "East") { count } b: ranking(indicator: "nope", year: 2024) { count } }`, nil},
-		{"issue: pivot", `{ pivot(indicator: "gdp", filter: {from: 2024, to: 2024}) { columns rows { code label cells } } }`, nil},
-		{"issue: aggregate change", `{ aggregate(by: [YEAR], filter: {indicators: ["gdp"]}) { rows { year sum mean } } }`, nil},
+		{"issue: pivot", `{ pivot(indicator: "gdp", filter: {from: 2024, to: 2024}) { columns { key } rows { code label cells } } }`, nil},
+		{"issue: pivot regions × indicators", `{ pivot(rows: REGION, columns: INDICATOR, filter: {indicators: ["gdp", "population"], from: 2024, to: 2024})
+			{ columns { key label unit year indicator { code } } rows { code label cells } } }`, nil},
+		{"issue: aggregate change", `{ aggregate(by: [YEAR], filter: {indicators: ["gdp"]}) {
+			rows { year sum previous(measure: SUM) change(measure: SUM) changeRatio(measure: SUM) } } }`, nil},
 	}
 }
 
