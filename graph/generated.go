@@ -3482,7 +3482,8 @@ type AggregateRow {
   share: Float
   """
   The measure for the same group one year earlier (this row's year − 1, the other dimensions alike,
-  whatever the filter's years); null where that group has no value then. Needs YEAR in by.
+  whatever the filter's years); null where that group has no value then, and in every row when YEAR is not
+  in by (the aggregate's warnings say so).
   """
   previous(measure: AggregateMeasure!): Float
   "The measure less previous(measure); null where either is null."

@@ -84,12 +84,15 @@ func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*an
 	s := e.snap.Load()
 	previous := q.Previous
 	q.Previous = false // the page itself is the same whether or not previous years are asked for
-	if previous && !slices.Contains(q.By, analytics.DimYear) {
-		return nil, analytics.Errorf(analytics.BadUserInput, "previous, change and changeRatio compare a row with its group a year earlier: put YEAR in by")
-	}
 	agg, err := e.aggregate(ctx, s, q)
 	if err != nil || !previous || len(agg.Rows) == 0 {
 		return agg, err
+	}
+	if !slices.Contains(q.By, analytics.DimYear) {
+		// Null, and a warning that says why: an error would blank the rows a generic selection asked for.
+		out := *agg
+		out.Warnings = append(slices.Clone(agg.Warnings), &analytics.Warning{Message: "previous, change and changeRatio compare a row with its group a year earlier: they are null unless YEAR is in by"})
+		return &out, nil
 	}
 	return e.withPrevious(ctx, s, q, agg)
 }
