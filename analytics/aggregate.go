@@ -1,6 +1,9 @@
 package analytics
 
-import "io"
+import (
+	"io"
+	"math"
+)
 
 // ValueFilter picks observations for aggregates and pivots (and observations). Nil lists and empty
 // strings do not filter; an empty list is refused (it would match nothing, and is more likely a mistake).
@@ -95,6 +98,9 @@ type AggregateQuery struct {
 	OrderBy   []AggregateOrder
 	First     int
 	After     string
+	// Previous asks for each row's group one year earlier (AggregateRow.Prev): for previous, change and
+	// changeRatio. Needs YEAR in By.
+	Previous bool
 }
 
 // Aggregate is one page of grouped rows, with totals over every filtered observation.
@@ -127,10 +133,69 @@ type AggregateRow struct {
 	Stddev    *float64
 	Share     *float64
 	Quantiles map[float64]*float64
+	// Prev is the same group one year earlier, when the query asked for it (AggregateQuery.Previous); nil
+	// where that group has no values.
+	Prev *AggregateRow
 }
 
 // Quantile is the row's quantile p, if it was asked for.
 func (r *AggregateRow) Quantile(p float64) *float64 { return r.Quantiles[p] }
+
+// Measure is the row's measure m; nil where it has none.
+func (r *AggregateRow) Measure(m AggregateMeasure) *float64 {
+	if r == nil {
+		return nil
+	}
+	switch m {
+	case MeasureCount:
+		if r.Count == nil {
+			return nil
+		}
+		n := float64(*r.Count)
+		return &n
+	case MeasureSum:
+		return r.Sum
+	case MeasureMedian:
+		return r.Median
+	case MeasureMin:
+		return r.Min
+	case MeasureMax:
+		return r.Max
+	case MeasureStddev:
+		return r.Stddev
+	case MeasureShare:
+		return r.Share
+	}
+	return r.Mean
+}
+
+// Previous is measure m of the same group one year earlier (Prev); nil where it has none.
+func (r *AggregateRow) Previous(m AggregateMeasure) *float64 { return r.Prev.Measure(m) }
+
+// Change is measure m less its previous; nil where either is nil or the difference is beyond ±1.8e308.
+func (r *AggregateRow) Change(m AggregateMeasure) *float64 {
+	cur, prev := r.Measure(m), r.Previous(m)
+	if cur == nil || prev == nil {
+		return nil
+	}
+	return finite(*cur - *prev)
+}
+
+// ChangeRatio is Change over the previous; nil where the previous is 0 or nil, or the ratio is beyond range.
+func (r *AggregateRow) ChangeRatio(m AggregateMeasure) *float64 {
+	d, prev := r.Change(m), r.Previous(m)
+	if d == nil || *prev == 0 {
+		return nil
+	}
+	return finite(*d / *prev)
+}
+
+func finite(v float64) *float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
 
 // Warning tells a client that part of an answer is null on purpose, and why.
 type Warning struct {
@@ -140,21 +205,31 @@ type Warning struct {
 
 // PivotQuery lays one indicator's values out as a table: one dimension down, another across.
 type PivotQuery struct {
-	Indicator     string
+	Indicator     string // "" when INDICATOR or CATEGORY is an axis: the filter's indicators are laid out
 	Rows, Columns Dimension
 	Filter        ValueFilter
 	Measure       AggregateMeasure // what a cell holds; "" for the sum when the indicator's rollup is SUM, else the mean
 }
 
-// Pivot is a table of one indicator: cells[i] of every row belongs to Columns[i], nil where there is no value.
+// Pivot is a table of values by two dimensions: cells[i] of every row belongs to Columns[i], nil where there
+// is no value.
 type Pivot struct {
-	Indicator       *Indicator
+	Indicator       *Indicator // the one indicator laid out; nil when INDICATOR or CATEGORY is an axis
 	RowDimension    Dimension
 	ColumnDimension Dimension
 	Measure         AggregateMeasure
-	Columns         []string // the code of each column (a year as its digits)
+	Columns         []*PivotColumn
 	Rows            []*PivotRow
 	Warnings        []*Warning
+}
+
+// PivotColumn is one column of a pivot: its key (a code, a year's digits), what it is called, and what it is.
+type PivotColumn struct {
+	Key       string
+	Label     string     // a region's, group's or indicator's name; the key for the others
+	Unit      *string    // the unit of its cells, where they share one
+	Year      *int       // where the columns are YEAR
+	Indicator *Indicator // where the columns are INDICATOR
 }
 
 // PivotRow is one row of a pivot table.

@@ -174,6 +174,9 @@ type DatasetInfo struct {
 	Categories   int
 	Schemes      int // assessment schemes (schemes.yaml) and targets (targets.csv)
 	Targets      int
+	// Counts are the values of each indicator and year (nil when unknown): what the cost model prices a
+	// query by. Shared, never changed.
+	Counts *ValueCounts
 }
 
 // RegionFilter narrows Regions; empty fields do not filter.

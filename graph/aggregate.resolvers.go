@@ -14,13 +14,25 @@ func (r *aggregateResolver) PageInfo(ctx context.Context, obj *analytics.Aggrega
 	return p, nil
 }
 
+func (r *aggregateRowResolver) Previous(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error) {
+	return obj.Previous(measure), nil
+}
+
+func (r *aggregateRowResolver) Change(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error) {
+	return obj.Change(measure), nil
+}
+
+func (r *aggregateRowResolver) ChangeRatio(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error) {
+	return obj.ChangeRatio(measure), nil
+}
+
 func (r *queryResolver) Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error) {
 	f, err := filterArgs(filter)
 	if err != nil {
 		return nil, err
 	}
 	q := analytics.AggregateQuery{By: by, Filter: f, First: first, After: str(after)}
-	q.Measures, q.Quantiles, q.Totals, err = selectedMeasures(ctx)
+	q.Measures, q.Quantiles, q.Totals, q.Previous, err = selectedMeasures(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -33,14 +45,19 @@ func (r *queryResolver) Aggregate(ctx context.Context, by []analytics.Dimension,
 	return r.Engine.Aggregate(ctx, q)
 }
 
-func (r *queryResolver) Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error) {
+func (r *queryResolver) Pivot(ctx context.Context, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error) {
 	f, err := filterArgs(filter)
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Pivot(ctx, analytics.PivotQuery{Indicator: indicator, Rows: enum(rows), Columns: enum(columns), Filter: f, Measure: enum(measure)})
+	return r.Engine.Pivot(ctx, analytics.PivotQuery{Indicator: str(indicator), Rows: enum(rows), Columns: enum(columns), Filter: f, Measure: enum(measure)})
 }
 
 func (r *Resolver) Aggregate() AggregateResolver { return &aggregateResolver{r} }
 
-type aggregateResolver struct{ *Resolver }
+func (r *Resolver) AggregateRow() AggregateRowResolver { return &aggregateRowResolver{r} }
+
+type (
+	aggregateResolver    struct{ *Resolver }
+	aggregateRowResolver struct{ *Resolver }
+)

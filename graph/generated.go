@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Aggregate() AggregateResolver
+	AggregateRow() AggregateRowResolver
 	Group() GroupResolver
 	Indicator() IndicatorResolver
 	Query() QueryResolver
@@ -54,22 +55,25 @@ type ComplexityRoot struct {
 	}
 
 	AggregateRow struct {
-		Category  func(childComplexity int) int
-		Count     func(childComplexity int) int
-		Group     func(childComplexity int) int
-		Indicator func(childComplexity int) int
-		Level     func(childComplexity int) int
-		Max       func(childComplexity int) int
-		Mean      func(childComplexity int) int
-		Median    func(childComplexity int) int
-		Min       func(childComplexity int) int
-		Parent    func(childComplexity int) int
-		Quantile  func(childComplexity int, p float64) int
-		Region    func(childComplexity int) int
-		Share     func(childComplexity int) int
-		Stddev    func(childComplexity int) int
-		Sum       func(childComplexity int) int
-		Year      func(childComplexity int) int
+		Category    func(childComplexity int) int
+		Change      func(childComplexity int, measure analytics.AggregateMeasure) int
+		ChangeRatio func(childComplexity int, measure analytics.AggregateMeasure) int
+		Count       func(childComplexity int) int
+		Group       func(childComplexity int) int
+		Indicator   func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Max         func(childComplexity int) int
+		Mean        func(childComplexity int) int
+		Median      func(childComplexity int) int
+		Min         func(childComplexity int) int
+		Parent      func(childComplexity int) int
+		Previous    func(childComplexity int, measure analytics.AggregateMeasure) int
+		Quantile    func(childComplexity int, p float64) int
+		Region      func(childComplexity int) int
+		Share       func(childComplexity int) int
+		Stddev      func(childComplexity int) int
+		Sum         func(childComplexity int) int
+		Year        func(childComplexity int) int
 	}
 
 	AggregateTotals struct {
@@ -354,6 +358,14 @@ type ComplexityRoot struct {
 		Warnings        func(childComplexity int) int
 	}
 
+	PivotColumn struct {
+		Indicator func(childComplexity int) int
+		Key       func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Unit      func(childComplexity int) int
+		Year      func(childComplexity int) int
+	}
+
 	PivotRow struct {
 		Cells func(childComplexity int) int
 		Code  func(childComplexity int) int
@@ -381,7 +393,7 @@ type ComplexityRoot struct {
 		Indicator        func(childComplexity int, code string) int
 		Indicators       func(childComplexity int) int
 		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
-		Pivot            func(childComplexity int, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
+		Pivot            func(childComplexity int, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
 		Ranking          func(childComplexity int, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region           func(childComplexity int, code string) int
 		Regions          func(childComplexity int, group *string, parent *string, level *string) int
@@ -640,6 +652,11 @@ type ComplexityRoot struct {
 type AggregateResolver interface {
 	PageInfo(ctx context.Context, obj *analytics.Aggregate) (*model.PageInfo, error)
 }
+type AggregateRowResolver interface {
+	Previous(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
+	Change(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
+	ChangeRatio(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
+}
 type GroupResolver interface {
 	Name(ctx context.Context, obj *analytics.Group, lang *analytics.Lang) (string, error)
 }
@@ -656,7 +673,7 @@ type QueryResolver interface {
 	Indicator(ctx context.Context, code string) (*analytics.Indicator, error)
 	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
 	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
-	Pivot(ctx context.Context, indicator string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
+	Pivot(ctx context.Context, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
 	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
 	Robustness(ctx context.Context, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) (*analytics.Robustness, error)
 	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
@@ -750,6 +767,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregateRow.Category(childComplexity), true
+	case "AggregateRow.change":
+		if e.ComplexityRoot.AggregateRow.Change == nil {
+			break
+		}
+
+		args, err := ec.field_AggregateRow_change_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AggregateRow.Change(childComplexity, args["measure"].(analytics.AggregateMeasure)), true
+	case "AggregateRow.changeRatio":
+		if e.ComplexityRoot.AggregateRow.ChangeRatio == nil {
+			break
+		}
+
+		args, err := ec.field_AggregateRow_changeRatio_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AggregateRow.ChangeRatio(childComplexity, args["measure"].(analytics.AggregateMeasure)), true
 	case "AggregateRow.count":
 		if e.ComplexityRoot.AggregateRow.Count == nil {
 			break
@@ -804,6 +843,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregateRow.Parent(childComplexity), true
+	case "AggregateRow.previous":
+		if e.ComplexityRoot.AggregateRow.Previous == nil {
+			break
+		}
+
+		args, err := ec.field_AggregateRow_previous_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.AggregateRow.Previous(childComplexity, args["measure"].(analytics.AggregateMeasure)), true
 	case "AggregateRow.quantile":
 		if e.ComplexityRoot.AggregateRow.Quantile == nil {
 			break
@@ -2109,6 +2159,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Pivot.Warnings(childComplexity), true
 
+	case "PivotColumn.indicator":
+		if e.ComplexityRoot.PivotColumn.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Indicator(childComplexity), true
+	case "PivotColumn.key":
+		if e.ComplexityRoot.PivotColumn.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Key(childComplexity), true
+	case "PivotColumn.label":
+		if e.ComplexityRoot.PivotColumn.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Label(childComplexity), true
+	case "PivotColumn.unit":
+		if e.ComplexityRoot.PivotColumn.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Unit(childComplexity), true
+	case "PivotColumn.year":
+		if e.ComplexityRoot.PivotColumn.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PivotColumn.Year(childComplexity), true
+
 	case "PivotRow.cells":
 		if e.ComplexityRoot.PivotRow.Cells == nil {
 			break
@@ -2287,7 +2368,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Pivot(childComplexity, args["indicator"].(string), args["rows"].(*analytics.Dimension), args["columns"].(*analytics.Dimension), args["filter"].(*model.ObservationFilter), args["measure"].(*analytics.AggregateMeasure)), true
+		return e.ComplexityRoot.Query.Pivot(childComplexity, args["indicator"].(*string), args["rows"].(*analytics.Dimension), args["columns"].(*analytics.Dimension), args["filter"].(*model.ObservationFilter), args["measure"].(*analytics.AggregateMeasure)), true
 	case "Query.ranking":
 		if e.ComplexityRoot.Query.Ranking == nil {
 			break
@@ -3649,16 +3730,20 @@ var sources = []*ast.Source{
   dataset order, nulls last), so pages never overlap. first is 0 to 10000; after is a page's endCursor.
   """
   aggregate(by: [Dimension!]!, filter: ObservationFilter, having: [Having!], orderBy: [AggregateOrder!],
-            first: Int! = 100, after: String): Aggregate!
+            first: Int! = 100, after: String): Aggregate
   """
-  One indicator as a table: rows down (REGION by default) and columns across (YEAR by default), each cell
-  the measure of the values that fall in it (by default the sum when the indicator's rollup is SUM, else the
-  mean; for REGION × YEAR a cell is the value itself). cells line up with columns and are null where there is
-  no value. rows and columns are two different dimensions among REGION, GROUP, PARENT, LEVEL and YEAR; which
-  values count is as for aggregate. At most 10000 cells with values, and 100000 cells in all.
+  Values as a table: rows down (REGION by default) and columns across (YEAR by default), each cell the
+  measure of the values that fall in it (a cell holding one value is that value, as every cell of REGION ×
+  YEAR or REGION × INDICATOR in one year is). rows and columns are any two different dimensions.
+  With neither on INDICATOR nor CATEGORY the table is of one indicator, ` + "`" + `indicator` + "`" + ` (required; the filter
+  names no indicators), and the default measure is the sum when its rollup is SUM, else the mean. With
+  INDICATOR or CATEGORY on an axis, the indicators are the filter's (indicators, category, or every one) and
+  ` + "`" + `indicator` + "`" + ` is left out; the default measure is the sum when every one's rollup is SUM, else the mean.
+  cells line up with columns and are null where there is no value; which values count is as for
+  aggregate. At most 100000 cells.
   """
-  pivot(indicator: ID!, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
-        measure: AggregateMeasure): Pivot!
+  pivot(indicator: ID, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
+        measure: AggregateMeasure): Pivot
 }
 
 """
@@ -3798,6 +3883,16 @@ type AggregateRow {
   "The p-quantile, interpolated between the two nearest values (p = 0.5 is the median); 0 ≤ p ≤ 1."
   quantile(p: Float!): Float
   share: Float
+  """
+  The measure for the same group one year earlier (this row's year − 1, the other dimensions alike,
+  whatever the filter's years); null where that group has no value then, and in every row when YEAR is not
+  in by (the aggregate's warnings say so).
+  """
+  previous(measure: AggregateMeasure!): Float
+  "The measure less previous(measure); null where either is null."
+  change(measure: AggregateMeasure!): Float
+  "change(measure) / previous(measure); null where the previous is null or 0."
+  changeRatio(measure: AggregateMeasure!): Float
 }
 
 type AggregateTotals {
@@ -3817,21 +3912,36 @@ type Warning {
 }
 
 type Pivot {
-  indicator: Indicator!
+  "The indicator laid out; null when INDICATOR or CATEGORY is an axis (the columns or rows say which)."
+  indicator: Indicator
   rowDimension: Dimension!
   columnDimension: Dimension!
   "What each cell holds."
   measure: AggregateMeasure!
-  "The code of each column: a year's digits, a region's or group's code, a level."
-  columns: [String!]!
+  "The columns, in order: each row's cells line up with them."
+  columns: [PivotColumn!]!
   rows: [PivotRow!]!
   warnings: [Warning!]!
 }
 
+"One column of a pivot."
+type PivotColumn {
+  "Its code: a year's digits, a region's, group's or indicator's code, a level, a category."
+  key: String!
+  "What it is called: a region's, group's or indicator's name; the key for the others."
+  label: String!
+  "The unit of its cells: its indicator's, or the one unit the pivot's indicators share; null for COUNT or where they differ."
+  unit: String
+  "The year, where the columns are YEAR."
+  year: Int
+  "The indicator, where the columns are INDICATOR."
+  indicator: Indicator
+}
+
 type PivotRow {
-  "The row's code: a region's or group's code, a level, a year's digits."
+  "The row's code: a region's, group's or indicator's code, a level, a category, a year's digits."
   code: String!
-  "A region's or group's name; the code for the others."
+  "A region's, group's or indicator's name; the code for the others."
   label: String!
   "One per column, in the order of columns; null where there is no value, or where a sum is beyond ±1.8e308 (the pivot's warnings say so)."
   cells: [Float]!
@@ -3844,7 +3954,7 @@ type PivotRow {
   indicators and rules come from a scheme of the dataset (scheme), or are given inline (indicators) for a
   what-if; a scheme's own settings can be overridden field by field. See CompositeInput.
   """
-  composite(input: CompositeInput!): Composite!
+  composite(input: CompositeInput!): Composite
   """
   How robust each composite rank is: a Monte Carlo over the weights, w′ = w·(1 + (2U − 1)·weightNoise) with U
   uniform on [0, 1) drawn afresh for every indicator in every run, and, when normalisations or aggregations
@@ -3854,22 +3964,22 @@ type PivotRow {
   same answer on any machine; weightNoise 0 (with no lists) gives every interval equal to the nominal rank. runs from 1 to 100000; weightNoise from 0 up to (not including) 1.
   """
   robustness(input: CompositeInput!, runs: Int = 1000, weightNoise: Float = 0.25, seed: Int = 1,
-             normalisations: [Normalisation!], aggregations: [Aggregation!]): Robustness!
+             normalisations: [Normalisation!], aggregations: [Aggregation!]): Robustness
   """
   The composite of every year from ` + "`" + `from` + "`" + ` to the input's year (inclusive), under the same input (a scheme's
   indicators as of each year), with each region's rank and tier per year, the change since the year before,
   the best result so far, and streaks of years in a tier: "from mid-table to the first tier".
   """
-  compositeHistory(input: CompositeInput!, from: Int!): CompositeHistory!
+  compositeHistory(input: CompositeInput!, from: Int!): CompositeHistory
   """
   Points by department of a composite whose scheme scores in points (see CompositeEntry.departments), as one
   list: every scored region's departments, or one region's (region), or one department's across the scope
   (department), by department in the scheme's order, then rank, then region code. Empty when the scheme
   gives no points.
   """
-  departments(input: CompositeInput!, region: ID, department: String): [DepartmentPoints!]!
+  departments(input: CompositeInput!, region: ID, department: String): [DepartmentPoints!]
   "Points by category, as departments."
-  categories(input: CompositeInput!, region: ID, category: String): [CategoryPoints!]!
+  categories(input: CompositeInput!, region: ID, category: String): [CategoryPoints!]
   """
   When a region reached a threshold of an indicator («两个万亿»: a trillion of GRP), how far its latest value
   is from it, and at what growth it gets there: growthUsed is the CAGR over the last ` + "`" + `years` + "`" + ` years (from the
@@ -3878,7 +3988,7 @@ type PivotRow {
   fields need a LEVEL indicator and a positive latest value and threshold; otherwise they are null with a
   warning saying why. Refused: by not after the latest year, a threshold not positive with by, years < 1.
   """
-  threshold(region: ID!, indicator: ID!, value: Float!, by: Int, years: Int = 5): Threshold!
+  threshold(region: ID!, indicator: ID!, value: Float!, by: Int, years: Int = 5): Threshold
 }
 
 type Threshold {
@@ -4330,7 +4440,7 @@ type CompositeYear {
 `, BuiltIn: false},
 	{Name: "../schema/assess_catalog.graphqls", Input: `extend type Query {
   "The assessment schemes of the dataset (its schemes.yaml), in file order; empty when it has none."
-  schemes: [Scheme!]!
+  schemes: [Scheme!]
   "One scheme by code; NOT_FOUND (naming the schemes there are) if there is none."
   scheme(code: ID!): Scheme
   """
@@ -4341,7 +4451,7 @@ type CompositeYear {
   code is NOT_FOUND. Actuals are the newest vintage of each value. extra adds targets to targets.csv's (one of
   the same region, indicator, year and kind replaces the file's) for this answer: a what-if.
   """
-  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]!
+  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]
 }
 
 """
@@ -4490,25 +4600,31 @@ enum TargetStatus {
 pacesetter serves regional statistics (indicators × regions × years) and the comparisons people make of
 them: rankings within peer groups, standings of one region, trends with records and streaks.
 Regions, groups and indicators are addressed by their codes.
+
+Every field of Query is nullable, by GraphQL's rule for isolating errors: a non-null field that fails
+nulls its parent, and for a root field the parent is the whole answer. So a field that fails (an unknown
+code, a year without values) is null with its error in ` + "`" + `errors` + "`" + `, whose ` + "`" + `path` + "`" + ` is the field's alias, and
+every other field of the request answers; the HTTP status stays 200 when some data is present. A
+dashboard of 30 panels loses only the panel that failed.
 """
 type Query {
   "The dataset being served: its version (a content hash), size and years."
-  dataset: Dataset!
+  dataset: Dataset
   """
   Regions in dataset order, optionally only the members of a peer group (in any year), the children of a
   region, or the regions of one level (country, province, aggregate…).
   """
-  regions(group: ID, parent: ID, level: String): [Region!]!
+  regions(group: ID, parent: ID, level: String): [Region!]
   "One region by code; NOT_FOUND if there is none."
-  region(code: ID!): Region!
+  region(code: ID!): Region
   "Peer groups."
-  groups: [Group!]!
+  groups: [Group!]
   "One peer group by code; NOT_FOUND if there is none."
-  group(code: ID!): Group!
+  group(code: ID!): Group
   "Indicators in dataset order."
-  indicators: [Indicator!]!
+  indicators: [Indicator!]
   "One indicator by code; NOT_FOUND if there is none."
-  indicator(code: ID!): Indicator!
+  indicator(code: ID!): Indicator
   """
   Observations ordered by orderBy (then by region, indicator and year), filtered by region codes, indicator
   codes, the members of a peer group in each observation's year (group), the children of a region (parent),
@@ -4520,7 +4636,7 @@ type Query {
   release dates).
   """
   observations(regions: [ID!], indicators: [ID!], group: ID, parent: ID, level: String, from: Int, to: Int, asOf: Date,
-               orderBy: [ObservationOrder!], first: Int! = 100, after: String): ObservationConnection!
+               orderBy: [ObservationOrder!], first: Int! = 100, after: String): ObservationConnection
 }
 
 scalar Time
@@ -4770,7 +4886,7 @@ enum Lang {
   (indicators × those years × regions of the scope); more is BAD_USER_INPUT. asOf answers with the values released by that date, as ranking does.
   """
   compare(regions: [ID!]!, indicators: [ID!]!, from: Int!, to: Int!, scope: ScopeInput,
-          baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison!
+          baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison
 }
 
 """
@@ -4969,7 +5085,7 @@ enum BaselineSource {
   """
   ranking(indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
           year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
-          ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking!
+          ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking
   """
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
   The scope arguments are those of ranking. indicators (codes) or category (not both) restrict the indicators
@@ -4979,7 +5095,7 @@ enum BaselineSource {
   """
   standings(region: ID!, year: Int!, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
             top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE, indicators: [ID!],
-            category: String, scheme: ID, orderBy: StandingsOrder = DATASET): Standings!
+            category: String, scheme: ID, orderBy: StandingsOrder = DATASET): Standings
 }
 
 "How tied values share ranks."
@@ -5236,7 +5352,7 @@ enum StandingsOrder {
   """
   trend(region: ID!, indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
         from: Int, to: Int, asOf: Date, group: ID, parent: ID, level: String,
-        regions: [ID!], ties: TieRule = COMPETITION): Trend!
+        regions: [ID!], ties: TieRule = COMPETITION): Trend
 }
 
 type Trend {
@@ -5356,6 +5472,12 @@ func (ec *executionContext) childFields_AggregateRow(ctx context.Context, field 
 		return ec.fieldContext_AggregateRow_quantile(ctx, field)
 	case "share":
 		return ec.fieldContext_AggregateRow_share(ctx, field)
+	case "previous":
+		return ec.fieldContext_AggregateRow_previous(ctx, field)
+	case "change":
+		return ec.fieldContext_AggregateRow_change(ctx, field)
+	case "changeRatio":
+		return ec.fieldContext_AggregateRow_changeRatio(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AggregateRow", field.Name)
 }
@@ -5922,6 +6044,22 @@ func (ec *executionContext) childFields_Pivot(ctx context.Context, field graphql
 		return ec.fieldContext_Pivot_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Pivot", field.Name)
+}
+
+func (ec *executionContext) childFields_PivotColumn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PivotColumn_key(ctx, field)
+	case "label":
+		return ec.fieldContext_PivotColumn_label(ctx, field)
+	case "unit":
+		return ec.fieldContext_PivotColumn_unit(ctx, field)
+	case "year":
+		return ec.fieldContext_PivotColumn_year(ctx, field)
+	case "indicator":
+		return ec.fieldContext_PivotColumn_indicator(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PivotColumn", field.Name)
 }
 
 func (ec *executionContext) childFields_PivotRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6542,6 +6680,48 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_AggregateRow_changeRatio_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (analytics.AggregateMeasure, error) {
+			return ec.unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_AggregateRow_change_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (analytics.AggregateMeasure, error) {
+			return ec.unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_AggregateRow_previous_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "measure",
+		func(ctx context.Context, v any) (analytics.AggregateMeasure, error) {
+			return ec.unmarshalNAggregateMeasure2pacesetterᚋanalyticsᚐAggregateMeasure(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["measure"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_AggregateRow_quantile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7008,8 +7188,8 @@ func (ec *executionContext) field_Query_pivot_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8510,6 +8690,138 @@ func (ec *executionContext) _AggregateRow_share(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_AggregateRow_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AggregateRow_previous(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AggregateRow().Previous(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_previous(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AggregateRow_previous_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_change(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AggregateRow().Change(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_change(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AggregateRow_change_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AggregateRow_changeRatio(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_changeRatio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.AggregateRow().ChangeRatio(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_changeRatio(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AggregateRow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_AggregateRow_changeRatio_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AggregateTotals_count(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
@@ -13554,10 +13866,10 @@ func (ec *executionContext) _Pivot_indicator(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
-			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Pivot_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13654,15 +13966,24 @@ func (ec *executionContext) _Pivot_columns(ctx context.Context, field graphql.Co
 			return obj.Columns, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PivotColumn) graphql.Marshaler {
+			return ec.marshalNPivotColumn2ᚕᚖpacesetterᚋanalyticsᚐPivotColumnᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Pivot_columns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Pivot", field, false, false, "String")
+	fc = &graphql.FieldContext{
+		Object:     "Pivot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PivotColumn(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Pivot_rows(ctx context.Context, field graphql.CollectedField, obj *analytics.Pivot) (ret graphql.Marshaler) {
@@ -13724,6 +14045,130 @@ func (ec *executionContext) fieldContext_Pivot_warnings(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PivotColumn_key(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotColumn_label(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotColumn_unit(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "String")
+}
+
+func (ec *executionContext) _PivotColumn_year(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PivotColumn", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PivotColumn_indicator(ctx context.Context, field graphql.CollectedField, obj *analytics.PivotColumn) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PivotColumn_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PivotColumn_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PivotColumn",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Indicator(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13926,10 +14371,10 @@ func (ec *executionContext) _Query_dataset(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
-			return ec.marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx, selections, v)
+			return ec.marshalODataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_dataset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13959,10 +14404,10 @@ func (ec *executionContext) _Query_regions(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
-			return ec.marshalNRegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx, selections, v)
+			return ec.marshalORegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_regions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14003,10 +14448,10 @@ func (ec *executionContext) _Query_region(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Region) graphql.Marshaler {
-			return ec.marshalNRegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
+			return ec.marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_region(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14046,10 +14491,10 @@ func (ec *executionContext) _Query_groups(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
-			return ec.marshalNGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx, selections, v)
+			return ec.marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14079,10 +14524,10 @@ func (ec *executionContext) _Query_group(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Group) graphql.Marshaler {
-			return ec.marshalNGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
+			return ec.marshalOGroup2ᚖpacesetterᚋanalyticsᚐGroup(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_group(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14122,10 +14567,10 @@ func (ec *executionContext) _Query_indicators(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Indicator) graphql.Marshaler {
-			return ec.marshalNIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx, selections, v)
+			return ec.marshalOIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14155,10 +14600,10 @@ func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
-			return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
+			return ec.marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_indicator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14199,10 +14644,10 @@ func (ec *executionContext) _Query_observations(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
-			return ec.marshalNObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx, selections, v)
+			return ec.marshalOObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_observations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14243,10 +14688,10 @@ func (ec *executionContext) _Query_aggregate(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
-			return ec.marshalNAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx, selections, v)
+			return ec.marshalOAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_aggregate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14283,14 +14728,14 @@ func (ec *executionContext) _Query_pivot(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Pivot(ctx, fc.Args["indicator"].(string), fc.Args["rows"].(*analytics.Dimension), fc.Args["columns"].(*analytics.Dimension), fc.Args["filter"].(*model.ObservationFilter), fc.Args["measure"].(*analytics.AggregateMeasure))
+			return ec.Resolvers.Query().Pivot(ctx, fc.Args["indicator"].(*string), fc.Args["rows"].(*analytics.Dimension), fc.Args["columns"].(*analytics.Dimension), fc.Args["filter"].(*model.ObservationFilter), fc.Args["measure"].(*analytics.AggregateMeasure))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
-			return ec.marshalNPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx, selections, v)
+			return ec.marshalOPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_pivot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14331,10 +14776,10 @@ func (ec *executionContext) _Query_composite(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
-			return ec.marshalNComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx, selections, v)
+			return ec.marshalOComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_composite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14375,10 +14820,10 @@ func (ec *executionContext) _Query_robustness(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
-			return ec.marshalNRobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx, selections, v)
+			return ec.marshalORobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_robustness(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14419,10 +14864,10 @@ func (ec *executionContext) _Query_compositeHistory(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
-			return ec.marshalNCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx, selections, v)
+			return ec.marshalOCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_compositeHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14463,10 +14908,10 @@ func (ec *executionContext) _Query_departments(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
-			return ec.marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
+			return ec.marshalODepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_departments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14507,10 +14952,10 @@ func (ec *executionContext) _Query_categories(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
-			return ec.marshalNCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
+			return ec.marshalOCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_categories(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14551,10 +14996,10 @@ func (ec *executionContext) _Query_threshold(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Threshold) graphql.Marshaler {
-			return ec.marshalNThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx, selections, v)
+			return ec.marshalOThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_threshold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14594,10 +15039,10 @@ func (ec *executionContext) _Query_schemes(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
-			return ec.marshalNScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx, selections, v)
+			return ec.marshalOScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_schemes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14671,10 +15116,10 @@ func (ec *executionContext) _Query_targets(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
-			return ec.marshalNTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx, selections, v)
+			return ec.marshalOTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_targets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14759,10 +15204,10 @@ func (ec *executionContext) _Query_compare(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
-			return ec.marshalNComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx, selections, v)
+			return ec.marshalOComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_compare(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14803,10 +15248,10 @@ func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
-			return ec.marshalNRanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx, selections, v)
+			return ec.marshalORanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_ranking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14847,10 +15292,10 @@ func (ec *executionContext) _Query_standings(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
-			return ec.marshalNStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx, selections, v)
+			return ec.marshalOStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_standings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14891,10 +15336,10 @@ func (ec *executionContext) _Query_trend(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
-			return ec.marshalNTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx, selections, v)
+			return ec.marshalOTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_trend(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -21622,83 +22067,101 @@ func (ec *executionContext) _AggregateRow(ctx context.Context, sel ast.Selection
 		case "region":
 			out.Values[i] = ec._AggregateRow_region(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "group":
 			out.Values[i] = ec._AggregateRow_group(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "parent":
 			out.Values[i] = ec._AggregateRow_parent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "level":
 			out.Values[i] = ec._AggregateRow_level(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "indicator":
 			out.Values[i] = ec._AggregateRow_indicator(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "category":
 			out.Values[i] = ec._AggregateRow_category(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "year":
 			out.Values[i] = ec._AggregateRow_year(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "count":
 			out.Values[i] = ec._AggregateRow_count(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sum":
 			out.Values[i] = ec._AggregateRow_sum(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mean":
 			out.Values[i] = ec._AggregateRow_mean(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "median":
 			out.Values[i] = ec._AggregateRow_median(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "min":
 			out.Values[i] = ec._AggregateRow_min(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "max":
 			out.Values[i] = ec._AggregateRow_max(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "stddev":
 			out.Values[i] = ec._AggregateRow_stddev(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "quantile":
 			out.Values[i] = ec._AggregateRow_quantile(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "share":
 			out.Values[i] = ec._AggregateRow_share(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "previous":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AggregateRow_previous(ctx, field, obj)
+				})
+		case "change":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AggregateRow_change(ctx, field, obj)
+				})
+		case "changeRatio":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AggregateRow_changeRatio(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23429,7 +23892,7 @@ func (ec *executionContext) _Pivot(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = graphql.MarshalString("Pivot")
 		case "indicator":
 			out.Values[i] = ec._Pivot_indicator(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "rowDimension":
@@ -23460,6 +23923,59 @@ func (ec *executionContext) _Pivot(ctx context.Context, sel ast.SelectionSet, ob
 		case "warnings":
 			out.Values[i] = ec._Pivot_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pivotColumnImplementors = []string{"PivotColumn"}
+
+func (ec *executionContext) _PivotColumn(ctx context.Context, sel ast.SelectionSet, obj *analytics.PivotColumn) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pivotColumnImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PivotColumn")
+		case "key":
+			out.Values[i] = ec._PivotColumn_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._PivotColumn_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._PivotColumn_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._PivotColumn_year(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._PivotColumn_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -23596,103 +24112,103 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = graphql.MarshalString("Query")
 		case "dataset":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dataset(ctx, field)
 				})
 		case "regions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_regions(ctx, field)
 				})
 		case "region":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_region(ctx, field)
 				})
 		case "groups":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_groups(ctx, field)
 				})
 		case "group":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_group(ctx, field)
 				})
 		case "indicators":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_indicators(ctx, field)
 				})
 		case "indicator":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_indicator(ctx, field)
 				})
 		case "observations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_observations(ctx, field)
 				})
 		case "aggregate":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_aggregate(ctx, field)
 				})
 		case "pivot":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pivot(ctx, field)
 				})
 		case "composite":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_composite(ctx, field)
 				})
 		case "robustness":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_robustness(ctx, field)
 				})
 		case "compositeHistory":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_compositeHistory(ctx, field)
 				})
 		case "departments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_departments(ctx, field)
 				})
 		case "categories":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_categories(ctx, field)
 				})
 		case "threshold":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_threshold(ctx, field)
 				})
 		case "schemes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_schemes(ctx, field)
 				})
@@ -23704,7 +24220,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "targets":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_targets(ctx, field)
 				})
@@ -23716,25 +24232,25 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "compare":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_compare(ctx, field)
 				})
 		case "ranking":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_ranking(ctx, field)
 				})
 		case "standings":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_standings(ctx, field)
 				})
 		case "trend":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_trend(ctx, field)
 				})
@@ -25585,14 +26101,6 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx context.Context, sel ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Aggregate!")
-		return graphql.Null
-	}
-	return ec._Aggregate(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNAggregateKey2pacesetterᚋanalyticsᚐAggregateKey(ctx context.Context, v any) (analytics.AggregateKey, error) {
 	var res analytics.AggregateKey
 	err := res.UnmarshalGQL(v)
@@ -25803,22 +26311,6 @@ func (ec *executionContext) marshalNCompareRow2ᚖpacesetterᚋanalyticsᚐCompa
 	return ec._CompareRow(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx context.Context, sel ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Comparison!")
-		return graphql.Null
-	}
-	return ec._Comparison(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx context.Context, sel ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Composite!")
-		return graphql.Null
-	}
-	return ec._Composite(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNCompositeComponent2ᚕᚖpacesetterᚋanalyticsᚐCompositeComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeComponent) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -25889,14 +26381,6 @@ func (ec *executionContext) marshalNCompositeExclusion2ᚖpacesetterᚋanalytics
 		return graphql.Null
 	}
 	return ec._CompositeExclusion(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CompositeHistory!")
-		return graphql.Null
-	}
-	return ec._CompositeHistory(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCompositeIndicator2ᚕᚖpacesetterᚋanalyticsᚐCompositeIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.CompositeIndicator) graphql.Marshaler {
@@ -25989,14 +26473,6 @@ func (ec *executionContext) marshalNCompositeYear2ᚖpacesetterᚋanalyticsᚐCo
 		return graphql.Null
 	}
 	return ec._CompositeYear(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNDataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx context.Context, sel ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Dataset!")
-		return graphql.Null
-	}
-	return ec._Dataset(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
@@ -26351,14 +26827,6 @@ func (ec *executionContext) marshalNObservation2ᚖpacesetterᚋanalyticsᚐObse
 	return ec._Observation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ObservationConnection!")
-		return graphql.Null
-	}
-	return ec._ObservationConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNObservationEdge2ᚕᚖpacesetterᚋgraphᚋmodelᚐObservationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ObservationEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26406,12 +26874,28 @@ func (ec *executionContext) marshalNPageInfo2ᚖpacesetterᚋgraphᚋmodelᚐPag
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx context.Context, sel ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
+func (ec *executionContext) marshalNPivotColumn2ᚕᚖpacesetterᚋanalyticsᚐPivotColumnᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotColumn) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPivotColumn2ᚖpacesetterᚋanalyticsᚐPivotColumn(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPivotColumn2ᚖpacesetterᚋanalyticsᚐPivotColumn(ctx context.Context, sel ast.SelectionSet, v *analytics.PivotColumn) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Pivot!")
+		graphql.AddInvalidNullError(ctx, "PivotColumn!")
 		return graphql.Null
 	}
-	return ec._Pivot(ctx, sel, v)
+	return ec._PivotColumn(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPivotRow2ᚕᚖpacesetterᚋanalyticsᚐPivotRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotRow) graphql.Marshaler {
@@ -26460,14 +26944,6 @@ func (ec *executionContext) unmarshalNRankBasis2pacesetterᚋanalyticsᚐRankBas
 
 func (ec *executionContext) marshalNRankBasis2pacesetterᚋanalyticsᚐRankBasis(ctx context.Context, sel ast.SelectionSet, v analytics.RankBasis) graphql.Marshaler {
 	return v
-}
-
-func (ec *executionContext) marshalNRanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx context.Context, sel ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Ranking!")
-		return graphql.Null
-	}
-	return ec._Ranking(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRankingEntry2ᚕᚖpacesetterᚋanalyticsᚐRankingEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RankingEntry) graphql.Marshaler {
@@ -26542,14 +27018,6 @@ func (ec *executionContext) marshalNRegionLead2ᚖpacesetterᚋanalyticsᚐRegio
 	return ec._RegionLead(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx context.Context, sel ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Robustness!")
-		return graphql.Null
-	}
-	return ec._Robustness(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNRobustnessEntry2ᚕᚖpacesetterᚋanalyticsᚐRobustnessEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.RobustnessEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26582,22 +27050,6 @@ func (ec *executionContext) unmarshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx
 
 func (ec *executionContext) marshalNRollup2pacesetterᚋanalyticsᚐRollup(ctx context.Context, sel ast.SelectionSet, v analytics.Rollup) graphql.Marshaler {
 	return v
-}
-
-func (ec *executionContext) marshalNScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx context.Context, sel ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
@@ -26702,14 +27154,6 @@ func (ec *executionContext) marshalNStandingEntry2ᚖpacesetterᚋanalyticsᚐSt
 	return ec._StandingEntry(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx context.Context, sel ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Standings!")
-		return graphql.Null
-	}
-	return ec._Standings(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNString2pacesetterᚋanalyticsᚐComparator(ctx context.Context, v any) (analytics.Comparator, error) {
 	var res analytics.Comparator
 	err := res.UnmarshalGQL(v)
@@ -26778,22 +27222,6 @@ func (ec *executionContext) marshalNTargetKind2pacesetterᚋanalyticsᚐTargetKi
 	return v
 }
 
-func (ec *executionContext) marshalNTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx context.Context, sel ast.SelectionSet, v *analytics.TargetResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TargetResult!")
@@ -26810,14 +27238,6 @@ func (ec *executionContext) unmarshalNTargetStatus2pacesetterᚋanalyticsᚐTarg
 
 func (ec *executionContext) marshalNTargetStatus2pacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, sel ast.SelectionSet, v analytics.TargetStatus) graphql.Marshaler {
 	return v
-}
-
-func (ec *executionContext) marshalNThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *analytics.Threshold) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Threshold!")
-		return graphql.Null
-	}
-	return ec._Threshold(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTieRule2pacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (analytics.TieRule, error) {
@@ -26842,14 +27262,6 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
-}
-
-func (ec *executionContext) marshalNTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx context.Context, sel ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Trend!")
-		return graphql.Null
-	}
-	return ec._Trend(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTrendPoint2ᚕᚖpacesetterᚋanalyticsᚐTrendPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TrendPoint) graphql.Marshaler {
@@ -27071,6 +27483,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAggregate2ᚖpacesetterᚋanalyticsᚐAggregate(ctx context.Context, sel ast.SelectionSet, v *analytics.Aggregate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Aggregate(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAggregateMeasure2ᚖpacesetterᚋanalyticsᚐAggregateMeasure(ctx context.Context, v any) (*analytics.AggregateMeasure, error) {
 	if v == nil {
 		return nil, nil
@@ -27259,6 +27678,46 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCategoryPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCategoryPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOComparison2ᚖpacesetterᚋanalyticsᚐComparison(ctx context.Context, sel ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Comparison(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOComposite2ᚖpacesetterᚋanalyticsᚐComposite(ctx context.Context, sel ast.SelectionSet, v *analytics.Composite) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Composite(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCompositeHistory2ᚖpacesetterᚋanalyticsᚐCompositeHistory(ctx context.Context, sel ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CompositeHistory(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCompositeRank(ctx context.Context, v any) (*analytics.CompositeRank, error) {
 	if v == nil {
 		return nil, nil
@@ -27278,6 +27737,13 @@ func (ec *executionContext) marshalOCompositeRank2ᚖpacesetterᚋanalyticsᚐCo
 	return res
 }
 
+func (ec *executionContext) marshalODataset2ᚖpacesetterᚋanalyticsᚐDatasetInfo(ctx context.Context, sel ast.SelectionSet, v *analytics.DatasetInfo) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Dataset(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx context.Context, v any) (*analytics.Date, error) {
 	if v == nil {
 		return nil, nil
@@ -27292,6 +27758,25 @@ func (ec *executionContext) marshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx co
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalODepartmentPoints2ᚕᚖpacesetterᚋanalyticsᚐPointsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PointsGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartmentPoints2ᚖpacesetterᚋanalyticsᚐPointsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalODimension2ᚖpacesetterᚋanalyticsᚐDimension(ctx context.Context, v any) (*analytics.Dimension, error) {
@@ -27474,6 +27959,25 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOIndicator2ᚕᚖpacesetterᚋanalyticsᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Indicator) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOIndicator2ᚖpacesetterᚋanalyticsᚐIndicator(ctx context.Context, sel ast.SelectionSet, v *analytics.Indicator) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27634,6 +28138,13 @@ func (ec *executionContext) marshalONormalisation2ᚖpacesetterᚋanalyticsᚐNo
 	return v
 }
 
+func (ec *executionContext) marshalOObservationConnection2ᚖpacesetterᚋgraphᚋmodelᚐObservationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ObservationConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOObservationFilter2ᚖpacesetterᚋgraphᚋmodelᚐObservationFilter(ctx context.Context, v any) (*model.ObservationFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -27659,6 +28170,13 @@ func (ec *executionContext) unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyt
 	return res, nil
 }
 
+func (ec *executionContext) marshalOPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx context.Context, sel ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Pivot(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx context.Context, v any) (*analytics.RankBasis, error) {
 	if v == nil {
 		return nil, nil
@@ -27673,6 +28191,13 @@ func (ec *executionContext) marshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBa
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalORanking2ᚖpacesetterᚋanalyticsᚐRanking(ctx context.Context, sel ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Ranking(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORegion2ᚕᚖpacesetterᚋanalyticsᚐRegionᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Region) graphql.Marshaler {
@@ -27699,6 +28224,32 @@ func (ec *executionContext) marshalORegion2ᚖpacesetterᚋanalyticsᚐRegion(ct
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORobustness2ᚖpacesetterᚋanalyticsᚐRobustness(ctx context.Context, sel ast.SelectionSet, v *analytics.Robustness) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Robustness(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOScheme2ᚕᚖpacesetterᚋanalyticsᚐSchemeᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Scheme) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOScheme2ᚖpacesetterᚋanalyticsᚐScheme(ctx context.Context, sel ast.SelectionSet, v *analytics.Scheme) graphql.Marshaler {
@@ -27785,6 +28336,13 @@ func (ec *executionContext) marshalOSearchKind2ᚕpacesetterᚋanalyticsᚐSearc
 	return ret
 }
 
+func (ec *executionContext) marshalOStandings2ᚖpacesetterᚋanalyticsᚐStandings(ctx context.Context, sel ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Standings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx context.Context, v any) (*analytics.StandingsOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -27852,6 +28410,25 @@ func (ec *executionContext) marshalOTargetKind2ᚖpacesetterᚋanalyticsᚐTarge
 	return v
 }
 
+func (ec *executionContext) marshalOTargetResult2ᚕᚖpacesetterᚋanalyticsᚐTargetResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTargetResult2ᚖpacesetterᚋanalyticsᚐTargetResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTargetStatus(ctx context.Context, v any) (*analytics.TargetStatus, error) {
 	if v == nil {
 		return nil, nil
@@ -27866,6 +28443,13 @@ func (ec *executionContext) marshalOTargetStatus2ᚖpacesetterᚋanalyticsᚐTar
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOThreshold2ᚖpacesetterᚋanalyticsᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *analytics.Threshold) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Threshold(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx context.Context, v any) (*analytics.TieRule, error) {
@@ -27897,6 +28481,13 @@ func (ec *executionContext) unmarshalOTiersInput2ᚖpacesetterᚋgraphᚋmodel�
 	}
 	res, err := ec.unmarshalInputTiersInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTrend2ᚖpacesetterᚋanalyticsᚐTrend(ctx context.Context, sel ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Trend(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOWeightedIndicatorInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐWeightedIndicatorInputᚄ(ctx context.Context, v any) ([]*model.WeightedIndicatorInput, error) {

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/complexity"
@@ -20,15 +21,32 @@ const MaxQueryTokens = 15000
 
 // The cost of an operation is what its answer can hold and what computing it takes, in one unit: a field
 // of the answer. Each field costs 1 plus its selection; a list field 1 plus its selection times the most
-// elements it can return on the dataset served (a ranking's entries: its regions, or entries(top:) or
-// first:; trend points: its years; an aggregate's rows: first, or fewer when its dimensions cannot make
-// that many groups); a query adds the values it reads (a ranking two years of its regions, standings every
-// indicator's). So a dashboard of 25 rankings of 32 provinces costs what its answer is, about 9,000, while
-// four nested levels of children cost 32⁴ and a ranking of 3,000 regions 25 times over 500,000.
+// elements it can return on the dataset served (a ranking's entries: its scope's regions, or entries(top:)
+// or first:; trend points: its years; an aggregate's rows: first, or fewer when its dimensions cannot make
+// that many groups within its filter); a query adds the values it reads, priced from the dataset's counts
+// of values per indicator and year (analytics.ValueCounts) for the indicators, years and regions its own
+// arguments select, never from the size of the whole dataset: values ranked or scored in memory cost
+// 1/memoryValues each, values DuckDB scans and groups 1/scanValues. So a dashboard of 25 rankings of 32
+// provinces costs what its answer is, about 9,000, an aggregate of one year of one indicator little
+// whatever the dataset's size, while four nested levels of children cost 32⁴ and a ranking of 3,000
+// regions 25 times over 500,000.
 //
 // defaultListLength is how many elements a list field is charged for when nothing bounds it better (see
 // costRules).
 const defaultListLength = 20
+
+// memoryValues and scanValues are how many values make a unit of work: values ranked or scored in memory
+// (a ranking, standings, a composite: a few nanoseconds each once loaded, plus their share of the load),
+// and values an aggregate or a pivot has DuckDB scan and group (columnar, about 100 million a second).
+// Measured against the unit of answer (about a microsecond of gqlgen's writing), these are still generous.
+const (
+	memoryValues = 20
+	scanValues   = 1000
+)
+
+// cellsPerUnit is how many of a pivot's cells make a field: a cell is a bare number in a row's list (about 8
+// bytes of JSON, written by the plain writer from a slice), not an object's field with a name.
+const cellsPerUnit = 4
 
 // costed is the executable schema with the cost model above.
 type costed struct {
@@ -114,22 +132,106 @@ type costEnv struct {
 	args                               map[string]any
 }
 
-// dim is how many values a dimension takes on the dataset: how many groups an aggregate by it can make.
-func (e *costEnv) dim(d analytics.Dimension) int {
+// year is the field's year argument; nil when it has none.
+func (e *costEnv) year() *int {
+	if y, ok := e.args["year"].(int64); ok {
+		v := int(y)
+		return &v
+	}
+	return nil
+}
+
+// rankYears are the years a ranking reads: the year asked (else the dataset's last) and the one before.
+func (e *costEnv) rankYears() (from, to int) {
+	first, last := e.info.Counts.Span()
+	to = last
+	if y := e.year(); y != nil {
+		to = *y
+	}
+	return max(first, to-1), to
+}
+
+// yearsArg is the span of the from and to arguments in args, within the dataset's years.
+func (e *costEnv) yearsArg(args map[string]any) (from, to int) {
+	first, last := e.info.Counts.Span()
+	if e.info.FirstYear != nil {
+		first, last = *e.info.FirstYear, *e.info.LastYear
+	}
+	from, to = max(first, intArg(args, "from", first)), min(last, intArg(args, "to", last))
+	if from > to { // refused when run; priced as one year
+		return from, from
+	}
+	return from, to
+}
+
+// scope is how many regions the scope arguments in args name (every region when none).
+func (e *costEnv) scope(args map[string]any, year *int) int {
+	return e.s.scopeRegions(e.ctx, args, year, e.regions)
+}
+
+// values is how many values the indicators named (nil: every one) have in the years from…to within a
+// scope of that many regions: what a query reads, from the dataset's counts. Without counts (an engine
+// that has none), the most it could be.
+func (e *costEnv) values(codes []string, from, to, scope int) int {
+	if e.info.Counts != nil {
+		return e.info.Counts.Values(codes, from, to, scope)
+	}
+	k := e.indicators
+	if codes != nil {
+		k = len(codes)
+	}
+	return min(k*max(1, to-from+1)*scope, 1<<40)
+}
+
+// costFilter is what an ObservationFilter (an aggregate's, a pivot's) selects: indicators (nil: every
+// one), years and how many regions.
+type costFilter struct {
+	codes    []string
+	from, to int
+	scope    int
+	groups   int // the groups it keeps (its group: 1)
+}
+
+// filter reads the field's filter argument; indicator, when not empty, is the one indicator a pivot reads.
+func (e *costEnv) filter(indicator []string) costFilter {
+	f, _ := e.args["filter"].(map[string]any)
+	out := costFilter{groups: e.groups}
+	out.from, out.to = e.yearsArg(f)
+	out.scope = e.scope(f, nil)
+	if f["group"] != nil {
+		out.groups = 1
+	}
+	switch {
+	case len(indicator) == 1 && indicator[0] != "":
+		out.codes = indicator
+	default:
+		out.codes = e.s.indicatorCodes(e.ctx, f)
+	}
+	return out
+}
+
+// dim is how many values a dimension takes within the filter: how many rows (or columns) grouping by it
+// can make.
+func (f costFilter) dim(e *costEnv, d analytics.Dimension) int {
 	switch d {
 	case analytics.DimRegion, analytics.DimParent:
-		return e.regions
+		return max(1, f.scope)
 	case analytics.DimGroup:
-		return e.groups
+		return max(1, f.groups)
 	case analytics.DimLevel:
 		return max(1, e.info.Levels)
 	case analytics.DimIndicator:
+		if f.codes != nil {
+			return max(1, len(f.codes))
+		}
 		return e.indicators
 	case analytics.DimCategory:
 		return max(1, e.info.Categories)
 	}
-	return e.years
+	return max(1, f.to-f.from+1)
 }
+
+func (f costFilter) values(e *costEnv) int { return e.values(f.codes, f.from, f.to, f.scope) }
 
 // sizes are the operation's sizes, read before the cost walk (zero when there are none).
 func (e *costEnv) sizes() sizes {
@@ -170,21 +272,36 @@ var costRules = map[string]costRule{
 	"Trend.warnings":     func(*costEnv) fieldCost { return fieldCost{n: 2} },
 	"Ranking.flagCounts": func(*costEnv) fieldCost { return fieldCost{n: len(analytics.AllFlags)} },
 	"Ranking.entries": func(e *costEnv) fieldCost {
-		return fieldCost{n: min(e.regions, intArg(e.args, "top", e.regions), intArg(e.args, "first", e.regions))}
+		n := e.regions
+		if sz := e.sizes(); sz.rankingRegions > 0 {
+			n = sz.rankingRegions
+		}
+		return fieldCost{n: min(n, intArg(e.args, "top", n), intArg(e.args, "first", n))}
 	},
-	"Trend.points":  yearsList,
-	"Query.ranking": func(e *costEnv) fieldCost { return fieldCost{work: 2 * e.regions} }, // this year's and last year's values of the scope
+	"Trend.points": func(e *costEnv) fieldCost {
+		if sz := e.sizes(); sz.trendYears > 0 {
+			return fieldCost{n: sz.trendYears}
+		}
+		return fieldCost{n: e.years}
+	},
+	"Query.ranking": func(e *costEnv) fieldCost {
+		// This year's and last year's values of the scope (a rank change).
+		from, to := e.rankYears()
+		return fieldCost{work: 1 + e.values([]string{stringArg(e.args, "indicator")}, from, to, e.scope(e.args, e.year()))/memoryValues}
+	},
 	"Query.standings": func(e *costEnv) fieldCost {
 		// The scope's values of each indicator placed, this year and the year before.
-		return fieldCost{work: 2 * e.s.scopeRegions(e.ctx, e.args, e.regions) * e.s.indicatorsNamed(e.ctx, e.args, e.indicators)}
+		from, to := e.rankYears()
+		return fieldCost{work: 1 + e.values(e.s.indicatorCodes(e.ctx, e.args), from, to, e.scope(e.args, e.year()))/memoryValues}
 	},
 	"Query.trend": func(e *costEnv) fieldCost {
+		from, to := e.yearsArg(e.args)
 		for _, a := range []string{"group", "parent", "level", "regions"} {
-			if e.args[a] != nil {
-				return fieldCost{work: e.years * (1 + e.regions)} // a ranking of the scope each year
+			if e.args[a] != nil { // a ranking of the scope each year
+				return fieldCost{work: to - from + 1 + e.values([]string{stringArg(e.args, "indicator")}, from, to, e.scope(e.args, nil))/memoryValues}
 			}
 		}
-		return fieldCost{work: e.years}
+		return fieldCost{work: to - from + 1}
 	},
 	"Comparison.rows": comparisonList, "Comparison.gaps": comparisonList, "Comparison.leaders": comparisonList,
 	"Comparison.leads": comparisonList, "Comparison.warnings": comparisonList, "Comparison.regions": comparisonList, "Comparison.indicators": comparisonList,
@@ -192,8 +309,8 @@ var costRules = map[string]costRule{
 		// The work is the values compared, and with a scope its regions' values.
 		c := e.s.compareSize(e.ctx, e.args, e.years)
 		work := c.regions * c.indicators * c.years
-		if e.args["scope"] != nil {
-			work += c.indicators * c.years * e.regions
+		if scope, ok := e.args["scope"].(map[string]any); ok { // each indicator-year ranked in the scope
+			work += c.indicators * c.years * e.scope(scope, nil) / memoryValues
 		}
 		return fieldCost{total: 1 + e.child + min(work, 1<<40)}
 	},
@@ -205,20 +322,25 @@ var costRules = map[string]costRule{
 	"ObservationConnection.edges": chargedAbove, "ObservationConnection.nodes": chargedAbove,
 	"Aggregate.rows": chargedAbove, "Pivot.rows": chargedAbove, "Pivot.columns": chargedAbove, "PivotRow.cells": chargedAbove,
 	"Query.aggregate": func(e *costEnv) fieldCost {
+		// Its rows, at most the groups its dimensions make within its filter, and the values the filter selects.
+		f := e.filter(nil)
 		groupsMax := 1
 		if by, ok := e.args["by"].([]any); ok {
 			for _, d := range by {
 				if d, ok := d.(string); ok {
-					groupsMax = min(groupsMax*e.dim(analytics.Dimension(d)), 1<<30)
+					groupsMax = min(groupsMax*f.dim(e, analytics.Dimension(d)), 1<<30)
 				}
 			}
 		}
 		rows := max(1, min(intArg(e.args, "first", 100), groupsMax))
-		return fieldCost{total: 1 + rows*e.child + e.regions*e.years} // the statement reads up to every value of its indicators
+		return fieldCost{total: 1 + min(rows*e.child, 1<<40) + f.values(e)/scanValues}
 	},
 	"Query.pivot": func(e *costEnv) fieldCost {
-		rows, cols := e.dim(dimArg(e.args, "rows", analytics.DimRegion)), e.dim(dimArg(e.args, "columns", analytics.DimYear))
-		return fieldCost{total: 1 + rows*e.child + rows*cols + e.regions*e.years}
+		// A row per value of its rows' dimension within the filter, a cell per column, and the values read.
+		f := e.filter([]string{stringArg(e.args, "indicator")})
+		rows := f.dim(e, dimArg(e.args, "rows", analytics.DimRegion))
+		cols := f.dim(e, dimArg(e.args, "columns", analytics.DimYear))
+		return fieldCost{total: 1 + min(rows*e.child+rows*cols/cellsPerUnit, 1<<40) + f.values(e)/scanValues}
 	},
 	"Query.schemes": func(e *costEnv) fieldCost { return fieldCost{n: max(1, e.info.Schemes)} },
 	"Scheme.indicators": func(e *costEnv) fieldCost {
@@ -240,7 +362,7 @@ var costRules = map[string]costRule{
 	"Robustness.excluded": compositeRegions, "CompositeHistory.regions": compositeRegions,
 	"Composite.indicators": compositeIndicators, "CompositeEntry.breakdown": compositeIndicators,
 	"CompositeEntry.departments": compositeIndicators, "CompositeEntry.categories": compositeIndicators,
-	"CompositeHistory.years": yearsList, "CompositeRegionHistory.years": yearsList,
+	"CompositeHistory.years": historyYears, "CompositeRegionHistory.years": historyYears,
 	"Query.departments": points, "Query.categories": points,
 	// A composite's classes: groups of the dataset, each at most once.
 	"Composite.classes": groupsList, "Scheme.classes": groupsList,
@@ -273,6 +395,14 @@ func regionsList(e *costEnv) fieldCost { return fieldCost{n: e.regions} }
 func groupsList(e *costEnv) fieldCost  { return fieldCost{n: e.groups} }
 func yearsList(e *costEnv) fieldCost   { return fieldCost{n: e.years} }
 func chargedAbove(*costEnv) fieldCost  { return fieldCost{n: 1} }
+
+// historyYears are a composite history's years: from its from to its input's year.
+func historyYears(e *costEnv) fieldCost {
+	if sz := e.sizes(); sz.historyYears > 0 {
+		return fieldCost{n: sz.historyYears}
+	}
+	return fieldCost{n: e.years}
+}
 
 // plain charges a field 1 plus its selection: an object or a scalar read with its parent.
 func plain(*costEnv) fieldCost { return fieldCost{} }
@@ -328,18 +458,39 @@ func compositeIndicators(e *costEnv) fieldCost {
 // scored, at most one per indicator.
 func points(e *costEnv) fieldCost {
 	in, _ := e.args["input"].(map[string]any)
-	rs, k := e.s.scopeRegions(e.ctx, in, e.regions), e.s.indicatorsNamed(e.ctx, in, e.indicators)
-	return fieldCost{n: max(1, rs*k), work: max(1, 2*rs*k/10)}
+	rs, k := e.s.scopeRegions(e.ctx, in, yearIn(in), e.regions), e.s.indicatorsNamed(e.ctx, in, e.indicators)
+	return fieldCost{n: max(1, min(rs*k, 1<<30)), work: 1 + compositeValues(e, in)/memoryValues}
+}
+
+// compositeValues are the values a composite scores: its indicators' of the scope, this year and the year
+// before, from the dataset's counts.
+func compositeValues(e *costEnv, in map[string]any) int {
+	year := yearIn(in)
+	_, last := e.info.Counts.Span()
+	to := last
+	if year != nil {
+		to = *year
+	}
+	return e.values(e.s.indicatorCodes(e.ctx, in), to-1, to, e.s.scopeRegions(e.ctx, in, year, e.regions))
+}
+
+// yearIn is the year of a composite's input; nil when absent.
+func yearIn(in map[string]any) *int {
+	if y, ok := in["year"].(int64); ok {
+		v := int(y)
+		return &v
+	}
+	return nil
 }
 
 // composite prices composite, robustness and compositeHistory. A composite scores its indicators' values of
-// the scope, this year and the year before, in memory: a tenth of a unit a value (its answer is charged by
-// its lists). A Monte Carlo run scores them again (1,000 runs over 3,000 regions × 50 indicators take
-// 0.16 s: charged 3,000); a history once a year.
+// the scope, this year and the year before, in memory: 1/memoryValues of a unit a value (its answer is
+// charged by its lists). A Monte Carlo run scores them again (1,000 runs over 3,000 regions × 50
+// indicators take 0.16 s: charged 3,000); a history once a year.
 func composite(e *costEnv) fieldCost {
 	in, _ := e.args["input"].(map[string]any)
-	rs, k := e.s.scopeRegions(e.ctx, in, e.regions), e.s.indicatorsNamed(e.ctx, in, e.indicators)
-	work := max(1, 2*rs*k/10)
+	rs, k := e.s.scopeRegions(e.ctx, in, yearIn(in), e.regions), e.s.indicatorsNamed(e.ctx, in, e.indicators)
+	work := 1 + compositeValues(e, in)/memoryValues
 	switch e.field {
 	case "robustness":
 		work += intArg(e.args, "runs", 1000) * rs * k / 50000
@@ -359,6 +510,8 @@ func composite(e *costEnv) fieldCost {
 // its indicators. Zero: no such root field.
 type sizes struct {
 	compositeRegions, compositeIndicators, standingsIndicators int
+	rankingRegions, trendYears                                 int         // a ranking's scope, a trend's span of years
+	historyYears                                               int         // a composite history's span
 	compare                                                    compareSize // the largest of the operation's compare fields
 }
 
@@ -397,7 +550,7 @@ func (s costed) compareSize(ctx context.Context, args map[string]any, years int)
 
 type sizesKey struct{}
 
-func (s costed) sizes(ctx context.Context, rc *graphql.OperationContext) sizes {
+func (s costed) sizes(ctx context.Context, set ast.SelectionSet, vars map[string]any) sizes {
 	var out sizes
 	info, err := s.engine.Dataset(ctx)
 	if err != nil {
@@ -415,16 +568,29 @@ func (s costed) sizes(ctx context.Context, rc *graphql.OperationContext) sizes {
 			case *ast.Field:
 				switch sel.Name {
 				case "composite", "robustness", "compositeHistory", "departments", "categories":
-					in, _ := sel.ArgumentMap(rc.Variables)["input"].(map[string]any)
-					out.compositeRegions = max(out.compositeRegions, s.scopeRegions(ctx, in, regions))
+					in, _ := sel.ArgumentMap(vars)["input"].(map[string]any)
+					out.compositeRegions = max(out.compositeRegions, s.scopeRegions(ctx, in, yearIn(in), regions))
 					out.compositeIndicators = max(out.compositeIndicators, s.indicatorsNamed(ctx, in, indicators))
+					if y := yearIn(in); y != nil && sel.Name == "compositeHistory" {
+						span := *y - intArg(sel.ArgumentMap(vars), "from", *y) + 1
+						out.historyYears = max(out.historyYears, min(years, max(1, span)))
+					}
 				case "compare":
-					c := s.compareSize(ctx, sel.ArgumentMap(rc.Variables), years)
+					c := s.compareSize(ctx, sel.ArgumentMap(vars), years)
 					if c.regions*c.indicators*c.years > out.compare.regions*out.compare.indicators*out.compare.years {
 						out.compare = c
 					}
+				case "ranking":
+					args := sel.ArgumentMap(vars)
+					out.rankingRegions = max(out.rankingRegions, s.scopeRegions(ctx, args, nil, regions))
+				case "trend":
+					from, to := intArg(sel.ArgumentMap(vars), "from", 0), intArg(sel.ArgumentMap(vars), "to", 1<<30)
+					if info.FirstYear != nil {
+						from, to = max(from, *info.FirstYear), min(to, *info.LastYear)
+					}
+					out.trendYears = max(out.trendYears, min(years, max(1, to-from+1)))
 				case "standings":
-					out.standingsIndicators = max(out.standingsIndicators, s.indicatorsNamed(ctx, sel.ArgumentMap(rc.Variables), indicators))
+					out.standingsIndicators = max(out.standingsIndicators, s.indicatorsNamed(ctx, sel.ArgumentMap(vars), indicators))
 				}
 			case *ast.InlineFragment:
 				walk(sel.SelectionSet)
@@ -435,13 +601,14 @@ func (s costed) sizes(ctx context.Context, rc *graphql.OperationContext) sizes {
 			}
 		}
 	}
-	walk(rc.Operation.SelectionSet)
+	walk(set)
 	return out
 }
 
 // scopeRegions is how many regions the scope arguments in args name at most: a list's length, a group's
-// members (in any year), a parent's children, a level's regions, or a scheme's scope; else every region.
-func (s costed) scopeRegions(ctx context.Context, args map[string]any, all int) int {
+// members (in year, or in any year when year is nil), a parent's children, a level's regions, or a
+// scheme's scope; else every region.
+func (s costed) scopeRegions(ctx context.Context, args map[string]any, year *int, all int) int {
 	if args == nil {
 		return all
 	}
@@ -450,7 +617,7 @@ func (s costed) scopeRegions(ctx context.Context, args map[string]any, all int) 
 	}
 	if g, ok := args["group"].(string); ok {
 		if grp, err := s.engine.Group(ctx, g); err == nil {
-			return max(1, len(grp.Members(nil)))
+			return max(1, len(grp.Members(year)))
 		}
 	}
 	if p, ok := args["parent"].(string); ok {
@@ -461,7 +628,7 @@ func (s costed) scopeRegions(ctx context.Context, args map[string]any, all int) 
 	level, _ := args["level"].(string)
 	if code, ok := args["scheme"].(string); ok && level == "" {
 		if sc, err := s.engine.Scheme(ctx, code); err == nil && sc != nil {
-			return s.scopeRegions(ctx, map[string]any{"group": sc.Scope.Group, "parent": sc.Scope.Parent, "level": sc.Scope.Level}, all)
+			return s.scopeRegions(ctx, map[string]any{"group": sc.Scope.Group, "parent": sc.Scope.Parent, "level": sc.Scope.Level}, year, all)
 		}
 	}
 	if level != "" {
@@ -475,29 +642,54 @@ func (s costed) scopeRegions(ctx context.Context, args map[string]any, all int) 
 // indicatorsNamed is how many indicators the arguments in args name at most: a list's length, a category's
 // indicators, a scheme's lines; else every indicator.
 func (s costed) indicatorsNamed(ctx context.Context, args map[string]any, all int) int {
+	if codes := s.indicatorCodes(ctx, args); codes != nil {
+		return max(1, min(len(codes), all))
+	}
+	return all
+}
+
+// indicatorCodes are the indicators the arguments in args name: a list (of codes, or of a composite's
+// weighted indicators), a category's, a scheme's; nil when they name none (every indicator).
+func (s costed) indicatorCodes(ctx context.Context, args map[string]any) []string {
 	if args == nil {
-		return all
+		return nil
 	}
 	if l, ok := args["indicators"].([]any); ok {
-		return max(1, min(len(l), all))
+		codes := make([]string, 0, len(l))
+		for _, v := range l {
+			switch v := v.(type) {
+			case string:
+				codes = append(codes, v)
+			case map[string]any: // WeightedIndicatorInput
+				c, _ := v["indicator"].(string)
+				codes = append(codes, c)
+			}
+		}
+		return codes
 	}
 	if c, ok := args["category"].(string); ok {
+		codes := []string{}
 		if ins, err := s.engine.Indicators(ctx); err == nil {
-			n := 0
 			for _, in := range ins {
 				if in.Category != nil && *in.Category == c {
-					n++
+					codes = append(codes, in.Code)
 				}
 			}
-			return max(1, n)
 		}
+		return codes
 	}
 	if code, ok := args["scheme"].(string); ok {
 		if sc, err := s.engine.Scheme(ctx, code); err == nil && sc != nil {
-			return max(1, min(len(sc.Indicators), all))
+			codes := make([]string, 0, len(sc.Indicators))
+			for _, line := range sc.Indicators {
+				if line.Indicator != nil {
+					codes = append(codes, line.Indicator.Code)
+				}
+			}
+			return codes
 		}
 	}
-	return all
+	return nil
 }
 
 // costLimit refuses an operation whose cost (above) is over limit, before it runs. It stands in for gqlgen's
@@ -533,20 +725,79 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 		errcode.Set(err, analytics.BadUserInput)
 		return err
 	}
-	ctx = context.WithValue(ctx, sizesKey{}, c.es.sizes(ctx, rc))
-	cost := complexity.Calculate(ctx, c.es, rc.Operation, rc.Variables)
+	// Each root selection is priced alone, with the sizes its own arguments give its lists (a ranking's
+	// entries its scope's regions); the operation costs their sum, and a refusal names the dearest.
+	cost := 0
+	var name, field string
+	var dearest int
+	for _, sel := range rc.Operation.SelectionSet {
+		op := *rc.Operation
+		op.SelectionSet = ast.SelectionSet{sel}
+		n := complexity.Calculate(context.WithValue(ctx, sizesKey{}, c.es.sizes(ctx, op.SelectionSet, rc.Variables)), c.es, &op, rc.Variables)
+		cost = min(cost+n, 1<<50)
+		if n > dearest {
+			dearest = n
+			name, field = selectionName(sel)
+		}
+	}
 	cost = min(cost+min(schemas, 1<<20)*c.es.schemaCost, 1<<50)
 	if cost > c.limit {
 		msg := fmt.Sprintf("operation has complexity %d, which exceeds the limit of %d", cost, c.limit)
 		if schemas > 0 {
 			msg += fmt.Sprintf(" (each __schema costs %d, the size of the schema)", c.es.schemaCost)
 		}
+		if name != "" {
+			msg += fmt.Sprintf("; the dearest field is %s at %d: %s", name, dearest, narrowHint(field))
+		}
 		err := gqlerror.Errorf("%s", msg)
 		errcode.Set(err, analytics.QueryTooComplex)
+		err.Extensions["cost"], err.Extensions["limit"] = cost, c.limit
+		if name != "" {
+			err.Extensions["field"] = name
+		}
 		return err
 	}
 	rc.Stats.SetExtension(costExtension, cost)
 	return nil
+}
+
+// selectionName names a root selection in a message: its response name (and its field when aliased), or
+// its fragment.
+func selectionName(sel ast.Selection) (name, field string) {
+	switch sel := sel.(type) {
+	case *ast.Field:
+		name = strconv.Quote(sel.Alias)
+		if sel.Alias != sel.Name {
+			name += " (" + sel.Name + ")"
+		}
+		return name, sel.Name
+	case *ast.FragmentSpread:
+		return "..." + sel.Name, ""
+	}
+	return "an inline fragment", ""
+}
+
+// narrowHint says which arguments of a root field narrow what it reads or returns.
+func narrowHint(field string) string {
+	switch field {
+	case "aggregate":
+		return "narrow its filter (indicators, category, regions, group, parent, level, from, to) or ask for fewer rows (first)"
+	case "pivot":
+		return "narrow its filter (regions, group, parent, level, from, to)"
+	case "ranking":
+		return "narrow its scope (group, parent, level, regions) or take fewer entries (entries(top:) or first:)"
+	case "standings":
+		return "name fewer indicators (indicators, category, scheme) or narrow its scope (group, parent, level, regions)"
+	case "trend":
+		return "narrow its years (from, to) or its scope (group, parent, level, regions)"
+	case "compare":
+		return "compare fewer regions or indicators, or fewer years (from, to)"
+	case "observations":
+		return "ask for a smaller page (first) and follow its cursor"
+	case "composite", "robustness", "compositeHistory", "departments", "categories":
+		return "narrow its scope (group, parent, level, regions) or its indicators, or ask for fewer runs or years"
+	}
+	return "select fewer fields or nested lists"
 }
 
 // costExtension is where costLimit leaves an admitted operation's estimated cost (OperationCost).
@@ -590,6 +841,12 @@ func intArg(args map[string]any, name string, def int) int {
 		return int(max(0, min(v, 1<<30)))
 	}
 	return def
+}
+
+// stringArg reads a String or ID argument; "" when absent.
+func stringArg(args map[string]any, name string) string {
+	s, _ := args[name].(string)
+	return s
 }
 
 // stringsArg reads a list of strings argument; nil when absent.

@@ -109,8 +109,9 @@ func filterArgs(f *model.ObservationFilter) (analytics.ValueFilter, error) {
 }
 
 // selectedMeasures reads which measures an aggregate's rows and totals select (fragments included), so the
-// engine computes those and no others, and the p of each quantile asked for.
-func selectedMeasures(ctx context.Context) (rows []analytics.AggregateMeasure, quantiles []float64, totals []analytics.AggregateMeasure, err error) {
+// engine computes those and no others, the p of each quantile asked for, and whether a row's previous,
+// change or changeRatio is (whose measures count among the rows').
+func selectedMeasures(ctx context.Context) (rows []analytics.AggregateMeasure, quantiles []float64, totals []analytics.AggregateMeasure, previous bool, err error) {
 	op := graphql.GetOperationContext(ctx)
 	names := func(f graphql.CollectedField, quantile func(graphql.CollectedField) error) ([]analytics.AggregateMeasure, error) {
 		var out []analytics.AggregateMeasure
@@ -120,6 +121,12 @@ func selectedMeasures(ctx context.Context) (rows []analytics.AggregateMeasure, q
 			case c.Name == "quantile" && quantile != nil:
 				if err := quantile(c); err != nil {
 					return nil, err
+				}
+			case (c.Name == "previous" || c.Name == "change" || c.Name == "changeRatio") && quantile != nil:
+				// The row's own measure and its group's a year earlier.
+				previous = true
+				if v, ok := c.ArgumentMap(op.Variables)["measure"].(string); ok && !slices.Contains(out, analytics.AggregateMeasure(v)) {
+					out = append(out, analytics.AggregateMeasure(v))
 				}
 			case slices.Contains(analytics.AllMeasures, m) && !slices.Contains(out, m):
 				out = append(out, m)
@@ -144,10 +151,10 @@ func selectedMeasures(ctx context.Context) (rows []analytics.AggregateMeasure, q
 			totals, err = names(f, nil)
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, false, err
 		}
 	}
-	return rows, quantiles, totals, nil
+	return rows, quantiles, totals, previous, nil
 }
 
 // number reads a Float argument as gqlgen hands it over: a float64, an int64 from a literal, or a

@@ -55,7 +55,7 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		RegionAt: map[string]int{}, Series: map[string][]int{}, Own: map[string][]int{}}
 	// In this order: memberships and series name regions, and assessments regions, groups and indicators.
 	for _, read := range []func(context.Context, *sql.DB) error{s.readDataset, s.readRegions, s.readGroups,
-		s.readIndicators, s.readSeries, s.readVintages, s.loadAssessment} {
+		s.readIndicators, s.readSeries, s.readVintages, s.readCounts, s.loadAssessment} {
 		if err := read(ctx, db); err != nil {
 			return nil, err
 		}
@@ -224,6 +224,28 @@ func (s *Catalog) readVintages(ctx context.Context, db *sql.DB) error {
 		s.Vintages = append(s.Vintages, analytics.Date(v))
 		return nil
 	})
+}
+
+// readCounts reads how many values of each indicator each year has (the latest release of each): the cost
+// model prices a query by the values its arguments select (analytics.ValueCounts). One pass over the
+// values, once per import: about 1,500 × 64 rows on a dataset the size of the World Bank's WDI.
+func (s *Catalog) readCounts(ctx context.Context, db *sql.DB) error {
+	if s.Info.FirstYear == nil {
+		s.Info.Counts = analytics.NewValueCounts(0, -1)
+		return nil
+	}
+	c := analytics.NewValueCounts(*s.Info.FirstYear, *s.Info.LastYear)
+	err := each(ctx, db, `SELECT indicator, year, count(*) FROM observations WHERE latest GROUP BY indicator, year`, func(rows *sql.Rows) error {
+		var code string
+		var year, n int
+		if err := rows.Scan(&code, &year, &n); err != nil {
+			return err
+		}
+		c.Add(code, year, n)
+		return nil
+	})
+	s.Info.Counts = c
+	return err
 }
 
 // count fills the dataset's counts from what has been read.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/duck"
@@ -18,8 +20,14 @@ const (
 // planAggregate checks an aggregate request against the catalog and decodes its page: what is left for
 // duck is to run the statement.
 func planAggregate(s *snapshot, q analytics.AggregateQuery) (duck.AggregateSpec, error) {
-	if q.First < 0 || q.First > MaxAggregatePage {
-		return duck.AggregateSpec{}, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", MaxAggregatePage, q.First)
+	return planAggregateUpTo(s, q, MaxAggregatePage)
+}
+
+// planAggregateUpTo is planAggregate with pages of up to most rows: a client's pages hold MaxAggregatePage
+// at most, a pivot reads its cells (MaxPivotCells at most) in one.
+func planAggregateUpTo(s *snapshot, q analytics.AggregateQuery, most int) (duck.AggregateSpec, error) {
+	if q.First < 0 || q.First > most {
+		return duck.AggregateSpec{}, analytics.Errorf(analytics.BadUserInput, "first must be from 0 to %d, got %d", most, q.First)
 	}
 	spec := duck.AggregateSpec{Query: q}
 	if q.After != "" {
@@ -73,13 +81,109 @@ func checkAggregateShape(q analytics.AggregateQuery) error {
 
 // Aggregate groups the filtered observations and computes the measures asked for (see duck.Reader.Aggregate).
 func (e *Engine) Aggregate(ctx context.Context, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
-	return e.aggregate(ctx, e.snap.Load(), q)
+	s := e.snap.Load()
+	previous := q.Previous
+	q.Previous = false // the page itself is the same whether or not previous years are asked for
+	agg, err := e.aggregate(ctx, s, q)
+	if err != nil || !previous || len(agg.Rows) == 0 {
+		return agg, err
+	}
+	if !slices.Contains(q.By, analytics.DimYear) {
+		// Null, and a warning that says why: an error would blank the rows a generic selection asked for.
+		out := *agg
+		out.Warnings = append(slices.Clone(agg.Warnings), &analytics.Warning{Message: "previous, change and changeRatio compare a row with its group a year earlier: they are null unless YEAR is in by"})
+		return &out, nil
+	}
+	return e.withPrevious(ctx, s, q, agg)
+}
+
+// withPrevious links each row of a page to its group one year earlier: the same aggregate (no having, no
+// order, no paging) over the years before the page's, looked up by every dimension but the year. The
+// cached page is not changed: the answer has copies of its rows.
+func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.AggregateQuery, agg *analytics.Aggregate) (*analytics.Aggregate, error) {
+	from, to := 1<<30, -1<<30
+	for _, r := range agg.Rows {
+		if r.Year != nil {
+			from, to = min(from, *r.Year-1), max(to, *r.Year-1)
+		}
+	}
+	if from > to {
+		return agg, nil
+	}
+	pq := q
+	pq.Filter.From, pq.Filter.To = &from, &to
+	pq.Having, pq.OrderBy, pq.Totals, pq.After, pq.First = nil, nil, nil, "", MaxPivotCells
+	prev, err := e.aggregateUpTo(ctx, s, pq, MaxPivotCells)
+	if err != nil {
+		return nil, err
+	}
+	if prev.HasNextPage {
+		return nil, analytics.Errorf(analytics.BadUserInput, "the years before these rows hold more than %d groups: narrow the filter to compare with the previous year", MaxPivotCells)
+	}
+	byKey := make(map[string]*analytics.AggregateRow, len(prev.Rows))
+	for _, r := range prev.Rows {
+		byKey[groupKey(r, q.By, 0)] = r
+	}
+	out := *agg
+	out.Rows = make([]*analytics.AggregateRow, len(agg.Rows))
+	for i, r := range agg.Rows {
+		c := *r
+		if r.Year != nil {
+			c.Prev = byKey[groupKey(r, q.By, -1)]
+		}
+		out.Rows[i] = &c
+	}
+	return &out, nil
+}
+
+// groupKey names a row's group by its dimensions, its year moved by shift.
+func groupKey(r *analytics.AggregateRow, by []analytics.Dimension, shift int) string {
+	var b strings.Builder
+	code := func(s string) { b.WriteString(s); b.WriteByte(0) }
+	for _, d := range by {
+		switch d {
+		case analytics.DimRegion:
+			if r.Region != nil {
+				code(r.Region.Code)
+			}
+		case analytics.DimGroup:
+			if r.Group != nil {
+				code(r.Group.Code)
+			}
+		case analytics.DimParent:
+			if r.Parent != nil {
+				code(r.Parent.Code)
+			}
+		case analytics.DimLevel:
+			if r.Level != nil {
+				code(*r.Level)
+			}
+		case analytics.DimIndicator:
+			if r.Indicator != nil {
+				code(r.Indicator.Code)
+			}
+		case analytics.DimCategory:
+			if r.Category != nil {
+				code(*r.Category)
+			}
+		case analytics.DimYear:
+			if r.Year != nil {
+				code(strconv.Itoa(*r.Year + shift))
+			}
+		}
+		b.WriteByte(1)
+	}
+	return b.String()
 }
 
 // aggregate answers an aggregate over the snapshot s: a pivot passes its own, so that its plan and the rows
 // it reshapes come from one dataset even if the engine is refreshed meanwhile.
 func (e *Engine) aggregate(ctx context.Context, s *snapshot, q analytics.AggregateQuery) (*analytics.Aggregate, error) {
-	spec, err := planAggregate(s, q)
+	return e.aggregateUpTo(ctx, s, q, MaxAggregatePage)
+}
+
+func (e *Engine) aggregateUpTo(ctx context.Context, s *snapshot, q analytics.AggregateQuery, most int) (*analytics.Aggregate, error) {
+	spec, err := planAggregateUpTo(s, q, most)
 	if err != nil {
 		return nil, err
 	}

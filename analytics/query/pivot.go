@@ -11,19 +11,17 @@ import (
 )
 
 // pivotPlan is a pivot request checked and resolved against the catalog: the request with its defaults
-// applied, its indicator, and the aggregate it reshapes (whose plan makes the cached answer's key).
+// applied, its indicator (nil when INDICATOR or CATEGORY is an axis), the indicators it lays out, and the
+// aggregate it reshapes (whose plan makes the cached answer's key).
 type pivotPlan struct {
 	q   analytics.PivotQuery
 	in  *analytics.Indicator
+	ins []*analytics.Indicator
 	agg analytics.AggregateQuery
 }
 
 // planPivot checks a pivot request against the catalog and resolves it; no I/O.
 func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
-	in, err := s.storedIndicator(q.Indicator)
-	if err != nil {
-		return nil, err
-	}
 	if q.Rows == "" {
 		q.Rows = analytics.DimRegion
 	}
@@ -33,41 +31,82 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 	if q.Rows == q.Columns {
 		return nil, analytics.Errorf(analytics.BadUserInput, "rows and columns are both %s: give two dimensions", q.Rows)
 	}
-	if q.Rows == analytics.DimIndicator || q.Columns == analytics.DimIndicator || q.Rows == analytics.DimCategory || q.Columns == analytics.DimCategory {
-		return nil, analytics.Errorf(analytics.BadUserInput, "a pivot shows one indicator: rows and columns cannot be INDICATOR or CATEGORY (use aggregate)")
-	}
-	if q.Filter.Indicators != nil || q.Filter.Category != "" {
-		return nil, analytics.Errorf(analytics.BadUserInput, "a pivot's indicator is its indicator argument: leave indicators and category out of the filter")
-	}
-	if q.Measure == "" {
-		q.Measure = analytics.MeasureMean
-		if in.Rollup == analytics.RollupSum {
-			q.Measure = analytics.MeasureSum
+	p := &pivotPlan{q: q}
+	across := func(d analytics.Dimension) bool { return q.Rows == d || q.Columns == d }
+	if across(analytics.DimIndicator) || across(analytics.DimCategory) {
+		// Several indicators: those of the filter (its list, its category, or every one).
+		if q.Indicator != "" {
+			return nil, analytics.Errorf(analytics.BadUserInput, "indicator %q is for a pivot of one indicator: with INDICATOR or CATEGORY as rows or columns, the indicators are the filter's (indicators or category); leave indicator out", analytics.Cut(q.Indicator))
 		}
+		switch {
+		case q.Filter.Indicators != nil:
+			for _, code := range q.Filter.Indicators {
+				in, err := s.indicator(code)
+				if err != nil {
+					return nil, err
+				}
+				p.ins = append(p.ins, in)
+			}
+		default:
+			for _, in := range s.Indicators {
+				if q.Filter.Category == "" || in.Category != nil && *in.Category == q.Filter.Category {
+					p.ins = append(p.ins, in)
+				}
+			}
+		}
+		if q.Measure == "" { // each indicator's default is the same for a cell of one value; a sum only where every one adds up
+			q.Measure = analytics.MeasureSum
+			for _, in := range p.ins {
+				if in.Rollup != analytics.RollupSum {
+					q.Measure = analytics.MeasureMean
+				}
+			}
+		}
+	} else {
+		if q.Indicator == "" {
+			return nil, analytics.Errorf(analytics.BadUserInput, "indicator is missing: a pivot of %s × %s shows one indicator (or put INDICATOR on rows or columns to lay out the filter's indicators)", q.Rows, q.Columns)
+		}
+		in, err := s.indicator(q.Indicator)
+		if err != nil {
+			return nil, err
+		}
+		if q.Filter.Indicators != nil || q.Filter.Category != "" {
+			return nil, analytics.Errorf(analytics.BadUserInput, "a pivot's indicator is its indicator argument: leave indicators and category out of the filter (or put INDICATOR on rows or columns)")
+		}
+		if q.Measure == "" {
+			q.Measure = analytics.MeasureMean
+			if in.Rollup == analytics.RollupSum {
+				q.Measure = analytics.MeasureSum
+			}
+		}
+		q.Filter.Indicators = []string{in.Code}
+		p.in, p.ins = in, []*analytics.Indicator{in}
 	}
 	if q.Measure == analytics.MeasureShare {
 		return nil, analytics.Errorf(analytics.BadUserInput, "a pivot's cells cannot be shares: use aggregate")
 	}
-	q.Filter.Indicators = []string{in.Code}
-	agg := analytics.AggregateQuery{By: []analytics.Dimension{q.Rows, q.Columns}, Filter: q.Filter,
-		Measures: []analytics.AggregateMeasure{q.Measure}, First: MaxAggregatePage}
-	return &pivotPlan{q: q, in: in, agg: agg}, nil
+	p.q = q
+	p.agg = analytics.AggregateQuery{By: []analytics.Dimension{q.Rows, q.Columns}, Filter: q.Filter,
+		Measures: []analytics.AggregateMeasure{q.Measure}, First: MaxPivotCells}
+	return p, nil
 }
 
-// Pivot lays one indicator out as a table: the aggregate of its values by two dimensions, reshaped. It
-// keeps no answer of its own: the aggregate it reads is cached.
+// Pivot lays values out as a table: the aggregate of one indicator's (or the filter's indicators') values by
+// two dimensions, reshaped. It keeps no answer of its own: the aggregate it reads is cached.
 func (e *Engine) Pivot(ctx context.Context, q analytics.PivotQuery) (*analytics.Pivot, error) {
 	s := e.snap.Load()
 	p, err := planPivot(s, q)
 	if err != nil {
 		return nil, err
 	}
-	agg, err := e.aggregate(ctx, s, p.agg)
+	// Its cells are read in one page: the cost model prices them (graph/limits.go), so a pivot of 265
+	// regions × 64 years of one indicator is answered, as the dashboard asks for it.
+	agg, err := e.aggregateUpTo(ctx, s, p.agg, MaxPivotCells)
 	if err != nil {
 		return nil, err
 	}
 	if agg.HasNextPage {
-		return nil, analytics.Errorf(analytics.BadUserInput, "the pivot would have more than %d cells with values: narrow the filter", MaxAggregatePage)
+		return nil, analytics.Errorf(analytics.BadUserInput, "the pivot would have more than %d cells with values: narrow the filter", MaxPivotCells)
 	}
 	return s.pivot(p, agg)
 }
@@ -75,12 +114,13 @@ func (e *Engine) Pivot(ctx context.Context, q analytics.PivotQuery) (*analytics.
 // pivot reshapes the aggregate's rows into the plan's table.
 func (s *snapshot) pivot(p *pivotPlan, agg *analytics.Aggregate) (*analytics.Pivot, error) {
 	q, in := p.q, p.in
-	pv := &analytics.Pivot{Indicator: in, RowDimension: q.Rows, ColumnDimension: q.Columns, Measure: q.Measure, Columns: []string{}, Rows: []*analytics.PivotRow{}, Warnings: agg.Warnings}
+	pv := &analytics.Pivot{Indicator: in, RowDimension: q.Rows, ColumnDimension: q.Columns, Measure: q.Measure, Columns: []*analytics.PivotColumn{}, Rows: []*analytics.PivotRow{}, Warnings: agg.Warnings}
 	// The aggregate's rows come ordered by the row dimension, then the column one (dataset order for codes):
 	// the row keys are in order already, the column keys are sorted the same way here.
 	type colKey struct {
 		code string
 		at   int
+		row  *analytics.AggregateRow // the first row of the column: what it is
 	}
 	var cols []colKey
 	colAt := map[string]int{}
@@ -88,13 +128,27 @@ func (s *snapshot) pivot(p *pivotPlan, agg *analytics.Aggregate) (*analytics.Piv
 		c, at := s.dimKey(r, q.Columns)
 		if _, ok := colAt[c]; !ok {
 			colAt[c] = 0
-			cols = append(cols, colKey{c, at})
+			cols = append(cols, colKey{c, at, r})
 		}
 	}
 	slices.SortFunc(cols, func(a, b colKey) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.code, b.code)) })
+	unit := sharedUnit(p.ins)
 	for i, c := range cols {
 		colAt[c.code] = i
-		pv.Columns = append(pv.Columns, c.code)
+		col := &analytics.PivotColumn{Key: c.code, Label: s.dimLabel(c.row, q.Columns), Unit: unit}
+		switch q.Columns {
+		case analytics.DimYear:
+			col.Year = c.row.Year
+		case analytics.DimIndicator:
+			col.Indicator = c.row.Indicator
+			if c.row.Indicator != nil {
+				col.Unit = &c.row.Indicator.Unit
+			}
+		}
+		if q.Measure == analytics.MeasureCount {
+			col.Unit = nil // a count of values has no unit
+		}
+		pv.Columns = append(pv.Columns, col)
 	}
 	var line *analytics.PivotRow
 	for _, r := range agg.Rows {
@@ -112,8 +166,22 @@ func (s *snapshot) pivot(p *pivotPlan, agg *analytics.Aggregate) (*analytics.Piv
 	return pv, nil
 }
 
-// dimKey is a row's code of one dimension ("" for none), and where it sorts: dataset order for regions and
-// groups, the year for years.
+// sharedUnit is the unit every one of ins has; nil when they have different ones (or there are none).
+func sharedUnit(ins []*analytics.Indicator) *string {
+	if len(ins) == 0 {
+		return nil
+	}
+	for _, in := range ins[1:] {
+		if in.Unit != ins[0].Unit {
+			return nil
+		}
+	}
+	u := ins[0].Unit
+	return &u
+}
+
+// dimKey is a row's code of one dimension ("" for none), and where it sorts: dataset order for regions,
+// groups and indicators, the year for years, a category's first indicator's place for categories.
 func (s *snapshot) dimKey(r *analytics.AggregateRow, d analytics.Dimension) (string, int) {
 	switch d {
 	case analytics.DimRegion:
@@ -136,11 +204,19 @@ func (s *snapshot) dimKey(r *analytics.AggregateRow, d analytics.Dimension) (str
 		if r.Year != nil {
 			return strconv.Itoa(*r.Year), *r.Year
 		}
+	case analytics.DimIndicator:
+		if r.Indicator != nil {
+			return r.Indicator.Code, s.IndicatorAt[r.Indicator.Code]
+		}
+	case analytics.DimCategory:
+		if r.Category != nil {
+			return *r.Category, slices.IndexFunc(s.Indicators, func(in *analytics.Indicator) bool { return in.Category != nil && *in.Category == *r.Category })
+		}
 	}
 	return "", -1 << 31
 }
 
-// dimLabel is what a pivot row is called: a region's or group's name, else its code.
+// dimLabel is what a pivot row or column is called: a region's, group's or indicator's name, else its code.
 func (s *snapshot) dimLabel(r *analytics.AggregateRow, d analytics.Dimension) string {
 	switch {
 	case d == analytics.DimRegion && r.Region != nil:
@@ -149,32 +225,14 @@ func (s *snapshot) dimLabel(r *analytics.AggregateRow, d analytics.Dimension) st
 		return r.Parent.Name
 	case d == analytics.DimGroup && r.Group != nil:
 		return r.Group.Name
+	case d == analytics.DimIndicator && r.Indicator != nil:
+		return r.Indicator.Name
 	}
 	code, _ := s.dimKey(r, d)
 	return code
 }
 
-func measureOf(r *analytics.AggregateRow, m analytics.AggregateMeasure) *float64 {
-	switch m {
-	case analytics.MeasureCount:
-		if r.Count == nil {
-			return nil
-		}
-		n := float64(*r.Count)
-		return &n
-	case analytics.MeasureSum:
-		return r.Sum
-	case analytics.MeasureMedian:
-		return r.Median
-	case analytics.MeasureMin:
-		return r.Min
-	case analytics.MeasureMax:
-		return r.Max
-	case analytics.MeasureStddev:
-		return r.Stddev
-	}
-	return r.Mean
-}
+func measureOf(r *analytics.AggregateRow, m analytics.AggregateMeasure) *float64 { return r.Measure(m) }
 
 // Values answers Region.value for many keys: the indicators' values are loaded together (one query for
 // those not in memory yet), then read.

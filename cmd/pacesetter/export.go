@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"pacesetter/analytics/duck"
 	"pacesetter/analytics/query"
 	"pacesetter/graph/server"
+	"pacesetter/graph/server/export"
 )
 
 // exportQuery runs a query through the same /export handler as serve, in this process, and writes the file.
@@ -42,6 +45,16 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if len(pos) > 0 || *gql == "" {
 		return usageError{errors.New("give --query, and no other argument")}
+	}
+	// The handler's own checks speak of URL parameters; these are checked here first, in the flags' words.
+	if _, ok := export.Formats[*format]; !ok {
+		return usageError{fmt.Errorf("--format %q is not one of csv, parquet, xlsx, jsonl", analytics.Cut(*format))}
+	}
+	if *limit < 1 || *limit > server.MaxExportRows {
+		return usageError{fmt.Errorf("--limit must be from 1 to %d, got %d", server.MaxExportRows, *limit)}
+	}
+	if *decimals > 15 {
+		return usageError{fmt.Errorf("--decimals must be from 0 to 15, got %d", *decimals)}
 	}
 	body := map[string]any{"query": *gql}
 	if *variables != "" {
@@ -84,7 +97,7 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var dst io.Writer = stdout
 	var tmp *os.File
 	if *out != "" {
-		if tmp, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*"); err != nil {
+		if tmp, err = createBeside(*out); err != nil {
 			return err
 		}
 		defer os.Remove(tmp.Name()) // a no-op once renamed
@@ -112,12 +125,17 @@ func exportQuery(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			Errors []struct {
 				Message    string         `json:"message"`
 				Extensions map[string]any `json:"extensions"`
+				Locations  []struct{ Line, Column int }
 			} `json:"errors"`
 		}
 		_ = json.Unmarshal([]byte(w.errBody.String()), &answer)
 		var msgs []string
 		for _, e := range answer.Errors {
-			msgs = append(msgs, fmt.Sprintf("%s (%v)", e.Message, e.Extensions["code"]))
+			msg := inFlagWords(e.Message)
+			if len(e.Locations) > 0 { // where in --query: a parse or validation error
+				msg += fmt.Sprintf(" at line %d, column %d of --query", e.Locations[0].Line, e.Locations[0].Column)
+			}
+			msgs = append(msgs, fmt.Sprintf("%s (%v)", msg, e.Extensions["code"]))
 		}
 		return fmt.Errorf("refused: %s", strings.Join(msgs, "; "))
 	}
@@ -175,4 +193,32 @@ func (w *fileResponse) Write(b []byte) (int, error) {
 		return w.errBody.Write(b)
 	}
 	return w.dst.Write(b)
+}
+
+// flagWords turns the /export handler's words for its URL parameters into this command's flags.
+var flagWords = strings.NewReplacer("with path=", "with --path ", "at path ", "at --path ", "GET with query= in the URL", "--query",
+	"add format=csv (or another) to the URL", "give --format csv (or another)", "limit must", "--limit must",
+	"decimals must", "--decimals must", "variables is not", "--variables is not")
+
+// inFlagWords is a message of the /export handler in the words of this command's flags.
+func inFlagWords(msg string) string {
+	if rest, ok := strings.CutPrefix(msg, "path "); ok {
+		msg = "--path " + rest
+	}
+	return flagWords.Replace(msg)
+}
+
+// createBeside creates a new, empty file in the folder of name, to be renamed to name when complete. It is
+// created with mode 0666 less the umask, as name itself would be (os.CreateTemp's 0600 kept it from
+// everyone but its owner).
+func createBeside(name string) (*os.File, error) {
+	dir, base := filepath.Dir(name), filepath.Base(name)
+	for range 100 {
+		tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d", base, rand.Uint32()))
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("could not create a file beside %s", name)
 }

@@ -42,7 +42,7 @@ usage:
                    [--otlp-endpoint URL] [--metrics-public]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
-      origins call it from a browser; --no-introspection refuses __schema and __type;
+      origins call it from a browser; --no-introspection refuses __schema and __type (and "Did you mean");
       --tokens requires a bearer token whose SHA-256 (hex) is a line of FILE; SIGHUP, or a new --db or
       --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request;
       /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error; traces

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"pacesetter/analytics/duck"
@@ -214,6 +216,51 @@ func TestExportCommand(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(bad)); len(entries) != 0 {
 		t.Errorf("a refused export left %v", entries)
+	}
+}
+
+// export's refusals speak of its flags (--format, --path, --limit), not the URL parameters of /export; a
+// parse error says where in --query; a file written with --out has the mode the umask gives a new file.
+func TestExportCommandMessages(t *testing.T) {
+	dir := t.TempDir()
+	ranking := `{ ranking(indicator: "gdp", year: 2024) { entries { rank } } }`
+	for _, c := range []struct {
+		args     []string
+		mentions []string
+	}{
+		{[]string{"--format", "ods", "--query", ranking}, []string{`--format "ods" is not one of csv`}},
+		{[]string{"--limit", "0", "--query", ranking}, []string{"--limit must be from 1"}},
+		{[]string{"--path", "ranking", "--query", ranking}, []string{"--path ranking is an object"}},
+		{[]string{"--path", "nope.rows", "--query", ranking}, []string{"at --path nope.rows"}},
+		{[]string{"--query", `{ ranking(indicator: "gdp"}`}, []string{"at line 1, column 27 of --query", "GRAPHQL_PARSE_FAILED"}}, // the 27th character is the "}"
+		{[]string{"--query", "{\n  ranking(indicator: \"gdp\") { entries { rnk } } }"}, []string{"at line 2, column"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"export", "--out", filepath.Join(dir, "x.csv")}, c.args...)
+		code := run(context.Background(), args, &stdout, &stderr)
+		msg := stderr.String()
+		if code == 0 || strings.Contains(msg, "path=") || strings.Contains(msg, "format=") || strings.Contains(msg, "in the URL") {
+			t.Errorf("%v: exit %d: %s", c.args, code, msg)
+		}
+		for _, m := range c.mentions {
+			if !strings.Contains(msg, m) {
+				t.Errorf("%v: %q lacks %q", c.args, msg, m)
+			}
+		}
+	}
+	for _, umask := range []int{0o022, 0o077} {
+		old := syscall.Umask(umask)
+		out := filepath.Join(dir, fmt.Sprintf("r%o.csv", umask))
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"export", "--query", ranking, "--out", out}, &stdout, &stderr)
+		syscall.Umask(old)
+		st, err := os.Stat(out)
+		if code != 0 || err != nil {
+			t.Fatalf("exit %d, %v: %s", code, err, stderr.String())
+		}
+		if want := os.FileMode(0o666 &^ umask); st.Mode().Perm() != want {
+			t.Errorf("umask %o: mode %v, want %v", umask, st.Mode().Perm(), want)
+		}
 	}
 }
 

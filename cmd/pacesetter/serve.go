@@ -52,7 +52,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	grace := duration(fs, "shutdown-grace", 0, "on SIGTERM or SIGINT, how long the requests in flight (long exports too) may take to finish before they are cut; the process exits 0 either way, and a cut export is logged and counted (default: --timeout + 30s)")
 	watch := duration(fs, "watch", time.Second, "how often to look whether the --db, --tokens or --tls-cert/--tls-key files were replaced, to reload them (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
-	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type)")
+	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type) and leave \"Did you mean\" out of validation errors")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "send traces over OTLP/HTTP to this URL (e.g. http://127.0.0.1:4318); default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
 	noAccessLog := fs.Bool("no-access-log", false, "write no line per request (the server's events are still logged)")
 	logJSON := fs.Bool("log-json", false, "write the log (one line per request, and the server's events) as JSON lines instead of text")

@@ -100,6 +100,12 @@ type PageInfo struct {
 // pacesetter serves regional statistics (indicators × regions × years) and the comparisons people make of
 // them: rankings within peer groups, standings of one region, trends with records and streaks.
 // Regions, groups and indicators are addressed by their codes.
+//
+// Every field of Query is nullable, by GraphQL's rule for isolating errors: a non-null field that fails
+// nulls its parent, and for a root field the parent is the whole answer. So a field that fails (an unknown
+// code, a year without values) is null with its error in `errors`, whose `path` is the field's alias, and
+// every other field of the request answers; the HTTP status stays 200 when some data is present. A
+// dashboard of 30 panels loses only the panel that failed.
 type Query struct {
 }
 

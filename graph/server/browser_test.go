@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/query"
 	"pacesetter/data"
 )
@@ -194,6 +195,72 @@ func TestBrowserGraphiQL(t *testing.T) {
 	b.checkClean(t, srv.URL)
 }
 
+// TestBrowserDashboardAtScale: at 31 and at 300 regions every region's name is on the ranking chart (one
+// horizontal bar a region, every label drawn, at least 16 px a bar), and the unit is the chart's subtitle,
+// not an axis name cut at the chart's edge; an invalid URL parameter is named on the page with what was used
+// instead.
+func TestBrowserDashboardAtScale(t *testing.T) {
+	b := newBrowser(t)
+	nbs, _ := newServer(t, loadStore(t, data.Default()), query.DefaultOptions, DefaultOptions)
+	d := dataset.Synthetic(6, 300, 3, 4)
+	big, _ := newServer(t, importDataset(t, d), query.DefaultOptions, DefaultOptions)
+	ranked := 0 // the regions with a value of I002 in 2004 (about 3 % have none)
+	for _, o := range d.Observations {
+		if o.Indicator == "I002" && o.Year == 2004 {
+			ranked++
+		}
+	}
+	for _, c := range []struct {
+		url     string
+		regions int
+		unit    string
+	}{
+		{nbs.URL + "/dashboard?indicator=gdp&year=2024", 31, "亿元 (100 million CNY, current prices)"},
+		{big.URL + "/dashboard?indicator=I002&year=2004", ranked, "current US$"},
+	} {
+		b.do(t, c.url, chromedp.EmulateViewport(1280, 1000), chromedp.Navigate(c.url))
+		if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
+			t.Fatalf("%s: %s", c.url, eval[string](t, b, `document.getElementById('status').textContent`))
+		}
+		type chart struct {
+			Names    []string
+			Interval int
+			Height   int
+			Subtext  string
+			AxisName string
+		}
+		got := eval[chart](t, b, `(() => {
+		  const el = document.getElementById('ranking-chart'), o = echarts.getInstanceByDom(el).getOption();
+		  return { names: o.yAxis[0].data, interval: o.yAxis[0].axisLabel.interval, height: el.clientHeight,
+		           subtext: o.title[0].subtext, axisName: o.xAxis[0].name || '' };
+		})()`)
+		if len(got.Names) != c.regions || got.Interval != 0 || got.Height < 16*c.regions || got.Subtext != c.unit || got.AxisName != "" {
+			t.Errorf("%d regions: %d names, label interval %d, %d px high, subtitle %q, axis name %q", c.regions, len(got.Names), got.Interval, got.Height, got.Subtext, got.AxisName)
+		}
+		seen := map[string]bool{}
+		for _, n := range got.Names {
+			seen[n] = true
+		}
+		if len(seen) != c.regions {
+			t.Errorf("%d regions: %d distinct names", c.regions, len(seen))
+		}
+	}
+
+	// Invalid parameters: each named, with what is shown instead; the page still draws.
+	b.do(t, "bad parameters", chromedp.Navigate(nbs.URL+"/dashboard?indicator=nope&year=1999&group=Nowhere&lang=fr&compare=999999,440000,110000"))
+	if ready := poll[string](t, b, `document.body.dataset.ready`); ready != "true" {
+		t.Fatalf("with bad parameters: %s", eval[string](t, b, `document.getElementById('status').textContent`))
+	}
+	msg := eval[string](t, b, `document.getElementById('status').textContent`)
+	first := eval[string](t, b, `document.querySelector('select[name=indicator]').value`)
+	for _, want := range []string{"indicator=nope is not valid here: showing " + first + " instead", "year=1999 is not valid here: showing 2024",
+		"group=Nowhere is not valid here: showing no group", "lang=fr is not valid here: showing zh", "compare=999999: no such region"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("status %q lacks %q", msg, want)
+		}
+	}
+}
+
 // jsString quotes s as a JavaScript string literal.
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
@@ -236,14 +303,14 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 		}
 		Pivot struct {
-			Columns []string
+			Columns []struct{ Key string }
 			Rows    []struct{ Code string }
 		}
 	}
 	mustPost(t, srv.URL, `{ ranking(indicator: "retail_sales", year: 2024, group: "East") { year mean leader { code }
 	    entries { region { code name nameEn } value } }
 	  trend(region: "320000", indicator: "retail_sales") { points { year value bestEver } }
-	  pivot(indicator: "retail_sales", filter: {group: "East"}) { columns rows { code } } }`, nil, &api)
+	  pivot(indicator: "retail_sales", filter: {group: "East"}) { columns { key } rows { code } } }`, nil, &api)
 
 	type chart struct {
 		Names  []string
@@ -254,8 +321,8 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	read := `(() => {
 	  const o = echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption(), s = o.series[0];
-	  return { names: o.xAxis[0].data, codes: s.data.map(d => d.code), values: s.data.map(d => d.value),
-	           mean: s.markLine.data[0].yAxis, leader: s.markPoint.data[0].coord[0] };
+	  return { names: o.yAxis[0].data, codes: s.data.map(d => d.code), values: s.data.map(d => d.value),
+	           mean: s.markLine.data[0].xAxis, leader: s.markPoint.data[0].coord[1] };
 	})()`
 	got := eval[chart](t, b, read)
 	var want chart
@@ -309,6 +376,23 @@ func TestBrowserDashboard(t *testing.T) {
 	if col < 0 || row < 0 || table[row][col] != "44,922.1" {
 		t.Errorf("table: Jiangsu 2024 at [%d][%d]: %q", row, col, table)
 	}
+	// Its download is the same table: code and label (the year), then a column a region named as on the
+	// screen, each cell the number shown (without its thousands separators).
+	_, pv := download(t, b, downloads, "pivot")
+	if len(pv) != len(table) || !slices.Equal(pv[0][2:], table[0][1:]) {
+		t.Fatalf("downloaded pivot.csv %q; the table %q", pv, table)
+	}
+	for i := 1; i < len(pv); i++ {
+		if pv[i][1] != table[i][0] || len(pv[i]) != len(table[i])+1 {
+			t.Errorf("pivot.csv row %d: %q; the table's %q", i, pv[i], table[i])
+			continue
+		}
+		for j, c := range pv[i][2:] {
+			if shown := strings.ReplaceAll(table[i][j+1], ",", ""); c != shown {
+				t.Errorf("pivot.csv row %s, %s: %q; the table shows %q", pv[i][1], pv[0][j+2], c, table[i][j+1])
+			}
+		}
+	}
 
 	// The ranking's download button: the file /export wrote for the chart's own query.
 	raw, rows := download(t, b, downloads, "ranking")
@@ -336,7 +420,7 @@ func TestBrowserDashboard(t *testing.T) {
 	// English names from the URL alone.
 	b.do(t, "dashboard in English", chromedp.Navigate(srv.URL+"/dashboard?indicator=retail_sales&year=2024&group=East&region=320000&compare=440000,110000,510000&lang=en"))
 	poll[string](t, b, `document.body.dataset.ready`)
-	names := eval[[]string](t, b, `echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption().xAxis[0].data`)
+	names := eval[[]string](t, b, `echarts.getInstanceByDom(document.getElementById('ranking-chart')).getOption().yAxis[0].data`)
 	if len(names) < 2 || names[0] != "Guangdong" || names[1] != "Jiangsu" {
 		t.Errorf("English names: %q", names)
 	}
@@ -470,10 +554,11 @@ func checkCompare(t *testing.T, b *browserTab, url string, downloads string) {
 		t.Errorf("comparison table %q %q\nwant %s %q", header, got.Table, ly, wantTable)
 	}
 
-	// The download: a row a region (the pivot's order, by code), its values over the years joined by ';'.
+	// The download: a row a region (the pivot's order, by code), a column a year of the chart, named by the
+	// year, each cell the region's value that year (issue 17: no longer one text cell of values joined by ';').
 	_, rows := download(t, b, downloads, "compare")
-	if len(rows) != 4 || !slices.Equal(rows[0], []string{"code", "label", "cells"}) {
-		t.Fatalf("downloaded compare.csv: %q", rows)
+	if len(rows) != 4 || !slices.Equal(rows[0], append([]string{"code", "label"}, got.Years...)) {
+		t.Fatalf("downloaded compare.csv: %q; want the header code, label, %v", rows, got.Years)
 	}
 	for _, row := range rows[1:] {
 		i := slices.Index(got.Codes, row[0])
@@ -481,12 +566,7 @@ func checkCompare(t *testing.T, b *browserTab, url string, downloads string) {
 			t.Errorf("compare.csv row %q", row)
 			continue
 		}
-		cells := strings.Split(row[2], ";")
-		if len(cells) != len(got.Years) {
-			t.Errorf("compare.csv row %q: %d cells for %d years", row, len(cells), len(got.Years))
-			continue
-		}
-		for j, c := range cells {
+		for j, c := range row[2:] {
 			if v, err := strconv.ParseFloat(c, 64); err != nil || v != value[row[0]][got.Years[j]] {
 				t.Errorf("compare.csv: %s in %s is %q, want %v", row[0], got.Years[j], c, value[row[0]][got.Years[j]])
 			}

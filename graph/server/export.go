@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -36,9 +37,10 @@ const exportPage = 1000
 
 // Names the export adds to a paged query; a leading underscore keeps them out of the way of any field.
 const (
-	afterVar   = "_exportAfter"
-	pageAlias  = "_exportPage"
-	totalAlias = "_exportTotal"
+	afterVar    = "_exportAfter"
+	pageAlias   = "_exportPage"
+	totalAlias  = "_exportTotal"
+	headerAlias = "_exportHeader"
 )
 
 // exportHandler serves /export: it runs a GraphQL query through the same executor as /graphql (same
@@ -96,6 +98,7 @@ type exportRequest struct {
 	bom      bool
 	decimals int
 	limit    int
+	labels   bool // header=label: columns named by their display labels, not their paths
 }
 
 // exportError is a request refused before anything was written, with its HTTP status.
@@ -138,6 +141,13 @@ func (h *exportHandler) parseRequest(r *http.Request) (*exportRequest, *exportEr
 	}
 	if p := q.Get("path"); p != "" {
 		req.path = strings.Split(p, ".")
+	}
+	switch q.Get("header") {
+	case "", "path":
+	case "label":
+		req.labels = true
+	default:
+		return nil, refuse(analytics.BadUserInput, "header must be path (columns named by their paths, region.code) or label (by their display labels), got %q", analytics.Cut(q.Get("header")))
 	}
 	switch q.Get("bom") {
 	case "", "0":
@@ -265,7 +275,18 @@ func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *expo
 		fail  error
 	)
 	if pl.conn == nil {
-		if data, xerr = h.dispatch(opCtx, rc); xerr != nil {
+		if pl.aligned != nil {
+			// The rows hold a list aligned with a header list (a pivot's cells with its columns): the query
+			// runs with the header asked for under the export's own alias, to name the columns it spreads to.
+			params := req.params
+			if params.Query, xerr = pl.headedQuery(req.params.Query, req.params.OperationName); xerr != nil {
+				return xerr
+			}
+			if _, data, xerr = h.run(ctx, &params); xerr != nil {
+				return xerr
+			}
+			pl.spread(data)
+		} else if data, xerr = h.dispatch(opCtx, rc); xerr != nil {
 			return xerr
 		}
 		if rows, xerr = pl.rows(data, pl.list); xerr != nil {
@@ -323,6 +344,9 @@ func (h *exportHandler) export(w http.ResponseWriter, r *http.Request, req *expo
 	hd.Set("Cache-Control", "no-store")
 	defer h.opt.Drain.export()()
 	written := 0
+	if req.labels {
+		pl.label()
+	}
 	fw, err := export.New(req.format, w, pl.columns, meta, export.Options{BOM: req.bom, Decimals: req.decimals})
 	if err != nil {
 		h.abort(ctx, "start", written, err)
@@ -425,11 +449,29 @@ type exportPlan struct {
 	columns []export.Column
 	leaves  [][]string // each column's response keys within a row
 	joined  []bool     // a list of scalars, written as one text cell
-	conn    []string   // response keys down to the connection whose list this is; nil when not paged
+	item    []int      // a column spread from an aligned list: the item of the list it holds; -1 for the others
+	labeled []bool     // a column named by its header's label already (a spread one)
+	aligned *alignedList
+	conn    []string // response keys down to the connection whose list this is; nil when not paged
 	// A list inside the rows of another (composite.entries.breakdown) is exported one row per inner item,
 	// with the outer row's columns repeated: outer is the response keys from data down to the outer list,
 	// inner those from an outer row down to the inner list. Both nil for a list exported as it is.
 	outer, inner []string
+}
+
+// alignedLists are the lists of scalars in a row that line up with a header list of the row's parent, by
+// "RowType.field": the header field's name. Such a list is exported as one column per header, named by the
+// header's label and typed as the list's items, instead of one text cell.
+var alignedLists = map[string]string{"PivotRow.cells": "columns"}
+
+// headerLists are the header lists of alignedLists, by "Type.field": not the list an export picks by
+// itself.
+var headerLists = map[string]bool{"Pivot.columns": true}
+
+// alignedList is an aligned list the rows hold: its placeholder column, and the header field to read.
+type alignedList struct {
+	col    int
+	header string
 }
 
 // outerKey holds, in a row of a list inside another, the outer row its columns are read from.
@@ -516,11 +558,14 @@ func planExport(schema *ast.Schema, rc *graphql.OperationContext, path []string)
 			if kind != ast.Object {
 				continue
 			}
+			if path == nil && headerLists[f.fields[0].ObjectDefinition.Name+"."+def.Name] {
+				continue // a pivot's columns head its rows, the table to export (path= still exports them)
+			}
 			if def.Type.Elem != nil {
 				if path != nil && len(here) < len(path) {
 					// A path through one list of plain rows to a list inside them: one row per inner item.
 					if pl.outer != nil || parent != nil && isConnection(schema, parent) {
-						return refuse(analytics.BadUserInput, "path %s goes through %s, a list: give the path of the list to export, or of a list inside the rows of one list that is not a connection", strings.Join(path, "."), strings.Join(here, "."))
+						return refuse(analytics.BadUserInput, "path %s goes through %s, a list: give the path of the list to export, or of a list inside the rows of one list that is not a connection", echoPath(path), strings.Join(here, "."))
 					}
 					pl.outer = here
 					if err := pl.planOuter(schema, f.selections(), rc.Variables, f.key); err != nil {
@@ -542,7 +587,7 @@ func planExport(schema *ast.Schema, rc *graphql.OperationContext, path []string)
 				return pl.plan(schema, f.selections(), rc.Variables, nil, strings.Join(here, "."))
 			}
 			if path != nil && len(here) == len(path) {
-				return refuse(analytics.BadUserInput, "path %s is an object, not a list: give the path of a list of objects", strings.Join(path, "."))
+				return refuse(analytics.BadUserInput, "path %s is an object, not a list: give the path of a list of objects", echoPath(path))
 			}
 			if err := find(f.selections(), here, f.fields[0]); err != nil {
 				return err
@@ -553,9 +598,14 @@ func planExport(schema *ast.Schema, rc *graphql.OperationContext, path []string)
 	if err := find(rc.Operation.SelectionSet, nil, nil); err != nil {
 		return nil, err
 	}
+	if found && pl.aligned != nil && (pl.outer != nil || pl.conn != nil) {
+		// Only a list read whole is spread (a connection's pages or an inner list would each have their own
+		// header): there the aligned list stays one text cell.
+		pl.columns[pl.aligned.col].Type, pl.joined[pl.aligned.col], pl.aligned = export.String, true, nil
+	}
 	if !found {
 		if path != nil {
-			return nil, refuse(analytics.BadUserInput, "the query selects no list of objects at path %s", strings.Join(path, "."))
+			return nil, refuse(analytics.BadUserInput, "the query selects no list of objects at path %s", echoPath(path))
 		}
 		return nil, refuse(analytics.BadUserInput, "the query selects no list of objects to export: select one (ranking { entries { … } }, observations { nodes { … } } …)")
 	}
@@ -588,6 +638,13 @@ func (pl *exportPlan) plan(schema *ast.Schema, set ast.SelectionSet, vars map[st
 			}
 			if t.Elem.Elem != nil {
 				return refuse(analytics.BadUserInput, "%s.%s is a list of lists, which has no place in a row", list, name)
+			}
+			if header, ok := alignedLists[f.fields[0].ObjectDefinition.Name+"."+def.Name]; ok && len(prefix) == 0 && pl.aligned == nil {
+				// Spread over its header's columns once the answer is in (spread); planned as one column.
+				pl.aligned = &alignedList{col: len(pl.columns), header: header}
+				pl.columns = append(pl.columns, export.Column{Name: name, Type: export.Float})
+				pl.leaves, pl.joined = append(pl.leaves, keys), append(pl.joined, false)
+				continue
 			}
 			// A list of scalars (flags) is one text cell, its items joined by ";".
 			pl.columns = append(pl.columns, export.Column{Name: name, Type: export.String})
@@ -774,7 +831,13 @@ func (pl *exportPlan) page(data json.RawMessage) ([]any, pageInfo, *exportError)
 func (pl *exportPlan) cells(row any, out []any) {
 	for i, keys := range pl.leaves {
 		v := walk(row, keys)
-		if pl.joined[i] {
+		if pl.item != nil && pl.item[i] >= 0 {
+			items, _ := v.([]any)
+			v = nil
+			if pl.item[i] < len(items) {
+				v = items[pl.item[i]]
+			}
+		} else if pl.joined[i] {
 			if items, ok := v.([]any); ok {
 				s := make([]string, len(items))
 				for j, it := range items {
@@ -801,4 +864,105 @@ func (pl *exportPlan) cells(row any, out []any) {
 			out[i] = fmt.Sprint(v)
 		}
 	}
+}
+
+// echoPath is path as a message repeats it: at most analytics.MaxEcho bytes (a path of 800 KB came back
+// whole).
+func echoPath(path []string) string { return analytics.Cut(strings.Join(path, ".")) }
+
+// headedQuery rewrites the query so that the parent of the exported list also answers its aligned list's
+// header (key and label) under the export's own alias.
+func (pl *exportPlan) headedQuery(query, operation string) (string, *exportError) {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return "", refuse(analytics.BadUserInput, "%v", err)
+	}
+	op := doc.Operations.ForName(operation)
+	if op == nil {
+		return "", refuse(analytics.BadUserInput, "operation %q not found", analytics.Cut(operation))
+	}
+	set := op.SelectionSet
+	var parent []*ast.Field
+	for _, key := range pl.list[:len(pl.list)-1] {
+		parent = collectAll(set, doc, key)
+		set = nil
+		for _, f := range parent {
+			set = append(set, f.SelectionSet...)
+		}
+	}
+	if len(parent) == 0 {
+		return "", refuse(analytics.Internal, "internal error")
+	}
+	parent[0].SelectionSet = append(parent[0].SelectionSet, &ast.Field{Alias: headerAlias, Name: pl.aligned.header,
+		SelectionSet: ast.SelectionSet{&ast.Field{Name: "key"}, &ast.Field{Name: "label"}}})
+	var b bytes.Buffer
+	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(doc)
+	return b.String(), nil
+}
+
+// spread replaces the aligned list's column by one column per header of the answer, named by the header's
+// label (its label and key where two labels are the same), each holding that item of the list.
+func (pl *exportPlan) spread(data json.RawMessage) {
+	v, _ := decode(data)
+	parent, _ := walk(v, pl.list[:len(pl.list)-1]).(map[string]any)
+	headers, _ := parent[headerAlias].([]any)
+	at := pl.aligned.col
+	cols, leaves := slices.Clone(pl.columns[:at]), slices.Clone(pl.leaves[:at])
+	joined, item, labeled := slices.Clone(pl.joined[:at]), slices.Repeat([]int{-1}, at), make([]bool, at)
+	seen := map[string]bool{}
+	for _, c := range pl.columns {
+		seen[c.Name] = true
+	}
+	for j, h := range headers {
+		m, _ := h.(map[string]any)
+		key, _ := m["key"].(string)
+		label, _ := m["label"].(string)
+		if label == "" || seen[label] {
+			label = strings.TrimSpace(label + " (" + key + ")")
+		}
+		seen[label] = true
+		cols = append(cols, export.Column{Name: label, Type: pl.columns[at].Type})
+		leaves, joined = append(leaves, pl.leaves[at]), append(joined, false)
+		item, labeled = append(item, j), append(labeled, true)
+	}
+	for i := at + 1; i < len(pl.columns); i++ {
+		cols, leaves, joined = append(cols, pl.columns[i]), append(leaves, pl.leaves[i]), append(joined, pl.joined[i])
+		item, labeled = append(item, -1), append(labeled, false)
+	}
+	pl.columns, pl.leaves, pl.joined, pl.item, pl.labeled = cols, leaves, joined, item, labeled
+}
+
+// label names each column by its display label instead of its path (header=label): the words of its
+// response keys (region.nameEn is "Region name en"); a spread column keeps its header's label.
+func (pl *exportPlan) label() {
+	for i := range pl.columns {
+		if pl.labeled != nil && pl.labeled[i] {
+			continue
+		}
+		pl.columns[i].Name = displayLabel(pl.columns[i].Name)
+	}
+}
+
+// displayLabel is a column's path as words: keys split at dots and where a lower-case letter meets an
+// upper-case one, lower-cased, the first capitalised.
+func displayLabel(path string) string {
+	var b strings.Builder
+	prev := rune(0)
+	for _, r := range strings.TrimPrefix(path, outerKey+".") {
+		orig := r
+		switch {
+		case r == '.' || r == '_':
+			r = ' '
+		case unicode.IsUpper(r) && unicode.IsLower(prev):
+			b.WriteRune(' ')
+		}
+		if b.Len() == 0 {
+			r = unicode.ToUpper(r)
+		} else {
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+		prev = orig
+	}
+	return b.String()
 }

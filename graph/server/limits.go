@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,6 +27,14 @@ func limitBody(next http.Handler) http.Handler {
 		tooLarge := func() {
 			writeError(w, http.StatusRequestEntityTooLarge, analytics.BadUserInput,
 				fmt.Sprintf("the request body is larger than %d bytes, the most accepted", MaxRequestBytes))
+		}
+		// A compressed body read as JSON fails with a confusing parse error (or, worse, a gzip bomb would be
+		// decompressed past the limit): only an uncompressed body is accepted, as RFC 7694 says to answer.
+		if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+			w.Header().Set("Accept-Encoding", "identity")
+			writeError(w, http.StatusUnsupportedMediaType, analytics.BadUserInput,
+				fmt.Sprintf("Content-Encoding %q is not supported: send the request body uncompressed", analytics.Cut(enc)))
+			return
 		}
 		if r.ContentLength > MaxRequestBytes {
 			tooLarge()

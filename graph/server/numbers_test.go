@@ -154,8 +154,8 @@ func TestNumbersAtTheEdges(t *testing.T) {
 			"aggregate.warnings": warn()},
 	}, {
 		"pivot",
-		`{ a: pivot(indicator: "x") { indicator { code } rowDimension columnDimension measure columns rows { code label cells } warnings { message } }
-		   b: pivot(indicator: "x", rows: GROUP) { columns rows { code cells } warnings { message } }
+		`{ a: pivot(indicator: "x") { indicator { code } rowDimension columnDimension measure columns { key } rows { code label cells } warnings { message } }
+		   b: pivot(indicator: "x", rows: GROUP) { columns { key } rows { code cells } warnings { message } }
 		   c: pivot(indicator: "x", rows: GROUP, measure: MEDIAN) { rows { cells } } }`,
 		map[string]any{"a.rows.0.cells.0": 1e308, "a.rows.1.cells.0": -1e308, "a.rows.2.cells.0": tinyF, "a.rows.3.cells.0": 0.0,
 			"a.rows.0.cells.2": nil, "a.warnings": warn(),
@@ -280,7 +280,7 @@ func TestEmptyListsRefused(t *testing.T) {
 		`{ observations(indicators: []) { totalCount } }`,
 		`{ aggregate(by: [YEAR], filter: {regions: []}) { totalCount } }`,
 		`{ aggregate(by: [YEAR], filter: {indicators: []}) { totalCount } }`,
-		`{ pivot(indicator: "x", filter: {regions: []}) { columns } }`,
+		`{ pivot(indicator: "x", filter: {regions: []}) { columns { key } } }`,
 		`{ ranking(indicator: "x", year: 2020, regions: []) { count } }`,
 	} {
 		res := post(t, srv.URL, q, nil, nil)

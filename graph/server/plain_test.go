@@ -37,6 +37,9 @@ var plainArgs = map[string]string{
 	"Region.value":             `(indicator: "gdp", year: 2024)`,
 	"Region.rank":              `(indicator: "gdp", year: 2024, group: "East")`,
 	"AggregateRow.quantile":    `(p: 0.9)`,
+	"AggregateRow.previous":    `(measure: SUM)`,
+	"AggregateRow.change":      `(measure: MEAN)`,
+	"AggregateRow.changeRatio": `(measure: COUNT)`,
 	"Query.compare":            `(regions: ["320000", "330000", "440000"], indicators: ["gdp", "registered_unemployed", "fai_funds_growth"], from: 2019, to: 2024, scope: {group: "East"}, baseline: {stat: MEAN})`,
 	"StandingEntry.moveToTop":  `(n: 2)`,
 	"Trend.rankStreak":         `(atOrAbove: 2)`,
@@ -58,13 +61,16 @@ var plainArgs = map[string]string{
 
 // wbArgs are plainArgs for the World Bank dataset.
 var wbArgs = map[string]string{
-	"Region.value":            `(indicator: "NY.GDP.MKTP.CD", year: 2020)`,
-	"Region.rank":             `(indicator: "NY.GDP.MKTP.CD", year: 2020, group: "Europe")`,
-	"AggregateRow.quantile":   `(p: 0.25)`,
-	"StandingEntry.moveToTop": `(n: 2)`,
-	"Trend.rankStreak":        `(atOrAbove: 2)`,
-	"Trend.firstYearAbove":    `(value: 1e12)`,
-	"Trend.firstYearBelow":    `(value: 1e12)`,
+	"Region.value":             `(indicator: "NY.GDP.MKTP.CD", year: 2020)`,
+	"Region.rank":              `(indicator: "NY.GDP.MKTP.CD", year: 2020, group: "Europe")`,
+	"AggregateRow.quantile":    `(p: 0.25)`,
+	"AggregateRow.previous":    `(measure: SUM)`,
+	"AggregateRow.change":      `(measure: MEAN)`,
+	"AggregateRow.changeRatio": `(measure: COUNT)`,
+	"StandingEntry.moveToTop":  `(n: 2)`,
+	"Trend.rankStreak":         `(atOrAbove: 2)`,
+	"Trend.firstYearAbove":     `(value: 1e12)`,
+	"Trend.firstYearBelow":     `(value: 1e12)`,
 	// issue 19: weighted means
 	"Ranking.weightedMean":        `(weight: "SP.POP.TOTL")`,
 	"RankingEntry.vsWeightedMean": `(weight: "SP.POP.TOTL")`,

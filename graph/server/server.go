@@ -70,7 +70,8 @@ type Options struct {
 	// Tokens, when set, are the bearer tokens /graphql and /export require (auth.go); nil leaves them open.
 	Tokens *Tokens
 	// NoGraphiQL leaves the GraphiQL page at / out, and NoIntrospection turns GraphQL introspection
-	// (__schema, __type) off: for a deployment that only serves known clients.
+	// (__schema, __type) off, and the "Did you mean" suggestions of validation errors with it: for a
+	// deployment that only serves known clients.
 	NoGraphiQL, NoIntrospection bool
 	// Metrics receives the server's metrics, served at /metrics; nil: a registry of the handler's own.
 	Metrics *Metrics
@@ -246,6 +247,9 @@ func NewGraphQLServer(engine analytics.Engine, opt Options) *handler.Server {
 	if !opt.NoIntrospection {
 		srv.Use(extension.Introspection{})
 	}
+	// "Did you mean" in validation errors rebuilds the schema field by field; a server that hides its schema
+	// hides those too.
+	srv.SetDisableSuggestion(opt.NoIntrospection)
 	srv.Use(graph.CostLimit(opt.Complexity, !opt.NoIntrospection))
 	lanes := opt.lanes
 	if lanes == nil {

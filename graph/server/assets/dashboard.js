@@ -10,12 +10,13 @@ const Q = {
     entries { region { code name nameEn } value rank } } }`,
   trend: `query($r: ID!, $i: ID!) { trend(region: $r, indicator: $i) {
     points { year value yoy bestEver streak } } }`,
-  pivot: `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, filter: $f) {
-    columns rows { code label cells } } }`,
+  // Years down, regions across, as the table shows it and its download holds it.
+  pivot: `query($i: ID!, $f: ObservationFilter) { pivot(indicator: $i, rows: YEAR, columns: REGION, filter: $f) {
+    columns { key label } rows { code label cells } } }`,
   // A few regions side by side: their values over the years (a pivot of those regions), and the latest
   // year's values ranked among them (a ranking scoped to the same list; its year is the latest with a value).
   compare: `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) {
-    columns rows { code label cells } }
+    columns { key } rows { code label cells } }
     ranking(indicator: $i, regions: $rs) { year entries { region { code } value rank } missing { code } } }`,
   // What the comparison's download button exports: the chart's rows, a region a row.
   compareRows: `query($i: ID!, $rs: [ID!]!) { pivot(indicator: $i, filter: { regions: $rs }) {
@@ -23,6 +24,8 @@ const Q = {
 };
 // How many regions a comparison holds, and how many it starts with.
 const compareMin = 2, compareMax = 6, compareDefault = 3;
+// Pixels per bar of the ranking: a 12 px name on each line.
+const barHeight = 18;
 // Where each view's rows are in its answer, for /export.
 const exportPath = { ranking: 'ranking.entries', trend: 'trend.points', pivot: 'pivot.rows', compare: 'pivot.rows' };
 
@@ -90,18 +93,42 @@ function fill(select, options, value) {
 async function render() {
   delete document.body.dataset.ready; // set again once every view is drawn (the browser tests wait for it)
   const s = state();
-  const ind = catalog.indicators.find((i) => i.code === s.indicator) || catalog.indicators[0];
+  // A parameter of the URL that names nothing here is replaced, and the page says which and by what.
+  const notes = [];
+  const replaced = (name, used) => notes.push(`${name}=${String(s[name]).slice(0, 40)} is not valid here: showing ${used} instead`);
+  let ind = catalog.indicators.find((i) => i.code === s.indicator);
+  if (!ind) {
+    ind = catalog.indicators[0];
+    if (s.indicator) replaced('indicator', ind.code);
+  }
   fill(form.indicator, catalog.indicators.map((i) => [i.code, label(i) + (i.unit ? ` (${i.unit})` : '')]), ind.code);
   const years = [];
   for (let y = ind.lastYear; ind.firstYear && y >= ind.firstYear; y--) years.push([y, y]);
-  fill(form.year, years, s.year || ind.lastYear);
-  fill(form.group, [['', '—'], ...catalog.groups.map((g) => [g.code, label(g)])], s.group || '');
+  let year = ind.lastYear;
+  if (s.year) {
+    if (years.some(([y]) => String(y) === s.year)) year = Number(s.year);
+    else replaced('year', `${ind.lastYear} (${ind.code} has ${ind.firstYear}–${ind.lastYear})`);
+  }
+  fill(form.year, years, year);
+  let group = '';
+  if (s.group) {
+    if (catalog.groups.some((g) => g.code === s.group)) group = s.group;
+    else replaced('group', 'no group');
+  }
+  fill(form.group, [['', '—'], ...catalog.groups.map((g) => [g.code, label(g)])], group);
+  if (s.lang && s.lang !== 'en' && s.lang !== 'zh') replaced('lang', 'zh');
   form.lang.value = s.lang === 'en' ? 'en' : 'zh';
-  status.textContent = '';
+  const unknown = (s.compare || '').split(',').filter((c) => c && !names.has(c));
+  if (unknown.length) notes.push(`compare=${unknown.join(',').slice(0, 60)}: no such region${unknown.length > 1 ? 's' : ''}, left out`);
+  status.textContent = notes.join('; ');
   try {
     const ranking = await drawRanking(ind, Number(form.year.value), form.group.value || null);
     const region = ranking.entries.some((e) => e.region.code === s.region) ? s.region
       : ranking.leader ? ranking.leader.code : ranking.entries[0] && ranking.entries[0].region.code;
+    if (s.region && region !== s.region) {
+      notes.push(`region=${s.region.slice(0, 40)} is not ranked here: showing ${region || 'none'} instead`);
+      status.textContent = notes.join('; ');
+    }
     fill(form.region, ranking.entries.map((e) => [e.region.code, label(e.region)]), region);
     // The comparison: the regions in the URL, else the first three of the ranking.
     let compared = (s.compare || '').split(',').filter((c) => names.has(c));
@@ -122,12 +149,18 @@ async function drawRanking(ind, year, group) {
   const { ranking } = await gql(Q.ranking, variables);
   ranking.entries.forEach((e) => names.set(e.region.code, e.region));
   const leader = ranking.leader && ranking.leader.code;
+  // Horizontal bars, one line per region with every name written (interval 0): the chart grows with the
+  // regions and its box scrolls, so 300 names stay as readable as 31. The unit is the subtitle, where a
+  // long one is not cut off as an axis name is.
+  const el = document.getElementById('ranking-chart');
+  el.style.height = `${Math.max(360, 90 + barHeight * ranking.entries.length)}px`;
+  charts.ranking.resize();
   charts.ranking.setOption({
-    title: { text: `${label(ind)} · ${ranking.year}`, textStyle: { fontSize: 13 } },
-    tooltip: { trigger: 'axis' },
-    grid: { left: 60, right: 20, top: 70, bottom: 80 },
-    xAxis: { type: 'category', data: ranking.entries.map((e) => label(e.region)), axisLabel: { rotate: 45 } },
-    yAxis: { type: 'value', name: ind.unit },
+    title: { text: `${label(ind)} · ${ranking.year}`, subtext: ind.unit, textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    grid: { left: 10, right: 40, top: 60, bottom: 20, containLabel: true },
+    yAxis: { type: 'category', inverse: true, data: ranking.entries.map((e) => label(e.region)), axisLabel: { interval: 0 } },
+    xAxis: { type: 'value', scale: false },
     series: [{
       type: 'bar',
       name: label(ind),
@@ -137,11 +170,11 @@ async function drawRanking(ind, year, group) {
         itemStyle: e.region.code === leader ? { color: '#c23531' } : undefined,
       })),
       markLine: ranking.mean == null ? undefined : {
-        symbol: 'none', data: [{ name: 'mean', yAxis: ranking.mean, label: { position: 'insideEndTop', formatter: 'mean 均值 {c}' } }],
+        symbol: 'none', data: [{ name: 'mean', xAxis: ranking.mean, label: { position: 'end', formatter: 'mean 均值 {c}' } }],
       },
       markPoint: {
         data: ranking.entries.filter((e) => e.region.code === leader)
-          .map((e) => ({ name: 'leader', coord: [label(e.region), e.value], value: 'leader' })),
+          .map((e) => ({ name: 'leader', coord: [e.value, label(e.region)], value: 'leader' })),
       },
     }],
   }, true);
@@ -157,11 +190,11 @@ async function drawTrend(ind, region) {
   let best = null;
   pts.forEach((p) => { if (p.streak >= 2 && (!best || p.streak > best.streak)) best = p; });
   charts.trend.setOption({
-    title: { text: `${regionLabel(region)} · ${label(ind)}`, textStyle: { fontSize: 13 } },
+    title: { text: `${regionLabel(region)} · ${label(ind)}`, subtext: ind.unit, textStyle: { fontSize: 13 } },
     tooltip: { trigger: 'axis' },
-    grid: { left: 60, right: 20, top: 70 },
+    grid: { left: 10, right: 20, top: 70, containLabel: true },
     xAxis: { type: 'category', data: pts.map((p) => String(p.year)) },
-    yAxis: { type: 'value', name: ind.unit, scale: true },
+    yAxis: { type: 'value', scale: true },
     series: [{
       type: 'line', name: regionLabel(region), data: pts.map((p) => p.value),
       markPoint: {
@@ -184,12 +217,12 @@ async function drawCompare(ind, codes) {
   const rows = new Map(pivot.rows.map((r) => [r.code, r]));
   // A line a region, in the order picked; the series id is the region's code.
   charts.compare.setOption({
-    title: { text: `${label(ind)}`, textStyle: { fontSize: 13 } },
+    title: { text: `${label(ind)}`, subtext: ind.unit, textStyle: { fontSize: 13 } },
     tooltip: { trigger: 'axis' },
-    legend: { top: 24 },
-    grid: { left: 60, right: 20, top: 70 },
-    xAxis: { type: 'category', data: pivot.columns },
-    yAxis: { type: 'value', name: ind.unit, scale: true },
+    legend: { top: 44 },
+    grid: { left: 10, right: 20, top: 80, containLabel: true },
+    xAxis: { type: 'category', data: pivot.columns.map((c) => c.key) },
+    yAxis: { type: 'value', scale: true },
     series: codes.map((code) => ({
       id: code, type: 'line', name: regionLabel(code),
       data: rows.has(code) ? rows.get(code).cells : pivot.columns.map(() => null),
@@ -246,17 +279,17 @@ async function drawPivot(ind, group) {
   const variables = { i: ind.code, f: group ? { group } : null };
   requests.pivot = { query: Q.pivot, variables };
   const { pivot } = await gql(Q.pivot, variables);
-  // Years down, regions across: the pivot's rows are regions, so the table is drawn transposed.
+  // Years down, regions across: the pivot's own rows and columns, so the table is its download's.
   const table = document.getElementById('pivot-table');
   const head = document.createElement('tr');
   head.append(th(''));
-  pivot.rows.forEach((r) => head.append(th(names.has(r.code) ? regionLabel(r.code) : r.label)));
-  const body = pivot.columns.map((year, j) => {
+  pivot.columns.forEach((c) => head.append(th(names.has(c.key) ? regionLabel(c.key) : c.label)));
+  const body = pivot.rows.map((r) => {
     const tr = document.createElement('tr');
-    tr.append(th(year));
-    pivot.rows.forEach((r) => {
+    tr.append(th(r.label));
+    r.cells.forEach((v) => {
       const td = document.createElement('td');
-      td.textContent = r.cells[j] == null ? '' : r.cells[j].toLocaleString('en');
+      td.textContent = v == null ? '' : v.toLocaleString('en');
       tr.append(td);
     });
     return tr;

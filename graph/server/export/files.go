@@ -118,6 +118,7 @@ const parquetGroupRows = 64 << 10
 
 func newParquet(w io.Writer, cols []Column, meta Meta, opt Options) (*parquetWriter, error) {
 	fields := make([]arrow.Field, len(cols))
+	names := parquetNames(cols)
 	for i, c := range cols {
 		var t arrow.DataType
 		switch c.Type {
@@ -130,7 +131,7 @@ func newParquet(w io.Writer, cols []Column, meta Meta, opt Options) (*parquetWri
 		default:
 			t = arrow.BinaryTypes.String
 		}
-		fields[i] = arrow.Field{Name: c.Name, Type: t, Nullable: true}
+		fields[i] = arrow.Field{Name: names[i], Type: t, Nullable: true}
 	}
 	var keys, vals []string
 	for _, kv := range meta.Pairs() {
@@ -193,4 +194,20 @@ func (p *parquetWriter) Close() error {
 		return err
 	}
 	return p.fw.Close()
+}
+
+// parquetNames are the columns' names as Parquet columns: a dot becomes "_" (region.code is region_code),
+// since SQL engines read a dotted name as a nested field unless it is quoted; a name taken already gets
+// _2, _3….
+func parquetNames(cols []Column) []string {
+	out := make([]string, len(cols))
+	taken := map[string]bool{}
+	for i, c := range cols {
+		name := strings.ReplaceAll(c.Name, ".", "_")
+		for n := 2; taken[name]; n++ {
+			name = fmt.Sprintf("%s_%d", strings.ReplaceAll(c.Name, ".", "_"), n)
+		}
+		taken[name], out[i] = true, name
+	}
+	return out
 }
