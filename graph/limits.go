@@ -358,7 +358,12 @@ var costRules = map[string]costRule{
 		// memory; a rank target ranks its scope once per indicator and year.
 		return fieldCost{n: max(1, e.info.Targets), work: e.info.Targets + e.regions}
 	},
-	"Composite.entries": compositeRegions, "Composite.excluded": compositeRegions, "Robustness.entries": compositeRegions,
+	"Composite.entries": func(e *costEnv) fieldCost { // entries(first:) pages them, as a ranking's
+		c := compositeRegions(e)
+		c.n = min(c.n, intArg(e.args, "first", c.n))
+		return c
+	},
+	"Composite.excluded": compositeRegions, "Robustness.entries": compositeRegions,
 	"Robustness.excluded": compositeRegions, "CompositeHistory.regions": compositeRegions,
 	"Composite.indicators": compositeIndicators, "CompositeEntry.breakdown": compositeIndicators,
 	"CompositeEntry.departments": compositeIndicators, "CompositeEntry.categories": compositeIndicators,
@@ -618,6 +623,21 @@ func (s costed) scopeRegions(ctx context.Context, args map[string]any, year *int
 	if g, ok := args["group"].(string); ok {
 		if grp, err := s.engine.Group(ctx, g); err == nil {
 			return max(1, len(grp.Members(year)))
+		}
+	}
+	if cl, ok := args["classes"].([]any); ok && len(cl) > 0 { // a composite in classes scores their members
+		n, known := 0, true
+		for _, c := range cl {
+			code, _ := c.(string)
+			grp, err := s.engine.Group(ctx, code)
+			if err != nil {
+				known = false
+				break
+			}
+			n += len(grp.Members(year))
+		}
+		if known {
+			return max(1, min(n, all))
 		}
 	}
 	if p, ok := args["parent"].(string); ok {

@@ -183,7 +183,7 @@ func (t *pointsTable) rankGroups(n int) {
 	}
 }
 
-// fill writes region k's points into its composite entry.
+// fill writes region k's points into its composite entry (into its breakdown where it has one).
 func (t *pointsTable) fill(out *analytics.CompositeEntry, k int) {
 	if !t.scored[k] {
 		return
@@ -191,6 +191,9 @@ func (t *pointsTable) fill(out *analytics.CompositeEntry, k int) {
 	total, avail := t.total[k], t.avail
 	out.Points, out.PointsAvailable = &total, &avail
 	for i := range t.plan.inds {
+		if i >= len(out.Breakdown) {
+			break // a history's lean entry has no breakdown (composite's full)
+		}
 		if e := t.earned[k][i]; !math.IsNaN(e) {
 			out.Breakdown[i].Points = &e
 			out.Breakdown[i].Target = t.status[k][i]

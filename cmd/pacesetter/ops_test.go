@@ -573,6 +573,7 @@ func TestMetricsPublic(t *testing.T) {
 		!strings.Contains(body, `pacesetter_dataset_load_duration_seconds_count{kind="initial",outcome="ok"} 1`) {
 		t.Errorf("/metrics with --metrics-public, no token: %d %s", status, grepMetric(body))
 	}
+	waitWarm(t, client, base)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if status, body := get(t, client, base+p, ""); status != 200 {
 			t.Errorf("%s: %d %s", p, status, body)
@@ -877,5 +878,19 @@ func TestShutdownSlowReader(t *testing.T) {
 				t.Errorf("no cut export in the log:\n%s", log)
 			}
 		})
+	}
+}
+
+// waitWarm waits (up to 30 s) while /readyz answers 503 "warming": serve loads the indicators' values at
+// start and is ready once that is done; a busy machine takes longer.
+func waitWarm(t *testing.T, client *http.Client, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		status, body := get(t, client, base+"/readyz", "")
+		if status != 503 || !strings.Contains(body, "warming") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
