@@ -25,11 +25,12 @@ func init() {
 		(*analytics.Ranking)(nil), (*analytics.Standings)(nil), (*analytics.Trend)(nil),
 		(*analytics.Comparison)(nil), (*analytics.Aggregate)(nil),
 		(*analytics.Composite)(nil), (*analytics.Robustness)(nil), (*analytics.CompositeHistory)(nil),
-		([]*analytics.TargetResult)(nil),
+		([]*analytics.TargetResult)(nil), (*analytics.Threshold)(nil),
+		(*float64)(nil), // a ranking's weighted mean: every entry's vsWeightedMean asks for it
 	} {
 		answerTypes[reflect.TypeOf(v)] = true
 	}
-	for s := range 64 {
+	for s := range 256 { // every FlagSet (Computed is bit 7)
 		if l := analytics.FlagSet(s).Letters(); cap(l) > 0 {
 			sharedArrays[unsafe.Pointer(unsafe.SliceData(l))] = true
 		}

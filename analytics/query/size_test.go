@@ -29,8 +29,6 @@ var uncached = map[reflect.Type]string{
 	reflect.TypeFor[*analytics.ObservationPage](): "pages are read from DuckDB each time",
 	reflect.TypeFor[*analytics.Pivot]():           "reshaped each time from a cached Aggregate",
 	reflect.TypeFor[[]*float64]():                 "dataloader batches read off the matrices",
-	reflect.TypeFor[*float64]():                   "a weighted mean: one number, computed again over the cached ranking (no size filler yet)",
-	reflect.TypeFor[*analytics.Threshold]():       "a threshold: a few numbers over one region's series, computed again (no size filler yet)",
 	reflect.TypeFor[[]*analytics.SearchHit]():     "a search: a look-up over the catalog, never kept",
 	reflect.TypeFor[[]*int]():                     "dataloader batches read off the matrices",
 }
@@ -94,6 +92,26 @@ var fillers = map[reflect.Type]func(ctx context.Context, e *Engine, i int) error
 	},
 	reflect.TypeFor[*analytics.CompositeHistory](): func(ctx context.Context, e *Engine, i int) error {
 		_, err := e.CompositeHistory(ctx, analytics.CompositeHistoryQuery{CompositeQuery: compositeQuery(i), From: 2001})
+		return err
+	},
+	// A weighted mean of a ranking of five regions (another five for each i) weighted by another indicator;
+	// the rankings are kept too, and counted alike.
+	reflect.TypeFor[*float64](): func(ctx context.Context, e *Engine, i int) error {
+		y := 2001 + i%8
+		var regions []string
+		for k := range 5 {
+			regions = append(regions, fmt.Sprintf("R%04d", 1+(i/8+k)%400))
+		}
+		rk, err := e.Ranking(ctx, analytics.RankingQuery{Indicator: ind(0), Year: &y, ScopeQuery: analytics.ScopeQuery{Regions: regions}})
+		if err != nil {
+			return err
+		}
+		_, err = e.WeightedMean(ctx, rk, ind(1+i/3200))
+		return err
+	},
+	reflect.TypeFor[*analytics.Threshold](): func(ctx context.Context, e *Engine, i int) error {
+		_, err := e.Threshold(ctx, analytics.ThresholdQuery{Region: fmt.Sprintf("R%04d", 1+i%400), Indicator: ind(i / 400),
+			Value: float64(1000 + i), Years: 5})
 		return err
 	},
 	reflect.TypeFor[[]*analytics.TargetResult](): func(ctx context.Context, e *Engine, i int) error {
