@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,6 +231,16 @@ func TestLanesCheapNeverWaitsBehindCostly(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), `"OVERLOADED"`) {
 		t.Errorf("a composite over the costly lane's queue: %d, Retry-After %q, %s; want 503, Retry-After and OVERLOADED", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	// So is an export of it: its page goes through the same lane, and answers as /graphql does (it was 400).
+	res, err = http.Get(srv.URL + "/export?format=csv&path=composite.entries.breakdown&query=" + url.QueryEscape(composite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), `"OVERLOADED"`) {
+		t.Errorf("an export over the costly lane's queue: %d, Retry-After %q, %s; want 503, Retry-After and OVERLOADED", res.StatusCode, res.Header.Get("Retry-After"), body)
 	}
 
 	<-costly.slots // the place is free: the waiting composite runs

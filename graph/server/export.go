@@ -243,6 +243,8 @@ func statusOf(errs gqlerror.List) int {
 		return http.StatusGatewayTimeout
 	case analytics.Internal:
 		return http.StatusInternalServerError
+	case analytics.Overloaded:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest
 }
@@ -394,7 +396,7 @@ func (h *exportHandler) abort(ctx context.Context, stage string, written int, er
 	case h.opt.Drain.isCutting():
 		reason = "shutdown"
 		h.opt.Logger.Warn("export cut: the shutdown grace is over", "stage", stage, "rows_written", written, "err", err)
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil: // a client gone shows as a broken pipe too
 		reason = "client"
 	default:
 		h.opt.Logger.Warn("export aborted", "stage", stage, "rows_written", written, "err", err)
@@ -699,6 +701,25 @@ func (pl *exportPlan) planOuter(schema *ast.Schema, set ast.SelectionSet, vars m
 // pagedQuery rewrites the query so that the connection is read in pages: first and after set by the export
 // (after from a variable), pageInfo and totalCount asked for under the export's own aliases.
 func (pl *exportPlan) pagedQuery(query, operation string) (string, *exportError) {
+	return rewrite(query, operation, pl.conn, func(op *ast.OperationDefinition, conn []*ast.Field) {
+		for _, f := range conn {
+			f.Arguments = slices.DeleteFunc(f.Arguments, func(a *ast.Argument) bool { return a.Name == "first" || a.Name == "after" })
+			f.Arguments = append(f.Arguments,
+				&ast.Argument{Name: "first", Value: &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(exportPage)}},
+				&ast.Argument{Name: "after", Value: &ast.Value{Kind: ast.Variable, Raw: afterVar}})
+		}
+		f := conn[0]
+		f.SelectionSet = append(f.SelectionSet,
+			&ast.Field{Alias: pageAlias, Name: "pageInfo", SelectionSet: ast.SelectionSet{&ast.Field{Name: "endCursor"}, &ast.Field{Name: "hasNextPage"}}},
+			&ast.Field{Alias: totalAlias, Name: "totalCount"})
+		op.VariableDefinitions = append(op.VariableDefinitions, &ast.VariableDefinition{Variable: afterVar, Type: ast.NamedType("String", nil)})
+	})
+}
+
+// rewrite parses the query afresh (the executor's document is shared with its cache and must not change),
+// finds the fields at the path of response keys (every field under a key: all are set alike), lets edit
+// change them and the operation, and writes the document back.
+func rewrite(query, operation string, keys []string, edit func(op *ast.OperationDefinition, fields []*ast.Field)) (string, *exportError) {
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
 		return "", refuse(analytics.BadUserInput, "%v", err)
@@ -707,31 +728,19 @@ func (pl *exportPlan) pagedQuery(query, operation string) (string, *exportError)
 	if op == nil {
 		return "", refuse(analytics.BadUserInput, "operation %q not found", analytics.Cut(operation))
 	}
-	// The same fields as planned, found again by response key in the fresh document (the executor's is
-	// shared with its cache and must not change). Every field under a key is set alike.
 	set := op.SelectionSet
-	var conn []*ast.Field
-	for _, key := range pl.conn {
-		conn = collectAll(set, doc, key)
+	var fields []*ast.Field
+	for _, key := range keys {
+		fields = collectAll(set, doc, key)
 		set = nil
-		for _, f := range conn {
+		for _, f := range fields {
 			set = append(set, f.SelectionSet...)
 		}
 	}
-	if len(conn) == 0 {
+	if len(fields) == 0 {
 		return "", refuse(analytics.Internal, "internal error")
 	}
-	for _, f := range conn {
-		f.Arguments = slices.DeleteFunc(f.Arguments, func(a *ast.Argument) bool { return a.Name == "first" || a.Name == "after" })
-		f.Arguments = append(f.Arguments,
-			&ast.Argument{Name: "first", Value: &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(exportPage)}},
-			&ast.Argument{Name: "after", Value: &ast.Value{Kind: ast.Variable, Raw: afterVar}})
-	}
-	f := conn[0]
-	f.SelectionSet = append(f.SelectionSet,
-		&ast.Field{Alias: pageAlias, Name: "pageInfo", SelectionSet: ast.SelectionSet{&ast.Field{Name: "endCursor"}, &ast.Field{Name: "hasNextPage"}}},
-		&ast.Field{Alias: totalAlias, Name: "totalCount"})
-	op.VariableDefinitions = append(op.VariableDefinitions, &ast.VariableDefinition{Variable: afterVar, Type: ast.NamedType("String", nil)})
+	edit(op, fields)
 	var b bytes.Buffer
 	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(doc)
 	return b.String(), nil
@@ -873,31 +882,10 @@ func echoPath(path []string) string { return analytics.Cut(strings.Join(path, ".
 // headedQuery rewrites the query so that the parent of the exported list also answers its aligned list's
 // header (key and label) under the export's own alias.
 func (pl *exportPlan) headedQuery(query, operation string) (string, *exportError) {
-	doc, err := parser.ParseQuery(&ast.Source{Input: query})
-	if err != nil {
-		return "", refuse(analytics.BadUserInput, "%v", err)
-	}
-	op := doc.Operations.ForName(operation)
-	if op == nil {
-		return "", refuse(analytics.BadUserInput, "operation %q not found", analytics.Cut(operation))
-	}
-	set := op.SelectionSet
-	var parent []*ast.Field
-	for _, key := range pl.list[:len(pl.list)-1] {
-		parent = collectAll(set, doc, key)
-		set = nil
-		for _, f := range parent {
-			set = append(set, f.SelectionSet...)
-		}
-	}
-	if len(parent) == 0 {
-		return "", refuse(analytics.Internal, "internal error")
-	}
-	parent[0].SelectionSet = append(parent[0].SelectionSet, &ast.Field{Alias: headerAlias, Name: pl.aligned.header,
-		SelectionSet: ast.SelectionSet{&ast.Field{Name: "key"}, &ast.Field{Name: "label"}}})
-	var b bytes.Buffer
-	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(doc)
-	return b.String(), nil
+	return rewrite(query, operation, pl.list[:len(pl.list)-1], func(_ *ast.OperationDefinition, parent []*ast.Field) {
+		parent[0].SelectionSet = append(parent[0].SelectionSet, &ast.Field{Alias: headerAlias, Name: pl.aligned.header,
+			SelectionSet: ast.SelectionSet{&ast.Field{Name: "key"}, &ast.Field{Name: "label"}}})
+	})
 }
 
 // spread replaces the aligned list's column by one column per header of the answer, named by the header's

@@ -41,6 +41,9 @@ type clientAddrKey struct{}
 // clientAddr works out each request's client address once, for the rate limit (and anything else that
 // names the client).
 func clientAddr(trusted []netip.Prefix, next http.Handler) http.Handler {
+	if len(trusted) == 0 {
+		return next // clientAddress falls back to the peer
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, clientOf(r, trusted))))
 	})

@@ -103,7 +103,7 @@ type Options struct {
 // other and starve the cheap lane of CPU: measured with pacebench lanes on 2 cores, one costly place gave
 // one-group rankings a p99 of 98 ms against 696 ms with four, and more composites an hour, not fewer.
 var DefaultOptions = Options{Timeout: 10 * time.Second, Complexity: 50000, ResponseCache: 512,
-	InFlight: max(1, runtime.GOMAXPROCS(0)/2), CheapInFlight: max(4, 2*runtime.GOMAXPROCS(0)), Queue: 1024, QueueWait: 10 * time.Second,
+	InFlight: max(1, runtime.GOMAXPROCS(0)/2), Queue: 1024, QueueWait: 10 * time.Second,
 	ExportRows: DefaultExportRows, ExportMaxRows: MaxExportRows}
 
 func init() {
@@ -138,16 +138,14 @@ func NewHandler(engine analytics.Engine, opt Options) http.Handler {
 		opt.Metrics.tracer.Store(opt.TracerProvider.Tracer(tracerName))
 	}
 	mux := http.NewServeMux()
-	if opt.lanes == nil {
-		opt.lanes = newLanes(opt)
-	}
 	srv := NewGraphQLServer(engine, opt)
 	// The token first: the rate is then counted per token a client really holds, not per one it made up.
 	limit := rateLimit(opt.RateLimit, opt.RateBurst, opt.Tokens != nil)
 	// Admission to /graphql is by lane, once the operation is parsed and priced (NewGraphQLServer).
 	mux.Handle("/graphql", requireToken(opt.Tokens, limit(limitBody(newResponseCache(engine, opt.ResponseCache, opt.ResponseCacheBytes, opt.Metrics, laneStatus(srv))))))
-	// Exports have places of their own (exportPlaces).
-	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(newExportHandler(srv, engine, opt), exportPlaces(opt), opt.Queue, opt.QueueWait)))))
+	// Exports have places of their own (exportPlaces); each page then goes through the lanes, and a page its
+	// lane refuses answers 503 with Retry-After (laneStatus), as on /graphql.
+	mux.Handle("/export", requireToken(opt.Tokens, limit(limitBody(newAdmission(laneStatus(newExportHandler(srv, engine, opt)), exportPlaces(opt), opt.Queue, opt.QueueWait)))))
 	if !opt.NoGraphiQL {
 		mux.Handle("GET /{$}", page("graphiql.html"))
 	}
