@@ -263,3 +263,38 @@ func TestConcurrentImportsRefused(t *testing.T) {
 		t.Errorf("an import after the first finished: %v", err)
 	}
 }
+
+// Values of a code the catalog lacks are none (nil), not the first indicator's: the known code beside it
+// still gets its own values, as many as the dataset's observations of it (counted from the dataset).
+func TestValuesOfAnUnknownCode(t *testing.T) {
+	store, err := duck.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	d := dataset.Synthetic(5, 30, 3, 4)
+	if _, err := store.Import(ctx, d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := duck.ReadCatalog(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, o := range d.Observations {
+		if o.Indicator == "I001" {
+			want++
+		}
+	}
+	got, err := duck.NewReader(store, nil).Values(ctx, cat, "", []string{"I001", "nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := got["nope"]; !ok || m != nil {
+		t.Errorf("an unknown code: %v (listed %v), want listed with no values", m, ok)
+	}
+	if m := got["I001"]; m == nil || len(m.Cells) != want {
+		t.Errorf("I001 (the first indicator) beside an unknown code: %v, want %d values", m, want)
+	}
+}

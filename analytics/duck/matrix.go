@@ -85,12 +85,10 @@ func (rd *Reader) Values(ctx context.Context, s *Catalog, vintage string, codes 
 	if len(codes) == 0 {
 		return map[string]*Matrix{}, nil
 	}
-	want := map[int64]string{}
 	args := []any{""}
 	var in strings.Builder
 	in.WriteString("o.indicator IN (")
 	for i, c := range codes {
-		want[int64(s.IndicatorAt[c])] = c
 		args = append(args, c)
 		if i > 0 {
 			in.WriteString(", ")
@@ -136,8 +134,12 @@ func (rd *Reader) Values(ctx context.Context, s *Catalog, vintage string, codes 
 		return nil, dbError(ctx, "load values", err)
 	}
 	out := make(map[string]*Matrix, len(codes))
-	for i, c := range want {
-		out[c] = buildMatrix(len(s.Regions), rows[i]) // nil: no values as of that vintage
+	for _, c := range codes {
+		if i, ok := s.IndicatorAt[c]; ok {
+			out[c] = buildMatrix(len(s.Regions), rows[int64(i)]) // nil: no values as of that vintage
+		} else {
+			out[c] = nil // not an indicator of the catalog: it has no values (not indicator 0's)
+		}
 	}
 	return out, nil
 }
