@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"pacesetter/analytics"
+	"pacesetter/analytics/formula"
 )
 
 // MaxQueryTokens is the longest query document accepted, in lexical tokens (GraphiQL's introspection query
@@ -287,7 +288,7 @@ var costRules = map[string]costRule{
 	"Query.ranking": func(e *costEnv) fieldCost {
 		// This year's and last year's values of the scope (a rank change).
 		from, to := e.rankYears()
-		return fieldCost{work: 1 + e.values([]string{stringArg(e.args, "indicator")}, from, to, e.scope(e.args, e.year()))/memoryValues}
+		return fieldCost{work: 1 + e.values(readCodes(stringArg(e.args, "indicator"), stringArg(e.args, "formula")), from, to, e.scope(e.args, e.year()))/memoryValues}
 	},
 	"Query.standings": func(e *costEnv) fieldCost {
 		// The scope's values of each indicator placed, this year and the year before.
@@ -298,7 +299,7 @@ var costRules = map[string]costRule{
 		from, to := e.yearsArg(e.args)
 		for _, a := range []string{"group", "parent", "level", "regions"} {
 			if e.args[a] != nil { // a ranking of the scope each year
-				return fieldCost{work: to - from + 1 + e.values([]string{stringArg(e.args, "indicator")}, from, to, e.scope(e.args, nil))/memoryValues}
+				return fieldCost{work: to - from + 1 + e.values(readCodes(stringArg(e.args, "indicator"), stringArg(e.args, "formula")), from, to, e.scope(e.args, nil))/memoryValues}
 			}
 		}
 		return fieldCost{work: to - from + 1}
@@ -354,9 +355,13 @@ var costRules = map[string]costRule{
 		return fieldCost{n: n}
 	},
 	"Query.targets": func(e *costEnv) fieldCost {
-		// Every target of the dataset at most (filters only narrow them), each read from values held in
-		// memory; a rank target ranks its scope once per indicator and year.
-		return fieldCost{n: max(1, e.info.Targets), work: e.info.Targets + e.regions}
+		// Every target of the dataset and of extra at most (filters only narrow them), each read from values
+		// held in memory; a rank target ranks its scope once per indicator and year.
+		n := e.info.Targets
+		if l, ok := e.args["extra"].([]any); ok {
+			n += len(l)
+		}
+		return fieldCost{n: max(1, n), work: n + e.regions}
 	},
 	"Composite.entries": func(e *costEnv) fieldCost { // entries(first:) pages them, as a ranking's
 		c := compositeRegions(e)
@@ -398,7 +403,6 @@ var costRules = map[string]costRule{
 
 func regionsList(e *costEnv) fieldCost { return fieldCost{n: e.regions} }
 func groupsList(e *costEnv) fieldCost  { return fieldCost{n: e.groups} }
-func yearsList(e *costEnv) fieldCost   { return fieldCost{n: e.years} }
 func chargedAbove(*costEnv) fieldCost  { return fieldCost{n: 1} }
 
 // historyYears are a composite history's years: from its from to its input's year.
@@ -529,8 +533,16 @@ type compareSize struct{ regions, indicators, years int }
 
 func (s costed) compareSize(ctx context.Context, args map[string]any, years int) compareSize {
 	rs, is := 0, 0
+	// The groups by code, once: a miss of Engine.Group builds a "did you mean" message, and most codes here
+	// are regions' (up to 10,000 of them, priced before the request is admitted).
+	groups := map[string]*analytics.Group{}
+	if gs, err := s.engine.Groups(ctx); err == nil {
+		for _, g := range gs {
+			groups[g.Code] = g
+		}
+	}
 	for _, c := range stringsArg(args, "regions") {
-		if g, err := s.engine.Group(ctx, c); err == nil {
+		if g := groups[c]; g != nil {
 			if _, err := s.engine.Region(ctx, c); err != nil {
 				rs += len(g.Members(nil))
 				continue
@@ -671,6 +683,19 @@ func (s costed) indicatorsNamed(ctx context.Context, args map[string]any, all in
 	return all
 }
 
+// readCodes are the indicators an indicator argument reads: the code, or the operands of a formula (a
+// formula's values are computed from theirs, so it costs what they cost).
+func readCodes(code, src string) []string {
+	if src == "" {
+		return []string{code}
+	}
+	x, err := formula.Parse(src)
+	if err != nil {
+		return []string{src} // not a formula this grammar reads: a code, priced as one
+	}
+	return x.Vars()
+}
+
 // indicatorCodes are the indicators the arguments in args name: a list (of codes, or of a composite's
 // weighted indicators), a category's, a scheme's; nil when they name none (every indicator).
 func (s costed) indicatorCodes(ctx context.Context, args map[string]any) []string {
@@ -681,11 +706,12 @@ func (s costed) indicatorCodes(ctx context.Context, args map[string]any) []strin
 		codes := make([]string, 0, len(l))
 		for _, v := range l {
 			switch v := v.(type) {
-			case string:
-				codes = append(codes, v)
+			case string: // a code, or a formula standing for one
+				codes = append(codes, readCodes("", v)...)
 			case map[string]any: // WeightedIndicatorInput
 				c, _ := v["indicator"].(string)
-				codes = append(codes, c)
+				f, _ := v["formula"].(string)
+				codes = append(codes, readCodes(c, f)...)
 			}
 		}
 		return codes

@@ -315,3 +315,59 @@ func rankings(n int) string {
 	}
 	return b.String() + " }"
 }
+
+// The values a query reads are priced at 1/20 of a unit each in memory (memoryValues), whoever asks: a
+// ranking by formula reads its operands' values, so "gdp / population" costs a ranking of gdp plus
+// population's values this year and the year before (3,000 regions × 2 years / 20 = 300 more, worked by
+// hand on the 3 M size, every region with a value each year); and a composite history answering only its
+// years is refused for the values it scores (3,000 regions × 10 lines × 20 years / 20 = 30,000)
+// at a limit of 20,000. Targets given in the request (extra) are rows of the answer like the file's.
+func TestCostPricesValuesRead(t *testing.T) {
+	base := nbsEngine(t)
+	size := costSizes[3]
+	s := NewSchema(scale(base, &size))
+	byCode, err := price(t, s, `{ ranking(indicator: "gdp", year: 2025) { count } }`, nil, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFormula, err := price(t, s, `{ ranking(formula: "gdp / population", year: 2025) { count } }`, nil, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byFormula-byCode != 3000*2/20 {
+		t.Errorf("a ranking by gdp / population costs %d, by gdp %d: want 300 more (population's 6,000 values / 20)", byFormula, byCode)
+	}
+	inds, err := base.Indicators(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, in := range inds[:10] {
+		lines = append(lines, fmt.Sprintf(`{indicator: %q, weight: 1}`, in.Code))
+	}
+	values := 3000 * len(lines) * 20 // every region, 2006–2025: the years counted before and in the span
+	const limit = 20000              // the answer (20 years) costs about 20: only what it reads can pass this
+	if values/20 <= limit {
+		t.Fatalf("the history reads %d values, too few for this test", values)
+	}
+	_, err = price(t, s, `{ compositeHistory(input: {year: 2025, indicators: [`+strings.Join(lines, ", ")+`]}, from: 2006) { years } }`, nil, limit)
+	if err == nil || !strings.Contains(err.Error(), `the dearest field is "compositeHistory"`) {
+		t.Errorf("a history over %d values, answering only its years: %v; want refused for what it reads", values, err)
+	}
+	// Targets given in the request are answered like the file's: each costs its row (1 + status).
+	var extra []string
+	for y := range 100 {
+		extra = append(extra, fmt.Sprintf(`{region: "110000", indicator: "gdp", year: %d, value: 1}`, 1900+y))
+	}
+	plain, err := price(t, s, `{ targets { status } }`, nil, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := price(t, s, `{ targets(extra: [`+strings.Join(extra, ", ")+`]) { status } }`, nil, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if more-plain < 2*100 {
+		t.Errorf("targets with 100 extra cost %d, without %d: want at least 200 more (100 rows of 1 + status)", more, plain)
+	}
+}
