@@ -113,6 +113,26 @@ func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.Aggr
 	pq := q
 	pq.Filter.From, pq.Filter.To = &from, &to
 	pq.Having, pq.OrderBy, pq.Totals, pq.After, pq.First = nil, nil, nil, "", MaxPivotCells
+	// Only the page's groups are looked up: by indicator, its indicators' values alone (a row of one
+	// indicator aggregates only its own values); by region, its regions' where the filter names regions
+	// itself or every value is a region's own (AllOwn: no rollups). Otherwise a list of regions would let a
+	// parent's rolled-up values in, which an aggregate without one leaves out.
+	if slices.Contains(q.By, analytics.DimIndicator) {
+		pq.Filter.Indicators = pageCodes(agg.Rows, func(r *analytics.AggregateRow) *string {
+			if r.Indicator == nil {
+				return nil
+			}
+			return &r.Indicator.Code
+		})
+	}
+	if slices.Contains(q.By, analytics.DimRegion) && (q.Filter.NarrowsRegions() || s.AllOwn) {
+		pq.Filter.Regions = pageCodes(agg.Rows, func(r *analytics.AggregateRow) *string {
+			if r.Region == nil {
+				return nil
+			}
+			return &r.Region.Code
+		})
+	}
 	prev, err := e.aggregateUpTo(ctx, s, pq, MaxPivotCells)
 	if err != nil {
 		return nil, err
@@ -134,6 +154,18 @@ func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.Aggr
 		out.Rows[i] = &c
 	}
 	return &out, nil
+}
+
+// pageCodes are the distinct codes the rows name (code of a row: nil for none), in order of first sight.
+func pageCodes(rows []*analytics.AggregateRow, code func(*analytics.AggregateRow) *string) []string {
+	out, seen := []string{}, map[string]bool{}
+	for _, r := range rows {
+		if c := code(r); c != nil && !seen[*c] {
+			seen[*c] = true
+			out = append(out, *c)
+		}
+	}
+	return out
 }
 
 // groupKey names a row's group by its dimensions, its year moved by shift.

@@ -346,3 +346,47 @@ func show64(p *float64) string {
 	}
 	return fmt.Sprint(*p)
 }
+
+// A page of an aggregate by region, indicator and year with previous looks up only its own groups a year
+// earlier: on 3,000 regions × 10 indicators × 5 years the years before a first page hold 120,000 groups
+// (more than MaxPivotCells, which refused it); a page of 10 rows (one region, two indicators) needs 8 of
+// them, one of 500 (ten regions) 400. Each row's previous mean is the region's own value of the indicator
+// the year before, read from the dataset (its newest vintage).
+func TestAggregatePreviousOfAPage(t *testing.T) {
+	d := dataset.Synthetic(11, 3000, 10, 5)
+	e := newTestEngine(t, d, Options{})
+	latest := map[string]dataset.Observation{}
+	for _, o := range d.Observations {
+		k := fmt.Sprintf("%s|%s|%d", o.Region, o.Indicator, o.Year)
+		if cur, ok := latest[k]; !ok || o.Vintage > cur.Vintage {
+			latest[k] = o
+		}
+	}
+	for _, first := range []int{10, 500} {
+		agg, err := e.Aggregate(context.Background(), analytics.AggregateQuery{
+			By:       []analytics.Dimension{analytics.DimRegion, analytics.DimIndicator, analytics.DimYear},
+			Measures: []analytics.AggregateMeasure{analytics.MeasureMean}, First: first, Previous: true})
+		if err != nil {
+			t.Fatalf("first %d: %v", first, err)
+		}
+		if len(agg.Rows) != first {
+			t.Fatalf("first %d: %d rows", first, len(agg.Rows))
+		}
+		linked := 0
+		for _, r := range agg.Rows {
+			prev, ok := latest[fmt.Sprintf("%s|%s|%d", r.Region.Code, r.Indicator.Code, *r.Year-1)]
+			got := r.Previous(analytics.MeasureMean)
+			switch {
+			case !ok && got != nil:
+				t.Errorf("%s %s %d: previous %v, but the year before has no value", r.Region.Code, r.Indicator.Code, *r.Year, *got)
+			case ok && (got == nil || *got != prev.Value):
+				t.Errorf("%s %s %d: previous %v, want %v", r.Region.Code, r.Indicator.Code, *r.Year, got, prev.Value)
+			case ok:
+				linked++
+			}
+		}
+		if linked == 0 {
+			t.Errorf("first %d: no row has a previous to check", first)
+		}
+	}
+}
