@@ -169,12 +169,13 @@ func (r *AggregateRow) Measure(m AggregateMeasure) *float64 {
 	return r.Mean
 }
 
-// Previous is measure m of the same group one year earlier (Prev); nil where it has none.
-func (r *AggregateRow) Previous(m AggregateMeasure) *float64 { return r.Prev.Measure(m) }
+// Previous is the measure of the same group one year earlier (Prev); nil where it has none. (The
+// parameters are named as the GraphQL arguments, so that gqlgen binds these methods without a resolver.)
+func (r *AggregateRow) Previous(measure AggregateMeasure) *float64 { return r.Prev.Measure(measure) }
 
-// Change is measure m less its previous; nil where either is nil or the difference is beyond ±1.8e308.
-func (r *AggregateRow) Change(m AggregateMeasure) *float64 {
-	cur, prev := r.Measure(m), r.Previous(m)
+// Change is the measure less its previous; nil where either is nil or the difference is beyond ±1.8e308.
+func (r *AggregateRow) Change(measure AggregateMeasure) *float64 {
+	cur, prev := r.Measure(measure), r.Previous(measure)
 	if cur == nil || prev == nil {
 		return nil
 	}
@@ -182,8 +183,8 @@ func (r *AggregateRow) Change(m AggregateMeasure) *float64 {
 }
 
 // ChangeRatio is Change over the previous; nil where the previous is 0 or nil, or the ratio is beyond range.
-func (r *AggregateRow) ChangeRatio(m AggregateMeasure) *float64 {
-	d, prev := r.Change(m), r.Previous(m)
+func (r *AggregateRow) ChangeRatio(measure AggregateMeasure) *float64 {
+	d, prev := r.Change(measure), r.Previous(measure)
 	if d == nil || *prev == 0 {
 		return nil
 	}

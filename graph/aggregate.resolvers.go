@@ -14,18 +14,6 @@ func (r *aggregateResolver) PageInfo(ctx context.Context, obj *analytics.Aggrega
 	return p, nil
 }
 
-func (r *aggregateRowResolver) Previous(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error) {
-	return obj.Previous(measure), nil
-}
-
-func (r *aggregateRowResolver) Change(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error) {
-	return obj.Change(measure), nil
-}
-
-func (r *aggregateRowResolver) ChangeRatio(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error) {
-	return obj.ChangeRatio(measure), nil
-}
-
 func (r *queryResolver) Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error) {
 	f, err := filterArgs(filter)
 	if err != nil {
@@ -55,9 +43,4 @@ func (r *queryResolver) Pivot(ctx context.Context, indicator *string, rows *anal
 
 func (r *Resolver) Aggregate() AggregateResolver { return &aggregateResolver{r} }
 
-func (r *Resolver) AggregateRow() AggregateRowResolver { return &aggregateRowResolver{r} }
-
-type (
-	aggregateResolver    struct{ *Resolver }
-	aggregateRowResolver struct{ *Resolver }
-)
+type aggregateResolver struct{ *Resolver }

@@ -31,7 +31,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Aggregate() AggregateResolver
-	AggregateRow() AggregateRowResolver
 	Group() GroupResolver
 	Indicator() IndicatorResolver
 	Query() QueryResolver
@@ -651,11 +650,6 @@ type ComplexityRoot struct {
 
 type AggregateResolver interface {
 	PageInfo(ctx context.Context, obj *analytics.Aggregate) (*model.PageInfo, error)
-}
-type AggregateRowResolver interface {
-	Previous(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
-	Change(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
-	ChangeRatio(ctx context.Context, obj *analytics.AggregateRow, measure analytics.AggregateMeasure) (*float64, error)
 }
 type GroupResolver interface {
 	Name(ctx context.Context, obj *analytics.Group, lang *analytics.Lang) (string, error)
@@ -8702,7 +8696,7 @@ func (ec *executionContext) _AggregateRow_previous(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.AggregateRow().Previous(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+			return obj.Previous(fc.Args["measure"].(analytics.AggregateMeasure)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -8717,7 +8711,7 @@ func (ec *executionContext) fieldContext_AggregateRow_previous(ctx context.Conte
 		Object:     "AggregateRow",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Float does not have child fields")
 		},
@@ -8746,7 +8740,7 @@ func (ec *executionContext) _AggregateRow_change(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.AggregateRow().Change(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+			return obj.Change(fc.Args["measure"].(analytics.AggregateMeasure)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -8761,7 +8755,7 @@ func (ec *executionContext) fieldContext_AggregateRow_change(ctx context.Context
 		Object:     "AggregateRow",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Float does not have child fields")
 		},
@@ -8790,7 +8784,7 @@ func (ec *executionContext) _AggregateRow_changeRatio(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.AggregateRow().ChangeRatio(ctx, obj, fc.Args["measure"].(analytics.AggregateMeasure))
+			return obj.ChangeRatio(fc.Args["measure"].(analytics.AggregateMeasure)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -8805,7 +8799,7 @@ func (ec *executionContext) fieldContext_AggregateRow_changeRatio(ctx context.Co
 		Object:     "AggregateRow",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Float does not have child fields")
 		},
@@ -22067,101 +22061,98 @@ func (ec *executionContext) _AggregateRow(ctx context.Context, sel ast.Selection
 		case "region":
 			out.Values[i] = ec._AggregateRow_region(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "group":
 			out.Values[i] = ec._AggregateRow_group(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "parent":
 			out.Values[i] = ec._AggregateRow_parent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "level":
 			out.Values[i] = ec._AggregateRow_level(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "indicator":
 			out.Values[i] = ec._AggregateRow_indicator(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "category":
 			out.Values[i] = ec._AggregateRow_category(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "year":
 			out.Values[i] = ec._AggregateRow_year(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "count":
 			out.Values[i] = ec._AggregateRow_count(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sum":
 			out.Values[i] = ec._AggregateRow_sum(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "mean":
 			out.Values[i] = ec._AggregateRow_mean(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "median":
 			out.Values[i] = ec._AggregateRow_median(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "min":
 			out.Values[i] = ec._AggregateRow_min(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "max":
 			out.Values[i] = ec._AggregateRow_max(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "stddev":
 			out.Values[i] = ec._AggregateRow_stddev(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "quantile":
 			out.Values[i] = ec._AggregateRow_quantile(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "share":
 			out.Values[i] = ec._AggregateRow_share(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "previous":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AggregateRow_previous(ctx, field, obj)
-				})
+			out.Values[i] = ec._AggregateRow_previous(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "change":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AggregateRow_change(ctx, field, obj)
-				})
+			out.Values[i] = ec._AggregateRow_change(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "changeRatio":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AggregateRow_changeRatio(ctx, field, obj)
-				})
+			out.Values[i] = ec._AggregateRow_changeRatio(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
