@@ -274,17 +274,10 @@ func formulaOperands(in *analytics.Indicator) []string {
 	return x.Vars()
 }
 
-// formulaTrouble says why a formula has no value for region r in year y although every operand has one (a
+// formulaTrouble says why formula x has no value for region r in year y although every operand has one (a
 // division by zero, an overflow); "" when it has a value or an operand has none. ms holds the operands'
 // matrices (matrices puts them there).
-func formulaTrouble(s *snapshot, in *analytics.Indicator, ms map[string]*duck.Matrix, r, y int) string {
-	if !s.isFormula(in) {
-		return ""
-	}
-	x, err := formula.Parse(in.Code)
-	if err != nil {
-		return ""
-	}
+func formulaTrouble(s *snapshot, x *formula.Expr, ms map[string]*duck.Matrix, r, y int) string {
 	vals := make([]float64, len(x.Vars()))
 	for i, op := range x.Vars() {
 		v, _, ok := ms[op].Get(r, y)
@@ -305,9 +298,13 @@ func formulaWarnings(s *snapshot, in *analytics.Indicator, ms map[string]*duck.M
 	if !s.isFormula(in) {
 		return nil
 	}
+	x, err := formula.Parse(in.Code) // once, not for every region
+	if err != nil {
+		return nil
+	}
 	var out []*analytics.Warning
 	for _, r := range rs {
-		if t := formulaTrouble(s, in, ms, r, y); t != "" {
+		if t := formulaTrouble(s, x, ms, r, y); t != "" {
 			out = append(out, &analytics.Warning{Indicator: in, Message: t})
 		}
 	}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -430,4 +431,41 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// Observations, aggregates and pivots read stored values through SQL: a formula given to them, as a filter's
+// indicator or a pivot's, is refused saying so (not NOT_FOUND, as an unknown code would be).
+func TestFormulaRefusedWhereValuesAreStored(t *testing.T) {
+	d, err := dataset.Read(data.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEngine(t, d, Options{})
+	ctx := context.Background()
+	const f = "fiscal_revenue / gdp * 100"
+	filter := analytics.ValueFilter{Indicators: []string{f}}
+	for name, run := range map[string]func() error{
+		"observations": func() error {
+			_, err := e.Observations(ctx, analytics.ObservationQuery{ValueFilter: filter, First: 10})
+			return err
+		},
+		"aggregate": func() error {
+			_, err := e.Aggregate(ctx, analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimYear}, Filter: filter,
+				Measures: []analytics.AggregateMeasure{analytics.MeasureMean}, First: 10})
+			return err
+		},
+		"pivot filter": func() error {
+			_, err := e.Pivot(ctx, analytics.PivotQuery{Rows: analytics.DimRegion, Columns: analytics.DimIndicator, Filter: filter})
+			return err
+		},
+		"pivot indicator": func() error {
+			_, err := e.Pivot(ctx, analytics.PivotQuery{Indicator: f, Rows: analytics.DimRegion, Columns: analytics.DimYear})
+			return err
+		},
+	} {
+		var ae *analytics.Error
+		if err := run(); !errors.As(err, &ae) || ae.Code != analytics.BadUserInput || !strings.Contains(ae.Message, "read stored values only") {
+			t.Errorf("%s with a formula: %v; want BAD_USER_INPUT saying they read stored values only", name, err)
+		}
+	}
 }

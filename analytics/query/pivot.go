@@ -41,7 +41,7 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 		switch {
 		case q.Filter.Indicators != nil:
 			for _, code := range q.Filter.Indicators {
-				in, err := s.indicator(code)
+				in, err := s.storedIndicator(code) // a pivot's cells are read through SQL: no formula
 				if err != nil {
 					return nil, err
 				}
@@ -66,7 +66,7 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 		if q.Indicator == "" {
 			return nil, analytics.Errorf(analytics.BadUserInput, "indicator is missing: a pivot of %s × %s shows one indicator (or put INDICATOR on rows or columns to lay out the filter's indicators)", q.Rows, q.Columns)
 		}
-		in, err := s.indicator(q.Indicator)
+		in, err := s.storedIndicator(q.Indicator)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +158,7 @@ func (s *snapshot) pivot(p *pivotPlan, agg *analytics.Aggregate) (*analytics.Piv
 			pv.Rows = append(pv.Rows, line)
 		}
 		c, _ := s.dimKey(r, q.Columns)
-		line.Cells[colAt[c]] = measureOf(r, q.Measure)
+		line.Cells[colAt[c]] = r.Measure(q.Measure)
 	}
 	if len(pv.Rows)*len(cols) > MaxPivotCells {
 		return nil, analytics.Errorf(analytics.BadUserInput, "the pivot has %d × %d cells, more than %d: narrow the filter", len(pv.Rows), len(cols), MaxPivotCells)
@@ -231,8 +231,6 @@ func (s *snapshot) dimLabel(r *analytics.AggregateRow, d analytics.Dimension) st
 	code, _ := s.dimKey(r, d)
 	return code
 }
-
-func measureOf(r *analytics.AggregateRow, m analytics.AggregateMeasure) *float64 { return r.Measure(m) }
 
 // Values answers Region.value for many keys: the indicators' values are loaded together (one query for
 // those not in memory yet), then read.
