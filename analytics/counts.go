@@ -29,17 +29,6 @@ func (c *ValueCounts) Add(indicator string, year, n int) {
 	c.all[year-c.first] += n
 }
 
-// Of is how many regions have a value of indicator in year.
-func (c *ValueCounts) Of(indicator string, year int) int {
-	if c == nil || year < c.first || year > c.last {
-		return 0
-	}
-	if row := c.by[indicator]; row != nil {
-		return int(row[year-c.first])
-	}
-	return 0
-}
-
 // Values is how many values a query reads at most: of the indicators named (nil: every one), in the years
 // from…to (inclusive, clipped to the dataset's), of a scope of at most scope regions (0 or less: no limit),
 // so each indicator-year counts at most scope values. Capped at 2^40.

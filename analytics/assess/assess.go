@@ -240,15 +240,12 @@ func linesTotal(lines, f, buf []float64) float64 {
 	return calc.Sum12(buf)
 }
 
-// pointsTotal is region r's points total from earned ([indicator][region]), each line's points scaled
-// by f[i] (nil: 1), the lines without points (NaN) left out; buf is scratch memory.
-func pointsTotal(earned [][]float64, f []float64, r int, buf []float64) float64 {
+// pointsTotal is region r's points total from earned ([indicator][region]), the lines without points (NaN)
+// left out, summed exactly and rounded once; buf is scratch memory.
+func pointsTotal(earned [][]float64, r int, buf []float64) float64 {
 	buf = buf[:0]
-	for i, col := range earned {
+	for _, col := range earned {
 		if x := col[r]; !math.IsNaN(x) {
-			if f != nil {
-				x = float64(x * f[i])
-			}
 			buf = append(buf, x)
 		}
 	}
@@ -421,7 +418,7 @@ func compute(values [][]float64, inds []Indicator, o Options) (*Result, *state, 
 			pts[r] = math.NaN()
 		}
 		for _, r := range st.scored {
-			pts[r] = pointsTotal(st.earned, nil, int(r), buf)
+			pts[r] = pointsTotal(st.earned, int(r), buf)
 			res.Entries[r].Points = pts[r]
 		}
 		if o.RankBy == analytics.RankByPoints {

@@ -414,6 +414,16 @@ func TestTargetsInTheRequest(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", bad.spec, err, bad.want)
 		}
 	}
+	// One target given twice is refused at its second place; another year of it is another target.
+	twice := []analytics.TargetSpec{{Region: r, Indicator: "I001", Year: 2003, Value: 1}, {Region: r, Indicator: "I001", Year: 2002, Value: 1},
+		{Region: r, Indicator: "I001", Year: 2003, Value: 2}}
+	if _, err := e.Composite(ctx, analytics.CompositeQuery{Year: 2003, Indicators: in, Targets: twice}); err == nil ||
+		!strings.Contains(err.Error(), "targets[2] repeats the LEVEL target of") {
+		t.Errorf("a target given twice: %v, want targets[2] refused as a repeat", err)
+	}
+	if _, err := e.Composite(ctx, analytics.CompositeQuery{Year: 2003, Indicators: in, Targets: twice[:2]}); err != nil {
+		t.Errorf("two years of one target: %v", err)
+	}
 }
 
 // gapToTier and versus, checked against the entries of the same answer: the gap to tier 1 under quotas is
@@ -527,5 +537,41 @@ func TestHavingComparesTheValueShown(t *testing.T) {
 		if (len(a.Rows) == 1) != keep {
 			t.Errorf("SUM %s 0.3 keeps %d rows, want the row kept: %v", op, len(a.Rows), keep)
 		}
+	}
+}
+
+// gapToTier under cut-offs: what an entry lacks is the tier's cut-off less its total (what the composite
+// ranks by; the cut-offs 70 and 40 given in the request), null when it is in that tier or better.
+func TestGapToTierByCutoffs(t *testing.T) {
+	e, _ := pointsEngine(t, 200, 3)
+	q := analytics.CompositeQuery{Year: 2003, Scheme: "pts", ScopeQuery: analytics.ScopeQuery{Group: "G02"},
+		Tiers: &analytics.TierRule{Cutoffs: []float64{70, 40}}}
+	c, err := e.Composite(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, en := range c.Entries {
+		total := en.Score
+		if c.RankBy == analytics.RankByPoints { // the scheme ranks by points: its cut-offs are in points
+			total = *en.Points
+		}
+		for tier, cut := range map[int]float64{1: 70, 2: 40} {
+			g, err := en.GapToTier(tier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case total >= cut && g != nil:
+				t.Errorf("%s (total %v) is in tier %d or better: gap %v", en.Region.Code, total, tier, *g)
+			case total < cut && (g == nil || math.Abs(*g-(cut-total)) > 1e-9):
+				t.Errorf("%s (total %v) gapToTier(%d) = %v, want %v", en.Region.Code, total, tier, g, cut-total)
+			case total < cut:
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no entry below a cut-off: the test checks nothing")
 	}
 }

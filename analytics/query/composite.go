@@ -377,7 +377,6 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		}
 		// Targets are filled whatever the normalisation: a robustness run may draw DISTANCE_TO_TARGET.
 		ai.Targets = make([]float64, len(members))
-		noTargets := len(s.TargetBy) == 0 // most datasets: no look-up by four keys for every region
 		for k, r := range members {
 			ai.Targets[k] = math.NaN()
 			if pl.basis != analytics.BasisValue && pl.basis != "" {
@@ -386,11 +385,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 				}
 				continue
 			}
-			if noTargets {
-				if pl.target != nil {
-					ai.Targets[k] = *pl.target
-				}
-			} else if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
 				ai.Targets[k] = t.Value
 			} else if pl.target != nil {
 				ai.Targets[k] = *pl.target

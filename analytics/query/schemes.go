@@ -20,6 +20,9 @@ func (s *snapshot) scheme(code string) (*analytics.Scheme, error) {
 
 // target is the region's target on the indicator in the year, of the kind; nil when targets.csv sets none.
 func (s *snapshot) target(region, indicator string, year int, kind analytics.TargetKind) *analytics.Target {
+	if len(s.TargetBy) == 0 { // most datasets: no key of four fields made for every region and line
+		return nil
+	}
 	return s.TargetBy[duck.TargetKey{Region: region, Indicator: indicator, Year: year, Kind: kind}]
 }
 

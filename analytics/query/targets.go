@@ -272,6 +272,7 @@ func (s *snapshot) withTargets(field string, extra []analytics.TargetSpec) (*sna
 		c.TargetBy[k] = t
 	}
 	added := make([]*analytics.Target, 0, len(extra))
+	given := make(map[duck.TargetKey]bool, len(extra))
 	for i, x := range extra {
 		t, err := s.targetOf(x)
 		if err != nil {
@@ -282,12 +283,10 @@ func (s *snapshot) withTargets(field string, extra []analytics.TargetSpec) (*sna
 			return nil, err
 		}
 		k := duck.TargetKey{Region: t.Region.Code, Indicator: t.Indicator.Code, Year: t.Year, Kind: t.Kind}
-		if _, twice := c.TargetBy[k]; twice && slices.ContainsFunc(added, func(a *analytics.Target) bool {
-			return a.Region == t.Region && a.Indicator == t.Indicator && a.Year == t.Year && a.Kind == t.Kind
-		}) {
+		if given[k] {
 			return nil, analytics.Errorf(analytics.BadUserInput, "%s[%d] repeats the %s target of %q on %q in %d: give each once", field, i, t.Kind, t.Region.Code, t.Indicator.Code, t.Year)
 		}
-		c.TargetBy[k] = t
+		c.TargetBy[k], given[k] = t, true
 		added = append(added, t)
 	}
 	// The list keeps the file's order, each replaced target in its place, the new ones after.
