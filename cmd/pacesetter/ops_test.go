@@ -416,14 +416,8 @@ func TestServeTokensTLS(t *testing.T) {
 	if status, body := get(t, client, base+"/metrics", ""); status != 401 || !strings.Contains(body, "UNAUTHENTICATED") {
 		t.Errorf("/metrics without a token: %d %s", status, body)
 	}
-	// Ready once the warm-up at start is done (503 "warming" until then; it may still run on a busy machine).
-	deadline := time.Now().Add(30 * time.Second)
-	status, ready := get(t, client, base+"/readyz", "")
-	for status == 503 && strings.Contains(ready, "warming") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		status, ready = get(t, client, base+"/readyz", "")
-	}
-	if status != 200 {
+	waitWarm(t, client, base) // ready once the warm-up at start is done
+	if status, ready := get(t, client, base+"/readyz", ""); status != 200 {
 		t.Errorf("/readyz without a token: %d %s", status, ready)
 	}
 	// The start's load: one, ok; no reload yet.
