@@ -158,3 +158,20 @@ func (s *Store) FloorCompositeHistory(ctx context.Context, lines []FloorLine, fr
 		}, args...)
 	return n, err
 }
+
+// FloorAggregateGroups is the floor of aggregate(by: [GROUP, YEAR]) of one indicator with count and mean,
+// from a year on: DuckDB's GROUP BY over the newest values joined to the memberships of each value's year.
+// It returns the number of rows.
+func (s *Store) FloorAggregateGroups(ctx context.Context, indicator string, from int) (int, error) {
+	n := 0
+	err := each(ctx, s.db, `SELECT m.group_code, o.year, count(*), avg(o.value) FROM observations o
+		JOIN memberships m ON m.region_code = o.region AND (m.from_year IS NULL OR m.from_year <= o.year) AND (m.to_year IS NULL OR m.to_year >= o.year)
+		WHERE o.latest AND o.indicator = $1 AND o.year >= $2 GROUP BY m.group_code, o.year ORDER BY m.group_code, o.year`, func(rows *sql.Rows) error {
+		var g string
+		var y, c int
+		var mean float64
+		n++
+		return rows.Scan(&g, &y, &c, &mean)
+	}, indicator, from)
+	return n, err
+}
