@@ -50,6 +50,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	grace := duration(fs, "shutdown-grace", 0, "on SIGTERM or SIGINT, how long the requests in flight (long exports too) may take to finish before they are cut; the process exits 0 either way, and a cut export is logged and counted (default: --timeout + 30s)")
+	drainDelay := duration(fs, "drain-delay", 2*time.Second, "on SIGTERM or SIGINT, how long /healthz and /readyz answer 503 while the server still accepts and answers requests, before it stops accepting and --shutdown-grace begins: a load balancer's health checks take it out of rotation meanwhile (set it to their interval × failures to go down); a second signal ends it early (0: stop accepting at once)")
 	watch := duration(fs, "watch", time.Second, "how often to look whether the --db, --tokens or --tls-cert/--tls-key files were replaced, to reload them (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type) and leave \"Did you mean\" out of validation errors")
@@ -249,13 +250,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Health and readiness answer 503 from now on; the listener closes and the requests in flight finish
-	// within the grace. What is still at work then (a long export to a slow reader) is cut, logged and
-	// counted: the shutdown itself went as asked, so the process exits 0 either way.
+	// Health and readiness answer 503 from now on. For the drain delay the listener stays open and every
+	// request is still answered, so a load balancer probing now sees 503 and takes the server out of
+	// rotation, rather than a refused connection (which it would count as a failed request to retry).
+	// Then the listener closes and the requests in flight finish within the grace. What is still at work
+	// then (a long export to a slow reader) is cut, logged and counted: the shutdown itself went as asked,
+	// so the process exits 0 either way.
 	if *grace <= 0 {
 		*grace = writeTimeout
 	}
+	// Listening for a second signal before the 503s begin: one sent once a probe has seen them counts.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
 	drain.Start()
+	if *drainDelay > 0 {
+		// Answers from now on close their connections, so clients holding one open (a balancer's pool)
+		// reconnect, through a balancer that by then sends them elsewhere.
+		srv.SetKeepAlivesEnabled(false)
+		logger.Info("shutting down: health answers 503, still serving for the drain delay (a second signal ends it)", "drain_delay", *drainDelay)
+		delay := time.NewTimer(*drainDelay)
+		select {
+		case <-delay.C:
+		case <-again:
+			logger.Info("shutting down: a second signal ended the drain delay")
+		case err := <-errc:
+			return err
+		}
+		delay.Stop()
+	}
 	logger.Info("shutting down: finishing the requests in flight", "grace", *grace, "exports", drain.Exports())
 	shutdown, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
