@@ -29,6 +29,7 @@ import (
 	"pacesetter/analytics/duck"
 	"pacesetter/analytics/query"
 	"pacesetter/data"
+	"pacesetter/graph"
 	"pacesetter/graph/server"
 )
 
@@ -41,7 +42,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most costly operations (those over --cheap-cost) at work at once (0: no admission control at all); more wait in a queue")
 	queue := fs.Int("max-queue", server.DefaultOptions.Queue, "most requests waiting for a place in each lane; more are refused with 503 and Retry-After")
-	cheapCost := fs.Int("cheap-cost", 0, "GraphQL operations whose estimated cost is at most this are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: a fifth of --max-complexity; -1: one lane for all)")
+	cheapCost := fs.Int("cheap-cost", 0, fmt.Sprintf("GraphQL operations whose estimated cost is at most this, and its work at most --cheap-work, are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: %d, or --max-complexity if less; -1: one lane for all)", graph.DefaultCheapCost))
+	cheapWork := fs.Int("cheap-work", 0, fmt.Sprintf("the most work (values scored in memory / 20, or scanned / 1,000, the cost model's units) an operation in the cheap lane may do (default: %d)", graph.DefaultCheapWork))
 	cheapInFlight := fs.Int("cheap-inflight", 0, "most cheap operations at work at once (default: 2 × cores, at least 4); exports have half as many places of their own")
 	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
@@ -163,7 +165,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.ResponseCacheBytes = mb.Responses
-	opt.CheapCost = *cheapCost
+	opt.CheapCost, opt.CheapWork = *cheapCost, *cheapWork
 	if *cheapInFlight > 0 {
 		opt.CheapInFlight = *cheapInFlight
 	}
