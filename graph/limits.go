@@ -106,7 +106,14 @@ func (s costed) Complexity(ctx context.Context, typeName, field string, child in
 		if info.FirstYear != nil {
 			e.years = *info.LastYear - *info.FirstYear + 1
 		}
-		if c = rule(e); c.total > 0 {
+		c = rule(e)
+		if typeName == "Query" {
+			// A root field's work (values read, runs): what admission's lane looks at beside the cost.
+			if w, ok := ctx.Value(workKey{}).(*int); ok {
+				*w = min(*w+c.work, 1<<50)
+			}
+		}
+		if c.total > 0 {
 			return c.total, true
 		}
 	} else if s.lists[typeName+"."+field] {
@@ -243,6 +250,9 @@ func (e *costEnv) sizes() sizes {
 // fieldCost is what a rule charges a field: a list field n elements (0: not a list), each its selection's
 // cost, and work for the values it reads; total, when not 0, is the field's whole cost as it is (a rule
 // that prices its selection itself). A field charged nothing of these costs 1 plus its selection.
+// fieldCost is a rule's price: a list of n elements, the work of computing the field (values read and
+// scored or scanned, Monte Carlo runs), or, when total is set, the whole price, work included (work then
+// says how much of it is work, for admission's lanes).
 type fieldCost struct{ n, work, total int }
 
 // costRule prices one field.
@@ -313,7 +323,7 @@ var costRules = map[string]costRule{
 		if scope, ok := e.args["scope"].(map[string]any); ok { // each indicator-year ranked in the scope
 			work += c.indicators * c.years * e.scope(scope, nil) / memoryValues
 		}
-		return fieldCost{total: 1 + e.child + min(work, 1<<40)}
+		return fieldCost{total: 1 + e.child + min(work, 1<<40), work: min(work, 1<<40)}
 	},
 	"Query.observations": func(e *costEnv) fieldCost {
 		// The connection is charged here for first elements; its edges and nodes then count once.
@@ -334,14 +344,16 @@ var costRules = map[string]costRule{
 			}
 		}
 		rows := max(1, min(intArg(e.args, "first", 100), groupsMax))
-		return fieldCost{total: 1 + min(rows*e.child, 1<<40) + f.values(e)/scanValues}
+		work := f.values(e) / scanValues
+		return fieldCost{total: 1 + min(rows*e.child, 1<<40) + work, work: work}
 	},
 	"Query.pivot": func(e *costEnv) fieldCost {
 		// A row per value of its rows' dimension within the filter, a cell per column, and the values read.
 		f := e.filter([]string{stringArg(e.args, "indicator")})
 		rows := f.dim(e, dimArg(e.args, "rows", analytics.DimRegion))
 		cols := f.dim(e, dimArg(e.args, "columns", analytics.DimYear))
-		return fieldCost{total: 1 + min(rows*e.child+rows*cols/cellsPerUnit, 1<<40) + f.values(e)/scanValues}
+		work := f.values(e) / scanValues
+		return fieldCost{total: 1 + min(rows*e.child+rows*cols/cellsPerUnit, 1<<40) + work, work: work}
 	},
 	"Query.schemes": func(e *costEnv) fieldCost { return fieldCost{n: max(1, e.info.Schemes)} },
 	"Scheme.indicators": func(e *costEnv) fieldCost {
@@ -776,13 +788,14 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	}
 	// Each root selection is priced alone, with the sizes its own arguments give its lists (a ranking's
 	// entries its scope's regions); the operation costs their sum, and a refusal names the dearest.
-	cost := 0
+	cost, work := 0, 0
 	var name, field string
 	var dearest int
 	for _, sel := range rc.Operation.SelectionSet {
 		op := *rc.Operation
 		op.SelectionSet = ast.SelectionSet{sel}
-		n := complexity.Calculate(context.WithValue(ctx, sizesKey{}, c.es.sizes(ctx, op.SelectionSet, rc.Variables)), c.es, &op, rc.Variables)
+		cctx := context.WithValue(context.WithValue(ctx, sizesKey{}, c.es.sizes(ctx, op.SelectionSet, rc.Variables)), workKey{}, &work)
+		n := complexity.Calculate(cctx, c.es, &op, rc.Variables)
 		cost = min(cost+n, 1<<50)
 		if n > dearest {
 			dearest = n
@@ -807,6 +820,7 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 		return err
 	}
 	rc.Stats.SetExtension(costExtension, cost)
+	rc.Stats.SetExtension(workExtension, work)
 	return nil
 }
 
@@ -851,6 +865,13 @@ func narrowHint(field string) string {
 
 // costExtension is where costLimit leaves an admitted operation's estimated cost (OperationCost).
 const costExtension = "pacesetter.cost"
+
+// workExtension is where costLimit leaves the work part of that cost (OperationWork): the root fields'
+// values read and scored or scanned, and Monte Carlo runs, without their answers' size.
+const workExtension = "pacesetter.work"
+
+// workKey carries the *int the root fields' work is added to while an operation is priced.
+type workKey struct{}
 
 // introspectionFields counts the __schema and __type fields of a validated operation's root, through its
 // fragments (each counted once, its count reused at every spread).

@@ -86,14 +86,21 @@ func scale(base *query.Engine, size *datasetSize) scaledEngine {
 // returns its cost, or the refusal.
 func price(t *testing.T, s *Schema, q string, vars map[string]any, limit int) (int, error) {
 	t.Helper()
+	cost, _, err := priceWork(t, s, q, vars, limit)
+	return cost, err
+}
+
+// priceWork is price with the work part of the cost (OperationWork).
+func priceWork(t *testing.T, s *Schema, q string, vars map[string]any, limit int) (cost, work int, err error) {
+	t.Helper()
 	doc, errs := gqlparser.LoadQuery(s.es.Schema(), q)
 	if errs != nil {
-		return 0, fmt.Errorf("invalid: %v", errs)
+		return 0, 0, fmt.Errorf("invalid: %v", errs)
 	}
 	op := doc.Operations[0]
 	coerced, err := validator.VariableValues(s.es.Schema(), op, vars)
 	if err != nil {
-		return 0, fmt.Errorf("variables: %v", err)
+		return 0, 0, fmt.Errorf("variables: %v", err)
 	}
 	rc := &graphql.OperationContext{RawQuery: q, Variables: coerced, Doc: doc, Operation: op}
 	cl := &costLimit{limit: limit, introspection: true}
@@ -101,9 +108,9 @@ func price(t *testing.T, s *Schema, q string, vars map[string]any, limit int) (i
 		t.Fatal(err)
 	}
 	if gerr := cl.MutateOperationContext(context.Background(), rc); gerr != nil {
-		return 0, gerr
+		return 0, 0, gerr
 	}
-	return rc.Stats.GetExtension(costExtension).(int), nil
+	return rc.Stats.GetExtension(costExtension).(int), rc.Stats.GetExtension(workExtension).(int), nil
 }
 
 // example is a query to price, with where it comes from.

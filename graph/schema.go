@@ -70,6 +70,36 @@ func OperationCost(ctx context.Context) (int, bool) {
 	return cost, ok
 }
 
+// OperationWork is the part of OperationCost that is work rather than answer: the values its root fields
+// read and score in memory or have DuckDB scan, and Monte Carlo runs, in the cost model's units.
+func OperationWork(ctx context.Context) (int, bool) {
+	if !graphql.HasOperationContext(ctx) {
+		return 0, false
+	}
+	work, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(workExtension).(int)
+	return work, ok
+}
+
+// The cheap admission lane's default bounds (CheapOperation): an operation is cheap when its cost is at
+// most DefaultCheapCost, enough for a ranking of 3,000 regions with every entry listed, and its work at most
+// DefaultCheapWork, 10,000 values scored in memory or 500,000 scanned (about half a millisecond): rankings
+// (3,000 regions: 301), trends, lookups and one indicator's pivot are cheap at every dataset size, while
+// composites, robustness, standings and aggregates over many indicators of a big scope (a composite of 50
+// indicators over 1,000 regions: 2,701; an aggregate of a million values: 1,000) are costly. The cost alone
+// cannot tell them apart: a ranking listing 3,000 regions costs more (18,307) than a composite of 50
+// indicators over 1,000 regions (8,703), whose answer is smaller but whose work is nine times larger.
+// TestCheapLaneClassification (lanes_test.go) holds this classification at several sizes.
+const (
+	DefaultCheapCost = 20000
+	DefaultCheapWork = 500
+)
+
+// CheapOperation says whether an operation of that cost and work is admitted in the cheap lane under those
+// bounds (a negative cheapCost: no operation is).
+func CheapOperation(cost, work, cheapCost, cheapWork int) bool {
+	return cheapCost >= 0 && cost <= cheapCost && work <= cheapWork
+}
+
 // RowCounter is told of the rows an answer serves (kind "observations": the items of a page of the
 // observations connection), for the server's metrics. A server sets one on each request's context with
 // WithRowCounter; without one nothing is counted.

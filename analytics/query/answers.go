@@ -1,6 +1,7 @@
 package query
 
 import (
+	"strings"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -52,6 +53,17 @@ func (c *answerCache) add(key string, v any) {
 	for c.bytes > c.max {
 		if _, _, ok := c.lru.RemoveOldest(); !ok {
 			break
+		}
+	}
+}
+
+// drop removes the answers whose keys start with prefix: a closed snapshot's.
+func (c *answerCache) drop(prefix string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.lru.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			c.lru.Remove(k) // the eviction subtracts its bytes
 		}
 	}
 }

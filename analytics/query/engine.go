@@ -49,6 +49,37 @@ type Options struct {
 	// Observer, if not nil, is told of each statement the engine runs and each look-up in its answer cache:
 	// graph's metrics and traces, kept out of this package so that it needs neither library.
 	Observer Observer
+	// caches, when set (by OpenServed), are the matrix and answer caches every snapshot a Served opens
+	// shares: one budget across the two snapshots held during a reload, not one each.
+	caches *caches
+}
+
+// caches are the caches bounded by Options' bytes, shared by the engines of one Served.
+type caches struct {
+	matrices *matrixCache
+	answers  *answerCache // nil: no answer cache
+}
+
+func newCaches(opt Options) *caches {
+	if opt.MatrixBytes <= 0 {
+		opt.MatrixBytes = 512 << 20
+	}
+	c := &caches{matrices: newMatrixCache(opt.MatrixBytes)}
+	if opt.CacheEntries > 0 {
+		if opt.CacheBytes <= 0 {
+			opt.CacheBytes = 64 << 20
+		}
+		c.answers = newAnswerCache(opt.CacheEntries, opt.CacheBytes)
+	}
+	return c
+}
+
+// drop releases what a snapshot keeps (its keys start with prefix): it is closed.
+func (c *caches) drop(prefix string) {
+	c.matrices.drop(prefix)
+	if c.answers != nil {
+		c.answers.drop(prefix)
+	}
 }
 
 // Observer measures the engine from outside.
@@ -65,16 +96,11 @@ var DefaultOptions = Options{CacheEntries: 4096, CacheBytes: 64 << 20}
 
 // NewEngine reads the store's catalog and returns an engine over it.
 func NewEngine(ctx context.Context, s *duck.Store, opt Options) (*Engine, error) {
-	if opt.MatrixBytes <= 0 {
-		opt.MatrixBytes = 512 << 20
+	c := opt.caches
+	if c == nil {
+		c = newCaches(opt)
 	}
-	e := &Engine{store: s, reader: duck.NewReader(s, opt.Observer), matrixCache: newMatrixCache(opt.MatrixBytes), obs: opt.Observer}
-	if opt.CacheEntries > 0 {
-		if opt.CacheBytes <= 0 {
-			opt.CacheBytes = 64 << 20
-		}
-		e.cache = newAnswerCache(opt.CacheEntries, opt.CacheBytes)
-	}
+	e := &Engine{store: s, reader: duck.NewReader(s, opt.Observer), matrixCache: c.matrices, cache: c.answers, obs: opt.Observer}
 	if err := e.Refresh(ctx); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ type matrixCache struct {
 	lru      *lru.Cache[string, *duck.Matrix]
 	bytes    int64
 	maxBytes int64
+	peak     int64 // the most bytes held at once
 	loads    singleflight.Group
 }
 
@@ -46,6 +47,25 @@ func (c *matrixCache) add(key string, m *duck.Matrix) {
 	for c.bytes > c.maxBytes && c.lru.Len() > 1 {
 		c.lru.RemoveOldest()
 	}
+	c.peak = max(c.peak, c.bytes)
+}
+
+// drop removes the matrices whose keys start with prefix: a closed snapshot's.
+func (c *matrixCache) drop(prefix string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.lru.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			c.lru.Remove(k) // the eviction subtracts its bytes
+		}
+	}
+}
+
+// held is the bytes held now and the most held at once.
+func (c *matrixCache) held() (now, peak int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes, c.peak
 }
 
 // vintage is the release a request reads: "" for the newest values, else the last vintage of the dataset

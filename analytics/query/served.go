@@ -50,6 +50,9 @@ var _ analytics.Engine = (*Served)(nil)
 
 // OpenServed opens the snapshot at path read-only, locks it down, and serves it.
 func OpenServed(ctx context.Context, path string, opt Options) (*Served, error) {
+	// One matrix cache and one answer cache for every snapshot served: during a reload the new snapshot's
+	// warm-up and first requests push out the old one's least recently used values instead of adding to them.
+	opt.caches = newCaches(opt)
 	se, err := openServedEngine(ctx, path, opt, false)
 	if err != nil {
 		return nil, err
@@ -151,6 +154,11 @@ func (s *Served) Reload(ctx context.Context) (*analytics.DatasetInfo, error) {
 		// count at zero stays at zero for good.
 		for old.refs.Load() > 0 {
 			time.Sleep(10 * time.Millisecond)
+		}
+		// What it kept goes with it, unless the snapshot served now is the same one reopened (the same key:
+		// its values are those kept).
+		if key := old.snap.Load().Key; s.opt.caches != nil && key != s.cur.Load().snap.Load().Key {
+			s.opt.caches.drop(key + "|")
 		}
 		old.store.Close()
 	}()

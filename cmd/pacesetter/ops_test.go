@@ -888,3 +888,115 @@ func waitWarm(t *testing.T, client *http.Client, base string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestDrainDelay runs serve's shutdown as a load balancer sees it. With --drain-delay 10m, on SIGTERM a probe
+// over a new connection gets 503 from /healthz and /readyz (not a refused connection) while the server
+// still answers: an export in flight at the signal is read to its end, a new query is answered, a new
+// export begins. A second SIGTERM ends the delay (so nothing here waits on a clock): the listener closes,
+// the export begun during the delay still finishes within the grace, and the process exits 0. With
+// --drain-delay 1s the delay ends by itself and the process exits 0 the same way. Before the delay, the
+// listener closed at the signal and a probe got "connection refused".
+func TestDrainDelay(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "big.db")
+	mustRun(t, "import", "--db", db, bigSynth(t))
+	const rows = 60000
+	exportURL := func(srv *child) string {
+		return strings.TrimSuffix(srv.url, "/graphql") + fmt.Sprintf("/export?format=csv&limit=%d&query=", rows) +
+			url.QueryEscape(`{ observations { nodes { region { code } indicator { code } year value } } }`)
+	}
+	// Every probe on a connection of its own, as a balancer's health check.
+	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	waitExit := func(srv *child) int {
+		select {
+		case <-srv.exit:
+		case <-time.After(3 * time.Minute):
+			t.Fatal("serve did not exit")
+		}
+		return srv.cmd.ProcessState.ExitCode()
+	}
+	wholeExport := func(what string, r slowRead) {
+		if n := bytes.Count(r.body, []byte("\n")); r.err != nil || n != rows+1 {
+			t.Errorf("%s: %d lines, body error %v; want %d lines, whole", what, n, r.err, rows+1)
+		}
+	}
+
+	t.Run("second signal", func(t *testing.T) {
+		srv := startServe(t, "--db", db, "--drain-delay", "10m", "--shutdown-grace", "2m")
+		base := strings.TrimSuffix(srv.url, "/graphql")
+		waitWarm(t, probe, base)
+		for _, p := range []string{"/healthz", "/readyz"} {
+			if s, body := get(t, probe, base+p, ""); s != 200 {
+				t.Fatalf("%s before the signal: %d %s", p, s, body)
+			}
+		}
+		resA, readA := slowGet(t, exportURL(srv))
+		if resA.StatusCode != 200 {
+			t.Fatalf("export: status %d", resA.StatusCode)
+		}
+		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		// The signal is seen when /healthz turns 503; until then it answers 200, never a refused connection.
+		for {
+			res, err := probe.Get(base + "/healthz")
+			if err != nil {
+				t.Fatalf("/healthz after SIGTERM: %v\n%s", err, srv.stderr.String())
+			}
+			res.Body.Close()
+			if res.StatusCode == 503 {
+				break
+			}
+			if res.StatusCode != 200 {
+				t.Fatalf("/healthz after SIGTERM: %d", res.StatusCode)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if s, body := get(t, probe, base+"/readyz", ""); s != 503 || !strings.Contains(body, "shutting down") {
+			t.Errorf("/readyz in the drain delay: %d %s, want 503 shutting down", s, body)
+		}
+		// Still serving: a new query over a new connection, and a new export.
+		status, answer, err := ask(probe, srv.url, "", `{ dataset { observations } }`, nil)
+		if err != nil || status != 200 || answer["errors"] != nil {
+			t.Errorf("a query in the drain delay: %d %v %v", status, answer, err)
+		}
+		resB, readB := slowGet(t, exportURL(srv))
+		if resB.StatusCode != 200 {
+			t.Fatalf("an export begun in the drain delay: status %d", resB.StatusCode)
+		}
+		wholeExport("the export in flight at SIGTERM", <-readA)
+		select {
+		case <-srv.exit:
+			t.Fatalf("serve exited in the drain delay:\n%s", srv.stderr.String())
+		default:
+		}
+		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		wholeExport("the export begun in the drain delay", <-readB)
+		code, log := waitExit(srv), srv.stderr.String()
+		if code != 0 {
+			t.Errorf("exit %d, want 0:\n%s", code, log)
+		}
+		// The log tells the sequence: the delay, the second signal, the grace, the end.
+		steps := []string{"still serving for the drain delay", "a second signal ended the drain delay", "finishing the requests in flight", "shut down"}
+		at := 0
+		for _, s := range steps {
+			i := strings.Index(log[at:], s)
+			if i < 0 {
+				t.Fatalf("the log lacks %q after the steps before it:\n%s", s, log)
+			}
+			at += i + len(s)
+		}
+	})
+
+	t.Run("delay over", func(t *testing.T) {
+		srv := startServe(t, "--db", db, "--drain-delay", "1s")
+		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		code, log := waitExit(srv), srv.stderr.String()
+		if code != 0 || !strings.Contains(log, "drain_delay=1s") || strings.Contains(log, "a second signal ended") || !strings.Contains(log, "shut down") {
+			t.Errorf("exit %d, want 0 after the delay ran out:\n%s", code, log)
+		}
+	})
+}

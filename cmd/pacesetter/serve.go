@@ -29,6 +29,7 @@ import (
 	"pacesetter/analytics/duck"
 	"pacesetter/analytics/query"
 	"pacesetter/data"
+	"pacesetter/graph"
 	"pacesetter/graph/server"
 )
 
@@ -41,7 +42,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose browser pages may call the API (e.g. https://dash.example.org; * for any); none by default")
 	inFlight := fs.Int("max-inflight", server.DefaultOptions.InFlight, "most costly operations (those over --cheap-cost) at work at once (0: no admission control at all); more wait in a queue")
 	queue := fs.Int("max-queue", server.DefaultOptions.Queue, "most requests waiting for a place in each lane; more are refused with 503 and Retry-After")
-	cheapCost := fs.Int("cheap-cost", 0, "GraphQL operations whose estimated cost is at most this are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: a fifth of --max-complexity; -1: one lane for all)")
+	cheapCost := fs.Int("cheap-cost", 0, fmt.Sprintf("GraphQL operations whose estimated cost is at most this, and its work at most --cheap-work, are admitted in the cheap lane, with places of its own, so that they never wait behind expensive ones (default: %d, or --max-complexity if less; -1: one lane for all)", graph.DefaultCheapCost))
+	cheapWork := fs.Int("cheap-work", 0, fmt.Sprintf("the most work (values scored in memory / 20, or scanned / 1,000, the cost model's units) an operation in the cheap lane may do (default: %d)", graph.DefaultCheapWork))
 	cheapInFlight := fs.Int("cheap-inflight", 0, "most cheap operations at work at once (default: 2 × cores, at least 4); exports have half as many places of their own")
 	rateLimit := fs.Float64("rate-limit", 0, "requests a second each client (by bearer token with --tokens, else by address) may send; more are refused with 429 (0: no limit)")
 	rateBurst := fs.Int("rate-burst", 20, "requests a client may send at once within --rate-limit")
@@ -50,6 +52,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) to serve HTTPS with, with --tls-key")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	grace := duration(fs, "shutdown-grace", 0, "on SIGTERM or SIGINT, how long the requests in flight (long exports too) may take to finish before they are cut; the process exits 0 either way, and a cut export is logged and counted (default: --timeout + 30s)")
+	drainDelay := duration(fs, "drain-delay", 2*time.Second, "on SIGTERM or SIGINT, how long /healthz and /readyz answer 503 while the server still accepts and answers requests, before it stops accepting and --shutdown-grace begins: a load balancer's health checks take it out of rotation meanwhile (set it to their interval × failures to go down); a second signal ends it early (0: stop accepting at once)")
 	watch := duration(fs, "watch", time.Second, "how often to look whether the --db, --tokens or --tls-cert/--tls-key files were replaced, to reload them (0: on SIGHUP only)")
 	noGraphiQL := fs.Bool("no-graphiql", false, "serve no GraphiQL page at /")
 	noIntrospection := fs.Bool("no-introspection", false, "refuse GraphQL introspection (__schema, __type) and leave \"Did you mean\" out of validation errors")
@@ -162,7 +165,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opt.Timeout, opt.Complexity, opt.Logger, opt.InFlight, opt.Queue = *timeout, *complexity, logger, *inFlight, *queue
 	opt.RateLimit, opt.RateBurst = *rateLimit, *rateBurst
 	opt.ResponseCacheBytes = mb.Responses
-	opt.CheapCost = *cheapCost
+	opt.CheapCost, opt.CheapWork = *cheapCost, *cheapWork
 	if *cheapInFlight > 0 {
 		opt.CheapInFlight = *cheapInFlight
 	}
@@ -249,13 +252,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Health and readiness answer 503 from now on; the listener closes and the requests in flight finish
-	// within the grace. What is still at work then (a long export to a slow reader) is cut, logged and
-	// counted: the shutdown itself went as asked, so the process exits 0 either way.
+	// Health and readiness answer 503 from now on. For the drain delay the listener stays open and every
+	// request is still answered, so a load balancer probing now sees 503 and takes the server out of
+	// rotation, rather than a refused connection (which it would count as a failed request to retry).
+	// Then the listener closes and the requests in flight finish within the grace. What is still at work
+	// then (a long export to a slow reader) is cut, logged and counted: the shutdown itself went as asked,
+	// so the process exits 0 either way.
 	if *grace <= 0 {
 		*grace = writeTimeout
 	}
+	// Listening for a second signal before the 503s begin: one sent once a probe has seen them counts.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
 	drain.Start()
+	if *drainDelay > 0 {
+		// Answers from now on close their connections, so clients holding one open (a balancer's pool)
+		// reconnect, through a balancer that by then sends them elsewhere.
+		srv.SetKeepAlivesEnabled(false)
+		logger.Info("shutting down: health answers 503, still serving for the drain delay (a second signal ends it)", "drain_delay", *drainDelay)
+		delay := time.NewTimer(*drainDelay)
+		select {
+		case <-delay.C:
+		case <-again:
+			logger.Info("shutting down: a second signal ended the drain delay")
+		case err := <-errc:
+			return err
+		}
+		delay.Stop()
+	}
 	logger.Info("shutting down: finishing the requests in flight", "grace", *grace, "exports", drain.Exports())
 	shutdown, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Three pacesetter replicas behind HAProxy on this machine, under load: a new snapshot rolled out to every
-# replica (imported once, copied, switched), then one replica killed with -9. Prints the load's requests,
-# failures and versions seen, and how long HAProxy took to drop the killed replica. Run by hand from the
+# replica (imported once, copied, switched), then one replica stopped with SIGTERM and another killed with
+# -9. Prints the load's requests, failures and versions seen, and how long HAProxy took to drop each. Run by hand from the
 # repository's root (not in CI): docs/deploy/replicas.sh. Needs Go and HAProxy (apt-get install -y haproxy).
 set -euo pipefail
 
@@ -10,8 +10,12 @@ LB_PORT=${LB_PORT:-9100}
 BASE_PORT=${BASE_PORT:-9110}
 ADMIN_PORT=${ADMIN_PORT:-9199}
 CLIENTS=${CLIENTS:-16}
+# At least HAProxy's checks' interval × fall (500 ms × 2, haproxy.cfg) plus a check's time: a replica told
+# to stop answers 503 on /readyz that long while still serving, so HAProxy drops it before its listener closes.
+DRAIN_DELAY=${DRAIN_DELAY:-2s}
 WORK=${WORK:-$(mktemp -d /tmp/pacesetter-replicas.XXXXXX)}
 
+[ "$N" -ge 3 ] || { echo "N must be at least 3 (one replica is stopped, one killed, one serves)" >&2; exit 1; }
 command -v haproxy >/dev/null || { echo "needs HAProxy: apt-get install -y haproxy" >&2; exit 1; }
 [ -f go.mod ] && [ -d cmd/pacesetter ] || { echo "run from the repository's root" >&2; exit 1; }
 mkdir -p "$WORK"
@@ -45,7 +49,7 @@ for i in $(seq 1 "$N"); do
     cp "$WORK/v1.db" "$WORK/r$i/stats.db"
     # --watch 0: each replica switches on SIGHUP only, when the rollout says so.
     "$ps" serve --db "$WORK/r$i/stats.db" --addr "127.0.0.1:$port" --watch 0 --trusted-proxies 127.0.0.1 \
-        --no-access-log --shutdown-grace 10s >"$WORK/r$i/out" 2>"$WORK/r$i/log" &
+        --no-access-log --shutdown-grace 10s --drain-delay "$DRAIN_DELAY" >"$WORK/r$i/out" 2>"$WORK/r$i/log" &
     pids+=($!)
     eval "pid_r$i=$!"
     servers+="    server r$i 127.0.0.1:$port check"$'\n'
@@ -94,13 +98,30 @@ admin "$cmd" >/dev/null
 say "rollout: all $N replicas serve $v2"
 sleep 3
 
+# Stop one replica with SIGTERM and time how long HAProxy takes to mark it down: within the drain delay, while
+# the replica still answers (its /readyz then says 503, not a refused connection), so no request fails.
+down() { # until HAProxy has replica $1 down
+    until admin "show servers state pacesetter" | awk -v s="r$1" '$4 == s && $6 == 0 { found = 1 } END { exit !found }'; do sleep 0.02; done
+}
+stopped=1
+eval "spid=\$pid_r$stopped"
+say "SIGTERM r$stopped (pid $spid, --drain-delay $DRAIN_DELAY)"
+t0=$(date +%s%N)
+kill -TERM "$spid"
+down "$stopped"
+t1=$(date +%s%N)
+probe=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((BASE_PORT + stopped))/readyz" || true)
+say "HAProxy took r$stopped out of rotation $(( (t1 - t0) / 1000000 )) ms after SIGTERM; its /readyz then answered $probe (000: refused)"
+rc=0; wait "$spid" || rc=$?
+say "r$stopped exited $rc"
+
 # Kill one replica with -9 and time how long HAProxy takes to mark it down.
 victim=$N
 eval "vpid=\$pid_r$victim"
 say "kill -9 r$victim (pid $vpid)"
 t0=$(date +%s%N)
 kill -9 "$vpid"
-until admin "show servers state pacesetter" | awk -v s="r$victim" '$4 == s && $6 == 0 { found = 1 } END { exit !found }'; do sleep 0.02; done
+down "$victim"
 t1=$(date +%s%N)
 say "HAProxy took r$victim out of rotation $(( (t1 - t0) / 1000000 )) ms after kill -9 (checks every 500 ms, down after 2 failures)"
 sleep 3

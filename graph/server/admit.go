@@ -97,11 +97,12 @@ func (a *admission) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.next.ServeHTTP(w, r)
 }
 
-// lanes admit GraphQL operations by their estimated cost: up to cheapCost into the cheap lane, the rest
-// (and any operation not priced) into the costly one, each with its places and its queue.
+// lanes admit GraphQL operations by their estimated cost and work (graph.CheapOperation): those within
+// cheapCost and cheapWork into the cheap lane, the rest (and any operation not priced) into the costly
+// one, each with its places and its queue.
 type lanes struct {
-	cheapCost     int
-	cheap, costly *gate
+	cheapCost, cheapWork int
+	cheap, costly        *gate
 }
 
 // newLanes: nil (no admission) when opt.InFlight is 0. The cheap lane has CheapInFlight places (default:
@@ -115,14 +116,23 @@ func newLanes(opt Options) *lanes {
 	case cheapCost < 0:
 		cheapCost = -1 // one lane for all: every cost is ≥ 0 (to measure what the lanes change)
 	case cheapCost == 0:
-		cheapCost = max(1, opt.Complexity/5)
+		cheapCost = graph.DefaultCheapCost
+		if opt.Complexity > 0 {
+			cheapCost = min(cheapCost, opt.Complexity)
+		}
 	}
-	return &lanes{cheapCost: cheapCost, cheap: newGate(cheapPlaces(opt), opt.Queue, opt.QueueWait), costly: newGate(opt.InFlight, opt.Queue, opt.QueueWait)}
+	cheapWork := opt.CheapWork
+	if cheapWork <= 0 {
+		cheapWork = graph.DefaultCheapWork
+	}
+	return &lanes{cheapCost: cheapCost, cheapWork: cheapWork, cheap: newGate(cheapPlaces(opt), opt.Queue, opt.QueueWait), costly: newGate(opt.InFlight, opt.Queue, opt.QueueWait)}
 }
 
 // pick is the lane of the operation running under ctx, and its name (for the access log and metrics).
 func (l *lanes) pick(ctx context.Context) (*gate, string) {
-	if cost, ok := graph.OperationCost(ctx); ok && cost <= l.cheapCost {
+	cost, ok := graph.OperationCost(ctx)
+	work, _ := graph.OperationWork(ctx)
+	if ok && graph.CheapOperation(cost, work, l.cheapCost, l.cheapWork) {
 		return l.cheap, "cheap"
 	}
 	return l.costly, "costly"

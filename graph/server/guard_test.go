@@ -111,10 +111,10 @@ func TestGuardRefusesHostileDocuments(t *testing.T) {
 			if res.Status != http.StatusOK || res.Data != nil {
 				t.Errorf("a refused document is a request error: status %d (want 200 under application/json), data %s", res.Status, res.Data)
 			}
+			// Not a timed assertion (flaky under -race on a loaded machine): each message above is one that
+			// only the linear guard (graph/guard.go, before gqlgen validates) or the cost limit (before
+			// execution) writes, so matching it shows the document was refused before the expensive passes.
 			t.Logf("%s in %v", c.code, took)
-			if took > time.Second {
-				t.Errorf("answered in %v; want well under a second", took)
-			}
 		})
 	}
 }

@@ -48,11 +48,12 @@ type Options struct {
 	// (admit.go). Exports have half the cheap lane's places of their own.
 	InFlight, Queue int
 	QueueWait       time.Duration
-	// GraphQL operations are admitted in two lanes by the cost CostLimit estimates (admit.go): those costing
-	// at most CheapCost (0: a fifth of Complexity; −1: none, one lane for all) in a cheap lane of
-	// CheapInFlight places (0: 2 × cores, at least 4), the others in a lane of InFlight places; each lane
-	// queues up to Queue. A cheap query never waits behind expensive ones.
-	CheapCost, CheapInFlight int
+	// GraphQL operations are admitted in two lanes by the cost CostLimit estimates and the work part of it
+	// (admit.go, graph.CheapOperation): those costing at most CheapCost (0: graph.DefaultCheapCost, or
+	// Complexity if less; −1: none, one lane for all) with work at most CheapWork (0:
+	// graph.DefaultCheapWork) in a cheap lane of CheapInFlight places (0: 2 × cores, at least 4), the others
+	// in a lane of InFlight places; each lane queues up to Queue. A cheap query never waits behind expensive ones.
+	CheapCost, CheapWork, CheapInFlight int
 	// lanes, when set (by the tests), are the lanes used instead of new ones from the fields above.
 	lanes *lanes
 	// RateLimit is how many requests a second each client may send (0: no limit), RateBurst how many at once
