@@ -56,9 +56,12 @@ func ParsePeriod(s string) (Period, error) {
 	bad := func(why string) (Period, error) {
 		return Period{}, fmt.Errorf("period %q %s: write a year (2025), a quarter (2025-Q3) or a month (2025-09)", s, why)
 	}
-	y, rest, dash := strings.Cut(s, "-")
-	if len(y) != 4 || !digits(y) {
+	if len(s) < 4 || !digits(s[:4]) {
 		return bad("does not start with a four-digit year")
+	}
+	y, rest, dash := strings.Cut(s, "-")
+	if len(y) != 4 {
+		return bad("is malformed")
 	}
 	year, _ := strconv.Atoi(y)
 	if year < 1 {

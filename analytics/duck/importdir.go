@@ -23,7 +23,7 @@ func (s *Store) ImportDir(ctx context.Context, dir, source string) (ImportStats,
 	start := time.Now()
 	m, err := dataset.ReadDirMeta(dir)
 	var scan dataset.Scan
-	if err == nil {
+	if err == nil && !m.Periodic() {
 		scan, err = m.Scan()
 	}
 	if err == nil && scan.Plain {
