@@ -74,8 +74,8 @@ type Indicator struct {
 	Rollup           analytics.Rollup
 	Decimals         int // -1: not given
 	Source           string
-	Formula          string // canonical formula of a derived indicator; "" for a published one
-	FillParents      bool   // derived.csv asks for parent_rollup: parents without a value get their children's rollup
+	Formula          string              // canonical formula of a derived indicator; "" for a published one
+	FillParents      bool                // derived.csv asks for parent_rollup: parents without a value get their children's rollup
 	Frequency        analytics.Frequency // optional column frequency: "" (annual), Q or M
 	Cumulative       bool                // optional column cumulative: values are year-to-date totals
 }

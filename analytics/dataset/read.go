@@ -146,7 +146,7 @@ type reader struct {
 	indicatorLine map[string]int
 	indicatorsOK  bool
 	derived       []derivedDef
-	derivedLine   map[string]int // line of each formula row
+	derivedLine   map[string]int  // line of each formula row
 	freqGiven     map[string]bool // derived.csv gives the frequency of a formula's indicator
 	freqOf        map[string]analytics.Frequency
 
