@@ -1,7 +1,9 @@
 package analytics
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -134,3 +136,44 @@ func OrdOf(f Frequency, year, sub int) int {
 	}
 	return year*f.PerYear() + sub - 1
 }
+
+// The frequency marshals as its GraphQL enum name; "" (an indicator built in code) is A.
+func (f Frequency) MarshalGQL(w io.Writer) {
+	if f == "" {
+		f = Annual
+	}
+	writeQuoted(w, string(f))
+}
+func (f *Frequency) UnmarshalGQL(v any) error { return unmarshalEnum(v, f, Annual, Quarterly, Monthly) }
+
+// PeriodOrYear is an argument taking a year (2025, as an Int or a String) or a period ("2025-Q3",
+// "2025-09"): trend's from and to.
+type PeriodOrYear struct{ Period }
+
+func (p *PeriodOrYear) UnmarshalGQL(v any) error {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case int64:
+		s = strconv.FormatInt(v, 10)
+	case int:
+		s = strconv.Itoa(v)
+	case json.Number:
+		s = v.String()
+	default:
+		return fmt.Errorf("a period is a year (2025) or a string like \"2025-Q3\" or \"2025-09\", got %T", v)
+	}
+	if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= 9999 {
+		p.Period = Period{Year: n, Freq: Annual} // a year written without leading zeros
+		return nil
+	}
+	pp, err := ParsePeriod(s)
+	if err != nil {
+		return err
+	}
+	p.Period = pp
+	return nil
+}
+
+func (p PeriodOrYear) MarshalGQL(w io.Writer) { writeQuoted(w, p.String()) }

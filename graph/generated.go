@@ -299,19 +299,21 @@ type ComplexityRoot struct {
 	}
 
 	Indicator struct {
-		Category  func(childComplexity int) int
-		Code      func(childComplexity int) int
-		Decimals  func(childComplexity int) int
-		Direction func(childComplexity int) int
-		FirstYear func(childComplexity int) int
-		Formula   func(childComplexity int) int
-		LastYear  func(childComplexity int) int
-		Measure   func(childComplexity int) int
-		Name      func(childComplexity int, lang *analytics.Lang) int
-		NameEn    func(childComplexity int) int
-		Rollup    func(childComplexity int) int
-		Source    func(childComplexity int) int
-		Unit      func(childComplexity int) int
+		Category   func(childComplexity int) int
+		Code       func(childComplexity int) int
+		Cumulative func(childComplexity int) int
+		Decimals   func(childComplexity int) int
+		Direction  func(childComplexity int) int
+		FirstYear  func(childComplexity int) int
+		Formula    func(childComplexity int) int
+		Frequency  func(childComplexity int) int
+		LastYear   func(childComplexity int) int
+		Measure    func(childComplexity int) int
+		Name       func(childComplexity int, lang *analytics.Lang) int
+		NameEn     func(childComplexity int) int
+		Rollup     func(childComplexity int) int
+		Source     func(childComplexity int) int
+		Unit       func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -393,7 +395,7 @@ type ComplexityRoot struct {
 		Indicators       func(childComplexity int) int
 		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
 		Pivot            func(childComplexity int, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
-		Ranking          func(childComplexity int, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
+		Ranking          func(childComplexity int, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region           func(childComplexity int, code string) int
 		Regions          func(childComplexity int, group *string, parent *string, level *string) int
 		Robustness       func(childComplexity int, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) int
@@ -403,7 +405,7 @@ type ComplexityRoot struct {
 		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
 		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
 		Threshold        func(childComplexity int, region string, indicator string, value float64, by *int, years *int) int
-		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
+		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
 	Ranking struct {
@@ -418,6 +420,7 @@ type ComplexityRoot struct {
 		Mean         func(childComplexity int) int
 		Median       func(childComplexity int) int
 		Missing      func(childComplexity int) int
+		Period       func(childComplexity int) int
 		Scope        func(childComplexity int) int
 		Ties         func(childComplexity int) int
 		Warnings     func(childComplexity int) int
@@ -619,6 +622,8 @@ type ComplexityRoot struct {
 	TrendPoint struct {
 		BestEver  func(childComplexity int) int
 		Flags     func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Pop       func(childComplexity int) int
 		Rank      func(childComplexity int) int
 		RankCount func(childComplexity int) int
 		Streak    func(childComplexity int) int
@@ -679,9 +684,9 @@ type QueryResolver interface {
 	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
 	Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
-	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
+	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
-	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
+	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
 }
 type RankingResolver interface {
 	WeightedMean(ctx context.Context, obj *analytics.Ranking, weight string) (*float64, error)
@@ -1925,6 +1930,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Code(childComplexity), true
+	case "Indicator.cumulative":
+		if e.ComplexityRoot.Indicator.Cumulative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Cumulative(childComplexity), true
 	case "Indicator.decimals":
 		if e.ComplexityRoot.Indicator.Decimals == nil {
 			break
@@ -1949,6 +1960,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Formula(childComplexity), true
+	case "Indicator.frequency":
+		if e.ComplexityRoot.Indicator.Frequency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Frequency(childComplexity), true
 	case "Indicator.lastYear":
 		if e.ComplexityRoot.Indicator.LastYear == nil {
 			break
@@ -2373,7 +2390,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["year"].(*int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
+		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["year"].(*int), args["period"].(*string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
 	case "Query.region":
 		if e.ComplexityRoot.Query.Region == nil {
 			break
@@ -2478,7 +2495,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["ties"].(*analytics.TieRule)), true
+		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["from"].(*analytics.PeriodOrYear), args["to"].(*analytics.PeriodOrYear), args["asOf"].(*analytics.Date), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["ties"].(*analytics.TieRule)), true
 
 	case "Ranking.asOf":
 		if e.ComplexityRoot.Ranking.AsOf == nil {
@@ -2551,6 +2568,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ranking.Missing(childComplexity), true
+	case "Ranking.period":
+		if e.ComplexityRoot.Ranking.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Period(childComplexity), true
 	case "Ranking.scope":
 		if e.ComplexityRoot.Ranking.Scope == nil {
 			break
@@ -3523,6 +3546,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TrendPoint.Flags(childComplexity), true
+	case "TrendPoint.period":
+		if e.ComplexityRoot.TrendPoint.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Period(childComplexity), true
+	case "TrendPoint.pop":
+		if e.ComplexityRoot.TrendPoint.Pop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Pop(childComplexity), true
 	case "TrendPoint.rank":
 		if e.ComplexityRoot.TrendPoint.Rank == nil {
 			break
@@ -4725,6 +4760,20 @@ type Indicator {
   "First and last year with a value; null when it has none."
   firstYear: Int
   lastYear: Int
+  "How often values are published: A (years), Q (quarters) or M (months); indicators.csv's frequency."
+  frequency: Frequency!
+  "Whether values are year-to-date totals (1–9月累计); indicators.csv's cumulative."
+  cumulative: Boolean!
+}
+
+"How often an indicator's values are published."
+enum Frequency {
+  "Once a year: periods \"2025\"."
+  A
+  "Once a quarter: periods \"2025-Q3\"."
+  Q
+  "Once a month: periods \"2025-09\"."
+  M
 }
 
 """
@@ -5066,6 +5115,13 @@ enum BaselineSource {
   released by that date (the newest vintage released by then; a value without a vintage counts as released
   before every dated one); it is refused on a dataset that gives no release dates.
 
+  period (instead of year; giving both is refused) names a quarter or month of a quarterly or monthly
+  indicator as SDMX writes it: "2025-Q3", "2025-09" (or a year, "2025", of an annual one). A quarterly or
+  monthly indicator takes period, not year; without either, the latest period with a value to rank is used,
+  and the answer's period and year say which. For a cumulative (year-to-date) indicator the value ranked is
+  the year-to-date total, so basis GROWTH ranks year-to-date growth. basis GROWTH and previousRank compare with
+  the same period a year earlier (同比): for a month, the same month of the year before.
+
   formula ranks a value computed at query time instead of an indicator's (give exactly one of indicator and
   formula), in derived.csv's grammar: indicators' codes, numbers, + − × ÷ (or + - * /) and parentheses,
   e.g. "tax_revenue / fiscal_revenue * 100". Its value for a region and year is computed from the same
@@ -5078,7 +5134,7 @@ enum BaselineSource {
   (standings' indicators, compare's indicators), a formula may stand in the list too, with the defaults.
   """
   ranking(indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
-          year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
+          year: Int, period: String, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
           ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking
   """
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
@@ -5147,7 +5203,10 @@ type FlagCount {
 
 type Ranking {
   indicator: Indicator!
+  "The calendar year of period."
   year: Int!
+  "The period ranked: \"2025\" for an annual indicator, \"2025-Q3\" or \"2025-09\" for a quarterly or monthly one."
+  period: String!
   scope: Scope!
   ties: TieRule!
   basis: RankBasis!
@@ -5340,12 +5399,17 @@ enum StandingsOrder {
   included), each point carries the region's rank in that scope that year (as ranking with basis VALUE and
   these ties would give it). Without a scope, the rank fields are null.
 
+  For a quarterly or monthly indicator there is one point per period with a value. from and to take a year
+  (2024, or "2024": its first or last period) or a period of the indicator's frequency ("2024-01",
+  "2024-Q1"); a period of another frequency is refused. cagr is null for them (a compound annual rate over
+  months would mix seasons and year-to-date totals).
+
   formula (instead of indicator, exactly one) follows a value computed at query time, with direction,
   measure and unit, as ranking's formula; a year every operand has but the formula has not (a divisor of
   0) is left out with a warning.
   """
   trend(region: ID!, indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
-        from: Int, to: Int, asOf: Date, group: ID, parent: ID, level: String,
+        from: PeriodOrYear, to: PeriodOrYear, asOf: Date, group: ID, parent: ID, level: String,
         regions: [ID!], ties: TieRule = COMPETITION): Trend
 }
 
@@ -5381,8 +5445,17 @@ type Trend {
   firstYearBelow(value: Float!): Int
 }
 
+"""
+A year (2025, as an Int or a String) or a period as SDMX writes TIME_PERIOD: "2025-Q3" (a quarter),
+"2025-09" (a month). Month 13, quarter 5 and other text are refused with a message saying what is allowed.
+"""
+scalar PeriodOrYear
+
 type TrendPoint {
+  "The calendar year of period."
   year: Int!
+  "The point's period: \"2025\", \"2025-Q3\" or \"2025-09\"."
+  period: String!
   "The value as stored: always finite (import refuses others)."
   value: Float!
   """
@@ -5392,8 +5465,18 @@ type TrendPoint {
   largest number a double holds (1e300 after 1e-300; the trend's warnings say so). From a negative x(t−1) the sign of a
   LEVEL's ratio does not say better or worse (ranking with basis GROWTH leaves such regions out); streak and
   bestEver do.
+
+  For a quarterly or monthly indicator, the growth against the same period a year earlier (同比: September
+  against the September before), by the same rule; for a cumulative (year-to-date) indicator that is the
+  year-to-date total against the same year-to-date total a year earlier.
   """
   yoy: Float
+  """
+  Growth against the period before (环比), by the measure's rule as yoy: for an annual indicator, yoy itself.
+  Null for a cumulative indicator (a year-to-date total's change is the period's own value, not a growth),
+  for GROWTH and INDEX (their value already has its own base), and when the period before has no value.
+  """
+  pop: Float
   "Whether the value beats every earlier year in the indicator's direction; null for the first year."
   bestEver: Boolean
   """
@@ -5950,6 +6033,10 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_firstYear(ctx, field)
 	case "lastYear":
 		return ec.fieldContext_Indicator_lastYear(ctx, field)
+	case "frequency":
+		return ec.fieldContext_Indicator_frequency(ctx, field)
+	case "cumulative":
+		return ec.fieldContext_Indicator_cumulative(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
 }
@@ -6090,6 +6177,8 @@ func (ec *executionContext) childFields_Ranking(ctx context.Context, field graph
 		return ec.fieldContext_Ranking_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_Ranking_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Ranking_period(ctx, field)
 	case "scope":
 		return ec.fieldContext_Ranking_scope(ctx, field)
 	case "ties":
@@ -6508,10 +6597,14 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 	switch field.Name {
 	case "year":
 		return ec.fieldContext_TrendPoint_year(ctx, field)
+	case "period":
+		return ec.fieldContext_TrendPoint_period(ctx, field)
 	case "value":
 		return ec.fieldContext_TrendPoint_value(ctx, field)
 	case "yoy":
 		return ec.fieldContext_TrendPoint_yoy(ctx, field)
+	case "pop":
+		return ec.fieldContext_TrendPoint_pop(ctx, field)
 	case "bestEver":
 		return ec.fieldContext_TrendPoint_bestEver(ctx, field)
 	case "streak":
@@ -7275,62 +7368,70 @@ func (ec *executionContext) field_Query_ranking_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["year"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "group",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["group"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["parent"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "period",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["level"] = arg8
-	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+	args["period"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["regions"] = arg9
-	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+	args["regions"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
 		func(ctx context.Context, v any) (*analytics.Date, error) {
 			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["asOf"] = arg10
-	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	args["asOf"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg11
-	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
+	args["ties"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
 		func(ctx context.Context, v any) (*analytics.RankBasis, error) {
 			return ec.unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["basis"] = arg12
+	args["basis"] = arg13
 	return args, nil
 }
 
@@ -7762,16 +7863,16 @@ func (ec *executionContext) field_Query_trend_args(ctx context.Context, rawArgs 
 	}
 	args["unit"] = arg5
 	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (*analytics.PeriodOrYear, error) {
+			return ec.unmarshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg6
 	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (*analytics.PeriodOrYear, error) {
+			return ec.unmarshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13361,6 +13462,52 @@ func (ec *executionContext) fieldContext_Indicator_lastYear(_ context.Context, f
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Indicator_frequency(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_frequency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Frequency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Frequency) graphql.Marshaler {
+			return ec.marshalNFrequency2pacesetterᚋanalyticsᚐFrequency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_frequency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Frequency")
+}
+
+func (ec *executionContext) _Indicator_cumulative(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_cumulative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cumulative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_cumulative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Membership_group(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15238,7 +15385,7 @@ func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["year"].(*int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
+			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["year"].(*int), fc.Args["period"].(*string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
@@ -15326,7 +15473,7 @@ func (ec *executionContext) _Query_trend(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["ties"].(*analytics.TieRule))
+			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["from"].(*analytics.PeriodOrYear), fc.Args["to"].(*analytics.PeriodOrYear), fc.Args["asOf"].(*analytics.Date), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["ties"].(*analytics.TieRule))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
@@ -15489,6 +15636,29 @@ func (ec *executionContext) _Ranking_year(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Ranking_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ranking_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "String")
 }
 
 func (ec *executionContext) _Ranking_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
@@ -19746,6 +19916,29 @@ func (ec *executionContext) fieldContext_TrendPoint_year(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Int")
 }
 
+func (ec *executionContext) _TrendPoint_period(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendPoint_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendPoint_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "String")
+}
+
 func (ec *executionContext) _TrendPoint_value(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19789,6 +19982,29 @@ func (ec *executionContext) _TrendPoint_yoy(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_TrendPoint_yoy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TrendPoint_pop(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendPoint_pop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrendPoint_pop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Float")
 }
 
@@ -23623,6 +23839,16 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "frequency":
+			out.Values[i] = ec._Indicator_frequency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cumulative":
+			out.Values[i] = ec._Indicator_cumulative(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24294,6 +24520,11 @@ func (ec *executionContext) _Ranking(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "year":
 			out.Values[i] = ec._Ranking_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "period":
+			out.Values[i] = ec._Ranking_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -25572,6 +25803,11 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._TrendPoint_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "value":
 			out.Values[i] = ec._TrendPoint_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25579,6 +25815,11 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 			}
 		case "yoy":
 			out.Values[i] = ec._TrendPoint_yoy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pop":
+			out.Values[i] = ec._TrendPoint_pop(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -26599,6 +26840,16 @@ func (ec *executionContext) marshalNFloat2ᚕᚖfloat64(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNFrequency2pacesetterᚋanalyticsᚐFrequency(ctx context.Context, v any) (analytics.Frequency, error) {
+	var res analytics.Frequency
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFrequency2pacesetterᚋanalyticsᚐFrequency(ctx context.Context, sel ast.SelectionSet, v analytics.Frequency) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
@@ -28159,6 +28410,22 @@ func (ec *executionContext) unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyt
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, v any) (*analytics.PeriodOrYear, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.PeriodOrYear)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, sel ast.SelectionSet, v *analytics.PeriodOrYear) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx context.Context, sel ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {

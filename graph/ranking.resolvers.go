@@ -6,7 +6,7 @@ import (
 	"pacesetter/analytics/calc"
 )
 
-func (r *queryResolver) Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
+func (r *queryResolver) Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
 	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
@@ -15,7 +15,11 @@ func (r *queryResolver) Ranking(ctx context.Context, indicator *string, formula 
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: code, Formula: f, Year: year, ScopeQuery: sc, AsOf: asOf,
+	p, err := periodArg("period", period)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: code, Formula: f, Year: year, Period: p, ScopeQuery: sc, AsOf: asOf,
 		Ties: enum(ties), Basis: enum(basis)})
 }
 

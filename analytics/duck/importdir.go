@@ -59,7 +59,7 @@ func (s *Store) importFast(ctx context.Context, m *dataset.Meta, scan dataset.Sc
 		}
 		if scan.Sorted && !m.Derives() {
 			// Already in the stored order and without duplicates: straight into the table.
-			if _, err := conn.ExecContext(ctx, `INSERT INTO observations SELECT indicator, year, region, value, flags, vintage, true FROM (`+
+			if _, err := conn.ExecContext(ctx, `INSERT INTO observations (indicator, year, region, value, flags, vintage, latest) SELECT indicator, year, region, value, flags, vintage, true FROM (`+
 				observationsSelect(m)+`)`, path); err != nil {
 				return fmt.Errorf("%w: %v", errUnclean, err)
 			}
@@ -144,7 +144,7 @@ func loadStaged(ctx context.Context, conn *sql.Conn, m *dataset.Meta, scan datas
 		// The newest vintage of each value; an undated one (NULL) counts only when there is no other.
 		latest = `vintage IS NOT DISTINCT FROM max(vintage) OVER (PARTITION BY indicator, year, region)`
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO observations SELECT indicator, year, region, value, flags, vintage, `+latest+`
+	if _, err := conn.ExecContext(ctx, `INSERT INTO observations (indicator, year, region, value, flags, vintage, latest) SELECT indicator, year, region, value, flags, vintage, `+latest+`
 		FROM staging ORDER BY indicator, year, region, vintage NULLS FIRST`); err != nil {
 		return err
 	}
