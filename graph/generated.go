@@ -403,7 +403,7 @@ type ComplexityRoot struct {
 		Schemes          func(childComplexity int) int
 		Search           func(childComplexity int, text string, kinds []analytics.SearchKind, first *int) int
 		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
-		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
+		Targets          func(childComplexity int, region *string, indicator *string, year *int, period *string, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
 		Threshold        func(childComplexity int, region string, indicator string, value float64, by *int, years *int) int
 		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
@@ -571,19 +571,24 @@ type ComplexityRoot struct {
 	}
 
 	TargetResult struct {
-		Actual     func(childComplexity int) int
-		Attainment func(childComplexity int) int
-		Comparator func(childComplexity int) int
-		Gap        func(childComplexity int) int
-		Group      func(childComplexity int) int
-		Indicator  func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Region     func(childComplexity int) int
-		Status     func(childComplexity int) int
-		Streak     func(childComplexity int) int
-		Target     func(childComplexity int) int
-		Unit       func(childComplexity int) int
-		Year       func(childComplexity int) int
+		Actual             func(childComplexity int) int
+		Attainment         func(childComplexity int) int
+		Comparator         func(childComplexity int) int
+		Gap                func(childComplexity int) int
+		Group              func(childComplexity int) int
+		Indicator          func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		OnTrack            func(childComplexity int) int
+		Period             func(childComplexity int) int
+		Progress           func(childComplexity int) int
+		Region             func(childComplexity int) int
+		RequiredRestOfYear func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Streak             func(childComplexity int) int
+		Target             func(childComplexity int) int
+		Unit               func(childComplexity int) int
+		Warnings           func(childComplexity int) int
+		Year               func(childComplexity int) int
 	}
 
 	Threshold struct {
@@ -681,7 +686,7 @@ type QueryResolver interface {
 	Threshold(ctx context.Context, region string, indicator string, value float64, by *int, years *int) (*analytics.Threshold, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
-	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
+	Targets(ctx context.Context, region *string, indicator *string, year *int, period *string, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
 	Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
@@ -2473,7 +2478,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string), args["extra"].([]*model.TargetInput)), true
+		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["period"].(*string), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string), args["extra"].([]*model.TargetInput)), true
 	case "Query.threshold":
 		if e.ComplexityRoot.Query.Threshold == nil {
 			break
@@ -3335,12 +3340,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TargetResult.Kind(childComplexity), true
+	case "TargetResult.onTrack":
+		if e.ComplexityRoot.TargetResult.OnTrack == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.OnTrack(childComplexity), true
+	case "TargetResult.period":
+		if e.ComplexityRoot.TargetResult.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Period(childComplexity), true
+	case "TargetResult.progress":
+		if e.ComplexityRoot.TargetResult.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Progress(childComplexity), true
 	case "TargetResult.region":
 		if e.ComplexityRoot.TargetResult.Region == nil {
 			break
 		}
 
 		return e.ComplexityRoot.TargetResult.Region(childComplexity), true
+	case "TargetResult.requiredRestOfYear":
+		if e.ComplexityRoot.TargetResult.RequiredRestOfYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.RequiredRestOfYear(childComplexity), true
 	case "TargetResult.status":
 		if e.ComplexityRoot.TargetResult.Status == nil {
 			break
@@ -3365,6 +3394,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TargetResult.Unit(childComplexity), true
+	case "TargetResult.warnings":
+		if e.ComplexityRoot.TargetResult.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Warnings(childComplexity), true
 	case "TargetResult.year":
 		if e.ComplexityRoot.TargetResult.Year == nil {
 			break
@@ -4479,8 +4514,15 @@ type CompositeYear {
   group in the target's year), scheme (indicators that count in the scheme in the target's year). An unknown
   code is NOT_FOUND. Actuals are the newest vintage of each value. extra adds targets to targets.csv's (one of
   the same region, indicator, year and kind replaces the file's) for this answer: a what-if.
+
+  A quarterly or monthly indicator's actual is its year's: the last period's value for a cumulative
+  (year-to-date) indicator, else the sum (rollup SUM) or mean (MEAN) of all the year's periods (all needed),
+  and none for rollup NONE. A RANK target of one is ranked on the year's last period.
+
+  period ("2025-09", "2025-Q3"; with year, it must be of that year; not with from and to) asks how each
+  target of its year is going so far: progress, onTrack and requiredRestOfYear (see TargetResult).
   """
-  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]
+  targets(region: ID, indicator: ID, year: Int, period: String, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]
 }
 
 """
@@ -4607,6 +4649,30 @@ type TargetResult {
   unit: String!
   "The peer group a RANK target is taken in; null for the regions of the region's level."
   group: Group
+  "The period targets(period:) asked; null without one."
+  period: String
+  """
+  Progress toward the annual target up to period (null without one), from year-to-date totals YTD(Y, p): a
+  cumulative indicator's value at p, or the sum of a flow's periods 1…p (its rollup SUM; all present). Only
+  for LEVEL and GROWTH targets of a quarterly or monthly LEVEL indicator whose year-to-date total is
+  meaningful (cumulative, or rollup SUM); otherwise null, and warnings say why.
+  GROWTH target g %: progress = (YTD(Y, p) / YTD(Y−1, p) − 1) · 100, the year-to-date growth against the same
+  periods a year earlier (null when YTD(Y−1, p) ≤ 0). LEVEL target L: progress = YTD(Y, p) / L · 100, the share
+  of the target reached. Rounded to 12 significant digits.
+  """
+  progress: Float
+  "progress ≥ g for a GROWTH target (≥ 100 for LEVEL); ≤ for a \"<=\" target. Null with progress."
+  onTrack: Boolean
+  """
+  GROWTH target: the growth (%) the rest of the year needs against the same periods a year earlier for the
+  whole year to grow by g: ((A(Y−1) · (1 + g/100) − YTD(Y, p)) / (A(Y−1) − YTD(Y−1, p)) − 1) · 100, where
+  A(Y−1) is the whole previous year (its last period's cumulative value, or the sum of its periods). Null, with a
+  warning, at the year's last period, when A(Y−1) is unknown, or when A(Y−1) − YTD(Y−1, p) is 0. LEVEL target:
+  the amount still needed, L − YTD(Y, p) (negative: already past it).
+  """
+  requiredRestOfYear: Float
+  "Why progress, onTrack or requiredRestOfYear is null; empty otherwise (and without period)."
+  warnings: [Warning!]!
 }
 
 enum TargetKind {
@@ -6523,6 +6589,16 @@ func (ec *executionContext) childFields_TargetResult(ctx context.Context, field 
 		return ec.fieldContext_TargetResult_unit(ctx, field)
 	case "group":
 		return ec.fieldContext_TargetResult_group(ctx, field)
+	case "period":
+		return ec.fieldContext_TargetResult_period(ctx, field)
+	case "progress":
+		return ec.fieldContext_TargetResult_progress(ctx, field)
+	case "onTrack":
+		return ec.fieldContext_TargetResult_onTrack(ctx, field)
+	case "requiredRestOfYear":
+		return ec.fieldContext_TargetResult_requiredRestOfYear(ctx, field)
+	case "warnings":
+		return ec.fieldContext_TargetResult_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TargetResult", field.Name)
 }
@@ -7722,46 +7798,54 @@ func (ec *executionContext) field_Query_targets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["year"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "from",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["from"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+	args["from"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "to",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["to"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+	args["to"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "group",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["group"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+	args["group"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["scheme"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "extra",
+	args["scheme"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "extra",
 		func(ctx context.Context, v any) ([]*model.TargetInput, error) {
 			return ec.unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["extra"] = arg7
+	args["extra"] = arg8
 	return args, nil
 }
 
@@ -15253,7 +15337,7 @@ func (ec *executionContext) _Query_targets(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string), fc.Args["extra"].([]*model.TargetInput))
+			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["period"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string), fc.Args["extra"].([]*model.TargetInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
@@ -19210,6 +19294,130 @@ func (ec *executionContext) fieldContext_TargetResult_group(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TargetResult_period(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _TargetResult_progress(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_onTrack(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_onTrack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTrack, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_onTrack(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TargetResult_requiredRestOfYear(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_requiredRestOfYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredRestOfYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_requiredRestOfYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TargetResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25564,6 +25772,31 @@ func (ec *executionContext) _TargetResult(ctx context.Context, sel ast.Selection
 		case "group":
 			out.Values[i] = ec._TargetResult_group(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._TargetResult_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "progress":
+			out.Values[i] = ec._TargetResult_progress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onTrack":
+			out.Values[i] = ec._TargetResult_onTrack(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requiredRestOfYear":
+			out.Values[i] = ec._TargetResult_requiredRestOfYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._TargetResult_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
