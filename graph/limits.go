@@ -270,8 +270,9 @@ var costRules = map[string]costRule{
 	// gapToLeader, vsMean, vsMedian out of range; growths out of range.
 	"Ranking.warnings": func(*costEnv) fieldCost { return fieldCost{n: 4} },
 	// cagr; yoy.
-	"Trend.warnings":     func(*costEnv) fieldCost { return fieldCost{n: 2} },
-	"Ranking.flagCounts": func(*costEnv) fieldCost { return fieldCost{n: len(analytics.AllFlags)} },
+	"Trend.warnings":        func(*costEnv) fieldCost { return fieldCost{n: 2} },
+	"TargetResult.warnings": func(*costEnv) fieldCost { return fieldCost{n: 2} }, // why progress is null: a few at most
+	"Ranking.flagCounts":    func(*costEnv) fieldCost { return fieldCost{n: len(analytics.AllFlags)} },
 	"Ranking.entries": func(e *costEnv) fieldCost {
 		n := e.regions
 		if sz := e.sizes(); sz.rankingRegions > 0 {
