@@ -16,6 +16,10 @@ type ValueFilter struct {
 	Category   string // indicators of the category
 	From, To   *int
 	AsOf       *Date
+	// FromPeriod and ToPeriod bound (year, period) inclusively: a month or quarter (an annual value is the
+	// year's period 0, so a year's value is before its first month); Frequency keeps indicators of one.
+	FromPeriod, ToPeriod *Period
+	Frequency            *Frequency
 }
 
 // NarrowsRegions says whether the filter names the regions itself (a list, a group, a parent or a level).

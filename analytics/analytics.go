@@ -175,6 +175,7 @@ type Observation struct {
 	Region    *Region
 	Indicator *Indicator
 	Year      int
+	Period    string // "2025", "2025-Q3", "2025-09"
 	Value     float64
 	Flags     []string // see FlagSet.Letters
 	Vintage   *Date    // release date; nil when the dataset does not say
@@ -359,7 +360,8 @@ type RankingEntry struct {
 // StandingsQuery asks how one region ranks on every indicator in a scope.
 type StandingsQuery struct {
 	Region string
-	Year   int
+	Year   int     // the calendar year (of Period, when given)
+	Period *Period // a quarter or month: the indicators of its frequency, ranked in it; nil: annual ones in Year
 	ScopeQuery
 	AsOf  *Date
 	Top   int
@@ -376,6 +378,7 @@ type StandingsQuery struct {
 type Standings struct {
 	Region  *Region
 	Year    int
+	Period  string // the period asked, or the year
 	Scope   *Scope
 	Top     int
 	Ties    TieRule

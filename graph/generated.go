@@ -326,6 +326,7 @@ type ComplexityRoot struct {
 	Observation struct {
 		Flags     func(childComplexity int) int
 		Indicator func(childComplexity int) int
+		Period    func(childComplexity int) int
 		Region    func(childComplexity int) int
 		Value     func(childComplexity int) int
 		Vintage   func(childComplexity int) int
@@ -402,7 +403,7 @@ type ComplexityRoot struct {
 		Scheme           func(childComplexity int, code string) int
 		Schemes          func(childComplexity int) int
 		Search           func(childComplexity int, text string, kinds []analytics.SearchKind, first *int) int
-		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
+		Standings        func(childComplexity int, region string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
 		Targets          func(childComplexity int, region *string, indicator *string, year *int, period *string, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
 		Threshold        func(childComplexity int, region string, indicator string, value float64, by *int, years *int) int
 		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
@@ -562,6 +563,7 @@ type ComplexityRoot struct {
 		InTop   func(childComplexity int) int
 		Left    func(childComplexity int) int
 		Missing func(childComplexity int) int
+		Period  func(childComplexity int) int
 		Ranked  func(childComplexity int) int
 		Region  func(childComplexity int) int
 		Scope   func(childComplexity int) int
@@ -690,7 +692,7 @@ type QueryResolver interface {
 	Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error)
 	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
-	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
+	Standings(ctx context.Context, region string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
 	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
 }
 type RankingResolver interface {
@@ -2056,6 +2058,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Indicator(childComplexity), true
+	case "Observation.period":
+		if e.ComplexityRoot.Observation.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Period(childComplexity), true
 	case "Observation.region":
 		if e.ComplexityRoot.Observation.Region == nil {
 			break
@@ -2467,7 +2475,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["scheme"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
+		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(*int), args["period"].(*string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["scheme"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
 	case "Query.targets":
 		if e.ComplexityRoot.Query.Targets == nil {
 			break
@@ -3261,6 +3269,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Standings.Missing(childComplexity), true
+	case "Standings.period":
+		if e.ComplexityRoot.Standings.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Standings.Period(childComplexity), true
 	case "Standings.ranked":
 		if e.ComplexityRoot.Standings.Ranked == nil {
 			break
@@ -3789,6 +3803,11 @@ var sources = []*ast.Source{
   totals). An observation whose region is in no group that year is in no GROUP row. With filter.group, the
   GROUP rows are of that group only.
 
+  Quarterly and monthly values count once each, in their year (YEAR is the calendar year): by YEAR, SUM
+  adds a flow's months up and MEAN averages them (pick the measure its rollup says). A cumulative
+  (year-to-date) indicator's value of a year is its December (or Q4) value: only each year's last period of
+  it counts, here and in pivot, so running totals are never added up.
+
   having keeps the rows whose measures pass every condition (a null measure passes none); orderBy orders by
   dimensions grouped by or by measures, then by every dimension of by (regions, groups and indicators in
   dataset order, nulls last), so pages never overlap. first is 0 to 10000; after is a page's endCursor.
@@ -3829,6 +3848,14 @@ input ObservationFilter {
   "First and last year, inclusive."
   from: Int
   to: Int
+  """
+  First and last period, inclusive ("2025-01", "2025-Q3", "2025"): values are ordered by year, then quarter or
+  month, a year's own (annual) value before its first month or quarter.
+  """
+  fromPeriod: String
+  toPeriod: String
+  "Values of indicators of this frequency only."
+  frequency: Frequency
   "The values released by this date (refused on a dataset without release dates)."
   asOf: Date
 }
@@ -4876,7 +4903,10 @@ enum Direction {
 type Observation {
   region: Region!
   indicator: Indicator!
+  "The calendar year of period."
   year: Int!
+  "The value's period: \"2025\" for an annual indicator, \"2025-Q3\" or \"2025-09\" for a quarterly or monthly one."
+  period: String!
   "As stored: always finite (import refuses NaN and infinities); −0 is stored as 0."
   value: Float!
   """
@@ -5208,8 +5238,11 @@ enum BaselineSource {
   placed and counted (ranked, inTop, first, entered, left, missing) to those listed or of that category;
   scheme (not with either) to the indicators an assessment scheme counts that year, in the scheme's peer scope
   unless a scope is given: "top 2 on 6 of the assessment's 9 indicators". orderBy orders the entries.
+  Give year or period (one of them): with year the annual indicators are placed; with period ("2025-09",
+  "2025-Q3") the indicators of its frequency, each ranked in that period (previousRank: the same period a
+  year earlier), as a monthly league table.
   """
-  standings(region: ID!, year: Int!, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
+  standings(region: ID!, year: Int, period: String, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
             top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE, indicators: [ID!],
             category: String, scheme: ID, orderBy: StandingsOrder = DATASET): Standings
 }
@@ -5361,6 +5394,8 @@ type RankingEntry {
 type Standings {
   region: Region!
   year: Int!
+  "The period placed in: the period asked, or the year (\"2025\")."
+  period: String!
   scope: Scope!
   top: Int!
   ties: TieRule!
@@ -6129,6 +6164,8 @@ func (ec *executionContext) childFields_Observation(ctx context.Context, field g
 		return ec.fieldContext_Observation_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_Observation_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Observation_period(ctx, field)
 	case "value":
 		return ec.fieldContext_Observation_value(ctx, field)
 	case "flags":
@@ -6533,6 +6570,8 @@ func (ec *executionContext) childFields_Standings(ctx context.Context, field gra
 		return ec.fieldContext_Standings_region(ctx, field)
 	case "year":
 		return ec.fieldContext_Standings_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Standings_period(ctx, field)
 	case "scope":
 		return ec.fieldContext_Standings_scope(ctx, field)
 	case "top":
@@ -7665,109 +7704,117 @@ func (ec *executionContext) field_Query_standings_args(ctx context.Context, rawA
 	}
 	args["region"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["year"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "group",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["group"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["parent"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "period",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["level"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+	args["period"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["regions"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+	args["regions"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
 		func(ctx context.Context, v any) (*analytics.Date, error) {
 			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["asOf"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "top",
+	args["asOf"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "top",
 		func(ctx context.Context, v any) (int, error) {
 			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["top"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	args["top"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg8
-	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
+	args["ties"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
 		func(ctx context.Context, v any) (*analytics.RankBasis, error) {
 			return ec.unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["basis"] = arg9
-	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "indicators",
+	args["basis"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "indicators",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["indicators"] = arg10
-	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+	args["indicators"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "category",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["category"] = arg11
-	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+	args["category"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["scheme"] = arg12
-	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	args["scheme"] = arg13
+	arg14, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*analytics.StandingsOrder, error) {
 			return ec.unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg13
+	args["orderBy"] = arg14
 	return args, nil
 }
 
@@ -13789,6 +13836,29 @@ func (ec *executionContext) fieldContext_Observation_year(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Observation", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Observation_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "String")
+}
+
 func (ec *executionContext) _Observation_value(ctx context.Context, field graphql.CollectedField, obj *analytics.Observation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15513,7 +15583,7 @@ func (ec *executionContext) _Query_standings(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis), fc.Args["indicators"].([]string), fc.Args["category"].(*string), fc.Args["scheme"].(*string), fc.Args["orderBy"].(*analytics.StandingsOrder))
+			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(*int), fc.Args["period"].(*string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis), fc.Args["indicators"].([]string), fc.Args["category"].(*string), fc.Args["scheme"].(*string), fc.Args["orderBy"].(*analytics.StandingsOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
@@ -18650,6 +18720,29 @@ func (ec *executionContext) _Standings_year(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Standings_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Standings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Standings_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Standings_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Standings_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Standings", field, false, false, "String")
 }
 
 func (ec *executionContext) _Standings_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
@@ -21982,7 +22075,7 @@ func (ec *executionContext) unmarshalInputObservationFilter(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"regions", "indicators", "group", "parent", "level", "category", "from", "to", "asOf"}
+	fieldsInOrder := [...]string{"regions", "indicators", "group", "parent", "level", "category", "from", "to", "fromPeriod", "toPeriod", "frequency", "asOf"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22045,6 +22138,27 @@ func (ec *executionContext) unmarshalInputObservationFilter(ctx context.Context,
 				return it, err
 			}
 			it.To = data
+		case "fromPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromPeriod"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromPeriod = data
+		case "toPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toPeriod"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToPeriod = data
+		case "frequency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequency"))
+			data, err := ec.unmarshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Frequency = data
 		case "asOf":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
 			data, err := ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
@@ -24148,6 +24262,11 @@ func (ec *executionContext) _Observation(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._Observation_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "value":
 			out.Values[i] = ec._Observation_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25618,6 +25737,11 @@ func (ec *executionContext) _Standings(ctx context.Context, sel ast.SelectionSet
 			}
 		case "year":
 			out.Values[i] = ec._Standings_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._Standings_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28336,6 +28460,22 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx context.Context, v any) (*analytics.Frequency, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Frequency)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx context.Context, sel ast.SelectionSet, v *analytics.Frequency) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {

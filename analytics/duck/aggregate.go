@@ -100,6 +100,28 @@ func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec)
 	return out, nil
 }
 
+// yearEndsOnly keeps, of a cumulative (year-to-date) indicator's values, only each year's last period's
+// (December, Q4): its year's value is the year-to-date total at the year's end, and adding up running totals
+// would count every month again. "" when no indicator is cumulative.
+func (s *Catalog) yearEndsOnly(p *params) string {
+	var conds []string
+	for _, f := range []analytics.Frequency{analytics.Monthly, analytics.Quarterly} {
+		var codes []string
+		for _, in := range s.Indicators {
+			if in.Cumulative && in.Freq() == f {
+				codes = append(codes, p.add(in.Code))
+			}
+		}
+		if len(codes) > 0 {
+			conds = append(conds, fmt.Sprintf("o.indicator IN (%s) AND o.period <> %d", strings.Join(codes, ", "), f.PerYear()))
+		}
+	}
+	if len(conds) == 0 {
+		return ""
+	}
+	return " AND NOT ((" + strings.Join(conds, ") OR (") + "))"
+}
+
 // aggregateStatement is the one statement of an aggregate and its arguments. Its pieces are built in the
 // order their arguments are numbered: the filter, the group join, the quantiles, having, then the vintage
 // and the page.
@@ -109,7 +131,7 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	p := &params{}
 	// Only values of regions' own: on a dataset without rollups (AllOwn) every value is, and the semi-join
 	// over every value read is left out.
-	where := filterSQL(q.Filter, p, !s.AllOwn)
+	where := filterSQL(q.Filter, p, !s.AllOwn) + s.yearEndsOnly(p)
 	g := groupingOf(q, p)
 	msql := measureSQL
 	if s.Wide {

@@ -241,3 +241,47 @@ func TestRankingPeriodRefusals(t *testing.T) {
 		t.Errorf("trend from a quarter of a monthly indicator: %v", err)
 	}
 }
+
+// standings with a period places the region on the indicators of its frequency, each as ranking(period:)
+// ranks it (itself checked against the rows above); with a year, on the annual ones only.
+func TestStandingsPeriod(t *testing.T) {
+	ctx := context.Background()
+	for _, size := range []struct{ regions, indicators, years int }{{5, 3, 2}, {25, 6, 2}} {
+		d := mixedDataset(19, size.regions, size.indicators, size.years)
+		e := newTestEngine(t, d, Options{})
+		for _, per := range []analytics.Period{{Year: 2002, Sub: 7, Freq: analytics.Monthly}, {Year: 2002, Sub: 2, Freq: analytics.Quarterly}} {
+			rg := d.Regions[2].Code
+			st, err := e.Standings(ctx, analytics.StandingsQuery{Region: rg, Year: per.Year, Period: &per, Top: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Period != per.String() || len(st.Entries)+len(st.Missing) != size.indicators {
+				t.Fatalf("%s: period %s, %d entries and %d missing", per, st.Period, len(st.Entries), len(st.Missing))
+			}
+			for _, en := range st.Entries {
+				if en.Indicator.Freq() != per.Freq {
+					t.Errorf("%s placed on %s", per, en.Indicator.Code)
+				}
+				rk, err := e.Ranking(ctx, analytics.RankingQuery{Indicator: en.Indicator.Code, Period: &per})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, re := range rk.Entries {
+					if re.Region.Code == rg && (re.Rank != en.Rank || re.Value != en.Value || show(re.PreviousRank) != show(en.PreviousRank)) {
+						t.Errorf("%s %s: standings rank %d value %g prev %s; ranking %d %g %s", per, en.Indicator.Code, en.Rank, en.Value,
+							show(en.PreviousRank), re.Rank, re.Value, show(re.PreviousRank))
+					}
+				}
+			}
+		}
+		st, err := e.Standings(ctx, analytics.StandingsQuery{Region: d.Regions[1].Code, Year: 2002, Top: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range st.Entries {
+			if en.Indicator.PerYear() != 1 {
+				t.Errorf("standings by year placed on %s", en.Indicator.Code)
+			}
+		}
+	}
+}

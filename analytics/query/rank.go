@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"pacesetter/analytics"
@@ -456,6 +457,19 @@ func planStandings(s *snapshot, q analytics.StandingsQuery) (*standingsPlan, err
 		indicators, err = s.schemeIndicators(scheme, q.Year)
 	}
 	if err == nil {
+		// The indicators of the period's frequency (of years, without a period): a monthly league table
+		// places the region on the monthly indicators.
+		freq := analytics.Annual
+		if q.Period != nil {
+			freq = q.Period.Freq
+			q.Year = q.Period.Year
+		}
+		indicators = slices.DeleteFunc(slices.Clone(indicators), func(in *analytics.Indicator) bool { return in.Freq() != freq })
+		if len(indicators) == 0 {
+			err = analytics.Errorf(analytics.BadUserInput, "none of the indicators is %s: give a period of their frequency", freqName(freq))
+		}
+	}
+	if err == nil {
 		err = anyValuesIn(indicators, q.Year)
 	}
 	if err != nil {
@@ -489,7 +503,11 @@ func (e *Engine) standings(ctx context.Context, s *snapshot, p *standingsPlan) (
 	if err != nil {
 		return nil, err
 	}
-	st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+	period := strconv.Itoa(q.Year)
+	if q.Period != nil {
+		period = q.Period.String()
+	}
+	st := &analytics.Standings{Region: region, Year: q.Year, Period: period, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 		Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 		Missing: []*analytics.Indicator{}}
 	inScope := false
@@ -513,8 +531,13 @@ func standOn(s *snapshot, p *standingsPlan, st *analytics.Standings, in *analyti
 	if !slices.Contains(members, me) {
 		return false
 	}
-	cur := rankYear(s, m, in, q.Basis, members, q.Year)
-	prev := rankYear(s, m, in, q.Basis, s.members(p.scope, in.Code, q.Year-1), q.Year-1)
+	t := q.Year
+	if q.Period != nil {
+		t = q.Period.Ord()
+	}
+	// The previous rank is the same period's a year earlier.
+	cur := rankYear(s, m, in, q.Basis, members, t)
+	prev := rankYear(s, m, in, q.Basis, s.members(p.scope, in.Code, q.Year-1), t-in.PerYear())
 	var prevRank *int
 	if pe := prev.entry(me); pe != nil {
 		pr := pe.rankBy(q.Ties)
