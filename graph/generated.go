@@ -394,7 +394,7 @@ type ComplexityRoot struct {
 		Groups           func(childComplexity int) int
 		Indicator        func(childComplexity int, code string) int
 		Indicators       func(childComplexity int) int
-		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
+		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, fromPeriod *string, toPeriod *string, frequency *analytics.Frequency, orderBy []*analytics.ObservationOrder, first int, after *string) int
 		Pivot            func(childComplexity int, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
 		Ranking          func(childComplexity int, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region           func(childComplexity int, code string) int
@@ -677,7 +677,7 @@ type QueryResolver interface {
 	Group(ctx context.Context, code string) (*analytics.Group, error)
 	Indicators(ctx context.Context) ([]*analytics.Indicator, error)
 	Indicator(ctx context.Context, code string) (*analytics.Indicator, error)
-	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
+	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, fromPeriod *string, toPeriod *string, frequency *analytics.Frequency, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
 	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
 	Pivot(ctx context.Context, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
 	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
@@ -2381,7 +2381,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["orderBy"].([]*analytics.ObservationOrder), args["first"].(int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["fromPeriod"].(*string), args["toPeriod"].(*string), args["frequency"].(*analytics.Frequency), args["orderBy"].([]*analytics.ObservationOrder), args["first"].(int), args["after"].(*string)), true
 	case "Query.pivot":
 		if e.ComplexityRoot.Query.Pivot == nil {
 			break
@@ -4756,8 +4756,14 @@ type Query {
   1000; pass a page's endCursor as after to get the next page (with the same orderBy). Each value is its
   newest vintage, or with asOf the last one released by that date (refused on a dataset that gives no
   release dates).
+
+  Months and quarters: each observation carries its period; a year's values are ordered by month or
+  quarter (YEAR in orderBy orders by year, then period). fromPeriod and toPeriod bound (year, period)
+  inclusively ("2025-01" to "2025-09"; an annual value is before its year's first month), and frequency
+  keeps the indicators of one, as ObservationFilter's.
   """
   observations(regions: [ID!], indicators: [ID!], group: ID, parent: ID, level: String, from: Int, to: Int, asOf: Date,
+               fromPeriod: String, toPeriod: String, frequency: Frequency,
                orderBy: [ObservationOrder!], first: Int! = 100, after: String): ObservationConnection
 }
 
@@ -7359,30 +7365,54 @@ func (ec *executionContext) field_Query_observations_args(ctx context.Context, r
 		return nil, err
 	}
 	args["asOf"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*analytics.ObservationOrder, error) {
-			return ec.unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyticsᚐObservationOrderᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["orderBy"] = arg8
-	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "first",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["first"] = arg9
-	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "fromPeriod",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg10
+	args["fromPeriod"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "toPeriod",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["toPeriod"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "frequency",
+		func(ctx context.Context, v any) (*analytics.Frequency, error) {
+			return ec.unmarshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["frequency"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*analytics.ObservationOrder, error) {
+			return ec.unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyticsᚐObservationOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg13
 	return args, nil
 }
 
@@ -14935,7 +14965,7 @@ func (ec *executionContext) _Query_observations(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["orderBy"].([]*analytics.ObservationOrder), fc.Args["first"].(int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["fromPeriod"].(*string), fc.Args["toPeriod"].(*string), fc.Args["frequency"].(*analytics.Frequency), fc.Args["orderBy"].([]*analytics.ObservationOrder), fc.Args["first"].(int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
