@@ -39,11 +39,12 @@ const (
 	DimLevel     Dimension = "LEVEL"
 	DimIndicator Dimension = "INDICATOR"
 	DimCategory  Dimension = "CATEGORY"
+	DimPeriod    Dimension = "PERIOD" // the value's period as written ("2025", "2025-Q3", "2025-09")
 	DimYear      Dimension = "YEAR"
 )
 
 // AllDimensions lists the dimensions in the order rows are ordered by when orderBy does not say.
-var AllDimensions = []Dimension{DimRegion, DimGroup, DimParent, DimLevel, DimIndicator, DimCategory, DimYear}
+var AllDimensions = []Dimension{DimRegion, DimGroup, DimParent, DimLevel, DimIndicator, DimCategory, DimYear, DimPeriod}
 
 // AggregateMeasure is a statistic of the values of a group.
 type AggregateMeasure string
@@ -127,6 +128,7 @@ type AggregateRow struct {
 	Indicator *Indicator
 	Category  *string
 	Year      *int
+	Period    *string
 
 	Count     *int
 	Sum       *float64

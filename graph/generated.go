@@ -66,6 +66,7 @@ type ComplexityRoot struct {
 		Median      func(childComplexity int) int
 		Min         func(childComplexity int) int
 		Parent      func(childComplexity int) int
+		Period      func(childComplexity int) int
 		Previous    func(childComplexity int, measure analytics.AggregateMeasure) int
 		Quantile    func(childComplexity int, p float64) int
 		Region      func(childComplexity int) int
@@ -849,6 +850,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregateRow.Parent(childComplexity), true
+	case "AggregateRow.period":
+		if e.ComplexityRoot.AggregateRow.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Period(childComplexity), true
 	case "AggregateRow.previous":
 		if e.ComplexityRoot.AggregateRow.Previous == nil {
 			break
@@ -3873,6 +3880,11 @@ enum Dimension {
   "The indicator's category."
   CATEGORY
   YEAR
+  """
+  The value's period as observations.csv writes it: "2025" (an annual value), "2025-Q3", "2025-09". Rows
+  by PERIOD keep a cumulative indicator's every month (its year-to-date totals), not only December.
+  """
+  PERIOD
 }
 
 "A statistic of the values in a row."
@@ -3901,6 +3913,7 @@ enum AggregateKey {
   INDICATOR
   CATEGORY
   YEAR
+  PERIOD
   COUNT
   SUM
   MEAN
@@ -3964,6 +3977,8 @@ type AggregateRow {
   indicator: Indicator
   category: String
   year: Int
+  "The row's period (by PERIOD); null otherwise."
+  period: String
   count: Int
   sum: Float
   mean: Float
@@ -5638,6 +5653,8 @@ func (ec *executionContext) childFields_AggregateRow(ctx context.Context, field 
 		return ec.fieldContext_AggregateRow_category(ctx, field)
 	case "year":
 		return ec.fieldContext_AggregateRow_year(ctx, field)
+	case "period":
+		return ec.fieldContext_AggregateRow_period(ctx, field)
 	case "count":
 		return ec.fieldContext_AggregateRow_count(ctx, field)
 	case "sum":
@@ -8718,6 +8735,29 @@ func (ec *executionContext) _AggregateRow_year(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_AggregateRow_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregateRow_period(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _AggregateRow_count(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
@@ -22658,6 +22698,11 @@ func (ec *executionContext) _AggregateRow(ctx context.Context, sel ast.Selection
 			}
 		case "year":
 			out.Values[i] = ec._AggregateRow_year(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._AggregateRow_period(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -228,6 +228,8 @@ func (f costFilter) dim(e *costEnv, d analytics.Dimension) int {
 		return e.indicators
 	case analytics.DimCategory:
 		return max(1, e.info.Categories)
+	case analytics.DimPeriod: // at most a year's value and 12 months a year (quarters fewer)
+		return max(1, 13*(f.to-f.from+1))
 	}
 	return max(1, f.to-f.from+1)
 }

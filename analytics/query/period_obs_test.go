@@ -102,3 +102,50 @@ func TestAggregateYearFromMonths(t *testing.T) {
 		}
 	}
 }
+
+// By PERIOD: aggregate rows per indicator and period (a cumulative indicator's every period), and a pivot
+// of one monthly indicator with regions down and periods across, each cell the region's value that month;
+// the reference is the rows themselves.
+func TestAggregateAndPivotByPeriod(t *testing.T) {
+	ctx := context.Background()
+	for _, size := range []struct{ regions, indicators, years int }{{4, 3, 2}, {15, 3, 2}} {
+		d := mixedDataset(23, size.regions, size.indicators, size.years)
+		e := newTestEngine(t, d, Options{})
+		type key struct{ ind, period string }
+		count := map[key]int{}
+		for _, o := range d.Observations {
+			in := d.Indicators[slicesIndexInd(d, o.Indicator)]
+			count[key{o.Indicator, o.PeriodText(in.Frequency)}]++
+		}
+		ag, err := e.Aggregate(ctx, analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimIndicator, analytics.DimPeriod},
+			Measures: []analytics.AggregateMeasure{analytics.MeasureCount}, First: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ag.Rows) != len(count) {
+			t.Fatalf("%d rows, want %d", len(ag.Rows), len(count))
+		}
+		for _, r := range ag.Rows {
+			if k := (key{r.Indicator.Code, *r.Period}); *r.Count != count[k] {
+				t.Errorf("%v: count %d, want %d", k, *r.Count, count[k])
+			}
+		}
+		pv, err := e.Pivot(ctx, analytics.PivotQuery{Indicator: "I001", Rows: analytics.DimRegion, Columns: analytics.DimPeriod})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pv.Columns) != 12*size.years || pv.Columns[0].Key != "2001-01" || pv.Columns[len(pv.Columns)-1].Key != fmt.Sprintf("%d-12", 2000+size.years) {
+			t.Fatalf("%d columns, from %s to %s", len(pv.Columns), pv.Columns[0].Key, pv.Columns[len(pv.Columns)-1].Key)
+		}
+		vals := refPeriodValues(d)
+		for _, row := range pv.Rows {
+			for i, c := range pv.Columns {
+				p, _ := analytics.ParsePeriod(c.Key)
+				x, ok := vals[periodKey{"I001", row.Code, p.Year, p.Sub}]
+				if got := row.Cells[i]; ok != (got != nil) || ok && !near(*got, x) {
+					t.Errorf("%s %s: %s, want %g (%v)", row.Code, c.Key, showF(got), x, ok)
+				}
+			}
+		}
+	}
+}
