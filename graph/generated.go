@@ -113,9 +113,11 @@ type ComplexityRoot struct {
 		Closing         func(childComplexity int) int
 		DifferenceUnit  func(childComplexity int) int
 		FirstDifference func(childComplexity int) int
+		FirstPeriod     func(childComplexity int) int
 		FirstYear       func(childComplexity int) int
 		Indicator       func(childComplexity int) int
 		LastDifference  func(childComplexity int) int
+		LastPeriod      func(childComplexity int) int
 		LastYear        func(childComplexity int) int
 		Region          func(childComplexity int) int
 		Unit            func(childComplexity int) int
@@ -126,6 +128,7 @@ type ComplexityRoot struct {
 		Direction func(childComplexity int) int
 		Indicator func(childComplexity int) int
 		Measure   func(childComplexity int) int
+		Period    func(childComplexity int) int
 		Region    func(childComplexity int) int
 		Unit      func(childComplexity int) int
 		Value     func(childComplexity int) int
@@ -141,6 +144,7 @@ type ComplexityRoot struct {
 		Flags          func(childComplexity int) int
 		Indicator      func(childComplexity int) int
 		Measure        func(childComplexity int) int
+		Period         func(childComplexity int) int
 		Rank           func(childComplexity int) int
 		Ratio          func(childComplexity int) int
 		Region         func(childComplexity int) int
@@ -386,7 +390,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Aggregate        func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
 		Categories       func(childComplexity int, input model.CompositeInput, region *string, category *string) int
-		Compare          func(childComplexity int, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
+		Compare          func(childComplexity int, regions []string, indicators []string, from analytics.PeriodOrYear, to analytics.PeriodOrYear, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
 		Composite        func(childComplexity int, input model.CompositeInput) int
 		CompositeHistory func(childComplexity int, input model.CompositeInput, from int) int
 		Dataset          func(childComplexity int) int
@@ -691,7 +695,7 @@ type QueryResolver interface {
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
 	Targets(ctx context.Context, region *string, indicator *string, year *int, period *string, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
 	Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error)
-	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
+	Compare(ctx context.Context, regions []string, indicators []string, from analytics.PeriodOrYear, to analytics.PeriodOrYear, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
 	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
 	Standings(ctx context.Context, region string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
 	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
@@ -1057,6 +1061,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareGap.FirstDifference(childComplexity), true
+	case "CompareGap.firstPeriod":
+		if e.ComplexityRoot.CompareGap.FirstPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.FirstPeriod(childComplexity), true
 	case "CompareGap.firstYear":
 		if e.ComplexityRoot.CompareGap.FirstYear == nil {
 			break
@@ -1075,6 +1085,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareGap.LastDifference(childComplexity), true
+	case "CompareGap.lastPeriod":
+		if e.ComplexityRoot.CompareGap.LastPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.LastPeriod(childComplexity), true
 	case "CompareGap.lastYear":
 		if e.ComplexityRoot.CompareGap.LastYear == nil {
 			break
@@ -1118,6 +1134,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareLeader.Measure(childComplexity), true
+	case "CompareLeader.period":
+		if e.ComplexityRoot.CompareLeader.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Period(childComplexity), true
 	case "CompareLeader.region":
 		if e.ComplexityRoot.CompareLeader.Region == nil {
 			break
@@ -1191,6 +1213,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareRow.Measure(childComplexity), true
+	case "CompareRow.period":
+		if e.ComplexityRoot.CompareRow.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Period(childComplexity), true
 	case "CompareRow.rank":
 		if e.ComplexityRoot.CompareRow.Rank == nil {
 			break
@@ -2303,7 +2331,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Compare(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(int), args["to"].(int), args["scope"].(*model.ScopeInput), args["baseline"].(*model.BaselineInput), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule)), true
+		return e.ComplexityRoot.Query.Compare(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(analytics.PeriodOrYear), args["to"].(analytics.PeriodOrYear), args["scope"].(*model.ScopeInput), args["baseline"].(*model.BaselineInput), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule)), true
 	case "Query.composite":
 		if e.ComplexityRoot.Query.Composite == nil {
 			break
@@ -3813,7 +3841,7 @@ var sources = []*ast.Source{
   Quarterly and monthly values count once each, in their year (YEAR is the calendar year): by YEAR, SUM
   adds a flow's months up and MEAN averages them (pick the measure its rollup says). A cumulative
   (year-to-date) indicator's value of a year is its December (or Q4) value: only each year's last period of
-  it counts, here and in pivot, so running totals are never added up.
+  it counts, here and in pivot, so running totals are never added up (by PERIOD every period's counts).
 
   having keeps the rows whose measures pass every condition (a null measure passes none); orderBy orders by
   dimensions grouped by or by measures, then by every dimension of by (regions, groups and indicators in
@@ -5044,8 +5072,14 @@ enum Lang {
   A comparison holds at most 20,000 regions × indicators × years (counting every region a group brings in,
   and only the years from and to share with the dataset's), and ranks at most 2,000,000 values in its scope
   (indicators × those years × regions of the scope); more is BAD_USER_INPUT. asOf answers with the values released by that date, as ranking does.
+
+  from and to take a year (2019) or a period ("2024-01", "2024-Q1"): a quarterly or monthly indicator is
+  compared period by period (rows, leaders and gaps carry the period; a region's memberships are its
+  calendar year's; changePerYear divides by the years between the gap's first and last period), from the
+  from period to the to period when they are of its frequency, else over every period of their years; an
+  annual indicator over the years of from and to. A monthly indicator counts 12 values a year in the limit.
   """
-  compare(regions: [ID!]!, indicators: [ID!]!, from: Int!, to: Int!, scope: ScopeInput,
+  compare(regions: [ID!]!, indicators: [ID!]!, from: PeriodOrYear!, to: PeriodOrYear!, scope: ScopeInput,
           baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison
 }
 
@@ -5139,6 +5173,8 @@ type CompareRow {
   region: Region!
   indicator: Indicator!
   year: Int!
+  "The row's period: \"2025\", \"2025-Q3\", \"2025-09\"."
+  period: String!
   "The value as stored."
   value: Float!
   "Rank in the scope (without one, among the compared regions) that year; null when not ranked there."
@@ -5173,6 +5209,7 @@ type CompareRow {
 type CompareLeader {
   indicator: Indicator!
   year: Int!
+  period: String!
   region: Region!
   value: Float!
   unit: String!
@@ -5192,6 +5229,9 @@ type CompareGap {
   "First and last year of the span with a gap (a value and a baseline)."
   firstYear: Int!
   lastYear: Int!
+  "The periods of firstYear and lastYear the gap is taken in (the years themselves for an annual indicator)."
+  firstPeriod: String!
+  lastPeriod: String!
   "The gap, sign·(value − baseline), in firstYear and in lastYear (12 significant digits; see Comparison.gaps)."
   firstDifference: Float!
   lastDifference: Float!
@@ -5757,6 +5797,10 @@ func (ec *executionContext) childFields_CompareGap(ctx context.Context, field gr
 		return ec.fieldContext_CompareGap_firstYear(ctx, field)
 	case "lastYear":
 		return ec.fieldContext_CompareGap_lastYear(ctx, field)
+	case "firstPeriod":
+		return ec.fieldContext_CompareGap_firstPeriod(ctx, field)
+	case "lastPeriod":
+		return ec.fieldContext_CompareGap_lastPeriod(ctx, field)
 	case "firstDifference":
 		return ec.fieldContext_CompareGap_firstDifference(ctx, field)
 	case "lastDifference":
@@ -5781,6 +5825,8 @@ func (ec *executionContext) childFields_CompareLeader(ctx context.Context, field
 		return ec.fieldContext_CompareLeader_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_CompareLeader_year(ctx, field)
+	case "period":
+		return ec.fieldContext_CompareLeader_period(ctx, field)
 	case "region":
 		return ec.fieldContext_CompareLeader_region(ctx, field)
 	case "value":
@@ -5803,6 +5849,8 @@ func (ec *executionContext) childFields_CompareRow(ctx context.Context, field gr
 		return ec.fieldContext_CompareRow_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_CompareRow_year(ctx, field)
+	case "period":
+		return ec.fieldContext_CompareRow_period(ctx, field)
 	case "value":
 		return ec.fieldContext_CompareRow_value(ctx, field)
 	case "rank":
@@ -7171,16 +7219,16 @@ func (ec *executionContext) field_Query_compare_args(ctx context.Context, rawArg
 	}
 	args["indicators"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (analytics.PeriodOrYear, error) {
+			return ec.unmarshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (analytics.PeriodOrYear, error) {
+			return ec.unmarshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9735,6 +9783,52 @@ func (ec *executionContext) fieldContext_CompareGap_lastYear(_ context.Context, 
 	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CompareGap_firstPeriod(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_firstPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_firstPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _CompareGap_lastPeriod(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_lastPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_lastPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "String")
+}
+
 func (ec *executionContext) _CompareGap_firstDifference(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9951,6 +10045,29 @@ func (ec *executionContext) fieldContext_CompareLeader_year(_ context.Context, f
 	return graphql.NewScalarFieldContext("CompareLeader", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CompareLeader_period(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareLeader", field, false, false, "String")
+}
+
 func (ec *executionContext) _CompareLeader_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10160,6 +10277,29 @@ func (ec *executionContext) _CompareRow_year(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_CompareRow_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareRow_period(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _CompareRow_value(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
@@ -15565,7 +15705,7 @@ func (ec *executionContext) _Query_compare(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Compare(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(int), fc.Args["to"].(int), fc.Args["scope"].(*model.ScopeInput), fc.Args["baseline"].(*model.BaselineInput), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule))
+			return ec.Resolvers.Query().Compare(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(analytics.PeriodOrYear), fc.Args["to"].(analytics.PeriodOrYear), fc.Args["scope"].(*model.ScopeInput), fc.Args["baseline"].(*model.BaselineInput), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
@@ -23026,6 +23166,16 @@ func (ec *executionContext) _CompareGap(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "firstPeriod":
+			out.Values[i] = ec._CompareGap_firstPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastPeriod":
+			out.Values[i] = ec._CompareGap_lastPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "firstDifference":
 			out.Values[i] = ec._CompareGap_firstDifference(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23099,6 +23249,11 @@ func (ec *executionContext) _CompareLeader(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._CompareLeader_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "region":
 			out.Values[i] = ec._CompareLeader_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23164,6 +23319,11 @@ func (ec *executionContext) _CompareRow(ctx context.Context, sel ast.SelectionSe
 			}
 		case "year":
 			out.Values[i] = ec._CompareRow_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._CompareRow_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27546,6 +27706,16 @@ func (ec *executionContext) marshalNPageInfo2ᚖpacesetterᚋgraphᚋmodelᚐPag
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, v any) (analytics.PeriodOrYear, error) {
+	var res analytics.PeriodOrYear
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, sel ast.SelectionSet, v analytics.PeriodOrYear) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNPivotColumn2ᚕᚖpacesetterᚋanalyticsᚐPivotColumnᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotColumn) graphql.Marshaler {

@@ -3,6 +3,7 @@ package query
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -281,6 +282,56 @@ func TestStandingsPeriod(t *testing.T) {
 		for _, en := range st.Entries {
 			if en.Indicator.PerYear() != 1 {
 				t.Errorf("standings by year placed on %s", en.Indicator.Code)
+			}
+		}
+	}
+}
+
+// compare over months: the rows of a monthly indicator from one month to another, each with its period and
+// value, the leader of each month, and a gap's change per year over months (two months apart: a sixth of a
+// year), against the rows themselves; an annual indicator beside it keeps its years.
+func TestComparePeriods(t *testing.T) {
+	ctx := context.Background()
+	for _, size := range []struct{ regions, indicators, years int }{{4, 3, 2}, {12, 3, 3}} {
+		d := mixedDataset(29, size.regions, size.indicators, size.years)
+		e := newTestEngine(t, d, Options{})
+		vals := refPeriodValues(d)
+		from := analytics.Period{Year: 2002, Sub: 3, Freq: analytics.Monthly}
+		to := analytics.Period{Year: 2002, Sub: 5, Freq: analytics.Monthly}
+		regs := []string{d.Regions[1].Code, d.Regions[2].Code}
+		c, err := e.Compare(ctx, analytics.CompareQuery{Regions: regs, Indicators: []string{"I001", "AI001"}, From: 2002, To: 2002, FromPeriod: &from, ToPeriod: &to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, code := range []string{"I001", "AI001"} {
+			for _, p := range map[string][]int{"I001": {3, 4, 5}, "AI001": {0}}[code] {
+				for _, rg := range regs {
+					if x, ok := vals[periodKey{code, rg, 2002, p}]; ok {
+						want = append(want, fmt.Sprintf("%s %s %s %g", code, dataset.Observation{Year: 2002, Period: p}.PeriodText(map[string]analytics.Frequency{"I001": analytics.Monthly}[code]), rg, x))
+					}
+				}
+			}
+		}
+		var got []string
+		for _, r := range c.Rows {
+			got = append(got, fmt.Sprintf("%s %s %s %g", r.Indicator.Code, r.Period, r.Region.Code, r.Value))
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		for _, g := range c.Gaps {
+			if g.Indicator.Code != "I001" || g.FirstPeriod != "2002-03" || g.LastPeriod != "2002-05" || g.ChangePerYear == nil {
+				continue
+			}
+			// Without a baseline the gap is to the best of the two: change per year = Δgap / (2/12).
+			if want := (g.LastDifference - g.FirstDifference) * 6; !near(*g.ChangePerYear, want) {
+				t.Errorf("%s: change per year %g, want %g", g.Region.Code, *g.ChangePerYear, want)
+			}
+		}
+		for _, l := range c.Leaders {
+			if l.Indicator.Code == "I001" && (l.Year != 2002 || l.Period < "2002-03" || l.Period > "2002-05") {
+				t.Errorf("leader in %s", l.Period)
 			}
 		}
 	}
