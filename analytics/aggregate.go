@@ -16,6 +16,10 @@ type ValueFilter struct {
 	Category   string // indicators of the category
 	From, To   *int
 	AsOf       *Date
+	// FromPeriod and ToPeriod bound (year, period) inclusively: a month or quarter (an annual value is the
+	// year's period 0, so a year's value is before its first month); Frequency keeps indicators of one.
+	FromPeriod, ToPeriod *Period
+	Frequency            *Frequency
 }
 
 // NarrowsRegions says whether the filter names the regions itself (a list, a group, a parent or a level).
@@ -35,11 +39,12 @@ const (
 	DimLevel     Dimension = "LEVEL"
 	DimIndicator Dimension = "INDICATOR"
 	DimCategory  Dimension = "CATEGORY"
+	DimPeriod    Dimension = "PERIOD" // the value's period as written ("2025", "2025-Q3", "2025-09")
 	DimYear      Dimension = "YEAR"
 )
 
 // AllDimensions lists the dimensions in the order rows are ordered by when orderBy does not say.
-var AllDimensions = []Dimension{DimRegion, DimGroup, DimParent, DimLevel, DimIndicator, DimCategory, DimYear}
+var AllDimensions = []Dimension{DimRegion, DimGroup, DimParent, DimLevel, DimIndicator, DimCategory, DimYear, DimPeriod}
 
 // AggregateMeasure is a statistic of the values of a group.
 type AggregateMeasure string
@@ -123,6 +128,7 @@ type AggregateRow struct {
 	Indicator *Indicator
 	Category  *string
 	Year      *int
+	Period    *string
 
 	Count     *int
 	Sum       *float64

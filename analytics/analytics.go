@@ -139,6 +139,27 @@ type Indicator struct {
 	Formula   *string // the formula of a derived indicator, nil for a published one
 	FirstYear *int    // first and last year with a value; nil when it has none
 	LastYear  *int
+	// Frequency is A, Q or M; Cumulative says values are year-to-date totals. FirstOrd and LastOrd are the
+	// first and last period with a value as ordinals (Period.Ord; the years for an annual indicator): a
+	// matrix of the indicator is keyed by them.
+	Frequency  Frequency
+	Cumulative bool
+	FirstOrd   *int
+	LastOrd    *int
+}
+
+// PerYear is how many periods a year of the indicator has: 1, 4 or 12.
+func (i *Indicator) PerYear() int { return i.Frequency.PerYear() }
+
+// Period is the indicator's period at ordinal t.
+func (i *Indicator) Period(t int) Period { return PeriodAt(i.Freq(), t) }
+
+// Freq is the indicator's frequency, A when unset.
+func (i *Indicator) Freq() Frequency {
+	if i.Frequency == "" {
+		return Annual
+	}
+	return i.Frequency
 }
 
 // Sign is +1 when higher values are better and −1 when lower values are: ranks are taken on Sign·x.
@@ -154,6 +175,7 @@ type Observation struct {
 	Region    *Region
 	Indicator *Indicator
 	Year      int
+	Period    string // "2025", "2025-Q3", "2025-09"
 	Value     float64
 	Flags     []string // see FlagSet.Letters
 	Vintage   *Date    // release date; nil when the dataset does not say
@@ -226,7 +248,8 @@ type ScopeQuery struct {
 type RankingQuery struct {
 	Indicator string
 	Formula   *Formula // instead of Indicator (exactly one of them)
-	Year      *int     // nil: the latest year in which a region of the scope has a value
+	Year      *int     // nil (and Period nil): the latest year (or period) in which a region of the scope has a value
+	Period    *Period  // instead of Year: a quarter or month of a sub-annual indicator (or a year)
 	ScopeQuery
 	AsOf  *Date
 	Ties  TieRule
@@ -236,7 +259,9 @@ type RankingQuery struct {
 // Ranking is the ranked scope plus the regions of the scope without a value.
 type Ranking struct {
 	Indicator *Indicator
-	Year      int
+	Year      int    // the calendar year of Period
+	Period    string // the period ranked: "2025", "2025-Q3", "2025-09"
+	Ord       int    // Period's ordinal (Period.Ord): the key of the indicator's values
 	Scope     *Scope
 	Ties      TieRule
 	Basis     RankBasis
@@ -335,7 +360,8 @@ type RankingEntry struct {
 // StandingsQuery asks how one region ranks on every indicator in a scope.
 type StandingsQuery struct {
 	Region string
-	Year   int
+	Year   int     // the calendar year (of Period, when given)
+	Period *Period // a quarter or month: the indicators of its frequency, ranked in it; nil: annual ones in Year
 	ScopeQuery
 	AsOf  *Date
 	Top   int
@@ -352,6 +378,7 @@ type StandingsQuery struct {
 type Standings struct {
 	Region  *Region
 	Year    int
+	Period  string // the period asked, or the year
 	Scope   *Scope
 	Top     int
 	Ties    TieRule
@@ -397,9 +424,12 @@ type TrendQuery struct {
 	Indicator string
 	Formula   *Formula // instead of Indicator (exactly one of them)
 	From, To  *int
-	AsOf      *Date
-	Scope     *ScopeQuery // where each year's rank is taken; nil: no ranks
-	Ties      TieRule
+	// FromPeriod and ToPeriod bound the periods shown instead of From and To (one of each pair at most):
+	// of the indicator's frequency.
+	FromPeriod, ToPeriod *Period
+	AsOf                 *Date
+	Scope                *ScopeQuery // where each year's rank is taken; nil: no ranks
+	Ties                 TieRule
 }
 
 // Trend is a series with its year-over-year growth, records and streaks.
@@ -428,7 +458,7 @@ func (t *Trend) RankStreak(atOrAbove int) (*int, error) {
 	n := 0
 	for i := len(t.Points) - 1; i >= 0; i-- {
 		p := t.Points[i]
-		if p.Rank == nil || *p.Rank > atOrAbove || i < len(t.Points)-1 && t.Points[i+1].Year != p.Year+1 {
+		if p.Rank == nil || *p.Rank > atOrAbove || i < len(t.Points)-1 && t.Points[i+1].Ord != p.Ord+1 {
 			break
 		}
 		n++
@@ -459,10 +489,13 @@ func (t *Trend) FirstYearBelow(value float64) *int {
 // TrendPoint is one year with a value. YoY, BestEver and Streak are computed over the full history, so a
 // record is a record even when From hides the years before it.
 type TrendPoint struct {
-	Year     int
+	Year     int    // the calendar year of Period
+	Period   string // "2025", "2025-Q3", "2025-09"
+	Ord      int    // Period's ordinal
 	Value    float64
-	Yoy      *float64
-	YoyHuge  bool // Yoy is nil because the growth is beyond ±1.8e308, not for want of a year before
+	Yoy      *float64 // against the same period a year earlier
+	Pop      *float64 // against the period before; nil for a cumulative indicator
+	YoyHuge  bool     // Yoy is nil because the growth is beyond ±1.8e308, not for want of a year before
 	BestEver *bool
 	Streak   int
 	Flags    []string

@@ -8,10 +8,13 @@ type CompareQuery struct {
 	Regions    []string
 	Indicators []string
 	From, To   int
-	Scope      *ScopeQuery // where ranks and baseline statistics are taken; nil: among the compared regions
-	Baseline   *BaselineQuery
-	AsOf       *Date
-	Ties       TieRule
+	// FromPeriod and ToPeriod, when from and to are a quarter or month: the periods of an indicator of that
+	// frequency shown (From and To are then their years, which bound the indicators of other frequencies).
+	FromPeriod, ToPeriod *Period
+	Scope                *ScopeQuery // where ranks and baseline statistics are taken; nil: among the compared regions
+	Baseline             *BaselineQuery
+	AsOf                 *Date
+	Ties                 TieRule
 }
 
 // BaselineQuery is what each value is measured against: one region, or a statistic (exactly one).
@@ -66,7 +69,8 @@ type Comparison struct {
 type CompareRow struct {
 	Region    *Region
 	Indicator *Indicator
-	Year      int
+	Year      int    // the calendar year of Period
+	Period    string // "2025", "2025-Q3", "2025-09"
 	Value     float64
 	Rank      *int
 	Baseline  *float64
@@ -95,6 +99,7 @@ func (r *CompareRow) Direction() Direction { return r.Indicator.Direction }
 type CompareLeader struct {
 	Indicator *Indicator
 	Year      int
+	Period    string
 	Region    *Region
 	Value     float64
 }
@@ -115,6 +120,10 @@ type CompareGap struct {
 	Indicator       *Indicator
 	FirstYear       int
 	LastYear        int
+	FirstPeriod     string // the periods of FirstYear and LastYear the gap is taken in
+	LastPeriod      string
+	FirstOrd        int // their ordinals: the change per year divides by the years between them
+	LastOrd         int
 	FirstDifference float64
 	LastDifference  float64
 	ChangePerYear   *float64

@@ -8,6 +8,24 @@ type ValueCounts struct {
 	first, last int
 	by          map[string][]int32 // by indicator, a count per year from first to last
 	all         []int              // by year, every indicator's counts summed
+	per         map[string]int     // periods a year of a quarterly or monthly indicator (absent: 1)
+}
+
+// SetPerYear records that indicator has n periods a year (4 or 12): a region then has up to n values a
+// year, so a scope of k regions reads up to k·n of them. Only while building.
+func (c *ValueCounts) SetPerYear(indicator string, n int) {
+	if c.per == nil {
+		c.per = map[string]int{}
+	}
+	c.per[indicator] = n
+}
+
+// PerYear is how many periods a year indicator has (1 unless SetPerYear said otherwise).
+func (c *ValueCounts) PerYear(indicator string) int {
+	if c == nil || c.per[indicator] == 0 {
+		return 1
+	}
+	return c.per[indicator]
 }
 
 // NewValueCounts returns empty counts over the years first…last.
@@ -38,11 +56,12 @@ func (c *ValueCounts) Values(indicators []string, from, to, scope int) int {
 	}
 	from, to = max(from, c.first), min(to, c.last)
 	n := 0
-	add := func(row []int32) {
+	add := func(code string, row []int32) {
+		per := c.PerYear(code)
 		for y := from; y <= to; y++ {
 			k := int(row[y-c.first])
 			if scope > 0 {
-				k = min(k, scope)
+				k = min(k, scope*per)
 			}
 			n += k
 		}
@@ -53,7 +72,7 @@ func (c *ValueCounts) Values(indicators []string, from, to, scope int) int {
 		for _, in := range indicators {
 			if row := c.by[in]; row != nil && !seen[in] {
 				seen[in] = true
-				add(row)
+				add(in, row)
 			}
 		}
 	case scope <= 0:
@@ -61,8 +80,8 @@ func (c *ValueCounts) Values(indicators []string, from, to, scope int) int {
 			n += c.all[y-c.first]
 		}
 	default:
-		for _, row := range c.by {
-			add(row)
+		for code, row := range c.by {
+			add(code, row)
 		}
 	}
 	return min(n, 1<<40)

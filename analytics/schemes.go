@@ -168,6 +168,7 @@ type TargetQuery struct {
 	Indicator string
 	Year      *int
 	From, To  *int
+	Period    *Period      // a quarter or month of Year: each target's progress up to it (Year is then its year)
 	Group     string       // regions that are members of the group in the target's year
 	Scheme    string       // indicators that count in the scheme in the target's year
 	Extra     []TargetSpec // added to targets.csv's (replacing one of the same region, indicator, year and kind)
@@ -199,6 +200,13 @@ type TargetResult struct {
 	Gap        *float64 // actual − target, in the target's unit; nil when pending
 	Streak     int      // consecutive years up to this one in which the same target (region, indicator, kind) was met
 	Unit       string   // of target, actual and gap
+	// With a period asked: the year-to-date progress toward the target (see analytics/assess.Progress),
+	// whether it is on track, what the rest of the year needs, and why any of them is null.
+	Period             *string
+	Progress           *float64
+	OnTrack            *bool
+	RequiredRestOfYear *float64
+	Warnings           []*Warning
 }
 
 func (t TargetKind) MarshalGQL(w io.Writer) { writeQuoted(w, string(t)) }

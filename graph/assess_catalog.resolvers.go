@@ -14,7 +14,7 @@ func (r *queryResolver) Scheme(ctx context.Context, code string) (*analytics.Sch
 	return r.Engine.Scheme(ctx, code)
 }
 
-func (r *queryResolver) Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error) {
+func (r *queryResolver) Targets(ctx context.Context, region *string, indicator *string, year *int, period *string, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error) {
 	for _, a := range []struct {
 		name string
 		p    *string
@@ -23,7 +23,11 @@ func (r *queryResolver) Targets(ctx context.Context, region *string, indicator *
 			return nil, analytics.Errorf(analytics.BadUserInput, "%s is empty: give a code, or leave %s out", a.name, a.name)
 		}
 	}
-	return r.Engine.Targets(ctx, analytics.TargetQuery{Region: str(region), Indicator: str(indicator), Year: year, From: from, To: to,
+	p, err := periodArg("period", period)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Targets(ctx, analytics.TargetQuery{Region: str(region), Indicator: str(indicator), Year: year, Period: p, From: from, To: to,
 		Group: str(group), Scheme: str(scheme), Extra: targetSpecs(extra)})
 }
 

@@ -46,13 +46,21 @@ func (r *queryResolver) Indicator(ctx context.Context, code string) (*analytics.
 	return r.Engine.Indicator(ctx, code)
 }
 
-func (r *queryResolver) Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error) {
+func (r *queryResolver) Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, fromPeriod *string, toPeriod *string, frequency *analytics.Frequency, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error) {
 	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
 	}
+	fp, err := periodArg("fromPeriod", fromPeriod)
+	if err != nil {
+		return nil, err
+	}
+	tp, err := periodArg("toPeriod", toPeriod)
+	if err != nil {
+		return nil, err
+	}
 	q := analytics.ObservationQuery{ValueFilter: analytics.ValueFilter{Regions: regions, Indicators: indicators, Group: sc.Group,
-		Parent: sc.Parent, Level: sc.Level, From: from, To: to, AsOf: asOf}, First: first, After: str(after)}
+		Parent: sc.Parent, Level: sc.Level, From: from, To: to, AsOf: asOf, FromPeriod: fp, ToPeriod: tp, Frequency: frequency}, First: first, After: str(after)}
 	for _, o := range orderBy {
 		q.OrderBy = append(q.OrderBy, *o)
 	}

@@ -66,6 +66,7 @@ type ComplexityRoot struct {
 		Median      func(childComplexity int) int
 		Min         func(childComplexity int) int
 		Parent      func(childComplexity int) int
+		Period      func(childComplexity int) int
 		Previous    func(childComplexity int, measure analytics.AggregateMeasure) int
 		Quantile    func(childComplexity int, p float64) int
 		Region      func(childComplexity int) int
@@ -112,9 +113,11 @@ type ComplexityRoot struct {
 		Closing         func(childComplexity int) int
 		DifferenceUnit  func(childComplexity int) int
 		FirstDifference func(childComplexity int) int
+		FirstPeriod     func(childComplexity int) int
 		FirstYear       func(childComplexity int) int
 		Indicator       func(childComplexity int) int
 		LastDifference  func(childComplexity int) int
+		LastPeriod      func(childComplexity int) int
 		LastYear        func(childComplexity int) int
 		Region          func(childComplexity int) int
 		Unit            func(childComplexity int) int
@@ -125,6 +128,7 @@ type ComplexityRoot struct {
 		Direction func(childComplexity int) int
 		Indicator func(childComplexity int) int
 		Measure   func(childComplexity int) int
+		Period    func(childComplexity int) int
 		Region    func(childComplexity int) int
 		Unit      func(childComplexity int) int
 		Value     func(childComplexity int) int
@@ -140,6 +144,7 @@ type ComplexityRoot struct {
 		Flags          func(childComplexity int) int
 		Indicator      func(childComplexity int) int
 		Measure        func(childComplexity int) int
+		Period         func(childComplexity int) int
 		Rank           func(childComplexity int) int
 		Ratio          func(childComplexity int) int
 		Region         func(childComplexity int) int
@@ -299,19 +304,21 @@ type ComplexityRoot struct {
 	}
 
 	Indicator struct {
-		Category  func(childComplexity int) int
-		Code      func(childComplexity int) int
-		Decimals  func(childComplexity int) int
-		Direction func(childComplexity int) int
-		FirstYear func(childComplexity int) int
-		Formula   func(childComplexity int) int
-		LastYear  func(childComplexity int) int
-		Measure   func(childComplexity int) int
-		Name      func(childComplexity int, lang *analytics.Lang) int
-		NameEn    func(childComplexity int) int
-		Rollup    func(childComplexity int) int
-		Source    func(childComplexity int) int
-		Unit      func(childComplexity int) int
+		Category   func(childComplexity int) int
+		Code       func(childComplexity int) int
+		Cumulative func(childComplexity int) int
+		Decimals   func(childComplexity int) int
+		Direction  func(childComplexity int) int
+		FirstYear  func(childComplexity int) int
+		Formula    func(childComplexity int) int
+		Frequency  func(childComplexity int) int
+		LastYear   func(childComplexity int) int
+		Measure    func(childComplexity int) int
+		Name       func(childComplexity int, lang *analytics.Lang) int
+		NameEn     func(childComplexity int) int
+		Rollup     func(childComplexity int) int
+		Source     func(childComplexity int) int
+		Unit       func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -324,6 +331,7 @@ type ComplexityRoot struct {
 	Observation struct {
 		Flags     func(childComplexity int) int
 		Indicator func(childComplexity int) int
+		Period    func(childComplexity int) int
 		Region    func(childComplexity int) int
 		Value     func(childComplexity int) int
 		Vintage   func(childComplexity int) int
@@ -382,7 +390,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Aggregate        func(childComplexity int, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) int
 		Categories       func(childComplexity int, input model.CompositeInput, region *string, category *string) int
-		Compare          func(childComplexity int, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
+		Compare          func(childComplexity int, regions []string, indicators []string, from analytics.PeriodOrYear, to analytics.PeriodOrYear, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
 		Composite        func(childComplexity int, input model.CompositeInput) int
 		CompositeHistory func(childComplexity int, input model.CompositeInput, from int) int
 		Dataset          func(childComplexity int) int
@@ -391,19 +399,19 @@ type ComplexityRoot struct {
 		Groups           func(childComplexity int) int
 		Indicator        func(childComplexity int, code string) int
 		Indicators       func(childComplexity int) int
-		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) int
+		Observations     func(childComplexity int, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, fromPeriod *string, toPeriod *string, frequency *analytics.Frequency, orderBy []*analytics.ObservationOrder, first int, after *string) int
 		Pivot            func(childComplexity int, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) int
-		Ranking          func(childComplexity int, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
+		Ranking          func(childComplexity int, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) int
 		Region           func(childComplexity int, code string) int
 		Regions          func(childComplexity int, group *string, parent *string, level *string) int
 		Robustness       func(childComplexity int, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) int
 		Scheme           func(childComplexity int, code string) int
 		Schemes          func(childComplexity int) int
 		Search           func(childComplexity int, text string, kinds []analytics.SearchKind, first *int) int
-		Standings        func(childComplexity int, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
-		Targets          func(childComplexity int, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
+		Standings        func(childComplexity int, region string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) int
+		Targets          func(childComplexity int, region *string, indicator *string, year *int, period *string, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) int
 		Threshold        func(childComplexity int, region string, indicator string, value float64, by *int, years *int) int
-		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
+		Trend            func(childComplexity int, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) int
 	}
 
 	Ranking struct {
@@ -418,6 +426,7 @@ type ComplexityRoot struct {
 		Mean         func(childComplexity int) int
 		Median       func(childComplexity int) int
 		Missing      func(childComplexity int) int
+		Period       func(childComplexity int) int
 		Scope        func(childComplexity int) int
 		Ties         func(childComplexity int) int
 		Warnings     func(childComplexity int) int
@@ -559,6 +568,7 @@ type ComplexityRoot struct {
 		InTop   func(childComplexity int) int
 		Left    func(childComplexity int) int
 		Missing func(childComplexity int) int
+		Period  func(childComplexity int) int
 		Ranked  func(childComplexity int) int
 		Region  func(childComplexity int) int
 		Scope   func(childComplexity int) int
@@ -568,19 +578,24 @@ type ComplexityRoot struct {
 	}
 
 	TargetResult struct {
-		Actual     func(childComplexity int) int
-		Attainment func(childComplexity int) int
-		Comparator func(childComplexity int) int
-		Gap        func(childComplexity int) int
-		Group      func(childComplexity int) int
-		Indicator  func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Region     func(childComplexity int) int
-		Status     func(childComplexity int) int
-		Streak     func(childComplexity int) int
-		Target     func(childComplexity int) int
-		Unit       func(childComplexity int) int
-		Year       func(childComplexity int) int
+		Actual             func(childComplexity int) int
+		Attainment         func(childComplexity int) int
+		Comparator         func(childComplexity int) int
+		Gap                func(childComplexity int) int
+		Group              func(childComplexity int) int
+		Indicator          func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		OnTrack            func(childComplexity int) int
+		Period             func(childComplexity int) int
+		Progress           func(childComplexity int) int
+		Region             func(childComplexity int) int
+		RequiredRestOfYear func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Streak             func(childComplexity int) int
+		Target             func(childComplexity int) int
+		Unit               func(childComplexity int) int
+		Warnings           func(childComplexity int) int
+		Year               func(childComplexity int) int
 	}
 
 	Threshold struct {
@@ -619,6 +634,8 @@ type ComplexityRoot struct {
 	TrendPoint struct {
 		BestEver  func(childComplexity int) int
 		Flags     func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Pop       func(childComplexity int) int
 		Rank      func(childComplexity int) int
 		RankCount func(childComplexity int) int
 		Streak    func(childComplexity int) int
@@ -665,7 +682,7 @@ type QueryResolver interface {
 	Group(ctx context.Context, code string) (*analytics.Group, error)
 	Indicators(ctx context.Context) ([]*analytics.Indicator, error)
 	Indicator(ctx context.Context, code string) (*analytics.Indicator, error)
-	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
+	Observations(ctx context.Context, regions []string, indicators []string, group *string, parent *string, level *string, from *int, to *int, asOf *analytics.Date, fromPeriod *string, toPeriod *string, frequency *analytics.Frequency, orderBy []*analytics.ObservationOrder, first int, after *string) (*model.ObservationConnection, error)
 	Aggregate(ctx context.Context, by []analytics.Dimension, filter *model.ObservationFilter, having []*analytics.Having, orderBy []*analytics.AggregateOrder, first int, after *string) (*analytics.Aggregate, error)
 	Pivot(ctx context.Context, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
 	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
@@ -676,12 +693,12 @@ type QueryResolver interface {
 	Threshold(ctx context.Context, region string, indicator string, value float64, by *int, years *int) (*analytics.Threshold, error)
 	Schemes(ctx context.Context) ([]*analytics.Scheme, error)
 	Scheme(ctx context.Context, code string) (*analytics.Scheme, error)
-	Targets(ctx context.Context, region *string, indicator *string, year *int, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
+	Targets(ctx context.Context, region *string, indicator *string, year *int, period *string, from *int, to *int, group *string, scheme *string, extra []*model.TargetInput) ([]*analytics.TargetResult, error)
 	Search(ctx context.Context, text string, kinds []analytics.SearchKind, first *int) ([]*analytics.SearchHit, error)
-	Compare(ctx context.Context, regions []string, indicators []string, from int, to int, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
-	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
-	Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
-	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *int, to *int, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
+	Compare(ctx context.Context, regions []string, indicators []string, from analytics.PeriodOrYear, to analytics.PeriodOrYear, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) (*analytics.Comparison, error)
+	Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error)
+	Standings(ctx context.Context, region string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error)
+	Trend(ctx context.Context, region string, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, from *analytics.PeriodOrYear, to *analytics.PeriodOrYear, asOf *analytics.Date, group *string, parent *string, level *string, regions []string, ties *analytics.TieRule) (*analytics.Trend, error)
 }
 type RankingResolver interface {
 	WeightedMean(ctx context.Context, obj *analytics.Ranking, weight string) (*float64, error)
@@ -837,6 +854,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregateRow.Parent(childComplexity), true
+	case "AggregateRow.period":
+		if e.ComplexityRoot.AggregateRow.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregateRow.Period(childComplexity), true
 	case "AggregateRow.previous":
 		if e.ComplexityRoot.AggregateRow.Previous == nil {
 			break
@@ -1038,6 +1061,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareGap.FirstDifference(childComplexity), true
+	case "CompareGap.firstPeriod":
+		if e.ComplexityRoot.CompareGap.FirstPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.FirstPeriod(childComplexity), true
 	case "CompareGap.firstYear":
 		if e.ComplexityRoot.CompareGap.FirstYear == nil {
 			break
@@ -1056,6 +1085,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareGap.LastDifference(childComplexity), true
+	case "CompareGap.lastPeriod":
+		if e.ComplexityRoot.CompareGap.LastPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareGap.LastPeriod(childComplexity), true
 	case "CompareGap.lastYear":
 		if e.ComplexityRoot.CompareGap.LastYear == nil {
 			break
@@ -1099,6 +1134,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareLeader.Measure(childComplexity), true
+	case "CompareLeader.period":
+		if e.ComplexityRoot.CompareLeader.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareLeader.Period(childComplexity), true
 	case "CompareLeader.region":
 		if e.ComplexityRoot.CompareLeader.Region == nil {
 			break
@@ -1172,6 +1213,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompareRow.Measure(childComplexity), true
+	case "CompareRow.period":
+		if e.ComplexityRoot.CompareRow.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompareRow.Period(childComplexity), true
 	case "CompareRow.rank":
 		if e.ComplexityRoot.CompareRow.Rank == nil {
 			break
@@ -1925,6 +1972,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Code(childComplexity), true
+	case "Indicator.cumulative":
+		if e.ComplexityRoot.Indicator.Cumulative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Cumulative(childComplexity), true
 	case "Indicator.decimals":
 		if e.ComplexityRoot.Indicator.Decimals == nil {
 			break
@@ -1949,6 +2002,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Formula(childComplexity), true
+	case "Indicator.frequency":
+		if e.ComplexityRoot.Indicator.Frequency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.Frequency(childComplexity), true
 	case "Indicator.lastYear":
 		if e.ComplexityRoot.Indicator.LastYear == nil {
 			break
@@ -2034,6 +2093,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Observation.Indicator(childComplexity), true
+	case "Observation.period":
+		if e.ComplexityRoot.Observation.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Observation.Period(childComplexity), true
 	case "Observation.region":
 		if e.ComplexityRoot.Observation.Region == nil {
 			break
@@ -2266,7 +2331,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Compare(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(int), args["to"].(int), args["scope"].(*model.ScopeInput), args["baseline"].(*model.BaselineInput), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule)), true
+		return e.ComplexityRoot.Query.Compare(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["from"].(analytics.PeriodOrYear), args["to"].(analytics.PeriodOrYear), args["scope"].(*model.ScopeInput), args["baseline"].(*model.BaselineInput), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule)), true
 	case "Query.composite":
 		if e.ComplexityRoot.Query.Composite == nil {
 			break
@@ -2351,7 +2416,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["orderBy"].([]*analytics.ObservationOrder), args["first"].(int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Observations(childComplexity, args["regions"].([]string), args["indicators"].([]string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["fromPeriod"].(*string), args["toPeriod"].(*string), args["frequency"].(*analytics.Frequency), args["orderBy"].([]*analytics.ObservationOrder), args["first"].(int), args["after"].(*string)), true
 	case "Query.pivot":
 		if e.ComplexityRoot.Query.Pivot == nil {
 			break
@@ -2373,7 +2438,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["year"].(*int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
+		return e.ComplexityRoot.Query.Ranking(childComplexity, args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["year"].(*int), args["period"].(*string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis)), true
 	case "Query.region":
 		if e.ComplexityRoot.Query.Region == nil {
 			break
@@ -2445,7 +2510,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(int), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["scheme"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
+		return e.ComplexityRoot.Query.Standings(childComplexity, args["region"].(string), args["year"].(*int), args["period"].(*string), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["asOf"].(*analytics.Date), args["top"].(int), args["ties"].(*analytics.TieRule), args["basis"].(*analytics.RankBasis), args["indicators"].([]string), args["category"].(*string), args["scheme"].(*string), args["orderBy"].(*analytics.StandingsOrder)), true
 	case "Query.targets":
 		if e.ComplexityRoot.Query.Targets == nil {
 			break
@@ -2456,7 +2521,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string), args["extra"].([]*model.TargetInput)), true
+		return e.ComplexityRoot.Query.Targets(childComplexity, args["region"].(*string), args["indicator"].(*string), args["year"].(*int), args["period"].(*string), args["from"].(*int), args["to"].(*int), args["group"].(*string), args["scheme"].(*string), args["extra"].([]*model.TargetInput)), true
 	case "Query.threshold":
 		if e.ComplexityRoot.Query.Threshold == nil {
 			break
@@ -2478,7 +2543,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["from"].(*int), args["to"].(*int), args["asOf"].(*analytics.Date), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["ties"].(*analytics.TieRule)), true
+		return e.ComplexityRoot.Query.Trend(childComplexity, args["region"].(string), args["indicator"].(*string), args["formula"].(*string), args["direction"].(*analytics.Direction), args["measure"].(*analytics.Measure), args["unit"].(*string), args["from"].(*analytics.PeriodOrYear), args["to"].(*analytics.PeriodOrYear), args["asOf"].(*analytics.Date), args["group"].(*string), args["parent"].(*string), args["level"].(*string), args["regions"].([]string), args["ties"].(*analytics.TieRule)), true
 
 	case "Ranking.asOf":
 		if e.ComplexityRoot.Ranking.AsOf == nil {
@@ -2551,6 +2616,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ranking.Missing(childComplexity), true
+	case "Ranking.period":
+		if e.ComplexityRoot.Ranking.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Period(childComplexity), true
 	case "Ranking.scope":
 		if e.ComplexityRoot.Ranking.Scope == nil {
 			break
@@ -3233,6 +3304,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Standings.Missing(childComplexity), true
+	case "Standings.period":
+		if e.ComplexityRoot.Standings.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Standings.Period(childComplexity), true
 	case "Standings.ranked":
 		if e.ComplexityRoot.Standings.Ranked == nil {
 			break
@@ -3312,12 +3389,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TargetResult.Kind(childComplexity), true
+	case "TargetResult.onTrack":
+		if e.ComplexityRoot.TargetResult.OnTrack == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.OnTrack(childComplexity), true
+	case "TargetResult.period":
+		if e.ComplexityRoot.TargetResult.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Period(childComplexity), true
+	case "TargetResult.progress":
+		if e.ComplexityRoot.TargetResult.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Progress(childComplexity), true
 	case "TargetResult.region":
 		if e.ComplexityRoot.TargetResult.Region == nil {
 			break
 		}
 
 		return e.ComplexityRoot.TargetResult.Region(childComplexity), true
+	case "TargetResult.requiredRestOfYear":
+		if e.ComplexityRoot.TargetResult.RequiredRestOfYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.RequiredRestOfYear(childComplexity), true
 	case "TargetResult.status":
 		if e.ComplexityRoot.TargetResult.Status == nil {
 			break
@@ -3342,6 +3443,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TargetResult.Unit(childComplexity), true
+	case "TargetResult.warnings":
+		if e.ComplexityRoot.TargetResult.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TargetResult.Warnings(childComplexity), true
 	case "TargetResult.year":
 		if e.ComplexityRoot.TargetResult.Year == nil {
 			break
@@ -3523,6 +3630,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TrendPoint.Flags(childComplexity), true
+	case "TrendPoint.period":
+		if e.ComplexityRoot.TrendPoint.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Period(childComplexity), true
+	case "TrendPoint.pop":
+		if e.ComplexityRoot.TrendPoint.Pop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Pop(childComplexity), true
 	case "TrendPoint.rank":
 		if e.ComplexityRoot.TrendPoint.Rank == nil {
 			break
@@ -3719,6 +3838,11 @@ var sources = []*ast.Source{
   totals). An observation whose region is in no group that year is in no GROUP row. With filter.group, the
   GROUP rows are of that group only.
 
+  Quarterly and monthly values count once each, in their year (YEAR is the calendar year): by YEAR, SUM
+  adds a flow's months up and MEAN averages them (pick the measure its rollup says). A cumulative
+  (year-to-date) indicator's value of a year is its December (or Q4) value: only each year's last period of
+  it counts, here and in pivot, so running totals are never added up (by PERIOD every period's counts).
+
   having keeps the rows whose measures pass every condition (a null measure passes none); orderBy orders by
   dimensions grouped by or by measures, then by every dimension of by (regions, groups and indicators in
   dataset order, nulls last), so pages never overlap. first is 0 to 10000; after is a page's endCursor.
@@ -3759,6 +3883,14 @@ input ObservationFilter {
   "First and last year, inclusive."
   from: Int
   to: Int
+  """
+  First and last period, inclusive ("2025-01", "2025-Q3", "2025"): values are ordered by year, then quarter or
+  month, a year's own (annual) value before its first month or quarter.
+  """
+  fromPeriod: String
+  toPeriod: String
+  "Values of indicators of this frequency only."
+  frequency: Frequency
   "The values released by this date (refused on a dataset without release dates)."
   asOf: Date
 }
@@ -3776,6 +3908,11 @@ enum Dimension {
   "The indicator's category."
   CATEGORY
   YEAR
+  """
+  The value's period as observations.csv writes it: "2025" (an annual value), "2025-Q3", "2025-09". Rows
+  by PERIOD keep a cumulative indicator's every month (its year-to-date totals), not only December.
+  """
+  PERIOD
 }
 
 "A statistic of the values in a row."
@@ -3804,6 +3941,7 @@ enum AggregateKey {
   INDICATOR
   CATEGORY
   YEAR
+  PERIOD
   COUNT
   SUM
   MEAN
@@ -3867,6 +4005,8 @@ type AggregateRow {
   indicator: Indicator
   category: String
   year: Int
+  "The row's period (by PERIOD); null otherwise."
+  period: String
   count: Int
   sum: Float
   mean: Float
@@ -4444,8 +4584,15 @@ type CompositeYear {
   group in the target's year), scheme (indicators that count in the scheme in the target's year). An unknown
   code is NOT_FOUND. Actuals are the newest vintage of each value. extra adds targets to targets.csv's (one of
   the same region, indicator, year and kind replaces the file's) for this answer: a what-if.
+
+  A quarterly or monthly indicator's actual is its year's: the last period's value for a cumulative
+  (year-to-date) indicator, else the sum (rollup SUM) or mean (MEAN) of all the year's periods (all needed),
+  and none for rollup NONE. A RANK target of one is ranked on the year's last period.
+
+  period ("2025-09", "2025-Q3"; with year, it must be of that year; not with from and to) asks how each
+  target of its year is going so far: progress, onTrack and requiredRestOfYear (see TargetResult).
   """
-  targets(region: ID, indicator: ID, year: Int, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]
+  targets(region: ID, indicator: ID, year: Int, period: String, from: Int, to: Int, group: ID, scheme: ID, extra: [TargetInput!]): [TargetResult!]
 }
 
 """
@@ -4572,6 +4719,30 @@ type TargetResult {
   unit: String!
   "The peer group a RANK target is taken in; null for the regions of the region's level."
   group: Group
+  "The period targets(period:) asked; null without one."
+  period: String
+  """
+  Progress toward the annual target up to period (null without one), from year-to-date totals YTD(Y, p): a
+  cumulative indicator's value at p, or the sum of a flow's periods 1…p (its rollup SUM; all present). Only
+  for LEVEL and GROWTH targets of a quarterly or monthly LEVEL indicator whose year-to-date total is
+  meaningful (cumulative, or rollup SUM); otherwise null, and warnings say why.
+  GROWTH target g %: progress = (YTD(Y, p) / YTD(Y−1, p) − 1) · 100, the year-to-date growth against the same
+  periods a year earlier (null when YTD(Y−1, p) ≤ 0). LEVEL target L: progress = YTD(Y, p) / L · 100, the share
+  of the target reached. Rounded to 12 significant digits.
+  """
+  progress: Float
+  "progress ≥ g for a GROWTH target (≥ 100 for LEVEL); ≤ for a \"<=\" target. Null with progress."
+  onTrack: Boolean
+  """
+  GROWTH target: the growth (%) the rest of the year needs against the same periods a year earlier for the
+  whole year to grow by g: ((A(Y−1) · (1 + g/100) − YTD(Y, p)) / (A(Y−1) − YTD(Y−1, p)) − 1) · 100, where
+  A(Y−1) is the whole previous year (its last period's cumulative value, or the sum of its periods). Null, with a
+  warning, at the year's last period, when A(Y−1) is unknown, or when A(Y−1) − YTD(Y−1, p) is 0. LEVEL target:
+  the amount still needed, L − YTD(Y, p) (negative: already past it).
+  """
+  requiredRestOfYear: Float
+  "Why progress, onTrack or requiredRestOfYear is null; empty otherwise (and without period)."
+  warnings: [Warning!]!
 }
 
 enum TargetKind {
@@ -4628,8 +4799,14 @@ type Query {
   1000; pass a page's endCursor as after to get the next page (with the same orderBy). Each value is its
   newest vintage, or with asOf the last one released by that date (refused on a dataset that gives no
   release dates).
+
+  Months and quarters: each observation carries its period; a year's values are ordered by month or
+  quarter (YEAR in orderBy orders by year, then period). fromPeriod and toPeriod bound (year, period)
+  inclusively ("2025-01" to "2025-09"; an annual value is before its year's first month), and frequency
+  keeps the indicators of one, as ObservationFilter's.
   """
   observations(regions: [ID!], indicators: [ID!], group: ID, parent: ID, level: String, from: Int, to: Int, asOf: Date,
+               fromPeriod: String, toPeriod: String, frequency: Frequency,
                orderBy: [ObservationOrder!], first: Int! = 100, after: String): ObservationConnection
 }
 
@@ -4725,6 +4902,20 @@ type Indicator {
   "First and last year with a value; null when it has none."
   firstYear: Int
   lastYear: Int
+  "How often values are published: A (years), Q (quarters) or M (months); indicators.csv's frequency."
+  frequency: Frequency!
+  "Whether values are year-to-date totals (1–9月累计); indicators.csv's cumulative."
+  cumulative: Boolean!
+}
+
+"How often an indicator's values are published."
+enum Frequency {
+  "Once a year: periods \"2025\"."
+  A
+  "Once a quarter: periods \"2025-Q3\"."
+  Q
+  "Once a month: periods \"2025-09\"."
+  M
 }
 
 """
@@ -4761,7 +4952,10 @@ enum Direction {
 type Observation {
   region: Region!
   indicator: Indicator!
+  "The calendar year of period."
   year: Int!
+  "The value's period: \"2025\" for an annual indicator, \"2025-Q3\" or \"2025-09\" for a quarterly or monthly one."
+  period: String!
   "As stored: always finite (import refuses NaN and infinities); −0 is stored as 0."
   value: Float!
   """
@@ -4878,8 +5072,14 @@ enum Lang {
   A comparison holds at most 20,000 regions × indicators × years (counting every region a group brings in,
   and only the years from and to share with the dataset's), and ranks at most 2,000,000 values in its scope
   (indicators × those years × regions of the scope); more is BAD_USER_INPUT. asOf answers with the values released by that date, as ranking does.
+
+  from and to take a year (2019) or a period ("2024-01", "2024-Q1"): a quarterly or monthly indicator is
+  compared period by period (rows, leaders and gaps carry the period; a region's memberships are its
+  calendar year's; changePerYear divides by the years between the gap's first and last period), from the
+  from period to the to period when they are of its frequency, else over every period of their years; an
+  annual indicator over the years of from and to. A monthly indicator counts 12 values a year in the limit.
   """
-  compare(regions: [ID!]!, indicators: [ID!]!, from: Int!, to: Int!, scope: ScopeInput,
+  compare(regions: [ID!]!, indicators: [ID!]!, from: PeriodOrYear!, to: PeriodOrYear!, scope: ScopeInput,
           baseline: BaselineInput, asOf: Date, ties: TieRule = COMPETITION): Comparison
 }
 
@@ -4973,6 +5173,8 @@ type CompareRow {
   region: Region!
   indicator: Indicator!
   year: Int!
+  "The row's period: \"2025\", \"2025-Q3\", \"2025-09\"."
+  period: String!
   "The value as stored."
   value: Float!
   "Rank in the scope (without one, among the compared regions) that year; null when not ranked there."
@@ -5007,6 +5209,7 @@ type CompareRow {
 type CompareLeader {
   indicator: Indicator!
   year: Int!
+  period: String!
   region: Region!
   value: Float!
   unit: String!
@@ -5026,6 +5229,9 @@ type CompareGap {
   "First and last year of the span with a gap (a value and a baseline)."
   firstYear: Int!
   lastYear: Int!
+  "The periods of firstYear and lastYear the gap is taken in (the years themselves for an annual indicator)."
+  firstPeriod: String!
+  lastPeriod: String!
   "The gap, sign·(value − baseline), in firstYear and in lastYear (12 significant digits; see Comparison.gaps)."
   firstDifference: Float!
   lastDifference: Float!
@@ -5066,6 +5272,13 @@ enum BaselineSource {
   released by that date (the newest vintage released by then; a value without a vintage counts as released
   before every dated one); it is refused on a dataset that gives no release dates.
 
+  period (instead of year; giving both is refused) names a quarter or month of a quarterly or monthly
+  indicator as SDMX writes it: "2025-Q3", "2025-09" (or a year, "2025", of an annual one). A quarterly or
+  monthly indicator takes period, not year; without either, the latest period with a value to rank is used,
+  and the answer's period and year say which. For a cumulative (year-to-date) indicator the value ranked is
+  the year-to-date total, so basis GROWTH ranks year-to-date growth. basis GROWTH and previousRank compare with
+  the same period a year earlier (同比): for a month, the same month of the year before.
+
   formula ranks a value computed at query time instead of an indicator's (give exactly one of indicator and
   formula), in derived.csv's grammar: indicators' codes, numbers, + − × ÷ (or + - * /) and parentheses,
   e.g. "tax_revenue / fiscal_revenue * 100". Its value for a region and year is computed from the same
@@ -5078,7 +5291,7 @@ enum BaselineSource {
   (standings' indicators, compare's indicators), a formula may stand in the list too, with the defaults.
   """
   ranking(indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
-          year: Int, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
+          year: Int, period: String, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
           ties: TieRule = COMPETITION, basis: RankBasis = VALUE): Ranking
   """
   Places one region on every indicator ranked in its scope in one year: "top-2 on 18 indicators, first on 8".
@@ -5086,8 +5299,11 @@ enum BaselineSource {
   placed and counted (ranked, inTop, first, entered, left, missing) to those listed or of that category;
   scheme (not with either) to the indicators an assessment scheme counts that year, in the scheme's peer scope
   unless a scope is given: "top 2 on 6 of the assessment's 9 indicators". orderBy orders the entries.
+  Give year or period (one of them): with year the annual indicators are placed; with period ("2025-09",
+  "2025-Q3") the indicators of its frequency, each ranked in that period (previousRank: the same period a
+  year earlier), as a monthly league table.
   """
-  standings(region: ID!, year: Int!, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
+  standings(region: ID!, year: Int, period: String, group: ID, parent: ID, level: String, regions: [ID!], asOf: Date,
             top: Int! = 3, ties: TieRule = COMPETITION, basis: RankBasis = VALUE, indicators: [ID!],
             category: String, scheme: ID, orderBy: StandingsOrder = DATASET): Standings
 }
@@ -5147,7 +5363,10 @@ type FlagCount {
 
 type Ranking {
   indicator: Indicator!
+  "The calendar year of period."
   year: Int!
+  "The period ranked: \"2025\" for an annual indicator, \"2025-Q3\" or \"2025-09\" for a quarterly or monthly one."
+  period: String!
   scope: Scope!
   ties: TieRule!
   basis: RankBasis!
@@ -5236,6 +5455,8 @@ type RankingEntry {
 type Standings {
   region: Region!
   year: Int!
+  "The period placed in: the period asked, or the year (\"2025\")."
+  period: String!
   scope: Scope!
   top: Int!
   ties: TieRule!
@@ -5340,12 +5561,17 @@ enum StandingsOrder {
   included), each point carries the region's rank in that scope that year (as ranking with basis VALUE and
   these ties would give it). Without a scope, the rank fields are null.
 
+  For a quarterly or monthly indicator there is one point per period with a value. from and to take a year
+  (2024, or "2024": its first or last period) or a period of the indicator's frequency ("2024-01",
+  "2024-Q1"); a period of another frequency is refused. cagr is null for them (a compound annual rate over
+  months would mix seasons and year-to-date totals).
+
   formula (instead of indicator, exactly one) follows a value computed at query time, with direction,
   measure and unit, as ranking's formula; a year every operand has but the formula has not (a divisor of
   0) is left out with a warning.
   """
   trend(region: ID!, indicator: ID, formula: String, direction: Direction, measure: Measure, unit: String,
-        from: Int, to: Int, asOf: Date, group: ID, parent: ID, level: String,
+        from: PeriodOrYear, to: PeriodOrYear, asOf: Date, group: ID, parent: ID, level: String,
         regions: [ID!], ties: TieRule = COMPETITION): Trend
 }
 
@@ -5381,8 +5607,17 @@ type Trend {
   firstYearBelow(value: Float!): Int
 }
 
+"""
+A year (2025, as an Int or a String) or a period as SDMX writes TIME_PERIOD: "2025-Q3" (a quarter),
+"2025-09" (a month). Month 13, quarter 5 and other text are refused with a message saying what is allowed.
+"""
+scalar PeriodOrYear
+
 type TrendPoint {
+  "The calendar year of period."
   year: Int!
+  "The point's period: \"2025\", \"2025-Q3\" or \"2025-09\"."
+  period: String!
   "The value as stored: always finite (import refuses others)."
   value: Float!
   """
@@ -5392,8 +5627,18 @@ type TrendPoint {
   largest number a double holds (1e300 after 1e-300; the trend's warnings say so). From a negative x(t−1) the sign of a
   LEVEL's ratio does not say better or worse (ranking with basis GROWTH leaves such regions out); streak and
   bestEver do.
+
+  For a quarterly or monthly indicator, the growth against the same period a year earlier (同比: September
+  against the September before), by the same rule; for a cumulative (year-to-date) indicator that is the
+  year-to-date total against the same year-to-date total a year earlier.
   """
   yoy: Float
+  """
+  Growth against the period before (环比), by the measure's rule as yoy: for an annual indicator, yoy itself.
+  Null for a cumulative indicator (a year-to-date total's change is the period's own value, not a growth),
+  for GROWTH and INDEX (their value already has its own base), and when the period before has no value.
+  """
+  pop: Float
   "Whether the value beats every earlier year in the indicator's direction; null for the first year."
   bestEver: Boolean
   """
@@ -5448,6 +5693,8 @@ func (ec *executionContext) childFields_AggregateRow(ctx context.Context, field 
 		return ec.fieldContext_AggregateRow_category(ctx, field)
 	case "year":
 		return ec.fieldContext_AggregateRow_year(ctx, field)
+	case "period":
+		return ec.fieldContext_AggregateRow_period(ctx, field)
 	case "count":
 		return ec.fieldContext_AggregateRow_count(ctx, field)
 	case "sum":
@@ -5550,6 +5797,10 @@ func (ec *executionContext) childFields_CompareGap(ctx context.Context, field gr
 		return ec.fieldContext_CompareGap_firstYear(ctx, field)
 	case "lastYear":
 		return ec.fieldContext_CompareGap_lastYear(ctx, field)
+	case "firstPeriod":
+		return ec.fieldContext_CompareGap_firstPeriod(ctx, field)
+	case "lastPeriod":
+		return ec.fieldContext_CompareGap_lastPeriod(ctx, field)
 	case "firstDifference":
 		return ec.fieldContext_CompareGap_firstDifference(ctx, field)
 	case "lastDifference":
@@ -5574,6 +5825,8 @@ func (ec *executionContext) childFields_CompareLeader(ctx context.Context, field
 		return ec.fieldContext_CompareLeader_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_CompareLeader_year(ctx, field)
+	case "period":
+		return ec.fieldContext_CompareLeader_period(ctx, field)
 	case "region":
 		return ec.fieldContext_CompareLeader_region(ctx, field)
 	case "value":
@@ -5596,6 +5849,8 @@ func (ec *executionContext) childFields_CompareRow(ctx context.Context, field gr
 		return ec.fieldContext_CompareRow_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_CompareRow_year(ctx, field)
+	case "period":
+		return ec.fieldContext_CompareRow_period(ctx, field)
 	case "value":
 		return ec.fieldContext_CompareRow_value(ctx, field)
 	case "rank":
@@ -5950,6 +6205,10 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_firstYear(ctx, field)
 	case "lastYear":
 		return ec.fieldContext_Indicator_lastYear(ctx, field)
+	case "frequency":
+		return ec.fieldContext_Indicator_frequency(ctx, field)
+	case "cumulative":
+		return ec.fieldContext_Indicator_cumulative(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
 }
@@ -5976,6 +6235,8 @@ func (ec *executionContext) childFields_Observation(ctx context.Context, field g
 		return ec.fieldContext_Observation_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_Observation_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Observation_period(ctx, field)
 	case "value":
 		return ec.fieldContext_Observation_value(ctx, field)
 	case "flags":
@@ -6090,6 +6351,8 @@ func (ec *executionContext) childFields_Ranking(ctx context.Context, field graph
 		return ec.fieldContext_Ranking_indicator(ctx, field)
 	case "year":
 		return ec.fieldContext_Ranking_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Ranking_period(ctx, field)
 	case "scope":
 		return ec.fieldContext_Ranking_scope(ctx, field)
 	case "ties":
@@ -6378,6 +6641,8 @@ func (ec *executionContext) childFields_Standings(ctx context.Context, field gra
 		return ec.fieldContext_Standings_region(ctx, field)
 	case "year":
 		return ec.fieldContext_Standings_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Standings_period(ctx, field)
 	case "scope":
 		return ec.fieldContext_Standings_scope(ctx, field)
 	case "top":
@@ -6434,6 +6699,16 @@ func (ec *executionContext) childFields_TargetResult(ctx context.Context, field 
 		return ec.fieldContext_TargetResult_unit(ctx, field)
 	case "group":
 		return ec.fieldContext_TargetResult_group(ctx, field)
+	case "period":
+		return ec.fieldContext_TargetResult_period(ctx, field)
+	case "progress":
+		return ec.fieldContext_TargetResult_progress(ctx, field)
+	case "onTrack":
+		return ec.fieldContext_TargetResult_onTrack(ctx, field)
+	case "requiredRestOfYear":
+		return ec.fieldContext_TargetResult_requiredRestOfYear(ctx, field)
+	case "warnings":
+		return ec.fieldContext_TargetResult_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TargetResult", field.Name)
 }
@@ -6508,10 +6783,14 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 	switch field.Name {
 	case "year":
 		return ec.fieldContext_TrendPoint_year(ctx, field)
+	case "period":
+		return ec.fieldContext_TrendPoint_period(ctx, field)
 	case "value":
 		return ec.fieldContext_TrendPoint_value(ctx, field)
 	case "yoy":
 		return ec.fieldContext_TrendPoint_yoy(ctx, field)
+	case "pop":
+		return ec.fieldContext_TrendPoint_pop(ctx, field)
 	case "bestEver":
 		return ec.fieldContext_TrendPoint_bestEver(ctx, field)
 	case "streak":
@@ -6940,16 +7219,16 @@ func (ec *executionContext) field_Query_compare_args(ctx context.Context, rawArg
 	}
 	args["indicators"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (analytics.PeriodOrYear, error) {
+			return ec.unmarshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (analytics.PeriodOrYear, error) {
+			return ec.unmarshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7151,30 +7430,54 @@ func (ec *executionContext) field_Query_observations_args(ctx context.Context, r
 		return nil, err
 	}
 	args["asOf"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*analytics.ObservationOrder, error) {
-			return ec.unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyticsᚐObservationOrderᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["orderBy"] = arg8
-	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "first",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["first"] = arg9
-	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "fromPeriod",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg10
+	args["fromPeriod"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "toPeriod",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["toPeriod"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "frequency",
+		func(ctx context.Context, v any) (*analytics.Frequency, error) {
+			return ec.unmarshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["frequency"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*analytics.ObservationOrder, error) {
+			return ec.unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyticsᚐObservationOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg13
 	return args, nil
 }
 
@@ -7275,62 +7578,70 @@ func (ec *executionContext) field_Query_ranking_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["year"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "group",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["group"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["parent"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "period",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["level"] = arg8
-	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+	args["period"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["regions"] = arg9
-	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+	args["regions"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
 		func(ctx context.Context, v any) (*analytics.Date, error) {
 			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["asOf"] = arg10
-	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	args["asOf"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg11
-	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
+	args["ties"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
 		func(ctx context.Context, v any) (*analytics.RankBasis, error) {
 			return ec.unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["basis"] = arg12
+	args["basis"] = arg13
 	return args, nil
 }
 
@@ -7488,109 +7799,117 @@ func (ec *executionContext) field_Query_standings_args(ctx context.Context, rawA
 	}
 	args["region"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["year"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "group",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["group"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["parent"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "period",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["level"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
+	args["period"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "regions",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["regions"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+	args["regions"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
 		func(ctx context.Context, v any) (*analytics.Date, error) {
 			return ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["asOf"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "top",
+	args["asOf"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "top",
 		func(ctx context.Context, v any) (int, error) {
 			return ec.unmarshalNInt2int(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["top"] = arg7
-	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
+	args["top"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "ties",
 		func(ctx context.Context, v any) (*analytics.TieRule, error) {
 			return ec.unmarshalOTieRule2ᚖpacesetterᚋanalyticsᚐTieRule(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ties"] = arg8
-	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
+	args["ties"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "basis",
 		func(ctx context.Context, v any) (*analytics.RankBasis, error) {
 			return ec.unmarshalORankBasis2ᚖpacesetterᚋanalyticsᚐRankBasis(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["basis"] = arg9
-	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "indicators",
+	args["basis"] = arg10
+	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "indicators",
 		func(ctx context.Context, v any) ([]string, error) {
 			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["indicators"] = arg10
-	arg11, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+	args["indicators"] = arg11
+	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "category",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["category"] = arg11
-	arg12, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+	args["category"] = arg12
+	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["scheme"] = arg12
-	arg13, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	args["scheme"] = arg13
+	arg14, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*analytics.StandingsOrder, error) {
 			return ec.unmarshalOStandingsOrder2ᚖpacesetterᚋanalyticsᚐStandingsOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg13
+	args["orderBy"] = arg14
 	return args, nil
 }
 
@@ -7621,46 +7940,54 @@ func (ec *executionContext) field_Query_targets_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["year"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "from",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["from"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+	args["from"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "to",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["to"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+	args["to"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "group",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["group"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+	args["group"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["scheme"] = arg6
-	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "extra",
+	args["scheme"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "extra",
 		func(ctx context.Context, v any) ([]*model.TargetInput, error) {
 			return ec.unmarshalOTargetInput2ᚕᚖpacesetterᚋgraphᚋmodelᚐTargetInputᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["extra"] = arg7
+	args["extra"] = arg8
 	return args, nil
 }
 
@@ -7762,16 +8089,16 @@ func (ec *executionContext) field_Query_trend_args(ctx context.Context, rawArgs 
 	}
 	args["unit"] = arg5
 	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (*analytics.PeriodOrYear, error) {
+			return ec.unmarshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg6
 	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+		func(ctx context.Context, v any) (*analytics.PeriodOrYear, error) {
+			return ec.unmarshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8456,6 +8783,29 @@ func (ec *executionContext) _AggregateRow_year(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_AggregateRow_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregateRow_period(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregateRow_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregateRow_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregateRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _AggregateRow_count(ctx context.Context, field graphql.CollectedField, obj *analytics.AggregateRow) (ret graphql.Marshaler) {
@@ -9433,6 +9783,52 @@ func (ec *executionContext) fieldContext_CompareGap_lastYear(_ context.Context, 
 	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CompareGap_firstPeriod(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_firstPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_firstPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _CompareGap_lastPeriod(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareGap_lastPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareGap_lastPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareGap", field, false, false, "String")
+}
+
 func (ec *executionContext) _CompareGap_firstDifference(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareGap) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9649,6 +10045,29 @@ func (ec *executionContext) fieldContext_CompareLeader_year(_ context.Context, f
 	return graphql.NewScalarFieldContext("CompareLeader", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CompareLeader_period(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareLeader_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareLeader_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareLeader", field, false, false, "String")
+}
+
 func (ec *executionContext) _CompareLeader_region(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareLeader) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9858,6 +10277,29 @@ func (ec *executionContext) _CompareRow_year(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_CompareRow_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompareRow_period(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompareRow_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompareRow_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompareRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _CompareRow_value(ctx context.Context, field graphql.CollectedField, obj *analytics.CompareRow) (ret graphql.Marshaler) {
@@ -13361,6 +13803,52 @@ func (ec *executionContext) fieldContext_Indicator_lastYear(_ context.Context, f
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Indicator_frequency(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_frequency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Frequency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v analytics.Frequency) graphql.Marshaler {
+			return ec.marshalNFrequency2pacesetterᚋanalyticsᚐFrequency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_frequency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Frequency")
+}
+
+func (ec *executionContext) _Indicator_cumulative(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_cumulative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cumulative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_cumulative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Membership_group(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13556,6 +14044,29 @@ func (ec *executionContext) _Observation_year(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Observation_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Observation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Observation_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Observation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Observation_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Observation_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Observation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Observation_value(ctx context.Context, field graphql.CollectedField, obj *analytics.Observation) (ret graphql.Marshaler) {
@@ -14634,7 +15145,7 @@ func (ec *executionContext) _Query_observations(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["orderBy"].([]*analytics.ObservationOrder), fc.Args["first"].(int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Observations(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["fromPeriod"].(*string), fc.Args["toPeriod"].(*string), fc.Args["frequency"].(*analytics.Frequency), fc.Args["orderBy"].([]*analytics.ObservationOrder), fc.Args["first"].(int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ObservationConnection) graphql.Marshaler {
@@ -15106,7 +15617,7 @@ func (ec *executionContext) _Query_targets(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string), fc.Args["extra"].([]*model.TargetInput))
+			return ec.Resolvers.Query().Targets(ctx, fc.Args["region"].(*string), fc.Args["indicator"].(*string), fc.Args["year"].(*int), fc.Args["period"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["group"].(*string), fc.Args["scheme"].(*string), fc.Args["extra"].([]*model.TargetInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.TargetResult) graphql.Marshaler {
@@ -15194,7 +15705,7 @@ func (ec *executionContext) _Query_compare(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Compare(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(int), fc.Args["to"].(int), fc.Args["scope"].(*model.ScopeInput), fc.Args["baseline"].(*model.BaselineInput), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule))
+			return ec.Resolvers.Query().Compare(ctx, fc.Args["regions"].([]string), fc.Args["indicators"].([]string), fc.Args["from"].(analytics.PeriodOrYear), fc.Args["to"].(analytics.PeriodOrYear), fc.Args["scope"].(*model.ScopeInput), fc.Args["baseline"].(*model.BaselineInput), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Comparison) graphql.Marshaler {
@@ -15238,7 +15749,7 @@ func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["year"].(*int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
+			return ec.Resolvers.Query().Ranking(ctx, fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["year"].(*int), fc.Args["period"].(*string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Ranking) graphql.Marshaler {
@@ -15282,7 +15793,7 @@ func (ec *executionContext) _Query_standings(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(int), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis), fc.Args["indicators"].([]string), fc.Args["category"].(*string), fc.Args["scheme"].(*string), fc.Args["orderBy"].(*analytics.StandingsOrder))
+			return ec.Resolvers.Query().Standings(ctx, fc.Args["region"].(string), fc.Args["year"].(*int), fc.Args["period"].(*string), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["asOf"].(*analytics.Date), fc.Args["top"].(int), fc.Args["ties"].(*analytics.TieRule), fc.Args["basis"].(*analytics.RankBasis), fc.Args["indicators"].([]string), fc.Args["category"].(*string), fc.Args["scheme"].(*string), fc.Args["orderBy"].(*analytics.StandingsOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Standings) graphql.Marshaler {
@@ -15326,7 +15837,7 @@ func (ec *executionContext) _Query_trend(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["from"].(*int), fc.Args["to"].(*int), fc.Args["asOf"].(*analytics.Date), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["ties"].(*analytics.TieRule))
+			return ec.Resolvers.Query().Trend(ctx, fc.Args["region"].(string), fc.Args["indicator"].(*string), fc.Args["formula"].(*string), fc.Args["direction"].(*analytics.Direction), fc.Args["measure"].(*analytics.Measure), fc.Args["unit"].(*string), fc.Args["from"].(*analytics.PeriodOrYear), fc.Args["to"].(*analytics.PeriodOrYear), fc.Args["asOf"].(*analytics.Date), fc.Args["group"].(*string), fc.Args["parent"].(*string), fc.Args["level"].(*string), fc.Args["regions"].([]string), fc.Args["ties"].(*analytics.TieRule))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Trend) graphql.Marshaler {
@@ -15489,6 +16000,29 @@ func (ec *executionContext) _Ranking_year(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Ranking_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ranking_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "String")
 }
 
 func (ec *executionContext) _Ranking_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Ranking) (ret graphql.Marshaler) {
@@ -18398,6 +18932,29 @@ func (ec *executionContext) fieldContext_Standings_year(_ context.Context, field
 	return graphql.NewScalarFieldContext("Standings", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Standings_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Standings_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Standings_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Standings", field, false, false, "String")
+}
+
 func (ec *executionContext) _Standings_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Standings) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19040,6 +19597,130 @@ func (ec *executionContext) fieldContext_TargetResult_group(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TargetResult_period(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _TargetResult_progress(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_onTrack(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_onTrack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTrack, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_onTrack(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TargetResult_requiredRestOfYear(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_requiredRestOfYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredRestOfYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_requiredRestOfYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TargetResult", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TargetResult_warnings(ctx context.Context, field graphql.CollectedField, obj *analytics.TargetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TargetResult_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*analytics.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚕᚖpacesetterᚋanalyticsᚐWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TargetResult_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TargetResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19746,6 +20427,29 @@ func (ec *executionContext) fieldContext_TrendPoint_year(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Int")
 }
 
+func (ec *executionContext) _TrendPoint_period(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendPoint_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrendPoint_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "String")
+}
+
 func (ec *executionContext) _TrendPoint_value(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19789,6 +20493,29 @@ func (ec *executionContext) _TrendPoint_yoy(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_TrendPoint_yoy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Float")
+}
+
+func (ec *executionContext) _TrendPoint_pop(ctx context.Context, field graphql.CollectedField, obj *analytics.TrendPoint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrendPoint_pop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TrendPoint_pop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TrendPoint", field, false, false, "Float")
 }
 
@@ -21558,7 +22285,7 @@ func (ec *executionContext) unmarshalInputObservationFilter(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"regions", "indicators", "group", "parent", "level", "category", "from", "to", "asOf"}
+	fieldsInOrder := [...]string{"regions", "indicators", "group", "parent", "level", "category", "from", "to", "fromPeriod", "toPeriod", "frequency", "asOf"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21621,6 +22348,27 @@ func (ec *executionContext) unmarshalInputObservationFilter(ctx context.Context,
 				return it, err
 			}
 			it.To = data
+		case "fromPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromPeriod"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromPeriod = data
+		case "toPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toPeriod"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToPeriod = data
+		case "frequency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequency"))
+			data, err := ec.unmarshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Frequency = data
 		case "asOf":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
 			data, err := ec.unmarshalODate2ᚖpacesetterᚋanalyticsᚐDate(ctx, v)
@@ -22093,6 +22841,11 @@ func (ec *executionContext) _AggregateRow(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._AggregateRow_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "count":
 			out.Values[i] = ec._AggregateRow_count(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -22413,6 +23166,16 @@ func (ec *executionContext) _CompareGap(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "firstPeriod":
+			out.Values[i] = ec._CompareGap_firstPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastPeriod":
+			out.Values[i] = ec._CompareGap_lastPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "firstDifference":
 			out.Values[i] = ec._CompareGap_firstDifference(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22486,6 +23249,11 @@ func (ec *executionContext) _CompareLeader(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._CompareLeader_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "region":
 			out.Values[i] = ec._CompareLeader_region(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22551,6 +23319,11 @@ func (ec *executionContext) _CompareRow(ctx context.Context, sel ast.SelectionSe
 			}
 		case "year":
 			out.Values[i] = ec._CompareRow_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._CompareRow_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23623,6 +24396,16 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "frequency":
+			out.Values[i] = ec._Indicator_frequency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cumulative":
+			out.Values[i] = ec._Indicator_cumulative(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23711,6 +24494,11 @@ func (ec *executionContext) _Observation(ctx context.Context, sel ast.SelectionS
 			}
 		case "year":
 			out.Values[i] = ec._Observation_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._Observation_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24294,6 +25082,11 @@ func (ec *executionContext) _Ranking(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "year":
 			out.Values[i] = ec._Ranking_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "period":
+			out.Values[i] = ec._Ranking_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -25182,6 +25975,11 @@ func (ec *executionContext) _Standings(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._Standings_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "scope":
 			out.Values[i] = ec._Standings_scope(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25333,6 +26131,31 @@ func (ec *executionContext) _TargetResult(ctx context.Context, sel ast.Selection
 		case "group":
 			out.Values[i] = ec._TargetResult_group(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._TargetResult_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "progress":
+			out.Values[i] = ec._TargetResult_progress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onTrack":
+			out.Values[i] = ec._TargetResult_onTrack(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requiredRestOfYear":
+			out.Values[i] = ec._TargetResult_requiredRestOfYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._TargetResult_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -25572,6 +26395,11 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._TrendPoint_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "value":
 			out.Values[i] = ec._TrendPoint_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25579,6 +26407,11 @@ func (ec *executionContext) _TrendPoint(ctx context.Context, sel ast.SelectionSe
 			}
 		case "yoy":
 			out.Values[i] = ec._TrendPoint_yoy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pop":
+			out.Values[i] = ec._TrendPoint_pop(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -26601,6 +27434,16 @@ func (ec *executionContext) marshalNFloat2ᚕᚖfloat64(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNFrequency2pacesetterᚋanalyticsᚐFrequency(ctx context.Context, v any) (analytics.Frequency, error) {
+	var res analytics.Frequency
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFrequency2pacesetterᚋanalyticsᚐFrequency(ctx context.Context, sel ast.SelectionSet, v analytics.Frequency) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26863,6 +27706,16 @@ func (ec *executionContext) marshalNPageInfo2ᚖpacesetterᚋgraphᚋmodelᚐPag
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, v any) (analytics.PeriodOrYear, error) {
+	var res analytics.PeriodOrYear
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPeriodOrYear2pacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, sel ast.SelectionSet, v analytics.PeriodOrYear) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNPivotColumn2ᚕᚖpacesetterᚋanalyticsᚐPivotColumnᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.PivotColumn) graphql.Marshaler {
@@ -27854,6 +28707,22 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx context.Context, v any) (*analytics.Frequency, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.Frequency)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFrequency2ᚖpacesetterᚋanalyticsᚐFrequency(ctx context.Context, sel ast.SelectionSet, v *analytics.Frequency) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOGroup2ᚕᚖpacesetterᚋanalyticsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*analytics.Group) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -28159,6 +29028,22 @@ func (ec *executionContext) unmarshalOObservationOrder2ᚕᚖpacesetterᚋanalyt
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, v any) (*analytics.PeriodOrYear, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(analytics.PeriodOrYear)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPeriodOrYear2ᚖpacesetterᚋanalyticsᚐPeriodOrYear(ctx context.Context, sel ast.SelectionSet, v *analytics.PeriodOrYear) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOPivot2ᚖpacesetterᚋanalyticsᚐPivot(ctx context.Context, sel ast.SelectionSet, v *analytics.Pivot) graphql.Marshaler {

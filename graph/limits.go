@@ -235,6 +235,8 @@ func (f costFilter) dim(e *costEnv, d analytics.Dimension) int {
 		return e.indicators
 	case analytics.DimCategory:
 		return max(1, e.info.Categories)
+	case analytics.DimPeriod: // at most a year's value and 12 months a year (quarters fewer)
+		return max(1, 13*(f.to-f.from+1))
 	}
 	return max(1, f.to-f.from+1)
 }
@@ -280,8 +282,9 @@ var costRules = map[string]costRule{
 	// gapToLeader, vsMean, vsMedian out of range; growths out of range.
 	"Ranking.warnings": func(*costEnv) fieldCost { return fieldCost{n: 4} },
 	// cagr; yoy.
-	"Trend.warnings":     func(*costEnv) fieldCost { return fieldCost{n: 2} },
-	"Ranking.flagCounts": func(*costEnv) fieldCost { return fieldCost{n: len(analytics.AllFlags)} },
+	"Trend.warnings":        func(*costEnv) fieldCost { return fieldCost{n: 2} },
+	"TargetResult.warnings": func(*costEnv) fieldCost { return fieldCost{n: 2} }, // why progress is null: a few at most
+	"Ranking.flagCounts":    func(*costEnv) fieldCost { return fieldCost{n: len(analytics.AllFlags)} },
 	"Ranking.entries": func(e *costEnv) fieldCost {
 		n := e.regions
 		if sz := e.sizes(); sz.rankingRegions > 0 {
@@ -312,7 +315,7 @@ var costRules = map[string]costRule{
 				return fieldCost{work: to - from + 1 + e.values(readCodes(stringArg(e.args, "indicator"), stringArg(e.args, "formula")), from, to, e.scope(e.args, nil))/memoryValues}
 			}
 		}
-		return fieldCost{work: to - from + 1}
+		return fieldCost{work: (to - from + 1) * e.info.Counts.PerYear(stringArg(e.args, "indicator"))}
 	},
 	"Comparison.rows": comparisonList, "Comparison.gaps": comparisonList, "Comparison.leaders": comparisonList,
 	"Comparison.leads": comparisonList, "Comparison.warnings": comparisonList, "Comparison.regions": comparisonList, "Comparison.indicators": comparisonList,
@@ -620,7 +623,9 @@ func (s costed) sizes(ctx context.Context, set ast.SelectionSet, vars map[string
 					if info.FirstYear != nil {
 						from, to = max(from, *info.FirstYear), min(to, *info.LastYear)
 					}
-					out.trendYears = max(out.trendYears, min(years, max(1, to-from+1)))
+					// A quarterly or monthly indicator has 4 or 12 points a year.
+					per := info.Counts.PerYear(stringArg(sel.ArgumentMap(vars), "indicator"))
+					out.trendYears = max(out.trendYears, per*min(years, max(1, to-from+1)))
 				case "standings":
 					out.standingsIndicators = max(out.standingsIndicators, s.indicatorsNamed(ctx, sel.ArgumentMap(vars), indicators))
 				}
@@ -907,8 +912,20 @@ func introspectionFields(set ast.SelectionSet, memo map[string][2]int) (schemas,
 // intArg reads an Int argument as the cost walker hands it over (gqlparser's values: int64), or def when it
 // is absent or null.
 func intArg(args map[string]any, name string, def int) int {
-	if v, ok := args[name].(int64); ok {
+	switch v := args[name].(type) {
+	case int64:
 		return int(max(0, min(v, 1<<30)))
+	case *analytics.PeriodOrYear: // trend's from and to: a period counts as its year
+		if v != nil {
+			return v.Year
+		}
+	case analytics.PeriodOrYear:
+		return v.Year
+	case string: // a PeriodOrYear literal, as the document has it
+		var p analytics.PeriodOrYear
+		if p.UnmarshalGQL(v) == nil {
+			return p.Year
+		}
 	}
 	return def
 }

@@ -6,7 +6,7 @@ import (
 	"pacesetter/analytics/calc"
 )
 
-func (r *queryResolver) Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
+func (r *queryResolver) Ranking(ctx context.Context, indicator *string, formula *string, direction *analytics.Direction, measure *analytics.Measure, unit *string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, ties *analytics.TieRule, basis *analytics.RankBasis) (*analytics.Ranking, error) {
 	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
@@ -15,11 +15,15 @@ func (r *queryResolver) Ranking(ctx context.Context, indicator *string, formula 
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: code, Formula: f, Year: year, ScopeQuery: sc, AsOf: asOf,
+	p, err := periodArg("period", period)
+	if err != nil {
+		return nil, err
+	}
+	return r.Engine.Ranking(ctx, analytics.RankingQuery{Indicator: code, Formula: f, Year: year, Period: p, ScopeQuery: sc, AsOf: asOf,
 		Ties: enum(ties), Basis: enum(basis)})
 }
 
-func (r *queryResolver) Standings(ctx context.Context, region string, year int, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error) {
+func (r *queryResolver) Standings(ctx context.Context, region string, year *int, period *string, group *string, parent *string, level *string, regions []string, asOf *analytics.Date, top int, ties *analytics.TieRule, basis *analytics.RankBasis, indicators []string, category *string, scheme *string, orderBy *analytics.StandingsOrder) (*analytics.Standings, error) {
 	sc, err := scopeArgs(group, parent, level, regions)
 	if err != nil {
 		return nil, err
@@ -30,7 +34,25 @@ func (r *queryResolver) Standings(ctx context.Context, region string, year int, 
 	if scheme != nil && *scheme == "" {
 		return nil, analytics.Errorf(analytics.BadUserInput, "scheme is empty: give a scheme's code, or leave scheme out")
 	}
-	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: year, ScopeQuery: sc, AsOf: asOf,
+	p, err := periodArg("period", period)
+	if err != nil {
+		return nil, err
+	}
+	y := 0
+	switch {
+	case year != nil && p != nil:
+		return nil, analytics.Errorf(analytics.BadUserInput, "both year and period are given: give one of them")
+	case year != nil:
+		y = *year
+	case p != nil:
+		y = p.Year
+		if p.Freq == analytics.Annual {
+			p = nil // period "2025" is the year 2025
+		}
+	default:
+		return nil, analytics.Errorf(analytics.BadUserInput, "give year (annual indicators) or period (e.g. \"2025-09\": the indicators of its frequency)")
+	}
+	return r.Engine.Standings(ctx, analytics.StandingsQuery{Region: region, Year: y, Period: p, ScopeQuery: sc, AsOf: asOf,
 		Top: top, Ties: enum(ties), Basis: enum(basis), Indicators: indicators, Category: str(category), Scheme: str(scheme), OrderBy: enum(orderBy)})
 }
 

@@ -104,8 +104,16 @@ func filterArgs(f *model.ObservationFilter) (analytics.ValueFilter, error) {
 	if f.Category != nil && *f.Category == "" {
 		return analytics.ValueFilter{}, analytics.Errorf(analytics.BadUserInput, "category is empty: give a category, or leave category out")
 	}
+	from, err := periodArg("fromPeriod", f.FromPeriod)
+	if err != nil {
+		return analytics.ValueFilter{}, err
+	}
+	to, err := periodArg("toPeriod", f.ToPeriod)
+	if err != nil {
+		return analytics.ValueFilter{}, err
+	}
 	return analytics.ValueFilter{Regions: f.Regions, Indicators: f.Indicators, Group: sc.Group, Parent: sc.Parent, Level: sc.Level,
-		Category: str(f.Category), From: f.From, To: f.To, AsOf: f.AsOf}, nil
+		Category: str(f.Category), From: f.From, To: f.To, AsOf: f.AsOf, FromPeriod: from, ToPeriod: to, Frequency: f.Frequency}, nil
 }
 
 // selectedMeasures reads which measures an aggregate's rows and totals select (fragments included), so the

@@ -288,7 +288,7 @@ func Trend(series []YearValue, sign float64, m analytics.Measure) []analytics.Tr
 	out := make([]analytics.TrendPoint, len(series))
 	best := math.Inf(-1)
 	for i, p := range series {
-		tp := analytics.TrendPoint{Year: p.Year, Value: p.Value}
+		tp := analytics.TrendPoint{Year: p.Year, Ord: p.Year, Value: p.Value}
 		hasPrev := i > 0 && series[i-1].Year == p.Year-1
 		prev := 0.0
 		if hasPrev {

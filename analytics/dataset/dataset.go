@@ -74,17 +74,28 @@ type Indicator struct {
 	Rollup           analytics.Rollup
 	Decimals         int // -1: not given
 	Source           string
-	Formula          string // canonical formula of a derived indicator; "" for a published one
-	FillParents      bool   // derived.csv asks for parent_rollup: parents without a value get their children's rollup
+	Formula          string              // canonical formula of a derived indicator; "" for a published one
+	FillParents      bool                // derived.csv asks for parent_rollup: parents without a value get their children's rollup
+	Frequency        analytics.Frequency // optional column frequency: "" (annual), Q or M
+	Cumulative       bool                // optional column cumulative: values are year-to-date totals
 }
 
 // Observation is one row of observations.csv, or a value computed at import (Flags has Derived).
 type Observation struct {
 	Region, Indicator string
 	Year              int
+	Period            int // the quarter (1–4) or month (1–12) of a sub-annual indicator's value; 0 for a year's
 	Value             float64
 	Flags             analytics.FlagSet
 	Vintage           analytics.Date // "" when undated
+}
+
+// PeriodText is the observation's period as observations.csv writes it, for an indicator of frequency f.
+func (o Observation) PeriodText(f analytics.Frequency) string {
+	if o.Period == 0 {
+		return strconv.Itoa(o.Year)
+	}
+	return analytics.Period{Year: o.Year, Sub: o.Period, Freq: f}.String()
 }
 
 // ObservationsDigest sums up the stored observations for a version: their count, and the sum (mod 2^64)
@@ -123,6 +134,9 @@ func (d *Dataset) VersionWith(obs ObservationsDigest) string {
 	for _, i := range inds {
 		put("i", i.Code, i.Name, i.NameEn, i.Unit, string(i.Direction), string(i.Measure), i.Category, string(i.Rollup),
 			strconv.Itoa(i.Decimals), i.Source, i.Formula, strconv.FormatBool(i.FillParents))
+		if i.Frequency != "" || i.Cumulative { // an annual dataset keeps the version it had
+			put("f", string(i.Frequency), strconv.FormatBool(i.Cumulative))
+		}
 	}
 	// Schemes and targets count only when there are some, so a dataset without them keeps the version it had.
 	for _, sc := range d.Schemes {
@@ -149,13 +163,13 @@ func sortObservations(obs []Observation) { slices.SortFunc(obs, compareObservati
 // compareObservations orders observations by indicator, year, region and vintage: the key, in the order
 // rankings read.
 func compareObservations(a, b Observation) int {
-	return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year), cmp.Compare(a.Region, b.Region),
-		cmp.Compare(a.Vintage, b.Vintage))
+	return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Year, b.Year), cmp.Compare(a.Period, b.Period),
+		cmp.Compare(a.Region, b.Region), cmp.Compare(a.Vintage, b.Vintage))
 }
 
 // SameKey says whether two observations are vintages of one value (same indicator, region and year).
 func SameKey(a, b Observation) bool {
-	return a.Indicator == b.Indicator && a.Year == b.Year && a.Region == b.Region
+	return a.Indicator == b.Indicator && a.Year == b.Year && a.Period == b.Period && a.Region == b.Region
 }
 
 // SortObservations puts the observations in the order Read returns them (indicator, year, region,

@@ -35,9 +35,22 @@ func (c cell) asOf(v analytics.Date) (Observation, bool) {
 	return out, ok
 }
 
+// regionYear is a region and a period: year·16 + the quarter or month (0 for a year's value), so that
+// derived values of a sub-annual indicator are computed per period by the same code.
 type regionYear struct {
 	region string
 	year   int
+}
+
+func periodKey(o Observation) int { return o.Year*16 + o.Period }
+
+// keyText is a period key as observations.csv writes the period, for problems.
+func (d *Dataset) keyText(code string, key int) string {
+	f := analytics.Annual
+	if in := d.indicator(code); in != nil && in.Frequency != "" {
+		f = in.Frequency
+	}
+	return Observation{Year: key / 16, Period: key % 16}.PeriodText(f)
 }
 
 func (r *reader) derive() {
@@ -61,12 +74,12 @@ func (r *reader) derive() {
 	}
 	for _, o := range d.Observations { // sorted, so each cell's vintages come in order
 		if m := index[o.Indicator]; m != nil {
-			k := regionYear{o.Region, o.Year}
+			k := regionYear{o.Region, periodKey(o)}
 			m[k] = append(m[k], o)
 		}
 	}
 	add := func(o Observation) {
-		k := regionYear{o.Region, o.Year}
+		k := regionYear{o.Region, periodKey(o)}
 		index[o.Indicator][k] = append(index[o.Indicator][k], o)
 		d.Observations = append(d.Observations, o)
 	}
@@ -153,7 +166,7 @@ func emit(code string, k regionYear, cells []cell, own analytics.FlagSet, comput
 		if last != nil && last.Value == x && last.Flags == flags {
 			continue
 		}
-		o := Observation{Region: k.region, Indicator: code, Year: k.year, Value: x + 0, Flags: flags, Vintage: v}
+		o := Observation{Region: k.region, Indicator: code, Year: k.year / 16, Period: k.year % 16, Value: x + 0, Flags: flags, Vintage: v}
 		add(o)
 		last = &o
 	}
@@ -199,7 +212,7 @@ func (r *reader) computeFormula(def derivedDef, index map[string]map[regionYear]
 			return x, err
 		}, add)
 		if err != nil {
-			r.ps.add(DerivedFile, def.line, "formula of %q for region %s in %d: %v", def.code, k.region, k.year, err)
+			r.ps.add(DerivedFile, def.line, "formula of %q for region %s in %s: %v", def.code, k.region, r.d.keyText(def.code, k.year), err)
 		}
 	}
 }
@@ -267,7 +280,7 @@ func (r *reader) fillParents(def derivedDef, index map[string]map[regionYear]cel
 				return x, nil
 			}, add)
 			if err != nil {
-				r.ps.add(DerivedFile, def.line, "%s of %q for region %s in %d: %v", ParentRollup, def.code, p, y, err)
+				r.ps.add(DerivedFile, def.line, "%s of %q for region %s in %s: %v", ParentRollup, def.code, p, r.d.keyText(def.code, y), err)
 			} else if _, filled := values[regionYear{p, y}]; filled {
 				yearsOf[p] = append(yearsOf[p], y)
 			}

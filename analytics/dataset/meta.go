@@ -33,7 +33,22 @@ const (
 	ColRegionName
 	ColFlag
 	ColVintage
+	ColPeriod
 )
+
+// Periodic says whether observations.csv has a period column or an indicator is quarterly or monthly: the
+// loader's SQL checks know years only, so such a folder is read by the Go reader.
+func (m *Meta) Periodic() bool {
+	if m.Columns[ColPeriod] >= 0 {
+		return true
+	}
+	for _, in := range m.Dataset.Indicators {
+		if in.Frequency != "" {
+			return true
+		}
+	}
+	return false
+}
 
 // ReadDirMeta reads the dataset folder at path but for observations.csv's rows. It returns an error
 // (*Invalid for a problem in the data) when the folder cannot be loaded as it is; ReadDir then lists every

@@ -49,7 +49,7 @@ func parquetRows(fsys fs.FS, ps *problems) func(row func(line int, col []string)
 			ps.add(ParquetObservationsFile, 0, "cannot be read: %v", err)
 			return nil
 		}
-		names := []string{"region_code", "indicator_code", "year", "value", "region_name", "flag", "vintage"}
+		names := []string{"region_code", "indicator_code", "year", "value", "region_name", "flag", "vintage", "period"}
 		at := make([]int, len(names))
 		var absent []string
 		for i, n := range names {
@@ -57,12 +57,12 @@ func parquetRows(fsys fs.FS, ps *problems) func(row func(line int, col []string)
 			at[i] = -1
 			if len(idx) > 0 {
 				at[i] = idx[0]
-			} else if i < 4 {
+			} else if i < 4 && !(n == "year" && len(schema.FieldIndices("period")) > 0) {
 				absent = append(absent, n)
 			}
 		}
 		if len(absent) > 0 {
-			ps.add(ParquetObservationsFile, 0, "missing column(s) %v; a long-format file has region_code, indicator_code, year, value (and optionally region_name, flag, vintage)", absent)
+			ps.add(ParquetObservationsFile, 0, "missing column(s) %v; a long-format file has region_code, indicator_code, year (or period), value (and optionally region_name, flag, vintage, period)", absent)
 			return nil
 		}
 		rr, err := fr.GetRecordReader(context.Background(), nil, nil)

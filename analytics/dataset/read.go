@@ -146,7 +146,9 @@ type reader struct {
 	indicatorLine map[string]int
 	indicatorsOK  bool
 	derived       []derivedDef
-	derivedLine   map[string]int // line of each formula row
+	derivedLine   map[string]int  // line of each formula row
+	freqGiven     map[string]bool // derived.csv gives the frequency of a formula's indicator
+	freqOf        map[string]analytics.Frequency
 
 	// obsFile names where observations come from in problems, and obsRows reads them: observations.csv by
 	// default, or another format's rows turned into observations.csv's columns (wdi.go, parquet.go), so
@@ -177,7 +179,7 @@ func Read(fsys fs.FS) (*Dataset, error) {
 
 func newReader(fsys fs.FS) *reader {
 	r := &reader{fsys: fsys, d: &Dataset{}, regionLine: map[string]int{}, groupLine: map[string]int{},
-		indicatorLine: map[string]int{}, derivedLine: map[string]int{}, obsFile: ObservationsFile}
+		indicatorLine: map[string]int{}, derivedLine: map[string]int{}, freqGiven: map[string]bool{}, obsFile: ObservationsFile}
 	r.obsRows = func(row func(line int, col []string)) error {
 		_, err := readCSV(r.fsys, ObservationsFile, true, &r.ps, obsRequired, obsOptional, row)
 		return err
@@ -356,7 +358,8 @@ var (
 )
 
 // indicatorColumns reads the columns indicators.csv and derived.csv share into in, telling report what is
-// wrong. col holds name, unit, direction, measure, name_en, category, rollup, decimals, source.
+// wrong. col holds name, unit, direction, measure, name_en, category, rollup, decimals, source, frequency,
+// cumulative.
 func indicatorColumns(in *Indicator, col []string, report func(format string, args ...any)) {
 	in.Name, in.Unit, in.NameEn, in.Category, in.Source = col[0], col[1], col[4], col[5], col[8]
 	if in.Name == "" {
@@ -380,6 +383,20 @@ func indicatorColumns(in *Indicator, col []string, report func(format string, ar
 		}
 		in.Decimals = n
 	}
+	f, err := analytics.ParseFrequency(col[9])
+	if err != nil {
+		report("%v for indicator %q (empty means A)", err, in.Code)
+	}
+	if f != analytics.Annual {
+		in.Frequency = f // "" is annual, as in a dataset built in code
+	}
+	switch strings.ToLower(col[10]) {
+	case "", "false":
+	case "true":
+		in.Cumulative = true
+	default:
+		report("cumulative %q of indicator %q is not true (values are year-to-date totals) or false (empty means false)", col[10], in.Code)
+	}
 }
 
 // at reports problems at one file and line.
@@ -387,7 +404,7 @@ func (ps *problems) at(file string, line int) func(format string, args ...any) {
 	return func(format string, args ...any) { ps.add(file, line, format, args...) }
 }
 
-var indicatorOptional = []string{"measure", "name_en", "category", "rollup", "decimals", "source"}
+var indicatorOptional = []string{"measure", "name_en", "category", "rollup", "decimals", "source", "frequency", "cumulative"}
 
 func (r *reader) indicators() error {
 	ps, d := &r.ps, r.d
@@ -403,7 +420,7 @@ func (r *reader) indicators() error {
 				ps.add(IndicatorsFile, line, "duplicate indicator_code %q (first on line %d)", in.Code, r.indicatorLine[in.Code])
 				return
 			}
-			indicatorColumns(&in, []string{col[1], col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9]}, ps.at(IndicatorsFile, line))
+			indicatorColumns(&in, []string{col[1], col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9], col[10], col[11]}, ps.at(IndicatorsFile, line))
 			r.indicatorLine[in.Code] = line
 			d.Indicators = append(d.Indicators, in)
 		})
@@ -434,7 +451,7 @@ func (r *reader) derivedDefs() error {
 				}
 				fillLine[code] = line
 				rollups = append(rollups, derivedDef{line: line, code: code,
-					cols: []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]}})
+					cols: []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10], col[11], col[12]}})
 				return
 			}
 			switch {
@@ -446,7 +463,10 @@ func (r *reader) derivedDefs() error {
 				return
 			}
 			in := Indicator{Code: code}
-			indicatorColumns(&in, []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10]}, ps.at(DerivedFile, line))
+			indicatorColumns(&in, []string{col[1], col[2], col[3], col[4], col[6], col[7], col[8], col[9], col[10], col[11], col[12]}, ps.at(DerivedFile, line))
+			if col[11] != "" {
+				r.freqGiven[code] = true
+			}
 			if text == "" {
 				ps.add(DerivedFile, line, "formula of %q is empty: write one over other indicators' codes, e.g. retail_sales / population * 10000, or %s", code, ParentRollup)
 				return
@@ -499,6 +519,7 @@ func (r *reader) derivedDefs() error {
 	for _, def := range r.derived {
 		visit(def.code, nil)
 	}
+	r.derivedFrequencies()
 	for _, def := range rollups {
 		in := d.indicator(def.code)
 		if in != nil && !r.sameDefinition(def, in) {
@@ -519,13 +540,69 @@ func (r *reader) derivedDefs() error {
 	return nil
 }
 
+// derivedFrequencies gives each formula's indicator its operands' frequency (a formula combines values of
+// the same region and period, so its operands must share one) and refuses a formula mixing frequencies or a
+// frequency given in derived.csv that differs from its operands'. Formulas that refer back to themselves
+// have been reported already and are left alone.
+func (r *reader) derivedFrequencies() {
+	d := r.d
+	done := map[string]bool{}
+	var resolve func(code string, depth int) (analytics.Frequency, bool)
+	resolve = func(code string, depth int) (analytics.Frequency, bool) {
+		in := d.indicator(code)
+		if in == nil || depth > len(r.derived)+1 {
+			return "", false
+		}
+		if r.derivedLine[code] == 0 || done[code] {
+			return in.Frequency, true
+		}
+		var def *derivedDef
+		for i := range r.derived {
+			if r.derived[i].code == code && r.derived[i].formula != nil {
+				def = &r.derived[i]
+			}
+		}
+		if def == nil {
+			return in.Frequency, true
+		}
+		var freq analytics.Frequency
+		var first string
+		for _, v := range def.formula.Vars() {
+			f, ok := resolve(v, depth+1)
+			if !ok {
+				return "", false
+			}
+			if freq != "" && f != freq {
+				r.ps.add(DerivedFile, def.line, "formula of %q mixes frequencies: %s is %s, %s is %s; a formula combines values of the same period", code, first, freq, v, f)
+				done[code] = true
+				return in.Frequency, true
+			}
+			if freq == "" {
+				freq, first = f, v
+			}
+		}
+		done[code] = true
+		switch {
+		case freq == "":
+		case !r.freqGiven[code]:
+			in.Frequency = freq
+		case in.Frequency != freq:
+			r.ps.add(DerivedFile, def.line, "frequency %s of %q differs from its operands' (%s); leave it empty or give %s", in.Frequency, code, freq, freq)
+		}
+		return in.Frequency, true
+	}
+	for _, def := range r.derived {
+		resolve(def.code, 0)
+	}
+}
+
 // sameDefinition checks the other columns of a parent_rollup row, which may be left empty: any given must
 // agree with the indicator's definition, except rollup, which may set how to fill an indicator whose
 // definition says none.
 func (r *reader) sameDefinition(def derivedDef, in *Indicator) bool {
 	given := Indicator{Code: in.Code}
 	indicatorColumns(&given, def.cols, func(string, ...any) {}) // empty columns are fine on this row
-	names := []string{"name", "unit", "direction", "measure", "name_en", "category", "rollup", "decimals", "source"}
+	names := []string{"name", "unit", "direction", "measure", "name_en", "category", "rollup", "decimals", "source", "frequency", "cumulative"}
 	for i, c := range def.cols {
 		if c == "" {
 			continue
@@ -553,6 +630,10 @@ func (r *reader) sameDefinition(def derivedDef, in *Indicator) bool {
 			agrees = given.Decimals == in.Decimals
 		case "source":
 			agrees = c == in.Source
+		case "frequency":
+			agrees = given.Frequency == in.Frequency
+		case "cumulative":
+			agrees = given.Cumulative == in.Cumulative
 		}
 		if !agrees {
 			r.ps.add(DerivedFile, def.line, "%s of %q: %s %q differs from the indicator's definition; leave it empty or give the same", ParentRollup, def.code, names[i], c)
@@ -574,7 +655,7 @@ func (d *Dataset) indicator(code string) *Indicator {
 // The columns of observations.csv; a row's col holds them in this order.
 var (
 	obsRequired = []string{"region_code", "indicator_code", "year", "value"}
-	obsOptional = []string{"region_name", "flag", "vintage"}
+	obsOptional = []string{"region_name", "flag", "vintage", "period"}
 )
 
 func (r *reader) observations() error {
@@ -604,12 +685,9 @@ func (r *reader) observations() error {
 				ps.add(file, line, "unknown indicator_code %q (not in %s)%s", o.Indicator, IndicatorsFile, r.meant("indicator", o.Indicator))
 				ok = false
 			}
-			y, err := strconv.Atoi(col[2])
-			if err != nil || y < 1 || y > 9999 {
-				ps.add(file, line, "year %q is not a whole number from 1 to 9999", col[2])
+			if !r.period(file, line, col[2], col[7], &o) {
 				ok = false
 			}
-			o.Year = y
 			v, err := strconv.ParseFloat(col[3], 64)
 			switch {
 			case col[3] == "":
@@ -652,13 +730,71 @@ func (r *reader) observations() error {
 			if row.Vintage != "" {
 				of = ", vintage " + string(row.Vintage)
 			}
-			ps.add(file, row.line, "duplicate observation of %s, %s, %d%s (first on line %d)", row.Region, row.Indicator, row.Year, of, rows[first].line)
+			ps.add(file, row.line, "duplicate observation of %s, %s, %s%s (first on line %d)", row.Region, row.Indicator, row.PeriodText(r.frequency(row.Indicator)), of, rows[first].line)
 			continue
 		}
 		first = i
 		d.Observations = append(d.Observations, row.Observation)
 	}
 	return nil
+}
+
+// period reads a row's year and period (either may be empty, not both; both given must agree) into o,
+// and checks the period against its indicator's frequency.
+func (r *reader) period(file string, line int, yearText, periodText string, o *Observation) bool {
+	ps := &r.ps
+	y := 0
+	if yearText != "" || periodText == "" {
+		var err error
+		y, err = strconv.Atoi(yearText)
+		if err != nil || y < 1 || y > 9999 {
+			ps.add(file, line, "year %q is not a whole number from 1 to 9999", yearText)
+			return false
+		}
+	}
+	p := analytics.Period{Year: y, Freq: analytics.Annual}
+	if periodText != "" {
+		var err error
+		if p, err = analytics.ParsePeriod(periodText); err != nil {
+			ps.add(file, line, "%v", err)
+			return false
+		}
+		if y != 0 && y != p.Year {
+			ps.add(file, line, "year %d and period %s disagree: give the period's year, or leave year empty", y, periodText)
+			return false
+		}
+	}
+	o.Year, o.Period = p.Year, p.Sub
+	if r.indicatorLine[o.Indicator] == 0 {
+		return true // an unknown indicator has been reported
+	}
+	if f := r.frequency(o.Indicator); f.PerYear() != p.Freq.PerYear() {
+		ps.add(file, line, "period %s is %s, but indicator %q is %s: write its values as %s", p, frequencyName(p.Freq), o.Indicator,
+			frequencyName(f), analytics.PeriodAt(f, analytics.OrdOf(f, p.Year, 1)))
+		return false
+	}
+	return true
+}
+
+func frequencyName(f analytics.Frequency) string {
+	switch f {
+	case analytics.Quarterly:
+		return "quarterly"
+	case analytics.Monthly:
+		return "monthly"
+	}
+	return "annual"
+}
+
+// frequency is the frequency of a known indicator, memoised ("" annual).
+func (r *reader) frequency(code string) analytics.Frequency {
+	if r.freqOf == nil {
+		r.freqOf = map[string]analytics.Frequency{}
+		for _, in := range r.d.Indicators {
+			r.freqOf[in.Code] = in.Frequency
+		}
+	}
+	return r.freqOf[code]
 }
 
 // checkCycles reports regions whose parent chain loops back on itself.
@@ -780,6 +916,9 @@ func readHeader(r *csv.Reader, name string, ps *problems, required, optional []s
 	var absent []string
 	for _, c := range required {
 		if _, ok := index[c]; !ok {
+			if _, period := index["period"]; c == "year" && period && asked["period"] {
+				continue // observations give a period instead of a year
+			}
 			absent = append(absent, c)
 		}
 	}
@@ -789,7 +928,11 @@ func readHeader(r *csv.Reader, name string, ps *problems, required, optional []s
 	}
 	at = make([]int, 0, len(required)+len(optional))
 	for _, c := range required {
-		at = append(at, index[c])
+		if i, ok := index[c]; ok {
+			at = append(at, i)
+		} else {
+			at = append(at, -1) // year, with period given
+		}
 	}
 	for _, c := range optional {
 		if i, ok := index[c]; ok {

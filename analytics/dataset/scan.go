@@ -34,7 +34,8 @@ func (m *Meta) Scan() (Scan, error) {
 		return Scan{}, err
 	}
 	defer f.Close()
-	s := Scan{Plain: true, Sorted: true}
+	// A folder with periods is never taken as sorted: its key has a period the scan does not read.
+	s := Scan{Plain: true, Sorted: !m.Periodic()}
 	var prev struct {
 		indicator, region, vintage []byte
 		year                       int
@@ -69,10 +70,10 @@ func (m *Meta) Scan() (Scan, error) {
 			vin = fields[c]
 			s.Vintages = s.Vintages || len(vin) > 0
 		}
-		year, yok := smallYear(fields[m.Columns[ColYear]])
 		if !s.Sorted {
 			return true
 		}
+		year, yok := smallYear(fields[m.Columns[ColYear]])
 		if !yok {
 			s.Sorted = false
 			return true

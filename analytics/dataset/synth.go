@@ -22,8 +22,17 @@ import (
 // balances that go negative, and about 3% of the (region, indicator, year) observations are left out.
 // It serves benchmarks and tests at sizes no real dataset in the repository has.
 func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
+	return SyntheticOf(seed, regions, indicators, years, analytics.Annual)
+}
+
+// SyntheticOf is Synthetic at frequency f. For Q and M every indicator is of that frequency, and they come
+// in threes: a flow (rollup sum, so its year-to-date total is the sum of its periods), a cumulative
+// indicator holding the running year-to-date sum of that flow's periods (the same numbers, the dropped ones
+// included, so where all of a year's periods up to p are present, its value at p is their sum, rounded to
+// one decimal), and a flow without a rollup. Values grow from period to period and carry a seasonal swing.
+func SyntheticOf(seed uint64, regions, indicators, years int, f analytics.Frequency) *Dataset {
 	var obs []Observation
-	d, _ := synthesize(seed, regions, indicators, years, func(o Observation) error {
+	d, _ := synthesize(seed, regions, indicators, years, f, func(o Observation) error {
 		obs = append(obs, o)
 		return nil
 	}) // this emit never fails
@@ -36,16 +45,21 @@ func Synthetic(seed uint64, regions, indicators, years int) *Dataset {
 // stays flat at any size (17.5 million observations were 4.7 GB held). It returns the dataset without its
 // observations, and how many were written.
 func WriteSynthetic(dir string, seed uint64, regions, indicators, years int) (*Dataset, int, error) {
-	d, _ := synthesize(seed, regions, indicators, years, nil) // the small files only: no observation is made
+	return WriteSyntheticOf(dir, seed, regions, indicators, years, analytics.Annual)
+}
+
+// WriteSyntheticOf is WriteSynthetic at frequency f (see SyntheticOf).
+func WriteSyntheticOf(dir string, seed uint64, regions, indicators, years int, f analytics.Frequency) (*Dataset, int, error) {
+	d, _ := synthesize(seed, regions, indicators, years, f, nil) // the small files only: no observation is made
 	if err := d.writeSmall(dir); err != nil {
 		return nil, 0, err
 	}
-	names := d.regionNames()
+	names, freqs := d.regionNames(), d.frequencies()
 	n := 0
-	err := writeCSV(filepath.Join(dir, ObservationsFile), observationsHeader, func(row func(...string) error) error {
-		_, err := synthesize(seed, regions, indicators, years, func(o Observation) error {
+	err := writeCSV(filepath.Join(dir, ObservationsFile), d.observationsHeader(), func(row func(...string) error) error {
+		_, err := synthesize(seed, regions, indicators, years, f, func(o Observation) error {
 			n++
-			return writeObservation(row, names, o)
+			return writeObservation(row, names, freqs, o)
 		})
 		return err
 	})
@@ -58,7 +72,10 @@ func WriteSynthetic(dir string, seed uint64, regions, indicators, years int) (*D
 // synthesize makes Synthetic's dataset without its observations, handing each to emit as it is made, in
 // the order Read returns them (by indicator, year and region: codes are zero-padded); emit nil makes none
 // (and draws no numbers for them, which changes nothing else). It stops at the first error emit returns.
-func synthesize(seed uint64, regions, indicators, years int, emit func(Observation) error) (*Dataset, error) {
+func synthesize(seed uint64, regions, indicators, years int, f analytics.Frequency, emit func(Observation) error) (*Dataset, error) {
+	if f.PerYear() > 1 {
+		return synthesizePeriodic(seed, regions, indicators, years, f, emit)
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed_9ace_5e77e4))
 	d := &Dataset{}
 
@@ -131,16 +148,97 @@ func synthesize(seed uint64, regions, indicators, years int, emit func(Observati
 	return d, nil
 }
 
+// synthesizePeriodic is synthesize for a quarterly or monthly dataset (see SyntheticOf): the same regions
+// and groups, its own indicators and values.
+func synthesizePeriodic(seed uint64, regions, indicators, years int, f analytics.Frequency, emit func(Observation) error) (*Dataset, error) {
+	d, _ := synthesize(seed, regions, 0, 0, analytics.Annual, nil) // regions and groups
+	rng := rand.New(rand.NewPCG(seed, 0x9e71_0d1c))
+	per := f.PerYear()
+	size := make([]float64, regions)
+	for i := range size {
+		size[i] = math.Exp(rng.NormFloat64())
+	}
+	iw := max(3, len(strconv.Itoa(indicators)))
+	level := make([]float64, regions)
+	growth := make([]float64, regions)
+	// The last flow's values (dropped ones included) and which were kept, by year, period and region: the
+	// cumulative indicator after it sums them.
+	flow := make([]float64, years*per*regions)
+	present := make([]bool, years*per*regions)
+	for k := range indicators {
+		n := fmt.Sprintf("%0*d", iw, k+1)
+		in := Indicator{Code: "I" + n, Name: "Indicator " + n, Unit: "CNY 100 million", Direction: analytics.HigherIsBetter,
+			Measure: analytics.Level, Rollup: analytics.RollupSum, Decimals: 1, Frequency: f}
+		switch k % 3 {
+		case 1:
+			in.Cumulative, in.Name = true, fmt.Sprintf("Indicator %0*d, year to date", iw, k)
+		case 2:
+			in.Rollup, in.Unit = analytics.RollupNone, "%"
+		}
+		if k%5 == 4 {
+			in.Direction = analytics.LowerIsBetter
+		}
+		d.Indicators = append(d.Indicators, in)
+		if emit == nil {
+			continue
+		}
+		if k%3 != 1 { // a cumulative indicator reuses the flow's levels and growth
+			scale := math.Pow(10, float64(rng.IntN(5)))
+			meanGrowth := 0.02 + 0.06*rng.Float64()
+			for i := range regions {
+				level[i] = scale * size[i] * (0.5 + rng.Float64())
+				growth[i] = meanGrowth + 0.03*rng.NormFloat64()
+			}
+		}
+		for y := range years {
+			for p := range per {
+				for i := range regions {
+					var v float64
+					if k%3 == 1 {
+						// The running sum of the flow before it, over the periods of this year so far.
+						v = 0
+						for q := 0; q <= p; q++ {
+							v += flow[(y*per+q)*regions+i]
+						}
+						v = math.Round(v*10) / 10
+						if !present[(y*per+p)*regions+i] {
+							continue // missing where the flow's period is
+						}
+					} else {
+						season := 1 + 0.15*math.Sin(2*math.Pi*float64(p)/float64(per))
+						noise := 1 + 0.05*rng.NormFloat64()
+						v = math.Round(level[i]*math.Pow(1+growth[i], float64(y)+float64(p)/float64(per))*season*noise*10) / 10
+						drop := rng.Float64() < 0.03
+						if k%3 == 0 {
+							flow[(y*per+p)*regions+i], present[(y*per+p)*regions+i] = v, !drop
+						}
+						if drop {
+							continue
+						}
+					}
+					if v == 0 {
+						v = 0 // no negative zero
+					}
+					if err := emit(Observation{Region: d.Regions[i+1].Code, Indicator: in.Code, Year: 2001 + y, Period: p + 1, Value: v}); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+	}
+	return d, nil
+}
+
 // WriteDir writes d as a dataset folder in the source format, creating dir if needed; ReadDir reads it
 // back equal to d. Values computed at import (flagged Derived) are not written: derived.csv makes them again.
 func (d *Dataset) WriteDir(dir string) error {
 	if err := d.writeSmall(dir); err != nil {
 		return err
 	}
-	names := d.regionNames()
-	return writeCSV(filepath.Join(dir, ObservationsFile), observationsHeader, func(row func(...string) error) error {
+	names, freqs := d.regionNames(), d.frequencies()
+	return writeCSV(filepath.Join(dir, ObservationsFile), d.observationsHeader(), func(row func(...string) error) error {
 		for _, o := range d.Observations {
-			if err := writeObservation(row, names, o); err != nil {
+			if err := writeObservation(row, names, freqs, o); err != nil {
 				return err
 			}
 		}
@@ -148,15 +246,38 @@ func (d *Dataset) WriteDir(dir string) error {
 	})
 }
 
-var observationsHeader = []string{"region_code", "region_name", "indicator_code", "year", "value", "flag", "vintage"}
+// observationsHeader is observations.csv's header: with a period column in place of year when an
+// indicator is quarterly or monthly (an annual dataset's file stays as it was, for the fast loader).
+func (d *Dataset) observationsHeader() []string {
+	if d.periodic() {
+		return []string{"region_code", "region_name", "indicator_code", "period", "value", "flag", "vintage"}
+	}
+	return []string{"region_code", "region_name", "indicator_code", "year", "value", "flag", "vintage"}
+}
 
-// writeObservation writes one observation as a row of observations.csv; a value computed at import
-// (flagged Derived) is not written: derived.csv makes it again.
-func writeObservation(row func(...string) error, names map[string]string, o Observation) error {
+func (d *Dataset) periodic() bool {
+	return slices.ContainsFunc(d.Indicators, func(in Indicator) bool { return in.Frequency != "" || in.Cumulative })
+}
+
+// frequencies maps the codes of sub-annual indicators to their frequency.
+func (d *Dataset) frequencies() map[string]analytics.Frequency {
+	fs := map[string]analytics.Frequency{}
+	for _, in := range d.Indicators {
+		if in.Frequency != "" {
+			fs[in.Code] = in.Frequency
+		}
+	}
+	return fs
+}
+
+// writeObservation writes one observation as a row of observations.csv (its year or, for a sub-annual
+// indicator, its period); a value computed at import (flagged Derived) is not written: derived.csv makes it
+// again.
+func writeObservation(row func(...string) error, names map[string]string, freqs map[string]analytics.Frequency, o Observation) error {
 	if o.Flags&analytics.Derived != 0 {
 		return nil
 	}
-	return row(o.Region, names[o.Region], o.Indicator, strconv.Itoa(o.Year), strconv.FormatFloat(o.Value, 'g', -1, 64),
+	return row(o.Region, names[o.Region], o.Indicator, o.PeriodText(freqs[o.Indicator]), strconv.FormatFloat(o.Value, 'g', -1, 64),
 		strings.Join(o.Flags.Letters(), ""), string(o.Vintage))
 }
 
@@ -207,13 +328,18 @@ func (d *Dataset) writeSmall(dir string) error {
 	if err := writeRows(filepath.Join(dir, MembershipsFile), []string{"group_code", "region_code", "from_year", "to_year"}, rows); err != nil {
 		return err
 	}
+	periodic := d.periodic() // frequency and cumulative columns only then: an annual folder stays as it was
 	meta := func(in Indicator) []string {
 		dec := ""
 		if in.Decimals >= 0 {
 			dec = strconv.Itoa(in.Decimals)
 		}
-		return []string{in.Name, in.Unit, strings.ToLower(string(in.Direction)), strings.ToLower(string(in.Measure)),
+		m := []string{in.Name, in.Unit, strings.ToLower(string(in.Direction)), strings.ToLower(string(in.Measure)),
 			in.NameEn, in.Category, strings.ToLower(string(in.Rollup)), dec, in.Source}
+		if periodic {
+			m = append(m, string(in.Frequency), strconv.FormatBool(in.Cumulative))
+		}
+		return m
 	}
 	rows = rows[:0]
 	derived := [][]string{}
@@ -225,17 +351,21 @@ func (d *Dataset) writeSmall(dir string) error {
 			rows = append(rows, append([]string{in.Code}, meta(in)...))
 		}
 	}
+	extra := []string{}
+	if periodic {
+		extra = []string{"frequency", "cumulative"}
+	}
 	for _, in := range d.Indicators {
 		if in.FillParents {
-			derived = append(derived, []string{in.Code, "", "", "", "", ParentRollup, "", "", "", "", ""})
+			derived = append(derived, append([]string{in.Code, "", "", "", "", ParentRollup, "", "", "", "", ""}, make([]string, len(extra))...))
 		}
 	}
-	if err := writeRows(filepath.Join(dir, IndicatorsFile), []string{"indicator_code", "name", "unit", "direction", "measure",
-		"name_en", "category", "rollup", "decimals", "source"}, rows); err != nil {
+	if err := writeRows(filepath.Join(dir, IndicatorsFile), append([]string{"indicator_code", "name", "unit", "direction", "measure",
+		"name_en", "category", "rollup", "decimals", "source"}, extra...), rows); err != nil {
 		return err
 	}
-	if err := writeRows(filepath.Join(dir, DerivedFile), []string{"indicator_code", "name", "unit", "direction", "measure", "formula",
-		"name_en", "category", "rollup", "decimals", "source"}, derived); err != nil {
+	if err := writeRows(filepath.Join(dir, DerivedFile), append([]string{"indicator_code", "name", "unit", "direction", "measure", "formula",
+		"name_en", "category", "rollup", "decimals", "source"}, extra...), derived); err != nil {
 		return err
 	}
 	return nil

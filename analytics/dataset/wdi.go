@@ -173,7 +173,7 @@ func ReadWDI(path, regionsCSV, indicatorsCSV string) (*Dataset, error) {
 				if !ok || v == "" { // an empty cell is a missing value in WDI's layout
 					continue
 				}
-				row(line, []string{strings.TrimSpace(rec[1]), strings.TrimSpace(rec[3]), y, v, "", "", ""})
+				row(line, []string{strings.TrimSpace(rec[1]), strings.TrimSpace(rec[3]), y, v, "", "", "", ""})
 			}
 		})
 	}

@@ -21,12 +21,12 @@ var (
 	dimColumn = map[analytics.Dimension]string{
 		analytics.DimRegion: "b.region", analytics.DimGroup: "m.group_code", analytics.DimParent: "b.parent_code",
 		analytics.DimLevel: "b.level", analytics.DimIndicator: "b.indicator", analytics.DimCategory: "b.category",
-		analytics.DimYear: "b.year",
+		analytics.DimYear: "b.year", analytics.DimPeriod: "b.period_text",
 	}
 	dimName = map[analytics.Dimension]string{
 		analytics.DimRegion: "d_region", analytics.DimGroup: "d_group", analytics.DimParent: "d_parent",
 		analytics.DimLevel: "d_level", analytics.DimIndicator: "d_indicator", analytics.DimCategory: "d_category",
-		analytics.DimYear: "d_year",
+		analytics.DimYear: "d_year", analytics.DimPeriod: "d_period",
 	}
 	// A sum is only meaningful where every value in it adds up (rollup SUM); elsewhere it is null.
 	measureSQL = map[analytics.AggregateMeasure]string{
@@ -100,6 +100,28 @@ func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec)
 	return out, nil
 }
 
+// yearEndsOnly keeps, of a cumulative (year-to-date) indicator's values, only each year's last period's
+// (December, Q4): its year's value is the year-to-date total at the year's end, and adding up running totals
+// would count every month again. "" when no indicator is cumulative.
+func (s *Catalog) yearEndsOnly(p *params) string {
+	var conds []string
+	for _, f := range []analytics.Frequency{analytics.Monthly, analytics.Quarterly} {
+		var codes []string
+		for _, in := range s.Indicators {
+			if in.Cumulative && in.Freq() == f {
+				codes = append(codes, p.add(in.Code))
+			}
+		}
+		if len(codes) > 0 {
+			conds = append(conds, fmt.Sprintf("o.indicator IN (%s) AND o.period <> %d", strings.Join(codes, ", "), f.PerYear()))
+		}
+	}
+	if len(conds) == 0 {
+		return ""
+	}
+	return " AND NOT ((" + strings.Join(conds, ") OR (") + "))"
+}
+
 // aggregateStatement is the one statement of an aggregate and its arguments. Its pieces are built in the
 // order their arguments are numbered: the filter, the group join, the quantiles, having, then the vintage
 // and the page.
@@ -110,6 +132,9 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	// Only values of regions' own: on a dataset without rollups (AllOwn) every value is, and the semi-join
 	// over every value read is left out.
 	where := filterSQL(q.Filter, p, !s.AllOwn)
+	if !slices.Contains(q.By, analytics.DimPeriod) { // by PERIOD, every year-to-date total is its period's
+		where += s.yearEndsOnly(p)
+	}
 	g := groupingOf(q, p)
 	msql := measureSQL
 	if s.Wide {
@@ -132,11 +157,15 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	joins := q.Filter.Parent != "" || q.Filter.Level != "" || q.Filter.Category != "" || need[analytics.MeasureSum] ||
 		need[analytics.MeasureShare] || slices.Contains(q.Totals, analytics.MeasureSum) || slices.Contains(q.Totals, analytics.MeasureShare)
 	for _, d := range q.By {
-		joins = joins || d == analytics.DimParent || d == analytics.DimLevel || d == analytics.DimCategory
+		joins = joins || d == analytics.DimParent || d == analytics.DimLevel || d == analytics.DimCategory || d == analytics.DimPeriod
 	}
-	cols := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup`
+	// A period as observations.csv writes it: its text needs the indicator's frequency (a quarter and a
+	// month can have the same number).
+	cols := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup,
+		CASE WHEN o.period = 0 THEN lpad(o.year::VARCHAR, 4, '0') WHEN i.frequency = 'Q' THEN lpad(o.year::VARCHAR, 4, '0') || '-Q' || o.period::VARCHAR
+			ELSE lpad(o.year::VARCHAR, 4, '0') || '-' || lpad(o.period::VARCHAR, 2, '0') END AS period_text`
 	if !joins {
-		cols = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup`
+		cols = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup, NULL AS period_text`
 	}
 	query := `WITH base AS (SELECT ` + cols + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins) + ` WHERE TRUE` + where + `),
 	grouped AS (SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ") + `),
@@ -440,6 +469,8 @@ func (s *Catalog) setDimension(row *analytics.AggregateRow, d analytics.Dimensio
 	case analytics.DimYear:
 		y, _ := strconv.Atoi(v.String)
 		row.Year = &y
+	case analytics.DimPeriod:
+		row.Period = &v.String
 	}
 }
 

@@ -174,15 +174,18 @@ func (s *Catalog) readGroups(ctx context.Context, db *sql.DB) error {
 // readIndicators reads the indicators in dataset order, each with the span of its series.
 func (s *Catalog) readIndicators(ctx context.Context, db *sql.DB) error {
 	return each(ctx, db, `SELECT i.code, i.name, i.name_en, i.unit, i.direction, i.measure, i.category, i.rollup, i.decimals, i.source, i.formula,
-			(SELECT min(first_year) FROM series WHERE indicator = i.code), (SELECT max(last_year) FROM series WHERE indicator = i.code)
-		FROM indicators i ORDER BY i.ord`, func(rows *sql.Rows) error {
+			s.first, s.last, i.frequency, i.cumulative, s.first_ord, s.last_ord
+		FROM indicators i LEFT JOIN (SELECT indicator, min(first_year) AS first, max(last_year) AS last, min(first_ord) AS first_ord,
+			max(last_ord) AS last_ord FROM series GROUP BY indicator) s ON s.indicator = i.code ORDER BY i.ord`, func(rows *sql.Rows) error {
 		in := &analytics.Indicator{}
 		var nameEn, category, source, formula sql.NullString
-		var decimals, first, last sql.NullInt64
-		var dir, measure, rollup string
-		if err := rows.Scan(&in.Code, &in.Name, &nameEn, &in.Unit, &dir, &measure, &category, &rollup, &decimals, &source, &formula, &first, &last); err != nil {
+		var decimals, first, last, firstOrd, lastOrd sql.NullInt64
+		var dir, measure, rollup, freq string
+		if err := rows.Scan(&in.Code, &in.Name, &nameEn, &in.Unit, &dir, &measure, &category, &rollup, &decimals, &source, &formula, &first, &last,
+			&freq, &in.Cumulative, &firstOrd, &lastOrd); err != nil {
 			return err
 		}
+		in.Frequency, in.FirstOrd, in.LastOrd = analytics.Frequency(freq), nullInt(firstOrd), nullInt(lastOrd)
 		in.NameEn, in.Category, in.Source, in.Formula = nullString(nameEn), nullString(category), nullString(source), nullString(formula)
 		in.Decimals, in.FirstYear, in.LastYear = nullInt(decimals), nullInt(first), nullInt(last)
 		in.Direction, in.Measure, in.Rollup = analytics.Direction(dir), analytics.Measure(measure), analytics.Rollup(rollup)
@@ -244,6 +247,11 @@ func (s *Catalog) readCounts(ctx context.Context, db *sql.DB) error {
 		c.Add(code, year, n)
 		return nil
 	})
+	for _, in := range s.Indicators {
+		if in.PerYear() > 1 {
+			c.SetPerYear(in.Code, in.PerYear())
+		}
+	}
 	s.Info.Counts = c
 	return err
 }

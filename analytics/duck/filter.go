@@ -73,6 +73,15 @@ func filterSQL(f analytics.ValueFilter, p *params, ownByDefault bool) string {
 	if f.To != nil {
 		where += " AND o.year <= " + p.add(*f.To)
 	}
+	if f.FromPeriod != nil {
+		where += " AND o.year * 16 + o.period >= " + p.add(f.FromPeriod.Year*16+f.FromPeriod.Sub)
+	}
+	if f.ToPeriod != nil {
+		where += " AND o.year * 16 + o.period <= " + p.add(f.ToPeriod.Year*16+f.ToPeriod.Sub)
+	}
+	if f.Frequency != nil {
+		where += " AND o.indicator IN (SELECT code FROM indicators WHERE frequency = " + p.add(string(*f.Frequency)) + ")"
+	}
 	if ownByDefault && !f.NarrowsRegions() {
 		where += " AND EXISTS (SELECT 1 FROM series se WHERE se.indicator = o.indicator AND se.region = o.region AND se.own)"
 	}

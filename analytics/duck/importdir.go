@@ -59,7 +59,7 @@ func (s *Store) importFast(ctx context.Context, m *dataset.Meta, scan dataset.Sc
 		}
 		if scan.Sorted && !m.Derives() {
 			// Already in the stored order and without duplicates: straight into the table.
-			if _, err := conn.ExecContext(ctx, `INSERT INTO observations SELECT indicator, year, region, value, flags, vintage, true FROM (`+
+			if _, err := conn.ExecContext(ctx, `INSERT INTO observations (indicator, year, region, value, flags, vintage, latest) SELECT indicator, year, region, value, flags, vintage, true FROM (`+
 				observationsSelect(m)+`)`, path); err != nil {
 				return fmt.Errorf("%w: %v", errUnclean, err)
 			}
@@ -92,7 +92,8 @@ func (s *Store) importFast(ctx context.Context, m *dataset.Meta, scan dataset.Sc
 // derived values, and inserts it all sorted.
 func loadStaged(ctx context.Context, conn *sql.Conn, m *dataset.Meta, scan dataset.Scan, path string) error {
 	for _, q := range []string{`DROP TABLE IF EXISTS temp.staging`,
-		`CREATE TEMP TABLE staging (indicator VARCHAR, year INTEGER, region VARCHAR, value DOUBLE, flags UTINYINT, vintage DATE)`} {
+		`CREATE TEMP TABLE staging (indicator VARCHAR, year INTEGER, region VARCHAR, value DOUBLE, flags UTINYINT, vintage DATE,
+			period UTINYINT, kind VARCHAR)`} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -103,12 +104,13 @@ func loadStaged(ctx context.Context, conn *sql.Conn, m *dataset.Meta, scan datas
 	var bad int
 	err := conn.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM (SELECT DISTINCT region FROM staging) WHERE region NOT IN (SELECT code FROM regions)) +
-		(SELECT count(*) FROM (SELECT DISTINCT indicator FROM staging) WHERE indicator NOT IN (SELECT code FROM indicators WHERE formula IS NULL))`).Scan(&bad)
+		(SELECT count(*) FROM (SELECT DISTINCT indicator FROM staging) WHERE indicator NOT IN (SELECT code FROM indicators WHERE formula IS NULL)) +
+		(SELECT count(*) FROM staging s JOIN indicators i ON i.code = s.indicator WHERE s.kind <> i.frequency)`).Scan(&bad)
 	if err != nil {
 		return err
 	}
 	if bad == 0 && !scan.Sorted {
-		err = conn.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM staging GROUP BY indicator, year, region, vintage HAVING count(*) > 1)`).Scan(&bad)
+		err = conn.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM staging GROUP BY indicator, year, period, region, vintage HAVING count(*) > 1)`).Scan(&bad)
 		if err != nil {
 			return err
 		}
@@ -129,7 +131,7 @@ func loadStaged(ctx context.Context, conn *sql.Conn, m *dataset.Meta, scan datas
 					return err
 				}
 				vintages = vintages || o.Vintage != ""
-				if err := add(o.Indicator, int32(o.Year), o.Region, o.Value, uint8(o.Flags), vintage); err != nil {
+				if err := add(o.Indicator, int32(o.Year), o.Region, o.Value, uint8(o.Flags), vintage, uint8(o.Period), ""); err != nil {
 					return err
 				}
 			}
@@ -142,10 +144,11 @@ func loadStaged(ctx context.Context, conn *sql.Conn, m *dataset.Meta, scan datas
 	latest := `true`
 	if vintages {
 		// The newest vintage of each value; an undated one (NULL) counts only when there is no other.
-		latest = `vintage IS NOT DISTINCT FROM max(vintage) OVER (PARTITION BY indicator, year, region)`
+		latest = `vintage IS NOT DISTINCT FROM max(vintage) OVER (PARTITION BY indicator, year, period, region)`
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO observations SELECT indicator, year, region, value, flags, vintage, `+latest+`
-		FROM staging ORDER BY indicator, year, region, vintage NULLS FIRST`); err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT INTO observations (indicator, year, region, value, flags, vintage, latest, period)
+		SELECT indicator, year, region, value, flags, vintage, `+latest+`, period
+		FROM staging ORDER BY indicator, year, period, region, vintage NULLS FIRST`); err != nil {
 		return err
 	}
 	_, err = conn.ExecContext(ctx, `DROP TABLE temp.staging`)
@@ -162,12 +165,12 @@ func derive(ctx context.Context, conn *sql.Conn, m *dataset.Meta) ([]dataset.Obs
 		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
 	var obs []dataset.Observation
-	err := each(ctx, conn, `SELECT region, indicator, year, value, flags, strftime(vintage, '%Y-%m-%d') FROM staging
-		WHERE indicator IN (`+strings.Join(marks, ", ")+`) ORDER BY indicator, year, region, vintage NULLS FIRST`,
+	err := each(ctx, conn, `SELECT region, indicator, year, value, flags, strftime(vintage, '%Y-%m-%d'), period FROM staging
+		WHERE indicator IN (`+strings.Join(marks, ", ")+`) ORDER BY indicator, year, period, region, vintage NULLS FIRST`,
 		func(rows *sql.Rows) error {
 			var o dataset.Observation
 			var vintage sql.NullString
-			if err := rows.Scan(&o.Region, &o.Indicator, &o.Year, &o.Value, &o.Flags, &vintage); err != nil {
+			if err := rows.Scan(&o.Region, &o.Indicator, &o.Year, &o.Value, &o.Flags, &vintage, &o.Period); err != nil {
 				return err
 			}
 			o.Vintage = analytics.Date(vintage.String)
@@ -230,7 +233,26 @@ func observationsSelect(m *dataset.Meta) string {
 	for i := range names {
 		names[i] = fmt.Sprintf("'c%d': 'VARCHAR'", i)
 	}
-	year, value := col(dataset.ColYear), col(dataset.ColValue)
+	value := col(dataset.ColValue)
+	// The year, and the period (0 for a year's value) and its kind (A, Q, M): from the year column, the
+	// period column, or both agreeing. A period is taken only as ParsePeriod would read it the same way
+	// (an upper-case Q); anything else fails here, and the Go reader says what.
+	year, period, kind := col(dataset.ColYear), "0", "'A'"
+	if m.Columns[dataset.ColPeriod] >= 0 {
+		p := col(dataset.ColPeriod)
+		py := "substr(" + p + ", 1, 4)"
+		if m.Columns[dataset.ColYear] >= 0 {
+			y := col(dataset.ColYear)
+			year = fmt.Sprintf(`(CASE WHEN %[1]s IS NULL THEN %[2]s WHEN %[3]s IS NULL OR regexp_full_match(%[1]s, '[0-9]{1,4}')
+				AND regexp_full_match(%[3]s, '[0-9]{4}.*') AND %[1]s::INTEGER = %[2]s::INTEGER THEN %[1]s ELSE error('year and period') END)`, y, py, p)
+		} else {
+			year = py
+		}
+		period = fmt.Sprintf(`CASE WHEN %[1]s IS NULL OR regexp_full_match(%[1]s, '[0-9]{4}') THEN 0
+			WHEN regexp_full_match(%[1]s, '[0-9]{4}-Q[1-4]') THEN substr(%[1]s, 7, 1)::INTEGER
+			WHEN regexp_full_match(%[1]s, '[0-9]{4}-(0[1-9]|1[0-2])') THEN substr(%[1]s, 6, 2)::INTEGER ELSE error('period') END`, p)
+		kind = fmt.Sprintf(`CASE WHEN %[1]s IS NULL OR length(%[1]s) = 4 THEN 'A' WHEN substr(%[1]s, 6, 1) = 'Q' THEN 'Q' ELSE 'M' END`, p)
+	}
 	flags := "0"
 	if m.Columns[dataset.ColFlag] >= 0 {
 		f := col(dataset.ColFlag)
@@ -256,8 +278,10 @@ func observationsSelect(m *dataset.Meta) string {
 		CASE WHEN regexp_full_match(%[4]s, '[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?') AND isfinite(TRY_CAST(%[4]s AS DOUBLE))
 			THEN (CASE WHEN %[4]s::DOUBLE = 0 THEN 0.0 ELSE %[4]s::DOUBLE END) ELSE error('value') END AS value,
 		(%[5]s)::UTINYINT AS flags,
-		%[6]s AS vintage
+		%[6]s AS vintage,
+		(%[8]s)::UTINYINT AS period,
+		%[9]s AS kind
 		FROM read_csv($1, auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', strict_mode = true,
 			null_padding = false, columns = {%[7]s})`,
-		col(dataset.ColIndicator), year, col(dataset.ColRegion), value, flags, vintage, strings.Join(names, ", "))
+		col(dataset.ColIndicator), year, col(dataset.ColRegion), value, flags, vintage, strings.Join(names, ", "), period, kind)
 }

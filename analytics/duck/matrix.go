@@ -59,7 +59,7 @@ func (m *Matrix) Bytes() int64 {
 // against 23 ms). Each row is two numbers besides the indicator: the region's position, the year and the
 // flags packed into one BIGINT (every column a row has costs a conversion in the driver), and the value.
 const (
-	matrixSelect = `SELECT i.ord, (r.ord::BIGINT << 40) | ((o.year::BIGINT + 2147483648) << 8) | o.flags, o.value
+	matrixSelect = `SELECT i.ord, (r.ord::BIGINT << 40) | ((` + ordSQL + `::BIGINT + 2147483648) << 8) | o.flags, o.value
 		FROM observations o JOIN regions r ON r.code = o.region JOIN indicators i ON i.code = o.indicator WHERE `
 	latestRows = `o.latest AND $1 = ''`
 )
@@ -69,7 +69,7 @@ const (
 // and for observations.
 func releasedBy(param string) string {
 	return `(vintage IS NULL OR vintage <= CAST(` + param + ` AS DATE))
-		QUALIFY row_number() OVER (PARTITION BY indicator, region, year ORDER BY vintage DESC NULLS LAST) = 1`
+		QUALIFY row_number() OVER (PARTITION BY indicator, region, year, period ORDER BY vintage DESC NULLS LAST) = 1`
 }
 
 // packed is one loaded value: its region, year and flags in key (as matrixSelect packs them), and the value.

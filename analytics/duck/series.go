@@ -20,6 +20,7 @@ type cursor struct {
 	R string  `json:"r"`
 	I string  `json:"i"`
 	Y int     `json:"y"`
+	P int     `json:"p,omitempty"` // the quarter or month; 0 (left out) for a year's value
 	V float64 `json:"v,omitempty"`
 }
 
@@ -42,7 +43,7 @@ func decodeCursor(s string) (cursor, error) {
 
 // obsColumn is the column of each key observations can be ordered by.
 var obsColumn = map[analytics.ObservationKey]string{analytics.ObsRegion: "o.region", analytics.ObsIndicator: "o.indicator",
-	analytics.ObsYear: "o.year", analytics.ObsValue: "o.value"}
+	analytics.ObsYear: "(o.year * 16 + o.period)", analytics.ObsValue: "o.value"}
 
 // obsOrder is the full order of a request: the keys asked for, then region, indicator and year (unique
 // together), each key once.
@@ -72,7 +73,7 @@ func after(order []analytics.ObservationOrder, c cursor, p *params) string {
 	case analytics.ObsIndicator:
 		v = c.I
 	case analytics.ObsYear:
-		v = c.Y
+		v = c.Y*16 + c.P // a year's months follow it, in order (obsColumn)
 	default:
 		v = c.V
 	}
@@ -205,20 +206,22 @@ func (rd *Reader) readChunk(ctx context.Context, s *Catalog, from, where string,
 		}
 		// One row more than read says whether more follow. The limit is written into the statement, an
 		// int of ours: with a parameter DuckDB's planner cannot see it, and sorts every row.
-		query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR) FROM ` + from + ` WHERE TRUE` + cond +
+		query := `SELECT o.region, o.indicator, o.year, o.value, o.flags, CAST(o.vintage AS VARCHAR), o.period FROM ` + from + ` WHERE TRUE` + cond +
 			` ORDER BY ` + strings.Join(orderSQL, ", ") + ` LIMIT ` + strconv.Itoa(n+1)
 		err := rd.each(ctx, query, func(rows *sql.Rows) error {
 			var c cursor
 			var f uint8
 			var vintage sql.NullString
-			if err := rows.Scan(&c.R, &c.I, &c.Y, &c.V, &f, &vintage); err != nil {
+			if err := rows.Scan(&c.R, &c.I, &c.Y, &c.V, &f, &vintage, &c.P); err != nil {
 				return err
 			}
 			if len(ch.items) == n {
 				ch.more = true
 				return nil
 			}
-			o := &analytics.Observation{Region: s.RegionBy[c.R], Indicator: s.IndicatorBy[c.I], Year: c.Y, Value: c.V, Flags: analytics.FlagSet(f).Letters()}
+			in := s.IndicatorBy[c.I]
+			o := &analytics.Observation{Region: s.RegionBy[c.R], Indicator: in, Year: c.Y, Value: c.V, Flags: analytics.FlagSet(f).Letters(),
+				Period: in.Period(analytics.OrdOf(in.Freq(), c.Y, c.P)).String()}
 			if vintage.Valid {
 				d := analytics.Date(vintage.String)
 				o.Vintage = &d

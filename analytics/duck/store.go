@@ -3,6 +3,7 @@
 package duck
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -23,7 +24,7 @@ import (
 
 // schemaVersion is bumped with every change to the tables below; a file of another version must be
 // imported again.
-const schemaVersion = 3
+const schemaVersion = 4
 
 var schemaSQL = []string{
 	`CREATE TABLE IF NOT EXISTS pacesetter_schema (version INTEGER NOT NULL)`,
@@ -34,16 +35,21 @@ var schemaSQL = []string{
 	// region may be in several groups at once.
 	`CREATE TABLE IF NOT EXISTS memberships (group_code VARCHAR NOT NULL, region_code VARCHAR NOT NULL, from_year INTEGER, to_year INTEGER)`,
 	`CREATE TABLE IF NOT EXISTS indicators (code VARCHAR NOT NULL, name VARCHAR NOT NULL, name_en VARCHAR, unit VARCHAR NOT NULL, direction VARCHAR NOT NULL,
-		measure VARCHAR NOT NULL, category VARCHAR, rollup VARCHAR NOT NULL, decimals INTEGER, source VARCHAR, formula VARCHAR, ord INTEGER NOT NULL)`,
+		measure VARCHAR NOT NULL, category VARCHAR, rollup VARCHAR NOT NULL, decimals INTEGER, source VARCHAR, formula VARCHAR, ord INTEGER NOT NULL,
+		frequency VARCHAR NOT NULL DEFAULT 'A', cumulative BOOLEAN NOT NULL DEFAULT false)`,
 	// Stored sorted by indicator, year, region and vintage: DuckDB's zone maps then skip every row group
 	// outside the indicator and years a query reads. flags is an analytics.FlagSet; vintage the release
 	// date (NULL: undated); latest marks the newest vintage of each value, the one answers use by default.
+	// period is the quarter or month of a sub-annual indicator's value (its indicator's frequency says
+	// which), 0 for a year's: the key is indicator, year, period, region, vintage.
 	`CREATE TABLE IF NOT EXISTS observations (indicator VARCHAR NOT NULL, year INTEGER NOT NULL, region VARCHAR NOT NULL, value DOUBLE NOT NULL,
-		flags UTINYINT NOT NULL, vintage DATE, latest BOOLEAN NOT NULL)`,
+		flags UTINYINT NOT NULL, vintage DATE, latest BOOLEAN NOT NULL, period UTINYINT NOT NULL DEFAULT 0)`,
 	// Which region has any value of which indicator, and whether one of them is its own rather than a rollup
 	// of its children's: the scope of a ranking without a group, parent or level is the regions with one.
+	// first_ord and last_ord are the first and last period's ordinals (analytics.Period.Ord: the year itself
+	// for an annual indicator).
 	`CREATE TABLE IF NOT EXISTS series (indicator VARCHAR NOT NULL, region VARCHAR NOT NULL, first_year INTEGER NOT NULL, last_year INTEGER NOT NULL,
-		n INTEGER NOT NULL, own BOOLEAN NOT NULL)`,
+		n INTEGER NOT NULL, own BOOLEAN NOT NULL, first_ord INTEGER NOT NULL, last_ord INTEGER NOT NULL)`,
 	// Assessment schemes (schemes.yaml) with their indicator lines, and targets (targets.csv), as the dataset
 	// reader checked them, defaults filled in. A file written before these tables existed has none of them:
 	// it is read as a dataset without schemes or targets (loadAssessment looks before it reads).
@@ -290,7 +296,8 @@ func loadMeta(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) error {
 				decimals = int32(in.Decimals)
 			}
 			if err := add(in.Code, in.Name, nullable(in.NameEn), in.Unit, string(in.Direction), string(in.Measure),
-				nullable(in.Category), string(in.Rollup), decimals, nullable(in.Source), nullable(in.Formula), int32(i)); err != nil {
+				nullable(in.Category), string(in.Rollup), decimals, nullable(in.Source), nullable(in.Formula), int32(i),
+				string(cmp.Or(in.Frequency, analytics.Annual)), in.Cumulative); err != nil {
 				return err
 			}
 		}
@@ -376,7 +383,7 @@ func appendObservations(ctx context.Context, conn *sql.Conn, obs []dataset.Obser
 				return err
 			}
 			latest := i+1 == len(obs) || !dataset.SameKey(o, obs[i+1])
-			if err := add(o.Indicator, int32(o.Year), o.Region, o.Value, uint8(o.Flags), vintage, latest); err != nil {
+			if err := add(o.Indicator, int32(o.Year), o.Region, o.Value, uint8(o.Flags), vintage, latest, uint8(o.Period)); err != nil {
 				return err
 			}
 		}
@@ -400,8 +407,9 @@ func dateValue(d analytics.Date) (any, error) {
 // gets the counts of the observations as stored.
 func finish(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, source string, st *ImportStats) error {
 	_, err := conn.ExecContext(ctx, `INSERT INTO series
-		SELECT indicator, region, min(year), max(year), count(*), bool_or(flags & $1 = 0) FROM observations WHERE latest
-		GROUP BY indicator, region ORDER BY indicator, region`, uint8(analytics.RolledUp))
+		SELECT o.indicator, o.region, min(o.year), max(o.year), count(*), bool_or(o.flags & $1 = 0), min(`+ordSQL+`), max(`+ordSQL+`)
+		FROM observations o JOIN indicators i ON i.code = o.indicator WHERE o.latest
+		GROUP BY o.indicator, o.region ORDER BY o.indicator, o.region`, uint8(analytics.RolledUp))
 	if err != nil {
 		return err
 	}
@@ -415,7 +423,8 @@ func finish(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, source stri
 	// hash() covers every column (latest follows from the others); the sum and the xor do not depend on the
 	// order rows were loaded in.
 	err = conn.QueryRowContext(ctx, `SELECT count(*), (coalesce(sum(h::HUGEINT), 0) % 18446744073709551616)::UBIGINT, coalesce(bit_xor(h), 0)
-		FROM (SELECT hash(indicator, year, region, value, flags, vintage) AS h FROM observations)`).Scan(&dg.Count, &dg.Sum, &dg.Xor)
+		FROM (SELECT CASE WHEN period = 0 THEN hash(indicator, year, region, value, flags, vintage)
+			ELSE hash(indicator, year, region, value, flags, vintage, period) END AS h FROM observations)`).Scan(&dg.Count, &dg.Sum, &dg.Xor)
 	if err != nil {
 		return fmt.Errorf("digest of the observations: %w", err)
 	}
@@ -424,6 +433,10 @@ func finish(ctx context.Context, conn *sql.Conn, d *dataset.Dataset, source stri
 	_, err = conn.ExecContext(ctx, `INSERT INTO dataset_info VALUES ($1, $2, $3)`, st.Version, time.Now().UTC(), source)
 	return err
 }
+
+// ordSQL is the ordinal of observation o's period (analytics.Period.Ord) by its indicator i's frequency:
+// the year for an annual value, year·4 + quarter − 1, year·12 + month − 1.
+const ordSQL = `(CASE WHEN o.period = 0 THEN o.year WHEN i.frequency = 'M' THEN o.year * 12 + o.period - 1 ELSE o.year * 4 + o.period - 1 END)`
 
 // failAfterAppend, when set (by tests only), is called after each table is loaded, to fail an import
 // part-way through and check that the transaction leaves the previous dataset as it was.

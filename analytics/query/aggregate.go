@@ -202,6 +202,12 @@ func groupKey(r *analytics.AggregateRow, by []analytics.Dimension, shift int) st
 			if r.Year != nil {
 				code(strconv.Itoa(*r.Year + shift))
 			}
+		case analytics.DimPeriod:
+			if r.Period != nil {
+				p, _ := analytics.ParsePeriod(*r.Period) // written by the store: always a period
+				p.Year += shift                          // the same period a year earlier
+				code(p.String())
+			}
 		}
 		b.WriteByte(1)
 	}

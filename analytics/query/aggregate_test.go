@@ -141,6 +141,8 @@ func refGroupKeys(d *dataset.Dataset, f analytics.ValueFilter, o refObs, by []an
 			vals = []string{o.category}
 		case analytics.DimYear:
 			vals = []string{fmt.Sprint(o.year)}
+		case analytics.DimPeriod: // this reference's values are annual: a year's period is its four digits
+			vals = []string{fmt.Sprintf("%04d", o.year)}
 		case analytics.DimGroup:
 			for _, m := range d.Memberships {
 				if (f.Group == "" || m.Group == f.Group) && m.Region == o.region && (m.From == 0 || m.From <= o.year) && (m.To == 0 || o.year <= m.To) && !slices.Contains(vals, m.Group) {
@@ -182,6 +184,8 @@ func rowKey(r *analytics.AggregateRow, by []analytics.Dimension) string {
 			}
 		case analytics.DimYear:
 			v = fmt.Sprint(*r.Year)
+		case analytics.DimPeriod:
+			v = *r.Period
 		case analytics.DimGroup:
 			v = r.Group.Code
 		}

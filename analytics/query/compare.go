@@ -57,7 +57,11 @@ func planCompare(s *snapshot, q analytics.CompareQuery) (*comparePlan, error) {
 		p.from, p.to = max(p.from, *fy), min(p.to, *s.Info.LastYear)
 	}
 	years := max(0, p.to-p.from+1)
-	if cells := len(p.regions) * len(p.indicators) * years; cells > MaxCompareCells {
+	per := 1 // a monthly indicator has 12 values a year
+	for _, in := range p.indicators {
+		per = max(per, in.PerYear())
+	}
+	if cells := len(p.regions) * len(p.indicators) * years * per; cells > MaxCompareCells {
 		return nil, analytics.Errorf(analytics.BadUserInput, "compare of %d regions × %d indicators × %d years (%d values) is over the most one comparison may hold, %d: compare fewer regions, indicators or years",
 			len(p.regions), len(p.indicators), years, cells, MaxCompareCells)
 	}
@@ -220,33 +224,51 @@ type indicatorGaps struct {
 // has none as of the date asked.
 func (cm *comparing) indicator(in *analytics.Indicator, m *duck.Matrix) {
 	ig := indicatorGaps{gaps: map[int]*analytics.CompareGap{}, led: map[int]int{}}
-	first, last := cm.p.from, cm.p.to
-	if in.FirstYear != nil {
-		first, last = max(first, *in.FirstYear), min(last, *in.LastYear)
+	// The periods shown: an indicator of the bounds' frequency from one to the other; any other, the
+	// periods of the bounds' years.
+	f, q := in.Freq(), cm.p.q
+	first, last := analytics.OrdOf(f, cm.p.from, 1), analytics.OrdOf(f, cm.p.to, f.PerYear())
+	if q.FromPeriod != nil && q.FromPeriod.Freq == f && q.FromPeriod.Year >= cm.p.from {
+		first = q.FromPeriod.Ord()
 	}
-	for y := first; y <= last && m != nil; y++ {
-		cm.year(in, m, y, ig)
+	if q.ToPeriod != nil && q.ToPeriod.Freq == f && q.ToPeriod.Year <= cm.p.to {
+		last = q.ToPeriod.Ord()
+	}
+	if in.FirstOrd != nil {
+		first, last = max(first, *in.FirstOrd), min(last, *in.LastOrd)
+	}
+	for t := first; t <= last && m != nil; t++ {
+		cm.year(in, m, t, ig)
 	}
 	cm.closeGaps(ig)
 }
 
-// year adds one indicator's year: its leaders among the compared regions, a row per compared region with
-// a value, and each one's gap that year.
+// year adds one indicator's year (or quarter, or month: y is the period's ordinal): its leaders among the
+// compared regions, a row per compared region with a value, and each one's gap then. Memberships are the
+// calendar year's.
 func (cm *comparing) year(in *analytics.Indicator, m *duck.Matrix, y int, ig indicatorGaps) {
 	s, c := cm.s, cm.c
-	compared := comparedIn(cm.p.regions, y)
+	cy, period := calYear(in, y), in.Period(y).String()
+	compared := comparedIn(cm.p.regions, cy)
 	among := rankYear(s, m, in, analytics.ByValue, compared, y)
 	ranked := among
 	if cm.p.scope != nil {
-		ranked = rankYear(s, m, in, analytics.ByValue, s.members(cm.p.scope, in.Code, y), y)
+		ranked = rankYear(s, m, in, analytics.ByValue, s.members(cm.p.scope, in.Code, cy), y)
 	}
 	if b := c.Baseline; b != nil && b.Stat != nil && *b.Stat == analytics.BaselineWeightedMean {
-		cm.wmean, cm.hasWmean = weightedMean(cm.weight, ranked, y)
+		wt := -1 // the weight's value of the same period, or of the year for an annual weight
+		switch {
+		case b.Weight.Freq() == in.Freq():
+			wt = y
+		case b.Weight.PerYear() == 1:
+			wt = cy
+		}
+		cm.wmean, cm.hasWmean = weightedMean(cm.weight, ranked, wt)
 	}
 	// Leaders: the run of best values among the compared regions, by code.
 	for i := 0; i < len(among.entries) && among.entries[i].v == among.entries[0].v; i++ {
 		en := among.entries[i]
-		c.Leaders = append(c.Leaders, &analytics.CompareLeader{Indicator: in, Year: y, Region: s.Regions[en.r], Value: en.v})
+		c.Leaders = append(c.Leaders, &analytics.CompareLeader{Indicator: in, Year: cy, Period: period, Region: s.Regions[en.r], Value: en.v})
 		cm.leadAt[en.r].Count++
 		ig.led[en.r]++
 	}
@@ -271,10 +293,10 @@ func (cm *comparing) year(in *analytics.Indicator, m *duck.Matrix, y int, ig ind
 		}
 		g := ig.gaps[r]
 		if g == nil {
-			g = &analytics.CompareGap{Region: s.Regions[r], Indicator: in, FirstYear: y, FirstDifference: d}
+			g = &analytics.CompareGap{Region: s.Regions[r], Indicator: in, FirstYear: cy, FirstPeriod: period, FirstOrd: y, FirstDifference: d}
 			ig.gaps[r] = g
 		}
-		g.LastYear, g.LastDifference = y, d
+		g.LastYear, g.LastPeriod, g.LastOrd, g.LastDifference = cy, period, y, d
 	}
 }
 
@@ -282,7 +304,7 @@ func (cm *comparing) year(in *analytics.Indicator, m *duck.Matrix, y int, ig ind
 // whether it has one.
 func (cm *comparing) row(in *analytics.Indicator, m *duck.Matrix, ranked *rankedYear, r, y int, v float64, f analytics.FlagSet) (float64, bool) {
 	s := cm.s
-	row := &analytics.CompareRow{Region: s.Regions[r], Indicator: in, Year: y, Value: v, Flags: f.Letters()}
+	row := &analytics.CompareRow{Region: s.Regions[r], Indicator: in, Year: calYear(in, y), Period: in.Period(y).String(), Value: v, Flags: f.Letters()}
 	if en := ranked.entry(r); en != nil {
 		rk := en.rankBy(cm.p.q.Ties)
 		row.Rank = &rk
@@ -320,9 +342,10 @@ func (cm *comparing) closeGaps(ig indicatorGaps) {
 			continue
 		}
 		g.YearsLed = ig.led[cr.r] // every year led, with a gap that year or not
-		if g.LastYear > g.FirstYear {
+		if g.LastOrd > g.FirstOrd {
 			if d, ok := calc.Diff(g.LastDifference, g.FirstDifference); ok {
-				per := calc.Round12(d / float64(g.LastYear-g.FirstYear))
+				// Per year: the periods between first and last, in years (12 months are one).
+				per := calc.Round12(d / (float64(g.LastOrd-g.FirstOrd) / float64(g.Indicator.PerYear())))
 				closing := g.LastDifference > g.FirstDifference
 				g.ChangePerYear, g.Closing = &per, &closing
 			}

@@ -50,18 +50,26 @@ func (s *snapshot) formulaIndicator(f analytics.Formula) (*analytics.Indicator, 
 		Measure: f.Measure, Rollup: analytics.RollupNone, Decimals: f.Decimals, Formula: &f.Text}
 	src := "computed at query time from " + strings.Join(x.Vars(), ", ")
 	in.Source = &src
-	// The years with values are at most those all operands share.
-	first, last := 0, 1<<30
-	for _, c := range x.Vars() {
+	// The years (and periods) with values are at most those all operands share; values combine period by
+	// period, so the operands must share a frequency.
+	first, last, firstOrd, lastOrd := 0, 1<<30, 0, 1<<30
+	for i, c := range x.Vars() {
 		op := s.IndicatorBy[c]
-		if op.FirstYear == nil {
+		if i == 0 {
+			in.Frequency = op.Freq()
+		} else if op.Freq() != in.Frequency {
+			return nil, f, analytics.Errorf(analytics.BadUserInput, "formula %q mixes frequencies: %s is %s, %s is %s; a formula combines values of the same period",
+				f.Text, x.Vars()[0], freqName(in.Frequency), c, freqName(op.Freq()))
+		}
+		if op.FirstYear == nil || op.FirstOrd == nil {
 			first, last = 1, 0
 			break
 		}
 		first, last = max(first, *op.FirstYear), min(last, *op.LastYear)
+		firstOrd, lastOrd = max(firstOrd, *op.FirstOrd), min(lastOrd, *op.LastOrd)
 	}
-	if first <= last {
-		in.FirstYear, in.LastYear = &first, &last
+	if first <= last && firstOrd <= lastOrd {
+		in.FirstYear, in.LastYear, in.FirstOrd, in.LastOrd = &first, &last, &firstOrd, &lastOrd
 	}
 	return in, f, nil
 }

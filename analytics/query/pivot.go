@@ -204,6 +204,11 @@ func (s *snapshot) dimKey(r *analytics.AggregateRow, d analytics.Dimension) (str
 		if r.Year != nil {
 			return strconv.Itoa(*r.Year), *r.Year
 		}
+	case analytics.DimPeriod:
+		if r.Period != nil {
+			p, _ := analytics.ParsePeriod(*r.Period)
+			return *r.Period, p.Year*16 + p.Sub // in time order: a year's value, then its months or quarters
+		}
 	case analytics.DimIndicator:
 		if r.Indicator != nil {
 			return r.Indicator.Code, s.IndicatorAt[r.Indicator.Code]

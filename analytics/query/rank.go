@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"pacesetter/analytics"
@@ -30,7 +31,7 @@ func basisValue(m *duck.Matrix, in *analytics.Indicator, basis analytics.RankBas
 	var pf analytics.FlagSet
 	hasPrev := false
 	if calc.NeedsPrevious(in.Measure) {
-		prev, pf, hasPrev = m.Get(r, y-1)
+		prev, pf, hasPrev = m.Get(r, y-in.PerYear()) // the same period a year earlier
 		if !hasPrev || in.Measure == analytics.Level && prev <= 0 {
 			return 0, 0, false
 		}
@@ -151,6 +152,38 @@ func defaults(t analytics.TieRule, b analytics.RankBasis) (analytics.TieRule, an
 	return t, b, nil
 }
 
+// checkIndicatorPeriod refuses a period of another frequency than the indicator's, or outside its data; it
+// returns the period's ordinal. A year asked of a quarterly or monthly indicator is refused: which of its
+// periods was meant is not clear.
+func checkIndicatorPeriod(in *analytics.Indicator, year *int, p *analytics.Period) (int, error) {
+	if year != nil && p != nil {
+		return 0, analytics.Errorf(analytics.BadUserInput, "both year and period are given: give one of them")
+	}
+	if p == nil {
+		if in.PerYear() > 1 {
+			return 0, analytics.Errorf(analytics.BadUserInput, "indicator %q is %s: give period (e.g. %s) instead of year", in.Code, freqName(in.Freq()),
+				in.Period(analytics.OrdOf(in.Freq(), *year, in.PerYear())))
+		}
+		return *year, checkIndicatorYear(in, *year)
+	}
+	if p.Freq != in.Freq() {
+		return 0, analytics.Errorf(analytics.BadUserInput, "period %s is %s, but indicator %q is %s: give a period like %s", p, freqName(p.Freq), in.Code,
+			freqName(in.Freq()), in.Period(analytics.OrdOf(in.Freq(), p.Year, in.PerYear())))
+	}
+	if in.PerYear() == 1 {
+		return p.Year, checkIndicatorYear(in, p.Year)
+	}
+	t := p.Ord()
+	if in.FirstOrd == nil {
+		return 0, analytics.Errorf(analytics.BadUserInput, "indicator %q has no values", in.Code)
+	}
+	if t < *in.FirstOrd || t > *in.LastOrd {
+		return 0, analytics.Errorf(analytics.BadUserInput, "indicator %q has values from %s to %s; %s is outside them", in.Code,
+			in.Period(*in.FirstOrd), in.Period(*in.LastOrd), p)
+	}
+	return t, nil
+}
+
 // checkIndicatorYear refuses a year outside the indicator's data, naming its first and last year.
 func checkIndicatorYear(in *analytics.Indicator, year int) error {
 	if in.FirstYear == nil {
@@ -168,6 +201,7 @@ type rankingPlan struct {
 	q     analytics.RankingQuery
 	in    *analytics.Indicator
 	scope *analytics.Scope
+	ord   *int // the period asked (Year or Period), as an ordinal; nil: the latest
 }
 
 // planRanking checks a ranking request against the catalog and resolves it; no I/O.
@@ -176,10 +210,13 @@ func planRanking(s *snapshot, q analytics.RankingQuery) (*rankingPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if q.Year != nil {
-		if err := checkIndicatorYear(in, *q.Year); err != nil {
+	var ord *int
+	if q.Year != nil || q.Period != nil {
+		t, err := checkIndicatorPeriod(in, q.Year, q.Period)
+		if err != nil {
 			return nil, err
 		}
+		ord = &t
 	} else if in.FirstYear == nil {
 		return nil, analytics.Errorf(analytics.BadUserInput, "indicator %q has no values", in.Code)
 	}
@@ -193,7 +230,7 @@ func planRanking(s *snapshot, q analytics.RankingQuery) (*rankingPlan, error) {
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	return &rankingPlan{q: q, in: in, scope: scope}, nil
+	return &rankingPlan{q: q, in: in, scope: scope, ord: ord}, nil
 }
 
 // Ranking ranks the regions of a scope on one indicator in one year.
@@ -238,7 +275,7 @@ func (e *Engine) WeightedMean(ctx context.Context, rk *analytics.Ranking, weight
 			if !ok {
 				continue
 			}
-			if x, _, ok := ms[w.Code].Get(r, rk.Year); ok {
+			if x, _, ok := ms[w.Code].Get(r, weightOrd(w, rk)); ok {
 				vals, ws = append(vals, en.Value), append(ws, x)
 			}
 		}
@@ -251,6 +288,18 @@ func (e *Engine) WeightedMean(ctx context.Context, rk *analytics.Ranking, weight
 	})
 }
 
+// weightOrd is where a weight's value of the ranking's period is: the same ordinal for a weight of the same
+// frequency, else its calendar year's (an annual weight beside a monthly ranking); -1 (none) otherwise.
+func weightOrd(w *analytics.Indicator, rk *analytics.Ranking) int {
+	switch {
+	case w.Freq() == rk.Indicator.Freq():
+		return rk.Ord
+	case w.PerYear() == 1:
+		return rk.Year
+	}
+	return -1
+}
+
 // ranking reads the indicator's values and ranks the plan's scope.
 func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*analytics.Ranking, error) {
 	q, in, scope := p.q, p.in, p.scope
@@ -260,8 +309,8 @@ func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*ana
 	}
 	m := ms[in.Code]
 	y := 0
-	if q.Year != nil {
-		y = *q.Year
+	if p.ord != nil {
+		y = *p.ord
 	} else if y = latestYear(s, m, in, scope, q.Basis); y == 0 {
 		what := "a value"
 		if q.Basis == analytics.ByGrowth {
@@ -269,9 +318,11 @@ func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*ana
 		}
 		return nil, analytics.Errorf(analytics.BadUserInput, "no region of the scope (%s) has %s of %q%s: give a year", describeScope(scope), what, in.Code, asOfText(q.AsOf))
 	}
-	cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y), y)
-	prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, y-1), y-1)
-	rk := &analytics.Ranking{Indicator: in, Year: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+	// The previous rank is the same period's a year earlier; members are those of the period's calendar year.
+	py := y - in.PerYear()
+	cur := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, calYear(in, y)), y)
+	prev := rankYear(s, m, in, q.Basis, s.members(scope, in.Code, calYear(in, py)), py)
+	rk := &analytics.Ranking{Indicator: in, Year: calYear(in, y), Period: in.Period(y).String(), Ord: y, Scope: scope, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 		Count: len(cur.entries), Entries: make([]*analytics.RankingEntry, 0, len(cur.entries)), Missing: make([]*analytics.Region, 0, len(cur.missing))}
 	for _, r := range cur.missing {
 		rk.Missing = append(rk.Missing, s.Regions[r])
@@ -336,8 +387,12 @@ func latestYear(s *snapshot, m *duck.Matrix, in *analytics.Indicator, scope *ana
 	if m == nil {
 		return 0 // no values as of the date asked
 	}
-	for y := *in.LastYear; y >= *in.FirstYear; y-- { // Ranking has checked that the indicator has values
-		for _, r := range s.members(scope, in.Code, y) {
+	first, last := *in.FirstYear, *in.LastYear // Ranking has checked that the indicator has values
+	if in.PerYear() > 1 && in.FirstOrd != nil {
+		first, last = *in.FirstOrd, *in.LastOrd
+	}
+	for y := last; y >= first; y-- {
+		for _, r := range s.members(scope, in.Code, calYear(in, y)) {
 			if _, _, ok := basisValue(m, in, basis, r, y); ok {
 				return y
 			}
@@ -402,6 +457,19 @@ func planStandings(s *snapshot, q analytics.StandingsQuery) (*standingsPlan, err
 		indicators, err = s.schemeIndicators(scheme, q.Year)
 	}
 	if err == nil {
+		// The indicators of the period's frequency (of years, without a period): a monthly league table
+		// places the region on the monthly indicators.
+		freq := analytics.Annual
+		if q.Period != nil {
+			freq = q.Period.Freq
+			q.Year = q.Period.Year
+		}
+		indicators = slices.DeleteFunc(slices.Clone(indicators), func(in *analytics.Indicator) bool { return in.Freq() != freq })
+		if len(indicators) == 0 {
+			err = analytics.Errorf(analytics.BadUserInput, "none of the indicators is %s: give a period of their frequency", freqName(freq))
+		}
+	}
+	if err == nil {
 		err = anyValuesIn(indicators, q.Year)
 	}
 	if err != nil {
@@ -435,7 +503,11 @@ func (e *Engine) standings(ctx context.Context, s *snapshot, p *standingsPlan) (
 	if err != nil {
 		return nil, err
 	}
-	st := &analytics.Standings{Region: region, Year: q.Year, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
+	period := strconv.Itoa(q.Year)
+	if q.Period != nil {
+		period = q.Period.String()
+	}
+	st := &analytics.Standings{Region: region, Year: q.Year, Period: period, Scope: scope, Top: q.Top, Ties: q.Ties, Basis: q.Basis, AsOf: q.AsOf,
 		Entries: []*analytics.StandingEntry{}, Entered: []*analytics.Indicator{}, Left: []*analytics.Indicator{},
 		Missing: []*analytics.Indicator{}}
 	inScope := false
@@ -459,8 +531,13 @@ func standOn(s *snapshot, p *standingsPlan, st *analytics.Standings, in *analyti
 	if !slices.Contains(members, me) {
 		return false
 	}
-	cur := rankYear(s, m, in, q.Basis, members, q.Year)
-	prev := rankYear(s, m, in, q.Basis, s.members(p.scope, in.Code, q.Year-1), q.Year-1)
+	t := q.Year
+	if q.Period != nil {
+		t = q.Period.Ord()
+	}
+	// The previous rank is the same period's a year earlier.
+	cur := rankYear(s, m, in, q.Basis, members, t)
+	prev := rankYear(s, m, in, q.Basis, s.members(p.scope, in.Code, q.Year-1), t-in.PerYear())
 	var prevRank *int
 	if pe := prev.entry(me); pe != nil {
 		pr := pe.rankBy(q.Ties)

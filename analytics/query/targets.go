@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 
@@ -19,6 +20,7 @@ type targetsRequest struct {
 	From, To          *int
 	Group, Scheme     string
 	Extra             []analytics.TargetSpec `json:",omitempty"`
+	Period            *analytics.Period      `json:",omitempty"`
 }
 
 // targetsPlan is a targets request checked and resolved against the catalog: its key, and the region,
@@ -68,10 +70,20 @@ func planTargets(s *snapshot, q analytics.TargetQuery) (*targetsPlan, error) {
 	if q.From != nil && q.To != nil && *q.From > *q.To {
 		return nil, analytics.Errorf(analytics.BadUserInput, "from %d is after to %d", *q.From, *q.To)
 	}
+	if q.Period != nil {
+		switch {
+		case q.From != nil || q.To != nil:
+			return nil, analytics.Errorf(analytics.BadUserInput, "period measures progress within one year: give it with year (or alone), not with from and to")
+		case q.Year != nil && *q.Year != q.Period.Year:
+			return nil, analytics.Errorf(analytics.BadUserInput, "period %s is not in year %d: give a period of the target's year", q.Period, *q.Year)
+		}
+		y := q.Period.Year
+		q.Year = &y
+	}
 	if q.Year != nil {
 		q.From, q.To = q.Year, q.Year
 	}
-	p.req = targetsRequest{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme, q.Extra}
+	p.req = targetsRequest{q.Region, q.Indicator, q.From, q.To, q.Group, q.Scheme, q.Extra, q.Period}
 	return p, nil
 }
 
@@ -121,7 +133,14 @@ func (e *Engine) targets(ctx context.Context, s *snapshot, p *targetsPlan) ([]*a
 	}
 	o := newOutcomes(s, ms)
 	for _, t := range kept {
-		out = append(out, o.of(t))
+		res := o.of(t)
+		if p.req.Period != nil {
+			c := *res // o's results are shared by the streaks; progress is this request's
+			c.Warnings = []*analytics.Warning{}
+			o.progress(&c, t, *p.req.Period)
+			res = &c
+		}
+		out = append(out, res)
 	}
 	kinds := []analytics.TargetKind{analytics.TargetLevel, analytics.TargetGrowth, analytics.TargetRank}
 	slices.SortFunc(out, func(a, b *analytics.TargetResult) int {
@@ -169,7 +188,7 @@ func (o *outcomes) of(t *analytics.Target) *analytics.TargetResult {
 	}
 	s, in := o.s, t.Indicator
 	res := &analytics.TargetResult{Region: t.Region, Indicator: in, Year: t.Year, Kind: t.Kind, Comparator: t.Comparator,
-		Target: t.Value, Group: t.Group, Unit: TargetUnit(t.Kind, in)}
+		Target: t.Value, Group: t.Group, Unit: TargetUnit(t.Kind, in), Warnings: []*analytics.Warning{}}
 	res.Actual = o.actual(t)
 	res.Status = assess.TargetStatus(t.Comparator, res.Actual, t.Value)
 	if res.Actual != nil {
@@ -190,6 +209,111 @@ func (o *outcomes) of(t *analytics.Target) *analytics.TargetResult {
 	return res
 }
 
+// annualValue is a region's value of an indicator for a whole calendar year: an annual indicator's own; for
+// a quarterly or monthly one the last period's year-to-date total (cumulative) or the sum or mean of every
+// period of the year (by rollup; all of them present). ok is false when there is none.
+func annualValue(in *analytics.Indicator, m *duck.Matrix, r, year int) (float64, bool) {
+	n := in.PerYear()
+	if n == 1 {
+		x, _, ok := m.Get(r, year)
+		return x, ok
+	}
+	if in.Cumulative {
+		x, _, ok := m.Get(r, analytics.OrdOf(in.Freq(), year, n))
+		return x, ok
+	}
+	if in.Rollup != analytics.RollupSum && in.Rollup != analytics.RollupMean {
+		return 0, false
+	}
+	sum, ok := ytdSum(in, m, r, year, n)
+	if ok && in.Rollup == analytics.RollupMean {
+		sum /= float64(n)
+	}
+	return sum, ok
+}
+
+// ytdSum is the sum of a flow's periods 1…p of a year; ok false when one is missing.
+func ytdSum(in *analytics.Indicator, m *duck.Matrix, r, year, p int) (float64, bool) {
+	sum := 0.0
+	for q := 1; q <= p; q++ {
+		x, _, ok := m.Get(r, analytics.OrdOf(in.Freq(), year, q))
+		if !ok {
+			return 0, false
+		}
+		sum += x
+	}
+	return sum, true
+}
+
+// progress fills res's year-to-date progress toward target t up to period p (assess.GrowthProgress and
+// LevelProgress), or a warning saying why it is null.
+func (o *outcomes) progress(res *analytics.TargetResult, t *analytics.Target, p analytics.Period) {
+	in := t.Indicator
+	ps := p.String()
+	res.Period = &ps
+	warn := func(format string, args ...any) {
+		res.Warnings = append(res.Warnings, &analytics.Warning{Indicator: in, Message: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case t.Kind == analytics.TargetRank:
+		warn("progress is for LEVEL and GROWTH targets; a RANK target has none")
+		return
+	case in.PerYear() == 1:
+		warn("%s is annual: progress within the year needs its quarterly or monthly values", in.Code)
+		return
+	case in.Freq() != p.Freq:
+		warn("%s is %s, so period %s says nothing of its progress: ask a %s period", in.Code, freqName(in.Freq()), ps, freqName(in.Freq()))
+		return
+	case in.Measure != analytics.Level || !in.Cumulative && in.Rollup != analytics.RollupSum:
+		warn("%s has no meaningful year-to-date total: progress needs a cumulative indicator or a LEVEL flow whose rollup is SUM", in.Code)
+		return
+	}
+	m := o.ms[in.Code]
+	r := o.s.RegionAt[t.Region.Code]
+	ytd := func(year int) (float64, bool) {
+		if in.Cumulative {
+			x, _, ok := m.Get(r, analytics.OrdOf(in.Freq(), year, p.Sub))
+			return x, ok
+		}
+		return ytdSum(in, m, r, year, p.Sub)
+	}
+	cur, ok := ytd(p.Year)
+	if !ok {
+		warn("%s has no year-to-date value of %s at %s yet (a period missing)", t.Region.Code, in.Code, ps)
+		return
+	}
+	var pr assess.Progress
+	if t.Kind == analytics.TargetLevel {
+		pr = assess.LevelProgress(t.Comparator, t.Value, cur)
+	} else {
+		prev, ok := ytd(p.Year - 1)
+		if !ok {
+			warn("%s has no year-to-date value of %s at %s a year earlier", t.Region.Code, in.Code, in.Period(p.Ord()-in.PerYear()))
+			return
+		}
+		whole, hasWhole := annualValue(in, m, r, p.Year-1)
+		last := p.Sub == in.PerYear()
+		pr = assess.GrowthProgress(t.Comparator, t.Value, cur, prev, whole, last || !hasWhole)
+		switch {
+		case last:
+			warn("requiredRestOfYear is null: %s is the year's last period, nothing of the year remains", ps)
+		case !hasWhole:
+			warn("requiredRestOfYear is null: %s has no whole-year value of %s in %d", t.Region.Code, in.Code, p.Year-1)
+		case !pr.HasRequired:
+			warn("requiredRestOfYear is null: the same months of %d add up to 0", p.Year-1)
+		}
+		if !pr.HasProgress {
+			warn("progress is null: the year-to-date total a year earlier is not above 0")
+		}
+	}
+	if pr.HasProgress {
+		res.Progress, res.OnTrack = &pr.Progress, &pr.OnTrack
+	}
+	if pr.HasRequired {
+		res.RequiredRestOfYear = &pr.Required
+	}
+}
+
 // actual is what the target is judged on; nil while there is none.
 func (o *outcomes) actual(t *analytics.Target) *float64 {
 	s, in := o.s, t.Indicator
@@ -199,17 +323,17 @@ func (o *outcomes) actual(t *analytics.Target) *float64 {
 	var v float64
 	switch t.Kind {
 	case analytics.TargetLevel:
-		x, _, ok := m.Get(r, t.Year)
+		x, ok := annualValue(in, m, r, t.Year)
 		if !ok {
 			return nil
 		}
 		v = x
 	case analytics.TargetGrowth:
-		x, _, ok := m.Get(r, t.Year)
+		x, ok := annualValue(in, m, r, t.Year)
 		if !ok {
 			return nil
 		}
-		prev, _, hasPrev := m.Get(r, t.Year-1)
+		prev, hasPrev := annualValue(in, m, r, t.Year-1)
 		g, ok := assess.TargetGrowth(in.Measure, x, prev, hasPrev)
 		if !ok {
 			return nil
@@ -226,7 +350,8 @@ func (o *outcomes) actual(t *analytics.Target) *float64 {
 		}
 		ry := o.ranked[k]
 		if ry == nil {
-			ry = rankYear(s, m, in, analytics.ByValue, s.members(sc, in.Code, t.Year), t.Year)
+			// A quarterly or monthly indicator is ranked on its year's last period.
+			ry = rankYear(s, m, in, analytics.ByValue, s.members(sc, in.Code, t.Year), analytics.OrdOf(in.Freq(), t.Year, in.PerYear()))
 			o.ranked[k] = ry
 		}
 		en := ry.entry(r)

@@ -3,9 +3,9 @@ package query
 import (
 	"context"
 	"fmt"
+	"math"
 	"pacesetter/analytics"
 	"pacesetter/analytics/calc"
-	"strconv"
 	"strings"
 )
 
@@ -31,6 +31,18 @@ func planTrend(s *snapshot, q analytics.TrendQuery) (*trendPlan, error) {
 	if q.From != nil && q.To != nil && *q.From > *q.To {
 		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after to (%d)", *q.From, *q.To)
 	}
+	for _, b := range []struct {
+		name string
+		p    *analytics.Period
+	}{{"from", q.FromPeriod}, {"to", q.ToPeriod}} {
+		if b.p != nil && b.p.Freq != in.Freq() {
+			return nil, analytics.Errorf(analytics.BadUserInput, "%s %s is a %s period, but indicator %q is %s: give %s as a year or a period like %s",
+				b.name, b.p, freqName(b.p.Freq), in.Code, freqName(in.Freq()), b.name, in.Period(analytics.OrdOf(in.Freq(), b.p.Year, 1)))
+		}
+	}
+	if from, to := trendBounds(in, q); from > to {
+		return nil, analytics.Errorf(analytics.BadUserInput, "from (%s) is after to (%s)", in.Period(from), in.Period(to))
+	}
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
@@ -45,6 +57,39 @@ func planTrend(s *snapshot, q analytics.TrendQuery) (*trendPlan, error) {
 	}
 	return &trendPlan{q: q, region: region, in: in, scope: scope}, nil
 }
+
+// trendBounds are the first and last ordinals a trend shows: a year bound takes its first or last period.
+func trendBounds(in *analytics.Indicator, q analytics.TrendQuery) (from, to int) {
+	from, to = math.MinInt32, math.MaxInt32
+	f := in.Freq()
+	switch {
+	case q.FromPeriod != nil:
+		from = q.FromPeriod.Ord()
+	case q.From != nil:
+		from = analytics.OrdOf(f, *q.From, 1)
+	}
+	switch {
+	case q.ToPeriod != nil:
+		to = q.ToPeriod.Ord()
+	case q.To != nil:
+		to = analytics.OrdOf(f, *q.To, f.PerYear())
+	}
+	return from, to
+}
+
+// freqName names a frequency in messages.
+func freqName(f analytics.Frequency) string {
+	switch f {
+	case analytics.Quarterly:
+		return "quarterly"
+	case analytics.Monthly:
+		return "monthly"
+	}
+	return "annual"
+}
+
+// calYear is the calendar year of ordinal t of the indicator: group memberships and targets are by year.
+func calYear(in *analytics.Indicator, t int) int { return analytics.YearOfOrd(in.Freq(), t) }
 
 // Trend returns a region's history on one indicator with growth, records and streaks.
 func (e *Engine) Trend(ctx context.Context, q analytics.TrendQuery) (*analytics.Trend, error) {
@@ -73,18 +118,40 @@ func (e *Engine) trend(ctx context.Context, s *snapshot, p *trendPlan) (*analyti
 		}
 	}
 	t := &analytics.Trend{Region: region, Indicator: in, Points: []*analytics.TrendPoint{}, AsOf: q.AsOf, Ranked: scope != nil}
-	// Every measure is computed over the whole history; From and To only choose the years shown.
+	// Every measure is computed over the whole history; From and To only choose the periods shown. calc.Trend
+	// takes growth against the period before (for a year, the year before); a sub-annual indicator's yoy is
+	// then taken again against the same period a year earlier, and the period before's is pop.
 	all := calc.Trend(series, in.Sign(), in.Measure)
+	from, to := trendBounds(in, q)
+	per := in.PerYear()
 	var shown []calc.YearValue
 	for i := range all {
 		p := &all[i]
-		if q.From != nil && p.Year < *q.From || q.To != nil && p.Year > *q.To {
+		if p.Ord < from || p.Ord > to {
 			continue
+		}
+		p.Year, p.Period = calYear(in, p.Ord), in.Period(p.Ord).String()
+		if per > 1 {
+			p.Pop = p.Yoy
+			prev, _, has := m.Get(r, p.Ord-per)
+			p.Yoy, p.YoyHuge = nil, false
+			if g, ok := calc.GrowthOf(in.Measure, p.Value, prev, has); ok {
+				p.Yoy = &g
+			} else {
+				p.YoyHuge = calc.OutOfRange(g)
+			}
+		} else {
+			p.Pop = p.Yoy
+		}
+		if in.Cumulative || in.Measure == analytics.Growth || in.Measure == analytics.Index {
+			// A year-to-date total's change from the period before is the period's own value, not a growth;
+			// a GROWTH's or INDEX's value is already against its own base.
+			p.Pop = nil
 		}
 		p.Flags = flags[i].Letters()
 		if scope != nil {
-			// The year's ranking in the scope, as the ranking query takes it (basis VALUE).
-			ry := rankYear(s, m, in, analytics.ByValue, s.members(scope, in.Code, p.Year), p.Year)
+			// The period's ranking in the scope, as the ranking query takes it (basis VALUE).
+			ry := rankYear(s, m, in, analytics.ByValue, s.members(scope, in.Code, p.Year), p.Ord)
 			n := len(ry.entries)
 			p.RankCount = &n
 			if c := ry.entry(r); c != nil {
@@ -105,7 +172,7 @@ func (e *Engine) trend(ctx context.Context, s *snapshot, p *trendPlan) (*analyti
 		if ops := formulaOperands(in); len(ops) > 0 && ms[ops[0]] != nil {
 			om := ms[ops[0]] // its years suffice: every operand needs a value
 			for _, c := range om.Cells[om.Off[r]:om.Off[r+1]] {
-				if y := int(c.Year); (q.From == nil || y >= *q.From) && (q.To == nil || y <= *q.To) {
+				if y := int(c.Year); y >= from && y <= to {
 					years = append(years, y)
 				}
 			}
@@ -116,7 +183,9 @@ func (e *Engine) trend(ctx context.Context, s *snapshot, p *trendPlan) (*analyti
 			}
 		}
 	}
-	if c, ok := calc.CAGR(shown, in.Measure); ok {
+	if per > 1 {
+		// A compound annual rate over months or quarters would mix seasons and year-to-date totals: none.
+	} else if c, ok := calc.CAGR(shown, in.Measure); ok {
 		t.Cagr = &c
 	} else if calc.OutOfRange(c) {
 		t.Warnings = append(t.Warnings, &analytics.Warning{Indicator: in, Message: "cagr is null: it is beyond ±1.8e308, the largest number a double holds"})
@@ -124,7 +193,7 @@ func (e *Engine) trend(ctx context.Context, s *snapshot, p *trendPlan) (*analyti
 	var huge []string
 	for _, p := range t.Points {
 		if p.YoyHuge {
-			huge = append(huge, strconv.Itoa(p.Year))
+			huge = append(huge, p.Period)
 		}
 	}
 	if len(huge) > 0 {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 )
 
@@ -16,6 +17,7 @@ func synth(args []string, stdout, stderr io.Writer) error {
 	indicators := fs.Int("indicators", 50, "number of indicators")
 	years := fs.Int("years", 20, "number of years, from 2001")
 	seed := fs.Uint64("seed", 1, "random seed")
+	freq := fs.String("frequency", "A", "A (annual), Q (quarterly: flows, their year-to-date totals, rates) or M (monthly, the same)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -26,10 +28,14 @@ func synth(args []string, stdout, stderr io.Writer) error {
 	if *regions < 0 || *indicators < 0 || *years < 0 || *years > 7999 {
 		return usageError{errors.New("--regions, --indicators and --years must not be negative, and --years at most 7999")}
 	}
+	f, err := analytics.ParseFrequency(*freq)
+	if err != nil {
+		return usageError{fmt.Errorf("--frequency: %v", err)}
+	}
 	start := time.Now()
 	_, stopProgress := progress(stderr, "writing "+pos[0])
 	// Streamed: observations are written as they are made, so memory stays flat at any size.
-	d, n, err := dataset.WriteSynthetic(pos[0], *seed, *regions, *indicators, *years)
+	d, n, err := dataset.WriteSyntheticOf(pos[0], *seed, *regions, *indicators, *years, f)
 	stopProgress()
 	if err != nil {
 		return err

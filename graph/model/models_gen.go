@@ -88,6 +88,12 @@ type ObservationFilter struct {
 	// First and last year, inclusive.
 	From *int `json:"from,omitempty"`
 	To   *int `json:"to,omitempty"`
+	// First and last period, inclusive ("2025-01", "2025-Q3", "2025"): values are ordered by year, then quarter or
+	// month, a year's own (annual) value before its first month or quarter.
+	FromPeriod *string `json:"fromPeriod,omitempty"`
+	ToPeriod   *string `json:"toPeriod,omitempty"`
+	// Values of indicators of this frequency only.
+	Frequency *analytics.Frequency `json:"frequency,omitempty"`
 	// The values released by this date (refused on a dataset without release dates).
 	AsOf *analytics.Date `json:"asOf,omitempty"`
 }
