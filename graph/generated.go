@@ -3734,7 +3734,8 @@ var sources = []*ast.Source{
   INDICATOR or CATEGORY on an axis, the indicators are the filter's (indicators, category, or every one) and
   ` + "`" + `indicator` + "`" + ` is left out; the default measure is the sum when every one's rollup is SUM, else the mean.
   cells line up with columns and are null where there is no value; which values count is as for
-  aggregate. At most 100000 cells.
+  aggregate. At most 100000 cells. ` + "`" + `indicator` + "`" + `, like the filter's indicators, may be a formula over
+  indicators' codes ("fiscal_revenue / gdp * 100"): its values are computed per region and year.
   """
   pivot(indicator: ID, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
         measure: AggregateMeasure): Pivot
@@ -3747,6 +3748,12 @@ goes with none of group, parent and level.
 """
 input ObservationFilter {
   regions: [ID!]
+  """
+  Indicators' codes, or formulas over them in derived.csv's grammar ("tax_revenue / fiscal_revenue * 100"),
+  each computed per region and year from its operands' values (their flags carried, plus computed) and
+  named by its normalised text; a year with a divisor of 0 has no value and a warning (aggregate, pivot).
+  A formula has no category and rollup NONE, so its sum is null.
+  """
   indicators: [ID!]
   "Members of the peer group in the observation's year."
   group: ID
@@ -4624,7 +4631,8 @@ type Query {
   codes, the members of a peer group in each observation's year (group), the children of a region (parent),
   a level, and an inclusive year range. An argument left out filters nothing; an empty list or string is
   refused (BAD_USER_INPUT), since it would match nothing; regions goes with none of group, parent and level.
-  Every stored value of the regions counts, parents' rollups included. first is 0 (totalCount alone) to
+  Every stored value of the regions counts, parents' rollups included. An indicator may be a formula, as in
+  ObservationFilter.indicators (its values flagged computed; none where a divisor is 0). first is 0 (totalCount alone) to
   1000; pass a page's endCursor as after to get the next page (with the same orderBy). Each value is its
   newest vintage, or with asOf the last one released by that date (refused on a dataset that gives no
   release dates).

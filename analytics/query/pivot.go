@@ -41,7 +41,7 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 		switch {
 		case q.Filter.Indicators != nil:
 			for _, code := range q.Filter.Indicators {
-				in, err := s.storedIndicator(code) // a pivot's cells are read through SQL: no formula
+				in, err := s.indicatorOrFormula(code)
 				if err != nil {
 					return nil, err
 				}
@@ -66,7 +66,7 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 		if q.Indicator == "" {
 			return nil, analytics.Errorf(analytics.BadUserInput, "indicator is missing: a pivot of %s × %s shows one indicator (or put INDICATOR on rows or columns to lay out the filter's indicators)", q.Rows, q.Columns)
 		}
-		in, err := s.storedIndicator(q.Indicator)
+		in, err := s.indicatorOrFormula(q.Indicator)
 		if err != nil {
 			return nil, err
 		}
