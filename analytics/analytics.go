@@ -133,12 +133,14 @@ type Indicator struct {
 	Direction Direction
 	Measure   Measure
 	Category  *string
-	Rollup    Rollup
-	Decimals  *int
-	Source    *string
-	Formula   *string // the formula of a derived indicator, nil for a published one
-	FirstYear *int    // first and last year with a value; nil when it has none
-	LastYear  *int
+	// CategoryLabel is the category's names; nil with no category.
+	CategoryLabel *Label
+	Rollup        Rollup
+	Decimals      *int
+	Source        *string
+	Formula       *string // the formula of a derived indicator, nil for a published one
+	FirstYear     *int    // first and last year with a value; nil when it has none
+	LastYear      *int
 }
 
 // Sign is +1 when higher values are better and −1 when lower values are: ranks are taken on Sign·x.
@@ -633,6 +635,15 @@ const (
 )
 
 // NameIn is the name in lang: nameEn for EN when there is one, else name.
+// Label is a category's or a department's names: its code as the dataset's files write it (an indicator's
+// category, a scheme line's department), its name (the code where schemes.yaml gives none) and its English
+// name (nil where none is given).
+type Label struct {
+	Code   string
+	Name   string
+	NameEn *string
+}
+
 func NameIn(lang *Lang, name string, nameEn *string) string {
 	if lang != nil && *lang == EN && nameEn != nil && *nameEn != "" {
 		return *nameEn

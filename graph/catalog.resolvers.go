@@ -14,6 +14,10 @@ func (r *indicatorResolver) Name(ctx context.Context, obj *analytics.Indicator, 
 	return analytics.NameIn(lang, obj.Name, obj.NameEn), nil
 }
 
+func (r *labelResolver) Name(ctx context.Context, obj *analytics.Label, lang *analytics.Lang) (string, error) {
+	return analytics.NameIn(lang, obj.Name, obj.NameEn), nil
+}
+
 func (r *queryResolver) Dataset(ctx context.Context) (*analytics.DatasetInfo, error) {
 	return r.Engine.Dataset(ctx)
 }
@@ -92,6 +96,8 @@ func (r *Resolver) Group() GroupResolver { return &groupResolver{r} }
 
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
+func (r *Resolver) Label() LabelResolver { return &labelResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Region() RegionResolver { return &regionResolver{r} }
@@ -99,6 +105,7 @@ func (r *Resolver) Region() RegionResolver { return &regionResolver{r} }
 type (
 	groupResolver     struct{ *Resolver }
 	indicatorResolver struct{ *Resolver }
+	labelResolver     struct{ *Resolver }
 	queryResolver     struct{ *Resolver }
 	regionResolver    struct{ *Resolver }
 )

@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Aggregate() AggregateResolver
 	Group() GroupResolver
 	Indicator() IndicatorResolver
+	Label() LabelResolver
 	Query() QueryResolver
 	Ranking() RankingResolver
 	RankingEntry() RankingEntryResolver
@@ -97,14 +98,15 @@ type ComplexityRoot struct {
 	}
 
 	CategoryPoints struct {
-		Available  func(childComplexity int) int
-		Category   func(childComplexity int) int
-		Class      func(childComplexity int) int
-		Count      func(childComplexity int) int
-		Earned     func(childComplexity int) int
-		Indicators func(childComplexity int) int
-		Rank       func(childComplexity int) int
-		Region     func(childComplexity int) int
+		Available     func(childComplexity int) int
+		Category      func(childComplexity int) int
+		CategoryLabel func(childComplexity int) int
+		Class         func(childComplexity int) int
+		Count         func(childComplexity int) int
+		Earned        func(childComplexity int) int
+		Indicators    func(childComplexity int) int
+		Rank          func(childComplexity int) int
+		Region        func(childComplexity int) int
 	}
 
 	CompareGap struct {
@@ -275,14 +277,15 @@ type ComplexityRoot struct {
 	}
 
 	DepartmentPoints struct {
-		Available  func(childComplexity int) int
-		Class      func(childComplexity int) int
-		Count      func(childComplexity int) int
-		Department func(childComplexity int) int
-		Earned     func(childComplexity int) int
-		Indicators func(childComplexity int) int
-		Rank       func(childComplexity int) int
-		Region     func(childComplexity int) int
+		Available       func(childComplexity int) int
+		Class           func(childComplexity int) int
+		Count           func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentLabel func(childComplexity int) int
+		Earned          func(childComplexity int) int
+		Indicators      func(childComplexity int) int
+		Rank            func(childComplexity int) int
+		Region          func(childComplexity int) int
 	}
 
 	FlagCount struct {
@@ -299,19 +302,26 @@ type ComplexityRoot struct {
 	}
 
 	Indicator struct {
-		Category  func(childComplexity int) int
-		Code      func(childComplexity int) int
-		Decimals  func(childComplexity int) int
-		Direction func(childComplexity int) int
-		FirstYear func(childComplexity int) int
-		Formula   func(childComplexity int) int
-		LastYear  func(childComplexity int) int
-		Measure   func(childComplexity int) int
-		Name      func(childComplexity int, lang *analytics.Lang) int
-		NameEn    func(childComplexity int) int
-		Rollup    func(childComplexity int) int
-		Source    func(childComplexity int) int
-		Unit      func(childComplexity int) int
+		Category      func(childComplexity int) int
+		CategoryLabel func(childComplexity int) int
+		Code          func(childComplexity int) int
+		Decimals      func(childComplexity int) int
+		Direction     func(childComplexity int) int
+		FirstYear     func(childComplexity int) int
+		Formula       func(childComplexity int) int
+		LastYear      func(childComplexity int) int
+		Measure       func(childComplexity int) int
+		Name          func(childComplexity int, lang *analytics.Lang) int
+		NameEn        func(childComplexity int) int
+		Rollup        func(childComplexity int) int
+		Source        func(childComplexity int) int
+		Unit          func(childComplexity int) int
+	}
+
+	Label struct {
+		Code   func(childComplexity int) int
+		Name   func(childComplexity int, lang *analytics.Lang) int
+		NameEn func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -495,18 +505,20 @@ type ComplexityRoot struct {
 	}
 
 	SchemeIndicator struct {
-		Basis      func(childComplexity int) int
-		Category   func(childComplexity int) int
-		Department func(childComplexity int) int
-		From       func(childComplexity int) int
-		High       func(childComplexity int) int
-		Indicator  func(childComplexity int) int
-		Low        func(childComplexity int) int
-		Points     func(childComplexity int) int
-		Rule       func(childComplexity int) int
-		Target     func(childComplexity int) int
-		To         func(childComplexity int) int
-		Weight     func(childComplexity int) int
+		Basis           func(childComplexity int) int
+		Category        func(childComplexity int) int
+		CategoryLabel   func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentLabel func(childComplexity int) int
+		From            func(childComplexity int) int
+		High            func(childComplexity int) int
+		Indicator       func(childComplexity int) int
+		Low             func(childComplexity int) int
+		Points          func(childComplexity int) int
+		Rule            func(childComplexity int) int
+		Target          func(childComplexity int) int
+		To              func(childComplexity int) int
+		Weight          func(childComplexity int) int
 	}
 
 	SchemeScope struct {
@@ -656,6 +668,9 @@ type GroupResolver interface {
 }
 type IndicatorResolver interface {
 	Name(ctx context.Context, obj *analytics.Indicator, lang *analytics.Lang) (string, error)
+}
+type LabelResolver interface {
+	Name(ctx context.Context, obj *analytics.Label, lang *analytics.Lang) (string, error)
 }
 type QueryResolver interface {
 	Dataset(ctx context.Context) (*analytics.DatasetInfo, error)
@@ -977,6 +992,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryPoints.Category(childComplexity), true
+	case "CategoryPoints.categoryLabel":
+		if e.ComplexityRoot.CategoryPoints.CategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.CategoryLabel(childComplexity), true
 	case "CategoryPoints.class":
 		if e.ComplexityRoot.CategoryPoints.Class == nil {
 			break
@@ -1834,6 +1855,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DepartmentPoints.Department(childComplexity), true
+	case "DepartmentPoints.departmentLabel":
+		if e.ComplexityRoot.DepartmentPoints.DepartmentLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.DepartmentLabel(childComplexity), true
 	case "DepartmentPoints.earned":
 		if e.ComplexityRoot.DepartmentPoints.Earned == nil {
 			break
@@ -1919,6 +1946,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Category(childComplexity), true
+	case "Indicator.categoryLabel":
+		if e.ComplexityRoot.Indicator.CategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.CategoryLabel(childComplexity), true
 	case "Indicator.code":
 		if e.ComplexityRoot.Indicator.Code == nil {
 			break
@@ -1996,6 +2029,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Unit(childComplexity), true
+
+	case "Label.code":
+		if e.ComplexityRoot.Label.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Code(childComplexity), true
+	case "Label.name":
+		if e.ComplexityRoot.Label.Name == nil {
+			break
+		}
+
+		args, err := ec.field_Label_name_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Label.Name(childComplexity, args["lang"].(*analytics.Lang)), true
+	case "Label.nameEn":
+		if e.ComplexityRoot.Label.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.NameEn(childComplexity), true
 
 	case "Membership.fromYear":
 		if e.ComplexityRoot.Membership.FromYear == nil {
@@ -2941,12 +2998,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SchemeIndicator.Category(childComplexity), true
+	case "SchemeIndicator.categoryLabel":
+		if e.ComplexityRoot.SchemeIndicator.CategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.CategoryLabel(childComplexity), true
 	case "SchemeIndicator.department":
 		if e.ComplexityRoot.SchemeIndicator.Department == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SchemeIndicator.Department(childComplexity), true
+	case "SchemeIndicator.departmentLabel":
+		if e.ComplexityRoot.SchemeIndicator.DepartmentLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.DepartmentLabel(childComplexity), true
 	case "SchemeIndicator.from":
 		if e.ComplexityRoot.SchemeIndicator.From == nil {
 			break
@@ -4350,6 +4419,8 @@ type DepartmentPoints {
   "Its class with classes (the rank is among the class's); null without."
   class: Group
   department: String!
+  "The department's names."
+  departmentLabel: Label!
   indicators: Int!
   available: Float!
   earned: Float!
@@ -4364,6 +4435,8 @@ type CategoryPoints {
   region: Region!
   class: Group
   category: String!
+  "The category's names."
+  categoryLabel: Label!
   indicators: Int!
   available: Float!
   earned: Float!
@@ -4508,6 +4581,9 @@ type SchemeIndicator {
   category: String!
   "The department responsible; empty when the scheme names none."
   department: String!
+  "The names of category and department; null where they are empty."
+  categoryLabel: Label
+  departmentLabel: Label
   "Goalposts for GOALPOSTS normalisation (both or neither; low < high)."
   low: Float
   high: Float
@@ -4692,6 +4768,18 @@ type Region {
   rank(indicator: ID!, year: Int!, group: ID): Int
 }
 
+"""
+The names of a category (of indicators, of a scheme's lines) or of a department (of a scheme's lines), as
+schemes.yaml's categories: and departments: give them; where it gives none, the code is the name.
+"""
+type Label {
+  "The category or department as the files write it (indicators.csv category, schemes.yaml lines)."
+  code: String!
+  "The Chinese name (the code where none is given); with lang, see Lang."
+  name(lang: Lang): String!
+  nameEn: String
+}
+
 "A peer group: East, Class II, OECD members. Its members may change from year to year."
 type Group {
   code: ID!
@@ -4723,6 +4811,8 @@ type Indicator {
   measure: Measure!
   "A grouping of indicators (output, prosperity, fiscal…); null when the dataset gives none."
   category: String
+  "The category's names (schemes.yaml categories:); null with no category."
+  categoryLabel: Label
   "How a parent's value follows from its children's."
   rollup: Rollup!
   "Decimals to show; values are returned as stored, never rounded."
@@ -5534,6 +5624,8 @@ func (ec *executionContext) childFields_CategoryPoints(ctx context.Context, fiel
 		return ec.fieldContext_CategoryPoints_class(ctx, field)
 	case "category":
 		return ec.fieldContext_CategoryPoints_category(ctx, field)
+	case "categoryLabel":
+		return ec.fieldContext_CategoryPoints_categoryLabel(ctx, field)
 	case "indicators":
 		return ec.fieldContext_CategoryPoints_indicators(ctx, field)
 	case "available":
@@ -5890,6 +5982,8 @@ func (ec *executionContext) childFields_DepartmentPoints(ctx context.Context, fi
 		return ec.fieldContext_DepartmentPoints_class(ctx, field)
 	case "department":
 		return ec.fieldContext_DepartmentPoints_department(ctx, field)
+	case "departmentLabel":
+		return ec.fieldContext_DepartmentPoints_departmentLabel(ctx, field)
 	case "indicators":
 		return ec.fieldContext_DepartmentPoints_indicators(ctx, field)
 	case "available":
@@ -5946,6 +6040,8 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_measure(ctx, field)
 	case "category":
 		return ec.fieldContext_Indicator_category(ctx, field)
+	case "categoryLabel":
+		return ec.fieldContext_Indicator_categoryLabel(ctx, field)
 	case "rollup":
 		return ec.fieldContext_Indicator_rollup(ctx, field)
 	case "decimals":
@@ -5960,6 +6056,18 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_lastYear(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
+}
+
+func (ec *executionContext) childFields_Label(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Label_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Label_name(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_Label_nameEn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Label", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6282,6 +6390,10 @@ func (ec *executionContext) childFields_SchemeIndicator(ctx context.Context, fie
 		return ec.fieldContext_SchemeIndicator_category(ctx, field)
 	case "department":
 		return ec.fieldContext_SchemeIndicator_department(ctx, field)
+	case "categoryLabel":
+		return ec.fieldContext_SchemeIndicator_categoryLabel(ctx, field)
+	case "departmentLabel":
+		return ec.fieldContext_SchemeIndicator_departmentLabel(ctx, field)
 	case "low":
 		return ec.fieldContext_SchemeIndicator_low(ctx, field)
 	case "high":
@@ -6817,6 +6929,20 @@ func (ec *executionContext) field_Group_name_args(ctx context.Context, rawArgs m
 }
 
 func (ec *executionContext) field_Indicator_name_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*analytics.Lang, error) {
+			return ec.unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Label_name_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
@@ -9214,6 +9340,38 @@ func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CategoryPoints_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryPoints", field, true, false, "String")
+}
+
+func (ec *executionContext) _CategoryPoints_categoryLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_categoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_categoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CategoryPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CategoryPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
@@ -12722,6 +12880,38 @@ func (ec *executionContext) fieldContext_DepartmentPoints_department(_ context.C
 	return graphql.NewScalarFieldContext("DepartmentPoints", field, true, false, "String")
 }
 
+func (ec *executionContext) _DepartmentPoints_departmentLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_departmentLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_departmentLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepartmentPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DepartmentPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13231,6 +13421,38 @@ func (ec *executionContext) fieldContext_Indicator_category(_ context.Context, f
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
+func (ec *executionContext) _Indicator_categoryLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_categoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_categoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Indicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Indicator_rollup(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13367,6 +13589,96 @@ func (ec *executionContext) _Indicator_lastYear(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Indicator_lastYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Label_code(ctx context.Context, field graphql.CollectedField, obj *analytics.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_name(ctx context.Context, field graphql.CollectedField, obj *analytics.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Label().Name(ctx, obj, fc.Args["lang"].(*analytics.Lang))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_name(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Label",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Label_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Label_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Label_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
 }
 
 func (ec *executionContext) _Membership_group(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
@@ -17442,6 +17754,70 @@ func (ec *executionContext) _SchemeIndicator_department(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_SchemeIndicator_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _SchemeIndicator_categoryLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_categoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_categoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SchemeIndicator_departmentLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_departmentLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_departmentLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SchemeIndicator_low(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
@@ -22348,6 +22724,11 @@ func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "categoryLabel":
+			out.Values[i] = ec._CategoryPoints_categoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "indicators":
 			out.Values[i] = ec._CategoryPoints_indicators(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23420,6 +23801,11 @@ func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "departmentLabel":
+			out.Values[i] = ec._DepartmentPoints_departmentLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "indicators":
 			out.Values[i] = ec._DepartmentPoints_indicators(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23601,6 +23987,11 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "categoryLabel":
+			out.Values[i] = ec._Indicator_categoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "rollup":
 			out.Values[i] = ec._Indicator_rollup(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23628,6 +24019,50 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			}
 		case "lastYear":
 			out.Values[i] = ec._Indicator_lastYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var labelImplementors = []string{"Label"}
+
+func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, obj *analytics.Label) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, labelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Label")
+		case "code":
+			out.Values[i] = ec._Label_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Label_name(ctx, field, obj)
+				})
+		case "nameEn":
+			out.Values[i] = ec._Label_nameEn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -24862,6 +25297,16 @@ func (ec *executionContext) _SchemeIndicator(ctx context.Context, sel ast.Select
 		case "department":
 			out.Values[i] = ec._SchemeIndicator_department(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categoryLabel":
+			out.Values[i] = ec._SchemeIndicator_categoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "departmentLabel":
+			out.Values[i] = ec._SchemeIndicator_departmentLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "low":
@@ -26748,6 +27193,14 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx context.Context, sel ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Label!")
+		return graphql.Null
+	}
+	return ec._Label(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx context.Context, v any) (analytics.Measure, error) {
 	var res analytics.Measure
 	err := res.UnmarshalGQL(v)
@@ -28035,6 +28488,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx context.Context, sel ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Label(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx context.Context, v any) (*analytics.Lang, error) {
