@@ -39,6 +39,9 @@ type Engine interface {
 	// Values and Ranks answer many Region.value and Region.rank fields at once (the dataloaders of graph/):
 	// one answer per key, in order, nil where there is none.
 	Values(ctx context.Context, keys []ValueKey) ([]*float64, error)
+	// ValueSources says of each key's value whether it is the region's own (OBSERVED) or its children's
+	// rollup (ROLLED_UP); nil where there is no value.
+	ValueSources(ctx context.Context, keys []ValueKey) ([]*BaselineSource, error)
 	Ranks(ctx context.Context, keys []RankKey) ([]*int, error)
 	// Schemes and Scheme are the assessment schemes of the dataset (schemes.yaml), in file order.
 	Schemes(ctx context.Context) ([]*Scheme, error)

@@ -84,6 +84,10 @@ func (r *regionResolver) Value(ctx context.Context, obj *analytics.Region, indic
 	return loadersOf(ctx, r.Engine).values.Load(ctx, analytics.ValueKey{Region: obj.Code, Indicator: indicator, Year: year})
 }
 
+func (r *regionResolver) ValueSource(ctx context.Context, obj *analytics.Region, indicator string, year int) (*analytics.BaselineSource, error) {
+	return loadersOf(ctx, r.Engine).sources.Load(ctx, analytics.ValueKey{Region: obj.Code, Indicator: indicator, Year: year})
+}
+
 func (r *regionResolver) Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error) {
 	sc, err := scopeArgs(group, nil, nil, nil)
 	if err != nil {

@@ -460,6 +460,7 @@ type ComplexityRoot struct {
 		Parent      func(childComplexity int) int
 		Rank        func(childComplexity int, indicator string, year int, group *string) int
 		Value       func(childComplexity int, indicator string, year int) int
+		ValueSource func(childComplexity int, indicator string, year int) int
 	}
 
 	RegionLead struct {
@@ -710,6 +711,7 @@ type RegionResolver interface {
 	Name(ctx context.Context, obj *analytics.Region, lang *analytics.Lang) (string, error)
 
 	Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error)
+	ValueSource(ctx context.Context, obj *analytics.Region, indicator string, year int) (*analytics.BaselineSource, error)
 	Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error)
 }
 type SchemeResolver interface {
@@ -2796,6 +2798,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Value(childComplexity, args["indicator"].(string), args["year"].(int)), true
+	case "Region.valueSource":
+		if e.ComplexityRoot.Region.ValueSource == nil {
+			break
+		}
+
+		args, err := ec.field_Region_valueSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.ValueSource(childComplexity, args["indicator"].(string), args["year"].(int)), true
 
 	case "RegionLead.count":
 		if e.ComplexityRoot.RegionLead.Count == nil {
@@ -4761,6 +4774,12 @@ type Region {
   """
   value(indicator: ID!, year: Int!): Float
   """
+  Where value comes from: OBSERVED when the region has a value of its own (a national figure the bureau
+  publishes), ROLLED_UP when it is its children's rollup (derived.csv parent_rollup, filled only where the
+  region has none); null when it has no value. Batched like value.
+  """
+  valueSource(indicator: ID!, year: Int!): BaselineSource
+  """
   Its rank on an indicator in a year among the members of group in that year, or without group among the
   regions ranking compares without a scope; competition ties, by value. Null when it is not ranked there.
   Batched like value.
@@ -6286,6 +6305,8 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 		return ec.fieldContext_Region_memberships(ctx, field)
 	case "value":
 		return ec.fieldContext_Region_value(ctx, field)
+	case "valueSource":
+		return ec.fieldContext_Region_valueSource(ctx, field)
 	case "rank":
 		return ec.fieldContext_Region_rank(ctx, field)
 	}
@@ -8075,6 +8096,28 @@ func (ec *executionContext) field_Region_rank_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["group"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_valueSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg1
 	return args, nil
 }
 
@@ -16800,6 +16843,50 @@ func (ec *executionContext) fieldContext_Region_value(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Region_valueSource(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_valueSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Region().ValueSource(ctx, obj, fc.Args["indicator"].(string), fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.BaselineSource) graphql.Marshaler {
+			return ec.marshalOBaselineSource2ᚖpacesetterᚋanalyticsᚐBaselineSource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_valueSource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type BaselineSource does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_valueSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Region_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24970,6 +25057,12 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Region_value(ctx, field, obj)
+				})
+		case "valueSource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_valueSource(ctx, field, obj)
 				})
 		case "rank":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,

@@ -388,8 +388,9 @@ var costRules = map[string]costRule{
 	"TrendPoint.flags": defaultList, "CompareRow.flags": defaultList,
 	"Scheme.cutoffs": defaultList, "Scheme.quotas": defaultList, "TierRule.cutoffs": defaultList, "TierRule.quotas": defaultList,
 	// Batched: the values are read once for every region asking.
-	"Region.value": func(*costEnv) fieldCost { return fieldCost{work: 1} },
-	"Region.rank":  func(*costEnv) fieldCost { return fieldCost{work: 1} },
+	"Region.value":       func(*costEnv) fieldCost { return fieldCost{work: 1} },
+	"Region.valueSource": func(*costEnv) fieldCost { return fieldCost{work: 1} },
+	"Region.rank":        func(*costEnv) fieldCost { return fieldCost{work: 1} },
 	// Introspection's lists, at their longest in this schema.
 	"__Schema.types":       func(e *costEnv) fieldCost { return fieldCost{n: e.s.types} },
 	"__Type.possibleTypes": func(e *costEnv) fieldCost { return fieldCost{n: e.s.types} },

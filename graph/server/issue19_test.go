@@ -196,3 +196,27 @@ func TestCategoryAndDepartmentNamesOverHTTP(t *testing.T) {
 		t.Errorf("search 经济发展: %+v", a.Economy)
 	}
 }
+
+// Region.valueSource says whether a value is the region's own or its children's rollup: CN has no value of
+// its own of va_primary (derived.csv's parent_rollup fills it), a province's is published; none, null.
+// (By hand from observations.csv: no CN row of va_primary; a 320000 row of it in 2024.)
+func TestRegionValueSourceOverHTTP(t *testing.T) {
+	srv := nbsServer(t)
+	var a struct {
+		CN, JS struct {
+			Value       *float64
+			ValueSource *string
+			None        *string
+		}
+	}
+	mustPost(t, srv.URL, `{ cn: region(code: "CN") { value(indicator: "va_primary", year: 2024) valueSource(indicator: "va_primary", year: 2024)
+			none: valueSource(indicator: "va_primary", year: 1990) }
+		js: region(code: "320000") { value(indicator: "va_primary", year: 2024) valueSource(indicator: "va_primary", year: 2024)
+			none: valueSource(indicator: "va_primary", year: 1990) } }`, nil, &a)
+	if a.CN.Value == nil || a.CN.ValueSource == nil || *a.CN.ValueSource != "ROLLED_UP" || a.CN.None != nil {
+		t.Errorf("CN: %+v", a.CN)
+	}
+	if a.JS.Value == nil || a.JS.ValueSource == nil || *a.JS.ValueSource != "OBSERVED" || a.JS.None != nil {
+		t.Errorf("320000: %+v", a.JS)
+	}
+}
