@@ -14,7 +14,7 @@ import (
 type loaders struct {
 	values  *dataloadgen.Loader[analytics.ValueKey, *float64]
 	sources *dataloadgen.Loader[analytics.ValueKey, *analytics.BaselineSource]
-	ranks  *dataloadgen.Loader[analytics.RankKey, *int]
+	ranks   *dataloadgen.Loader[analytics.RankKey, *int]
 }
 
 type loadersKey struct{}
@@ -23,7 +23,7 @@ func newLoaders(engine analytics.Engine) *loaders {
 	return &loaders{
 		values:  dataloadgen.NewLoader(batch(engine.Values)),
 		sources: dataloadgen.NewLoader(batch(engine.ValueSources)),
-		ranks:  dataloadgen.NewLoader(batch(engine.Ranks)),
+		ranks:   dataloadgen.NewLoader(batch(engine.Ranks)),
 	}
 }
 
