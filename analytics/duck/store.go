@@ -351,7 +351,8 @@ func loadAssessment(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) err
 		return err
 	}
 	err = appendRows(ctx, conn, "labels", func(add func(...driver.Value) error) error {
-		for kind, ls := range map[string][]dataset.Label{"category": d.Categories, "department": d.Departments} {
+		for k, ls := range [][]dataset.Label{d.Categories, d.Departments} { // in order: two imports store the same rows
+			kind := [...]string{"category", "department"}[k]
 			for i, l := range ls {
 				if err := add(kind, l.Code, nullable(l.Name), nullable(l.NameEn), int32(i)); err != nil {
 					return err
