@@ -39,6 +39,9 @@ type Engine interface {
 	// Values and Ranks answer many Region.value and Region.rank fields at once (the dataloaders of graph/):
 	// one answer per key, in order, nil where there is none.
 	Values(ctx context.Context, keys []ValueKey) ([]*float64, error)
+	// ValueSources says of each key's value whether it is the region's own (OBSERVED) or its children's
+	// rollup (ROLLED_UP); nil where there is no value.
+	ValueSources(ctx context.Context, keys []ValueKey) ([]*BaselineSource, error)
 	Ranks(ctx context.Context, keys []RankKey) ([]*int, error)
 	// Schemes and Scheme are the assessment schemes of the dataset (schemes.yaml), in file order.
 	Schemes(ctx context.Context) ([]*Scheme, error)
@@ -133,12 +136,14 @@ type Indicator struct {
 	Direction Direction
 	Measure   Measure
 	Category  *string
-	Rollup    Rollup
-	Decimals  *int
-	Source    *string
-	Formula   *string // the formula of a derived indicator, nil for a published one
-	FirstYear *int    // first and last year with a value; nil when it has none
-	LastYear  *int
+	// CategoryLabel is the category's names; nil with no category.
+	CategoryLabel *Label
+	Rollup        Rollup
+	Decimals      *int
+	Source        *string
+	Formula       *string // the formula of a derived indicator, nil for a published one
+	FirstYear     *int    // first and last year with a value; nil when it has none
+	LastYear      *int
 	// Frequency is A, Q or M; Cumulative says values are year-to-date totals. FirstOrd and LastOrd are the
 	// first and last period with a value as ordinals (Period.Ord; the years for an annual indicator): a
 	// matrix of the indicator is keyed by them.
@@ -666,6 +671,15 @@ const (
 )
 
 // NameIn is the name in lang: nameEn for EN when there is one, else name.
+// Label is a category's or a department's names: its code as the dataset's files write it (an indicator's
+// category, a scheme line's department), its name (the code where schemes.yaml gives none) and its English
+// name (nil where none is given).
+type Label struct {
+	Code   string
+	Name   string
+	NameEn *string
+}
+
 func NameIn(lang *Lang, name string, nameEn *string) string {
 	if lang != nil && *lang == EN && nameEn != nil && *nameEn != "" {
 		return *nameEn

@@ -134,7 +134,8 @@ type CompositeComponent struct {
 type PointsGroup struct {
 	Region     *Region
 	Class      *Group // the class its region was scored in; nil without classes
-	Name       string
+	Name       string // the department's or category's code
+	Label      *Label // its names
 	Indicators int
 	Available  float64
 	Earned     float64
@@ -144,6 +145,10 @@ type PointsGroup struct {
 
 func (g *PointsGroup) Department() string { return g.Name }
 func (g *PointsGroup) Category() string   { return g.Name }
+
+// DepartmentLabel and CategoryLabel are the group's names, for the GraphQL fields of those names.
+func (g *PointsGroup) DepartmentLabel() *Label { return g.Label }
+func (g *PointsGroup) CategoryLabel() *Label   { return g.Label }
 
 type CompositeExclusion struct {
 	Region *Region

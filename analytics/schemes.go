@@ -57,11 +57,13 @@ type SchemeIndicator struct {
 	Points     *float64 // points available; nil when the scheme does not score this indicator in points
 	Category   string   // the file's, else the indicator's own category; "" when neither gives one
 	Department string   // the department responsible; "" when the file names none
-	Low, High  *float64 // goalposts (both or neither; Low < High)
-	Target     *float64 // a level target for DISTANCE_TO_TARGET, used where targets.csv gives none
-	From, To   *int     // the years (inclusive) in which this line counts; nil ends are open
-	Rule       PointsRule
-	Basis      Basis // what the line scores: VALUE, GROWTH or RANK_CHANGE
+	// The names of Category and Department; nil where they are "".
+	CategoryLabel, DepartmentLabel *Label
+	Low, High                      *float64 // goalposts (both or neither; Low < High)
+	Target                         *float64 // a level target for DISTANCE_TO_TARGET, used where targets.csv gives none
+	From, To                       *int     // the years (inclusive) in which this line counts; nil ends are open
+	Rule                           PointsRule
+	Basis                          Basis // what the line scores: VALUE, GROWTH or RANK_CHANGE
 }
 
 // Counts says whether the line counts in year.

@@ -14,6 +14,10 @@ func (r *indicatorResolver) Name(ctx context.Context, obj *analytics.Indicator, 
 	return analytics.NameIn(lang, obj.Name, obj.NameEn), nil
 }
 
+func (r *labelResolver) Name(ctx context.Context, obj *analytics.Label, lang *analytics.Lang) (string, error) {
+	return analytics.NameIn(lang, obj.Name, obj.NameEn), nil
+}
+
 func (r *queryResolver) Dataset(ctx context.Context) (*analytics.DatasetInfo, error) {
 	return r.Engine.Dataset(ctx)
 }
@@ -88,6 +92,10 @@ func (r *regionResolver) Value(ctx context.Context, obj *analytics.Region, indic
 	return loadersOf(ctx, r.Engine).values.Load(ctx, analytics.ValueKey{Region: obj.Code, Indicator: indicator, Year: year})
 }
 
+func (r *regionResolver) ValueSource(ctx context.Context, obj *analytics.Region, indicator string, year int) (*analytics.BaselineSource, error) {
+	return loadersOf(ctx, r.Engine).sources.Load(ctx, analytics.ValueKey{Region: obj.Code, Indicator: indicator, Year: year})
+}
+
 func (r *regionResolver) Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error) {
 	sc, err := scopeArgs(group, nil, nil, nil)
 	if err != nil {
@@ -100,6 +108,8 @@ func (r *Resolver) Group() GroupResolver { return &groupResolver{r} }
 
 func (r *Resolver) Indicator() IndicatorResolver { return &indicatorResolver{r} }
 
+func (r *Resolver) Label() LabelResolver { return &labelResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Region() RegionResolver { return &regionResolver{r} }
@@ -107,6 +117,7 @@ func (r *Resolver) Region() RegionResolver { return &regionResolver{r} }
 type (
 	groupResolver     struct{ *Resolver }
 	indicatorResolver struct{ *Resolver }
+	labelResolver     struct{ *Resolver }
 	queryResolver     struct{ *Resolver }
 	regionResolver    struct{ *Resolver }
 )

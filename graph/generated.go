@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Aggregate() AggregateResolver
 	Group() GroupResolver
 	Indicator() IndicatorResolver
+	Label() LabelResolver
 	Query() QueryResolver
 	Ranking() RankingResolver
 	RankingEntry() RankingEntryResolver
@@ -98,14 +99,15 @@ type ComplexityRoot struct {
 	}
 
 	CategoryPoints struct {
-		Available  func(childComplexity int) int
-		Category   func(childComplexity int) int
-		Class      func(childComplexity int) int
-		Count      func(childComplexity int) int
-		Earned     func(childComplexity int) int
-		Indicators func(childComplexity int) int
-		Rank       func(childComplexity int) int
-		Region     func(childComplexity int) int
+		Available     func(childComplexity int) int
+		Category      func(childComplexity int) int
+		CategoryLabel func(childComplexity int) int
+		Class         func(childComplexity int) int
+		Count         func(childComplexity int) int
+		Earned        func(childComplexity int) int
+		Indicators    func(childComplexity int) int
+		Rank          func(childComplexity int) int
+		Region        func(childComplexity int) int
 	}
 
 	CompareGap struct {
@@ -280,14 +282,15 @@ type ComplexityRoot struct {
 	}
 
 	DepartmentPoints struct {
-		Available  func(childComplexity int) int
-		Class      func(childComplexity int) int
-		Count      func(childComplexity int) int
-		Department func(childComplexity int) int
-		Earned     func(childComplexity int) int
-		Indicators func(childComplexity int) int
-		Rank       func(childComplexity int) int
-		Region     func(childComplexity int) int
+		Available       func(childComplexity int) int
+		Class           func(childComplexity int) int
+		Count           func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentLabel func(childComplexity int) int
+		Earned          func(childComplexity int) int
+		Indicators      func(childComplexity int) int
+		Rank            func(childComplexity int) int
+		Region          func(childComplexity int) int
 	}
 
 	FlagCount struct {
@@ -304,21 +307,28 @@ type ComplexityRoot struct {
 	}
 
 	Indicator struct {
-		Category   func(childComplexity int) int
-		Code       func(childComplexity int) int
-		Cumulative func(childComplexity int) int
-		Decimals   func(childComplexity int) int
-		Direction  func(childComplexity int) int
-		FirstYear  func(childComplexity int) int
-		Formula    func(childComplexity int) int
-		Frequency  func(childComplexity int) int
-		LastYear   func(childComplexity int) int
-		Measure    func(childComplexity int) int
-		Name       func(childComplexity int, lang *analytics.Lang) int
-		NameEn     func(childComplexity int) int
-		Rollup     func(childComplexity int) int
-		Source     func(childComplexity int) int
-		Unit       func(childComplexity int) int
+		Category      func(childComplexity int) int
+		CategoryLabel func(childComplexity int) int
+		Code          func(childComplexity int) int
+		Cumulative    func(childComplexity int) int
+		Decimals      func(childComplexity int) int
+		Direction     func(childComplexity int) int
+		FirstYear     func(childComplexity int) int
+		Formula       func(childComplexity int) int
+		Frequency     func(childComplexity int) int
+		LastYear      func(childComplexity int) int
+		Measure       func(childComplexity int) int
+		Name          func(childComplexity int, lang *analytics.Lang) int
+		NameEn        func(childComplexity int) int
+		Rollup        func(childComplexity int) int
+		Source        func(childComplexity int) int
+		Unit          func(childComplexity int) int
+	}
+
+	Label struct {
+		Code   func(childComplexity int) int
+		Name   func(childComplexity int, lang *analytics.Lang) int
+		NameEn func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -459,6 +469,7 @@ type ComplexityRoot struct {
 		Parent      func(childComplexity int) int
 		Rank        func(childComplexity int, indicator string, year int, group *string) int
 		Value       func(childComplexity int, indicator string, year int) int
+		ValueSource func(childComplexity int, indicator string, year int) int
 	}
 
 	RegionLead struct {
@@ -504,18 +515,20 @@ type ComplexityRoot struct {
 	}
 
 	SchemeIndicator struct {
-		Basis      func(childComplexity int) int
-		Category   func(childComplexity int) int
-		Department func(childComplexity int) int
-		From       func(childComplexity int) int
-		High       func(childComplexity int) int
-		Indicator  func(childComplexity int) int
-		Low        func(childComplexity int) int
-		Points     func(childComplexity int) int
-		Rule       func(childComplexity int) int
-		Target     func(childComplexity int) int
-		To         func(childComplexity int) int
-		Weight     func(childComplexity int) int
+		Basis           func(childComplexity int) int
+		Category        func(childComplexity int) int
+		CategoryLabel   func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentLabel func(childComplexity int) int
+		From            func(childComplexity int) int
+		High            func(childComplexity int) int
+		Indicator       func(childComplexity int) int
+		Low             func(childComplexity int) int
+		Points          func(childComplexity int) int
+		Rule            func(childComplexity int) int
+		Target          func(childComplexity int) int
+		To              func(childComplexity int) int
+		Weight          func(childComplexity int) int
 	}
 
 	SchemeScope struct {
@@ -674,6 +687,9 @@ type GroupResolver interface {
 type IndicatorResolver interface {
 	Name(ctx context.Context, obj *analytics.Indicator, lang *analytics.Lang) (string, error)
 }
+type LabelResolver interface {
+	Name(ctx context.Context, obj *analytics.Label, lang *analytics.Lang) (string, error)
+}
 type QueryResolver interface {
 	Dataset(ctx context.Context) (*analytics.DatasetInfo, error)
 	Regions(ctx context.Context, group *string, parent *string, level *string) ([]*analytics.Region, error)
@@ -712,6 +728,7 @@ type RegionResolver interface {
 	Name(ctx context.Context, obj *analytics.Region, lang *analytics.Lang) (string, error)
 
 	Value(ctx context.Context, obj *analytics.Region, indicator string, year int) (*float64, error)
+	ValueSource(ctx context.Context, obj *analytics.Region, indicator string, year int) (*analytics.BaselineSource, error)
 	Rank(ctx context.Context, obj *analytics.Region, indicator string, year int, group *string) (*int, error)
 }
 type SchemeResolver interface {
@@ -1000,6 +1017,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CategoryPoints.Category(childComplexity), true
+	case "CategoryPoints.categoryLabel":
+		if e.ComplexityRoot.CategoryPoints.CategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CategoryPoints.CategoryLabel(childComplexity), true
 	case "CategoryPoints.class":
 		if e.ComplexityRoot.CategoryPoints.Class == nil {
 			break
@@ -1881,6 +1904,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DepartmentPoints.Department(childComplexity), true
+	case "DepartmentPoints.departmentLabel":
+		if e.ComplexityRoot.DepartmentPoints.DepartmentLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DepartmentPoints.DepartmentLabel(childComplexity), true
 	case "DepartmentPoints.earned":
 		if e.ComplexityRoot.DepartmentPoints.Earned == nil {
 			break
@@ -1966,6 +1995,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Category(childComplexity), true
+	case "Indicator.categoryLabel":
+		if e.ComplexityRoot.Indicator.CategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Indicator.CategoryLabel(childComplexity), true
 	case "Indicator.code":
 		if e.ComplexityRoot.Indicator.Code == nil {
 			break
@@ -2055,6 +2090,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Indicator.Unit(childComplexity), true
+
+	case "Label.code":
+		if e.ComplexityRoot.Label.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.Code(childComplexity), true
+	case "Label.name":
+		if e.ComplexityRoot.Label.Name == nil {
+			break
+		}
+
+		args, err := ec.field_Label_name_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Label.Name(childComplexity, args["lang"].(*analytics.Lang)), true
+	case "Label.nameEn":
+		if e.ComplexityRoot.Label.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Label.NameEn(childComplexity), true
 
 	case "Membership.fromYear":
 		if e.ComplexityRoot.Membership.FromYear == nil {
@@ -2810,6 +2869,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Value(childComplexity, args["indicator"].(string), args["year"].(int)), true
+	case "Region.valueSource":
+		if e.ComplexityRoot.Region.ValueSource == nil {
+			break
+		}
+
+		args, err := ec.field_Region_valueSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Region.ValueSource(childComplexity, args["indicator"].(string), args["year"].(int)), true
 
 	case "RegionLead.count":
 		if e.ComplexityRoot.RegionLead.Count == nil {
@@ -3012,12 +3082,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SchemeIndicator.Category(childComplexity), true
+	case "SchemeIndicator.categoryLabel":
+		if e.ComplexityRoot.SchemeIndicator.CategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.CategoryLabel(childComplexity), true
 	case "SchemeIndicator.department":
 		if e.ComplexityRoot.SchemeIndicator.Department == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SchemeIndicator.Department(childComplexity), true
+	case "SchemeIndicator.departmentLabel":
+		if e.ComplexityRoot.SchemeIndicator.DepartmentLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SchemeIndicator.DepartmentLabel(childComplexity), true
 	case "SchemeIndicator.from":
 		if e.ComplexityRoot.SchemeIndicator.From == nil {
 			break
@@ -3858,7 +3940,8 @@ var sources = []*ast.Source{
   INDICATOR or CATEGORY on an axis, the indicators are the filter's (indicators, category, or every one) and
   ` + "`" + `indicator` + "`" + ` is left out; the default measure is the sum when every one's rollup is SUM, else the mean.
   cells line up with columns and are null where there is no value; which values count is as for
-  aggregate. At most 100000 cells.
+  aggregate. At most 100000 cells. ` + "`" + `indicator` + "`" + `, like the filter's indicators, may be a formula over
+  indicators' codes ("fiscal_revenue / gdp * 100"): its values are computed per region and year.
   """
   pivot(indicator: ID, rows: Dimension = REGION, columns: Dimension = YEAR, filter: ObservationFilter,
         measure: AggregateMeasure): Pivot
@@ -3871,6 +3954,12 @@ goes with none of group, parent and level.
 """
 input ObservationFilter {
   regions: [ID!]
+  """
+  Indicators' codes, or formulas over them in derived.csv's grammar ("tax_revenue / fiscal_revenue * 100"),
+  each computed per region and year from its operands' values (their flags carried, plus computed) and
+  named by its normalised text; a year with a divisor of 0 has no value and a warning (aggregate, pivot).
+  A formula has no category and rollup NONE, so its sum is null.
+  """
   indicators: [ID!]
   "Members of the peer group in the observation's year."
   group: ID
@@ -4483,6 +4572,8 @@ type DepartmentPoints {
   "Its class with classes (the rank is among the class's); null without."
   class: Group
   department: String!
+  "The department's names."
+  departmentLabel: Label!
   indicators: Int!
   available: Float!
   earned: Float!
@@ -4497,6 +4588,8 @@ type CategoryPoints {
   region: Region!
   class: Group
   category: String!
+  "The category's names."
+  categoryLabel: Label!
   indicators: Int!
   available: Float!
   earned: Float!
@@ -4648,6 +4741,9 @@ type SchemeIndicator {
   category: String!
   "The department responsible; empty when the scheme names none."
   department: String!
+  "The names of category and department; null where they are empty."
+  categoryLabel: Label
+  departmentLabel: Label
   "Goalposts for GOALPOSTS normalisation (both or neither; low < high)."
   low: Float
   high: Float
@@ -4795,7 +4891,8 @@ type Query {
   codes, the members of a peer group in each observation's year (group), the children of a region (parent),
   a level, and an inclusive year range. An argument left out filters nothing; an empty list or string is
   refused (BAD_USER_INPUT), since it would match nothing; regions goes with none of group, parent and level.
-  Every stored value of the regions counts, parents' rollups included. first is 0 (totalCount alone) to
+  Every stored value of the regions counts, parents' rollups included. An indicator may be a formula, as in
+  ObservationFilter.indicators (its values flagged computed; none where a divisor is 0). first is 0 (totalCount alone) to
   1000; pass a page's endCursor as after to get the next page (with the same orderBy). Each value is its
   newest vintage, or with asOf the last one released by that date (refused on a dataset that gives no
   release dates).
@@ -4854,11 +4951,29 @@ type Region {
   """
   value(indicator: ID!, year: Int!): Float
   """
+  Where value comes from: OBSERVED when the region has a value of its own (a national figure the bureau
+  publishes), ROLLED_UP when it is its children's rollup (derived.csv parent_rollup, filled only where the
+  region has none); null when it has no value. Batched like value.
+  """
+  valueSource(indicator: ID!, year: Int!): BaselineSource
+  """
   Its rank on an indicator in a year among the members of group in that year, or without group among the
   regions ranking compares without a scope; competition ties, by value. Null when it is not ranked there.
   Batched like value.
   """
   rank(indicator: ID!, year: Int!, group: ID): Int
+}
+
+"""
+The names of a category (of indicators, of a scheme's lines) or of a department (of a scheme's lines), as
+schemes.yaml's categories: and departments: give them; where it gives none, the code is the name.
+"""
+type Label {
+  "The category or department as the files write it (indicators.csv category, schemes.yaml lines)."
+  code: String!
+  "The Chinese name (the code where none is given); with lang, see Lang."
+  name(lang: Lang): String!
+  nameEn: String
 }
 
 "A peer group: East, Class II, OECD members. Its members may change from year to year."
@@ -4892,6 +5007,8 @@ type Indicator {
   measure: Measure!
   "A grouping of indicators (output, prosperity, fiscal…); null when the dataset gives none."
   category: String
+  "The category's names (schemes.yaml categories:); null with no category."
+  categoryLabel: Label
   "How a parent's value follows from its children's."
   rollup: Rollup!
   "Decimals to show; values are returned as stored, never rounded."
@@ -5773,6 +5890,8 @@ func (ec *executionContext) childFields_CategoryPoints(ctx context.Context, fiel
 		return ec.fieldContext_CategoryPoints_class(ctx, field)
 	case "category":
 		return ec.fieldContext_CategoryPoints_category(ctx, field)
+	case "categoryLabel":
+		return ec.fieldContext_CategoryPoints_categoryLabel(ctx, field)
 	case "indicators":
 		return ec.fieldContext_CategoryPoints_indicators(ctx, field)
 	case "available":
@@ -6137,6 +6256,8 @@ func (ec *executionContext) childFields_DepartmentPoints(ctx context.Context, fi
 		return ec.fieldContext_DepartmentPoints_class(ctx, field)
 	case "department":
 		return ec.fieldContext_DepartmentPoints_department(ctx, field)
+	case "departmentLabel":
+		return ec.fieldContext_DepartmentPoints_departmentLabel(ctx, field)
 	case "indicators":
 		return ec.fieldContext_DepartmentPoints_indicators(ctx, field)
 	case "available":
@@ -6193,6 +6314,8 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_measure(ctx, field)
 	case "category":
 		return ec.fieldContext_Indicator_category(ctx, field)
+	case "categoryLabel":
+		return ec.fieldContext_Indicator_categoryLabel(ctx, field)
 	case "rollup":
 		return ec.fieldContext_Indicator_rollup(ctx, field)
 	case "decimals":
@@ -6211,6 +6334,18 @@ func (ec *executionContext) childFields_Indicator(ctx context.Context, field gra
 		return ec.fieldContext_Indicator_cumulative(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Indicator", field.Name)
+}
+
+func (ec *executionContext) childFields_Label(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Label_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Label_name(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_Label_nameEn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Label", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6433,6 +6568,8 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 		return ec.fieldContext_Region_memberships(ctx, field)
 	case "value":
 		return ec.fieldContext_Region_value(ctx, field)
+	case "valueSource":
+		return ec.fieldContext_Region_valueSource(ctx, field)
 	case "rank":
 		return ec.fieldContext_Region_rank(ctx, field)
 	}
@@ -6537,6 +6674,10 @@ func (ec *executionContext) childFields_SchemeIndicator(ctx context.Context, fie
 		return ec.fieldContext_SchemeIndicator_category(ctx, field)
 	case "department":
 		return ec.fieldContext_SchemeIndicator_department(ctx, field)
+	case "categoryLabel":
+		return ec.fieldContext_SchemeIndicator_categoryLabel(ctx, field)
+	case "departmentLabel":
+		return ec.fieldContext_SchemeIndicator_departmentLabel(ctx, field)
 	case "low":
 		return ec.fieldContext_SchemeIndicator_low(ctx, field)
 	case "high":
@@ -7088,6 +7229,20 @@ func (ec *executionContext) field_Group_name_args(ctx context.Context, rawArgs m
 }
 
 func (ec *executionContext) field_Indicator_name_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*analytics.Lang, error) {
+			return ec.unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Label_name_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
@@ -8268,6 +8423,28 @@ func (ec *executionContext) field_Region_rank_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["group"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Region_valueSource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "indicator",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["indicator"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg1
 	return args, nil
 }
 
@@ -9556,6 +9733,38 @@ func (ec *executionContext) _CategoryPoints_category(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CategoryPoints_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CategoryPoints", field, true, false, "String")
+}
+
+func (ec *executionContext) _CategoryPoints_categoryLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CategoryPoints_categoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CategoryPoints_categoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CategoryPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CategoryPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
@@ -13156,6 +13365,38 @@ func (ec *executionContext) fieldContext_DepartmentPoints_department(_ context.C
 	return graphql.NewScalarFieldContext("DepartmentPoints", field, true, false, "String")
 }
 
+func (ec *executionContext) _DepartmentPoints_departmentLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DepartmentPoints_departmentLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalNLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DepartmentPoints_departmentLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DepartmentPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DepartmentPoints_indicators(ctx context.Context, field graphql.CollectedField, obj *analytics.PointsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13665,6 +13906,38 @@ func (ec *executionContext) fieldContext_Indicator_category(_ context.Context, f
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "String")
 }
 
+func (ec *executionContext) _Indicator_categoryLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Indicator_categoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Indicator_categoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Indicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Indicator_rollup(ctx context.Context, field graphql.CollectedField, obj *analytics.Indicator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13847,6 +14120,96 @@ func (ec *executionContext) _Indicator_cumulative(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Indicator_cumulative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Indicator", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Label_code(ctx context.Context, field graphql.CollectedField, obj *analytics.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
+}
+
+func (ec *executionContext) _Label_name(ctx context.Context, field graphql.CollectedField, obj *analytics.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Label().Name(ctx, obj, fc.Args["lang"].(*analytics.Lang))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Label_name(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Label",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Label_name_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Label_nameEn(ctx context.Context, field graphql.CollectedField, obj *analytics.Label) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Label_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Label_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Label", field, false, false, "String")
 }
 
 func (ec *executionContext) _Membership_group(ctx context.Context, field graphql.CollectedField, obj *analytics.Membership) (ret graphql.Marshaler) {
@@ -17014,6 +17377,50 @@ func (ec *executionContext) fieldContext_Region_value(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Region_valueSource(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Region_valueSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Region().ValueSource(ctx, obj, fc.Args["indicator"].(string), fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.BaselineSource) graphql.Marshaler {
+			return ec.marshalOBaselineSource2ᚖpacesetterᚋanalyticsᚐBaselineSource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Region_valueSource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Region",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type BaselineSource does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Region_valueSource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Region_rank(ctx context.Context, field graphql.CollectedField, obj *analytics.Region) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17968,6 +18375,70 @@ func (ec *executionContext) _SchemeIndicator_department(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_SchemeIndicator_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SchemeIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _SchemeIndicator_categoryLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_categoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_categoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SchemeIndicator_departmentLabel(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SchemeIndicator_departmentLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+			return ec.marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SchemeIndicator_departmentLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SchemeIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Label(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SchemeIndicator_low(ctx context.Context, field graphql.CollectedField, obj *analytics.SchemeIndicator) (ret graphql.Marshaler) {
@@ -23093,6 +23564,11 @@ func (ec *executionContext) _CategoryPoints(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "categoryLabel":
+			out.Values[i] = ec._CategoryPoints_categoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "indicators":
 			out.Values[i] = ec._CategoryPoints_indicators(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24185,6 +24661,11 @@ func (ec *executionContext) _DepartmentPoints(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "departmentLabel":
+			out.Values[i] = ec._DepartmentPoints_departmentLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "indicators":
 			out.Values[i] = ec._DepartmentPoints_indicators(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24366,6 +24847,11 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "categoryLabel":
+			out.Values[i] = ec._Indicator_categoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "rollup":
 			out.Values[i] = ec._Indicator_rollup(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24404,6 +24890,50 @@ func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet
 		case "cumulative":
 			out.Values[i] = ec._Indicator_cumulative(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var labelImplementors = []string{"Label"}
+
+func (ec *executionContext) _Label(ctx context.Context, sel ast.SelectionSet, obj *analytics.Label) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, labelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Label")
+		case "code":
+			out.Values[i] = ec._Label_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Label_name(ctx, field, obj)
+				})
+		case "nameEn":
+			out.Values[i] = ec._Label_nameEn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -25321,6 +25851,12 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Region_value(ctx, field, obj)
 				})
+		case "valueSource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Region_valueSource(ctx, field, obj)
+				})
 		case "rank":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -25647,6 +26183,16 @@ func (ec *executionContext) _SchemeIndicator(ctx context.Context, sel ast.Select
 		case "department":
 			out.Values[i] = ec._SchemeIndicator_department(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categoryLabel":
+			out.Values[i] = ec._SchemeIndicator_categoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "departmentLabel":
+			out.Values[i] = ec._SchemeIndicator_departmentLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "low":
@@ -27583,6 +28129,14 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx context.Context, sel ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Label!")
+		return graphql.Null
+	}
+	return ec._Label(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMeasure2pacesetterᚋanalyticsᚐMeasure(ctx context.Context, v any) (analytics.Measure, error) {
 	var res analytics.Measure
 	err := res.UnmarshalGQL(v)
@@ -28896,6 +29450,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOLabel2ᚖpacesetterᚋanalyticsᚐLabel(ctx context.Context, sel ast.SelectionSet, v *analytics.Label) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Label(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOLang2ᚖpacesetterᚋanalyticsᚐLang(ctx context.Context, v any) (*analytics.Lang, error) {

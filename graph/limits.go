@@ -210,7 +210,7 @@ func (e *costEnv) filter(indicator []string) costFilter {
 		out.groups = 1
 	}
 	switch {
-	case len(indicator) == 1 && indicator[0] != "":
+	case len(indicator) > 0 && indicator[0] != "": // a code, or a formula's operands
 		out.codes = indicator
 	default:
 		out.codes = e.s.indicatorCodes(e.ctx, f)
@@ -330,7 +330,7 @@ var costRules = map[string]costRule{
 	},
 	"Query.observations": func(e *costEnv) fieldCost {
 		// The connection is charged here for first elements; its edges and nodes then count once.
-		return fieldCost{total: 1 + max(1, intArg(e.args, "first", 100))*e.child + e.years}
+		return fieldCost{total: 1 + max(1, intArg(e.args, "first", 100))*e.child + e.years + e.formulaWork(e.args, "")}
 	},
 	// Lists their root field charges for (a page, an aggregate's rows, a pivot's table): once here.
 	"ObservationConnection.edges": chargedAbove, "ObservationConnection.nodes": chargedAbove,
@@ -347,15 +347,15 @@ var costRules = map[string]costRule{
 			}
 		}
 		rows := max(1, min(intArg(e.args, "first", 100), groupsMax))
-		work := f.values(e) / scanValues
+		work := f.values(e)/scanValues + e.formulaWork(e.args["filter"], "")
 		return fieldCost{total: 1 + min(rows*e.child, 1<<40) + work, work: work}
 	},
 	"Query.pivot": func(e *costEnv) fieldCost {
 		// A row per value of its rows' dimension within the filter, a cell per column, and the values read.
-		f := e.filter([]string{stringArg(e.args, "indicator")})
+		f := e.filter(readCodes("", stringArg(e.args, "indicator")))
 		rows := f.dim(e, dimArg(e.args, "rows", analytics.DimRegion))
 		cols := f.dim(e, dimArg(e.args, "columns", analytics.DimYear))
-		work := f.values(e) / scanValues
+		work := f.values(e)/scanValues + e.formulaWork(e.args["filter"], stringArg(e.args, "indicator"))
 		return fieldCost{total: 1 + min(rows*e.child+rows*cols/cellsPerUnit, 1<<40) + work, work: work}
 	},
 	"Query.schemes": func(e *costEnv) fieldCost { return fieldCost{n: max(1, e.info.Schemes)} },
@@ -402,8 +402,9 @@ var costRules = map[string]costRule{
 	"TrendPoint.flags": defaultList, "CompareRow.flags": defaultList,
 	"Scheme.cutoffs": defaultList, "Scheme.quotas": defaultList, "TierRule.cutoffs": defaultList, "TierRule.quotas": defaultList,
 	// Batched: the values are read once for every region asking.
-	"Region.value": func(*costEnv) fieldCost { return fieldCost{work: 1} },
-	"Region.rank":  func(*costEnv) fieldCost { return fieldCost{work: 1} },
+	"Region.value":       func(*costEnv) fieldCost { return fieldCost{work: 1} },
+	"Region.valueSource": func(*costEnv) fieldCost { return fieldCost{work: 1} },
+	"Region.rank":        func(*costEnv) fieldCost { return fieldCost{work: 1} },
 	// Introspection's lists, at their longest in this schema.
 	"__Schema.types":       func(e *costEnv) fieldCost { return fieldCost{n: e.s.types} },
 	"__Type.possibleTypes": func(e *costEnv) fieldCost { return fieldCost{n: e.s.types} },
@@ -711,6 +712,33 @@ func readCodes(code, src string) []string {
 		return []string{src} // not a formula this grammar reads: a code, priced as one
 	}
 	return x.Vars()
+}
+
+// formulaWork is the work of computing the formulas among a filter's indicators (args: the filter, or
+// observations' own arguments) and a pivot's indicator (one): each is computed in memory over every value
+// of its operands, for every region and year, before SQL reads the filter's.
+func (e *costEnv) formulaWork(args any, indicator string) int {
+	texts := []string{indicator}
+	if f, ok := args.(map[string]any); ok {
+		if l, ok := f["indicators"].([]any); ok {
+			for _, v := range l {
+				if v, ok := v.(string); ok {
+					texts = append(texts, v)
+				}
+			}
+		}
+	}
+	var ops []string
+	for _, t := range texts {
+		if x, err := formula.Parse(t); err == nil && x.Operators() > 0 {
+			ops = append(ops, x.Vars()...)
+		}
+	}
+	if ops == nil {
+		return 0
+	}
+	first, last := e.yearsArg(nil)
+	return e.values(ops, first, last, e.regions) / memoryValues
 }
 
 // indicatorCodes are the indicators the arguments in args name: a list (of codes, or of a composite's

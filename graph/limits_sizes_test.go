@@ -344,6 +344,29 @@ func TestCostPricesValuesRead(t *testing.T) {
 	if byFormula-byCode != 3000*2/20 {
 		t.Errorf("a ranking by gdp / population costs %d, by gdp %d: want 300 more (population's 6,000 values / 20)", byFormula, byCode)
 	}
+	// Observations, an aggregate and a pivot of a formula compute it in memory over every value of its
+	// operands (3,000 regions × 20 years × 2 indicators / 20 = 6,000), and an aggregate or pivot scans
+	// population's values beside gdp's (60,000 / 1,000 = 60 more).
+	for _, c := range []struct {
+		code, formula string
+		more          int
+	}{
+		{`{ observations(indicators: ["gdp"], first: 10) { totalCount } }`, `{ observations(indicators: ["gdp / population"], first: 10) { totalCount } }`, 6000},
+		{`{ aggregate(by: [YEAR], filter: {indicators: ["gdp"]}) { rows { year mean } } }`, `{ aggregate(by: [YEAR], filter: {indicators: ["gdp / population"]}) { rows { year mean } } }`, 6060},
+		{`{ pivot(indicator: "gdp") { rows { code } } }`, `{ pivot(indicator: "gdp / population") { rows { code } } }`, 6060},
+	} {
+		a, err := price(t, s, c.code, nil, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := price(t, s, c.formula, nil, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b-a != c.more {
+			t.Errorf("%s costs %d, by gdp %d: want %d more", c.formula, b, a, c.more)
+		}
+	}
 	inds, err := base.Indicators(context.Background())
 	if err != nil {
 		t.Fatal(err)

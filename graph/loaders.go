@@ -12,16 +12,18 @@ import (
 // each element of a list on its own, so 300 regions would otherwise make 300 engine calls per field. Each
 // request gets its own loaders, so nothing is shared between requests (the engine caches across them).
 type loaders struct {
-	values *dataloadgen.Loader[analytics.ValueKey, *float64]
-	ranks  *dataloadgen.Loader[analytics.RankKey, *int]
+	values  *dataloadgen.Loader[analytics.ValueKey, *float64]
+	sources *dataloadgen.Loader[analytics.ValueKey, *analytics.BaselineSource]
+	ranks   *dataloadgen.Loader[analytics.RankKey, *int]
 }
 
 type loadersKey struct{}
 
 func newLoaders(engine analytics.Engine) *loaders {
 	return &loaders{
-		values: dataloadgen.NewLoader(batch(engine.Values)),
-		ranks:  dataloadgen.NewLoader(batch(engine.Ranks)),
+		values:  dataloadgen.NewLoader(batch(engine.Values)),
+		sources: dataloadgen.NewLoader(batch(engine.ValueSources)),
+		ranks:   dataloadgen.NewLoader(batch(engine.Ranks)),
 	}
 }
 

@@ -43,7 +43,7 @@ type plainSlotKey struct{}
 // from the values it holds). Any other resolver may wait on a batch of its siblings (Region.value through
 // dataloadgen), which only gqlgen's side-by-side resolution fills, so a selection with one is left to gqlgen.
 var reshapingResolvers = map[string]bool{"Ranking.entries": true, "Aggregate.pageInfo": true, "StandingEntry.moveToTop": true,
-	"Region.name": true, "Group.name": true, "Indicator.name": true}
+	"Region.name": true, "Group.name": true, "Indicator.name": true, "Label.name": true}
 
 type plainWriter struct {
 	schema    *ast.Schema

@@ -42,6 +42,15 @@ type Dataset struct {
 	Observations []Observation
 	Schemes      []Scheme // schemes.yaml, in file order
 	Targets      []Target // targets.csv, in file order
+	// The names schemes.yaml gives categories (of indicators and scheme lines) and departments (of scheme
+	// lines), in file order; a category or department it does not name is called by its code.
+	Categories, Departments []Label
+}
+
+// Label is the names of a category or department: its code as the files write it, its Chinese name and
+// its English one (either may be ""; the code stands in).
+type Label struct {
+	Code, Name, NameEn string
 }
 
 // Region is one row of regions.csv.
@@ -142,6 +151,12 @@ func (d *Dataset) VersionWith(obs ObservationsDigest) string {
 	for _, sc := range d.Schemes {
 		j, _ := json.Marshal(sc) // plain data: fields in declaration order, so the same scheme, the same text
 		put("s", string(j))
+	}
+	for _, l := range d.Categories {
+		put("lc", l.Code, l.Name, l.NameEn)
+	}
+	for _, l := range d.Departments {
+		put("ld", l.Code, l.Name, l.NameEn)
 	}
 	targets := slices.Clone(d.Targets)
 	slices.SortFunc(targets, func(a, b Target) int {

@@ -50,7 +50,8 @@ type SchemeIndicator struct {
 
 // The keys schemes.yaml knows, in the order messages list them.
 var (
-	schemeFileKeys      = []string{"schemes"}
+	schemeFileKeys      = []string{"schemes", "categories", "departments"}
+	labelKeys           = []string{"name", "name_en"}
 	schemeKeys          = []string{"code", "name", "name_en", "note", "scope", "normalisation", "aggregation", "missing", "min_weight_share", "ties", "tiers", "rank_by", "classes", "indicators"}
 	scopeKeys           = []string{"group", "parent", "level"}
 	tierKeys            = []string{"cutoffs", "quotas"}
@@ -128,16 +129,96 @@ func (r *reader) schemes() error {
 		return nil
 	}
 	list, ok := top["schemes"]
-	if !ok {
-		sr.ps.add(SchemesFile, nodeLine(docs[0]), "no schemes: the file holds a list under schemes:")
+	if !ok && top["categories"].node == nil && top["departments"].node == nil {
+		sr.ps.add(SchemesFile, nodeLine(docs[0]), "no schemes: the file holds a list under schemes: (or names under categories: or departments:)")
 		return nil
 	}
-	for _, item := range sr.sequence(list, "schemes") {
-		if s, ok := sr.scheme(item); ok {
-			r.d.Schemes = append(r.d.Schemes, s)
+	if ok {
+		for _, item := range sr.sequence(list, "schemes") {
+			if s, ok := sr.scheme(item); ok {
+				r.d.Schemes = append(r.d.Schemes, s)
+			}
 		}
 	}
+	// Names, once every category and department the lines use is known: a code no indicator or line uses
+	// is a typo.
+	var cats, deps []string
+	for _, in := range r.d.Indicators {
+		if in.Category != "" && !slices.Contains(cats, in.Category) {
+			cats = append(cats, in.Category)
+		}
+	}
+	for _, sc := range r.d.Schemes {
+		for _, si := range sc.Indicators {
+			if si.Category != "" && !slices.Contains(cats, si.Category) {
+				cats = append(cats, si.Category)
+			}
+			if si.Department != "" && !slices.Contains(deps, si.Department) {
+				deps = append(deps, si.Department)
+			}
+		}
+	}
+	if f, ok := top["categories"]; ok {
+		r.d.Categories = sr.labels(f, "categories", "category", "indicators.csv and the schemes' lines", cats)
+	}
+	if f, ok := top["departments"]; ok {
+		r.d.Departments = sr.labels(f, "departments", "department", "the schemes' lines", deps)
+	}
 	return nil
+}
+
+// labels reads a mapping of codes (each one of known) to their names, {name, name_en}, in file order.
+func (sr *schemeReader) labels(f field, what, one, where string, known []string) []Label {
+	n, ok := sr.unwrap(f.node)
+	if !ok {
+		return nil
+	}
+	mn, ok := n.(ast.MapNode)
+	if !ok || n.Type() == ast.NullType {
+		sr.ps.add(SchemesFile, f.line, "%s must be a mapping of each %s's code to {name, name_en}", what, one)
+		return nil
+	}
+	var out []Label
+	seen := map[string]int{}
+	it := mn.MapRange()
+	for it.Next() {
+		code, line := strings.TrimSpace(it.Key().GetToken().Value), nodeLine(it.Key())
+		if !slices.Contains(known, code) {
+			msg := fmt.Sprintf("unknown %s %q in %s", one, analytics.Cut(code), what)
+			if near := nearest(code, known); near != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
+			}
+			if len(known) == 0 {
+				sr.ps.add(SchemesFile, line, "%s; %s name none", msg, where)
+			} else {
+				sr.ps.add(SchemesFile, line, "%s; %s name %s", msg, where, keysText(known))
+			}
+			continue
+		}
+		if first := seen[code]; first != 0 {
+			sr.ps.add(SchemesFile, line, "%s %q named twice in %s (first on line %d)", one, analytics.Cut(code), what, first)
+			continue
+		}
+		seen[code] = line
+		what := fmt.Sprintf("%s %q", one, analytics.Cut(code))
+		fs, ok := sr.mapping(it.Value(), what, labelKeys)
+		if !ok {
+			continue
+		}
+		l := Label{Code: code}
+		if v, ok := fs["name"]; ok {
+			l.Name, _ = sr.text(v, what+"'s name")
+		}
+		if v, ok := fs["name_en"]; ok {
+			l.NameEn, _ = sr.text(v, what+"'s name_en")
+		}
+		if l.Name == "" && l.NameEn == "" {
+			sr.ps.add(SchemesFile, line, "%s has no name: give name, name_en or both", what)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // unwrap sees through an anchor (&name) to its value; an alias (*name) or a tag is refused.

@@ -194,6 +194,14 @@ func TestReadSchemesRefuses(t *testing.T) {
 		{"unknown basis", scheme("", gdp+"        basis: speed\n"), `schemes.yaml:8: basis of indicator "gdp" of scheme "s" "speed" is not one of VALUE, GROWTH, RANK_CHANGE`},
 		{"no name", "schemes:\n  - code: s\n    indicators: [{indicator: gdp, weight: 1}]\n", `schemes.yaml:2: scheme "s" has no name`},
 		{"no indicators", "schemes:\n  - code: s\n    name: S\n", `schemes.yaml:2: scheme "s" has no indicators`},
+		{"unknown category named", scheme("", gdp) + "categories:\n  econmy: {name: 经济}\n",
+			`schemes.yaml:9: unknown category "econmy" in categories (did you mean "economy"?); indicators.csv and the schemes' lines name economy, people`},
+		{"unknown department named", scheme("", gdp+"        department: 发展改革委\n") + "departments:\n  发改委: {name_en: NDRC}\n",
+			`schemes.yaml:10: unknown department "发改委" in departments (did you mean "发展改革委"?); the schemes' lines name 发展改革委`},
+		{"label key typo", scheme("", gdp) + "categories:\n  economy: {name: 经济, nmae_en: Economy}\n",
+			`schemes.yaml:9: unknown key "nmae_en" in category "economy" (did you mean "name_en"?); the keys are name, name_en`},
+		{"label without a name", "categories:\n  people: {}\n", `schemes.yaml:2: category "people" has no name: give name, name_en or both`},
+		{"labels not a mapping", "departments: [a, b]\n", `schemes.yaml:1: departments must be a mapping of each department's code to {name, name_en}`},
 		{"alias", "schemes:\n  - code: &c s\n    name: *c\n    indicators: [{indicator: gdp, weight: 1}]\n", `schemes.yaml:3: aliases (*name) are not supported`},
 	}
 	for _, c := range cases {
@@ -207,6 +215,31 @@ func TestReadSchemesRefuses(t *testing.T) {
 				t.Errorf("got\n%v\nwant a problem containing\n%s", err, c.want)
 			}
 		})
+	}
+}
+
+// categories: and departments: name the codes in both languages, in file order; a file may hold names only.
+func TestReadLabels(t *testing.T) {
+	file := scheme("", "      - indicator: gdp\n        weight: 1\n        category: growth\n        department: 发展改革委\n") +
+		"categories:\n  people: {name_en: People}\n  growth: {name: 增长, name_en: Growth}\n" +
+		"departments:\n  发展改革委: {name: 发展和改革委员会, name_en: Development and Reform Commission}\n"
+	d, err := Read(assessFolder(file, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantC := []Label{{Code: "people", NameEn: "People"}, {Code: "growth", Name: "增长", NameEn: "Growth"}}
+	wantD := []Label{{Code: "发展改革委", Name: "发展和改革委员会", NameEn: "Development and Reform Commission"}}
+	if !reflect.DeepEqual(d.Categories, wantC) || !reflect.DeepEqual(d.Departments, wantD) {
+		t.Fatalf("categories %+v departments %+v", d.Categories, d.Departments)
+	}
+	d2, err := Read(assessFolder("categories:\n  economy: {name: 经济}\n", ""))
+	if err != nil || len(d2.Schemes) != 0 || !reflect.DeepEqual(d2.Categories, []Label{{Code: "economy", Name: "经济"}}) {
+		t.Fatalf("names only: %v %+v", err, d2)
+	}
+	// The names are part of the version: renaming a category changes it.
+	d3, err := Read(assessFolder("categories:\n  economy: {name: 经济发展}\n", ""))
+	if err != nil || d3.VersionWith(ObservationsDigest{}) == d2.VersionWith(ObservationsDigest{}) {
+		t.Fatalf("a renamed category keeps the version: %v", err)
 	}
 }
 

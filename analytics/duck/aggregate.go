@@ -80,6 +80,9 @@ func measureName(m analytics.AggregateMeasure) string { return "m_" + strings.To
 type AggregateSpec struct {
 	Query  analytics.AggregateQuery
 	Offset int
+	// The values of the formulas among the filter's indicators, computed by the query service; not part
+	// of a plan's key (the filter names the formulas).
+	Computed *Computed `json:"-"`
 }
 
 // Aggregate groups the filtered observations and computes the measures asked for, in one statement: the
@@ -131,7 +134,7 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	p := &params{}
 	// Only values of regions' own: on a dataset without rollups (AllOwn) every value is, and the semi-join
 	// over every value read is left out.
-	where := filterSQL(q.Filter, p, !s.AllOwn)
+	where := filterSQL(q.Filter, p, !s.AllOwn, spec.Computed)
 	if !slices.Contains(q.By, analytics.DimPeriod) { // by PERIOD, every year-to-date total is its period's
 		where += s.yearEndsOnly(p)
 	}
@@ -161,13 +164,13 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	}
 	// A period as observations.csv writes it: its text needs the indicator's frequency (a quarter and a
 	// month can have the same number).
-	cols := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, i.rollup,
+	cols := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, coalesce(i.rollup, 'NONE') AS rollup,
 		CASE WHEN o.period = 0 THEN lpad(o.year::VARCHAR, 4, '0') WHEN i.frequency = 'Q' THEN lpad(o.year::VARCHAR, 4, '0') || '-Q' || o.period::VARCHAR
 			ELSE lpad(o.year::VARCHAR, 4, '0') || '-' || lpad(o.period::VARCHAR, 2, '0') END AS period_text`
 	if !joins {
 		cols = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup, NULL AS period_text`
 	}
-	query := `WITH base AS (SELECT ` + cols + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins) + ` WHERE TRUE` + where + `),
+	query := `WITH base AS (SELECT ` + cols + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins, spec.Computed) + ` WHERE TRUE` + where + `),
 	grouped AS (SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ") + `),
 	shared AS (SELECT *` + share + ` FROM grouped),
 	kept AS (SELECT * FROM shared` + havingSQL + `),

@@ -41,6 +41,59 @@ type Catalog struct {
 	SchemeBy map[string]*analytics.Scheme
 	Targets  []*analytics.Target
 	TargetBy map[TargetKey]*analytics.Target
+	// The names of categories and departments schemes.yaml gives, by code (Label gives every one).
+	CategoryLabels, DepartmentLabels map[string]*analytics.Label
+}
+
+// Label is the names of category (department when dept) code: schemes.yaml's, else the code as its name;
+// nil for "".
+func (s *Catalog) Label(dept bool, code string) *analytics.Label {
+	if code == "" {
+		return nil
+	}
+	m := s.CategoryLabels
+	if dept {
+		m = s.DepartmentLabels
+	}
+	if l := m[code]; l != nil {
+		return l
+	}
+	return &analytics.Label{Code: code, Name: code}
+}
+
+// readLabels reads the names of categories and departments, and gives each indicator its category's.
+func (s *Catalog) readLabels(ctx context.Context, db *sql.DB) error {
+	s.CategoryLabels, s.DepartmentLabels = map[string]*analytics.Label{}, map[string]*analytics.Label{}
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'labels'`).Scan(&tables); err != nil {
+		return err
+	}
+	if tables == 1 {
+		err := each(ctx, db, `SELECT kind, code, name, name_en FROM labels ORDER BY kind, ord`, func(rows *sql.Rows) error {
+			var kind string
+			var name, nameEn sql.NullString
+			l := &analytics.Label{}
+			if err := rows.Scan(&kind, &l.Code, &name, &nameEn); err != nil {
+				return err
+			}
+			l.Name, l.NameEn = cmp.Or(name.String, l.Code), nullString(nameEn)
+			if kind == "department" {
+				s.DepartmentLabels[l.Code] = l
+			} else {
+				s.CategoryLabels[l.Code] = l
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, in := range s.Indicators {
+		if in.Category != nil {
+			in.CategoryLabel = s.Label(false, *in.Category)
+		}
+	}
+	return nil
 }
 
 // ReadCatalog reads the store's catalog. Its statements are not observed: they run once per import, not
@@ -55,7 +108,7 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		RegionAt: map[string]int{}, Series: map[string][]int{}, Own: map[string][]int{}}
 	// In this order: memberships and series name regions, and assessments regions, groups and indicators.
 	for _, read := range []func(context.Context, *sql.DB) error{s.readDataset, s.readRegions, s.readGroups,
-		s.readIndicators, s.readSeries, s.readVintages, s.readCounts, s.loadAssessment} {
+		s.readIndicators, s.readSeries, s.readVintages, s.readCounts, s.readLabels, s.loadAssessment} {
 		if err := read(ctx, db); err != nil {
 			return nil, err
 		}
@@ -360,6 +413,7 @@ func (s *Catalog) loadAssessment(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("scheme line of %q names an unknown scheme or indicator %q", scheme, code)
 		}
 		si.Indicator, si.Category, si.Department = in, category.String, department.String
+		si.CategoryLabel, si.DepartmentLabel = s.Label(false, si.Category), s.Label(true, si.Department)
 		si.Points, si.Low, si.High, si.Target = nullFloat(points), nullFloat(low), nullFloat(high), nullFloat(target)
 		si.From, si.To, si.Rule.Kind = nullInt(from), nullInt(to), analytics.PointsRuleKind(kind)
 		sc.Indicators = append(sc.Indicators, si)

@@ -16,23 +16,54 @@ func (p *params) add(v any) string {
 	return fmt.Sprintf("$%d", len(p.args))
 }
 
+// Computed holds the values of formulas given at query time, computed in Go from their operands' values as
+// of the request's asOf (as rankings compute them), one row per region and year, flagged Computed. A
+// statement reads them as rows of o beside the stored values; they travel as five list arguments, never as
+// text. Its indicator codes are the formulas' normalised texts, which are not in the indicators table: the
+// join to it keeps them with no category and rollup NONE.
+type Computed struct {
+	Indicators []string
+	Regions    []string
+	Years      []int32
+	Values     []float64
+	Flags      []int32
+}
+
+// Add appends one value.
+func (c *Computed) Add(indicator, region string, year int, value float64, flags analytics.FlagSet) {
+	c.Indicators = append(c.Indicators, indicator)
+	c.Regions = append(c.Regions, region)
+	c.Years = append(c.Years, int32(year))
+	c.Values = append(c.Values, value)
+	c.Flags = append(c.Flags, int32(flags|analytics.Computed))
+}
+
+func (c *Computed) empty() bool { return c == nil || len(c.Indicators) == 0 }
+
 // observationsFrom is the values a request reads, as a table named o joined to its region r and indicator
-// i: the newest vintage of each value, or the newest released by asOf.
-func observationsFrom(asOf *analytics.Date, p *params) string {
-	return observationsJoined(asOf, p, true)
+// i: the newest vintage of each value, or the newest released by asOf, and the computed values c.
+func observationsFrom(asOf *analytics.Date, p *params, c *Computed) string {
+	return observationsJoined(asOf, p, true, c)
 }
 
 // observationsJoined is observationsFrom, without the joins to r and i when joins is false: a statement
 // that reads none of their columns skips two joins by code over every value it reads.
-func observationsJoined(asOf *analytics.Date, p *params, joins bool) string {
-	vals := `SELECT * FROM observations WHERE latest`
+func observationsJoined(asOf *analytics.Date, p *params, joins bool, c *Computed) string {
+	cols := `indicator, year, region, value, flags, vintage, latest, period`
+	vals := `SELECT ` + cols + ` FROM observations WHERE latest`
 	if asOf != nil {
-		vals = `SELECT * FROM observations WHERE ` + releasedBy(p.add(string(*asOf)))
+		vals = `SELECT ` + cols + ` FROM observations WHERE ` + releasedBy(p.add(string(*asOf)))
+	}
+	join := `JOIN indicators i`
+	if !c.empty() {
+		vals += ` UNION ALL SELECT unnest(` + p.add(c.Indicators) + `::VARCHAR[]), unnest(` + p.add(c.Years) + `::INTEGER[]), unnest(` +
+			p.add(c.Regions) + `::VARCHAR[]), unnest(` + p.add(c.Values) + `::DOUBLE[]), CAST(unnest(` + p.add(c.Flags) + `::INTEGER[]) AS UTINYINT), NULL::DATE, TRUE, 0::UTINYINT`
+		join = `LEFT JOIN indicators i`
 	}
 	if !joins {
 		return `(` + vals + `) o`
 	}
-	return `(` + vals + `) o JOIN regions r ON r.code = o.region JOIN indicators i ON i.code = o.indicator`
+	return `(` + vals + `) o JOIN regions r ON r.code = o.region ` + join + ` ON i.code = o.indicator`
 }
 
 // covers is the condition that membership m holds in the year of observation o.
@@ -40,8 +71,9 @@ const covers = `(m.from_year IS NULL OR m.from_year <= o.year) AND (m.to_year IS
 
 // filterSQL returns the conditions of a filter the query service has checked, over observationsFrom, each
 // starting with " AND ". ownByDefault keeps, when the filter does not name the regions, only values of
-// regions with a value of their own of the indicator (see analytics.ValueFilter.NarrowsRegions).
-func filterSQL(f analytics.ValueFilter, p *params, ownByDefault bool) string {
+// regions with a value of their own of the indicator (see analytics.ValueFilter.NarrowsRegions); computed
+// values pass that test as they come (their rows are only those of regions with one: see Computed).
+func filterSQL(f analytics.ValueFilter, p *params, ownByDefault bool, c *Computed) string {
 	where := ""
 	in := func(column string, codes []string) {
 		if codes == nil {
@@ -83,7 +115,11 @@ func filterSQL(f analytics.ValueFilter, p *params, ownByDefault bool) string {
 		where += " AND o.indicator IN (SELECT code FROM indicators WHERE frequency = " + p.add(string(*f.Frequency)) + ")"
 	}
 	if ownByDefault && !f.NarrowsRegions() {
-		where += " AND EXISTS (SELECT 1 FROM series se WHERE se.indicator = o.indicator AND se.region = o.region AND se.own)"
+		own := "EXISTS (SELECT 1 FROM series se WHERE se.indicator = o.indicator AND se.region = o.region AND se.own)"
+		if !c.empty() {
+			own = "(o.flags & " + p.add(int32(analytics.Computed)) + " <> 0 OR " + own + ")"
+		}
+		where += " AND " + own
 	}
 	return where
 }

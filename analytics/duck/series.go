@@ -86,12 +86,13 @@ func after(order []analytics.ObservationOrder, c cursor, p *params) string {
 }
 
 // Observations returns one page of the observations that match q, a request the query service has checked
-// against the catalog (its first, category and filter); the cursor after is read here.
-func (rd *Reader) Observations(ctx context.Context, s *Catalog, q analytics.ObservationQuery) (*analytics.ObservationPage, error) {
+// against the catalog (its first, category and filter), with the values of the formulas the filter names
+// (nil: none); the cursor after is read here.
+func (rd *Reader) Observations(ctx context.Context, s *Catalog, q analytics.ObservationQuery, c *Computed) (*analytics.ObservationPage, error) {
 	p := &params{}
-	from := observationsFrom(q.AsOf, p)
+	from := observationsFrom(q.AsOf, p, c)
 	// Every value the filter names, rollups included: observations list what is stored.
-	where := filterSQL(q.ValueFilter, p, false)
+	where := filterSQL(q.ValueFilter, p, false, c)
 	countArgs := slices.Clone(p.args)
 	order := obsOrder(q.OrderBy)
 	var orderSQL []string

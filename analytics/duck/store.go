@@ -61,12 +61,15 @@ var schemaSQL = []string{
 		points DOUBLE, category VARCHAR, department VARCHAR, low DOUBLE, high DOUBLE, target DOUBLE, from_year INTEGER, to_year INTEGER,
 		rule_kind VARCHAR NOT NULL, rule_met DOUBLE NOT NULL, rule_missed DOUBLE NOT NULL, rule_step DOUBLE NOT NULL, rule_cap DOUBLE NOT NULL,
 		basis VARCHAR NOT NULL)`,
+	// The names schemes.yaml gives categories and departments (kind 'category' or 'department'); a file
+	// written before this table existed has none (readLabels looks before it reads).
+	`CREATE TABLE IF NOT EXISTS labels (kind VARCHAR NOT NULL, code VARCHAR NOT NULL, name VARCHAR, name_en VARCHAR, ord INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS targets (region VARCHAR NOT NULL, indicator VARCHAR NOT NULL, year INTEGER NOT NULL, comparator VARCHAR NOT NULL,
 		value DOUBLE NOT NULL, kind VARCHAR NOT NULL, group_code VARCHAR, ord INTEGER NOT NULL)`,
 }
 
 var datasetTables = []string{"dataset_info", "regions", "groups", "memberships", "indicators", "observations", "series",
-	"schemes", "scheme_indicators", "targets"}
+	"schemes", "scheme_indicators", "targets", "labels"}
 
 // Store is a DuckDB database holding one dataset.
 type Store struct {
@@ -345,6 +348,20 @@ func loadAssessment(ctx context.Context, conn *sql.Conn, d *dataset.Dataset) err
 				if err := add(sc.Code, int32(i), si.Indicator, si.Weight, nullableFloat(si.Points), nullable(si.Category), nullable(si.Department),
 					nullableFloat(si.Low), nullableFloat(si.High), nullableFloat(si.Target), nullableYear(si.From), nullableYear(si.To),
 					string(r.Kind), r.Met, r.Missed, r.Step, r.Cap, string(si.Basis)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = appendRows(ctx, conn, "labels", func(add func(...driver.Value) error) error {
+		for k, ls := range [][]dataset.Label{d.Categories, d.Departments} { // in order: two imports store the same rows
+			kind := [...]string{"category", "department"}[k]
+			for i, l := range ls {
+				if err := add(kind, l.Code, nullable(l.Name), nullable(l.NameEn), int32(i)); err != nil {
 					return err
 				}
 			}

@@ -39,7 +39,7 @@ func planAggregateUpTo(s *snapshot, q analytics.AggregateQuery, most int) (duck.
 	if err := checkAggregateShape(q); err != nil {
 		return duck.AggregateSpec{}, err
 	}
-	if err := checkFilter(s, q.Filter); err != nil {
+	if err := checkFilter(s, &spec.Query.Filter); err != nil {
 		return duck.AggregateSpec{}, err
 	}
 	return spec, nil
@@ -115,8 +115,9 @@ func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.Aggr
 	pq.Having, pq.OrderBy, pq.Totals, pq.After, pq.First = nil, nil, nil, "", MaxPivotCells
 	// Only the page's groups are looked up: by indicator, its indicators' values alone (a row of one
 	// indicator aggregates only its own values); by region, its regions' where the filter names regions
-	// itself or every value is a region's own (AllOwn: no rollups). Otherwise a list of regions would let a
-	// parent's rolled-up values in, which an aggregate without one leaves out.
+	// itself by a list or every value is a region's own (AllOwn: no rollups). Otherwise a list of regions
+	// would let a parent's rolled-up values in, which an aggregate without one leaves out; and a filter by
+	// group, parent or level takes no list beside them (checkFilter refuses both).
 	if slices.Contains(q.By, analytics.DimIndicator) {
 		pq.Filter.Indicators = pageCodes(agg.Rows, func(r *analytics.AggregateRow) *string {
 			if r.Indicator == nil {
@@ -125,7 +126,7 @@ func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.Aggr
 			return &r.Indicator.Code
 		})
 	}
-	if slices.Contains(q.By, analytics.DimRegion) && (q.Filter.NarrowsRegions() || s.AllOwn) {
+	if slices.Contains(q.By, analytics.DimRegion) && (q.Filter.Regions != nil || s.AllOwn && !q.Filter.NarrowsRegions()) {
 		pq.Filter.Regions = pageCodes(agg.Rows, func(r *analytics.AggregateRow) *string {
 			if r.Region == nil {
 				return nil
@@ -226,6 +227,17 @@ func (e *Engine) aggregateUpTo(ctx context.Context, s *snapshot, q analytics.Agg
 		return nil, err
 	}
 	return cached(e, s, keyOf("aggregate", spec), func() (*analytics.Aggregate, error) {
-		return e.reader.Aggregate(ctx, s.Catalog, spec)
+		// Only formula values of regions' own, as duck keeps stored ones (see aggregateStatement).
+		cat, c, warns, err := e.computedOf(ctx, s, spec.Query.Filter, !s.AllOwn && !spec.Query.Filter.NarrowsRegions())
+		if err != nil {
+			return nil, err
+		}
+		spec.Computed = c
+		agg, err := e.reader.Aggregate(ctx, cat, spec)
+		if err != nil || len(warns) == 0 {
+			return agg, err
+		}
+		agg.Warnings = append(agg.Warnings, warns...)
+		return agg, nil
 	})
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // checkFilter checks a filter against the catalog, in the order a client reads its arguments; duck builds
-// its SQL only after this has passed.
-func checkFilter(s *snapshot, f analytics.ValueFilter) error {
+// its SQL only after this has passed. A formula among its indicators is replaced by its normalised text
+// (computedOf computes its values).
+func checkFilter(s *snapshot, f *analytics.ValueFilter) error {
 	if err := s.checkAsOf(f.AsOf); err != nil {
 		return err
 	}
@@ -38,8 +39,16 @@ func checkFilter(s *snapshot, f analytics.ValueFilter) error {
 	if err := in("regions", f.Regions, func(c string) error { _, err := s.region(c); return err }); err != nil {
 		return err
 	}
-	if err := in("indicators", f.Indicators, func(c string) error { _, err := s.storedIndicator(c); return err }); err != nil {
+	if err := in("indicators", f.Indicators, func(c string) error { _, err := s.indicatorOrFormula(c); return err }); err != nil {
 		return err
+	}
+	if f.Indicators != nil {
+		codes := make([]string, len(f.Indicators))
+		for i, c := range f.Indicators {
+			in, _ := s.indicatorOrFormula(c)
+			codes[i] = in.Code
+		}
+		f.Indicators = codes
 	}
 	if f.Group != "" {
 		if _, err := s.group(f.Group); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -137,19 +139,6 @@ func (s *snapshot) indicatorOrFormula(code string) (*analytics.Indicator, error)
 	if x, err := formula.Parse(code); err == nil && x.Operators() > 0 {
 		in, _, err := s.formulaIndicator(analytics.Formula{Text: code})
 		return in, err
-	}
-	return s.indicator(code)
-}
-
-// storedIndicator is an indicator of the dataset for the queries that read stored values through SQL
-// (observations, aggregate, pivot): a formula there is refused with a message saying where it is taken,
-// rather than NOT_FOUND.
-func (s *snapshot) storedIndicator(code string) (*analytics.Indicator, error) {
-	if in := s.IndicatorBy[code]; in != nil {
-		return in, nil
-	}
-	if x, err := formula.Parse(code); err == nil && x.Operators() > 0 {
-		return nil, analytics.Errorf(analytics.BadUserInput, "%q is a formula, and observations, aggregate and pivot read stored values only: rank, trend or compare a formula, or define it in derived.csv to aggregate it", analytics.Cut(code))
 	}
 	return s.indicator(code)
 }
@@ -317,4 +306,91 @@ func formulaWarnings(s *snapshot, in *analytics.Indicator, ms map[string]*duck.M
 		}
 	}
 	return out
+}
+
+// Observations, aggregates and pivots read values through SQL. A formula among their filter's indicators
+// is computed here, from its operands' matrices as a ranking's is (the same values, flags and rounding as
+// a derived.csv twin), and handed to duck as rows it reads beside the stored values (duck.Computed).
+
+// computedOf is, for a filter checkFilter has resolved, the values of the formulas it names (nil when it
+// names none) and the catalog that knows their indicators. ownOnly keeps only the regions with a value
+// of their own, as series.own marks them for a stored indicator: a value not resting on a rollup. The
+// warnings name the regions and years where a formula has no value for want of a divisor.
+func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueFilter, ownOnly bool) (*duck.Catalog, *duck.Computed, []*analytics.Warning, error) {
+	var ins []*analytics.Indicator
+	for _, code := range f.Indicators {
+		if s.IndicatorBy[code] == nil {
+			in, _, err := s.formulaIndicator(analytics.Formula{Text: code})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			ins = append(ins, in)
+		}
+	}
+	if len(ins) == 0 {
+		return s.Catalog, nil, nil, nil
+	}
+	cat := *s.Catalog
+	cat.IndicatorBy = maps.Clone(s.IndicatorBy)
+	cat.Indicators = slices.Clone(s.Indicators)
+	codes := make([]string, len(ins))
+	for i, in := range ins {
+		cat.IndicatorBy[in.Code] = in
+		cat.Indicators = append(cat.Indicators, in)
+		codes[i] = in.Code
+	}
+	ms, err := e.matrices(ctx, s, f.AsOf, codes...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var only map[int]bool // the filter's list of regions; its group, parent and level are duck's to apply
+	if f.Regions != nil {
+		only = map[int]bool{}
+		for _, c := range f.Regions {
+			only[s.RegionAt[c]] = true
+		}
+	}
+	inYears := func(y int) bool { return (f.From == nil || y >= *f.From) && (f.To == nil || y <= *f.To) }
+	c := &duck.Computed{}
+	var warns []*analytics.Warning
+	for _, in := range ins {
+		x, _ := formula.Parse(in.Code) // checked by formulaIndicator
+		m, first := ms[in.Code], ms[x.Vars()[0]]
+		for r := range s.Regions {
+			if only != nil && !only[r] {
+				continue
+			}
+			var cells []duck.Cell
+			if m != nil {
+				cells = m.Cells[m.Off[r]:m.Off[r+1]]
+			}
+			if !ownOnly || slices.ContainsFunc(cells, func(c duck.Cell) bool { return c.Flags&analytics.RolledUp == 0 }) {
+				for _, cl := range cells {
+					if inYears(int(cl.Year)) {
+						c.Add(in.Code, s.Regions[r].Code, int(cl.Year), cl.Value, cl.Flags)
+						cat.Wide = cat.Wide || wide(cl.Value)
+					}
+				}
+			}
+			if first == nil {
+				continue
+			}
+			for _, cl := range first.Cells[first.Off[r]:first.Off[r+1]] { // years where every operand has a value and the formula none
+				if _, _, ok := m.Get(r, int(cl.Year)); ok || !inYears(int(cl.Year)) || ownOnly && cl.Flags&analytics.RolledUp != 0 {
+					continue
+				}
+				if t := formulaTrouble(s, x, ms, r, int(cl.Year)); t != "" {
+					warns = append(warns, &analytics.Warning{Indicator: in, Message: t})
+				}
+			}
+		}
+	}
+	return &cat, c, warns, nil
+}
+
+// wide says whether v is beyond ±2^400 or nearer 0 than 2^-400, where duck's plain aggregates go wrong
+// (see duck.Catalog.Wide).
+func wide(v float64) bool {
+	a := math.Abs(v)
+	return a > 0x1p400 || a != 0 && a < 0x1p-400
 }

@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -433,39 +432,193 @@ func btoi(b bool) int {
 	return 0
 }
 
-// Observations, aggregates and pivots read stored values through SQL: a formula given to them, as a filter's
-// indicator or a pivot's, is refused saying so (not NOT_FOUND, as an unknown code would be).
-func TestFormulaRefusedWhereValuesAreStored(t *testing.T) {
-	d, err := dataset.Read(data.Default())
+// compareSQLReads checks that observations, aggregates and pivots of formula text equal those of the stored
+// derived indicator code, value for value, under each filter (its indicators are set here): the stored
+// values were computed at import (analytics/dataset), the formula's at query time from its operands.
+func compareSQLReads(t *testing.T, e *Engine, code, text string, filters []analytics.ValueFilter) {
+	t.Helper()
+	ctx := context.Background()
+	norm := strings.Join(strings.Fields(text), " ")
+	compared := 0
+	for _, f := range filters {
+		fs, ff := f, f
+		fs.Indicators, ff.Indicators = []string{code}, []string{text}
+		// Observations, every page of 7 (so that cursors cross the formula's rows too).
+		all := func(vf analytics.ValueFilter) []*analytics.Observation {
+			var out []*analytics.Observation
+			q := analytics.ObservationQuery{ValueFilter: vf, First: 7}
+			for {
+				p, err := e.Observations(ctx, q)
+				if err != nil {
+					t.Fatalf("observations %+v: %v", vf, err)
+				}
+				out = append(out, p.Items...)
+				if !p.HasNextPage {
+					if p.TotalCount != len(out) {
+						t.Fatalf("observations %+v: totalCount %d, %d items", vf, p.TotalCount, len(out))
+					}
+					return out
+				}
+				q.After = p.Cursors[len(p.Cursors)-1]
+			}
+		}
+		want, got := all(fs), all(ff)
+		if len(got) != len(want) {
+			t.Fatalf("observations %+v: %d of the formula, %d of %s", f, len(got), len(want), code)
+		}
+		for i, w := range want {
+			g := got[i]
+			if g.Region != w.Region || g.Year != w.Year || g.Value != w.Value || g.Indicator.Code != norm || !sameFlags(w.Flags, g.Flags) {
+				t.Fatalf("observation %d: %s %d %v %v %s, want %s %d %v %v", i, g.Region.Code, g.Year, g.Value, g.Flags, g.Indicator.Code, w.Region.Code, w.Year, w.Value, w.Flags)
+			}
+			compared++
+		}
+		// Aggregates by region and year, and by year with totals, with the previous year's groups.
+		ms := []analytics.AggregateMeasure{analytics.MeasureCount, analytics.MeasureMean, analytics.MeasureMedian, analytics.MeasureMin,
+			analytics.MeasureMax, analytics.MeasureStddev, analytics.MeasureSum}
+		for _, by := range [][]analytics.Dimension{{analytics.DimRegion, analytics.DimYear}, {analytics.DimYear}, {analytics.DimParent, analytics.DimYear}} {
+			agg := func(vf analytics.ValueFilter) *analytics.Aggregate {
+				a, err := e.Aggregate(ctx, analytics.AggregateQuery{By: by, Filter: vf, Measures: ms, Totals: ms, Previous: true, First: 10000})
+				if err != nil {
+					t.Fatalf("aggregate %v %+v: %v", by, vf, err)
+				}
+				return a
+			}
+			a, b := agg(fs), agg(ff)
+			if len(a.Rows) != len(b.Rows) || a.TotalCount != b.TotalCount {
+				t.Fatalf("aggregate %v %+v: %d rows of the formula, %d of %s", by, f, len(b.Rows), len(a.Rows), code)
+			}
+			row := func(r *analytics.AggregateRow) string {
+				if r == nil {
+					return "nil"
+				}
+				var out []string
+				for _, m := range ms {
+					out = append(out, fmt.Sprint(derefF(r.Measure(m))))
+				}
+				k := groupKey(r, by, 0)
+				return k + strings.Join(out, " ")
+			}
+			for i := range a.Rows {
+				if row(a.Rows[i]) != row(b.Rows[i]) || row(a.Rows[i].Prev) != row(b.Rows[i].Prev) {
+					t.Fatalf("aggregate %v row %d: %q (prev %q), want %q (prev %q)", by, i, row(b.Rows[i]), row(b.Rows[i].Prev), row(a.Rows[i]), row(a.Rows[i].Prev))
+				}
+				compared++
+			}
+			if row(a.Totals) != row(b.Totals) {
+				t.Fatalf("aggregate %v totals: %q, want %q", by, row(b.Totals), row(a.Totals))
+			}
+		}
+		// Pivots: the formula as the pivot's indicator, and in the filter with INDICATOR as columns.
+		pf := f
+		pf.Indicators = nil
+		p1, err1 := e.Pivot(ctx, analytics.PivotQuery{Indicator: code, Rows: analytics.DimRegion, Columns: analytics.DimYear, Filter: pf})
+		p2, err2 := e.Pivot(ctx, analytics.PivotQuery{Indicator: text, Rows: analytics.DimRegion, Columns: analytics.DimYear, Filter: pf})
+		p3, err3 := e.Pivot(ctx, analytics.PivotQuery{Rows: analytics.DimRegion, Columns: analytics.DimIndicator, Filter: ff})
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatalf("pivot %+v: %v %v %v", f, err1, err2, err3)
+		}
+		if p2.Indicator.Code != norm || len(p1.Rows) != len(p2.Rows) || len(p1.Columns) != len(p2.Columns) || p3.Columns[0].Indicator.Code != norm {
+			t.Fatalf("pivot %+v: %d×%d of the formula, %d×%d of %s", f, len(p2.Rows), len(p2.Columns), len(p1.Rows), len(p1.Columns), code)
+		}
+		for i, r := range p1.Rows {
+			for j, c := range r.Cells {
+				if p2.Rows[i].Code != r.Code || !eqPtr(p2.Rows[i].Cells[j], c) {
+					t.Fatalf("pivot %+v: %s column %d: %v, want %v", f, r.Code, j, derefF(p2.Rows[i].Cells[j]), derefF(c))
+				}
+				compared++
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatal("nothing compared")
+	}
+	t.Logf("%d observations, aggregate rows and cells compared", compared)
+}
+
+// Observations, aggregates and pivots take a formula where they take an indicator's code, and answer what
+// the same ratio imported through derived.csv answers: on the embedded data, with every kind of filter.
+func TestFormulaInObservationsAggregatePivot(t *testing.T) {
+	d := embeddedWith(t, "fiscal_share,财政收入占GDP比重,%,higher_is_better,rate,fiscal_revenue / gdp * 100,,,none,2\n")
+	e := newTestEngine(t, d, Options{CacheEntries: 100})
+	y1, y2 := 2019, 2023
+	compareSQLReads(t, e, "fiscal_share", "fiscal_revenue / gdp * 100", []analytics.ValueFilter{
+		{}, {Group: "East"}, {Parent: "CN"}, {Level: "country"}, {Regions: []string{"CN", "320000", "650000"}},
+		{From: &y1, To: &y2}, {Group: "East", From: &y2},
+	})
+	ctx := context.Background()
+	// A formula beside stored indicators in one filter, and a sum over it: null, with the warning of a
+	// rollup NONE, as a stored ratio's.
+	a, err := e.Aggregate(ctx, analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimIndicator}, First: 10,
+		Filter:   analytics.ValueFilter{Indicators: []string{"gdp", "fiscal_revenue / gdp * 100"}, From: &y2, To: &y2, Group: "East"},
+		Measures: []analytics.AggregateMeasure{analytics.MeasureSum, analytics.MeasureCount}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newTestEngine(t, d, Options{})
-	ctx := context.Background()
-	const f = "fiscal_revenue / gdp * 100"
-	filter := analytics.ValueFilter{Indicators: []string{f}}
-	for name, run := range map[string]func() error{
-		"observations": func() error {
-			_, err := e.Observations(ctx, analytics.ObservationQuery{ValueFilter: filter, First: 10})
-			return err
-		},
-		"aggregate": func() error {
-			_, err := e.Aggregate(ctx, analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimYear}, Filter: filter,
-				Measures: []analytics.AggregateMeasure{analytics.MeasureMean}, First: 10})
-			return err
-		},
-		"pivot filter": func() error {
-			_, err := e.Pivot(ctx, analytics.PivotQuery{Rows: analytics.DimRegion, Columns: analytics.DimIndicator, Filter: filter})
-			return err
-		},
-		"pivot indicator": func() error {
-			_, err := e.Pivot(ctx, analytics.PivotQuery{Indicator: f, Rows: analytics.DimRegion, Columns: analytics.DimYear})
-			return err
-		},
-	} {
-		var ae *analytics.Error
-		if err := run(); !errors.As(err, &ae) || ae.Code != analytics.BadUserInput || !strings.Contains(ae.Message, "read stored values only") {
-			t.Errorf("%s with a formula: %v; want BAD_USER_INPUT saying they read stored values only", name, err)
+	if len(a.Rows) != 2 || a.Rows[1].Indicator.Code != "fiscal_revenue / gdp * 100" || a.Rows[1].Sum != nil || *a.Rows[1].Count != 10 ||
+		a.Rows[0].Sum == nil || len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0].Message, "rollup is NONE") {
+		t.Fatalf("gdp and a formula: %+v %+v %+v", a.Rows[0], a.Rows[len(a.Rows)-1], a.Warnings)
+	}
+	// A zero divisor: no value there and a warning naming the region and year, as rankings give.
+	const zeroed = "gdp / (birth_rate - death_rate - natural_growth_rate)" // see TestFormulaErrorsAndDivisionByZero
+	y := 2024
+	a, err = e.Aggregate(ctx, analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimRegion}, First: 100,
+		Filter: analytics.ValueFilter{Indicators: []string{zeroed}, From: &y, To: &y}, Measures: []analytics.AggregateMeasure{analytics.MeasureCount}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := e.Ranking(ctx, analytics.RankingQuery{Formula: &analytics.Formula{Text: zeroed}, Year: &y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aw, rw []string
+	for _, w := range a.Warnings {
+		aw = append(aw, w.Message)
+	}
+	for _, w := range rk.Warnings {
+		if strings.Contains(w.Message, "division by zero") {
+			rw = append(rw, w.Message)
 		}
+	}
+	if len(rw) == 0 || !slices.Equal(aw, rw) || len(a.Rows) != rk.Count {
+		t.Fatalf("zero divisor: aggregate warns %v over %d rows, ranking %v over %d", aw, len(a.Rows), rw, rk.Count)
+	}
+	// Errors name the place in the formula, as elsewhere.
+	_, err = e.Observations(ctx, analytics.ObservationQuery{ValueFilter: analytics.ValueFilter{Indicators: []string{"gdp / populaton"}}, First: 1})
+	if analytics.ErrorCode(err) != analytics.NotFound || !strings.Contains(err.Error(), `1:7: unknown indicator "populaton" (did you mean "population"?)`) {
+		t.Fatalf("unknown operand: %v", err)
+	}
+}
+
+// The same on generated data of several sizes, with parents filled in by rollup (so that a parent's formula
+// value rests on rolled-up operands and is not its own, as the derived twin's is not).
+func TestFormulaInObservationsAggregatePivotGenerated(t *testing.T) {
+	const text = "(I001 + I003) / I002 * 100 - 2.5"
+	for _, size := range []struct{ regions, years int }{{40, 6}, {250, 6}, {800, 4}} {
+		t.Run(fmt.Sprint(size.regions), func(t *testing.T) {
+			d := dataset.Synthetic(uint64(size.regions), size.regions, 4, size.years)
+			for i := range d.Indicators[:3] {
+				d.Indicators[i].Rollup, d.Indicators[i].FillParents = analytics.RollupSum, true
+			}
+			for i := range d.Observations { // a divisor of 0 would refuse the import
+				if o := &d.Observations[i]; o.Indicator == "I002" && o.Value == 0 {
+					o.Value = 0.1
+				}
+			}
+			d.Indicators = append(d.Indicators, dataset.Indicator{Code: "ratio", Name: "ratio", Unit: "%", Direction: analytics.HigherIsBetter,
+				Measure: analytics.Level, Rollup: analytics.RollupNone, Decimals: -1, Formula: text})
+			dir := filepath.Join(t.TempDir(), "ds")
+			if err := d.WriteDir(dir); err != nil {
+				t.Fatal(err)
+			}
+			d2, err := dataset.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newTestEngine(t, d2, Options{CacheEntries: 100})
+			y := 2001 + size.years/2
+			compareSQLReads(t, e, "ratio", text, []analytics.ValueFilter{{}, {Group: "G03"}, {Parent: "ROOT"}, {From: &y, To: &y},
+				{Regions: []string{"ROOT", "R0001", d2.Regions[len(d2.Regions)-1].Code}}})
+		})
 	}
 }

@@ -41,7 +41,7 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 		switch {
 		case q.Filter.Indicators != nil:
 			for _, code := range q.Filter.Indicators {
-				in, err := s.storedIndicator(code) // a pivot's cells are read through SQL: no formula
+				in, err := s.indicatorOrFormula(code)
 				if err != nil {
 					return nil, err
 				}
@@ -66,7 +66,7 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 		if q.Indicator == "" {
 			return nil, analytics.Errorf(analytics.BadUserInput, "indicator is missing: a pivot of %s × %s shows one indicator (or put INDICATOR on rows or columns to lay out the filter's indicators)", q.Rows, q.Columns)
 		}
-		in, err := s.storedIndicator(q.Indicator)
+		in, err := s.indicatorOrFormula(q.Indicator)
 		if err != nil {
 			return nil, err
 		}
@@ -240,11 +240,25 @@ func (s *snapshot) dimLabel(r *analytics.AggregateRow, d analytics.Dimension) st
 // Values answers Region.value for many keys: the indicators' values are loaded together (one query for
 // those not in memory yet), then read.
 func (e *Engine) Values(ctx context.Context, keys []analytics.ValueKey) ([]*float64, error) {
+	out := make([]*float64, len(keys))
+	err := e.eachValue(ctx, keys, func(i int, v float64, _ analytics.FlagSet) { out[i] = &v })
+	return out, err
+}
+
+// ValueSources answers Region.valueSource for many keys, as Values does Region.value.
+func (e *Engine) ValueSources(ctx context.Context, keys []analytics.ValueKey) ([]*analytics.BaselineSource, error) {
+	out := make([]*analytics.BaselineSource, len(keys))
+	err := e.eachValue(ctx, keys, func(i int, _ float64, f analytics.FlagSet) { out[i] = analytics.SourceOf(f) })
+	return out, err
+}
+
+// eachValue calls found with each key's value and flags, for the keys with one.
+func (e *Engine) eachValue(ctx context.Context, keys []analytics.ValueKey, found func(i int, v float64, f analytics.FlagSet)) error {
 	s := e.snap.Load()
 	var codes []string
 	for _, k := range keys {
 		if _, err := s.indicator(k.Indicator); err != nil {
-			return nil, err
+			return err
 		}
 		if !slices.Contains(codes, k.Indicator) {
 			codes = append(codes, k.Indicator)
@@ -252,15 +266,14 @@ func (e *Engine) Values(ctx context.Context, keys []analytics.ValueKey) ([]*floa
 	}
 	ms, err := e.matrices(ctx, s, nil, codes...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]*float64, len(keys))
 	for i, k := range keys {
-		if v, _, ok := ms[k.Indicator].Get(s.RegionAt[k.Region], k.Year); ok {
-			out[i] = &v
+		if v, f, ok := ms[k.Indicator].Get(s.RegionAt[k.Region], k.Year); ok {
+			found(i, v, f)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Ranks answers Region.rank for many keys: one ranking per indicator, year and group (cached like any

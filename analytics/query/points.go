@@ -125,7 +125,7 @@ func points(s *snapshot, sc *scored) *pointsTable {
 				}
 				pg := t.by[g].groups[k][name]
 				if pg == nil {
-					pg = &analytics.PointsGroup{Region: s.Regions[sc.members[k]], Name: name}
+					pg = &analytics.PointsGroup{Region: s.Regions[sc.members[k]], Name: name, Label: s.Label(g == 0, name)} // g 0: by department
 					t.by[g].groups[k][name] = pg
 				}
 				pg.Indicators++

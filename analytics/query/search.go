@@ -51,12 +51,14 @@ func (s *snapshot) things(kinds []analytics.SearchKind) []named {
 	}
 	if want(analytics.SearchCategory) {
 		for _, c := range s.allCategories() {
-			out = append(out, named{analytics.SearchCategory, c, c, nil})
+			l := s.Label(false, c)
+			out = append(out, named{analytics.SearchCategory, c, l.Name, l.NameEn})
 		}
 	}
 	if want(analytics.SearchDepartment) {
 		for _, d := range s.departments() {
-			out = append(out, named{analytics.SearchDepartment, d, d, nil})
+			l := s.Label(true, d)
+			out = append(out, named{analytics.SearchDepartment, d, l.Name, l.NameEn})
 		}
 	}
 	return out

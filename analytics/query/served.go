@@ -261,6 +261,10 @@ func (s *Served) Pivot(ctx context.Context, q analytics.PivotQuery) (*analytics.
 	return s.at(ctx).Pivot(ctx, q)
 }
 
+func (s *Served) ValueSources(ctx context.Context, keys []analytics.ValueKey) ([]*analytics.BaselineSource, error) {
+	return s.at(ctx).ValueSources(ctx, keys)
+}
+
 func (s *Served) Values(ctx context.Context, keys []analytics.ValueKey) ([]*float64, error) {
 	return s.at(ctx).Values(ctx, keys)
 }

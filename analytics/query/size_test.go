@@ -17,20 +17,21 @@ import (
 // type neither here nor in answerTypes fails TestAnswerBytesMatchHeap: a new answer type needs a measure
 // (its place in answerTypes and a filler below) before the cache can be trusted with it.
 var uncached = map[reflect.Type]string{
-	reflect.TypeFor[*analytics.DatasetInfo]():     "the catalog's",
-	reflect.TypeFor[[]*analytics.Region]():        "the catalog's",
-	reflect.TypeFor[*analytics.Region]():          "the catalog's",
-	reflect.TypeFor[[]*analytics.Group]():         "the catalog's",
-	reflect.TypeFor[*analytics.Group]():           "the catalog's",
-	reflect.TypeFor[[]*analytics.Indicator]():     "the catalog's",
-	reflect.TypeFor[*analytics.Indicator]():       "the catalog's",
-	reflect.TypeFor[[]*analytics.Scheme]():        "the catalog's",
-	reflect.TypeFor[*analytics.Scheme]():          "the catalog's",
-	reflect.TypeFor[*analytics.ObservationPage](): "pages are read from DuckDB each time",
-	reflect.TypeFor[*analytics.Pivot]():           "reshaped each time from a cached Aggregate",
-	reflect.TypeFor[[]*float64]():                 "dataloader batches read off the matrices",
-	reflect.TypeFor[[]*analytics.SearchHit]():     "a search: a look-up over the catalog, never kept",
-	reflect.TypeFor[[]*int]():                     "dataloader batches read off the matrices",
+	reflect.TypeFor[*analytics.DatasetInfo]():      "the catalog's",
+	reflect.TypeFor[[]*analytics.Region]():         "the catalog's",
+	reflect.TypeFor[*analytics.Region]():           "the catalog's",
+	reflect.TypeFor[[]*analytics.Group]():          "the catalog's",
+	reflect.TypeFor[*analytics.Group]():            "the catalog's",
+	reflect.TypeFor[[]*analytics.Indicator]():      "the catalog's",
+	reflect.TypeFor[*analytics.Indicator]():        "the catalog's",
+	reflect.TypeFor[[]*analytics.Scheme]():         "the catalog's",
+	reflect.TypeFor[*analytics.Scheme]():           "the catalog's",
+	reflect.TypeFor[*analytics.ObservationPage]():  "pages are read from DuckDB each time",
+	reflect.TypeFor[*analytics.Pivot]():            "reshaped each time from a cached Aggregate",
+	reflect.TypeFor[[]*float64]():                  "dataloader batches read off the matrices",
+	reflect.TypeFor[[]*analytics.SearchHit]():      "a search: a look-up over the catalog, never kept",
+	reflect.TypeFor[[]*int]():                      "dataloader batches read off the matrices",
+	reflect.TypeFor[[]*analytics.BaselineSource](): "dataloader batches read off the matrices",
 }
 
 // sizeDataset is a synthetic dataset of 400 regions × 12 indicators × 8 years, with a level target of

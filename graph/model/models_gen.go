@@ -75,7 +75,11 @@ type ObservationEdge struct {
 // (BAD_USER_INPUT): it would match nothing, and is more likely a mistake; so is an empty string. regions
 // goes with none of group, parent and level.
 type ObservationFilter struct {
-	Regions    []string `json:"regions,omitempty"`
+	Regions []string `json:"regions,omitempty"`
+	// Indicators' codes, or formulas over them in derived.csv's grammar ("tax_revenue / fiscal_revenue * 100"),
+	// each computed per region and year from its operands' values (their flags carried, plus computed) and
+	// named by its normalised text; a year with a divisor of 0 has no value and a warning (aggregate, pivot).
+	// A formula has no category and rollup NONE, so its sum is null.
 	Indicators []string `json:"indicators,omitempty"`
 	// Members of the peer group in the observation's year.
 	Group *string `json:"group,omitempty"`

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,5 +133,90 @@ func TestFormulasWeightedMeansAndNamesOverHTTP(t *testing.T) {
 	}
 	if res := post(t, srv.URL, `{ search(text: "x", first: 1000) { code } }`, nil, nil); res.Status == http.StatusOK && len(res.Errors) == 0 {
 		t.Fatal("search first: 1000 accepted")
+	}
+}
+
+// Categories and departments have names in Chinese and English (schemes.yaml categories: and departments:),
+// shown wherever a category or department is, and search finds them by either. The expected names are
+// those written in data/china-provinces-nbs/schemes.yaml.
+func TestCategoryAndDepartmentNamesOverHTTP(t *testing.T) {
+	srv := nbsServer(t)
+	type label struct{ Code, Name, En, NameEn string }
+	var a struct {
+		Indicator struct{ CategoryLabel label }
+		Schemes   []struct {
+			Indicators []struct {
+				Indicator                      struct{ Code string }
+				Department                     string
+				CategoryLabel, DepartmentLabel label
+			}
+		}
+		Departments []struct {
+			Department      string
+			DepartmentLabel label
+		}
+		Categories []struct{ CategoryLabel label }
+		Health     []struct{ Kind, Code, Name, NameEn, Match string }
+		Minsheng   []struct{ Kind, Code, Name, NameEn, Match string }
+		Economy    []struct{ Kind, Code, Match string }
+	}
+	l := `{ code name en: name(lang: EN) nameEn }`
+	mustPost(t, srv.URL, `{ indicator(code: "gdp") { categoryLabel `+l+` }
+		schemes { indicators { indicator { code } department categoryLabel `+l+` departmentLabel `+l+` } }
+		departments(input: {year: 2024, scheme: "hqd"}, region: "320000") { department departmentLabel `+l+` }
+		categories(input: {year: 2024, scheme: "hqd"}, region: "320000") { categoryLabel `+l+` }
+		health: search(text: "health commission") { kind code name nameEn match }
+		minsheng: search(text: "民生") { kind code name nameEn match }
+		economy: search(text: "经济发展", kinds: [CATEGORY]) { kind code match } }`, nil, &a)
+	if got := a.Indicator.CategoryLabel; got != (label{"output", "产出", "Output", "Output"}) {
+		t.Errorf("gdp's category: %+v", got)
+	}
+	line := a.Schemes[0].Indicators[0] // gdp_per_capita: economy, 发展改革委
+	if line.Indicator.Code != "gdp_per_capita" || line.CategoryLabel != (label{"economy", "经济发展", "Economic development", "Economic development"}) ||
+		line.DepartmentLabel != (label{"发展改革委", "发展和改革委员会", "Development and Reform Commission", "Development and Reform Commission"}) {
+		t.Errorf("scheme line: %+v", line)
+	}
+	var deps []string
+	for _, d := range a.Departments {
+		if d.DepartmentLabel.Code != d.Department || d.DepartmentLabel.NameEn == "" {
+			t.Errorf("department %+v", d)
+		}
+		deps = append(deps, d.DepartmentLabel.En)
+	}
+	if len(deps) != 6 || !slices.Contains(deps, "Health Commission") || len(a.Categories) != 3 || a.Categories[2].CategoryLabel.Name != "民生" {
+		t.Errorf("points by department %v, by category %+v", deps, a.Categories)
+	}
+	if len(a.Health) != 1 || a.Health[0].Kind != "DEPARTMENT" || a.Health[0].Code != "卫生健康委" || a.Health[0].Name != "卫生健康委员会" || a.Health[0].Match != "NAME" {
+		t.Errorf("search health commission: %+v", a.Health)
+	}
+	if len(a.Minsheng) != 1 || a.Minsheng[0].Kind != "CATEGORY" || a.Minsheng[0].Code != "livelihood" || a.Minsheng[0].NameEn != "Livelihood" {
+		t.Errorf("search 民生: %+v", a.Minsheng)
+	}
+	if len(a.Economy) != 1 || a.Economy[0].Code != "economy" || a.Economy[0].Match != "NAME" {
+		t.Errorf("search 经济发展: %+v", a.Economy)
+	}
+}
+
+// Region.valueSource says whether a value is the region's own or its children's rollup: CN has no value of
+// its own of va_primary (derived.csv's parent_rollup fills it), a province's is published; none, null.
+// (By hand from observations.csv: no CN row of va_primary; a 320000 row of it in 2024.)
+func TestRegionValueSourceOverHTTP(t *testing.T) {
+	srv := nbsServer(t)
+	var a struct {
+		CN, JS struct {
+			Value       *float64
+			ValueSource *string
+			None        *string
+		}
+	}
+	mustPost(t, srv.URL, `{ cn: region(code: "CN") { value(indicator: "va_primary", year: 2024) valueSource(indicator: "va_primary", year: 2024)
+			none: valueSource(indicator: "va_primary", year: 1990) }
+		js: region(code: "320000") { value(indicator: "va_primary", year: 2024) valueSource(indicator: "va_primary", year: 2024)
+			none: valueSource(indicator: "va_primary", year: 1990) } }`, nil, &a)
+	if a.CN.Value == nil || a.CN.ValueSource == nil || *a.CN.ValueSource != "ROLLED_UP" || a.CN.None != nil {
+		t.Errorf("CN: %+v", a.CN)
+	}
+	if a.JS.Value == nil || a.JS.ValueSource == nil || *a.JS.ValueSource != "OBSERVED" || a.JS.None != nil {
+		t.Errorf("320000: %+v", a.JS)
 	}
 }

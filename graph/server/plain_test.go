@@ -35,6 +35,7 @@ var plainArgs = map[string]string{
 	"Query.pivot":              `(indicator: "gdp")`,
 	"Query.scheme":             `(code: "hqd")`,
 	"Region.value":             `(indicator: "gdp", year: 2024)`,
+	"Region.valueSource":       `(indicator: "gdp", year: 2024)`,
 	"Region.rank":              `(indicator: "gdp", year: 2024, group: "East")`,
 	"AggregateRow.quantile":    `(p: 0.9)`,
 	"AggregateRow.previous":    `(measure: SUM)`,
@@ -62,6 +63,7 @@ var plainArgs = map[string]string{
 // wbArgs are plainArgs for the World Bank dataset.
 var wbArgs = map[string]string{
 	"Region.value":             `(indicator: "NY.GDP.MKTP.CD", year: 2020)`,
+	"Region.valueSource":       `(indicator: "NY.GDP.MKTP.CD", year: 2020)`,
 	"Region.rank":              `(indicator: "NY.GDP.MKTP.CD", year: 2020, group: "Europe")`,
 	"AggregateRow.quantile":    `(p: 0.25)`,
 	"AggregateRow.previous":    `(measure: SUM)`,
