@@ -36,10 +36,12 @@ func main() {
 const usage = `pacesetter: a GraphQL analytics API for regional statistics
 
 usage:
-  pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--max-inflight N] [--max-queue N]
-                   [--rate-limit R] [--rate-burst N] [--cors-origins LIST] [--tokens FILE]
-                   [--tls-cert FILE --tls-key FILE] [--watch D] [--no-graphiql] [--no-introspection] [--log-json] [--no-access-log]
-                   [--otlp-endpoint URL] [--metrics-public]
+  pacesetter serve [--db FILE] [--addr HOST:PORT] [--timeout D] [--max-complexity N] [--memory SIZE]
+                   [--max-inflight N] [--max-queue N] [--cheap-cost N] [--cheap-work N] [--cheap-inflight N]
+                   [--rate-limit R] [--rate-burst N] [--trusted-proxies LIST] [--cors-origins LIST] [--tokens FILE]
+                   [--tls-cert FILE --tls-key FILE] [--watch D] [--shutdown-grace D] [--drain-delay D] [--no-warm]
+                   [--no-graphiql] [--no-introspection] [--log-json] [--no-access-log]
+                   [--otlp-endpoint URL] [--metrics-public] [--pprof ADDR [--pprof-public]]
       serve the dataset in FILE (the embedded NBS provincial dataset without --db);
       GraphiQL at / (unless --no-graphiql), the endpoint at /graphql; --cors-origins lets pages of those
       origins call it from a browser; --no-introspection refuses __schema and __type (and "Did you mean");
@@ -47,8 +49,10 @@ usage:
       --tokens file seen by the --watch poll (every 1s), reloads them without dropping a request;
       /metrics (Prometheus), /healthz and /readyz; one log line per request on standard error; traces
       over OTLP/HTTP with --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT); with --tokens /metrics needs a
-      token too, unless --metrics-public
-  pacesetter health [URL]
+      token too, unless --metrics-public; cheap operations (cost <= --cheap-cost, work <= --cheap-work) are
+      admitted in a lane of their own; on SIGTERM, /readyz answers 503 for --drain-delay, then requests in
+      flight have --shutdown-grace to finish; see serve --help and docs/operations.md
+  pacesetter health [--timeout D] [URL]
       exit 0 if URL (default http://127.0.0.1:8080/readyz) answers 2xx within 5s, else 1: a probe for a
       container's HEALTHCHECK, where there is no curl
   pacesetter import --db FILE DIR | WDI.csv [--regions regions.csv] [--indicators indicators.csv]
@@ -56,10 +60,10 @@ usage:
       or a World Bank WDI bulk CSV into a new file beside FILE, renamed over FILE when complete (a server
       of FILE switches to it on SIGHUP or when it sees it); a dataset with problems is refused whole and
       FILE is left as it was
-  pacesetter synth [--regions 3000] [--indicators 50] [--years 20] [--seed 1] DIR
+  pacesetter synth [--regions 3000] [--indicators 50] [--years 20] [--seed 1] [--frequency A|Q|M] DIR
       write a synthetic dataset folder DIR (created if absent), the same for the same flags, for benchmarks
   pacesetter export [--db FILE] --format csv|parquet|xlsx|jsonl --query Q [--variables JSON] [--out FILE]
-                    [--path a.b] [--decimals N] [--bom] [--limit N]
+                    [--path a.b] [--decimals N] [--bom] [--limit N] [--timeout D]
       run the GraphQL query Q as POST /export does and write the first list of objects in its answer (or the
       one at --path) as a file, one column per leaf field; to standard output without --out
 `

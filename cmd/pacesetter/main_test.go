@@ -331,3 +331,34 @@ func TestLockedFile(t *testing.T) {
 		}
 	}
 }
+
+// The usage text names every flag each command takes (hidden ones aside): a flag added to a command but
+// not to its synopsis fails here. The flags are read from the command's own --help, not listed by hand.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	for _, cmd := range []string{"serve", "import", "synth", "export", "health"} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{cmd, "--help"}, &out, &errb); code != 0 {
+			t.Fatalf("%s --help: exit %d, %s", cmd, code, errb.String())
+		}
+		// The synopsis of cmd: from its "pacesetter cmd" line up to the next command's.
+		syn := usage[strings.Index(usage, "pacesetter "+cmd):]
+		if i := strings.Index(syn[1:], "\n  pacesetter "); i >= 0 {
+			syn = syn[:i+1]
+		}
+		n := 0
+		for _, line := range strings.Split(out.String(), "\n") {
+			// flag.PrintDefaults writes each flag as "  -name" (then a tab or " type").
+			if !strings.HasPrefix(line, "  -") {
+				continue
+			}
+			name := strings.Fields(line)[0][1:]
+			n++
+			if !regexp.MustCompile(`--` + regexp.QuoteMeta(name) + `([^a-z-]|$)`).MatchString(syn) {
+				t.Errorf("pacesetter %s --%s is not in the usage text", cmd, name)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s --help listed no flags: %q", cmd, out.String())
+		}
+	}
+}
