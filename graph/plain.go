@@ -254,10 +254,10 @@ func (p *plainWriter) plan(w *plainBuf, def *ast.Definition, t reflect.Type, sel
 					break
 				}
 				pf.resolver = m
-			} else if pf.binding = p.bind(t, f.Name); pf.index == nil && pf.method < 0 ||
+			} else if pf.binding = p.bind(t, boundName(def.Name, f.Name)); pf.index == nil && pf.method < 0 ||
 				pf.index != nil && len(f.Definition.Arguments) > 0 {
-				// A struct field cannot take the field's arguments: gqlgen.yml maps such a field to a method of
-				// another name (Composite.entries → Page), which gqlgen calls.
+				// A struct field cannot take the field's arguments (gqlgen.yml maps such a field to a method of
+				// another name, listed in renamedFields).
 				out = nil
 				break
 			}
@@ -414,6 +414,21 @@ type binding struct {
 
 // bind finds what gqlgen binds a GraphQL field to: a method of that name, else a struct field, by name
 // ignoring case and underscores.
+// renamedFields are the fields gqlgen.yml binds to a method of another name (fieldName:), as "Type.field" →
+// the method: a field with arguments whose struct field holds the whole list (Composite.entries(first:,
+// offset:) → Composite.Page). Without it the plain writer would give every composite with entries back to
+// gqlgen, whose field-per-goroutine resolution took 1–5 s and a CPU-second for 1,000 regions × 50
+// indicators. TestRenamedFieldsMatchConfig holds it to gqlgen.yml.
+var renamedFields = map[string]string{"Composite.entries": "Page"}
+
+// boundName is the Go name gqlgen binds field of type typ to.
+func boundName(typ, field string) string {
+	if m, ok := renamedFields[typ+"."+field]; ok {
+		return m
+	}
+	return field
+}
+
 func (p *plainWriter) bind(t reflect.Type, name string) binding {
 	k := bindKey{t, name}
 	if b, ok := p.bindings.Load(k); ok {

@@ -185,6 +185,9 @@ func TestPlainWriterIsUsed(t *testing.T) {
 		{`{ ranking(indicator: "gdp", year: 2024) { entries { region { code } value rank } } }`, 1},
 		{`{ ranking(indicator: "gdp", year: 2024) { entries(top: 3) { rank } leader { groups(year: 2024) { code } } } }`, 1},
 		{`{ a: standings(region: "320000", year: 2024) { entries { indicator { code } rank } } b: trend(region: "320000", indicator: "gdp") { points { year value } } }`, 2},
+		// Composite.entries(first:, offset:) is bound to Composite.Page (gqlgen.yml's fieldName).
+		{`{ composite(input: {year: 2024, group: "East", indicators: [{indicator: "gdp", weight: 1}]}) { entries { region { code } score rank breakdown { indicator { code } normalised contribution } } } }`, 1},
+		{`{ composite(input: {year: 2024, group: "East", indicators: [{indicator: "gdp", weight: 1}]}) { entries(first: 2, offset: 1) { rank } } }`, 1},
 		{`{ ranking(indicator: "gdp", year: 2024) { entries(top: 0) { rank } } }`, 0}, // an error: gqlgen reports it
 		{`{ ranking(indicator: "nope", year: 2024) { count } }`, 0},
 	} {
