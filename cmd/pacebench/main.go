@@ -23,6 +23,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -84,6 +85,8 @@ func main() {
 		return
 	}
 	big := flag.Bool("big", false, "also measure at 3,000 regions × 200 indicators × 30 years (17.5M observations; about 3 GB of disk and 5 minutes)")
+	monthly := flag.Bool("monthly", false, "also measure at 1,000 regions × 43 monthly indicators × 20 years (10.0M observations): the import, and a monthly ranking of every region and of one group")
+	peer := flag.Bool("peer", true, "measure the peer data (300 regions × 50 indicators × 20 years); --peer=false with --big or --monthly measures those alone")
 	rounds := flag.Int("rounds", 3, "rounds of each measurement; medians are printed")
 	dur := flag.Duration("duration", 2*time.Second, "length of each load run")
 	work := flag.String("work", filepath.Join(os.TempDir(), "pacebench"), "folder for the generated datasets and DuckDB files (kept between runs)")
@@ -92,14 +95,23 @@ func main() {
 		fail(err)
 	}
 	b := &bench{rounds: *rounds, dur: *dur}
-	sets := []setSpec{{"peer", 300, 50, 20}}
+	var sets []setSpec
+	if *peer {
+		sets = append(sets, setSpec{"peer", 300, 50, 20, ""})
+	}
 	if *big {
-		sets = append(sets, setSpec{"big", 3000, 200, 30})
+		sets = append(sets, setSpec{"big", 3000, 200, 30, ""})
+	}
+	if *monthly {
+		sets = append(sets, setSpec{"monthly", 1000, 43, 20, analytics.Monthly})
 	}
 	for _, spec := range sets {
 		if err := b.run(*work, spec); err != nil {
 			fail(err)
 		}
+	}
+	if !*peer {
+		return
 	}
 	if err := b.listCost(context.Background()); err != nil {
 		fail(err)
@@ -111,9 +123,29 @@ func fail(err error) {
 	os.Exit(1)
 }
 
+// pair is what one request asks about: an indicator and a year (its month for monthly data: monthOf).
+type pair struct {
+	in   string
+	year int
+}
+
 type setSpec struct {
 	name                       string
 	regions, indicators, years int
+	frequency                  analytics.Frequency // "" or A: annual; M: monthly (synth --frequency M)
+}
+
+// monthOf is the month a question on monthly data asks about in year y: a different one from year to year,
+// so the requests of a run, one per (indicator, year), are all different.
+func monthOf(y int) int { return 1 + y*7%12 }
+
+// vars are a request's variables: $i, $y and, for a question with $p, the period (the month of monthOf).
+func vars(query, in string, y int) map[string]any {
+	v := map[string]any{"i": in, "y": y}
+	if strings.Contains(query, "$p") {
+		v["p"] = fmt.Sprintf("%d-%02d", y, monthOf(y))
+	}
+	return v
 }
 
 type bench struct {
@@ -185,7 +217,7 @@ func (b *bench) run(work string, spec setSpec) error {
 	dir := filepath.Join(work, fmt.Sprintf("%s-%d-%d-%d", spec.name, spec.regions, spec.indicators, spec.years))
 	if _, err := os.Stat(filepath.Join(dir, dataset.ObservationsFile)); err != nil {
 		fmt.Printf("writing the synthetic dataset %s …\n", dir)
-		if err := runChild("child-synth", dir, strconv.Itoa(spec.regions), strconv.Itoa(spec.indicators), strconv.Itoa(spec.years)); err != nil {
+		if err := runChild("child-synth", dir, strconv.Itoa(spec.regions), strconv.Itoa(spec.indicators), strconv.Itoa(spec.years), string(spec.frequency)); err != nil {
 			return err
 		}
 	}
@@ -224,7 +256,7 @@ func (b *bench) run(work string, spec setSpec) error {
 	if err := store.LockDown(ctx); err != nil {
 		return err
 	}
-	d := dataset.Synthetic(1, 0, spec.indicators, 0) // the indicators alone: codes and directions
+	d := dataset.SyntheticOf(1, 0, spec.indicators, 0, cmp.Or(spec.frequency, analytics.Annual)) // the indicators alone: codes and directions
 	signs := map[string]float64{}
 	var codes []string
 	for _, in := range d.Indicators {
@@ -235,10 +267,6 @@ func (b *bench) run(work string, spec setSpec) error {
 		codes = append(codes, in.Code)
 	}
 	// Every (indicator, year) once, in a fixed random order: requests do not repeat within a run.
-	type pair struct {
-		in   string
-		year int
-	}
 	var pairs []pair
 	for _, c := range codes {
 		for y := range spec.years {
@@ -252,6 +280,21 @@ func (b *bench) run(work string, spec setSpec) error {
 		groups[i] = fmt.Sprintf("G%02d", i+1)
 	}
 	var qs []question
+	if spec.frequency == analytics.Monthly {
+		// A monthly league table: one month of one indicator, every region and one group, against the same
+		// rank() over that month's rows.
+		qs = []question{
+			{"monthly ranking of every region", perIndicator, func(ctx context.Context, in string, y int, sign float64) (int, error) {
+				rows, err := store.FloorRankingPeriod(ctx, in, y, monthOf(y), "", sign)
+				return len(rows), err
+			}, `query($i: ID!, $p: String!) { ranking(indicator: $i, period: $p) { entries { region { code name } value rank percentile } } }`},
+			{"monthly ranking of one peer group", perIndicator, func(ctx context.Context, in string, y int, sign float64) (int, error) {
+				rows, err := store.FloorRankingPeriod(ctx, in, y, monthOf(y), "G01", sign)
+				return len(rows), err
+			}, `query($i: ID!, $p: String!) { ranking(indicator: $i, period: $p, group: "G01") { entries { region { code name } value rank percentile } } }`},
+		}
+		return b.measure(ctx, store, spec, qs, pairs, codes, signs)
+	}
 	if spec.name == "peer" {
 		var aliased strings.Builder
 		aliased.WriteString(`query($i: ID!, $y: Int!) {`)
@@ -316,6 +359,13 @@ func (b *bench) run(work string, spec setSpec) error {
 			}, `query($y: Int!) { composite(input: {year: $y, indicators: [` + inline.String() + `]}) { entries { region { code } score rank } } }`})
 	}
 
+	return b.measure(ctx, store, spec, qs, pairs, codes, signs)
+}
+
+// measure prints the table of questions qs: each against its floor, on a fresh server (first touch), with
+// the values in memory and the answer caches off (steady) and with the caches on (hot), at 1, 8 and 64
+// connections.
+func (b *bench) measure(ctx context.Context, store *duck.Store, spec setSpec, qs []question, pairs []pair, codes []string, signs map[string]float64) error {
 	// Every server here runs at the default limits: a question the cost model refuses shows as errors.
 	fmt.Printf("(default limits: complexity %d)\n\n", graphserver.DefaultOptions.Complexity)
 	tune := func(cache bool) func(*graphserver.Options) {
@@ -434,7 +484,7 @@ func (b *bench) attack(s *server, conns int, next func() (string, int), query st
 		mu.Lock()
 		in, y := next()
 		mu.Unlock()
-		body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"i": in, "y": y}})
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars(query, in, y)})
 		*t = vegeta.Target{Method: http.MethodPost, URL: s.url + "/graphql", Body: body, Header: hdr}
 		return nil
 	}
@@ -586,7 +636,7 @@ func startServer(ctx context.Context, store *duck.Store, eopt query.Options, tun
 }
 
 func (s *server) post(query, in string, year int) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"i": in, "y": year}})
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars(query, in, year)})
 	res, err := http.Post(s.url+"/graphql", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -652,7 +702,11 @@ func child(name string, args []string) error {
 		r, _ := strconv.Atoi(args[1])
 		n, _ := strconv.Atoi(args[2])
 		y, _ := strconv.Atoi(args[3])
-		_, _, err := dataset.WriteSynthetic(args[0], 1, r, n, y)
+		f := analytics.Annual
+		if len(args) > 4 && args[4] != "" {
+			f = analytics.Frequency(args[4])
+		}
+		_, _, err := dataset.WriteSyntheticOf(args[0], 1, r, n, y, f)
 		return err
 	case "child-floor-import":
 		if _, err := duck.FloorLoadCSV(ctx, args[0]); err != nil {
