@@ -298,3 +298,123 @@ func TestValuesOfAnUnknownCode(t *testing.T) {
 		t.Errorf("I001 (the first indicator) beside an unknown code: %v, want %d values", m, want)
 	}
 }
+
+// Values on a dataset of annual, quarterly and monthly indicators, loaded alone, together, in other orders,
+// with an unknown code and a code listed twice: every matrix holds exactly its indicator's observations, at
+// the ordinal of each one's period worked out here by hand (A: the year; Q: year·4 + quarter − 1; M:
+// year·12 + month − 1), with its value and flags.
+func TestValuesMixedFrequencies(t *testing.T) {
+	ctx := context.Background()
+	for _, regions := range []int{7, 120} {
+		d := dataset.Synthetic(3, regions, 5, 3)
+		subs := map[string]int{d.Indicators[1].Code: 4, d.Indicators[3].Code: 12} // quarters, months
+		d.Indicators[1].Frequency, d.Indicators[3].Frequency = analytics.Quarterly, analytics.Monthly
+		var obs []dataset.Observation
+		for _, o := range d.Observations {
+			n := subs[o.Indicator]
+			if n == 0 {
+				obs = append(obs, o)
+				continue
+			}
+			for p := 1; p <= n; p++ {
+				o2 := o
+				o2.Period, o2.Value = p, o.Value+float64(p)/8
+				obs = append(obs, o2)
+			}
+		}
+		d.Observations = obs
+		store, err := duck.Open("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		if _, err := store.Import(ctx, d, "test"); err != nil {
+			t.Fatal(err)
+		}
+		cat, err := duck.ReadCatalog(ctx, store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type key struct {
+			region, ord int
+		}
+		want := map[string]map[key]dataset.Observation{}
+		for _, o := range d.Observations {
+			k := key{cat.RegionAt[o.Region], o.Year}
+			switch subs[o.Indicator] {
+			case 4:
+				k.ord = o.Year*4 + o.Period - 1
+			case 12:
+				k.ord = o.Year*12 + o.Period - 1
+			}
+			if want[o.Indicator] == nil {
+				want[o.Indicator] = map[key]dataset.Observation{}
+			}
+			want[o.Indicator][k] = o
+		}
+		c := func(i int) string { return d.Indicators[i].Code }
+		for _, codes := range [][]string{{c(0)}, {c(1)}, {c(3)}, {c(0), c(3)}, {c(1), c(0)}, {c(3), c(1)},
+			{c(3), "nope", c(1), c(0), c(3), c(4), c(2)}} {
+			got, err := duck.NewReader(store, nil).Values(ctx, cat, "", codes)
+			if err != nil {
+				t.Fatalf("%v: %v", codes, err)
+			}
+			for _, code := range codes {
+				m, ok := got[code]
+				if code == "nope" {
+					if !ok || m != nil {
+						t.Errorf("%v: the unknown code got %v (listed %v)", codes, m, ok)
+					}
+					continue
+				}
+				if m == nil || len(m.Cells) != len(want[code]) {
+					t.Errorf("%d regions, %v: %s has %v values, want %d", regions, codes, code, m, len(want[code]))
+					continue
+				}
+				for r := range len(cat.Regions) {
+					for _, cell := range m.Cells[m.Off[r]:m.Off[r+1]] {
+						o, ok := want[code][key{r, int(cell.Year)}]
+						if !ok || o.Value != cell.Value || o.Flags != cell.Flags {
+							t.Errorf("%d regions, %v: %s region %d ordinal %d: %v %v, want %+v (there: %v)", regions, codes, code, r, cell.Year, cell.Value, cell.Flags, o, ok)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkValuesLoad is the first touch of one indicator (300 regions × 20 years, the peer data's shape)
+// beside the floor's read of one year of it and a plain count of its rows:
+//
+//	go test -run '^$' -bench BenchmarkValuesLoad -benchtime 2s ./analytics/duck
+func BenchmarkValuesLoad(b *testing.B) {
+	ctx := context.Background()
+	store, err := duck.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Import(ctx, dataset.Synthetic(1, 300, 50, 20), "bench"); err != nil {
+		b.Fatal(err)
+	}
+	cat, err := duck.ReadCatalog(ctx, store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd := duck.NewReader(store, nil)
+	b.Run("load", func(b *testing.B) {
+		for b.Loop() {
+			if m, err := rd.Values(ctx, cat, "", []string{"I007"}); err != nil || m["I007"] == nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor-top10-one-year", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := store.FloorTop(ctx, "I007", 2010, 1, 10); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
