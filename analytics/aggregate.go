@@ -24,7 +24,8 @@ type ValueFilter struct {
 
 // NarrowsRegions says whether the filter names the regions itself (a list, a group, a parent or a level).
 // Without that, aggregates take the regions ranking without a scope takes: those with a value of their own
-// of the indicator, so a parent filled in from its children is not added to them a second time.
+// of the indicator none of whose children has one, so a parent, filled in from its children or with its
+// own figure, is not added to them a second time.
 func (f ValueFilter) NarrowsRegions() bool {
 	return f.Regions != nil || f.Group != "" || f.Parent != "" || f.Level != ""
 }

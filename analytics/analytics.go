@@ -549,7 +549,7 @@ const (
 type ScopeKind string
 
 const (
-	ScopeAll     ScopeKind = "ALL"     // every region with a value of the indicator in some year
+	ScopeAll     ScopeKind = "ALL"     // every region with a value of its own in some year, and no child with one
 	ScopeGroup   ScopeKind = "GROUP"   // members of a peer group as of the year
 	ScopeParent  ScopeKind = "PARENT"  // children of a region
 	ScopeRegions ScopeKind = "REGIONS" // an ad-hoc list of regions

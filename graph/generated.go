@@ -3909,9 +3909,10 @@ var sources = []*ast.Source{
   rows and totals: only the fields asked for are computed, all in one statement.
 
   Which values count: the newest vintage of each (or with filter.asOf, the newest released by then). When
-  the filter names no regions (no regions, group, parent or level), only regions with a value of their own
-  of the indicator count, as in a ranking without a scope: a parent whose values are only its children's
-  rollup (CN in the NBS dataset) is not added to them a second time. With regions, group, parent or level,
+  the filter names no regions (no regions, group, parent or level), only the indicator's scope ALL counts,
+  as in a ranking without a scope (regions with a value of their own none of whose children has one): a
+  parent is not added to its children a second time, neither where its values are their rollup nor where
+  they are its own (CN's national figures of 2024 in the NBS dataset). With regions, group, parent or level,
   every value of those regions counts, rollups included: aggregating regions of different levels (a
   country and its provinces) counts the provinces twice, so give one level, or a parent.
 
@@ -4237,8 +4238,8 @@ type Threshold {
 
 """
 What a composite scores. Give scheme or indicators, not both. Without a scope (group, parent, level or
-regions), a scheme's own scope applies; without either, every region with a value of its own of one of the
-indicators. Settings not given come from the scheme, else from the defaults: MIN_MAX, ARITHMETIC, RESCALE,
+regions), a scheme's own scope applies; without either, the regions in the scope ALL of one of the
+indicators (as ranking's: a value of its own, and no child with one). Settings not given come from the scheme, else from the defaults: MIN_MAX, ARITHMETIC, RESCALE,
 COMPETITION, no tiers.
 """
 input CompositeInput {
@@ -5201,8 +5202,9 @@ enum Lang {
 }
 
 """
-Where a comparison ranks: one of group, parent and regions, or none of them (every region with a value of
-its own), with level as ranking's level (not with regions). The same scopes as ranking's arguments.
+Where a comparison ranks: one of group, parent and regions, or none of them (ranking's scope ALL: every
+region with a value of its own none of whose children has one), with level as ranking's level (not with
+regions). The same scopes as ranking's arguments.
 """
 input ScopeInput {
   group: ID
@@ -5377,12 +5379,16 @@ enum BaselineSource {
 	{Name: "../schema/ranking.graphqls", Input: `extend type Query {
   """
   Ranks the regions of a scope on one indicator in one year. The scope is the members of a peer group in
-  that year (group), the children of a region (parent), an ad-hoc list (regions), or, with none of them,
-  every region that has a value of its own of the indicator in some year (not one only filled in from its
-  children by parent_rollup: a country's sum does not rank among its provinces). level keeps only regions of
-  one level (level: "country" leaves aggregates out; with no group or parent, every region of that level with
-  a value) and goes with group, parent or neither. Regions of the scope without a value that year are listed
-  in missing, never ranked last.
+  that year (group), the children of a region (parent), an ad-hoc list (regions), or, with none of them
+  (ALL), every region that has a value of its own of the indicator in some year (not one only filled in from
+  its children by parent_rollup: a country's sum does not rank among its provinces) and none of whose
+  children (by parent_code) has one: a total or an average of regions does not rank among them, so a
+  country's own national figure stays out of its provinces' ranking, while a region without such children (a
+  World Bank aggregate, which has no children) stays in. The same scope ALL serves standings, compare,
+  composites and aggregates without a filter on regions. level keeps only regions of one level and goes with
+  group, parent or neither; with no group or parent, it is every region of that level with a value, its own
+  or rolled up (level: "country" leaves the World Bank's aggregates out, and gives the NBS data's CN alone).
+  Regions of the scope without a value that year are listed in missing, never ranked last.
 
   year defaults to the latest year in which a region of the scope has a value to rank (for basis GROWTH, a
   growth); a year outside the indicator's first and last year is refused. asOf answers with the values
@@ -5452,7 +5458,7 @@ enum RankBasis {
 }
 
 enum ScopeKind {
-  "Every region with a value of the indicator in some year."
+  "Every region with a value of its own of the indicator in some year none of whose children has one (see Query.ranking)."
   ALL
   "Members of a peer group."
   GROUP

@@ -179,9 +179,10 @@ func TestReadShippedDatasets(t *testing.T) {
 		regions, inds, obs  int
 		firstYear, lastYear int
 	}{
-		// NBS: 4,898 published rows (observations.csv has 4,899 lines), 26 published indicators and one
-		// derived (retail_sales_pc), and 146 values computed at import (counted by TestShippedDerived).
-		{"../../data/china-provinces-nbs", 32, 27, 4898 + 146, 2016, 2025},
+		// NBS: 4,907 published rows (observations.csv has 4,908 lines: 4,898 of provinces and 9 of CN from
+		// the 2024 communiqué), 26 published indicators and one derived (retail_sales_pc), and 143 values
+		// computed at import (counted by TestShippedDerived).
+		{"../../data/china-provinces-nbs", 32, 27, 4907 + 143, 2016, 2025},
 		{"../../data/worldbank-gdp-population", 295, 2, 31174, 1960, 2024},
 	} {
 		d, err := ReadDir(c.dir)
@@ -214,17 +215,19 @@ func TestNegativeZeroIsZero(t *testing.T) {
 }
 
 // The NBS dataset's derived values, counted by hand from its README's coverage table: retail_sales_pc
-// needs population, which only 2024 has, so 31 provinces + CN (whose inputs are rolled up) = 32; and CN is
-// filled by parent_rollup for the 18 sum indicators in every year all 31 provinces have a value: gdp and the
-// 12 va_* 2019–2024 (13 × 6 = 78), retail_sales, fiscal_revenue, urban_unit_employment 2016–2024 (3 × 9 =
-// 27), registered_unemployed 2016–2023 (8) and population 2024 (1): 114.
+// needs population, which only 2024 has, so 31 provinces + CN (from its own 2024 figures) = 32; and CN is
+// filled by parent_rollup for the 18 sum indicators in every year all 31 provinces have a value and CN has
+// none of its own (it has 2024 gdp, retail_sales and population, from the communiqué): gdp 2019–2023 (5),
+// the 12 va_* 2019–2024 (12 × 6 = 72), retail_sales 2016–2023 (8), fiscal_revenue and urban_unit_employment
+// 2016–2024 (2 × 9 = 18), registered_unemployed 2016–2023 (8), population none: 111.
 func TestShippedDerived(t *testing.T) {
 	d, err := ReadDir("../../data/china-provinces-nbs")
 	if err != nil {
 		t.Fatal(err)
 	}
 	derived, provisional := map[string]int{}, 0
-	var cnRetail2024, cnPop2024, bjRetailPC float64
+	var cnRetail2023, cnRetail2024, cnPop2024, bjRetailPC, cnRetailPC float64
+	var cnOwn2024 analytics.FlagSet
 	for _, o := range d.Observations {
 		if o.Flags&analytics.Derived != 0 {
 			derived[o.Indicator]++
@@ -233,19 +236,23 @@ func TestShippedDerived(t *testing.T) {
 			provisional++
 		}
 		switch {
+		case o.Region == "CN" && o.Indicator == "retail_sales" && o.Year == 2023:
+			cnRetail2023 = o.Value
 		case o.Region == "CN" && o.Indicator == "retail_sales" && o.Year == 2024:
-			cnRetail2024 = o.Value
+			cnRetail2024, cnOwn2024 = o.Value, cnOwn2024|o.Flags
 		case o.Region == "CN" && o.Indicator == "population" && o.Year == 2024:
-			cnPop2024 = o.Value
+			cnPop2024, cnOwn2024 = o.Value, cnOwn2024|o.Flags
 		case o.Region == "110000" && o.Indicator == "retail_sales_pc" && o.Year == 2024:
 			bjRetailPC = o.Value
+		case o.Region == "CN" && o.Indicator == "retail_sales_pc" && o.Year == 2024:
+			cnRetailPC = o.Value
 		}
 	}
 	total := 0
 	for _, n := range derived {
 		total += n
 	}
-	if total != 146 || derived["retail_sales_pc"] != 32 || derived["gdp"] != 6 || derived["population"] != 1 {
+	if total != 32+111 || derived["retail_sales_pc"] != 32 || derived["gdp"] != 5 || derived["retail_sales"] != 8 || derived["population"] != 0 {
 		t.Errorf("derived values: %d in all, %v", total, derived)
 	}
 	// The 31 rows of 2025 (gdp_per_capita) are provisional.
@@ -258,21 +265,25 @@ func TestShippedDerived(t *testing.T) {
 	if want := 14092.4 / 2183 * 10000; math.Abs(bjRetailPC-want) > 1e-9*want {
 		t.Errorf("Beijing retail_sales_pc 2024 = %v, want %v", bjRetailPC, want)
 	}
-	// CN's rollups are sums of the 31 provinces (awk -F, '$3=="population" && $4==2024 {s+=$5} END {print s}').
-	var sumRetail, sumPop float64
-	for _, o := range d.Observations {
-		if o.Region != "CN" && o.Year == 2024 && o.Flags == 0 {
-			switch o.Indicator {
-			case "retail_sales":
-				sumRetail += o.Value
-			case "population":
-				sumPop += o.Value
-			}
-		}
+	// CN's 2024 retail sales and population are the communiqué's own (not rolled up: the provinces' sums are
+	// 483344.9 and 140628), and its retail_sales_pc is computed from them: 487895 / 140828 × 10000.
+	if cnRetail2024 != 487895 || cnPop2024 != 140828 || cnOwn2024 != 0 {
+		t.Errorf("CN 2024: retail %v, population %v, flags %v; want the communiqué's 487895 and 140828, unflagged", cnRetail2024, cnPop2024, cnOwn2024)
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) } // computed values keep 12 digits
-	if !near(cnRetail2024, sumRetail) || !near(cnPop2024, sumPop) || sumPop < 140000 || sumPop > 141000 {
-		t.Errorf("CN 2024: retail %v (sum %v), population %v (sum %v)", cnRetail2024, sumRetail, cnPop2024, sumPop)
+	if want := 487895.0 / 140828 * 10000; !near(cnRetailPC, want) {
+		t.Errorf("CN retail_sales_pc 2024 = %v, want %v", cnRetailPC, want)
+	}
+	// Where CN has none of its own, its rollup is the sum of the 31 provinces
+	// (awk -F, '$1!="CN" && $3=="retail_sales" && $4==2023 {s+=$5} END {print s}': 467098.2).
+	var sumRetail float64
+	for _, o := range d.Observations {
+		if o.Region != "CN" && o.Year == 2023 && o.Indicator == "retail_sales" && o.Flags == 0 {
+			sumRetail += o.Value
+		}
+	}
+	if !near(cnRetail2023, sumRetail) || !near(sumRetail, 467098.2) {
+		t.Errorf("CN 2023: retail %v (sum %v, by awk 467098.2)", cnRetail2023, sumRetail)
 	}
 }
 

@@ -132,9 +132,9 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	q := spec.Query
 	need, order := measuresNeeded(q)
 	p := &params{}
-	// Only values of regions' own: on a dataset without rollups (AllOwn) every value is, and the semi-join
-	// over every value read is left out.
-	where := filterSQL(q.Filter, p, !s.AllOwn, spec.Computed)
+	// Only values of the scope ALL: on a dataset without rollups or regions above others with values of
+	// their own (Flat) every value is, and the joins over every value read are left out.
+	where := filterSQL(q.Filter, p, !s.Flat, spec.Computed)
 	if !slices.Contains(q.By, analytics.DimPeriod) { // by PERIOD, every year-to-date total is its period's
 		where += s.yearEndsOnly(p)
 	}

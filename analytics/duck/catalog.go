@@ -31,10 +31,14 @@ type Catalog struct {
 	ByCode      []string         // the region codes, sorted
 	Series      map[string][]int // regions (positions) with a value of each indicator in some year
 	Own         map[string][]int // … of which a value of their own, not only their children's rollup
-	AllOwn      bool             // every region with a value of an indicator has one of its own (no rollups)
-	Levels      []string         // the distinct levels of regions, in dataset order
-	Vintages    []analytics.Date // the distinct release dates of the values, in order
-	Wide        bool             // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
+	All         map[string][]int // … of which the scope ALL: those none of whose children is in Own (ScopeAll)
+	// Every region with a value of an indicator is in its scope ALL: no rollups, and no region with values of
+	// its own above others with theirs. Aggregates then need not filter by region.
+	Flat     bool
+	ParentAt []int32          // of each region (by position), its parent's position, -1 for none
+	Levels   []string         // the distinct levels of regions, in dataset order
+	Vintages []analytics.Date // the distinct release dates of the values, in order
+	Wide     bool             // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
 	// Assessments (schemes.go): the schemes in file order, and the targets in file order with an index by
 	// region, indicator, year and kind.
 	Schemes  []*analytics.Scheme
@@ -105,7 +109,7 @@ func ReadCatalog(ctx context.Context, st *Store) (*Catalog, error) {
 func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	s := &Catalog{RegionBy: map[string]*analytics.Region{}, GroupBy: map[string]*analytics.Group{},
 		IndicatorBy: map[string]*analytics.Indicator{}, IndicatorAt: map[string]int{},
-		RegionAt: map[string]int{}, Series: map[string][]int{}, Own: map[string][]int{}}
+		RegionAt: map[string]int{}, Series: map[string][]int{}, Own: map[string][]int{}, All: map[string][]int{}}
 	// In this order: memberships and series name regions, and assessments regions, groups and indicators.
 	for _, read := range []func(context.Context, *sql.DB) error{s.readDataset, s.readRegions, s.readGroups,
 		s.readIndicators, s.readSeries, s.readVintages, s.readCounts, s.readLabels, s.loadAssessment} {
@@ -172,10 +176,13 @@ func (s *Catalog) readRegions(ctx context.Context, db *sql.DB) error {
 		s.CodeOrder[r] = int32(ord)
 		s.ByCode[ord] = s.Regions[r].Code
 	}
-	for _, r := range s.Regions {
+	s.ParentAt = make([]int32, len(s.Regions))
+	for i, r := range s.Regions {
+		s.ParentAt[i] = -1
 		if p := s.RegionBy[parents[r]]; p != nil {
 			r.Parent = p
 			p.Children = append(p.Children, r)
+			s.ParentAt[i] = int32(s.RegionAt[p.Code])
 		}
 	}
 	return nil
@@ -249,11 +256,10 @@ func (s *Catalog) readIndicators(ctx context.Context, db *sql.DB) error {
 	})
 }
 
-// readSeries reads which regions have values of each indicator (Series), and of those which have values
-// of their own (Own), in dataset order.
+// readSeries reads which regions have values of each indicator (Series), of those which have values of
+// their own (Own), and of those the scope ALL (All), in dataset order.
 func (s *Catalog) readSeries(ctx context.Context, db *sql.DB) error {
-	s.AllOwn = true
-	return each(ctx, db, `SELECT s.indicator, r.ord, s.own FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
+	err := each(ctx, db, `SELECT s.indicator, r.ord, s.own FROM series s JOIN regions r ON r.code = s.region ORDER BY s.indicator, r.ord`, func(rows *sql.Rows) error {
 		var code string
 		var r int
 		var own bool
@@ -263,11 +269,42 @@ func (s *Catalog) readSeries(ctx context.Context, db *sql.DB) error {
 		s.Series[code] = append(s.Series[code], r)
 		if own {
 			s.Own[code] = append(s.Own[code], r)
-		} else {
-			s.AllOwn = false
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.Flat = true
+	for code, own := range s.Own {
+		s.All[code] = s.ScopeAll(own)
+		s.Flat = s.Flat && len(s.All[code]) == len(s.Series[code])
+	}
+	s.Flat = s.Flat && len(s.Own) == len(s.Series)
+	return nil
+}
+
+// ScopeAll is the scope ALL of an indicator whose regions with values of their own are own (positions,
+// ascending): those of own none of whose children is in own. A total or an average of regions (a country's
+// own national figure over its provinces') does not rank among them; a region without children in own (a
+// World Bank aggregate, which has no children) stays. The result is ascending too.
+func (s *Catalog) ScopeAll(own []int) []int {
+	above := map[int32]bool{}
+	for _, r := range own {
+		if p := s.ParentAt[r]; p >= 0 {
+			above[p] = true
+		}
+	}
+	if len(above) == 0 {
+		return own
+	}
+	out := make([]int, 0, len(own))
+	for _, r := range own {
+		if !above[int32(r)] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // readVintages reads the distinct release dates of the values, in order.

@@ -71,8 +71,9 @@ const covers = `(m.from_year IS NULL OR m.from_year <= o.year) AND (m.to_year IS
 
 // filterSQL returns the conditions of a filter the query service has checked, over observationsFrom, each
 // starting with " AND ". ownByDefault keeps, when the filter does not name the regions, only values of
-// regions with a value of their own of the indicator (see analytics.ValueFilter.NarrowsRegions); computed
-// values pass that test as they come (their rows are only those of regions with one: see Computed).
+// the indicator's scope ALL: regions with a value of their own of it none of whose children has one (see
+// analytics.ValueFilter.NarrowsRegions and Catalog.ScopeAll); computed values pass that test as they come
+// (their rows are only those of the scope: see Computed).
 func filterSQL(f analytics.ValueFilter, p *params, ownByDefault bool, c *Computed) string {
 	where := ""
 	in := func(column string, codes []string) {
@@ -115,7 +116,8 @@ func filterSQL(f analytics.ValueFilter, p *params, ownByDefault bool, c *Compute
 		where += " AND o.indicator IN (SELECT code FROM indicators WHERE frequency = " + p.add(string(*f.Frequency)) + ")"
 	}
 	if ownByDefault && !f.NarrowsRegions() {
-		own := "EXISTS (SELECT 1 FROM series se WHERE se.indicator = o.indicator AND se.region = o.region AND se.own)"
+		own := "(EXISTS (SELECT 1 FROM series se WHERE se.indicator = o.indicator AND se.region = o.region AND se.own)" +
+			" AND NOT EXISTS (SELECT 1 FROM series se JOIN regions rc ON rc.code = se.region WHERE se.indicator = o.indicator AND rc.parent_code = o.region AND se.own))"
 		if !c.empty() {
 			own = "(o.flags & " + p.add(int32(analytics.Computed)) + " <> 0 OR " + own + ")"
 		}

@@ -115,9 +115,10 @@ func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.Aggr
 	pq.Having, pq.OrderBy, pq.Totals, pq.After, pq.First = nil, nil, nil, "", MaxPivotCells
 	// Only the page's groups are looked up: by indicator, its indicators' values alone (a row of one
 	// indicator aggregates only its own values); by region, its regions' where the filter names regions
-	// itself by a list or every value is a region's own (AllOwn: no rollups). Otherwise a list of regions
-	// would let a parent's rolled-up values in, which an aggregate without one leaves out; and a filter by
-	// group, parent or level takes no list beside them (checkFilter refuses both).
+	// itself by a list or every region with a value is in the scope ALL (Flat: no rollups, no region above
+	// others with values of their own). Otherwise a list of regions would let a parent's rolled-up values
+	// in, which an aggregate without one leaves out; and a filter by group, parent or level takes no list
+	// beside them (checkFilter refuses both).
 	if slices.Contains(q.By, analytics.DimIndicator) {
 		pq.Filter.Indicators = pageCodes(agg.Rows, func(r *analytics.AggregateRow) *string {
 			if r.Indicator == nil {
@@ -126,7 +127,7 @@ func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.Aggr
 			return &r.Indicator.Code
 		})
 	}
-	if slices.Contains(q.By, analytics.DimRegion) && (q.Filter.Regions != nil || s.AllOwn && !q.Filter.NarrowsRegions()) {
+	if slices.Contains(q.By, analytics.DimRegion) && (q.Filter.Regions != nil || s.Flat && !q.Filter.NarrowsRegions()) {
 		pq.Filter.Regions = pageCodes(agg.Rows, func(r *analytics.AggregateRow) *string {
 			if r.Region == nil {
 				return nil
@@ -227,8 +228,8 @@ func (e *Engine) aggregateUpTo(ctx context.Context, s *snapshot, q analytics.Agg
 		return nil, err
 	}
 	return cached(e, s, keyOf("aggregate", spec), func() (*analytics.Aggregate, error) {
-		// Only formula values of regions' own, as duck keeps stored ones (see aggregateStatement).
-		cat, c, warns, err := e.computedOf(ctx, s, spec.Query.Filter, !s.AllOwn && !spec.Query.Filter.NarrowsRegions())
+		// Only formula values of the scope ALL, as duck keeps stored ones (see aggregateStatement).
+		cat, c, warns, err := e.computedOf(ctx, s, spec.Query.Filter, !s.Flat && !spec.Query.Filter.NarrowsRegions())
 		if err != nil {
 			return nil, err
 		}

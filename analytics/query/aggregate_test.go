@@ -28,7 +28,8 @@ type refObs struct {
 }
 
 // refFiltered lists the values a filter keeps: newest vintage (or newest released by asOf), and without a
-// filter naming regions only regions with a value of their own (not RolledUp) of the indicator.
+// filter naming regions only regions with a value of their own (not RolledUp) of the indicator none of
+// whose children (by parent) has one.
 func refFiltered(d *dataset.Dataset, f analytics.ValueFilter) []refObs {
 	regions := map[string]dataset.Region{}
 	for _, r := range d.Regions {
@@ -50,9 +51,13 @@ func refFiltered(d *dataset.Dataset, f analytics.ValueFilter) []refObs {
 			chosen[key{o.Region, o.Indicator, o.Year}] = o
 		}
 	}
+	above := map[string]bool{} // region|indicator with a child in own
 	for _, o := range latest {
 		if o.Flags&analytics.RolledUp == 0 {
 			own[o.Region+"|"+o.Indicator] = true
+			if p := regions[o.Region].Parent; p != "" {
+				above[p+"|"+o.Indicator] = true
+			}
 		}
 	}
 	var out []refObs
@@ -69,7 +74,7 @@ func refFiltered(d *dataset.Dataset, f analytics.ValueFilter) []refObs {
 		if f.Regions != nil && !slices.Contains(f.Regions, o.Region) || f.Indicators != nil && !slices.Contains(f.Indicators, o.Indicator) ||
 			f.Group != "" && !member(f.Group) || f.Parent != "" && r.Parent != f.Parent || f.Level != "" && r.Level != f.Level ||
 			f.Category != "" && in.Category != f.Category || f.From != nil && o.Year < *f.From || f.To != nil && o.Year > *f.To ||
-			!f.NarrowsRegions() && !own[o.Region+"|"+o.Indicator] {
+			!f.NarrowsRegions() && (!own[o.Region+"|"+o.Indicator] || above[o.Region+"|"+o.Indicator]) {
 			continue
 		}
 		out = append(out, refObs{o.Region, o.Indicator, r.Parent, r.Level, in.Category, in.Rollup, o.Year, o.Value})
@@ -219,9 +224,14 @@ func TestAggregateMatchesReference(t *testing.T) {
 				d.Indicators[i].Rollup = analytics.RollupSum
 			}
 		}
-		// The parents get values of their own in some years and rolled-up ones in others: only the former
-		// count without a filter naming regions.
+		// The parents get values of their own in some years and rolled-up ones in others: without a filter
+		// naming regions, only the former count, and only of a parent none of whose children has a value of
+		// its own (P1 without children, or whose children have no values). ROOT, above P1 and P2, has a value
+		// of its own in 2002 of some indicators: it counts only where P1 has none of its own.
 		for _, in := range d.Indicators {
+			if rng.IntN(2) == 0 {
+				d.Observations = append(d.Observations, dataset.Observation{Region: "ROOT", Indicator: in.Code, Year: 2002, Value: float64(rng.IntN(9))})
+			}
 			for y := 2000; y <= 2004; y++ {
 				f := analytics.FlagSet(0)
 				if rng.IntN(2) == 0 {

@@ -512,7 +512,10 @@ func (s *snapshot) scopeSize(sc *analytics.Scope, indicator string) int {
 		return len(sc.Regions)
 	}
 	if s.IndicatorBy[indicator] == nil {
-		return len(s.formulaSeries(indicator, false))
+		return len(s.formulaSeries(indicator, sc.Level == nil))
+	}
+	if sc.Level == nil {
+		return len(s.All[indicator])
 	}
 	return len(s.Series[indicator])
 }

@@ -361,7 +361,8 @@ func (s *snapshot) checkLevel(level string) error {
 
 // members lists the positions of the regions of a scope in year, for the indicator, in dataset order. The
 // scope ALL is every region with a value of its own in some year (not only a rollup of its children's, so a
-// country's sum of its provinces does not rank among them); with a level, every region of that level with a
+// country's sum of its provinces does not rank among them) none of whose children has one (so neither does
+// the country's own national figure: duck.Catalog.ScopeAll); with a level, every region of that level with a
 // value.
 func (s *snapshot) members(sc *analytics.Scope, indicator string, year int) []int {
 	var out []int
@@ -384,7 +385,7 @@ func (s *snapshot) members(sc *analytics.Scope, indicator string, year int) []in
 			keep(r)
 		}
 	default:
-		all := s.Own[indicator]
+		all := s.All[indicator]
 		if sc.Level != nil {
 			all = s.Series[indicator]
 		}

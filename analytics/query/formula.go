@@ -148,10 +148,11 @@ func (s *snapshot) isFormula(in *analytics.Indicator) bool {
 	return in != nil && s.IndicatorBy[in.Code] != in
 }
 
-// formulaSeries is, for a formula's code, the regions with values of every operand in some year (Series)
-// and of those with values of their own of every operand (Own): what members and scopeSize read for an
-// indicator of the dataset. A region in them may still have no value in a given year.
-func (s *snapshot) formulaSeries(code string, own bool) []int {
+// formulaSeries is, for a formula's code, the regions with values of every operand in some year (Series),
+// or with all false, of those with values of their own of every operand (Own) the scope ALL (ScopeAll: a
+// region none of whose children is among them): what members and scopeSize read for an indicator of the
+// dataset (Series and All). A region in them may still have no value in a given year.
+func (s *snapshot) formulaSeries(code string, all bool) []int {
 	x, err := formula.Parse(code)
 	if err != nil {
 		return nil
@@ -159,7 +160,7 @@ func (s *snapshot) formulaSeries(code string, own bool) []int {
 	var out []int
 	for i, c := range x.Vars() {
 		list := s.Series[c]
-		if own {
+		if all {
 			list = s.Own[c]
 		}
 		if i == 0 {
@@ -167,6 +168,9 @@ func (s *snapshot) formulaSeries(code string, own bool) []int {
 			continue
 		}
 		out = slices.DeleteFunc(out, func(r int) bool { _, ok := slices.BinarySearch(list, r); return !ok })
+	}
+	if all {
+		return s.ScopeAll(out)
 	}
 	return out
 }
@@ -313,9 +317,10 @@ func formulaWarnings(s *snapshot, in *analytics.Indicator, ms map[string]*duck.M
 // a derived.csv twin), and handed to duck as rows it reads beside the stored values (duck.Computed).
 
 // computedOf is, for a filter checkFilter has resolved, the values of the formulas it names (nil when it
-// names none) and the catalog that knows their indicators. ownOnly keeps only the regions with a value
-// of their own, as series.own marks them for a stored indicator: a value not resting on a rollup. The
-// warnings name the regions and years where a formula has no value for want of a divisor.
+// names none) and the catalog that knows their indicators. ownOnly keeps only the scope ALL of each
+// formula, as duck keeps it of a stored indicator: the regions with a value of their own (one not resting
+// on a rollup) none of whose children has one. The warnings name the regions and years where a formula has
+// no value for want of a divisor.
 func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueFilter, ownOnly bool) (*duck.Catalog, *duck.Computed, []*analytics.Warning, error) {
 	var ins []*analytics.Indicator
 	for _, code := range f.Indicators {
@@ -356,6 +361,19 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 	for _, in := range ins {
 		x, _ := formula.Parse(in.Code) // checked by formulaIndicator
 		m, first := ms[in.Code], ms[x.Vars()[0]]
+		// With ownOnly, the regions with a value of their own, and those above one of them (out of the scope).
+		var own, above []bool
+		if ownOnly {
+			own, above = make([]bool, len(s.Regions)), make([]bool, len(s.Regions))
+		}
+		if ownOnly && m != nil {
+			for r := range s.Regions {
+				own[r] = slices.ContainsFunc(m.Cells[m.Off[r]:m.Off[r+1]], func(c duck.Cell) bool { return c.Flags&analytics.RolledUp == 0 })
+				if p := s.ParentAt[r]; own[r] && p >= 0 {
+					above[p] = true
+				}
+			}
+		}
 		for r := range s.Regions {
 			if only != nil && !only[r] {
 				continue
@@ -364,7 +382,7 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 			if m != nil {
 				cells = m.Cells[m.Off[r]:m.Off[r+1]]
 			}
-			if !ownOnly || slices.ContainsFunc(cells, func(c duck.Cell) bool { return c.Flags&analytics.RolledUp == 0 }) {
+			if !ownOnly || own[r] && !above[r] {
 				for _, cl := range cells {
 					if inYears(int(cl.Year)) {
 						c.Add(in.Code, s.Regions[r].Code, int(cl.Year), cl.Value, cl.Flags)
@@ -376,7 +394,7 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 				continue
 			}
 			for _, cl := range first.Cells[first.Off[r]:first.Off[r+1]] { // years where every operand has a value and the formula none
-				if _, _, ok := m.Get(r, int(cl.Year)); ok || !inYears(int(cl.Year)) || ownOnly && cl.Flags&analytics.RolledUp != 0 {
+				if _, _, ok := m.Get(r, int(cl.Year)); ok || !inYears(int(cl.Year)) || ownOnly && (cl.Flags&analytics.RolledUp != 0 || above[r]) {
 					continue
 				}
 				if t := formulaTrouble(s, x, ms, r, int(cl.Year)); t != "" {

@@ -26,7 +26,7 @@ func TestImportCommand(t *testing.T) {
 	if code := run(ctx, []string{"import", "--db", db, "../../data/china-provinces-nbs"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !regexp.MustCompile(`: 32 regions, 13 groups, 27 indicators, 5044 observations \(2016–2025\), version [0-9a-f]{16}\n` +
+	if !regexp.MustCompile(`: 32 regions, 13 groups, 27 indicators, 5050 observations \(2016–2025\), version [0-9a-f]{16}\n` +
 		`with 1 assessment scheme\(s\) and 93 target\(s\)\ntook `).MatchString(out.String()) {
 		t.Errorf("import said %q", out.String())
 	}
@@ -54,12 +54,12 @@ func TestImportCommand(t *testing.T) {
 	if code := run(ctx, []string{"import", bad, "--db", db}, &out, &errb); code != 1 {
 		t.Fatalf("a corrupt dataset exited %d: %s", code, errb.String())
 	}
-	// observations.csv has 4898 rows after the header, so the appended rows are lines 4900–4902.
+	// observations.csv has 4907 rows after the header, so the appended rows are lines 4909–4911.
 	for _, want := range []string{
 		"dataset refused: 3 problem(s)",
-		`observations.csv:4900: unknown region_code "999999"`,
-		`observations.csv:4901: value "lots" is not a finite number`,
-		"observations.csv:4902: duplicate observation of 320000, gdp, 2019 (first on line ",
+		`observations.csv:4909: unknown region_code "999999"`,
+		`observations.csv:4910: value "lots" is not a finite number`,
+		"observations.csv:4911: duplicate observation of 320000, gdp, 2019 (first on line ",
 	} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
@@ -128,7 +128,7 @@ func TestServeCommand(t *testing.T) {
 			`"observations":31174`, `{"region":{"code":"IND"},"rank":1},{"region":{"code":"CHN"},"rank":2}`},
 		{[]string{"serve", "--addr", "127.0.0.1:0"},
 			`{ dataset { observations } ranking(indicator: \"gdp\", year: 2024, level: \"province\") { entries { region { code } rank } } }`,
-			`"observations":5044`, `{"region":{"code":"440000"},"rank":1},{"region":{"code":"320000"},"rank":2}`},
+			`"observations":5050`, `{"region":{"code":"440000"},"rank":1},{"region":{"code":"320000"},"rank":2}`},
 		// The access flags (graph/server/guard_test.go checks what they do).
 		{[]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--no-graphiql", "--no-introspection"},
 			`{ dataset { observations } }`, `"observations":31174`, `"observations":31174`},

@@ -18,8 +18,8 @@ type BaselineInput struct {
 }
 
 // What a composite scores. Give scheme or indicators, not both. Without a scope (group, parent, level or
-// regions), a scheme's own scope applies; without either, every region with a value of its own of one of the
-// indicators. Settings not given come from the scheme, else from the defaults: MIN_MAX, ARITHMETIC, RESCALE,
+// regions), a scheme's own scope applies; without either, the regions in the scope ALL of one of the
+// indicators (as ranking's: a value of its own, and no child with one). Settings not given come from the scheme, else from the defaults: MIN_MAX, ARITHMETIC, RESCALE,
 // COMPETITION, no tiers.
 type CompositeInput struct {
 	Year    int      `json:"year"`
@@ -126,8 +126,9 @@ type SchemeScope struct {
 	Level  *string           `json:"level,omitempty"`
 }
 
-// Where a comparison ranks: one of group, parent and regions, or none of them (every region with a value of
-// its own), with level as ranking's level (not with regions). The same scopes as ranking's arguments.
+// Where a comparison ranks: one of group, parent and regions, or none of them (ranking's scope ALL: every
+// region with a value of its own none of whose children has one), with level as ranking's level (not with
+// regions). The same scopes as ranking's arguments.
 type ScopeInput struct {
 	Group   *string  `json:"group,omitempty"`
 	Parent  *string  `json:"parent,omitempty"`

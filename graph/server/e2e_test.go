@@ -204,8 +204,9 @@ func TestRankingGrowthBasis(t *testing.T) {
 func TestRankingScopes(t *testing.T) {
 	srv := nbsServer(t)
 	var a rankingAnswer
-	// Without a scope every region with a gdp value of its own in some year is in scope: the 31 provinces.
-	// CN's gdp is only the provinces' sum (parent_rollup), so it does not rank among them.
+	// Without a scope every region with a gdp value of its own in some year none of whose children has one is
+	// in scope: the 31 provinces. CN has its own 2024 gdp (the communiqué's, observations.csv) and sums of
+	// provinces in other years, but its provinces have values of their own, so it does not rank among them.
 	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024) { count entries { region { code } rank } missing { code } } }`, nil, &a)
 	if a.Ranking.Count != 31 || a.Ranking.Entries[0].Region.Code != "440000" || len(a.Ranking.Missing) != 0 {
 		t.Errorf("all: count %d first %s missing %s", a.Ranking.Count, a.Ranking.Entries[0].Region.Code, a.missing())
@@ -217,9 +218,10 @@ func TestRankingScopes(t *testing.T) {
 	if b.order() != a.order() || b.order() != c.order() {
 		t.Errorf("all, parent CN and level province differ:\n%s\n%s\n%s", a.order(), b.order(), c.order())
 	}
-	// Asked for by level, CN is there: its gdp is the sum of the provinces' (TestShippedDerived).
+	// Asked for by level, CN is there, with its own 2024 gdp: 1349084 (observations.csv), not the provinces'
+	// sum 1337605.8.
 	mustPost(t, srv.URL, `{ ranking(indicator: "gdp", year: 2024, level: "country") { count entries { region { code } value } } }`, nil, &cn)
-	if cn.Ranking.Count != 1 || cn.Ranking.Entries[0].Region.Code != "CN" || cn.Ranking.Entries[0].Value < 1.3e6 {
+	if cn.Ranking.Count != 1 || cn.Ranking.Entries[0].Region.Code != "CN" || cn.Ranking.Entries[0].Value != 1349084 {
 		t.Errorf("level country: %+v", cn.Ranking.Entries)
 	}
 	// gdp starts in 2019: 2018 is refused with the years there are, rather than answered all missing.
@@ -372,8 +374,8 @@ func TestCatalog(t *testing.T) {
 		groups { code members { code } }
 	}`, nil, &a)
 	d := a.Dataset
-	// 26 published indicators and retail_sales_pc; 4,898 published values and 146 derived (TestShippedDerived).
-	if d.Regions != 32 || d.Indicators != 27 || d.Observations != 4898+146 || d.FirstYear != 2016 || d.LastYear != 2025 || len(d.Version) != 16 {
+	// 26 published indicators and retail_sales_pc; 4,907 published values (9 of them CN's, from the 2024 communiqué) and 143 derived (TestShippedDerived).
+	if d.Regions != 32 || d.Indicators != 27 || d.Observations != 4907+143 || d.FirstYear != 2016 || d.LastYear != 2025 || len(d.Version) != 16 {
 		t.Errorf("dataset %+v", d)
 	}
 	if fmt.Sprint(a.Regions) != "[{210000} {220000} {230000}]" {
@@ -505,7 +507,7 @@ func TestErrors(t *testing.T) {
 	// The data is untouched after the injection attempts above.
 	var a struct{ Dataset struct{ Observations int } }
 	mustPost(t, srv.URL, `{ dataset { observations } }`, nil, &a)
-	if a.Dataset.Observations != 4898+146 {
+	if a.Dataset.Observations != 4907+143 {
 		t.Errorf("observations %d", a.Dataset.Observations)
 	}
 }
@@ -568,7 +570,7 @@ func TestResponseCache(t *testing.T) {
 	}
 	q := `{ dataset { version observations } ranking(indicator: "gdp", year: 2024) { count } }`
 	hit, first := ask(q)
-	if hit != "" || !strings.Contains(first, `"observations":5044`) {
+	if hit != "" || !strings.Contains(first, `"observations":5050`) {
 		t.Fatalf("first answer: %q %s", hit, first)
 	}
 	if hit, again := ask(q); hit != "hit" || again != first {
