@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
 	"pacesetter/analytics/duck"
 	"pacesetter/analytics/query"
@@ -220,3 +223,125 @@ func BenchmarkSteady(b *testing.B) {
 }
 
 var benchPeer = sync.OnceValues(func() (*duck.Store, error) { return benchImport(dataset.Synthetic(1, 300, 50, 20)) })
+
+// BenchmarkAggregateFloor times the aggregate questions against their floor in one process, on the peer
+// data (300 regions in 10 groups × 50 indicators × 20 years), with every answer cache off (steady: each
+// request is computed, the store warm):
+//
+//	q=indicator-year  mean and count by [INDICATOR, YEAR] from a year on (pacebench's Q1), floor
+//	                  Store.FloorAggregate
+//	q=group-year      one indicator's mean and count by [GROUP, YEAR] from a year on, floor
+//	                  Store.FloorAggregateGroups
+//
+// each via=engine (query.Engine.Aggregate, no GraphQL) and via=http (the query POSTed to NewHandler served
+// by httptest.NewServer: TCP, HTTP, GraphQL and JSON, as pacebench's requests). Every iteration runs the
+// floor and then ours for the same year (the indicator and year move on each iteration, as pacebench's
+// requests do), so load on the machine falls on both alike; the metrics are the p50 of each and their ratio
+// (x-floor, the issue's "steady / floor"). The first request of each is checked against the floor's number
+// of rows and not timed.
+//
+//	go test -run '^$' -bench BenchmarkAggregateFloor -benchtime 200x ./graph/server/
+func BenchmarkAggregateFloor(b *testing.B) {
+	store, err := benchPeer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	engine, err := query.NewEngine(ctx, store, query.Options{CacheEntries: 0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt := DefaultOptions
+	opt.ResponseCache = 0
+	srv := httptest.NewServer(NewHandler(engine, opt))
+	defer srv.Close()
+	const years = 20
+	cases := []struct {
+		name  string
+		floor func(in string, from int) (int, error)
+		query func(in string, from int) analytics.AggregateQuery
+		gql   string
+		field string // the row's dimension field the answer names
+	}{
+		{"indicator-year", func(_ string, from int) (int, error) { return store.FloorAggregate(ctx, from) },
+			func(_ string, from int) analytics.AggregateQuery {
+				return analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimIndicator, analytics.DimYear},
+					Filter: analytics.ValueFilter{From: &from}, Measures: []analytics.AggregateMeasure{analytics.MeasureCount, analytics.MeasureMean}, First: 1000}
+			},
+			`query($y: Int!) { aggregate(by: [INDICATOR, YEAR], filter: {from: $y}, first: 1000) { rows { indicator { code } year count mean } } }`, "indicator"},
+		{"group-year", func(in string, from int) (int, error) { return store.FloorAggregateGroups(ctx, in, from) },
+			func(in string, from int) analytics.AggregateQuery {
+				return analytics.AggregateQuery{By: []analytics.Dimension{analytics.DimGroup, analytics.DimYear},
+					Filter: analytics.ValueFilter{Indicators: []string{in}, From: &from}, Measures: []analytics.AggregateMeasure{analytics.MeasureCount, analytics.MeasureMean}, First: 1000}
+			},
+			`query($i: ID!, $y: Int!) { aggregate(by: [GROUP, YEAR], filter: {indicators: [$i], from: $y}, first: 1000) { rows { group { code } year count mean } } }`, "group"},
+	}
+	post := func(gql, in string, from int) (int, error) {
+		body, _ := json.Marshal(map[string]any{"query": gql, "variables": map[string]any{"i": in, "y": from}})
+		res, err := srv.Client().Post(srv.URL+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		defer res.Body.Close()
+		var out struct {
+			Data struct {
+				Aggregate struct{ Rows []json.RawMessage }
+			}
+			Errors []gqlError
+		}
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK || len(out.Errors) > 0 {
+			return 0, fmt.Errorf("status %d, %v %v", res.StatusCode, err, out.Errors)
+		}
+		return len(out.Data.Aggregate.Rows), nil
+	}
+	for _, c := range cases {
+		for _, via := range []string{"engine", "http"} {
+			b.Run("q="+c.name+"/via="+via, func(b *testing.B) {
+				ours := func(in string, from int) (int, error) {
+					if via == "http" {
+						return post(c.gql, in, from)
+					}
+					agg, err := engine.Aggregate(ctx, c.query(in, from))
+					if err != nil {
+						return 0, err
+					}
+					return len(agg.Rows), nil
+				}
+				for _, from := range []int{2001, 2020} {
+					want, err := c.floor("I003", from)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if got, err := ours("I003", from); err != nil || got != want {
+						b.Fatalf("from %d: %d rows (%v), the floor %d", from, got, err, want)
+					}
+				}
+				var floorT, oursT []time.Duration
+				k := 0
+				for b.Loop() {
+					in, from := fmt.Sprintf("I%03d", k%50+1), 2001+k%years
+					k++
+					t := time.Now()
+					if _, err := c.floor(in, from); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					if _, err := ours(in, from); err != nil {
+						b.Fatal(err)
+					}
+					floorT, oursT = append(floorT, t1.Sub(t)), append(oursT, time.Since(t1))
+				}
+				f, o := benchMedian(floorT), benchMedian(oursT)
+				b.ReportMetric(float64(f)/1e6, "floor-ms")
+				b.ReportMetric(float64(o)/1e6, "ours-ms")
+				b.ReportMetric(float64(o)/float64(f), "x-floor")
+			})
+		}
+	}
+}
+
+func benchMedian(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
