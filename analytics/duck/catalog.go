@@ -43,6 +43,10 @@ type Catalog struct {
 	TargetBy map[TargetKey]*analytics.Target
 	// The names of categories and departments schemes.yaml gives, by code (Label gives every one).
 	CategoryLabels, DepartmentLabels map[string]*analytics.Label
+	// The dataset order of the regions (and of the parents they name), groups and indicators as an aggregate
+	// orders its rows by them (see orderColumn); read with the catalog.
+	regionOrder, parentOrder, groupOrder, indicatorOrder codeOrder
+	parentsKnown                                         bool // every parent_code is a region's
 }
 
 // Label is the names of category (department when dept) code: schemes.yaml's, else the code as its name;
@@ -114,6 +118,7 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		}
 	}
 	s.count()
+	s.orders()
 	s.Key = s.Info.Version + "|" + s.Info.ImportedAt.String()
 	return s, nil
 }
@@ -172,10 +177,13 @@ func (s *Catalog) readRegions(ctx context.Context, db *sql.DB) error {
 		s.CodeOrder[r] = int32(ord)
 		s.ByCode[ord] = s.Regions[r].Code
 	}
+	s.parentsKnown = true
 	for _, r := range s.Regions {
 		if p := s.RegionBy[parents[r]]; p != nil {
 			r.Parent = p
 			p.Children = append(p.Children, r)
+		} else if parents[r] != "" {
+			s.parentsKnown = false
 		}
 	}
 	return nil
