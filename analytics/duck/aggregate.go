@@ -86,13 +86,25 @@ type AggregateSpec struct {
 }
 
 // Aggregate groups the filtered observations and computes the measures asked for, in one statement: the
-// groups, having, order and page, the total count and the totals.
+// groups, having, order and page, the total count and the totals. A page past the last row, whose lean
+// statement (see aggregateStatement) returns no row to carry the count, takes a second, classic one.
 func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec) (*analytics.Aggregate, error) {
-	query, args := aggregateStatement(s, spec)
+	out, lean, err := rd.aggregate(ctx, s, spec, false)
+	if err == nil && lean && len(out.Rows) == 0 && spec.Offset > 0 {
+		out, _, err = rd.aggregate(ctx, s, spec, true)
+	}
+	return out, err
+}
+
+func (rd *Reader) aggregate(ctx context.Context, s *Catalog, spec AggregateSpec, classic bool) (*analytics.Aggregate, bool, error) {
+	query, args, lean := aggregateStatement(s, spec, classic)
 	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(spec.Query)}
 	sc := aggregateScan{s: s, q: spec.Query, offset: spec.Offset, out: out, huge: map[string]int{}}
 	if err := rd.each(ctx, query, sc.row, args...); err != nil {
-		return nil, dbError(ctx, "aggregate", err)
+		return nil, false, dbError(ctx, "aggregate", err)
+	}
+	if lean { // no totals asked for, and none read: the classic statement's totals row would be all null
+		out.Totals = &analytics.AggregateRow{}
 	}
 	for _, m := range []string{"sum", "mean", "median", "quantile", "stddev", "share"} {
 		if n := sc.huge[m]; n > 0 {
@@ -100,7 +112,7 @@ func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec)
 				"%s is null on %d rows or totals: it is beyond ±1.8e308, the largest number a double holds", m, n)})
 		}
 	}
-	return out, nil
+	return out, lean, nil
 }
 
 // yearEndsOnly keeps, of a cumulative (year-to-date) indicator's values, only each year's last period's
@@ -128,9 +140,17 @@ func (s *Catalog) yearEndsOnly(p *params) string {
 // aggregateStatement is the one statement of an aggregate and its arguments. Its pieces are built in the
 // order their arguments are numbered: the filter, the group join, the quantiles, having, then the vintage
 // and the page.
-func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
+//
+// It has one of two shapes after the groups kept (kept). The lean one (lean true), when no totals are asked
+// for and every dimension is ordered without a look-up (see orderColumn), is the page itself: kept ordered,
+// limited and offset, each row carrying the number of groups kept (count(*) OVER ()). Its cost is the floor's
+// GROUP BY and little more; a page past the last row holds no row to carry the count. The classic one
+// (always when classic is true) numbers kept's rows, takes the page and adds a totals row over base, which
+// holds the count; reading kept and base twice makes DuckDB materialise them, and the look-ups of dataset
+// order are joins, together up to twice the lean one's time.
+func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query string, args []any, lean bool) {
 	q := spec.Query
-	need, order := measuresNeeded(q)
+	need, keys := measuresNeeded(q)
 	p := &params{}
 	// Only values of the scope ALL: on a dataset without rollups or regions above others with values of
 	// their own (Flat) every value is, and the joins over every value read are left out.
@@ -152,8 +172,8 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 			tots = append(tots, msql[m]+" AS "+measureName(m))
 		}
 	}
-	// count(*) keeps tot one row (an aggregate) even when no total is asked for.
-	tots = append(tots, "count(*) AS t_all", "(SELECT count(*) FROM kept) AS n")
+	order, lookup := s.orderOf(keys, p, !spec.Computed.empty())
+	lean = !classic && len(tots) == 0 && !lookup
 	pageCols, totCols := outputColumns(q, need)
 	// The joins to regions and indicators only when their columns are read: by PARENT, LEVEL or CATEGORY, a
 	// filter on one, or a sum (which reads rollup; a share needs the sum).
@@ -170,22 +190,35 @@ func aggregateStatement(s *Catalog, spec AggregateSpec) (string, []any) {
 	if !joins {
 		cols = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup, NULL AS period_text`
 	}
-	query := `WITH base AS (SELECT ` + cols + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins, spec.Computed) + ` WHERE TRUE` + where + `),
+	query = `WITH base AS (SELECT ` + cols + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins, spec.Computed) + ` WHERE TRUE` + where + `),
 	grouped AS (SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ") + `),
 	shared AS (SELECT *` + share + ` FROM grouped),
-	kept AS (SELECT * FROM shared` + havingSQL + `),
+	kept AS (SELECT * FROM shared` + havingSQL + `)`
+	if lean {
+		query += `
+	SELECT FALSE, 0, ` + strings.Join(pageCols, ", ") + `, count(*) OVER () FROM kept
+	ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ` + p.add(q.First+1) + ` OFFSET ` + p.add(spec.Offset)
+		return query, p.args, true
+	}
+	// tot is one row (an aggregate) of the totals asked for and the number of groups kept. Without totals it
+	// reads kept alone: a second reader of base would make DuckDB materialise every value read.
+	tot := "SELECT count(*) AS n FROM kept"
+	if len(tots) > 0 {
+		tot = "SELECT " + strings.Join(append(tots, "(SELECT count(*) FROM kept) AS n"), ", ") + " FROM base b"
+	}
+	query += `,
 	page AS (SELECT *, row_number() OVER (ORDER BY ` + strings.Join(order, ", ") + `) AS ord FROM kept
 		ORDER BY ord LIMIT ` + p.add(q.First+1) + ` OFFSET ` + p.add(spec.Offset) + `),
-	tot AS (SELECT ` + strings.Join(tots, ", ") + ` FROM base b)
+	tot AS (` + tot + `)
 	SELECT FALSE, ord, ` + strings.Join(pageCols, ", ") + `, NULL FROM page
 	UNION ALL SELECT TRUE, 0, ` + strings.Join(totCols, ", ") + `, n FROM tot
 	ORDER BY 1, 2`
-	return query, p.args
+	return query, p.args, false
 }
 
 // measuresNeeded is what the statement computes (the measures asked for and the ones having and orderBy
-// read) and its order: orderBy's keys, then every dimension, so that pages never overlap.
-func measuresNeeded(q analytics.AggregateQuery) (map[analytics.AggregateMeasure]bool, []string) {
+// read) and the keys of its order: orderBy's, then every dimension, so that pages never overlap.
+func measuresNeeded(q analytics.AggregateQuery) (map[analytics.AggregateMeasure]bool, []analytics.AggregateOrder) {
 	need := map[analytics.AggregateMeasure]bool{}
 	for _, m := range q.Measures {
 		need[m] = true
@@ -193,24 +226,34 @@ func measuresNeeded(q analytics.AggregateQuery) (map[analytics.AggregateMeasure]
 	for _, h := range q.Having {
 		need[h.Measure] = true
 	}
-	var order []string
+	var keys []analytics.AggregateOrder
 	for _, o := range q.OrderBy {
+		if d := analytics.Dimension(o.Key); dimName[d] == "" {
+			need[analytics.AggregateMeasure(o.Key)] = true
+		}
+		keys = append(keys, o)
+	}
+	for _, d := range q.By {
+		keys = append(keys, analytics.AggregateOrder{Key: analytics.AggregateKey(d)})
+	}
+	return need, keys
+}
+
+// orderOf is the ORDER BY of the keys, and whether one of them looks a code up in a table (see orderColumn).
+func (s *Catalog) orderOf(keys []analytics.AggregateOrder, p *params, computed bool) (order []string, lookup bool) {
+	for _, o := range keys {
 		dir := " ASC NULLS LAST"
 		if o.Desc {
 			dir = " DESC NULLS LAST"
 		}
 		if d := analytics.Dimension(o.Key); dimName[d] != "" {
-			order = append(order, orderColumn(d)+dir)
+			col, l := s.orderColumn(d, p, computed)
+			order, lookup = append(order, col+dir), lookup || l
 			continue
 		}
-		m := analytics.AggregateMeasure(o.Key)
-		need[m] = true
-		order = append(order, measureName(m)+dir)
+		order = append(order, measureName(analytics.AggregateMeasure(o.Key))+dir)
 	}
-	for _, d := range q.By {
-		order = append(order, orderColumn(d)+" ASC NULLS LAST")
-	}
-	return need, order
+	return order, lookup
 }
 
 // grouping is the GROUP BY of an aggregate: the dimension columns selected, those grouped by, the join a
@@ -369,6 +412,9 @@ func (sc *aggregateScan) row(rows *sql.Rows) error {
 		out.Totals, out.TotalCount = row, int(n.Int64)
 		return nil
 	}
+	if n.Valid { // the lean statement's rows carry the count
+		out.TotalCount = int(n.Int64)
+	}
 	if len(out.Rows) == q.First {
 		out.HasNextPage = true
 		return nil
@@ -390,17 +436,72 @@ func (sc *aggregateScan) row(rows *sql.Rows) error {
 	return nil
 }
 
-// orderColumn orders a dimension: regions, groups and indicators in dataset order, the others by value.
-func orderColumn(d analytics.Dimension) string {
-	switch d {
-	case analytics.DimRegion, analytics.DimParent:
-		return "(SELECT ord FROM regions WHERE code = " + dimName[d] + ")"
-	case analytics.DimGroup:
-		return "(SELECT ord FROM groups WHERE code = " + dimName[d] + ")"
-	case analytics.DimIndicator:
-		return "(SELECT ord FROM indicators WHERE code = " + dimName[d] + ")"
+// listOrderMost is the most codes a dimension is ordered by their position in a list (list_position, which
+// compares a row's code with the list's one by one): at most 64 comparisons for each group.
+const listOrderMost = 64
+
+// codeOrder is the dataset order of one kind of code (the ord column, which is each one's position): the
+// codes in that order, and whether it is the codes' own byte order, DuckDB's order of VARCHAR.
+type codeOrder struct {
+	codes         []string
+	known, sorted bool
+}
+
+func newCodeOrder(codes []string) codeOrder {
+	o := codeOrder{codes: codes, known: true, sorted: true}
+	for i := 1; i < len(codes); i++ {
+		if codes[i-1] >= codes[i] {
+			o.sorted = false
+			break
+		}
 	}
-	return dimName[d]
+	return o
+}
+
+// orders records the dataset order of the regions, parents, groups and indicators.
+func (s *Catalog) orders() {
+	codes := func(n int, code func(int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = code(i)
+		}
+		return out
+	}
+	s.regionOrder = newCodeOrder(codes(len(s.Regions), func(i int) string { return s.Regions[i].Code }))
+	s.parentOrder = s.regionOrder
+	s.parentOrder.sorted = s.parentOrder.sorted && s.parentsKnown // a parent_code that is no region's has no ord
+	s.groupOrder = newCodeOrder(codes(len(s.Groups), func(i int) string { return s.Groups[i].Code }))
+	s.indicatorOrder = newCodeOrder(codes(len(s.Indicators), func(i int) string { return s.Indicators[i].Code }))
+}
+
+// orderColumn orders a dimension: regions, groups and indicators in dataset order (their table's ord; a
+// code not in it, such as a formula's, last), the others by value. Dataset order is found without a join
+// where it can be: the code itself where that order is the codes' own and every code is in the table (a
+// formula's is not: computed), else the code's position in the list of codes as an argument when the list
+// is short (listOrderMost). Otherwise the code is looked up in its table (lookup true).
+func (s *Catalog) orderColumn(d analytics.Dimension, p *params, computed bool) (col string, lookup bool) {
+	var o codeOrder
+	table := ""
+	switch d {
+	case analytics.DimRegion:
+		o, table = s.regionOrder, "regions"
+	case analytics.DimParent:
+		o, table = s.parentOrder, "regions"
+	case analytics.DimGroup:
+		o, table = s.groupOrder, "groups"
+	case analytics.DimIndicator:
+		o, table = s.indicatorOrder, "indicators"
+		o.sorted = o.sorted && !computed
+	default:
+		return dimName[d], false
+	}
+	switch {
+	case o.known && o.sorted:
+		return dimName[d], false
+	case o.known && len(o.codes) <= listOrderMost:
+		return "list_position(" + p.add(o.codes) + "::VARCHAR[], " + dimName[d] + ")", false
+	}
+	return "(SELECT ord FROM " + table + " WHERE code = " + dimName[d] + ")", true
 }
 
 // finite says whether a measure read from DuckDB is null or a number; one that is not (a sum beyond ±1.8e308

@@ -47,6 +47,10 @@ type Catalog struct {
 	TargetBy map[TargetKey]*analytics.Target
 	// The names of categories and departments schemes.yaml gives, by code (Label gives every one).
 	CategoryLabels, DepartmentLabels map[string]*analytics.Label
+	// The dataset order of the regions (and of the parents they name), groups and indicators as an aggregate
+	// orders its rows by them (see orderColumn); read with the catalog.
+	regionOrder, parentOrder, groupOrder, indicatorOrder codeOrder
+	parentsKnown                                         bool // every parent_code is a region's
 }
 
 // Label is the names of category (department when dept) code: schemes.yaml's, else the code as its name;
@@ -118,6 +122,7 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		}
 	}
 	s.count()
+	s.orders()
 	s.Key = s.Info.Version + "|" + s.Info.ImportedAt.String()
 	return s, nil
 }
@@ -177,12 +182,15 @@ func (s *Catalog) readRegions(ctx context.Context, db *sql.DB) error {
 		s.ByCode[ord] = s.Regions[r].Code
 	}
 	s.ParentAt = make([]int32, len(s.Regions))
+	s.parentsKnown = true
 	for i, r := range s.Regions {
 		s.ParentAt[i] = -1
 		if p := s.RegionBy[parents[r]]; p != nil {
 			r.Parent = p
 			p.Children = append(p.Children, r)
 			s.ParentAt[i] = int32(s.RegionAt[p.Code])
+		} else if parents[r] != "" {
+			s.parentsKnown = false
 		}
 	}
 	return nil

@@ -404,3 +404,103 @@ func TestAggregatePreviousOfAPage(t *testing.T) {
 		}
 	}
 }
+
+// Without totals an aggregate takes duck's lean statement, which orders regions, groups and indicators by
+// their place in the dataset without a join where it can (by the code itself when the dataset's order is
+// the codes', by the code's place in a short list otherwise); a long list in another order is looked up,
+// in the classic statement. On a dataset of each kind, every page of first 7 is checked against the
+// reference: each group once with its count and mean, in the order the schema states (dataset order, then
+// years up), counted in totalCount, and a page after the last is empty with the same totalCount. The
+// expected order is the dataset's slices' own, sorted here by position.
+func TestAggregatePagesInDatasetOrder(t *testing.T) {
+	ctx := context.Background()
+	sorted := dataset.Synthetic(3, 40, 6, 4) // ROOT first: moved last, every code is then in its own order
+	sorted.Regions = append(sorted.Regions[1:], sorted.Regions[0])
+	slices.SortFunc(sorted.Groups, func(a, b dataset.Group) int { return strings.Compare(a.Code, b.Code) })
+	shuffled := dataset.Synthetic(3, 40, 6, 4) // ROOT first, groups as met, indicators reversed: short lists
+	slices.Reverse(shuffled.Indicators)
+	long := dataset.Synthetic(5, 100, 3, 3) // 101 regions, ROOT first: looked up
+	for _, c := range []struct {
+		name string
+		d    *dataset.Dataset
+	}{{"sorted", sorted}, {"shuffled", shuffled}, {"long", long}} {
+		e := newTestEngine(t, c.d, Options{})
+		pos := map[string]int{} // a code's place in its kind's dataset order
+		for i, r := range c.d.Regions {
+			pos["r"+r.Code] = i
+		}
+		for i, g := range c.d.Groups {
+			pos["g"+g.Code] = i
+		}
+		for i, in := range c.d.Indicators {
+			pos["i"+in.Code] = i
+		}
+		for _, by := range [][]analytics.Dimension{{analytics.DimIndicator, analytics.DimYear}, {analytics.DimRegion, analytics.DimYear},
+			{analytics.DimGroup, analytics.DimIndicator}, {analytics.DimYear, analytics.DimGroup, analytics.DimRegion}} {
+			f := analytics.ValueFilter{From: ptr(2002)}
+			groups := map[string][]refObs{}
+			for _, o := range refFiltered(c.d, f) {
+				for _, k := range refGroupKeys(c.d, f, o, by) {
+					groups[k] = append(groups[k], o)
+				}
+			}
+			var want []string
+			for k := range groups {
+				want = append(want, k)
+			}
+			rank := func(k string) []int {
+				var out []int
+				for i, v := range strings.Split(k, "|")[1:] {
+					switch by[i] {
+					case analytics.DimRegion:
+						out = append(out, pos["r"+v])
+					case analytics.DimGroup:
+						out = append(out, pos["g"+v])
+					case analytics.DimIndicator:
+						out = append(out, pos["i"+v])
+					default:
+						y := 0
+						fmt.Sscan(v, &y)
+						out = append(out, y)
+					}
+				}
+				return out
+			}
+			slices.SortFunc(want, func(a, b string) int { return slices.Compare(rank(a), rank(b)) })
+			what := fmt.Sprintf("%s by %v", c.name, by)
+			q := analytics.AggregateQuery{By: by, Filter: f, Measures: []analytics.AggregateMeasure{analytics.MeasureCount, analytics.MeasureMean}, First: 7}
+			var got []string
+			for page := 0; ; page++ {
+				agg, err := e.Aggregate(ctx, q)
+				if err != nil {
+					t.Fatalf("%s page %d: %v", what, page, err)
+				}
+				if agg.TotalCount != len(want) {
+					t.Fatalf("%s page %d: totalCount %d, want %d", what, page, agg.TotalCount, len(want))
+				}
+				for _, r := range agg.Rows {
+					k := rowKey(r, by)
+					got = append(got, k)
+					if g, ok := groups[k]; !ok || *r.Count != len(g) || !near(*r.Mean, refMeasures(g).mean) {
+						t.Fatalf("%s: row %s count %d mean %v, want %d values", what, k, *r.Count, *r.Mean, len(g))
+					}
+				}
+				if !agg.HasNextPage {
+					if len(agg.Rows) == 0 {
+						t.Fatalf("%s page %d: empty", what, page)
+					}
+					q.After = agg.Cursors[len(agg.Cursors)-1]
+					break
+				}
+				q.After = agg.Cursors[len(agg.Cursors)-1]
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: rows in order\n%v\nwant\n%v", what, got, want)
+			}
+			past, err := e.Aggregate(ctx, q)
+			if err != nil || len(past.Rows) != 0 || past.HasNextPage || past.TotalCount != len(want) {
+				t.Fatalf("%s: the page after the last: %v rows, totalCount %d (want 0, %d), %v", what, len(past.Rows), past.TotalCount, len(want), err)
+			}
+		}
+	}
+}
