@@ -388,7 +388,7 @@ var costRules = map[string]costRule{
 	"Robustness.excluded": compositeRegions, "CompositeHistory.regions": compositeRegions,
 	"Composite.indicators": compositeIndicators, "CompositeEntry.breakdown": compositeIndicators,
 	"CompositeEntry.departments": compositeIndicators, "CompositeEntry.categories": compositeIndicators,
-	"CompositeHistory.years": historyYears, "CompositeRegionHistory.years": historyYears,
+	"CompositeHistory.years": historyYears, "CompositeHistory.periods": historyYears, "CompositeRegionHistory.years": historyYears,
 	"Query.departments": points, "Query.categories": points,
 	// A composite's classes: groups of the dataset, each at most once.
 	"Composite.classes": groupsList, "Scheme.classes": groupsList,
