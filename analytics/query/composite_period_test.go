@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,6 +160,59 @@ func TestCompositePeriods(t *testing.T) {
 			}
 			if prev != nil && !hasPrevious(c) {
 				t.Errorf("%s: no entry has a previousRank", name)
+			}
+
+			// Classes: each class scored on its own (the reference over its members), in tiers by quota; an
+			// entry's gapToTier and versus read the period's answer.
+			groupOf, classes := map[string]string{}, []string{}
+			for _, r := range d.Regions[1:] {
+				groupOf[r.Code] = r.Group
+				if len(classes) < 2 && !slices.Contains(classes, r.Group) {
+					classes = append(classes, r.Group)
+				}
+			}
+			cq := q
+			cq.ScopeQuery, cq.Classes, cq.Tiers = analytics.ScopeQuery{}, classes, &analytics.TierRule{Quotas: []int{1}}
+			cc, err := e.Composite(ctx, cq)
+			if err != nil {
+				t.Fatalf("%s classes: %v", name, err)
+			}
+			byClass := map[string]map[string]refScore{}
+			for _, g := range classes {
+				var members []string
+				for _, r := range regions {
+					if groupOf[r] == g {
+						members = append(members, r)
+					}
+				}
+				byClass[g] = refPeriodComposite(vals, lines, members, last, sub)
+			}
+			if cc.Period != at.String() || len(cc.Entries) != len(byClass[classes[0]])+len(byClass[classes[1]]) {
+				t.Errorf("%s classes: period %s, %d entries", name, cc.Period, len(cc.Entries))
+			}
+			for _, en := range cc.Entries {
+				ref := byClass[en.Class.Code]
+				w := ref[en.Region.Code]
+				if !near(en.Score, w.score) || en.Rank != float64(w.rank) {
+					t.Errorf("%s classes: %s in %s scores %v rank %v; reference %+v", name, en.Region.Code, en.Class.Code, en.Score, en.Rank, w)
+				}
+				// gapToTier(1): the class leader's score minus its own (one region in tier 1 by the quota).
+				gap, err := en.GapToTier(1)
+				best := 0.0
+				for _, o := range ref {
+					best = max(best, o.score)
+				}
+				switch {
+				case err != nil:
+					t.Fatalf("%s classes gapToTier: %v", name, err)
+				case w.rank == 1 && gap != nil, w.rank > 1 && (gap == nil || !near(*gap, best-w.score)):
+					t.Errorf("%s classes: %s gapToTier(1) %s, want %v", name, en.Region.Code, showF(gap), best-w.score)
+				}
+				// versus itself: every difference 0.
+				vs, err := en.Versus(en.Region.Code)
+				if err != nil || len(vs) != len(lines) || slices.ContainsFunc(vs, func(v *analytics.Versus) bool { return v.Difference != 0 }) {
+					t.Errorf("%s classes: %s versus itself: %v, %v", name, en.Region.Code, vs, err)
+				}
 			}
 
 			// Without year or period: the latest period with values, said in the answer.
