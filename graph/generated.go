@@ -4214,10 +4214,11 @@ type PivotRow {
 `, BuiltIn: false},
 	{Name: "../schema/assess.graphqls", Input: `extend type Query {
   """
-  A weighted composite assessment of the regions of a scope in one year: each indicator normalised over the
-  scope's regions that have a value, weighted, aggregated into a score, ranked, and placed in tiers. The
-  indicators and rules come from a scheme of the dataset (scheme), or are given inline (indicators) for a
-  what-if; a scheme's own settings can be overridden field by field. See CompositeInput.
+  A weighted composite assessment of the regions of a scope in one year, or one quarter or month (a monthly
+  league table: CompositeInput.period): each indicator normalised over the scope's regions that have a
+  value, weighted, aggregated into a score, ranked, and placed in tiers. The indicators and rules come from a
+  scheme of the dataset (scheme), or are given inline (indicators) for a what-if; a scheme's own settings can
+  be overridden field by field. See CompositeInput.
   """
   composite(input: CompositeInput!): Composite
   """
@@ -4383,12 +4384,13 @@ enum Basis {
   """
   The year's growth as the indicator's measure defines it, as ranking(basis: GROWTH) (LEVEL x(t)/x(t−1) − 1,
   RATE x(t) − x(t−1), GROWTH x(t)/100, INDEX x(t)/100 − 1), rounded to 12 significant digits; higher (lower
-  for a lower-is-better indicator) is better. A region without it (no previous value, a zero or negative
+  for a lower-is-better indicator) is better. For a quarter or month, t−1 is the same period a year earlier. A region without it (no previous value, a zero or negative
   base) has no value of the line (see missing).
   """
   GROWTH
   """
-  The competition rank in the composite's scope the year before minus this year's (positive = moved up),
+  The competition rank in the composite's scope the year before (the same period a year earlier) minus this
+  year's (positive = moved up),
   on the indicator's values; always higher is better. A region not ranked in either year has none.
   """
   RANK_CHANGE
