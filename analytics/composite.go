@@ -20,7 +20,10 @@ type WeightedIndicator struct {
 // CompositeQuery asks for a composite assessment (see schema/assess.graphqls for every rule). Nil settings
 // come from the scheme, else from the defaults.
 type CompositeQuery struct {
-	Year int
+	// Year, or Period (a quarter or month: the lines are scored on their values of that period); neither
+	// (Year 0, Period nil): the latest period (or year) in which one of the lines' indicators has values.
+	Year   int
+	Period *Period
 	ScopeQuery
 	Scheme         string
 	Indicators     []WeightedIndicator // nil when not given; given with Scheme is refused
@@ -65,6 +68,7 @@ type TierRule struct {
 // Composite is a scored scope.
 type Composite struct {
 	Year           int
+	Period         string // the period scored: "2025" for a year, "2025-Q3", "2025-09"
 	Scope          *Scope
 	Scheme         *Scheme
 	Normalisation  Normalisation
@@ -167,6 +171,7 @@ type RobustnessQuery struct {
 
 type Robustness struct {
 	Year        int
+	Period      string
 	Runs        int
 	WeightNoise float64
 	Seed        int
@@ -184,14 +189,17 @@ type RobustnessEntry struct {
 	MeanRankShift float64
 }
 
-// CompositeHistoryQuery asks for the composite of every year from From to the input's year.
+// CompositeHistoryQuery asks for the composite of every year from From to the input's year, or of every
+// period from FromPeriod to the input's period (one of From and FromPeriod).
 type CompositeHistoryQuery struct {
 	CompositeQuery
-	From int
+	From       int
+	FromPeriod *Period
 }
 
 type CompositeHistory struct {
-	Years   []int
+	Years   []int    // the calendar year of each line
+	Periods []string // each line's period ("2025" for a year)
 	Regions []*CompositeRegionHistory
 }
 
@@ -203,10 +211,14 @@ type CompositeRegionHistory struct {
 	BestRankYear *int
 	BestTier     *int
 	BestTierYear *int
+	// the periods of BestRankYear and BestTierYear (the years' own for an annual history)
+	BestRankPeriod, BestTierPeriod *string
 }
 
 type CompositeYear struct {
 	Year         int
+	Period       string
+	Ord          int `json:"-"` // Period's ordinal: a tier streak runs over consecutive ones
 	Score        float64
 	Points       *float64
 	Rank         float64

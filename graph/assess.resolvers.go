@@ -33,12 +33,25 @@ func (r *queryResolver) Robustness(ctx context.Context, input model.CompositeInp
 	return r.Engine.Robustness(ctx, rq)
 }
 
-func (r *queryResolver) CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error) {
+func (r *queryResolver) CompositeHistory(ctx context.Context, input model.CompositeInput, from *int, fromPeriod *string) (*analytics.CompositeHistory, error) {
 	q, err := compositeArgs(input)
 	if err != nil {
 		return nil, err
 	}
-	return r.Engine.CompositeHistory(ctx, analytics.CompositeHistoryQuery{CompositeQuery: q, From: from})
+	fp, err := periodArg("fromPeriod", fromPeriod)
+	if err != nil {
+		return nil, err
+	}
+	hq := analytics.CompositeHistoryQuery{CompositeQuery: q, FromPeriod: fp}
+	switch {
+	case from != nil && fp != nil:
+		return nil, analytics.Errorf(analytics.BadUserInput, "both from and fromPeriod are given: give from for a year, fromPeriod for a quarter or month")
+	case from != nil:
+		hq.From = *from
+	case fp == nil:
+		return nil, analytics.Errorf(analytics.BadUserInput, "give from (the first year) or fromPeriod (the first quarter or month, e.g. \"2024-01\")")
+	}
+	return r.Engine.CompositeHistory(ctx, hq)
 }
 
 func (r *queryResolver) Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.PointsGroup, error) {

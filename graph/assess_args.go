@@ -16,7 +16,14 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 	if in.Scheme != nil && *in.Scheme == "" {
 		return analytics.CompositeQuery{}, analytics.Errorf(analytics.BadUserInput, "scheme is empty: give a scheme's code, or leave scheme out")
 	}
-	q := analytics.CompositeQuery{Year: in.Year, ScopeQuery: sc, Scheme: str(in.Scheme), Normalisation: in.Normalisation,
+	p, err := periodArg("period", in.Period)
+	if err != nil {
+		return analytics.CompositeQuery{}, err
+	}
+	if in.Year != nil && p != nil {
+		return analytics.CompositeQuery{}, analytics.Errorf(analytics.BadUserInput, "both year and period are given: give one of them (neither: the latest)")
+	}
+	q := analytics.CompositeQuery{Period: p, ScopeQuery: sc, Scheme: str(in.Scheme), Normalisation: in.Normalisation,
 		Aggregation: in.Aggregation, Missing: in.Missing, MinWeightShare: in.MinWeightShare, Ties: in.Ties, AsOf: in.AsOf,
 		RankBy: in.RankBy, Classes: in.Classes}
 	if in.Indicators != nil {
@@ -30,6 +37,12 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 			if w.Basis != nil {
 				q.Indicators[i].Basis = *w.Basis
 			}
+		}
+	}
+	if in.Year != nil {
+		q.Year = *in.Year
+		if q.Year == 0 {
+			return q, analytics.Errorf(analytics.BadUserInput, "year 0 is out of range: give a year from 1 to 9999")
 		}
 	}
 	q.Targets = targetSpecs(in.Targets)

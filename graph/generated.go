@@ -182,6 +182,7 @@ type ComplexityRoot struct {
 		Missing        func(childComplexity int) int
 		Normalisation  func(childComplexity int) int
 		Page           func(childComplexity int, first *int, offset *int) int
+		Period         func(childComplexity int) int
 		RankBy         func(childComplexity int) int
 		Scheme         func(childComplexity int) int
 		Scope          func(childComplexity int) int
@@ -231,6 +232,7 @@ type ComplexityRoot struct {
 	}
 
 	CompositeHistory struct {
+		Periods func(childComplexity int) int
 		Regions func(childComplexity int) int
 		Years   func(childComplexity int) int
 	}
@@ -246,17 +248,20 @@ type ComplexityRoot struct {
 	}
 
 	CompositeRegionHistory struct {
-		BestRank     func(childComplexity int) int
-		BestRankYear func(childComplexity int) int
-		BestTier     func(childComplexity int) int
-		BestTierYear func(childComplexity int) int
-		Class        func(childComplexity int) int
-		Region       func(childComplexity int) int
-		Years        func(childComplexity int) int
+		BestRank       func(childComplexity int) int
+		BestRankPeriod func(childComplexity int) int
+		BestRankYear   func(childComplexity int) int
+		BestTier       func(childComplexity int) int
+		BestTierPeriod func(childComplexity int) int
+		BestTierYear   func(childComplexity int) int
+		Class          func(childComplexity int) int
+		Region         func(childComplexity int) int
+		Years          func(childComplexity int) int
 	}
 
 	CompositeYear struct {
 		BestRankEver func(childComplexity int) int
+		Period       func(childComplexity int) int
 		Points       func(childComplexity int) int
 		Rank         func(childComplexity int) int
 		RankChange   func(childComplexity int) int
@@ -402,7 +407,7 @@ type ComplexityRoot struct {
 		Categories       func(childComplexity int, input model.CompositeInput, region *string, category *string) int
 		Compare          func(childComplexity int, regions []string, indicators []string, from analytics.PeriodOrYear, to analytics.PeriodOrYear, scope *model.ScopeInput, baseline *model.BaselineInput, asOf *analytics.Date, ties *analytics.TieRule) int
 		Composite        func(childComplexity int, input model.CompositeInput) int
-		CompositeHistory func(childComplexity int, input model.CompositeInput, from int) int
+		CompositeHistory func(childComplexity int, input model.CompositeInput, from *int, fromPeriod *string) int
 		Dataset          func(childComplexity int) int
 		Departments      func(childComplexity int, input model.CompositeInput, region *string, department *string) int
 		Group            func(childComplexity int, code string) int
@@ -480,6 +485,7 @@ type ComplexityRoot struct {
 	Robustness struct {
 		Entries     func(childComplexity int) int
 		Excluded    func(childComplexity int) int
+		Period      func(childComplexity int) int
 		Runs        func(childComplexity int) int
 		Seed        func(childComplexity int) int
 		WeightNoise func(childComplexity int) int
@@ -703,7 +709,7 @@ type QueryResolver interface {
 	Pivot(ctx context.Context, indicator *string, rows *analytics.Dimension, columns *analytics.Dimension, filter *model.ObservationFilter, measure *analytics.AggregateMeasure) (*analytics.Pivot, error)
 	Composite(ctx context.Context, input model.CompositeInput) (*analytics.Composite, error)
 	Robustness(ctx context.Context, input model.CompositeInput, runs *int, weightNoise *float64, seed *int, normalisations []analytics.Normalisation, aggregations []analytics.Aggregation) (*analytics.Robustness, error)
-	CompositeHistory(ctx context.Context, input model.CompositeInput, from int) (*analytics.CompositeHistory, error)
+	CompositeHistory(ctx context.Context, input model.CompositeInput, from *int, fromPeriod *string) (*analytics.CompositeHistory, error)
 	Departments(ctx context.Context, input model.CompositeInput, region *string, department *string) ([]*analytics.PointsGroup, error)
 	Categories(ctx context.Context, input model.CompositeInput, region *string, category *string) ([]*analytics.PointsGroup, error)
 	Threshold(ctx context.Context, region string, indicator string, value float64, by *int, years *int) (*analytics.Threshold, error)
@@ -1423,6 +1429,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Composite.Page(childComplexity, args["first"].(*int), args["offset"].(*int)), true
+	case "Composite.period":
+		if e.ComplexityRoot.Composite.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Composite.Period(childComplexity), true
 	case "Composite.rankBy":
 		if e.ComplexityRoot.Composite.RankBy == nil {
 			break
@@ -1659,6 +1671,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CompositeExclusion.Region(childComplexity), true
 
+	case "CompositeHistory.periods":
+		if e.ComplexityRoot.CompositeHistory.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeHistory.Periods(childComplexity), true
 	case "CompositeHistory.regions":
 		if e.ComplexityRoot.CompositeHistory.Regions == nil {
 			break
@@ -1721,6 +1739,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeRegionHistory.BestRank(childComplexity), true
+	case "CompositeRegionHistory.bestRankPeriod":
+		if e.ComplexityRoot.CompositeRegionHistory.BestRankPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.BestRankPeriod(childComplexity), true
 	case "CompositeRegionHistory.bestRankYear":
 		if e.ComplexityRoot.CompositeRegionHistory.BestRankYear == nil {
 			break
@@ -1733,6 +1757,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeRegionHistory.BestTier(childComplexity), true
+	case "CompositeRegionHistory.bestTierPeriod":
+		if e.ComplexityRoot.CompositeRegionHistory.BestTierPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeRegionHistory.BestTierPeriod(childComplexity), true
 	case "CompositeRegionHistory.bestTierYear":
 		if e.ComplexityRoot.CompositeRegionHistory.BestTierYear == nil {
 			break
@@ -1764,6 +1794,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompositeYear.BestRankEver(childComplexity), true
+	case "CompositeYear.period":
+		if e.ComplexityRoot.CompositeYear.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompositeYear.Period(childComplexity), true
 	case "CompositeYear.points":
 		if e.ComplexityRoot.CompositeYear.Points == nil {
 			break
@@ -2412,7 +2448,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.CompositeHistory(childComplexity, args["input"].(model.CompositeInput), args["from"].(int)), true
+		return e.ComplexityRoot.Query.CompositeHistory(childComplexity, args["input"].(model.CompositeInput), args["from"].(*int), args["fromPeriod"].(*string)), true
 	case "Query.dataset":
 		if e.ComplexityRoot.Query.Dataset == nil {
 			break
@@ -2906,6 +2942,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Robustness.Excluded(childComplexity), true
+	case "Robustness.period":
+		if e.ComplexityRoot.Robustness.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robustness.Period(childComplexity), true
 	case "Robustness.runs":
 		if e.ComplexityRoot.Robustness.Runs == nil {
 			break
@@ -4173,10 +4215,11 @@ type PivotRow {
 `, BuiltIn: false},
 	{Name: "../schema/assess.graphqls", Input: `extend type Query {
   """
-  A weighted composite assessment of the regions of a scope in one year: each indicator normalised over the
-  scope's regions that have a value, weighted, aggregated into a score, ranked, and placed in tiers. The
-  indicators and rules come from a scheme of the dataset (scheme), or are given inline (indicators) for a
-  what-if; a scheme's own settings can be overridden field by field. See CompositeInput.
+  A weighted composite assessment of the regions of a scope in one year, or one quarter or month (a monthly
+  league table: CompositeInput.period): each indicator normalised over the scope's regions that have a
+  value, weighted, aggregated into a score, ranked, and placed in tiers. The indicators and rules come from a
+  scheme of the dataset (scheme), or are given inline (indicators) for a what-if; a scheme's own settings can
+  be overridden field by field. See CompositeInput.
   """
   composite(input: CompositeInput!): Composite
   """
@@ -4192,9 +4235,12 @@ type PivotRow {
   """
   The composite of every year from ` + "`" + `from` + "`" + ` to the input's year (inclusive), under the same input (a scheme's
   indicators as of each year), with each region's rank and tier per year, the change since the year before,
-  the best result so far, and streaks of years in a tier: "from mid-table to the first tier".
+  the best result so far, and streaks of years in a tier: "from mid-table to the first tier". With the
+  input's period (a quarter or month), one line per period from ` + "`" + `fromPeriod` + "`" + ` (of the same frequency) to it
+  instead: give ` + "`" + `from` + "`" + ` for a year, ` + "`" + `fromPeriod` + "`" + ` for a period (exactly one; ` + "`" + `fromPeriod: "2024"` + "`" + ` is ` + "`" + `from:
+  2024` + "`" + `). At most 100 years (400 quarters, 1,200 months).
   """
-  compositeHistory(input: CompositeInput!, from: Int!): CompositeHistory
+  compositeHistory(input: CompositeInput!, from: Int, fromPeriod: String): CompositeHistory
   """
   Points by department of a composite whose scheme scores in points (see CompositeEntry.departments), as one
   list: every scored region's departments, or one region's (region), or one department's across the scope
@@ -4243,7 +4289,24 @@ indicators (as ranking's: a value of its own, and no child with one). Settings n
 COMPETITION, no tiers.
 """
 input CompositeInput {
-  year: Int!
+  """
+  The year scored (annual indicators). Give year or period, not both; without either, the latest period (or
+  year) in which one of the indicators has values (a scheme's lines of any year; the indicators must then be
+  of one frequency), and the answer's period and year say which.
+  """
+  year: Int
+  """
+  A quarter ("2025-Q3") or month ("2025-09") instead of year: a league table of the period. Every line's
+  indicator must be of the period's frequency (refused otherwise, naming the line: ` + "`" + `indicators[2]: "gdp" is
+  annual; period "2025-09" is monthly` + "`" + `), and is scored on its value of that period: a cumulative indicator's
+  year-to-date total. GROWTH is against the same period a year earlier (year-to-date against the same
+  year-to-date), RANK_CHANGE and previousRank the ranks at the same period a year earlier. Memberships and a
+  scheme's lines are the period's calendar year's. targets.csv's targets are annual, so a period composite does
+  not score against them: DISTANCE_TO_TARGET takes only the line's own target (in the input or the scheme,
+  in the unit of the period's values), and a line with a TARGET points rule is refused (score the year).
+  "2025" is the year 2025.
+  """
+  period: String
   group: ID
   parent: ID
   level: String
@@ -4322,12 +4385,13 @@ enum Basis {
   """
   The year's growth as the indicator's measure defines it, as ranking(basis: GROWTH) (LEVEL x(t)/x(t−1) − 1,
   RATE x(t) − x(t−1), GROWTH x(t)/100, INDEX x(t)/100 − 1), rounded to 12 significant digits; higher (lower
-  for a lower-is-better indicator) is better. A region without it (no previous value, a zero or negative
+  for a lower-is-better indicator) is better. For a quarter or month, t−1 is the same period a year earlier. A region without it (no previous value, a zero or negative
   base) has no value of the line (see missing).
   """
   GROWTH
   """
-  The competition rank in the composite's scope the year before minus this year's (positive = moved up),
+  The competition rank in the composite's scope the year before (the same period a year earlier) minus this
+  year's (positive = moved up),
   on the indicator's values; always higher is better. A region not ranked in either year has none.
   """
   RANK_CHANGE
@@ -4412,7 +4476,10 @@ enum MissingRule {
 }
 
 type Composite {
+  "The calendar year scored (of period)."
   year: Int!
+  "The period scored: \"2025\" for a year, \"2025-Q3\" or \"2025-09\" for a quarter or month."
+  period: String!
   scope: Scope!
   "The scheme scored, null for an inline one."
   scheme: Scheme
@@ -4488,7 +4555,10 @@ type CompositeEntry {
   tiers.
   """
   gapToNextTier: Float
-  "Rank the year before under the same input (a scheme's indicators of that year); null if not scored then."
+  """
+  Rank the year before (for a period, at the same period a year earlier) under the same input (a scheme's
+  indicators of that year); null if not scored then.
+  """
   previousRank: Float
   "previousRank − rank: positive means it moved up."
   rankChange: Float
@@ -4605,6 +4675,8 @@ type CompositeExclusion {
 
 type Robustness {
   year: Int!
+  "The period scored, as Composite.period."
+  period: String!
   runs: Int!
   weightNoise: Float!
   seed: Int!
@@ -4630,7 +4702,10 @@ type RobustnessEntry {
 }
 
 type CompositeHistory {
+  "The calendar year of each line (of each period: a monthly history repeats a year twelve times)."
   years: [Int!]!
+  "Each line's period: the years (\"2024\") of an annual history, else the quarters or months."
+  periods: [String!]!
   "One per region scored in some year, by the last year's rank (regions not scored then after, by code)."
   regions: [CompositeRegionHistory!]!
 }
@@ -4639,30 +4714,43 @@ type CompositeRegionHistory {
   region: Region!
   "Its class in the last year it was scored; null without classes."
   class: Group
-  "One per year in which the region was scored, in order."
+  "One per year (period) in which the region was scored, in order."
   years: [CompositeYear!]!
-  "The best rank of any year (the first year it was reached)."
+  "The best rank of any year (period; the first one it was reached in)."
   bestRank: Float
   bestRankYear: Int
-  "The best (lowest) tier of any year, null without tiers."
+  "The period of bestRank."
+  bestRankPeriod: String
+  "The best (lowest) tier of any year (period), null without tiers."
   bestTier: Int
   bestTierYear: Int
+  "The period of bestTier."
+  bestTierPeriod: String
 }
 
+"One line of a history: a year, or a quarter or month (period)."
 type CompositeYear {
+  "The calendar year (of period)."
   year: Int!
+  period: String!
   score: Float!
   "The points total, when the scheme scores in points."
   points: Float
   rank: Float!
   tier: Int
-  "Rank the year before minus this rank; null if not scored the year before."
+  """
+  Rank the year before (for a period, the same period a year earlier) minus this rank; null if not scored
+  then or that line is not in the history.
+  """
   rankChange: Float
-  "Tier the year before minus this tier; null if not scored then or without tiers."
+  "Tier the year before (the same period a year earlier) minus this tier; null as rankChange or without tiers."
   tierChange: Int
-  "Whether this rank beats every earlier year's (null for the first year scored)."
+  "Whether this rank beats every earlier line's (null for the first one scored)."
   bestRankEver: Boolean
-  "Consecutive years up to this one in this tier (0 without tiers); a year not scored ends it."
+  """
+  Consecutive lines (years, or periods) up to this one in this tier (0 without tiers); one not scored ends
+  it.
+  """
   tierStreak: Int!
 }
 `, BuiltIn: false},
@@ -6038,6 +6126,8 @@ func (ec *executionContext) childFields_Composite(ctx context.Context, field gra
 	switch field.Name {
 	case "year":
 		return ec.fieldContext_Composite_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Composite_period(ctx, field)
 	case "scope":
 		return ec.fieldContext_Composite_scope(ctx, field)
 	case "scheme":
@@ -6156,6 +6246,8 @@ func (ec *executionContext) childFields_CompositeHistory(ctx context.Context, fi
 	switch field.Name {
 	case "years":
 		return ec.fieldContext_CompositeHistory_years(ctx, field)
+	case "periods":
+		return ec.fieldContext_CompositeHistory_periods(ctx, field)
 	case "regions":
 		return ec.fieldContext_CompositeHistory_regions(ctx, field)
 	}
@@ -6194,10 +6286,14 @@ func (ec *executionContext) childFields_CompositeRegionHistory(ctx context.Conte
 		return ec.fieldContext_CompositeRegionHistory_bestRank(ctx, field)
 	case "bestRankYear":
 		return ec.fieldContext_CompositeRegionHistory_bestRankYear(ctx, field)
+	case "bestRankPeriod":
+		return ec.fieldContext_CompositeRegionHistory_bestRankPeriod(ctx, field)
 	case "bestTier":
 		return ec.fieldContext_CompositeRegionHistory_bestTier(ctx, field)
 	case "bestTierYear":
 		return ec.fieldContext_CompositeRegionHistory_bestTierYear(ctx, field)
+	case "bestTierPeriod":
+		return ec.fieldContext_CompositeRegionHistory_bestTierPeriod(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CompositeRegionHistory", field.Name)
 }
@@ -6206,6 +6302,8 @@ func (ec *executionContext) childFields_CompositeYear(ctx context.Context, field
 	switch field.Name {
 	case "year":
 		return ec.fieldContext_CompositeYear_year(ctx, field)
+	case "period":
+		return ec.fieldContext_CompositeYear_period(ctx, field)
 	case "score":
 		return ec.fieldContext_CompositeYear_score(ctx, field)
 	case "points":
@@ -6596,6 +6694,8 @@ func (ec *executionContext) childFields_Robustness(ctx context.Context, field gr
 	switch field.Name {
 	case "year":
 		return ec.fieldContext_Robustness_year(ctx, field)
+	case "period":
+		return ec.fieldContext_Robustness_period(ctx, field)
 	case "runs":
 		return ec.fieldContext_Robustness_runs(ctx, field)
 	case "weightNoise":
@@ -7442,13 +7542,21 @@ func (ec *executionContext) field_Query_compositeHistory_args(ctx context.Contex
 	}
 	args["input"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "fromPeriod",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fromPeriod"] = arg2
 	return args, nil
 }
 
@@ -11173,6 +11281,29 @@ func (ec *executionContext) fieldContext_Composite_year(_ context.Context, field
 	return graphql.NewScalarFieldContext("Composite", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Composite_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Composite_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Composite_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Composite", field, false, false, "String")
+}
+
 func (ec *executionContext) _Composite_scope(ctx context.Context, field graphql.CollectedField, obj *analytics.Composite) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12434,6 +12565,29 @@ func (ec *executionContext) fieldContext_CompositeHistory_years(_ context.Contex
 	return graphql.NewScalarFieldContext("CompositeHistory", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CompositeHistory_periods(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeHistory_periods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Periods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeHistory_periods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeHistory", field, false, false, "String")
+}
+
 func (ec *executionContext) _CompositeHistory_regions(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeHistory) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12778,6 +12932,29 @@ func (ec *executionContext) fieldContext_CompositeRegionHistory_bestRankYear(_ c
 	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CompositeRegionHistory_bestRankPeriod(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_bestRankPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestRankPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_bestRankPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "String")
+}
+
 func (ec *executionContext) _CompositeRegionHistory_bestTier(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12824,6 +13001,29 @@ func (ec *executionContext) fieldContext_CompositeRegionHistory_bestTierYear(_ c
 	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "Int")
 }
 
+func (ec *executionContext) _CompositeRegionHistory_bestTierPeriod(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeRegionHistory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeRegionHistory_bestTierPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestTierPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeRegionHistory_bestTierPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeRegionHistory", field, false, false, "String")
+}
+
 func (ec *executionContext) _CompositeYear_year(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12845,6 +13045,29 @@ func (ec *executionContext) _CompositeYear_year(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_CompositeYear_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CompositeYear_period(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompositeYear_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompositeYear_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CompositeYear", field, false, false, "String")
 }
 
 func (ec *executionContext) _CompositeYear_score(ctx context.Context, field graphql.CollectedField, obj *analytics.CompositeYear) (ret graphql.Marshaler) {
@@ -15734,7 +15957,7 @@ func (ec *executionContext) _Query_compositeHistory(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().CompositeHistory(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["from"].(int))
+			return ec.Resolvers.Query().CompositeHistory(ctx, fc.Args["input"].(model.CompositeInput), fc.Args["from"].(*int), fc.Args["fromPeriod"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *analytics.CompositeHistory) graphql.Marshaler {
@@ -17547,6 +17770,29 @@ func (ec *executionContext) _Robustness_year(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Robustness_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Robustness", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robustness_period(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robustness_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robustness_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robustness", field, false, false, "String")
 }
 
 func (ec *executionContext) _Robustness_runs(ctx context.Context, field graphql.CollectedField, obj *analytics.Robustness) (ret graphql.Marshaler) {
@@ -22552,7 +22798,7 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"year", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf", "rankBy", "classes", "targets"}
+	fieldsInOrder := [...]string{"year", "period", "group", "parent", "level", "regions", "scheme", "indicators", "normalisation", "aggregation", "missing", "minWeightShare", "ties", "tiers", "asOf", "rankBy", "classes", "targets"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22561,11 +22807,18 @@ func (ec *executionContext) unmarshalInputCompositeInput(ctx context.Context, ob
 		switch k {
 		case "year":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
-			data, err := ec.unmarshalNInt2int(ctx, v)
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Year = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
 		case "group":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("group"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -23990,6 +24243,11 @@ func (ec *executionContext) _Composite(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._Composite_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "scope":
 			out.Values[i] = ec._Composite_scope(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24337,6 +24595,11 @@ func (ec *executionContext) _CompositeHistory(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "periods":
+			out.Values[i] = ec._CompositeHistory_periods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "regions":
 			out.Values[i] = ec._CompositeHistory_regions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24458,6 +24721,11 @@ func (ec *executionContext) _CompositeRegionHistory(ctx context.Context, sel ast
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "bestRankPeriod":
+			out.Values[i] = ec._CompositeRegionHistory_bestRankPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "bestTier":
 			out.Values[i] = ec._CompositeRegionHistory_bestTier(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -24465,6 +24733,11 @@ func (ec *executionContext) _CompositeRegionHistory(ctx context.Context, sel ast
 			}
 		case "bestTierYear":
 			out.Values[i] = ec._CompositeRegionHistory_bestTierYear(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bestTierPeriod":
+			out.Values[i] = ec._CompositeRegionHistory_bestTierPeriod(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -24498,6 +24771,11 @@ func (ec *executionContext) _CompositeYear(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("CompositeYear")
 		case "year":
 			out.Values[i] = ec._CompositeYear_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._CompositeYear_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25937,6 +26215,11 @@ func (ec *executionContext) _Robustness(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = graphql.MarshalString("Robustness")
 		case "year":
 			out.Values[i] = ec._Robustness_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._Robustness_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

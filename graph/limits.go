@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -387,7 +388,7 @@ var costRules = map[string]costRule{
 	"Robustness.excluded": compositeRegions, "CompositeHistory.regions": compositeRegions,
 	"Composite.indicators": compositeIndicators, "CompositeEntry.breakdown": compositeIndicators,
 	"CompositeEntry.departments": compositeIndicators, "CompositeEntry.categories": compositeIndicators,
-	"CompositeHistory.years": historyYears, "CompositeRegionHistory.years": historyYears,
+	"CompositeHistory.years": historyYears, "CompositeHistory.periods": historyYears, "CompositeRegionHistory.years": historyYears,
 	"Query.departments": points, "Query.categories": points,
 	// A composite's classes: groups of the dataset, each at most once.
 	"Composite.classes": groupsList, "Scheme.classes": groupsList,
@@ -488,7 +489,8 @@ func points(e *costEnv) fieldCost {
 }
 
 // compositeValues are the values a composite scores: its indicators' of the scope, this year and the year
-// before, from the dataset's counts.
+// before, from the dataset's counts; of a quarterly or monthly indicator, this period and the same period a
+// year earlier (its two years' values over its periods a year).
 func compositeValues(e *costEnv, in map[string]any) int {
 	year := yearIn(in)
 	_, last := e.info.Counts.Span()
@@ -496,16 +498,79 @@ func compositeValues(e *costEnv, in map[string]any) int {
 	if year != nil {
 		to = *year
 	}
-	return e.values(e.s.indicatorCodes(e.ctx, in), to-1, to, e.s.scopeRegions(e.ctx, in, year, e.regions))
+	codes, rs := e.s.indicatorCodes(e.ctx, in), e.s.scopeRegions(e.ctx, in, year, e.regions)
+	if !slices.ContainsFunc(codes, func(c string) bool { return e.info.Counts.PerYear(c) > 1 }) {
+		return e.values(codes, to-1, to, rs)
+	}
+	n := 0
+	for _, c := range codes {
+		n += e.values([]string{c}, to-1, to, rs) / e.info.Counts.PerYear(c)
+	}
+	return n
 }
 
-// yearIn is the year of a composite's input; nil when absent.
+// yearIn is the year of a composite's input, or its period's calendar year; nil when neither is given.
 func yearIn(in map[string]any) *int {
 	if y, ok := in["year"].(int64); ok {
 		v := int(y)
 		return &v
 	}
+	if p := periodIn(in); p != nil {
+		return &p.Year
+	}
 	return nil
+}
+
+// periodIn is the quarter or month of a composite's input; nil for a year, none, or a malformed one (which
+// the resolver refuses).
+func periodIn(in map[string]any) *analytics.Period {
+	return subAnnual(stringArg(in, "period"))
+}
+
+// subAnnual parses a quarter or month; nil for anything else.
+func subAnnual(text string) *analytics.Period {
+	p, err := analytics.ParsePeriod(text)
+	if err != nil || p.Freq == analytics.Annual {
+		return nil
+	}
+	return &p
+}
+
+// historySpan is how many lines a compositeHistory asks for, at most years·(periods a year) of the
+// dataset's years: the years from `from` to the input's year (the dataset's last without one), or the
+// periods from fromPeriod to the input's period (the last period of the dataset's last year without one);
+// and the calendar years from the one before its first line to its last, whose values it reads.
+func historySpan(args, in map[string]any, last, years int) (lines, from, to int) {
+	to = last
+	if y := yearIn(in); y != nil {
+		to = *y
+	}
+	f := analytics.Annual
+	p, fp := periodIn(in), subAnnual(stringArg(args, "fromPeriod"))
+	if p != nil {
+		f = p.Freq
+	} else if fp != nil {
+		f = fp.Freq
+	}
+	if f == analytics.Annual {
+		from := intArg(args, "from", to)
+		if y, err := analytics.ParsePeriod(stringArg(args, "fromPeriod")); err == nil && y.Freq == analytics.Annual {
+			from = y.Year
+		}
+		lines = max(1, min(to-from+1, years))
+		return lines, to - lines, to
+	}
+	per := f.PerYear()
+	toOrd := analytics.OrdOf(f, to, per)
+	if p != nil {
+		toOrd = p.Ord()
+	}
+	fromOrd := analytics.OrdOf(f, intArg(args, "from", to), 1)
+	if fp != nil && fp.Freq == f {
+		fromOrd = fp.Ord()
+	}
+	lines = max(1, min(toOrd-fromOrd+1, years*per))
+	return lines, analytics.YearOfOrd(f, toOrd-lines+1) - 1, to
 }
 
 // composite prices composite, robustness and compositeHistory. A composite scores its indicators' values of
@@ -516,14 +581,12 @@ func composite(e *costEnv) fieldCost {
 	in, _ := e.args["input"].(map[string]any)
 	rs, k := e.s.scopeRegions(e.ctx, in, yearIn(in), e.regions), e.s.indicatorsNamed(e.ctx, in, e.indicators)
 	if e.field == "compositeHistory" {
-		// Each year of the span is scored once over the values from the year before `from` to the input's
-		// year: those values are read once, not twice a year as pricing each year as a composite would.
-		_, to := e.info.Counts.Span()
-		if y := yearIn(in); y != nil {
-			to = *y
-		}
-		span := max(1, min(to-intArg(e.args, "from", to)+1, e.years))
-		return fieldCost{work: span + e.values(e.s.indicatorCodes(e.ctx, in), to-span, to, rs)/memoryValues}
+		// Each year (period) of the span is scored once over the values from the year before `from` to the
+		// input's year: those values are read once, not twice a year as pricing each year as a composite
+		// would. A monthly history of two years scores 24 periods.
+		_, last := e.info.Counts.Span()
+		lines, from, to := historySpan(e.args, in, last, e.years)
+		return fieldCost{work: lines + e.values(e.s.indicatorCodes(e.ctx, in), from, to, rs)/memoryValues}
 	}
 	work := 1 + compositeValues(e, in)/memoryValues
 	if e.field == "robustness" {
@@ -607,9 +670,13 @@ func (s costed) sizes(ctx context.Context, set ast.SelectionSet, vars map[string
 					in, _ := sel.ArgumentMap(vars)["input"].(map[string]any)
 					out.compositeRegions = max(out.compositeRegions, s.scopeRegions(ctx, in, yearIn(in), regions))
 					out.compositeIndicators = max(out.compositeIndicators, s.indicatorsNamed(ctx, in, indicators))
-					if y := yearIn(in); y != nil && sel.Name == "compositeHistory" {
-						span := *y - intArg(sel.ArgumentMap(vars), "from", *y) + 1
-						out.historyYears = max(out.historyYears, min(years, max(1, span)))
+					if y := yearIn(in); (y != nil || periodIn(in) != nil || sel.ArgumentMap(vars)["fromPeriod"] != nil) && sel.Name == "compositeHistory" {
+						last := 0
+						if info.LastYear != nil {
+							last = *info.LastYear
+						}
+						lines, _, _ := historySpan(sel.ArgumentMap(vars), in, last, years)
+						out.historyYears = max(out.historyYears, lines)
 					}
 				case "compare":
 					c := s.compareSize(ctx, sel.ArgumentMap(vars), years)

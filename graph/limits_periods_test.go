@@ -52,3 +52,66 @@ func TestCostPricesPeriods(t *testing.T) {
 		t.Errorf("a monthly trend over two years costs %d, an annual one %d: want 50 and 6", monthly, annual)
 	}
 }
+
+// A composite of a month reads each line's value of that month and of the same month a year earlier, not
+// the two years' 24: its work is an annual composite's over the same regions. A monthly history of two
+// years scores 24 periods: its work is one per period plus the values it reads (the 24 months'), where an
+// annual history's over the same years is one per year. Synthetic data as TestCostPricesPeriods; the counts
+// of values are taken from the dataset's rows here.
+func TestCostPricesPeriodComposites(t *testing.T) {
+	d := dataset.SyntheticOf(1, 30, 3, 2, analytics.Monthly)
+	a := dataset.Synthetic(1, 30, 3, 2)
+	for _, in := range a.Indicators {
+		in.Code = "A" + in.Code
+		d.Indicators = append(d.Indicators, in)
+	}
+	for _, o := range a.Observations {
+		o.Indicator = "A" + o.Indicator
+		d.Observations = append(d.Observations, o)
+	}
+	monthly, annual := 0, 0 // I001's and AI001's values in 2001–2002
+	for _, o := range d.Observations {
+		switch o.Indicator {
+		case "I001":
+			monthly++
+		case "AI001":
+			annual++
+		}
+	}
+	d.SortObservations()
+	store, err := duck.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Import(context.Background(), d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := query.NewEngine(context.Background(), store, query.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSchema(e)
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		// 1 + the values read / memoryValues (20): a month's are a twelfth of its two years'.
+		{`{ composite(input: {period: "2002-09", indicators: [{indicator: "I001", weight: 1}]}) { period } }`, 1 + monthly/12/20},
+		{`{ composite(input: {year: 2002, indicators: [{indicator: "AI001", weight: 1}]}) { period } }`, 1 + annual/20},
+		// One per line scored plus the values read from the year before the first line on.
+		{`{ compositeHistory(input: {period: "2002-12", indicators: [{indicator: "I001", weight: 1}]}, fromPeriod: "2001-01") { periods } }`, 24 + monthly/20},
+		{`{ compositeHistory(input: {year: 2002, indicators: [{indicator: "AI001", weight: 1}]}, from: 2001) { periods } }`, 2 + annual/20},
+	} {
+		_, work, err := priceWork(t, s, c.q, nil, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if work != c.want {
+			t.Errorf("%s: work %d, want %d", c.q, work, c.want)
+		}
+	}
+	if monthly == 0 || annual == 0 {
+		t.Fatal("no values")
+	}
+}

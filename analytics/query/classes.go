@@ -182,7 +182,7 @@ func mergeClasses(s *snapshot, yp *yearPlan, parts []*analytics.Composite) *anal
 		}
 	}
 	p := yp.base
-	out := &analytics.Composite{Year: p.year, Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
+	out := &analytics.Composite{Year: p.year, Period: p.period().String(), Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
 		Missing: p.miss, MinWeightShare: p.opt.MinWeightShare, Ties: p.ties, Tiers: p.tiers, RankBy: p.rankBy,
 		Classes: yp.groups, Entries: []*analytics.CompositeEntry{}, Excluded: yp.unclassed(s)}
 	if first != nil {

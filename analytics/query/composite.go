@@ -35,11 +35,16 @@ type planned struct {
 	points     *float64
 	rule       *analytics.PointsRule
 	basis      analytics.Basis
+	place      string // where the line is in the input, for messages: `indicators[2]`
 }
 
-// plan is a composite's input resolved against the snapshot for one year.
+// plan is a composite's input resolved against the snapshot for one year, or one quarter or month: year
+// is the calendar year (of memberships, a scheme's lines and targets), t the period's ordinal on freq's axis
+// (the year itself for an annual composite), which the lines' values are keyed by.
 type plan struct {
 	year   int
+	freq   analytics.Frequency
+	t      int
 	scope  *analytics.Scope
 	scheme *analytics.Scheme
 	inds   []planned
@@ -57,16 +62,33 @@ func (p *plan) hasPoints() bool {
 	return slices.ContainsFunc(p.inds, func(pl planned) bool { return pl.points != nil })
 }
 
-// resolve checks a composite's input and resolves its scheme, settings and scope for q.Year.
+// period is the period the plan scores.
+func (p *plan) period() analytics.Period { return analytics.PeriodAt(p.freq, p.t) }
+
+// when names the plan's period in messages: "2025" or "period 2025-09".
+func (p *plan) when() string {
+	if p.freq == analytics.Annual {
+		return fmt.Sprint(p.year)
+	}
+	return "period " + p.period().String()
+}
+
+// resolve checks a composite's input and resolves its scheme, settings and scope for q.Year (q.Period).
 func (s *snapshot) resolve(q analytics.CompositeQuery) (*plan, error) {
-	if err := checkYear(q.Year); err != nil {
+	p := &plan{year: q.Year, freq: analytics.Annual, t: q.Year}
+	if q.Period != nil {
+		p.year, p.freq, p.t = q.Period.Year, q.Period.Freq, q.Period.Ord()
+	}
+	if err := checkYear(p.year); err != nil {
 		return nil, err
 	}
 	if err := s.checkAsOf(q.AsOf); err != nil {
 		return nil, err
 	}
-	p := &plan{year: q.Year}
 	if err := s.resolveIndicators(p, q); err != nil {
+		return nil, err
+	}
+	if err := p.checkFrequencies(); err != nil {
 		return nil, err
 	}
 	if err := p.resolveSettings(q); err != nil {
@@ -98,7 +120,7 @@ func (s *snapshot) resolveIndicators(p *plan, q analytics.CompositeQuery) error 
 			return err
 		}
 		p.scheme = sc
-		return p.schemeLines(q.Year)
+		return p.schemeLines(p.year)
 	case q.Indicators != nil:
 		return s.inline(p, q.Indicators)
 	}
@@ -120,6 +142,7 @@ func (p *plan) schemeLines(year int) error {
 		if si.Department != "" {
 			pl.department = &si.Department
 		}
+		pl.place = fmt.Sprintf("scheme %q, indicators[%d]", sc.Code, len(p.inds))
 		p.inds = append(p.inds, pl)
 	}
 	if len(p.inds) == 0 {
@@ -214,17 +237,41 @@ func (p *plan) resolveTiers(q analytics.CompositeQuery) error {
 	return nil
 }
 
-// checkYear refuses a year in which none of the plan's indicators has values (see anyValuesIn).
+// checkFrequencies refuses a line whose indicator is not of the plan's frequency: a month's composite
+// scores monthly values, a year's annual ones (a value of another frequency would be missing everywhere).
+// A TARGET points rule judges the year's annual target on the year's value: a period cannot score it.
+func (p *plan) checkFrequencies() error {
+	for _, pl := range p.inds {
+		if p.freq != analytics.Annual && pl.points != nil && pl.rule != nil && pl.rule.Kind == analytics.PointsTarget {
+			return analytics.Errorf(analytics.BadUserInput, "%s: %q scores points by a TARGET rule, which judges the annual target of targets.csv on the year's value; period %q cannot be judged by it: score the year (year: %d)",
+				pl.place, pl.in.Code, p.period().String(), p.year)
+		}
+		if f := pl.in.Freq(); f != p.freq {
+			if p.freq == analytics.Annual {
+				return analytics.Errorf(analytics.BadUserInput, "%s: %q is %s; year %d is annual: give period (e.g. %q) to score %s indicators",
+					pl.place, pl.in.Code, freqName(f), p.year, analytics.PeriodAt(f, analytics.OrdOf(f, p.year, f.PerYear())).String(), freqName(f))
+			}
+			return analytics.Errorf(analytics.BadUserInput, "%s: %q is %s; period %q is %s", pl.place, pl.in.Code, freqName(f), p.period().String(), freqName(p.freq))
+		}
+	}
+	return nil
+}
+
+// checkYear refuses a year (period) in which none of the plan's indicators has values (see anyValuesIn).
 func (p *plan) checkYear() error {
 	ins := make([]*analytics.Indicator, len(p.inds))
 	for i, pl := range p.inds {
 		ins[i] = pl.in
 	}
-	if err := anyValuesIn(ins, p.year); err != nil {
+	if p.freq != analytics.Annual {
+		if err := anyValuesAt(ins, p.period()); err != nil {
+			return err
+		}
+	} else if err := anyValuesIn(ins, p.year); err != nil {
 		return err
 	}
 	for _, pl := range p.inds {
-		if err := pl.checkBasis(p.year); err != nil {
+		if err := pl.checkBasis(p); err != nil {
 			return err
 		}
 	}
@@ -232,11 +279,28 @@ func (p *plan) checkYear() error {
 }
 
 // checkBasis refuses a line scored on GROWTH (of a measure whose growth needs the year before) or on
-// RANK_CHANGE in a year whose year before the indicator has no values in.
-func (pl planned) checkBasis(year int) error {
+// RANK_CHANGE in a year (period) whose year before (the same period a year earlier) the indicator has no
+// values in.
+func (pl planned) checkBasis(p *plan) error {
 	in := pl.in
 	needs := pl.basis == analytics.BasisRankChange || pl.basis == analytics.BasisGrowth && calc.NeedsPrevious(in.Measure)
-	if !needs || in.FirstYear != nil && *in.FirstYear <= year-1 && year-1 <= *in.LastYear {
+	if !needs {
+		return nil
+	}
+	if p.freq != analytics.Annual {
+		prev := p.t - p.freq.PerYear()
+		if in.FirstOrd != nil && *in.FirstOrd <= prev && prev <= *in.LastOrd {
+			return nil
+		}
+		span := "no values"
+		if in.FirstOrd != nil {
+			span = fmt.Sprintf("values from %s to %s", in.Period(*in.FirstOrd), in.Period(*in.LastOrd))
+		}
+		return analytics.Errorf(analytics.BadUserInput, "basis %s of indicator %q needs its values of %s (the same period a year before %s), but it has %s: score it on VALUE, or ask for a later period",
+			pl.basis, in.Code, in.Period(prev), p.period(), span)
+	}
+	year := p.year
+	if in.FirstYear != nil && *in.FirstYear <= year-1 && year-1 <= *in.LastYear {
 		return nil
 	}
 	span := "no values"
@@ -245,6 +309,28 @@ func (pl planned) checkBasis(year int) error {
 	}
 	return analytics.Errorf(analytics.BadUserInput, "basis %s of indicator %q needs its values of %d (the year before %d), but it has %s: score it on VALUE, or ask for a later year",
 		pl.basis, in.Code, year-1, year, span)
+}
+
+// anyValuesAt is anyValuesIn for a quarter or month: the indicators are of its frequency.
+func anyValuesAt(ins []*analytics.Indicator, at analytics.Period) error {
+	t, first, last := at.Ord(), -1, -1
+	for _, in := range ins {
+		if in.FirstOrd == nil {
+			continue
+		}
+		if *in.FirstOrd <= t && t <= *in.LastOrd {
+			return nil
+		}
+		if first < 0 || *in.FirstOrd < first {
+			first = *in.FirstOrd
+		}
+		last = max(last, *in.LastOrd)
+	}
+	if first < 0 {
+		return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values")
+	}
+	return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values in %s: they have values from %s to %s", at,
+		analytics.PeriodAt(at.Freq, first), analytics.PeriodAt(at.Freq, last))
 }
 
 // anyValuesIn refuses a year in which none of the indicators has values, naming their span, as a ranking
@@ -306,7 +392,8 @@ func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
 		if b == "" {
 			b = analytics.BasisValue
 		}
-		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category, basis: b})
+		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category, basis: b,
+			place: fmt.Sprintf("indicators[%d]", len(p.inds))})
 	}
 	if sum == 0 {
 		return analytics.Errorf(analytics.BadUserInput, "the weights sum to 0: give at least one indicator a positive weight")
@@ -361,7 +448,7 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 		m := ms[pl.in.Code]
 		row := make([]float64, len(members))
 		for k, r := range members {
-			if v, _, ok := m.Get(r, p.year); ok {
+			if v, _, ok := m.Get(r, p.t); ok {
 				row[k] = v
 			} else {
 				row[k] = math.NaN()
@@ -385,7 +472,9 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 				}
 				continue
 			}
-			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil {
+			// targets.csv's targets are annual: a quarter's or month's value is not scored against them
+			// (a month of retail sales against the year's total), only against the line's own target.
+			if t := s.target(s.Regions[r].Code, pl.in.Code, p.year, analytics.TargetLevel); t != nil && p.freq == analytics.Annual {
 				ai.Targets[k] = t.Value
 			} else if pl.target != nil {
 				ai.Targets[k] = *pl.target
@@ -405,14 +494,15 @@ func basisRow(s *snapshot, p *plan, pl planned, m *duck.Matrix, members []int, l
 		row := make([]float64, len(members))
 		for k, r := range members {
 			row[k] = math.NaN()
-			if g, _, ok := basisValue(m, pl.in, analytics.ByGrowth, r, p.year); ok && !calc.OutOfRange(g) {
+			if g, _, ok := basisValue(m, pl.in, analytics.ByGrowth, r, p.t); ok && !calc.OutOfRange(g) {
 				row[k] = g
 			}
 		}
 		return row
 	case analytics.BasisRankChange:
-		cur := rankYear(s, m, pl.in, analytics.ByValue, s.members(p.scope, pl.in.Code, p.year), p.year)
-		prev := rankYear(s, m, pl.in, analytics.ByValue, s.members(p.scope, pl.in.Code, p.year-1), p.year-1)
+		// against the same period a year earlier (the year before for a year)
+		cur := rankYear(s, m, pl.in, analytics.ByValue, s.members(p.scope, pl.in.Code, p.year), p.t)
+		prev := rankYear(s, m, pl.in, analytics.ByValue, s.members(p.scope, pl.in.Code, p.year-1), p.t-p.freq.PerYear())
 		row := make([]float64, len(members))
 		for k, r := range members {
 			row[k] = math.NaN()
@@ -430,6 +520,10 @@ func basisRow(s *snapshot, p *plan, pl planned, m *duck.Matrix, members []int, l
 func (sc *scored) checkTargets(inds []assess.Indicator) error {
 	for i, ai := range inds {
 		if len(sc.members) > 0 && !slices.ContainsFunc(ai.Targets, func(t float64) bool { return !math.IsNaN(t) }) {
+			if p := sc.plan; p.freq != analytics.Annual {
+				return analytics.Errorf(analytics.BadUserInput, "DISTANCE_TO_TARGET needs targets, and indicator %q has none in %s: targets.csv's targets are annual and do not score a quarter's or month's value; give target in the input's indicators (in the unit of the period's values), or use another normalisation",
+					p.inds[i].in.Code, p.when())
+			}
 			return analytics.Errorf(analytics.BadUserInput, "DISTANCE_TO_TARGET needs targets, and indicator %q has none in %d (no level target in targets.csv, no target in the scheme or the input): give target in the input's indicators, or use another normalisation",
 				sc.plan.inds[i].in.Code, sc.plan.year)
 		}
@@ -483,19 +577,90 @@ func planComposite(s *snapshot, q analytics.CompositeQuery) (*compositePlan, err
 	if err != nil {
 		return nil, err
 	}
-	pq := q
-	pq.Year--
-	prev, err := s.resolveYear(pq)
+	prev, err := s.resolveYear(yearEarlier(q))
 	if err != nil && !isUserError(err) {
 		return nil, err
 	}
 	return &compositePlan{cur: cur, prev: prev}, nil
 }
 
+// yearEarlier is the input for the year before, or the same period a year earlier.
+func yearEarlier(q analytics.CompositeQuery) analytics.CompositeQuery {
+	if q.Period != nil {
+		p := *q.Period
+		p.Year--
+		q.Period = &p
+	}
+	q.Year--
+	return q
+}
+
+// settle writes a composite's period one way: period "2025" is the year 2025; without year or period, the
+// latest period (year) in which one of the input's indicators has values (all of them of one frequency;
+// a scheme's lines of any year), from the catalog, so with no I/O.
+func (s *snapshot) settle(q *analytics.CompositeQuery) error {
+	if q.Period != nil && q.Period.Freq == analytics.Annual {
+		q.Year, q.Period = q.Period.Year, nil
+	}
+	if q.Period != nil {
+		q.Year = q.Period.Year
+	}
+	if q.Year != 0 {
+		return nil
+	}
+	var ins []*analytics.Indicator
+	switch {
+	case q.Scheme != "" && q.Indicators == nil:
+		sc, err := s.scheme(q.Scheme)
+		if err != nil {
+			return err
+		}
+		for _, si := range sc.Indicators {
+			ins = append(ins, si.Indicator)
+		}
+	case q.Scheme == "":
+		for _, w := range q.Indicators {
+			in, err := s.indicatorOf(w.Indicator, &w.Formula)
+			if err != nil {
+				return err
+			}
+			ins = append(ins, in)
+		}
+	}
+	if len(ins) == 0 { // neither scheme nor indicators, or both: refused as resolve refuses them
+		return s.resolveIndicators(&plan{}, *q)
+	}
+	f, last := ins[0].Freq(), -1
+	for _, in := range ins {
+		if in.Freq() != f {
+			return analytics.Errorf(analytics.BadUserInput, "give year or period: the indicators are of several frequencies (%q is %s, %q is %s), so which latest period is meant is not clear",
+				ins[0].Code, freqName(f), in.Code, freqName(in.Freq()))
+		}
+		if in.FirstOrd != nil {
+			last = max(last, *in.LastOrd)
+		} else if in.LastYear != nil && f == analytics.Annual {
+			last = max(last, *in.LastYear)
+		}
+	}
+	if last < 0 {
+		return analytics.Errorf(analytics.BadUserInput, "none of the indicators has values")
+	}
+	if f == analytics.Annual {
+		q.Year = last
+		return nil
+	}
+	p := analytics.PeriodAt(f, last)
+	q.Year, q.Period = p.Year, &p
+	return nil
+}
+
 // Composite scores the regions of a scope.
 func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*analytics.Composite, error) {
 	s, err := e.snap.Load().withTargets("targets", q.Targets)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.settle(&q); err != nil {
 		return nil, err
 	}
 	cp, err := planComposite(s, q)
@@ -539,7 +704,7 @@ func isUserError(err error) bool {
 // shows (each entry's breakdown by indicator and its points), for a history.
 func (e *Engine) composite(ctx context.Context, s *snapshot, cur, prev *scored, asOf *analytics.Date, full bool) (*analytics.Composite, error) {
 	p, res := cur.plan, cur.result
-	c := &analytics.Composite{Year: p.year, Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
+	c := &analytics.Composite{Year: p.year, Period: p.period().String(), Scope: p.scope, Scheme: p.scheme, Normalisation: p.norm, Aggregation: p.agg,
 		Missing: p.miss, MinWeightShare: p.opt.MinWeightShare, Ties: p.ties, Tiers: p.tiers, AsOf: asOf,
 		RankBy: p.rankBy, Count: res.Ranked, Entries: []*analytics.CompositeEntry{}, Excluded: []*analytics.CompositeExclusion{}}
 	total := 0.0
@@ -658,6 +823,9 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := s.settle(&q.CompositeQuery); err != nil {
+		return nil, err
+	}
 	rp, err := planRobustness(s, q)
 	if err != nil {
 		return nil, err
@@ -669,7 +837,7 @@ func (e *Engine) Robustness(ctx context.Context, q analytics.RobustnessQuery) (*
 // by class.
 func (e *Engine) robustness(ctx context.Context, s *snapshot, rp *robustnessPlan) (*analytics.Robustness, error) {
 	q := rp.q
-	out := &analytics.Robustness{Year: q.Year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
+	out := &analytics.Robustness{Year: rp.plan.base.year, Period: rp.plan.base.period().String(), Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
 		Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
 	if rp.plan.classed() {
 		out.Excluded = append(out.Excluded, rp.plan.unclassed(s)...)
@@ -717,7 +885,7 @@ func (e *Engine) robustnessOf(ctx context.Context, s *snapshot, q analytics.Robu
 	if err != nil {
 		return nil, mathError(err)
 	}
-	out := &analytics.Robustness{Year: p.year, Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
+	out := &analytics.Robustness{Year: p.year, Period: p.period().String(), Runs: q.Runs, WeightNoise: q.WeightNoise, Seed: q.Seed,
 		Entries: []*analytics.RobustnessEntry{}, Excluded: []*analytics.CompositeExclusion{}}
 	for k, re := range rob {
 		region := s.Regions[sc.members[k]]
@@ -738,45 +906,85 @@ func (e *Engine) robustnessOf(ctx context.Context, s *snapshot, q analytics.Robu
 	return out, nil
 }
 
-// historyPlan is a compositeHistory request resolved against the catalog: the request (its key) and the
-// plan of each year from q.From (nil for a year the input cannot be resolved for, which is left out of the
-// history; the last year always resolves).
+// historyPlan is a compositeHistory request resolved against the catalog: the request (its key), the
+// frequency and ordinal of its first and last line (years for an annual history), and the plan of each
+// (nil for a period the input cannot be resolved for, which is left out of the history; the last always
+// resolves).
 type historyPlan struct {
-	q     analytics.CompositeHistoryQuery
-	years []*yearPlan
+	q        analytics.CompositeHistoryQuery
+	freq     analytics.Frequency
+	from, to int
+	years    []*yearPlan // a plan per line: per year, or per period
 }
 
-// planHistory checks a compositeHistory request against the catalog (its last year's input, then its
-// span) and resolves each year's input; no I/O.
+// planHistory checks a compositeHistory request against the catalog (its last period's input, then its
+// span) and resolves each period's input; no I/O.
 func planHistory(s *snapshot, q analytics.CompositeHistoryQuery) (*historyPlan, error) {
+	if err := s.settle(&q.CompositeQuery); err != nil {
+		return nil, err
+	}
+	if q.FromPeriod != nil && q.FromPeriod.Freq == analytics.Annual {
+		q.From, q.FromPeriod = q.FromPeriod.Year, nil
+	}
 	last, err := s.resolveYear(q.CompositeQuery)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case q.From > q.Year:
-		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after the input's year (%d)", q.From, q.Year)
-	case q.Year-q.From+1 > MaxHistoryYears:
-		return nil, analytics.Errorf(analytics.BadUserInput, "from %d to %d is %d years; at most %d may be asked", q.From, q.Year, q.Year-q.From+1, MaxHistoryYears)
+	hp := &historyPlan{freq: analytics.Annual, from: q.From, to: q.Year}
+	if q.Period != nil {
+		hp.freq, hp.to = q.Period.Freq, q.Period.Ord()
 	}
-	if err := checkYear(q.From); err != nil {
+	at := analytics.PeriodAt(hp.freq, hp.to)
+	switch {
+	case q.FromPeriod != nil && hp.freq == analytics.Annual:
+		return nil, analytics.Errorf(analytics.BadUserInput, "fromPeriod %s is %s, and the input's year %d is annual: give from (a year)", q.FromPeriod, freqName(q.FromPeriod.Freq), q.Year)
+	case q.FromPeriod != nil && q.FromPeriod.Freq != hp.freq:
+		return nil, analytics.Errorf(analytics.BadUserInput, "fromPeriod %s is %s, and the input's period %s is %s: give a period like %s", q.FromPeriod,
+			freqName(q.FromPeriod.Freq), at, freqName(hp.freq), analytics.PeriodAt(hp.freq, analytics.OrdOf(hp.freq, q.FromPeriod.Year, 1)))
+	case q.FromPeriod != nil:
+		hp.from = q.FromPeriod.Ord()
+	case hp.freq != analytics.Annual:
+		return nil, analytics.Errorf(analytics.BadUserInput, "the input's period %s is %s: give fromPeriod (e.g. %q) instead of from, which is a year", at, freqName(hp.freq),
+			analytics.PeriodAt(hp.freq, hp.to-hp.freq.PerYear()+1).String())
+	}
+	from := analytics.PeriodAt(hp.freq, hp.from)
+	n, most := hp.to-hp.from+1, MaxHistoryYears*hp.freq.PerYear()
+	switch {
+	case hp.freq == analytics.Annual && q.From > q.Year:
+		return nil, analytics.Errorf(analytics.BadUserInput, "from (%d) is after the input's year (%d)", q.From, q.Year)
+	case hp.freq == analytics.Annual && n > most:
+		return nil, analytics.Errorf(analytics.BadUserInput, "from %d to %d is %d years; at most %d may be asked", q.From, q.Year, n, most)
+	case n < 1:
+		return nil, analytics.Errorf(analytics.BadUserInput, "fromPeriod (%s) is after the input's period (%s)", from, at)
+	case n > most:
+		return nil, analytics.Errorf(analytics.BadUserInput, "from %s to %s is %d periods; at most %d (%d years) may be asked", from, at, n, most, MaxHistoryYears)
+	}
+	if err := checkYear(from.Year); err != nil {
 		return nil, err
 	}
-	hp := &historyPlan{q: q, years: make([]*yearPlan, q.Year-q.From+1)}
-	for y := q.From; y < q.Year; y++ {
-		yq := q.CompositeQuery
-		yq.Year = y
-		p, err := s.resolveYear(yq)
+	hp.q, hp.years = q, make([]*yearPlan, n)
+	for t := hp.from; t < hp.to; t++ {
+		p, err := s.resolveYear(hp.at(q.CompositeQuery, t))
 		if err != nil && !isUserError(err) {
 			return nil, err
 		}
-		hp.years[y-q.From] = p // nil: a scheme without indicators yet, say
+		hp.years[t-hp.from] = p // nil: a scheme without indicators yet, say
 	}
-	hp.years[q.Year-q.From] = last
+	hp.years[n-1] = last
 	return hp, nil
 }
 
-// CompositeHistory scores every year from q.From to q.Year.
+// at is the input q at ordinal t of the history's frequency.
+func (hp *historyPlan) at(q analytics.CompositeQuery, t int) analytics.CompositeQuery {
+	p := analytics.PeriodAt(hp.freq, t)
+	q.Year, q.Period = p.Year, nil
+	if hp.freq != analytics.Annual {
+		q.Period = &p
+	}
+	return q
+}
+
+// CompositeHistory scores every year from q.From to q.Year, or every period from q.FromPeriod to q.Period.
 func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHistoryQuery) (*analytics.CompositeHistory, error) {
 	s, err := e.snap.Load().withTargets("targets", q.Targets)
 	if err != nil {
@@ -789,25 +997,27 @@ func (e *Engine) CompositeHistory(ctx context.Context, q analytics.CompositeHist
 	return cached(e, s, keyOf("history", hp.q), func() (*analytics.CompositeHistory, error) { return e.compositeHistory(ctx, s, hp) })
 }
 
-// compositeHistory scores the plan's years in turn, each once (it is the next year's "year before"), and
-// gathers each region's years.
+// compositeHistory scores the plan's periods in turn, each once (it is the "year before" of the same period
+// a year later), and gathers each region's periods.
 func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyPlan) (*analytics.CompositeHistory, error) {
 	q := hp.q
 	h := &histories{by: map[string]*analytics.CompositeRegionHistory{}, last: map[string]*analytics.CompositeYear{}}
-	years := []int{}
+	years, periods := []int{}, []string{}
 	var lastYear *analytics.Composite
-	var prev yearScored // the year before's, when it is in the history
-	for y := q.From; y <= q.Year; y++ {
-		yp := hp.years[y-q.From]
-		// the year asked for: a refusal is the answer's
-		cur, err := e.computeYear(ctx, s, yp, q.AsOf, y == q.Year)
+	done := map[int]yearScored{} // the periods scored so far, by ordinal
+	for t := hp.from; t <= hp.to; t++ {
+		yp := hp.years[t-hp.from]
+		// the period asked for: a refusal is the answer's
+		cur, err := e.computeYear(ctx, s, yp, q.AsOf, t == hp.to)
 		if err != nil {
 			return nil, err
 		}
 		if cur == nil || !slices.ContainsFunc(cur, func(sc *scored) bool { return sc != nil }) {
-			prev = nil
-			continue // a year the input cannot score (a scheme without indicators yet): not in the history
+			continue // a period the input cannot score (a scheme without indicators yet): not in the history
 		}
+		// Rank and tier changes are against the same period a year earlier (the year before), when the
+		// history has it.
+		prev := done[t-hp.freq.PerYear()]
 		if prev != nil && len(prev) != len(cur) {
 			prev = nil
 		}
@@ -817,14 +1027,16 @@ func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyP
 		if err != nil {
 			return nil, err
 		}
-		prev = cur
-		years = append(years, y)
+		done[t] = cur
+		delete(done, t-hp.freq.PerYear()) // needed no more: a history's memory stays a year of periods
+		p := analytics.PeriodAt(hp.freq, t)
+		years, periods = append(years, p.Year), append(periods, p.String())
 		lastYear = c
 		for _, en := range c.Entries {
-			h.add(y, en)
+			h.add(p, t, en)
 		}
 	}
-	return &analytics.CompositeHistory{Years: years, Regions: h.ordered(lastYear)}, nil
+	return &analytics.CompositeHistory{Years: years, Periods: periods, Regions: h.ordered(lastYear)}, nil
 }
 
 // histories gathers the regions' histories year by year: each region's, and its latest year.
@@ -833,15 +1045,17 @@ type histories struct {
 	last map[string]*analytics.CompositeYear
 }
 
-// add adds a region's entry of year y: its year, with its best rank (and tier) so far and its tier streak.
-func (h *histories) add(y int, en *analytics.CompositeEntry) {
+// add adds a region's entry of period p (ordinal t): its line, with its best rank (and tier) so far and its
+// tier streak over consecutive periods.
+func (h *histories) add(p analytics.Period, t int, en *analytics.CompositeEntry) {
+	y, label := p.Year, p.String()
 	rh := h.by[en.Region.Code]
 	if rh == nil {
 		rh = &analytics.CompositeRegionHistory{Region: en.Region, Years: []*analytics.CompositeYear{}}
 		h.by[en.Region.Code] = rh
 	}
 	rh.Class = en.Class
-	cy := &analytics.CompositeYear{Year: y, Score: en.Score, Points: en.Points, Rank: en.Rank, Tier: en.Tier,
+	cy := &analytics.CompositeYear{Year: y, Period: label, Ord: t, Score: en.Score, Points: en.Points, Rank: en.Rank, Tier: en.Tier,
 		RankChange: en.RankChange, TierChange: en.TierChange}
 	if len(rh.Years) > 0 {
 		better := en.Rank < *rh.BestRank
@@ -849,17 +1063,17 @@ func (h *histories) add(y int, en *analytics.CompositeEntry) {
 	}
 	if en.Tier != nil {
 		cy.TierStreak = 1
-		if pv := h.last[en.Region.Code]; pv != nil && pv.Year == y-1 && pv.Tier != nil && *pv.Tier == *en.Tier {
+		if pv := h.last[en.Region.Code]; pv != nil && pv.Ord == t-1 && pv.Tier != nil && *pv.Tier == *en.Tier {
 			cy.TierStreak = pv.TierStreak + 1
 		}
 	}
 	if rh.BestRank == nil || en.Rank < *rh.BestRank {
-		r, yy := en.Rank, y
-		rh.BestRank, rh.BestRankYear = &r, &yy
+		r, yy, pp := en.Rank, y, label
+		rh.BestRank, rh.BestRankYear, rh.BestRankPeriod = &r, &yy, &pp
 	}
 	if en.Tier != nil && (rh.BestTier == nil || *en.Tier < *rh.BestTier) {
-		t, yy := *en.Tier, y
-		rh.BestTier, rh.BestTierYear = &t, &yy
+		tr, yy, pp := *en.Tier, y, label
+		rh.BestTier, rh.BestTierYear, rh.BestTierPeriod = &tr, &yy, &pp
 	}
 	rh.Years = append(rh.Years, cy)
 	h.last[en.Region.Code] = cy

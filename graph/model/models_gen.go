@@ -22,7 +22,20 @@ type BaselineInput struct {
 // indicators (as ranking's: a value of its own, and no child with one). Settings not given come from the scheme, else from the defaults: MIN_MAX, ARITHMETIC, RESCALE,
 // COMPETITION, no tiers.
 type CompositeInput struct {
-	Year    int      `json:"year"`
+	// The year scored (annual indicators). Give year or period, not both; without either, the latest period (or
+	// year) in which one of the indicators has values (a scheme's lines of any year; the indicators must then be
+	// of one frequency), and the answer's period and year say which.
+	Year *int `json:"year,omitempty"`
+	// A quarter ("2025-Q3") or month ("2025-09") instead of year: a league table of the period. Every line's
+	// indicator must be of the period's frequency (refused otherwise, naming the line: `indicators[2]: "gdp" is
+	// annual; period "2025-09" is monthly`), and is scored on its value of that period: a cumulative indicator's
+	// year-to-date total. GROWTH is against the same period a year earlier (year-to-date against the same
+	// year-to-date), RANK_CHANGE and previousRank the ranks at the same period a year earlier. Memberships and a
+	// scheme's lines are the period's calendar year's. targets.csv's targets are annual, so a period composite does
+	// not score against them: DISTANCE_TO_TARGET takes only the line's own target (in the input or the scheme,
+	// in the unit of the period's values), and a line with a TARGET points rule is refused (score the year).
+	// "2025" is the year 2025.
+	Period  *string  `json:"period,omitempty"`
 	Group   *string  `json:"group,omitempty"`
 	Parent  *string  `json:"parent,omitempty"`
 	Level   *string  `json:"level,omitempty"`
