@@ -214,7 +214,7 @@ func TestBrowserDashboardPeriods(t *testing.T) {
 			  trend(region: $r, indicator: "I002") { points { period } }
 			  ytd: trend(region: $r, indicator: "I002", from: $from, to: $to) { points { period value yoy } }
 			  targets(region: $r, indicator: "I002", year: $y, period: $p) { kind target progress onTrack requiredRestOfYear }
-			  pivot(indicator: "I002", rows: PERIOD, columns: REGION) { rows { label } } }`,
+			  pivot(indicator: "I002", rows: PERIOD, columns: REGION, filter: {from: $y, to: $y}) { rows { label } } }`,
 				map[string]any{"p": period, "r": targeted, "y": year, "from": strconv.Itoa(year - 1), "to": period}, &api)
 
 			// The ranking: the API's bars in the period, each the observation's value.
@@ -240,19 +240,23 @@ func TestBrowserDashboardPeriods(t *testing.T) {
 			if !slices.Equal(got.TrendX, trendX) || !slices.Equal(got.TrendValues, trendValues) || got.TrendRecords != 0 {
 				t.Errorf("trend chart %q %v (%d records)\nAPI's periods %q, observations %v", got.TrendX, got.TrendValues, got.TrendRecords, trendX, trendValues)
 			}
-			// The comparison: a column a period; its table is the ranking's first three in the period chosen,
-			// ranked among themselves (more is better: rank = 1 + how many have more).
-			var pivotRows []string
+			// The comparison: a column a period of every year; the table: a row a period of the chosen one's year.
+			// The comparison's table is the ranking's first three in the period chosen, ranked among themselves
+			// (more is better: rank = 1 + how many have more).
+			all := slices.Clone(periods)
+			slices.Reverse(all)
+			var pivotRows, ofYear []string
 			for _, r := range api.Pivot.Rows {
 				pivotRows = append(pivotRows, r.Label)
 			}
-			slices.Reverse(pivotRows)
-			if !slices.Equal(pivotRows, periods) {
-				t.Errorf("the API's pivot rows %q, the dataset's periods %q", pivotRows, periods)
+			for _, p := range all {
+				if strings.HasPrefix(p, strconv.Itoa(year)+"-") {
+					ofYear = append(ofYear, p)
+				}
 			}
-			slices.Reverse(pivotRows)
-			if !slices.Equal(got.CompareX, pivotRows) || got.PivotTitle != "Periods × regions 期间 × 地区" || !slices.Equal(got.PivotRows, pivotRows) {
-				t.Errorf("comparison columns %q, table %q rows %q; want the periods %q", got.CompareX, got.PivotTitle, got.PivotRows, pivotRows)
+			wantTitle := fmt.Sprintf("Periods of %d × regions %d年 期间 × 地区", year, year)
+			if !slices.Equal(pivotRows, ofYear) || !slices.Equal(got.CompareX, all) || got.PivotTitle != wantTitle || !slices.Equal(got.PivotRows, ofYear) {
+				t.Errorf("comparison columns %q, table %q rows %q (the API's %q); want the periods %q, of %d %q", got.CompareX, got.PivotTitle, got.PivotRows, pivotRows, all, year, ofYear)
 			}
 			if len(got.CompareTable) != 4 || len(got.CompareTable[0]) != 3 || got.CompareTable[0][1] != period {
 				t.Fatalf("comparison table %q", got.CompareTable)

@@ -200,7 +200,7 @@ async function render() {
     let compared = (s.compare || '').split(',').filter((c) => names.has(c));
     compared = [...new Set(compared)].slice(0, compareMax);
     if (compared.length < compareMin) compared = ranking.entries.slice(0, compareDefault).map((e) => e.region.code);
-    await Promise.all([region ? drawTrend(ind, region) : null, drawPivot(ind, form.group.value || null),
+    await Promise.all([region ? drawTrend(ind, region) : null, drawPivot(ind, form.group.value || null, at.p),
       compared.length ? drawCompare(ind, compared, at) : null, drawYearToDate(ind, byPeriod && region, at.p)]);
     document.body.dataset.ready = 'true';
   } catch (err) {
@@ -439,12 +439,15 @@ function setCompare(codes) {
   render();
 }
 
-async function drawPivot(ind, group) {
+// The table of years × regions; for a monthly or quarterly indicator, of the periods of the chosen period's
+// year × regions (every month of a long history × thousands of regions is past a pivot's 100,000 cells).
+async function drawPivot(ind, group, period) {
   const variables = { i: ind.code, f: group ? { group } : null };
-  if (subAnnual(ind)) variables.t = 'PERIOD';
+  const year = period && periodYear(period);
+  if (year) Object.assign(variables, { t: 'PERIOD', f: { ...variables.f, from: year, to: year } });
   requests.pivot = { query: Q.pivot, variables };
   const { pivot } = await gql(Q.pivot, variables);
-  document.getElementById('pivot-title').textContent = subAnnual(ind) ? 'Periods × regions 期间 × 地区' : 'Years × regions 年份 × 地区';
+  document.getElementById('pivot-title').textContent = year ? `Periods of ${year} × regions ${year}年 期间 × 地区` : 'Years × regions 年份 × 地区';
   // Years down, regions across: the pivot's own rows and columns, so the table is its download's.
   const table = document.getElementById('pivot-table');
   const head = document.createElement('tr');
