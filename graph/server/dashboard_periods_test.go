@@ -37,7 +37,7 @@ type periodsPage struct {
 	YtdTitle, YtdUnit           string
 	YtdX                        []string
 	Ytd, Before, Growth         []*float64
-	LevelLine, GrowthLine       []float64
+	LevelLine, GrowthLine       []float64 // a value a period
 	Note                        string
 	Targets                     [][]string // kind, then the cells
 }
@@ -47,7 +47,7 @@ const readPeriodsPage = `(() => {
   const chart = (id) => { const c = echarts.getInstanceByDom(document.getElementById(id)); return c ? c.getOption() : null; };
   const r = chart('ranking-chart'), tr = chart('trend-chart'), c = chart('compare-chart'), y = chart('ytd-chart');
   const series = (o, id) => (o && o.series && o.series.find((s) => s.id === id)) || null;
-  const line = (s) => (s && s.markLine && s.markLine.data ? s.markLine.data.map((d) => d.yAxis) : []);
+  const line = (id) => (series(y, id) ? series(y, id).data : []);
   return {
     selName: sel.name, selLabel: document.getElementById('when-label').textContent, selected: sel.value,
     options: [...sel.options].map((o) => o.value),
@@ -64,7 +64,7 @@ const readPeriodsPage = `(() => {
     ytdX: y && y.xAxis && y.xAxis.length ? y.xAxis[0].data : [],
     ytd: series(y, 'ytd') ? series(y, 'ytd').data : null, before: series(y, 'ytd-before') ? series(y, 'ytd-before').data : null,
     growth: series(y, 'ytd-growth') ? series(y, 'ytd-growth').data : null,
-    levelLine: line(series(y, 'ytd')), growthLine: line(series(y, 'ytd-growth')),
+    levelLine: line('ytd-target'), growthLine: line('ytd-growth-target'),
     note: document.getElementById('ytd-note').textContent,
     targets: [...document.querySelectorAll('#ytd-targets tr[data-kind]')].map((x) => [x.dataset.kind, ...[...x.cells].map((td) => td.textContent)]),
   };
@@ -110,7 +110,8 @@ func shownAs(shown, v float64) bool { return math.Abs(shown-v) <= 5e-4+1e-12*mat
 // table of progress, onTrack and requiredRestOfYear (targets(period:)'s, and the schema's formulas worked
 // out here). Then: a region without targets says so and draws no line, a flow (not cumulative) says the
 // chart is for year-to-date totals, invalid period= and year= are named in the status line, and the
-// embedded annual dataset still shows a year selector and no year-to-date chart.
+// embedded annual dataset still shows a year selector and no year-to-date chart. With PACESETTER_SCREENSHOT=1
+// it writes docs/dashboard-periods.png, the picture in docs/periods.md.
 func TestBrowserDashboardPeriods(t *testing.T) {
 	b := newBrowser(t)
 	for _, c := range []struct {
@@ -161,7 +162,9 @@ func TestBrowserDashboardPeriods(t *testing.T) {
 			if targeted == "" || untargeted == "" {
 				t.Fatalf("no region with the values the test needs (seed 22): %q %q", targeted, untargeted)
 			}
-			const level, growth = 40000.0, 5.0
+			// The level target: the previous year's total and 5 %, to the nearest 100.
+			const growth = 5.0
+			level := math.Round(value[targeted+"|I002|"+periodName(c.f, year-1, c.per)]*1.05/100) * 100
 			targets := fmt.Sprintf("region_code,indicator_code,year,comparator,value,kind\n%s,I002,%d,>=,%v,level\n%s,I002,%d,>=,%v,growth\n",
 				targeted, year, level, targeted, year, growth)
 			if err := os.WriteFile(filepath.Join(dir, "targets.csv"), []byte(targets), 0o644); err != nil {
@@ -179,6 +182,15 @@ func TestBrowserDashboardPeriods(t *testing.T) {
 				return eval[periodsPage](t, b, readPeriodsPage)
 			}
 			got := open("indicator=I002&period=" + period + "&region=" + targeted)
+			if os.Getenv("PACESETTER_SCREENSHOT") == "1" && c.f == analytics.Monthly { // docs/periods.md's picture
+				png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile("../../docs/dashboard-periods.png", png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			// The period selector: I002's periods, latest first, the one asked chosen.
 			if got.SelName != "period" || got.SelLabel != c.label || got.Selected != period || !slices.Equal(got.Options, periods) {
@@ -310,7 +322,8 @@ func TestBrowserDashboardPeriods(t *testing.T) {
 					t.Errorf("growth at %s is %v; the API's yoy ×100 is %v, 100·(%v/%v − 1) = %v", p, *g, *yoy[p]*100, v, w, 100*(v/w-1))
 				}
 			}
-			if !slices.Equal(got.LevelLine, []float64{level}) || !slices.Equal(got.GrowthLine, []float64{growth}) {
+			flat := func(v float64) []float64 { return slices.Repeat([]float64{v}, pn) }
+			if !slices.Equal(got.LevelLine, flat(level)) || !slices.Equal(got.GrowthLine, flat(growth)) {
 				t.Errorf("target lines %v (level) %v (growth), want %v and %v", got.LevelLine, got.GrowthLine, level, growth)
 			}
 			// The table of targets: the API's progress, onTrack and requiredRestOfYear, shown to 3 decimals,

@@ -346,43 +346,35 @@ async function drawYearToDate(ind, region, period) {
   };
   const level = targets.find((t) => t.kind === 'LEVEL');
   const growth = targets.find((t) => t.kind === 'GROWTH');
-  const line = (t, name, position) => ({
-    symbol: 'none', lineStyle: { color: '#c23531', type: 'dashed' },
-    data: [{ name, yAxis: t.target, label: { position, formatter: `${name} ${t.comparator} {c}` } }],
+  const num = (v) => (v == null ? '—' : v.toLocaleString('en'));
+  // A target is a flat series, not a mark line: ECharts sizes an axis to its series, so the line is always
+  // in view however far the values are from it, and the legend names it.
+  const targetLine = (t, id, name, color, yAxisIndex) => ({
+    id, type: 'line', name: `${name} ${t.comparator} ${num(t.target)}`, yAxisIndex, data: axis.map(() => t.target),
+    symbol: 'none', color, lineStyle: { type: 'dashed' },
   });
-  const values = [axis.map(value), axis.map((p) => value(yearBefore(p)))];
-  const growths = axis.map(growthPct);
   const series = [
-    { id: 'ytd', type: 'line', name: `${year}`, data: values[0], markLine: level ? line(level, 'target 目标', 'insideStartTop') : undefined },
-    { id: 'ytd-before', type: 'line', name: `${year - 1}`, data: values[1], lineStyle: { type: 'dotted' } },
+    { id: 'ytd', type: 'line', name: `${year}`, data: axis.map(value) },
+    { id: 'ytd-before', type: 'line', name: `${year - 1}`, data: axis.map((p) => value(yearBefore(p))), lineStyle: { type: 'dotted' } },
   ];
+  if (level) series.push(targetLine(level, 'ytd-target', 'target 目标', '#c23531', 0));
   if (growth) {
-    series.push({ id: 'ytd-growth', type: 'line', yAxisIndex: 1, name: 'growth 累计增速 %', data: growths,
-      markLine: line(growth, 'growth target 增速目标', 'insideEndTop') });
+    series.push({ id: 'ytd-growth', type: 'line', yAxisIndex: 1, name: 'growth 累计增速 %', data: axis.map(growthPct) },
+      targetLine(growth, 'ytd-growth-target', 'growth target 增速目标 %', '#e07b39', 1));
   }
-  // ECharts sizes an axis to its series, not to a mark line: the axes are stretched to their target lines.
-  const span = (xs, t) => {
-    const all = [0, ...xs.filter((x) => x != null), ...(t ? [t.target] : [])];
-    return [Math.min(...all), Math.max(...all)];
-  };
-  const [, hi] = span(values.flat(), level);
-  const [glo, ghi] = span(growths, growth);
   charts.ytd.setOption({
     title: { text: `${regionLabel(region)} · ${label(ind)} · ${year} year to date 累计`, subtext: ind.unit, textStyle: { fontSize: 13 } },
     tooltip: { trigger: 'axis' },
     legend: { top: 44 },
     grid: { left: 10, right: 20, top: 80, containLabel: true },
     xAxis: { type: 'category', data: axis },
-    yAxis: [{ type: 'value', max: level ? roundUp(hi) : undefined },
-      { type: 'value', show: !!growth, axisLabel: { formatter: '{value} %' }, splitLine: { show: false },
-        min: growth ? Math.floor(glo) : undefined, max: growth ? Math.ceil(ghi) : undefined }],
+    yAxis: [{ type: 'value' }, { type: 'value', scale: true, show: !!growth, axisLabel: { formatter: '{value} %' }, splitLine: { show: false } }],
     series,
   }, true);
   const shown = [level, growth].filter(Boolean);
   note.textContent = shown.length ? `Annual targets of ${year} and the progress to ${period} 年度目标进度:`
     : `No level or growth target for ${regionLabel(region)} · ${label(ind)} in ${year} in this dataset: no target line. 无年度目标`;
   if (!shown.length) return;
-  const num = (v) => (v == null ? '—' : v.toLocaleString('en'));
   const warned = shown.some((t) => t.warnings.length);
   const head = document.createElement('tr');
   head.append(th('Target 目标'), th('Value 目标值'), th('Progress 进度'), th('On track 达标'), th('Rest of year needs 全年尚需'));
@@ -399,13 +391,6 @@ async function drawYearToDate(ind, region, period) {
     return tr;
   });
   table.replaceChildren(head, ...rows);
-}
-
-// x rounded up to one significant digit more than it needs: 40000 → 40000, 41234 → 42000 (an axis's top).
-function roundUp(x) {
-  if (x <= 0) return 0;
-  const step = 10 ** (Math.floor(Math.log10(x)) - 1);
-  return Math.ceil(x / step) * step;
 }
 
 // The picked regions as chips (× removes one, down to compareMin) and a list to add one (up to compareMax).
