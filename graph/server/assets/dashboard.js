@@ -152,7 +152,14 @@ async function render() {
   document.getElementById('when-label').textContent = !byPeriod ? 'Year 年份' : ind.frequency === 'M' ? 'Month 月份' : 'Quarter 季度';
   when.name = byPeriod ? 'period' : 'year';
   if (byPeriod) {
-    const ps = await periods(ind);
+    let ps;
+    try {
+      ps = await periods(ind);
+    } catch (err) { // said as the views' errors are (render is called without a catch)
+      status.textContent = String(err.message || err);
+      document.body.dataset.ready = 'error';
+      return;
+    }
     let period = ps[0];
     const span = ps.length ? `${ps[ps.length - 1]}–${ps[0]}` : 'no values';
     if (s.period) {
@@ -300,7 +307,7 @@ async function drawCompare(ind, codes, at) {
       data: rows.has(code) ? rows.get(code).cells : pivot.columns.map(() => null),
     })),
   }, true);
-  // Their latest values and ranks among themselves.
+  // Their values and ranks among themselves: in the latest year, or in the period chosen.
   const table = document.getElementById('compare-table');
   const head = document.createElement('tr');
   head.append(th('Region 地区'), th(ranking.period), th('Rank 排名'));
