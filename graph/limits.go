@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -1010,6 +1011,12 @@ func intArg(args map[string]any, name string, def int) int {
 	switch v := args[name].(type) {
 	case int64:
 		return int(max(0, min(v, 1<<30)))
+	case json.Number: // a number inside a variable's object (filter: $f), as the request's JSON has it
+		if n, err := v.Int64(); err == nil {
+			return int(max(0, min(n, 1<<30)))
+		}
+	case int: // the same, coerced by the validator
+		return max(0, min(v, 1<<30))
 	case *analytics.PeriodOrYear: // trend's from and to: a period counts as its year
 		if v != nil {
 			return v.Year

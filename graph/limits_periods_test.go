@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"pacesetter/analytics"
@@ -113,5 +114,44 @@ func TestCostPricesPeriodComposites(t *testing.T) {
 	}
 	if monthly == 0 || annual == 0 {
 		t.Fatal("no values")
+	}
+}
+
+// A filter given as a variable is priced as the same filter written in the document: its years are read
+// whether they come as the request's JSON numbers or coerced. (They were once not read from a variable, so the
+// dashboard's one-year table of months × 1,000 regions was priced as every year's and refused.) Synthetic
+// monthly data, 2001–2003, 40 regions: a year of PERIOD rows costs a third of the three years'.
+func TestCostReadsVariableFilters(t *testing.T) {
+	d := dataset.SyntheticOf(1, 40, 3, 3, analytics.Monthly)
+	store, err := duck.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Import(context.Background(), d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := query.NewEngine(context.Background(), store, query.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSchema(e)
+	const byVar = `query($f: ObservationFilter) { pivot(indicator: "I001", rows: PERIOD, columns: REGION, filter: $f) { rows { cells } } }`
+	literal, err := price(t, s, `{ pivot(indicator: "I001", rows: PERIOD, columns: REGION, filter: {from: 2002, to: 2002}) { rows { cells } } }`, nil, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := price(t, s, byVar, nil, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, y := range []any{json.Number("2002"), 2002} {
+		got, err := price(t, s, byVar, map[string]any{"f": map[string]any{"from": y, "to": y}}, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != literal || got >= all {
+			t.Errorf("from and to %T in a variable: cost %d; written in the document %d, without them %d", y, got, literal, all)
+		}
 	}
 }

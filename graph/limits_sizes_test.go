@@ -179,6 +179,12 @@ func dashboardQueries(t *testing.T) []example {
 		{"dashboard pivot of a group", q["pivot"], map[string]any{"i": "gdp", "f": map[string]any{"group": "East"}}},
 		{"dashboard comparison", q["compare"], map[string]any{"i": "gdp", "rs": six}},
 		{"dashboard comparison export", q["compareRows"], map[string]any{"i": "gdp", "rs": six}},
+		// A monthly or quarterly indicator's requests (priced here on the shapes of these datasets).
+		{"dashboard periods", q["periods"], map[string]any{"i": "gdp"}},
+		{"dashboard ranking by period", q["ranking"], map[string]any{"i": "gdp", "p": "2024-09"}},
+		{"dashboard pivot of a year", q["pivot"], map[string]any{"i": "gdp", "t": "PERIOD", "f": map[string]any{"from": 2024, "to": 2024}}},
+		{"dashboard comparison by period", q["compare"], map[string]any{"i": "gdp", "rs": six, "t": "PERIOD", "p": "2024-09"}},
+		{"dashboard year to date", q["ytd"], map[string]any{"r": "320000", "i": "gdp", "from": "2023", "to": "2024-09", "p": "2024-09", "y": 2024}},
 	}
 	for _, ex := range out {
 		if ex.query == "" {
