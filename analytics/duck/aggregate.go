@@ -184,8 +184,12 @@ func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query str
 	}
 	// A period as observations.csv writes it: its text needs the indicator's frequency (a quarter and a
 	// month can have the same number).
+	quarterly := "i.frequency = 'Q'"
+	if qs := spec.Computed.ofFrequency(analytics.Quarterly); len(qs) > 0 && joins { // formulas are in no table
+		quarterly = "(" + quarterly + " OR o.indicator IN (SELECT unnest(" + p.add(qs) + "::VARCHAR[])))"
+	}
 	cols := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, coalesce(i.rollup, 'NONE') AS rollup,
-		CASE WHEN o.period = 0 THEN lpad(o.year::VARCHAR, 4, '0') WHEN i.frequency = 'Q' THEN lpad(o.year::VARCHAR, 4, '0') || '-Q' || o.period::VARCHAR
+		CASE WHEN o.period = 0 THEN lpad(o.year::VARCHAR, 4, '0') WHEN ` + quarterly + ` THEN lpad(o.year::VARCHAR, 4, '0') || '-Q' || o.period::VARCHAR
 			ELSE lpad(o.year::VARCHAR, 4, '0') || '-' || lpad(o.period::VARCHAR, 2, '0') END AS period_text`
 	if !joins {
 		cols = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup, NULL AS period_text`

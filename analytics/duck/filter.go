@@ -25,17 +25,36 @@ type Computed struct {
 	Indicators []string
 	Regions    []string
 	Years      []int32
+	Periods    []int32 // the quarter or month of a sub-annual formula's value, as observations.period; 0 for a year's
 	Values     []float64
 	Flags      []int32
+	// Quarterly and Monthly are the formulas of those frequencies (their codes are in no table of the store):
+	// a frequency filter and a period's text need them.
+	Quarterly, Monthly []string
 }
 
-// Add appends one value.
-func (c *Computed) Add(indicator, region string, year int, value float64, flags analytics.FlagSet) {
+// Add appends one value, of the period p of its formula's frequency.
+func (c *Computed) Add(indicator, region string, p analytics.Period, value float64, flags analytics.FlagSet) {
 	c.Indicators = append(c.Indicators, indicator)
 	c.Regions = append(c.Regions, region)
-	c.Years = append(c.Years, int32(year))
+	c.Years = append(c.Years, int32(p.Year))
+	c.Periods = append(c.Periods, int32(p.Sub))
 	c.Values = append(c.Values, value)
 	c.Flags = append(c.Flags, int32(flags|analytics.Computed))
+}
+
+// ofFrequency is the computed formulas of frequency f.
+func (c *Computed) ofFrequency(f analytics.Frequency) []string {
+	if c == nil {
+		return nil
+	}
+	switch f {
+	case analytics.Quarterly:
+		return c.Quarterly
+	case analytics.Monthly:
+		return c.Monthly
+	}
+	return nil
 }
 
 func (c *Computed) empty() bool { return c == nil || len(c.Indicators) == 0 }
@@ -57,7 +76,8 @@ func observationsJoined(asOf *analytics.Date, p *params, joins bool, c *Computed
 	join := `JOIN indicators i`
 	if !c.empty() {
 		vals += ` UNION ALL SELECT unnest(` + p.add(c.Indicators) + `::VARCHAR[]), unnest(` + p.add(c.Years) + `::INTEGER[]), unnest(` +
-			p.add(c.Regions) + `::VARCHAR[]), unnest(` + p.add(c.Values) + `::DOUBLE[]), CAST(unnest(` + p.add(c.Flags) + `::INTEGER[]) AS UTINYINT), NULL::DATE, TRUE, 0::UTINYINT`
+			p.add(c.Regions) + `::VARCHAR[]), unnest(` + p.add(c.Values) + `::DOUBLE[]), CAST(unnest(` + p.add(c.Flags) + `::INTEGER[]) AS UTINYINT), NULL::DATE, TRUE,
+			CAST(unnest(` + p.add(c.Periods) + `::INTEGER[]) AS UTINYINT)`
 		join = `LEFT JOIN indicators i`
 	}
 	if !joins {
@@ -113,7 +133,11 @@ func filterSQL(f analytics.ValueFilter, p *params, ownByDefault bool, c *Compute
 		where += " AND o.year * 16 + o.period <= " + p.add(f.ToPeriod.Year*16+f.ToPeriod.Sub)
 	}
 	if f.Frequency != nil {
-		where += " AND o.indicator IN (SELECT code FROM indicators WHERE frequency = " + p.add(string(*f.Frequency)) + ")"
+		in := "o.indicator IN (SELECT code FROM indicators WHERE frequency = " + p.add(string(*f.Frequency)) + ")"
+		if codes := c.ofFrequency(*f.Frequency); len(codes) > 0 {
+			in = "(" + in + " OR o.indicator IN (SELECT unnest(" + p.add(codes) + "::VARCHAR[])))"
+		}
+		where += " AND " + in
 	}
 	if ownByDefault && !f.NarrowsRegions() {
 		own := "(EXISTS (SELECT 1 FROM series se WHERE se.indicator = o.indicator AND se.region = o.region AND se.own)" +

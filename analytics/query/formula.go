@@ -357,6 +357,14 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 	}
 	inYears := func(y int) bool { return (f.From == nil || y >= *f.From) && (f.To == nil || y <= *f.To) }
 	c := &duck.Computed{}
+	for _, in := range ins {
+		switch in.Freq() {
+		case analytics.Quarterly:
+			c.Quarterly = append(c.Quarterly, in.Code)
+		case analytics.Monthly:
+			c.Monthly = append(c.Monthly, in.Code)
+		}
+	}
 	var warns []*analytics.Warning
 	for _, in := range ins {
 		x, _ := formula.Parse(in.Code) // checked by formulaIndicator
@@ -384,8 +392,9 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 			}
 			if !ownOnly || own[r] && !above[r] {
 				for _, cl := range cells {
-					if inYears(int(cl.Year)) {
-						c.Add(in.Code, s.Regions[r].Code, int(cl.Year), cl.Value, cl.Flags)
+					// A matrix holds a period's ordinal (for a year's value, the year).
+					if p := in.Period(int(cl.Year)); inYears(p.Year) {
+						c.Add(in.Code, s.Regions[r].Code, p, cl.Value, cl.Flags)
 						cat.Wide = cat.Wide || wide(cl.Value)
 					}
 				}
@@ -394,7 +403,7 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 				continue
 			}
 			for _, cl := range first.Cells[first.Off[r]:first.Off[r+1]] { // years where every operand has a value and the formula none
-				if _, _, ok := m.Get(r, int(cl.Year)); ok || !inYears(int(cl.Year)) || ownOnly && (cl.Flags&analytics.RolledUp != 0 || above[r]) {
+				if _, _, ok := m.Get(r, int(cl.Year)); ok || !inYears(in.Period(int(cl.Year)).Year) || ownOnly && (cl.Flags&analytics.RolledUp != 0 || above[r]) {
 					continue
 				}
 				if t := formulaTrouble(s, x, ms, r, int(cl.Year)); t != "" {
