@@ -1,20 +1,15 @@
 package graph
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
-	"pacesetter/analytics/duck"
-	"pacesetter/analytics/query"
 )
 
-// A monthly trend over two years reads 24 values, not 2: its cost is twelve times an annual one's over the
-// same years (the dataset's counts know each indicator's periods a year). Synthetic data: monthly I001
-// and the annual AI001, 2001–2002, on 30 regions.
-func TestCostPricesPeriods(t *testing.T) {
+// monthlyAndAnnual is synthetic data of 30 regions, 2001–2002: monthly I001–I003 and annual AI001–AI003.
+func monthlyAndAnnual() *dataset.Dataset {
 	d := dataset.SyntheticOf(1, 30, 3, 2, analytics.Monthly)
 	a := dataset.Synthetic(1, 30, 3, 2)
 	for _, in := range a.Indicators {
@@ -26,19 +21,15 @@ func TestCostPricesPeriods(t *testing.T) {
 		d.Observations = append(d.Observations, o)
 	}
 	d.SortObservations()
-	store, err := duck.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := store.Import(context.Background(), d, "test"); err != nil {
-		t.Fatal(err)
-	}
-	e, err := query.NewEngine(context.Background(), store, query.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSchema(e)
+	return d
+}
+
+// A monthly trend over two years reads 24 values, not 2: its cost is twelve times an annual one's over the
+// same years (the dataset's counts know each indicator's periods a year). Synthetic data: monthly I001
+// and the annual AI001, 2001–2002, on 30 regions.
+func TestCostPricesPeriods(t *testing.T) {
+	d := monthlyAndAnnual()
+	s := NewSchema(engineOf(t, d))
 	monthly, err := price(t, s, `{ trend(region: "R0001", indicator: "I001", from: "2001-01", to: "2002-12") { points { value } } }`, nil, 1<<30)
 	if err != nil {
 		t.Fatal(err)
@@ -60,16 +51,7 @@ func TestCostPricesPeriods(t *testing.T) {
 // annual history's over the same years is one per year. Synthetic data as TestCostPricesPeriods; the counts
 // of values are taken from the dataset's rows here.
 func TestCostPricesPeriodComposites(t *testing.T) {
-	d := dataset.SyntheticOf(1, 30, 3, 2, analytics.Monthly)
-	a := dataset.Synthetic(1, 30, 3, 2)
-	for _, in := range a.Indicators {
-		in.Code = "A" + in.Code
-		d.Indicators = append(d.Indicators, in)
-	}
-	for _, o := range a.Observations {
-		o.Indicator = "A" + o.Indicator
-		d.Observations = append(d.Observations, o)
-	}
+	d := monthlyAndAnnual()
 	monthly, annual := 0, 0 // I001's and AI001's values in 2001–2002
 	for _, o := range d.Observations {
 		switch o.Indicator {
@@ -79,20 +61,7 @@ func TestCostPricesPeriodComposites(t *testing.T) {
 			annual++
 		}
 	}
-	d.SortObservations()
-	store, err := duck.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := store.Import(context.Background(), d, "test"); err != nil {
-		t.Fatal(err)
-	}
-	e, err := query.NewEngine(context.Background(), store, query.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSchema(e)
+	s := NewSchema(engineOf(t, d))
 	for _, c := range []struct {
 		q    string
 		want int
@@ -123,19 +92,7 @@ func TestCostPricesPeriodComposites(t *testing.T) {
 // monthly data, 2001–2003, 40 regions: a year of PERIOD rows costs a third of the three years'.
 func TestCostReadsVariableFilters(t *testing.T) {
 	d := dataset.SyntheticOf(1, 40, 3, 3, analytics.Monthly)
-	store, err := duck.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, err := store.Import(context.Background(), d, "test"); err != nil {
-		t.Fatal(err)
-	}
-	e, err := query.NewEngine(context.Background(), store, query.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSchema(e)
+	s := NewSchema(engineOf(t, d))
 	const byVar = `query($f: ObservationFilter) { pivot(indicator: "I001", rows: PERIOD, columns: REGION, filter: $f) { rows { cells } } }`
 	literal, err := price(t, s, `{ pivot(indicator: "I001", rows: PERIOD, columns: REGION, filter: {from: 2002, to: 2002}) { rows { cells } } }`, nil, 1<<30)
 	if err != nil {

@@ -236,6 +236,12 @@ func nbsEngine(t *testing.T) *query.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return engineOf(t, d)
+}
+
+// engineOf is an engine over d, imported into a store in memory.
+func engineOf(t *testing.T, d *dataset.Dataset) *query.Engine {
+	t.Helper()
 	store, err := duck.Open("")
 	if err != nil {
 		t.Fatal(err)
