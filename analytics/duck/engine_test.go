@@ -384,8 +384,8 @@ func TestValuesMixedFrequencies(t *testing.T) {
 	}
 }
 
-// BenchmarkValuesLoad is the first touch of one indicator (300 regions × 20 years, the peer data's shape)
-// beside the floor's read of one year of it and a plain count of its rows:
+// BenchmarkValuesLoad is the first touch of one indicator (300 regions × 20 years, the peer data's shape):
+// its whole load and the load of a ranking's window of 3 years, beside the floor's read of one year of it:
 //
 //	go test -run '^$' -bench BenchmarkValuesLoad -benchtime 2s ./analytics/duck
 func BenchmarkValuesLoad(b *testing.B) {
@@ -407,6 +407,13 @@ func BenchmarkValuesLoad(b *testing.B) {
 		for b.Loop() {
 			if m, err := rd.Values(ctx, cat, "", []string{"I007"}); err != nil || m["I007"] == nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("window-3-years", func(b *testing.B) {
+		for b.Loop() {
+			if m, ok, err := rd.ValuesWindow(ctx, cat, "", "I007", 2008, 2010); err != nil || !ok || m == nil {
+				b.Fatal(ok, err)
 			}
 		}
 	})
