@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -27,6 +28,12 @@ type Engine struct {
 	cache       *answerCache // nil: no cache
 	matrixCache *matrixCache
 	obs         Observer // nil: none
+	// loads counts the loads of values under way, which may outlive the request that started them: a
+	// closing snapshot waits for them before it lets its matrices go.
+	loads sync.WaitGroup
+	// windows holds, by matrix key, the key of the one window of years loaded of an indicator before its
+	// whole matrix (matricesWindow).
+	windows sync.Map
 }
 
 // snapshot is the catalog duck read, with the look-ups that check a request against it (unknown codes,

@@ -1,13 +1,17 @@
 package query
 
 import (
+	"cmp"
 	"context"
-	"pacesetter/analytics"
-	"pacesetter/analytics/duck"
+	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"pacesetter/analytics"
+	"pacesetter/analytics/duck"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
@@ -115,25 +119,10 @@ func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, asOf *analytics.
 	if len(missing) == 0 {
 		return out, nil
 	}
-	// A load is shared by every request that needs it while it runs: it runs to its end (at most maxLoad)
-	// even if the request that started it leaves, and each request waits only as long as its own deadline.
-	flight := matrixKey(s, strings.Join(missing, "\x00"), v)
-	done := e.matrixCache.loads.DoChan(flight, func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
-		defer cancel()
-		ms, err := e.reader.Values(lctx, s.Catalog, v, missing)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range missing {
-			e.matrixCache.add(matrixKey(s, c, v), ms[c])
-		}
-		return ms, nil
-	})
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case res := <-done:
+	case res := <-e.startLoad(ctx, s, v, missing):
 		if res.Err != nil {
 			return nil, res.Err
 		}
@@ -143,6 +132,89 @@ func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, asOf *analytics.
 		return out, nil
 	}
 }
+
+// startLoad starts the load of the matrices of codes as of vintage v, or joins the one running: a load is
+// shared by every request that needs it while it runs, and runs to its end (at most maxLoad) even if the
+// request that started it leaves; each request waits only as long as its own deadline. Its result is a
+// map[string]*duck.Matrix.
+func (e *Engine) startLoad(ctx context.Context, s *snapshot, v string, codes []string) <-chan singleflight.Result {
+	flight := matrixKey(s, strings.Join(codes, "\x00"), v)
+	return e.tracked(e.matrixCache.loads.DoChan(flight, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
+		defer cancel()
+		ms, err := e.reader.Values(lctx, s.Catalog, v, codes)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range codes {
+			e.matrixCache.add(matrixKey(s, c, v), ms[c])
+		}
+		return ms, nil
+	}))
+}
+
+// tracked is ch, counted in e.loads until its load has ended and kept what it read.
+func (e *Engine) tracked(ch <-chan singleflight.Result) <-chan singleflight.Result {
+	e.loads.Add(1)
+	out := make(chan singleflight.Result, 1)
+	go func() {
+		res := <-ch
+		e.loads.Done()
+		out <- res
+	}()
+	return out
+}
+
+// matricesWindow is matrices for a request that reads one indicator's values of the periods from to to
+// (ordinals) and no others, a ranking of a given year, say. The first such request of an indicator whose
+// values are not in memory is answered from a load of those periods' years alone (a ranking's 3 years of
+// 20: 0.9 ms against 1.6 ms for all, the floor's one year 1.1 ms), kept for the requests of the same years;
+// a request of other years loads the whole matrix. The whole load is not started beside the window's: on
+// two cores it would contend with the requests that follow (a first touch right after another took 2.6 ms
+// instead of 1.2 ms), and the warm-ups at start and before a reload load whole matrices anyway.
+func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytics.Date, code string, from, to int) (map[string]*duck.Matrix, error) {
+	in := s.IndicatorBy[code]
+	v := s.vintage(asOf)
+	if in == nil || v != "" { // a formula (its operands' whole matrices), or an earlier vintage
+		return e.matrices(ctx, s, asOf, code)
+	}
+	key := matrixKey(s, code, v)
+	if m, ok := e.matrixCache.get(key); ok {
+		return map[string]*duck.Matrix{code: m}, nil
+	}
+	fy, ty := calYear(in, from), calYear(in, to)
+	wkey := matrixKey(s, code+"\x00window\x00"+strconv.Itoa(fy)+"\x00"+strconv.Itoa(ty), v)
+	if m, ok := e.matrixCache.get(wkey); ok {
+		return map[string]*duck.Matrix{code: m}, nil
+	}
+	// One window an indicator: the requests of its years share it (ten group rankings of one year at once),
+	// any other loads the whole.
+	if first, again := e.windows.LoadOrStore(key, wkey); again && first != wkey {
+		return e.matrices(ctx, s, asOf, code)
+	}
+	part := e.tracked(e.matrixCache.loads.DoChan(wkey, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
+		defer cancel()
+		m, ok, err := e.reader.ValuesWindow(lctx, s.Catalog, v, code, fy, ty)
+		if err != nil || !ok {
+			return nil, cmp.Or(err, errNoWindow)
+		}
+		e.matrixCache.add(wkey, m)
+		return m, nil
+	}))
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-part:
+		if res.Err == nil {
+			return map[string]*duck.Matrix{code: res.Val.(*duck.Matrix)}, nil
+		}
+		return e.matrices(ctx, s, asOf, code) // no window (the rows are not together) or it failed
+	}
+}
+
+// errNoWindow: the indicator's rows do not lie together, so its years cannot be read alone.
+var errNoWindow = errors.New("no window")
 
 // maxLoad bounds a shared load of values, which no single request's deadline does.
 const maxLoad = time.Minute

@@ -303,7 +303,15 @@ func weightOrd(w *analytics.Indicator, rk *analytics.Ranking) int {
 // ranking reads the indicator's values and ranks the plan's scope.
 func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*analytics.Ranking, error) {
 	q, in, scope := p.q, p.in, p.scope
-	ms, err := e.matrices(ctx, s, q.AsOf, in.Code)
+	var ms map[string]*duck.Matrix
+	var err error
+	if p.ord != nil {
+		// A period's ranking reads that period and the same a year and two years earlier (its previous
+		// rank on growth): a first touch is answered from those years alone.
+		ms, err = e.matricesWindow(ctx, s, q.AsOf, in.Code, *p.ord-2*in.PerYear(), *p.ord)
+	} else {
+		ms, err = e.matrices(ctx, s, q.AsOf, in.Code)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -155,6 +155,7 @@ func (s *Served) Reload(ctx context.Context) (*analytics.DatasetInfo, error) {
 		for old.refs.Load() > 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
+		old.loads.Wait()
 		// What it kept goes with it, unless the snapshot served now is the same one reopened (the same key:
 		// its values are those kept).
 		if key := old.snap.Load().Key; s.opt.caches != nil && key != s.cur.Load().snap.Load().Key {

@@ -16,22 +16,40 @@ import (
 const warmBatch = 16
 
 // Hottest lists the indicators whose newest values the engine holds, the most recently used first, with
-// the bytes each takes: what a reload warms in the new snapshot.
+// the bytes each takes: what a reload warms in the new snapshot. An indicator of which only a window of
+// years is held (matricesWindow) counts, at the dataset's mean size of an indicator.
 func (e *Engine) Hottest() ([]string, []int64) {
 	s := e.snap.Load()
 	prefix := s.Key + "|"
+	mean := int64(0)
+	if n := len(s.Indicators); n > 0 {
+		mean = int64(s.Info.Observations)/int64(n)*16 + int64(len(s.Regions))*4
+	}
 	e.matrixCache.mu.Lock()
 	keys := e.matrixCache.lru.Keys() // oldest first
 	var codes []string
 	var sizes []int64
+	seen := map[string]bool{}
 	for i := len(keys) - 1; i >= 0; i-- {
 		k := keys[i]
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok || !strings.HasSuffix(rest, "|") { // another snapshot's, or of an asOf vintage
 			continue
 		}
-		m, _ := e.matrixCache.lru.Peek(k)
-		codes, sizes = append(codes, strings.TrimSuffix(rest, "|")), append(sizes, m.Bytes())
+		code := strings.TrimSuffix(rest, "|")
+		size := int64(0)
+		if c, _, window := strings.Cut(code, "\x00window\x00"); window {
+			code, size = c, mean
+		} else if strings.Contains(code, "\x00") { // a formula's
+			continue
+		} else {
+			m, _ := e.matrixCache.lru.Peek(k)
+			size = m.Bytes()
+		}
+		if !seen[code] {
+			seen[code] = true
+			codes, sizes = append(codes, code), append(sizes, size)
+		}
 	}
 	e.matrixCache.mu.Unlock()
 	return codes, sizes

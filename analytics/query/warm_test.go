@@ -152,6 +152,6 @@ func TestReloadWarmsTheHottest(t *testing.T) {
 	}
 	rank("I001")
 	if n := obs.n.Load() - before; n != 1 {
-		t.Errorf("a ranking of an indicator not warmed ran %d statements; want 1 (its load)", n)
+		t.Errorf("a ranking of an indicator not warmed ran %d statements; want 1 (the load of its year and the two before)", n)
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,12 +90,20 @@ func main() {
 	peer := flag.Bool("peer", true, "measure the peer data (300 regions × 50 indicators × 20 years); --peer=false with --big or --monthly measures those alone")
 	rounds := flag.Int("rounds", 3, "rounds of each measurement; medians are printed")
 	dur := flag.Duration("duration", 2*time.Second, "length of each load run")
+	only := flag.String("only", "", "measure only the questions whose names match this regular expression (and skip the imports and the list-cost table)")
 	work := flag.String("work", filepath.Join(os.TempDir(), "pacebench"), "folder for the generated datasets and DuckDB files (kept between runs)")
 	flag.Parse()
 	if err := os.MkdirAll(*work, 0o755); err != nil {
 		fail(err)
 	}
 	b := &bench{rounds: *rounds, dur: *dur}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			fail(fmt.Errorf("--only: %v", err))
+		}
+		b.only = re
+	}
 	var sets []setSpec
 	if *peer {
 		sets = append(sets, setSpec{"peer", 300, 50, 20, ""})
@@ -110,7 +119,7 @@ func main() {
 			fail(err)
 		}
 	}
-	if !*peer {
+	if !*peer || b.only != nil {
 		return
 	}
 	if err := b.listCost(context.Background()); err != nil {
@@ -151,6 +160,7 @@ func vars(query, in string, y int) map[string]any {
 type bench struct {
 	rounds int
 	dur    time.Duration
+	only   *regexp.Regexp // nil: every question
 }
 
 // question is one thing users ask, as the floor's SQL and as pacesetter's GraphQL.
@@ -230,7 +240,15 @@ func (b *bench) run(work string, spec setSpec) error {
 	db := filepath.Join(work, spec.name+".db")
 	var floorT, importT []time.Duration
 	var floorRSS, importRSS int64
-	for range b.rounds {
+	_, dbErr := os.Stat(db)
+	measureImport := b.only == nil || dbErr != nil // --only reuses the last import's file
+	for r := range b.rounds {
+		if !measureImport {
+			break
+		}
+		if b.only != nil && r > 0 {
+			break
+		}
 		t, rss, err := measureChild("child-floor-import", csv)
 		if err != nil {
 			return err
@@ -243,10 +261,12 @@ func (b *bench) run(work string, spec setSpec) error {
 		}
 		importT, importRSS = append(importT, t), max(importRSS, rss)
 	}
-	fmt.Println("| import | floor: DuckDB read_csv into a table | pacesetter import | time ratio | rate ratio (≥ 0.5 wanted) | peak RSS floor / pacesetter |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- |")
-	ft, it := median(floorT), median(importT)
-	fmt.Printf("| %s | %s | %s | %.2f | %.2f | %d MB / %d MB |\n\n", spec.name, round(ft), round(it), float64(it)/float64(ft), float64(ft)/float64(it), floorRSS>>20, importRSS>>20)
+	if b.only == nil {
+		fmt.Println("| import | floor: DuckDB read_csv into a table | pacesetter import | time ratio | rate ratio (≥ 0.5 wanted) | peak RSS floor / pacesetter |")
+		fmt.Println("| --- | --- | --- | --- | --- | --- |")
+		ft, it := median(floorT), median(importT)
+		fmt.Printf("| %s | %s | %s | %.2f | %.2f | %d MB / %d MB |\n\n", spec.name, round(ft), round(it), float64(it)/float64(ft), float64(ft)/float64(it), floorRSS>>20, importRSS>>20)
+	}
 
 	store, err := duck.OpenReadOnly(db)
 	if err != nil {
@@ -366,6 +386,12 @@ func (b *bench) run(work string, spec setSpec) error {
 // the values in memory and the answer caches off (steady) and with the caches on (hot), at 1, 8 and 64
 // connections.
 func (b *bench) measure(ctx context.Context, store *duck.Store, spec setSpec, qs []question, pairs []pair, codes []string, signs map[string]float64) error {
+	if b.only != nil {
+		qs = slices.DeleteFunc(qs, func(q question) bool { return !b.only.MatchString(q.name) })
+		if len(qs) == 0 {
+			return nil
+		}
+	}
 	// Every server here runs at the default limits: a question the cost model refuses shows as errors.
 	fmt.Printf("(default limits: complexity %d)\n\n", graphserver.DefaultOptions.Complexity)
 	tune := func(cache bool) func(*graphserver.Options) {
