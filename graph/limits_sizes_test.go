@@ -413,3 +413,20 @@ func TestCostPricesValuesRead(t *testing.T) {
 		t.Errorf("targets with 100 extra cost %d, without %d: want at least 200 more (100 rows of 1 + status)", more, plain)
 	}
 }
+
+// Every indicator's count and mean by year of the big dataset issue 20 measures (3,000 regions × 200
+// indicators × 30 years, here every value present: 18 M) passes the default limit, priced by hand: its
+// 6,000 rows of 6 fields (the row, indicator and its code, year, count, mean) at rowFieldsPerUnit, 18,000,
+// plus 18 M values scanned at scanValues, 18,000, plus the field itself.
+func TestAggregateOfTheBigSetPasses(t *testing.T) {
+	size := datasetSize{name: "3,000×200×30 (18 M)", regions: 3000, indicators: 200, years: 30, density: 1, scaled: true}
+	s := NewSchema(scale(nbsEngine(t), &size))
+	q := `query($y: Int!) { aggregate(by: [INDICATOR, YEAR], filter: {from: $y}, first: 6000) { rows { indicator { code } year count mean } } }`
+	cost, work, err := priceWork(t, s, q, map[string]any{"y": 1996}, 50000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + 6000*6/rowFieldsPerUnit + 18_000_000/scanValues; cost != want || work != 18_000_000/scanValues {
+		t.Errorf("cost %d, work %d; want %d and %d", cost, work, want, 18_000_000/scanValues)
+	}
+}
