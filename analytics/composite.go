@@ -40,6 +40,20 @@ type CompositeQuery struct {
 	Classes []string
 	// Targets add to (or replace) targets.csv's for this answer.
 	Targets []TargetSpec
+	// Without names what of the answer its reader will not read, so that it is not computed (the zero value
+	// leaves nothing out): the GraphQL layer sets it from the query's selection.
+	Without CompositeParts
+}
+
+// CompositeParts are the parts of a composite's answer that cost as much as the composite itself, and that
+// a reader who does not read them need not be given.
+type CompositeParts struct {
+	// Breakdown: each entry's Breakdown by indicator (nil when left out), which Versus reads too: a component
+	// of each indicator of each entry, 150,000 for 50 indicators × 3,000 regions.
+	Breakdown bool
+	// Previous: the ranks and tiers of the year before (PreviousRank, RankChange, PreviousTier, TierChange:
+	// nil when left out), which score the year before as a whole.
+	Previous bool
 }
 
 // CompositeRank is what a composite ranks and tiers by.

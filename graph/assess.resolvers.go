@@ -11,6 +11,7 @@ func (r *queryResolver) Composite(ctx context.Context, input model.CompositeInpu
 	if err != nil {
 		return nil, err
 	}
+	q.Without = unread(ctx)
 	return r.Engine.Composite(ctx, q)
 }
 

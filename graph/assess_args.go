@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"pacesetter/analytics"
 	"pacesetter/graph/model"
 )
@@ -55,6 +57,33 @@ func compositeArgs(in model.CompositeInput) (analytics.CompositeQuery, error) {
 		}
 	}
 	return q, nil
+}
+
+// unread is what the selection of a composite field does not read of the answer, which the engine then does
+// not compute: a one-year composite of 50 indicators × 3,000 regions asked for its entries' scores and ranks
+// spent more than half its time on their breakdowns and on scoring the year before. Fragments, aliases and
+// @skip/@include are followed as gqlgen follows them when it writes the answer.
+func unread(ctx context.Context) analytics.CompositeParts {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || !graphql.HasOperationContext(ctx) {
+		return analytics.CompositeParts{}
+	}
+	op := graphql.GetOperationContext(ctx)
+	breakdown, previous := false, false
+	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"Composite"}) {
+		if f.Name != "entries" {
+			continue
+		}
+		for _, g := range graphql.CollectFields(op, f.Selections, []string{"CompositeEntry"}) {
+			switch g.Name {
+			case "breakdown", "versus": // versus sets the breakdowns of two entries side by side
+				breakdown = true
+			case "previousRank", "rankChange", "previousTier", "tierChange":
+				previous = true
+			}
+		}
+	}
+	return analytics.CompositeParts{Breakdown: !breakdown, Previous: !previous}
 }
 
 // pointsOf is the composite departments and categories are read from, after checking the region asked for.

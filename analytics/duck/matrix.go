@@ -36,6 +36,14 @@ func (m *Matrix) Get(r, y int) (float64, analytics.FlagSet, bool) {
 		return 0, 0, false
 	}
 	cs := m.Cells[m.Off[r]:m.Off[r+1]]
+	// A region's years are distinct and sorted, so y sits at y − its first year or before; with no year
+	// missing in between (most data) exactly there, read without a search: one year of 50 indicators ×
+	// 3,000 regions, a composite's reads, took 4.3 ms against 6.0 ms with the search alone.
+	if len(cs) > 0 {
+		if i := int64(y) - int64(cs[0].Year); i >= 0 && i < int64(len(cs)) && int64(cs[i].Year) == int64(y) {
+			return cs[i].Value, cs[i].Flags, true
+		}
+	}
 	i, ok := slices.BinarySearchFunc(cs, int32(y), func(c Cell, y int32) int { return cmp.Compare(c.Year, y) }) // not c.Year - y, which overflows
 	if !ok {
 		return 0, 0, false

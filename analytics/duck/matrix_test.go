@@ -10,14 +10,16 @@ import (
 
 // buildMatrix against a plain statement of what a matrix is: for every (region, year) given, Get returns
 // its value and flags; for every other, nothing. The values come shuffled, as DuckDB may send them, with
-// years far apart and below zero, and regions without any value (the first, the last, some between).
+// years far apart and below zero, runs of consecutive years with gaps, and regions without any value (the
+// first, the last, some between).
 func TestBuildMatrix(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 1))
 	for _, n := range []int{1, 7, 300} {
 		type rv struct{ r, y int }
 		want := map[rv]Cell{}
 		var vs []packed
-		years := []int{-2147483648, -5, 0, 1, 1999, 2024, 7999, 2147483647}
+		// and a run of consecutive years, some of them left out: Get's direct read and its search
+		years := []int{-2147483648, -5, 0, 1, 1999, 2019, 2020, 2021, 2022, 2023, 2024, 7999, 2147483647}
 		for r := 1; r < n-1; r++ {
 			if r%3 == 0 {
 				continue

@@ -37,7 +37,7 @@ const entryOverhead = 160
 func (c *answerCache) get(key string) (any, bool) { return c.lru.Get(key) }
 
 func (c *answerCache) add(key string, v any) {
-	n, ok := answerBytes(v)
+	n, ok := answerBytes(v, c.max/4)
 	if !ok || n > c.max/4 {
 		return // an answer of a type without a measure, or of more than a quarter of the cache, is not kept
 	}

@@ -673,11 +673,13 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 			return nil, err
 		}
 		// A year before the input cannot score (say, geometric over a zero) has no ranks to compare.
-		prev, err := e.computeYear(ctx, s, cp.prev, q.AsOf, false)
-		if err != nil {
-			return nil, err
+		var prev yearScored
+		if !q.Without.Previous {
+			if prev, err = e.computeYear(ctx, s, cp.prev, q.AsOf, false); err != nil {
+				return nil, err
+			}
 		}
-		return e.yearComposite(ctx, s, cp.cur, cur, prev, q.AsOf, true)
+		return e.yearComposite(ctx, s, cp.cur, cur, prev, q.AsOf, !q.Without.Breakdown)
 	})
 }
 

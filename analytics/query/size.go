@@ -50,20 +50,24 @@ var sharedTypes = map[reflect.Type]bool{
 // sharedArrays are package-level slices answers share (FlagSet.Letters).
 var sharedArrays = map[unsafe.Pointer]bool{}
 
-// answerBytes is what v keeps in memory, and whether its type has a measure (is in answerTypes).
-func answerBytes(v any) (int64, bool) {
+// answerBytes is what v keeps in memory, and whether its type has a measure (is in answerTypes). The walk
+// stops once it has counted more than limit bytes, and returns what it has counted: an answer over the
+// cache's limit is not kept, and walking the rest of it is wasted (a composite of 50 indicators × 3,000
+// regions with its breakdowns, 20 MB against a limit of 16, took 120 ms to walk, more than it took to compute).
+func answerBytes(v any, limit int64) (int64, bool) {
 	t := reflect.TypeOf(v)
 	if !answerTypes[t] {
 		return 0, false
 	}
-	w := sizer{seen: map[unsafe.Pointer]bool{}}
+	w := sizer{seen: map[unsafe.Pointer]bool{}, limit: limit}
 	w.value(reflect.ValueOf(v))
 	return w.n, true
 }
 
 type sizer struct {
-	n    int64
-	seen map[unsafe.Pointer]bool // allocations counted already: two pointers to one struct count it once
+	n     int64
+	limit int64                   // stop counting past it
+	seen  map[unsafe.Pointer]bool // allocations counted already: two pointers to one struct count it once
 }
 
 // alloc charges one allocation of n bytes holding pointers or not, once per address.
@@ -78,6 +82,9 @@ func (w *sizer) alloc(p unsafe.Pointer, n uintptr, pointers bool) bool {
 
 // value counts what v points to (v's own bytes are its container's).
 func (w *sizer) value(v reflect.Value) {
+	if w.n > w.limit {
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
@@ -85,6 +92,13 @@ func (w *sizer) value(v reflect.Value) {
 		}
 		et := v.Type().Elem()
 		if sharedTypes[et] {
+			return
+		}
+		if size := et.Size(); size > 0 && size < 16 && !hasPointers(et) {
+			// A number of its own (an entry's *float64): most of what a composite holds, and too small for
+			// its sharing to matter, so not remembered in seen, whose look-ups of 600,000 of them were most
+			// of the walk's time.
+			w.n += int64(allocSize(size, false))
 			return
 		}
 		if w.alloc(v.UnsafePointer(), et.Size(), hasPointers(et)) {

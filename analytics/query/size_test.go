@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"runtime"
 	"sync"
@@ -268,5 +269,44 @@ func TestCompositeLoadStaysInBudget(t *testing.T) {
 	}
 	if grew > budget*11/10 {
 		t.Errorf("the heap grew by %d bytes under a cache budget of %d: more than the budget + 10 %%", grew, budget)
+	}
+}
+
+// TestAnswerBytesStopsPastLimit: an answer is walked only until it is known to be over the limit (the
+// answer cache's quarter), so that an answer too big to keep costs no more to turn away than the limit's
+// worth of walking. For a composite of 400 regions × 12 indicators with its breakdowns, measured whole with
+// no limit, a limit of a tenth of it stops the walk a little past the limit (within a fiftieth of the
+// whole: the allocation that crossed it), and a limit at or above its size measures it whole.
+func TestAnswerBytesStopsPastLimit(t *testing.T) {
+	store, err := duck.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	if _, err := store.Import(ctx, sizeDataset(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(ctx, store, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Composite(ctx, compositeQuery(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, ok := answerBytes(c, math.MaxInt64)
+	if !ok || whole < 400*12*64 {
+		t.Fatalf("a composite of 400 regions × 12 indicators measured %d bytes (%v)", whole, ok)
+	}
+	for _, limit := range []int64{whole / 10, whole / 2, whole - 1} {
+		if n, _ := answerBytes(c, limit); n <= limit || n > limit+whole/50 {
+			t.Errorf("limit %d of %d: counted %d, want a little over the limit", limit, whole, n)
+		}
+	}
+	for _, limit := range []int64{whole, whole + 1} {
+		if n, _ := answerBytes(c, limit); n != whole {
+			t.Errorf("limit %d: counted %d, want the whole %d", limit, n, whole)
+		}
 	}
 }
