@@ -121,6 +121,7 @@ func (e *Engine) Refresh(ctx context.Context) error {
 		return fmt.Errorf("read catalog: %w", err)
 	}
 	e.snap.Store(&snapshot{cat})
+	e.windows.Clear() // keyed by the old snapshot's key: none would be asked again
 	return nil
 }
 
