@@ -38,10 +38,7 @@ type Catalog struct {
 	ParentAt []int32          // of each region (by position), its parent's position, -1 for none
 	Levels   []string         // the distinct levels of regions, in dataset order
 	Vintages []analytics.Date // the distinct release dates of the values, in order
-	// The rows of each indicator with rows in observations, as the first and last rowid: a load reads them by
-	// rowid when they lie together (readRanges).
-	Rows map[string]RowRange
-	Wide bool // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
+	Wide     bool             // a value is beyond ±2^400 or nearer 0 than 2^-400: aggregates take measureSQLWide
 	// Assessments (schemes.go): the schemes in file order, and the targets in file order with an index by
 	// region, indicator, year and kind.
 	Schemes  []*analytics.Scheme
@@ -119,7 +116,7 @@ func readCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		RegionAt: map[string]int{}, Series: map[string][]int{}, Own: map[string][]int{}, All: map[string][]int{}}
 	// In this order: memberships and series name regions, and assessments regions, groups and indicators.
 	for _, read := range []func(context.Context, *sql.DB) error{s.readDataset, s.readRegions, s.readGroups,
-		s.readIndicators, s.readSeries, s.readVintages, s.readCounts, s.readRanges, s.readLabels, s.loadAssessment} {
+		s.readIndicators, s.readSeries, s.readVintages, s.readCounts, s.readLabels, s.loadAssessment} {
 		if err := read(ctx, db); err != nil {
 			return nil, err
 		}
@@ -354,52 +351,6 @@ func (s *Catalog) readCounts(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	s.Info.Counts = c
-	return err
-}
-
-// RowRange is the rowids of one indicator's rows, first to last, and of its rows of each year (Years, in
-// order, each with its year as Year); Apart when rows of others lie between, or its years are not each
-// together and in order.
-type RowRange struct {
-	First, Last int64
-	Year        int
-	Years       []RowRange
-	Apart       bool
-}
-
-// readRanges finds, of each indicator, the rowids of its rows when they lie together: every import stores
-// observations sorted by indicator and year, so all do, and a load reads an indicator's rows (or a few of
-// its years) by rowid, which DuckDB seeks to, instead of testing every row's indicator (a load of 6,000
-// values out of 290,000: the scan 1.6 ms, the seek 0.9 ms). An indicator whose rows are apart is loaded by
-// its code.
-func (s *Catalog) readRanges(ctx context.Context, db *sql.DB) error {
-	s.Rows = map[string]RowRange{}
-	counts := map[string]int64{}
-	err := each(ctx, db, `SELECT indicator, year, min(rowid), max(rowid), count(*) FROM observations GROUP BY indicator, year ORDER BY indicator, year`, func(rows *sql.Rows) error {
-		var code string
-		var y RowRange
-		var n int64
-		if err := rows.Scan(&code, &y.Year, &y.First, &y.Last, &n); err != nil {
-			return err
-		}
-		r, seen := s.Rows[code]
-		if !seen {
-			r.First, r.Last = y.First, y.Last
-		}
-		// rowids are distinct: n of them in a span of n are all of the span
-		r.Apart = r.Apart || y.Last-y.First+1 != n || (seen && y.First <= r.Years[len(r.Years)-1].Last)
-		r.First, r.Last = min(r.First, y.First), max(r.Last, y.Last)
-		r.Years = append(r.Years, y)
-		counts[code] += n
-		s.Rows[code] = r
-		return nil
-	})
-	for code, r := range s.Rows {
-		if r.Last-r.First+1 != counts[code] {
-			r.Apart = true
-			s.Rows[code] = r
-		}
-	}
 	return err
 }
 

@@ -72,11 +72,11 @@ func (m *Matrix) Bytes() int64 {
 // indicators for its position and frequency cost 40 % of a one-indicator load).
 const latestRows = `o.latest AND $1 = ''`
 
-// matrixSelect is the load of the indicators codes[0…] (bound to $2…): each row's place in codes (NULL for
-// a row of another indicator when named is true, else 0 for a load of one code), its key and its value.
-func matrixSelect(s *Catalog, codes []string, named bool) string {
+// matrixSelect is the load of the indicators codes[0…] (bound to $2…): each row's place in codes, its key
+// and its value.
+func matrixSelect(s *Catalog, codes []string) string {
 	which := "0"
-	if len(codes) > 1 || named {
+	if len(codes) > 1 {
 		var b strings.Builder
 		b.WriteString("CASE o.indicator")
 		for i := range codes {
@@ -135,84 +135,51 @@ func (rd *Reader) Values(ctx context.Context, s *Catalog, vintage string, codes 
 	if len(codes) == 0 {
 		return map[string]*Matrix{}, nil
 	}
-	spans, ranged := s.spans(codes)
-	ranged = ranged && vintage == "" // a vintage's QUALIFY beside a rowid filter fails in DuckDB 1.5.6 ("Failed to bind column reference")
+	var in strings.Builder
+	in.WriteString("o.indicator IN (")
+	for i := range codes {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString("$" + strconv.Itoa(i+2))
+	}
+	in.WriteString(") AND ")
 	first, last := s.Info.Counts.Span()
-	return rd.load(ctx, s, vintage, codes, spans, ranged, first, last)
+	return rd.load(ctx, s, vintage, codes, in.String(), nil, first, last)
 }
 
-// ValuesWindow reads one indicator's newest values of the years from to to only, as Values does, when its
-// rows lie together (Catalog.Rows); ok is false when they do not, or for another vintage, and nothing was
-// read. A request that reads no
-// other years is answered from these while the indicator's whole load runs: the first ranking of an
-// indicator in a year reads 3 of its 20 years.
-func (rd *Reader) ValuesWindow(ctx context.Context, s *Catalog, vintage, code string, from, to int) (m *Matrix, ok bool, err error) {
-	r, known := s.Rows[code]
-	if !known || r.Apart || vintage != "" {
-		return nil, false, nil
-	}
-	var span *RowRange
-	for _, y := range r.Years {
-		if y.Year < from || y.Year > to {
-			continue
-		}
-		if span == nil {
-			span = &RowRange{First: y.First, Last: y.Last}
-		}
-		span.Last = y.Last // the years are in order and together: the span holds every row between
-	}
-	if span == nil {
-		return nil, true, nil // no values in those years
-	}
-	ms, err := rd.load(ctx, s, vintage, []string{code}, []RowRange{*span}, true, from, to)
+// ValuesWindow is Values for one indicator's values of the years from to to only: a request that reads no
+// other years is answered from these (the first ranking of an indicator in a year reads 3 of its 20 years).
+// Observations are stored sorted by indicator and year, so DuckDB's zone maps skip the rest: on 17.5 M
+// values, 9,000 of them in 1.3 ms against 8.9 ms for the indicator's 90,000. (Seeking them by rowid was
+// faster only in memory: in a file it decompressed whole row groups, 3.1 ms.)
+func (rd *Reader) ValuesWindow(ctx context.Context, s *Catalog, vintage, code string, from, to int) (*Matrix, error) {
+	ms, err := rd.load(ctx, s, vintage, []string{code}, "o.indicator = $2 AND o.year BETWEEN $3 AND $4 AND ", []any{from, to}, from, to)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return ms[code], true, nil
+	return ms[code], nil
 }
 
-// load reads the values of the indicators in codes: by the rowids in spans when ranged, else by their
-// codes; first and last are the years read (each indicator's slice of rows is sized from the catalog's
-// counts of them).
-func (rd *Reader) load(ctx context.Context, s *Catalog, vintage string, codes []string, spans []RowRange, ranged bool, first, last int) (map[string]*Matrix, error) {
+// load reads the values of the indicators in codes (bound to $2…) that where (a condition followed by AND,
+// whose further parameters are extra) selects; first and last are the years read (each indicator's slice of
+// rows is sized from the catalog's counts of them).
+func (rd *Reader) load(ctx context.Context, s *Catalog, vintage string, codes []string, where string, extra []any, first, last int) (map[string]*Matrix, error) {
 	args := []any{""}
 	for _, c := range codes {
 		args = append(args, c)
 	}
-	var filter string
+	args = append(args, extra...)
+	query := matrixSelect(s, codes) + where
 	switch vintage {
 	case "":
-		filter = latestRows
+		query += latestRows
 	case "0":
 		args[0] = "0001-01-01" // before every release: only undated values
-		filter = releasedBy("$1")
+		query += releasedBy("$1")
 	default:
 		args[0] = vintage
-		filter = releasedBy("$1")
-	}
-	query := ""
-	if ranged {
-		// One branch per span of rowids: an OR of ranges is not sought, a UNION ALL of them is. A span's
-		// rows are every row of the indicators (and years) in it, so a vintage's window over a branch sees
-		// all of a value's vintages.
-		sel := matrixSelect(s, codes, true)
-		for i, r := range spans {
-			if i > 0 {
-				query += " UNION ALL "
-			}
-			query += sel + "o.rowid BETWEEN " + strconv.FormatInt(r.First, 10) + " AND " + strconv.FormatInt(r.Last, 10) + " AND " + filter
-		}
-	} else {
-		var in strings.Builder
-		in.WriteString("o.indicator IN (")
-		for i := range codes {
-			if i > 0 {
-				in.WriteString(", ")
-			}
-			in.WriteString("$" + strconv.Itoa(i+2))
-		}
-		in.WriteString(") AND ")
-		query = matrixSelect(s, codes, false) + in.String() + filter
+		query += releasedBy("$1")
 	}
 	// Each indicator's rows in a slice as long as the catalog counts its newest values (growing one cost a
 	// tenth of a load in copies).
@@ -223,9 +190,6 @@ func (rd *Reader) load(ctx context.Context, s *Catalog, vintage string, codes []
 		}
 	}
 	err := rd.eachRaw(ctx, query, func(row []driver.Value) error {
-		if row[0] == nil && ranged {
-			return nil // another indicator's row in a span: none when the catalog's ranges are the table's
-		}
 		i, ok1 := row[0].(int32)
 		region, ok2 := row[1].(string)
 		k, ok3 := row[2].(int64)
@@ -255,38 +219,6 @@ func (rd *Reader) load(ctx context.Context, s *Catalog, vintage string, codes []
 		}
 	}
 	return out, nil
-}
-
-// spans is the rowids to read for the indicators in codes, adjacent ranges merged, and whether the rows of
-// every one of them lie together (Catalog.Rows); codes without rows add none.
-func (s *Catalog) spans(codes []string) ([]RowRange, bool) {
-	var out []RowRange
-	for _, c := range codes {
-		r, ok := s.Rows[c]
-		if r.Apart {
-			return nil, false
-		}
-		if ok {
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 {
-		return nil, false
-	}
-	slices.SortFunc(out, func(a, b RowRange) int { return cmp.Compare(a.First, b.First) })
-	merged := out[:1]
-	for _, r := range out[1:] {
-		last := &merged[len(merged)-1]
-		switch {
-		case r.First <= last.Last: // a code listed twice
-			last.Last = max(last.Last, r.Last)
-		case r.First == last.Last+1:
-			last.Last = r.Last
-		default:
-			merged = append(merged, r)
-		}
-	}
-	return merged, true
 }
 
 // buildMatrix sorts one indicator's values, in any order, into a matrix of n regions: a counting sort by
