@@ -3,6 +3,7 @@ package duck
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -90,17 +91,17 @@ type AggregateSpec struct {
 // statement (see aggregateStatement) returns no row to carry the count, takes a second, classic one.
 func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec) (*analytics.Aggregate, error) {
 	out, lean, err := rd.aggregate(ctx, s, spec, false)
-	if err == nil && lean && len(out.Rows) == 0 && spec.Offset > 0 {
+	if err == nil && lean && len(out.Rows) == 0 && spec.Offset > 0 && !spec.Query.NoTotalCount {
 		out, _, err = rd.aggregate(ctx, s, spec, true)
 	}
 	return out, err
 }
 
 func (rd *Reader) aggregate(ctx context.Context, s *Catalog, spec AggregateSpec, classic bool) (*analytics.Aggregate, bool, error) {
-	query, args, lean := aggregateStatement(s, spec, classic)
+	query, args, lean, cols := aggregateStatement(s, spec, classic)
 	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(spec.Query)}
-	sc := aggregateScan{s: s, q: spec.Query, offset: spec.Offset, out: out, huge: map[string]int{}}
-	if err := rd.each(ctx, query, sc.row, args...); err != nil {
+	sc := aggregateScan{s: s, q: spec.Query, cols: cols, offset: spec.Offset, out: out, huge: map[string]int{}}
+	if err := rd.eachRaw(ctx, query, sc.row, args...); err != nil {
 		return nil, false, dbError(ctx, "aggregate", err)
 	}
 	if lean { // no totals asked for, and none read: the classic statement's totals row would be all null
@@ -143,12 +144,13 @@ func (s *Catalog) yearEndsOnly(p *params) string {
 //
 // It has one of two shapes after the groups kept (kept). The lean one (lean true), when no totals are asked
 // for and every dimension is ordered without a look-up (see orderColumn), is the page itself: kept ordered,
-// limited and offset, each row carrying the number of groups kept (count(*) OVER ()). Its cost is the floor's
+// limited and offset, each row carrying the number of groups kept (count(*) OVER ()) unless the client did
+// not ask for it (NoTotalCount: the window is a tenth of the statement's time). Its cost is the floor's
 // GROUP BY and little more; a page past the last row holds no row to carry the count. The classic one
 // (always when classic is true) numbers kept's rows, takes the page and adds a totals row over base, which
 // holds the count; reading kept and base twice makes DuckDB materialise them, and the look-ups of dataset
 // order are joins, together up to twice the lean one's time.
-func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query string, args []any, lean bool) {
+func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query string, args []any, lean bool, cols aggregateColumns) {
 	q := spec.Query
 	need, keys := measuresNeeded(q)
 	p := &params{}
@@ -174,7 +176,7 @@ func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query str
 	}
 	order, lookup := s.orderOf(keys, p, !spec.Computed.empty())
 	lean = !classic && len(tots) == 0 && !lookup
-	pageCols, totCols := outputColumns(q, need)
+	pageCols, totCols, cols := outputColumns(q, need)
 	// The joins to regions and indicators only when their columns are read: by PARENT, LEVEL or CATEGORY, a
 	// filter on one, or a sum (which reads rollup; a share needs the sum).
 	joins := q.Filter.Parent != "" || q.Filter.Level != "" || q.Filter.Category != "" || need[analytics.MeasureSum] ||
@@ -188,21 +190,25 @@ func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query str
 	if qs := spec.Computed.ofFrequency(analytics.Quarterly); len(qs) > 0 && joins { // formulas are in no table
 		quarterly = "(" + quarterly + " OR o.indicator IN (SELECT unnest(" + p.add(qs) + "::VARCHAR[])))"
 	}
-	cols := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, coalesce(i.rollup, 'NONE') AS rollup,
+	base := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, coalesce(i.rollup, 'NONE') AS rollup,
 		CASE WHEN o.period = 0 THEN lpad(o.year::VARCHAR, 4, '0') WHEN ` + quarterly + ` THEN lpad(o.year::VARCHAR, 4, '0') || '-Q' || o.period::VARCHAR
 			ELSE lpad(o.year::VARCHAR, 4, '0') || '-' || lpad(o.period::VARCHAR, 2, '0') END AS period_text`
 	if !joins {
-		cols = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup, NULL AS period_text`
+		base = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup, NULL AS period_text`
 	}
-	query = `WITH base AS (SELECT ` + cols + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins, spec.Computed) + ` WHERE TRUE` + where + `),
+	query = `WITH base AS (SELECT ` + base + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins, spec.Computed) + ` WHERE TRUE` + where + `),
 	grouped AS (SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ") + `),
 	shared AS (SELECT *` + share + ` FROM grouped),
 	kept AS (SELECT * FROM shared` + havingSQL + `)`
 	if lean {
+		count := ", count(*) OVER ()"
+		if q.NoTotalCount {
+			count, cols.count = "", false
+		}
 		query += `
-	SELECT FALSE, 0, ` + strings.Join(pageCols, ", ") + `, count(*) OVER () FROM kept
+	SELECT FALSE, 0, ` + strings.Join(pageCols, ", ") + count + ` FROM kept
 	ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ` + p.add(q.First+1) + ` OFFSET ` + p.add(spec.Offset)
-		return query, p.args, true
+		return query, p.args, true, cols
 	}
 	// tot is one row (an aggregate) of the totals asked for and the number of groups kept. Without totals it
 	// reads kept alone: a second reader of base would make DuckDB materialise every value read.
@@ -217,7 +223,7 @@ func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query str
 	SELECT FALSE, ord, ` + strings.Join(pageCols, ", ") + `, NULL FROM page
 	UNION ALL SELECT TRUE, 0, ` + strings.Join(totCols, ", ") + `, n FROM tot
 	ORDER BY 1, 2`
-	return query, p.args, false
+	return query, p.args, false, cols
 }
 
 // measuresNeeded is what the statement computes (the measures asked for and the ones having and orderBy
@@ -346,20 +352,26 @@ func havingOf(q analytics.AggregateQuery, p *params) string {
 	return " WHERE " + strings.Join(having, " AND ")
 }
 
-// outputColumns are the columns of a page row and of the totals row, which line up: dimensions, then every
-// measure (null where not computed), then the quantiles.
-func outputColumns(q analytics.AggregateQuery, need map[analytics.AggregateMeasure]bool) (pageCols, totCols []string) {
+// outputColumns are the columns of a page row and of the totals row, which line up: dimensions, then the
+// measures the rows or the totals ask for (null in the other), then the quantiles; cols says which they are.
+// A measure neither asks for is no column: each one is a value more to read from every row.
+func outputColumns(q analytics.AggregateQuery, need map[analytics.AggregateMeasure]bool) (pageCols, totCols []string, cols aggregateColumns) {
 	for _, d := range q.By {
 		pageCols = append(pageCols, dimName[d])
 		totCols = append(totCols, "NULL")
 	}
 	for _, m := range analytics.AllMeasures {
+		total := slices.Contains(q.Totals, m)
+		if !need[m] && !total {
+			continue
+		}
+		cols.measures = append(cols.measures, m)
 		if need[m] {
 			pageCols = append(pageCols, measureName(m))
 		} else {
 			pageCols = append(pageCols, "NULL")
 		}
-		if slices.Contains(q.Totals, m) {
+		if total {
 			totCols = append(totCols, measureName(m))
 		} else {
 			totCols = append(totCols, "NULL")
@@ -369,7 +381,16 @@ func outputColumns(q analytics.AggregateQuery, need map[analytics.AggregateMeasu
 		pageCols = append(pageCols, fmt.Sprintf("q_%d", k))
 		totCols = append(totCols, "NULL")
 	}
-	return pageCols, totCols
+	cols.count = true
+	return pageCols, totCols, cols
+}
+
+// aggregateColumns describes a row of the statement after its two leading columns (whether it is the
+// totals row, and its order) and its dimensions (one for each of by): the measures it holds, in that order,
+// then the quantiles, then, if count, the number of groups kept.
+type aggregateColumns struct {
+	measures []analytics.AggregateMeasure
+	count    bool
 }
 
 // aggregateScan reads the statement's rows into an answer: the page's rows (one more than the page says
@@ -377,67 +398,89 @@ func outputColumns(q analytics.AggregateQuery, need map[analytics.AggregateMeasu
 type aggregateScan struct {
 	s      *Catalog
 	q      analytics.AggregateQuery
+	cols   aggregateColumns
 	offset int
 	out    *analytics.Aggregate
 	huge   map[string]int
 }
 
-func (sc *aggregateScan) row(rows *sql.Rows) error {
+// row reads one row as the driver hands it over (see Reader.eachRaw): database/sql's Scan into a dozen
+// Null types cost as much as a tenth of the floor's whole GROUP BY on a page of 1,000 rows.
+func (sc *aggregateScan) row(v []driver.Value) error {
 	q := sc.q
-	var isTotal bool
-	var ord int64
-	dimv := make([]sql.NullString, len(q.By))
-	mv := make([]sql.NullFloat64, len(analytics.AllMeasures))
-	qv := make([]sql.NullFloat64, len(q.Quantiles))
-	var n sql.NullInt64
-	dest := []any{&isTotal, &ord}
-	for k := range dimv {
-		dest = append(dest, &dimv[k])
-	}
-	for k := range mv {
-		dest = append(dest, &mv[k])
-	}
-	for k := range qv {
-		dest = append(dest, &qv[k])
-	}
-	dest = append(dest, &n)
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
+	isTotal, _ := v[0].(bool)
+	mv, qv := v[2+len(q.By):2+len(q.By)+len(sc.cols.measures)], v[2+len(q.By)+len(sc.cols.measures):]
 	row := &analytics.AggregateRow{}
-	for k, m := range analytics.AllMeasures {
-		if !finite(&mv[k]) {
+	for k, m := range sc.cols.measures {
+		x, err := rawFloat(mv[k])
+		if err != nil {
+			return fmt.Errorf("aggregate %s: %w", m, err)
+		}
+		if !finite(&x) {
 			sc.huge[strings.ToLower(string(m))]++
 		}
-		setMeasure(row, m, mv[k])
+		setMeasure(row, m, x)
 	}
 	out := sc.out
+	n := int64(-1)
+	if sc.cols.count {
+		switch c := v[len(v)-1].(type) {
+		case int64:
+			n = c
+		case nil:
+		default:
+			return fmt.Errorf("aggregate: the count is a %T", c)
+		}
+	}
 	if isTotal {
-		out.Totals, out.TotalCount = row, int(n.Int64)
+		out.Totals, out.TotalCount = row, max(int(n), 0)
 		return nil
 	}
-	if n.Valid { // the lean statement's rows carry the count
-		out.TotalCount = int(n.Int64)
+	if n >= 0 { // the lean statement's rows carry the count
+		out.TotalCount = int(n)
 	}
 	if len(out.Rows) == q.First {
 		out.HasNextPage = true
 		return nil
 	}
 	for k, d := range q.By {
-		sc.s.setDimension(row, d, dimv[k])
+		if err := sc.s.setDimension(row, d, v[2+k]); err != nil {
+			return err
+		}
 	}
 	if len(q.Quantiles) > 0 {
 		row.Quantiles = map[float64]*float64{}
 		for k, qp := range q.Quantiles {
-			if !finite(&qv[k]) {
+			x, err := rawFloat(qv[k])
+			if err != nil {
+				return fmt.Errorf("aggregate quantile: %w", err)
+			}
+			if !finite(&x) {
 				sc.huge["quantile"]++
 			}
-			row.Quantiles[qp] = round(qv[k])
+			row.Quantiles[qp] = round(x)
 		}
 	}
 	out.Rows = append(out.Rows, row)
 	out.Cursors = append(out.Cursors, encodeOffset(sc.offset+len(out.Rows)))
 	return nil
+}
+
+// rawFloat reads a measure as the driver hands it over: a DOUBLE, or a count (BIGINT); nil is null.
+func rawFloat(v driver.Value) (sql.NullFloat64, error) {
+	switch x := v.(type) {
+	case nil:
+		return sql.NullFloat64{}, nil
+	case float64:
+		return sql.NullFloat64{Float64: x, Valid: true}, nil
+	case int64:
+		return sql.NullFloat64{Float64: float64(x), Valid: true}, nil
+	case int32:
+		return sql.NullFloat64{Float64: float64(x), Valid: true}, nil
+	case float32:
+		return sql.NullFloat64{Float64: float64(x), Valid: true}, nil
+	}
+	return sql.NullFloat64{}, fmt.Errorf("a %T is not a number", v)
 }
 
 // listOrderMost is the most codes a dimension is ordered by their position in a list (list_position, which
@@ -557,29 +600,46 @@ func nullFloat(v sql.NullFloat64) *float64 {
 	return &v.Float64
 }
 
-func (s *Catalog) setDimension(row *analytics.AggregateRow, d analytics.Dimension, v sql.NullString) {
-	if !v.Valid {
-		return
+// setDimension sets a row's dimension d from its column as the driver hands it over: a VARCHAR, or the
+// year (INTEGER); nil leaves it null.
+func (s *Catalog) setDimension(row *analytics.AggregateRow, d analytics.Dimension, v driver.Value) error {
+	if v == nil {
+		return nil
+	}
+	if d == analytics.DimYear {
+		switch y := v.(type) {
+		case int32:
+			n := int(y)
+			row.Year = &n
+		case int64:
+			n := int(y)
+			row.Year = &n
+		default:
+			return fmt.Errorf("aggregate: the year is a %T", v)
+		}
+		return nil
+	}
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("aggregate: %s is a %T", d, v)
 	}
 	switch d {
 	case analytics.DimRegion:
-		row.Region = s.RegionBy[v.String]
+		row.Region = s.RegionBy[str]
 	case analytics.DimGroup:
-		row.Group = s.GroupBy[v.String]
+		row.Group = s.GroupBy[str]
 	case analytics.DimParent:
-		row.Parent = s.RegionBy[v.String]
+		row.Parent = s.RegionBy[str]
 	case analytics.DimLevel:
-		row.Level = &v.String
+		row.Level = &str
 	case analytics.DimIndicator:
-		row.Indicator = s.IndicatorBy[v.String]
+		row.Indicator = s.IndicatorBy[str]
 	case analytics.DimCategory:
-		row.Category = &v.String
-	case analytics.DimYear:
-		y, _ := strconv.Atoi(v.String)
-		row.Year = &y
+		row.Category = &str
 	case analytics.DimPeriod:
-		row.Period = &v.String
+		row.Period = &str
 	}
+	return nil
 }
 
 // sumWarnings names the indicators the filter lets in whose values do not add up (rollup other than SUM),
