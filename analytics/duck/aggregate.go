@@ -194,13 +194,31 @@ func aggregateStatement(s *Catalog, spec AggregateSpec, classic bool) (query str
 	base := `o.region, o.indicator, o.year, o.value, r.parent_code, r.level, i.category, coalesce(i.rollup, 'NONE') AS rollup,
 		CASE WHEN o.period = 0 THEN lpad(o.year::VARCHAR, 4, '0') WHEN ` + quarterly + ` THEN lpad(o.year::VARCHAR, 4, '0') || '-Q' || o.period::VARCHAR
 			ELSE lpad(o.year::VARCHAR, 4, '0') || '-' || lpad(o.period::VARCHAR, 2, '0') END AS period_text`
-	if !joins {
-		base = `o.region, o.indicator, o.year, o.value, NULL AS parent_code, NULL AS level, NULL AS category, NULL AS rollup, NULL AS period_text`
+	if !joins { // none of the others is read
+		base = `o.region, o.indicator, o.year, o.value`
 	}
-	query = `WITH base AS (SELECT ` + base + ` FROM ` + observationsJoined(q.Filter.AsOf, p, joins, spec.Computed) + ` WHERE TRUE` + where + `),
-	grouped AS (SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ") + `),
+	from, cond := observationsJoined(q.Filter.AsOf, p, joins, spec.Computed), "TRUE"
+	if q.Filter.AsOf == nil && spec.Computed.empty() {
+		from, cond = newestJoined(joins)
+	}
+	// grouped, shared and kept are a step each; one with nothing to do is left out (grouped is then kept),
+	// for the same reason as newestJoined.
+	grouped := `SELECT ` + strings.Join(append(g.dims, ms...), ", ") + ` FROM base b` + g.join + ` GROUP BY ` + strings.Join(g.cols, ", ")
+	query = `WITH base AS (SELECT ` + base + ` FROM ` + from + ` WHERE ` + cond + where + `),`
+	switch {
+	case share == "" && havingSQL == "":
+		query += `
+	kept AS (` + grouped + `)`
+	case share == "":
+		query += `
+	grouped AS (` + grouped + `),
+	kept AS (SELECT * FROM grouped` + havingSQL + `)`
+	default:
+		query += `
+	grouped AS (` + grouped + `),
 	shared AS (SELECT *` + share + ` FROM grouped),
 	kept AS (SELECT * FROM shared` + havingSQL + `)`
+	}
 	if lean {
 		count := ", count(*) OVER ()"
 		if q.NoTotalCount {
