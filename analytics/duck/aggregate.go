@@ -88,7 +88,8 @@ type AggregateSpec struct {
 
 // Aggregate groups the filtered observations and computes the measures asked for, in one statement: the
 // groups, having, order and page, the total count and the totals. A page past the last row, whose lean
-// statement (see aggregateStatement) returns no row to carry the count, takes a second, classic one.
+// statement (see aggregateStatement) returns no row to carry the count, takes a second, classic one when
+// the count is asked for.
 func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec) (*analytics.Aggregate, error) {
 	out, lean, err := rd.aggregate(ctx, s, spec, false)
 	if err == nil && lean && len(out.Rows) == 0 && spec.Offset > 0 && !spec.Query.NoTotalCount {
