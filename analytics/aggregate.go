@@ -107,6 +107,9 @@ type AggregateQuery struct {
 	// Previous asks for each row's group one year earlier (AggregateRow.Prev): for previous, change and
 	// changeRatio. Needs YEAR in By.
 	Previous bool
+	// NoTotalCount says the client did not ask for totalCount: the answer's TotalCount may be left 0,
+	// which spares counting the groups on most pages.
+	NoTotalCount bool
 }
 
 // Aggregate is one page of grouped rows, with totals over every filtered observation.

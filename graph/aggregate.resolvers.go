@@ -24,6 +24,7 @@ func (r *queryResolver) Aggregate(ctx context.Context, by []analytics.Dimension,
 	if err != nil {
 		return nil, err
 	}
+	q.NoTotalCount = !selects(ctx, "totalCount")
 	for _, h := range having {
 		q.Having = append(q.Having, *h)
 	}

@@ -165,6 +165,16 @@ func selectedMeasures(ctx context.Context) (rows []analytics.AggregateMeasure, q
 	return rows, quantiles, totals, previous, nil
 }
 
+// selects says whether the field being resolved selects the named field of its answer (fragments included).
+func selects(ctx context.Context, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // number reads a Float argument as gqlgen hands it over: a float64, an int64 from a literal, or a
 // json.Number from variables.
 func number(v any) (float64, bool) {

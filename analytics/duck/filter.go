@@ -83,7 +83,19 @@ func observationsJoined(asOf *analytics.Date, p *params, joins bool, c *Computed
 	if !joins {
 		return `(` + vals + `) o`
 	}
-	return `(` + vals + `) o JOIN regions r ON r.code = o.region ` + join + ` ON i.code = o.indicator`
+	return `(` + vals + `) o ` + regionJoin + ` ` + join + ` ON i.code = o.indicator`
+}
+
+const regionJoin = `JOIN regions r ON r.code = o.region`
+
+// newestJoined is observationsJoined for a statement of the newest stored values alone (no asOf, no
+// formulas): the table itself, and the condition its rows must meet. DuckDB parses and plans a statement on
+// every request, and the subquery was about a tenth of the time it took to prepare an aggregate.
+func newestJoined(joins bool) (from, cond string) {
+	if !joins {
+		return `observations o`, `o.latest`
+	}
+	return `observations o ` + regionJoin + ` JOIN indicators i ON i.code = o.indicator`, `o.latest`
 }
 
 // covers is the condition that membership m holds in the year of observation o.

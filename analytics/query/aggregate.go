@@ -113,6 +113,7 @@ func (e *Engine) withPrevious(ctx context.Context, s *snapshot, q analytics.Aggr
 	pq := q
 	pq.Filter.From, pq.Filter.To = &from, &to
 	pq.Having, pq.OrderBy, pq.Totals, pq.After, pq.First = nil, nil, nil, "", MaxPivotCells
+	pq.NoTotalCount = true // only its rows are read
 	// Only the page's groups are looked up: by indicator, its indicators' values alone (a row of one
 	// indicator aggregates only its own values); by region, its regions' where the filter names regions
 	// itself by a list or every region with a value is in the scope ALL (Flat: no rollups, no region above

@@ -87,7 +87,7 @@ func planPivot(s *snapshot, q analytics.PivotQuery) (*pivotPlan, error) {
 	}
 	p.q = q
 	p.agg = analytics.AggregateQuery{By: []analytics.Dimension{q.Rows, q.Columns}, Filter: q.Filter,
-		Measures: []analytics.AggregateMeasure{q.Measure}, First: MaxPivotCells}
+		Measures: []analytics.AggregateMeasure{q.Measure}, First: MaxPivotCells, NoTotalCount: true} // a pivot has no count of rows
 	return p, nil
 }
 

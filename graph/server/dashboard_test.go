@@ -166,6 +166,50 @@ func TestIssueAggregateQuery(t *testing.T) {
 	}
 }
 
+// totalCount is counted whenever the selection asks for it, however it does (by a fragment, an inline one,
+// a directive), and is spared otherwise (AggregateQuery.NoTotalCount): the ten East provinces have retail
+// sales in 2024 (TestAggregateByHand). The page without it is asked first, so that its cached answer cannot
+// stand in for the others: each is the same three rows.
+func TestAggregateTotalCountWhenAsked(t *testing.T) {
+	srv := nbsServer(t)
+	const args = `by: [REGION], filter: {group: "East", indicators: ["retail_sales"], from: 2024, to: 2024}, first: 3`
+	var first []string
+	for _, c := range []struct {
+		query string
+		vars  map[string]any
+		want  int // 0: not asked
+	}{
+		{`{ aggregate(` + args + `) { rows { region { code } } } }`, nil, 0},
+		{`{ aggregate(` + args + `) { totalCount rows { region { code } } } }`, nil, 10},
+		{`{ aggregate(` + args + `) { ...C rows { region { code } } } } fragment C on Aggregate { totalCount }`, nil, 10},
+		{`{ aggregate(` + args + `) { ... on Aggregate { totalCount } rows { region { code } } } }`, nil, 10},
+		{`query($c: Boolean!) { aggregate(` + args + `) { totalCount @include(if: $c) rows { region { code } } } }`, map[string]any{"c": true}, 10},
+		{`query($c: Boolean!) { aggregate(` + args + `) { totalCount @include(if: $c) rows { region { code } } } }`, map[string]any{"c": false}, 0},
+	} {
+		var a struct {
+			Aggregate struct {
+				TotalCount *int
+				Rows       []struct{ Region struct{ Code string } }
+			}
+		}
+		mustPost(t, srv.URL, c.query, c.vars, &a)
+		var codes []string
+		for _, r := range a.Aggregate.Rows {
+			codes = append(codes, r.Region.Code)
+		}
+		if first == nil {
+			first = codes
+		}
+		got := 0
+		if a.Aggregate.TotalCount != nil {
+			got = *a.Aggregate.TotalCount
+		}
+		if got != c.want || (a.Aggregate.TotalCount != nil) != (c.want != 0) || len(codes) != 3 || !slices.Equal(codes, first) {
+			t.Errorf("%s %v: totalCount %v rows %v, want %d and the first page's %v", c.query, c.vars, got, codes, c.want, first)
+		}
+	}
+}
+
 // Numbers worked out by hand from data/china-provinces-nbs/observations.csv (see e2e_test.go for the grep).
 func TestAggregateByHand(t *testing.T) {
 	srv := nbsServer(t)

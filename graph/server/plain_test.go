@@ -188,6 +188,9 @@ func TestPlainWriterIsUsed(t *testing.T) {
 		// Composite.entries(first:, offset:) is bound to Composite.Page (gqlgen.yml's fieldName).
 		{`{ composite(input: {year: 2024, group: "East", indicators: [{indicator: "gdp", weight: 1}]}) { entries { region { code } score rank breakdown { indicator { code } normalised contribution } } } }`, 1},
 		{`{ composite(input: {year: 2024, group: "East", indicators: [{indicator: "gdp", weight: 1}]}) { entries(first: 2, offset: 1) { rank } } }`, 1},
+		// pacebench's Q1, with and without the fields that call resolvers (totalCount, pageInfo).
+		{`{ aggregate(by: [INDICATOR, YEAR], filter: {from: 2020}, first: 1000) { rows { indicator { code } year count mean } } }`, 1},
+		{`{ aggregate(by: [INDICATOR, YEAR], first: 10) { totalCount rows { indicator { code name } year count } pageInfo { hasNextPage endCursor } } }`, 1},
 		{`{ ranking(indicator: "gdp", year: 2024) { entries(top: 0) { rank } } }`, 0}, // an error: gqlgen reports it
 		{`{ ranking(indicator: "nope", year: 2024) { count } }`, 0},
 	} {
