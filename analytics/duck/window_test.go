@@ -11,8 +11,9 @@ import (
 	"pacesetter/analytics/duck"
 )
 
-// A window of years (ValuesWindow) holds exactly the observations of its indicator in those years: at three
-// sizes, annual and monthly, for windows that start before the data, end after it or lie inside it, every
+// A window of years (ValuesWindow) holds exactly the observations of its indicator in those years (of one
+// month of each, when asked): at three sizes, annual and monthly, for windows that start before the data,
+// end after it or lie inside it, every
 // cell of the window's matrix is compared with the observations counted here (the value and flags of each
 // region's only vintage, at the period's ordinal worked out by hand: the year, or year·12 + month − 1), and
 // every observation of those years is found in it.
@@ -62,7 +63,14 @@ func TestValuesWindow(t *testing.T) {
 				code := d.Indicators[rng.IntN(len(d.Indicators))].Code
 				from := first - 2 + rng.IntN(last-first+3)
 				to := from + rng.IntN(4)
-				m, err := rd.ValuesWindow(ctx, cat, "", code, from, to)
+				period := 0
+				if c.freq == analytics.Monthly && rng.IntN(2) == 0 {
+					period = 1 + rng.IntN(12) // that month of each year alone
+				}
+				in := func(o dataset.Observation) bool {
+					return o.Year >= from && o.Year <= to && (period == 0 || o.Period == period)
+				}
+				m, err := rd.ValuesWindow(ctx, cat, "", code, from, to, period)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -71,7 +79,7 @@ func TestValuesWindow(t *testing.T) {
 					for r := range len(cat.Regions) {
 						for _, cell := range m.Cells[m.Off[r]:m.Off[r+1]] {
 							o, ok := want[code][key{r, int(cell.Year)}]
-							if !ok || o.Year < from || o.Year > to || o.Value != cell.Value || o.Flags != cell.Flags {
+							if !ok || !in(o) || o.Value != cell.Value || o.Flags != cell.Flags {
 								t.Fatalf("%s %d–%d: region %d at %d: %v %v, the observation %+v (%v)", code, from, to, r, cell.Year, cell.Value, cell.Flags, o, ok)
 							}
 							found++
@@ -80,7 +88,7 @@ func TestValuesWindow(t *testing.T) {
 				}
 				n := 0
 				for k, o := range want[code] {
-					if o.Year >= from && o.Year <= to {
+					if in(o) {
 						n++
 						if _, _, ok := m.Get(k.region, k.ord); !ok {
 							t.Fatalf("%s %d–%d: %+v not in the window", code, from, to, o)

@@ -181,7 +181,13 @@ func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytic
 		return map[string]*duck.Matrix{code: m}, nil
 	}
 	fy, ty := calYear(in, from), calYear(in, to)
-	wkey := matrixKey(s, code+"\x00window\x00"+strconv.Itoa(fy)+"\x00"+strconv.Itoa(ty), v)
+	// Of a monthly or quarterly indicator, periods a whole number of years apart are the same month or
+	// quarter of each year: its rows alone (a monthly ranking's 3 months, not 36).
+	period := 0
+	if per := in.PerYear(); per > 1 && (to-from)%per == 0 {
+		period = in.Period(to).Sub
+	}
+	wkey := windowKey(s, code, fy, ty, period, v)
 	if m, ok := e.matrixCache.get(wkey); ok {
 		return map[string]*duck.Matrix{code: m}, nil
 	}
@@ -193,7 +199,7 @@ func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytic
 	part := e.tracked(e.matrixCache.loads.DoChan(wkey, func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
 		defer cancel()
-		m, err := e.reader.ValuesWindow(lctx, s.Catalog, v, code, fy, ty)
+		m, err := e.reader.ValuesWindow(lctx, s.Catalog, v, code, fy, ty, period)
 		if err != nil {
 			return nil, err
 		}
@@ -209,6 +215,12 @@ func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytic
 		}
 		return map[string]*duck.Matrix{code: res.Val.(*duck.Matrix)}, nil
 	}
+}
+
+// windowKey is the key of a window's matrix: the indicator's values of the years from to to (of one month or
+// quarter of each unless period is 0).
+func windowKey(s *snapshot, code string, from, to, period int, vintage string) string {
+	return matrixKey(s, code+"\x00window\x00"+strconv.Itoa(from)+"\x00"+strconv.Itoa(to)+"\x00"+strconv.Itoa(period), vintage)
 }
 
 // maxLoad bounds a shared load of values, which no single request's deadline does.

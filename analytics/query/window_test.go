@@ -11,16 +11,21 @@ import (
 	"pacesetter/analytics/duck"
 )
 
-// The first ranking of an indicator in a year is answered from a load of that year and the two before it
-// (matricesWindow), and answers exactly as an engine holding every value: at three sizes, on values and on
-// growth, of every region and of one group, in the first years (whose window starts before the data), the
-// last and one between, each on an engine that never loaded the indicator. The window is kept; a ranking of
-// another year then loads the whole matrix.
+// The first ranking of an indicator in a period is answered from a load of that period and the same a year
+// and two years earlier (matricesWindow: the years around it, and of a monthly or quarterly indicator only
+// that month or quarter of each), and answers exactly as an engine holding every value: at three annual
+// sizes and on monthly and quarterly data, on values and on growth, of every region and of one group, in the
+// first years (whose window starts before the data), the last and one between, each on an engine that never
+// loaded the indicator. The window is kept; a ranking of another period then loads the whole matrix.
 func TestFirstTouchByWindow(t *testing.T) {
 	ctx := context.Background()
-	for _, sz := range [][3]int{{30, 4, 6}, {300, 5, 20}, {3000, 3, 8}} {
-		t.Run(fmt.Sprint(sz), func(t *testing.T) {
-			d := dataset.Synthetic(21, sz[0], sz[1], sz[2])
+	for _, c := range []struct {
+		sz   [3]int
+		freq analytics.Frequency
+	}{{[3]int{30, 4, 6}, analytics.Annual}, {[3]int{300, 5, 20}, analytics.Annual}, {[3]int{3000, 3, 8}, analytics.Annual},
+		{[3]int{40, 3, 5}, analytics.Monthly}, {[3]int{60, 3, 5}, analytics.Quarterly}} {
+		t.Run(fmt.Sprint(c.sz, c.freq), func(t *testing.T) {
+			d := dataset.SyntheticOf(21, c.sz[0], c.sz[1], c.sz[2], c.freq)
 			store, err := duck.Open("")
 			if err != nil {
 				t.Fatal(err)
@@ -38,10 +43,22 @@ func TestFirstTouchByWindow(t *testing.T) {
 			}
 			first, last := *warm.snap.Load().Info.FirstYear, *warm.snap.Load().Info.LastYear
 			for k, in := range d.Indicators {
+				per, sub := 1, 0
+				if c.freq != analytics.Annual {
+					per, sub = 12, 1+k*5%12
+					if c.freq == analytics.Quarterly {
+						per, sub = 4, 1+k%4
+					}
+				}
 				for _, y := range []int{first, first + 1, (first + last) / 2, last} {
 					for _, basis := range []analytics.RankBasis{analytics.ByValue, analytics.ByGrowth} {
 						for _, group := range []string{"", d.Groups[k%len(d.Groups)].Code} {
-							q := analytics.RankingQuery{Indicator: in.Code, Year: &y, Basis: basis, ScopeQuery: analytics.ScopeQuery{Group: group}}
+							q := analytics.RankingQuery{Indicator: in.Code, Basis: basis, ScopeQuery: analytics.ScopeQuery{Group: group}}
+							if per == 1 {
+								q.Year = &y
+							} else {
+								q.Period = &analytics.Period{Year: y, Sub: sub, Freq: c.freq}
+							}
 							want, werr := warm.Ranking(ctx, q)
 							fresh, err := NewEngine(ctx, store, Options{})
 							if err != nil {
@@ -49,19 +66,27 @@ func TestFirstTouchByWindow(t *testing.T) {
 							}
 							got, gerr := fresh.Ranking(ctx, q)
 							if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
-								t.Fatalf("%s %d %s %q: the first touch answers otherwise (error %v) than an engine holding every value (error %v)", in.Code, y, basis, group, gerr, werr)
+								t.Fatalf("%s %d/%d %s %q: the first touch answers otherwise (error %v) than an engine holding every value (error %v)", in.Code, y, sub, basis, group, gerr, werr)
+							}
+							if werr != nil {
+								continue
 							}
 							s := fresh.snap.Load()
-							wkey := matrixKey(s, in.Code+"\x00window\x00"+fmt.Sprint(y-2)+"\x00"+fmt.Sprint(y), "")
-							if _, ok := fresh.matrixCache.get(wkey); !ok {
-								t.Errorf("%s %d: no window kept; the first touch did not read one", in.Code, y)
+							if _, ok := fresh.matrixCache.get(windowKey(s, in.Code, y-2, y, sub, "")); !ok {
+								t.Errorf("%s %d/%d: no window kept; the first touch did not read one", in.Code, y, sub)
 							}
 							// Another year: the whole matrix, kept.
+							q.Year, q.Period = nil, nil
 							other := first + (y-first+5)%(last-first+1)
-							if _, err := fresh.Ranking(ctx, analytics.RankingQuery{Indicator: in.Code, Year: &other}); err != nil {
+							if per == 1 {
+								q.Year = &other
+							} else {
+								q.Period = &analytics.Period{Year: other, Sub: sub%per + 1, Freq: c.freq}
+							}
+							if _, err := fresh.Ranking(ctx, q); err != nil {
 								t.Fatal(err)
 							}
-							if _, ok := fresh.matrixCache.get(matrixKey(s, in.Code, "")); !ok && other != y {
+							if _, ok := fresh.matrixCache.get(matrixKey(s, in.Code, "")); !ok {
 								t.Errorf("%s %d then %d: the whole matrix is not kept", in.Code, y, other)
 							}
 						}
