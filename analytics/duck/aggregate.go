@@ -725,6 +725,15 @@ func (s *Catalog) sumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
 	return out
 }
 
+// EncodeOffset is the cursor of the row at offset n−1 of an aggregate: what Reader.Aggregate returns, for
+// the query service's pages computed in memory.
+func EncodeOffset(n int) string { return encodeOffset(n) }
+
+// SumWarnings are the warnings Reader.Aggregate gives q when it asks for a sum of values that do not add up.
+func (s *Catalog) SumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
+	return s.sumWarnings(q)
+}
+
 // Aggregate pages are numbered by offset: an aggregate is recomputed from an immutable snapshot, so an
 // offset names the same row on every request of one dataset version.
 func encodeOffset(n int) string {

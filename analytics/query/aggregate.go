@@ -229,6 +229,9 @@ func (e *Engine) aggregateUpTo(ctx context.Context, s *snapshot, q analytics.Agg
 		return nil, err
 	}
 	return cached(e, s, keyOf("aggregate", spec), func() (*analytics.Aggregate, error) {
+		if agg, ok := e.aggregateInMemory(s, spec); ok {
+			return agg, nil
+		}
 		// Only formula values of the scope ALL, as duck keeps stored ones (see aggregateStatement).
 		cat, c, warns, err := e.computedOf(ctx, s, spec.Query.Filter, !s.Flat && !spec.Query.Filter.NarrowsRegions())
 		if err != nil {
