@@ -412,7 +412,7 @@ func BenchmarkValuesLoad(b *testing.B) {
 	})
 	b.Run("window-3-years", func(b *testing.B) {
 		for b.Loop() {
-			if m, err := rd.ValuesWindow(ctx, cat, "", "I007", 2008, 2010, 0); err != nil || m == nil {
+			if m, err := rd.ValuesWindow(ctx, cat, "", []string{"I007"}, 2008, 2010, 0); err != nil || m["I007"] == nil {
 				b.Fatal(err)
 			}
 		}

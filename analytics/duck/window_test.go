@@ -70,10 +70,12 @@ func TestValuesWindow(t *testing.T) {
 				in := func(o dataset.Observation) bool {
 					return o.Year >= from && o.Year <= to && (period == 0 || o.Period == period)
 				}
-				m, err := rd.ValuesWindow(ctx, cat, "", code, from, to, period)
+				other := d.Indicators[rng.IntN(len(d.Indicators))].Code // loaded beside it, in one statement
+				ms, err := rd.ValuesWindow(ctx, cat, "", []string{other, code}, from, to, period)
 				if err != nil {
 					t.Fatal(err)
 				}
+				m := ms[code]
 				found := 0
 				if m != nil {
 					for r := range len(cat.Regions) {

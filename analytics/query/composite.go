@@ -423,7 +423,8 @@ func (e *Engine) prepare(ctx context.Context, s *snapshot, p *plan, asOf *analyt
 	for i, pl := range p.inds {
 		codes[i] = pl.in.Code
 	}
-	ms, err := e.matrices(ctx, s, asOf, codes...)
+	// The period's values and the same a year earlier (a growth or rank change line).
+	ms, err := e.matricesWindow(ctx, s, asOf, codes, p.t-p.freq.PerYear(), p.t)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -668,6 +669,17 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 		return nil, err
 	}
 	return cached(e, s, keyOf("composite", q), func() (*analytics.Composite, error) {
+		// The lines' values of the period and the one before it, and with the previous ranks of the one
+		// before that too, in one statement: each year's scoring then reads within that window.
+		if codes, t, per, ok := cp.cur.window(); ok {
+			from := t - per
+			if !q.Without.Previous {
+				from -= per
+			}
+			if _, err := e.matricesWindow(ctx, s, q.AsOf, codes, from, t); err != nil {
+				return nil, err
+			}
+		}
 		cur, err := e.computeYear(ctx, s, cp.cur, q.AsOf, true)
 		if err != nil {
 			return nil, err
@@ -1007,6 +1019,27 @@ func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyP
 	years, periods := []int{}, []string{}
 	var lastYear *analytics.Composite
 	done := map[int]yearScored{} // the periods scored so far, by ordinal
+	// Every year's values at once, in one statement: each year's scoring would otherwise read its own
+	// window first (matricesWindow) and then the whole matrices.
+	var codes []string
+	for _, yp := range hp.years {
+		if yp == nil {
+			continue
+		}
+		for _, p := range append([]*plan{yp.base}, yp.parts...) {
+			if p == nil {
+				continue
+			}
+			for _, pl := range p.inds {
+				if !slices.Contains(codes, pl.in.Code) {
+					codes = append(codes, pl.in.Code)
+				}
+			}
+		}
+	}
+	if _, err := e.matrices(ctx, s, q.AsOf, codes...); err != nil {
+		return nil, err
+	}
 	for t := hp.from; t <= hp.to; t++ {
 		yp := hp.years[t-hp.from]
 		// the period asked for: a refusal is the answer's

@@ -31,8 +31,8 @@ type Engine struct {
 	// loads counts the loads of values under way, which may outlive the request that started them: a
 	// closing snapshot waits for them before it lets its matrices go.
 	loads sync.WaitGroup
-	// windows holds, by matrix key, the key of the one window of years loaded of an indicator before its
-	// whole matrix (matricesWindow).
+	// windows holds, by matrix key, the one window of years loaded of an indicator before its whole matrix
+	// (matricesWindow).
 	windows sync.Map
 }
 

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,48 +164,87 @@ func (e *Engine) tracked(ch <-chan singleflight.Result) <-chan singleflight.Resu
 	return out
 }
 
-// matricesWindow is matrices for a request that reads one indicator's values of the periods from to to
-// (ordinals) and no others, a ranking of a given year, say. The first such request of an indicator whose
-// values are not in memory is answered from a load of those periods' years alone (a ranking's 3 years of
-// 20: 0.6 ms against 1.0 ms for all, the floor's one year 0.9 ms), kept for the requests of the same years;
-// a request of other years loads the whole matrix. The whole load is not started beside the window's: on
-// two cores it would contend with the requests that follow (a first touch right after another took 2.6 ms
-// instead of 1.2 ms), and the warm-ups at start and before a reload load whole matrices anyway.
-func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytics.Date, code string, from, to int) (map[string]*duck.Matrix, error) {
-	in := s.IndicatorBy[code]
+// matricesWindow is matrices for a request that reads the values of codes in the periods from to to
+// (ordinals, a whole number of years apart) and no others: a ranking or a composite of a given period, say.
+// An indicator whose values are not in memory is read for those periods' years alone (a ranking's 3 years
+// of 20: 0.6 ms against 1.0 ms for all, the floor's one year 0.9 ms; of a monthly or quarterly indicator
+// only that month or quarter of each year), kept for the requests of the same periods; a request of other
+// periods loads its whole matrix. The whole load is not started beside the window's: on two cores it would
+// contend with the requests that follow (a first touch right after another took 2.6 ms instead of 1.2 ms),
+// and the warm-ups at start and before a reload load whole matrices anyway. Formulas, and reads as of an
+// earlier vintage, take whole matrices.
+func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytics.Date, codes []string, from, to int) (map[string]*duck.Matrix, error) {
 	v := s.vintage(asOf)
-	if in == nil || v != "" { // a formula (its operands' whole matrices), or an earlier vintage
-		return e.matrices(ctx, s, asOf, code)
+	if v != "" {
+		return e.matrices(ctx, s, asOf, codes...)
 	}
-	key := matrixKey(s, code, v)
-	if m, ok := e.matrixCache.get(key); ok {
-		return map[string]*duck.Matrix{code: m}, nil
+	out := make(map[string]*duck.Matrix, len(codes))
+	var whole, need []string
+	fy, ty, period := 0, 0, 0
+	for _, c := range codes {
+		in := s.IndicatorBy[c]
+		if _, done := out[c]; done || slices.Contains(whole, c) || slices.Contains(need, c) {
+			continue
+		}
+		if in == nil { // a formula: its operands' whole matrices
+			whole = append(whole, c)
+			continue
+		}
+		key := matrixKey(s, c, v)
+		if m, ok := e.matrixCache.get(key); ok {
+			out[c] = m
+			continue
+		}
+		// Of a monthly or quarterly indicator, periods a whole number of years apart are the same month
+		// or quarter of each year: its rows alone (a monthly ranking's 3 months, not 36).
+		wy, wt, wp := calYear(in, from), calYear(in, to), 0
+		if per := in.PerYear(); per > 1 && (to-from)%per == 0 {
+			wp = in.Period(to).Sub
+		}
+		// One window an indicator: the requests of periods within it share it (ten group rankings of one
+		// year at once, a composite's year and the year before), any other loads the whole.
+		w := window{wy, wt, wp}
+		if first, again := e.windows.LoadOrStore(key, w); again {
+			if f := first.(window); f.period == wp && f.from <= wy && wt <= f.to {
+				w = f
+			} else {
+				whole = append(whole, c)
+				continue
+			}
+		}
+		if m, ok := e.matrixCache.get(windowKey(s, c, w.from, w.to, w.period, v)); ok {
+			out[c] = m
+			continue
+		}
+		if len(need) > 0 && w != (window{fy, ty, period}) { // indicators of several frequencies or windows
+			whole = append(whole, c)
+			continue
+		}
+		fy, ty, period = w.from, w.to, w.period
+		need = append(need, c)
 	}
-	fy, ty := calYear(in, from), calYear(in, to)
-	// Of a monthly or quarterly indicator, periods a whole number of years apart are the same month or
-	// quarter of each year: its rows alone (a monthly ranking's 3 months, not 36).
-	period := 0
-	if per := in.PerYear(); per > 1 && (to-from)%per == 0 {
-		period = in.Period(to).Sub
-	}
-	wkey := windowKey(s, code, fy, ty, period, v)
-	if m, ok := e.matrixCache.get(wkey); ok {
-		return map[string]*duck.Matrix{code: m}, nil
-	}
-	// One window an indicator: the requests of its years share it (ten group rankings of one year at once),
-	// any other loads the whole.
-	if first, again := e.windows.LoadOrStore(key, wkey); again && first != wkey {
-		return e.matrices(ctx, s, asOf, code)
-	}
-	part := e.tracked(e.matrixCache.loads.DoChan(wkey, func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
-		defer cancel()
-		m, err := e.reader.ValuesWindow(lctx, s.Catalog, v, code, fy, ty, period)
+	if len(whole) > 0 {
+		ms, err := e.matrices(ctx, s, asOf, whole...)
 		if err != nil {
 			return nil, err
 		}
-		e.matrixCache.add(wkey, m)
-		return m, nil
+		maps.Copy(out, ms)
+	}
+	if len(need) == 0 {
+		return out, nil
+	}
+	flight := windowKey(s, strings.Join(need, "\x00"), fy, ty, period, v)
+	part := e.tracked(e.matrixCache.loads.DoChan(flight, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
+		defer cancel()
+		ms, err := e.reader.ValuesWindow(lctx, s.Catalog, v, need, fy, ty, period)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range need {
+			e.matrixCache.add(windowKey(s, c, fy, ty, period, v), ms[c])
+		}
+		return ms, nil
 	}))
 	select {
 	case <-ctx.Done():
@@ -213,9 +253,16 @@ func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytic
 		if res.Err != nil {
 			return nil, res.Err
 		}
-		return map[string]*duck.Matrix{code: res.Val.(*duck.Matrix)}, nil
+		for _, c := range need {
+			out[c] = res.Val.(map[string]*duck.Matrix)[c]
+		}
+		return out, nil
 	}
 }
+
+// window is the years from to to of one indicator's values held before its whole matrix (of one month or
+// quarter of each unless period is 0).
+type window struct{ from, to, period int }
 
 // windowKey is the key of a window's matrix: the indicator's values of the years from to to (of one month or
 // quarter of each unless period is 0).

@@ -308,7 +308,7 @@ func (e *Engine) ranking(ctx context.Context, s *snapshot, p *rankingPlan) (*ana
 	if p.ord != nil {
 		// A period's ranking reads that period and the same a year and two years earlier (its previous
 		// rank on growth): a first touch is answered from those years alone.
-		ms, err = e.matricesWindow(ctx, s, q.AsOf, in.Code, *p.ord-2*in.PerYear(), *p.ord)
+		ms, err = e.matricesWindow(ctx, s, q.AsOf, []string{in.Code}, *p.ord-2*in.PerYear(), *p.ord)
 	} else {
 		ms, err = e.matrices(ctx, s, q.AsOf, in.Code)
 	}
