@@ -85,6 +85,9 @@ func (e *Engine) aggregateInMemory(s *snapshot, spec duck.AggregateSpec) (*analy
 		last = min(last, *f.To)
 	}
 	span := max(last-first+1, 0)
+	if len(inds)*span > 1<<20 { // a long span of many indicators: DuckDB groups without an accumulator each
+		return nil, false
+	}
 	// One accumulator for each indicator and year, merged below for a grouping by one of them.
 	accs := make([]groupAcc, len(inds)*span)
 	for i, m := range ms {
@@ -138,7 +141,7 @@ func (e *Engine) aggregateInMemory(s *snapshot, spec duck.AggregateSpec) (*analy
 			emit(a, -1, first+y)
 		}
 	}
-	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Cursors: []string{}, Totals: &analytics.AggregateRow{},
+	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Totals: &analytics.AggregateRow{},
 		Warnings: s.SumWarnings(q), TotalCount: len(groups), HasNextPage: len(groups) > spec.Offset+q.First}
 	page := groups[min(spec.Offset, len(groups)):min(spec.Offset+q.First, len(groups))]
 	rows := make([]analytics.AggregateRow, len(page))
