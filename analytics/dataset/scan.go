@@ -16,8 +16,9 @@ type Scan struct {
 	// is quoted whole, "" inside). DuckDB's reader is laxer (it takes a bare quote inside a field, and
 	// spaces around a quoted one), so only then do the two readers split the file into the same fields.
 	Plain bool
-	// Sorted: the rows come in strictly increasing order of indicator, year, region and vintage (undated
-	// first), the order the observations table is stored in; so no two share a key.
+	// Sorted: the rows come in strictly increasing order of indicator, year, period (a year's own value
+	// first, then its quarters or months), region and vintage (undated first), the order the observations
+	// table is stored in; so no two share a key.
 	Sorted bool
 	// Vintages: some row has a vintage.
 	Vintages bool
@@ -34,11 +35,10 @@ func (m *Meta) Scan() (Scan, error) {
 		return Scan{}, err
 	}
 	defer f.Close()
-	// A folder with periods is never taken as sorted: its key has a period the scan does not read.
-	s := Scan{Plain: true, Sorted: !m.Periodic()}
+	s := Scan{Plain: true, Sorted: true}
 	var prev struct {
 		indicator, region, vintage []byte
-		year                       int
+		year, period               int
 		ok                         bool
 	}
 	fields := make([][]byte, 0, m.Fields)
@@ -73,7 +73,7 @@ func (m *Meta) Scan() (Scan, error) {
 		if !s.Sorted {
 			return true
 		}
-		year, yok := smallYear(fields[m.Columns[ColYear]])
+		year, period, yok := m.scanYear(fields)
 		if !yok {
 			s.Sorted = false
 			return true
@@ -84,12 +84,15 @@ func (m *Meta) Scan() (Scan, error) {
 				c = compareInt(prev.year, year)
 			}
 			if c == 0 {
+				c = compareInt(prev.period, period)
+			}
+			if c == 0 {
 				c = bytes.Compare(prev.region, reg)
 			}
 			if c == 0 {
 				if c = bytes.Compare(prev.vintage, vin); c < 0 {
 					s.Superseded = append(s.Superseded, Observation{Indicator: string(prev.indicator), Year: prev.year,
-						Region: string(prev.region), Vintage: analytics.Date(prev.vintage)})
+						Period: prev.period, Region: string(prev.region), Vintage: analytics.Date(prev.vintage)})
 				}
 			}
 			if c >= 0 {
@@ -101,7 +104,7 @@ func (m *Meta) Scan() (Scan, error) {
 		prev.indicator = append(prev.indicator[:0], ind...)
 		prev.region = append(prev.region[:0], reg...)
 		prev.vintage = append(prev.vintage[:0], vin...)
-		prev.year, prev.ok = year, true
+		prev.year, prev.period, prev.ok = year, period, true
 		return true
 	})
 	if err != nil {
@@ -213,6 +216,48 @@ func splitLine(line []byte, fields [][]byte, unq []byte) ([][]byte, []byte, bool
 }
 
 // smallYear reads a year written as 1 to 4 digits, the only form the loader's checks let through.
+// scanYear is a row's year and period (0 for a year's own value, else the quarter or month) as the loader
+// reads them from the year column, the period column or both; false for anything but the plain forms
+// (YYYY, YYYY-Qn, YYYY-MM, a year and a period that agree): the loader's checks and the Go reader judge
+// those, on a file not taken as sorted.
+func (m *Meta) scanYear(fields [][]byte) (year, period int, ok bool) {
+	var yf, pf []byte
+	if c := m.Columns[ColYear]; c >= 0 {
+		yf = fields[c]
+	}
+	if c := m.Columns[ColPeriod]; c >= 0 {
+		pf = fields[c]
+	}
+	if len(pf) == 0 {
+		year, ok = smallYear(yf)
+		return year, 0, ok
+	}
+	if len(pf) < 4 {
+		return 0, 0, false
+	}
+	if year, ok = smallYear(pf[:4]); !ok || len(pf[:4]) != 4 {
+		return 0, 0, false
+	}
+	switch {
+	case len(pf) == 4:
+	case len(pf) == 7 && pf[4] == '-' && pf[5] == 'Q' && pf[6] >= '1' && pf[6] <= '4':
+		period = int(pf[6] - '0')
+	case len(pf) == 7 && pf[4] == '-' && pf[5] >= '0' && pf[5] <= '1' && pf[6] >= '0' && pf[6] <= '9':
+		period = int(pf[5]-'0')*10 + int(pf[6]-'0')
+		if period < 1 || period > 12 {
+			return 0, 0, false
+		}
+	default:
+		return 0, 0, false
+	}
+	if len(yf) > 0 {
+		if y, yok := smallYear(yf); !yok || y != year {
+			return 0, 0, false
+		}
+	}
+	return year, period, true
+}
+
 func smallYear(b []byte) (int, bool) {
 	if len(b) == 0 || len(b) > 4 {
 		return 0, false

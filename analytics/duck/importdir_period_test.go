@@ -96,3 +96,73 @@ func TestImportDirRefusesPeriodsAsGoReader(t *testing.T) {
 		})
 	}
 }
+
+// A sorted file with months, quarters and years goes straight into the table, as an annual one does
+// (Scan.Sorted: no staging table holding every row), and stores what the Go reader's path stores: revised
+// vintages of a month leave the newest latest, and of each value exactly one is. A row whose kind of period
+// is not its indicator's frequency in a sorted file is refused with the Go reader's message.
+func TestImportDirPeriodsStraight(t *testing.T) {
+	inds := "indicator_code,name,unit,direction,frequency\na,A,u,higher_is_better,\nm,M,u,higher_is_better,M\nq,Q,u,higher_is_better,Q\n"
+	obs := "region_code,indicator_code,year,period,value,vintage\n" +
+		"A,a,2024,,1,\nA,a,2024,,2,2025-01-01\nB,a,2024,2024,5,\n" +
+		"A,m,,2024-01,1,2025-01-01\nA,m,,2024-01,1.5,2025-02-01\nB,m,,2024-01,2,\nA,m,2024,2024-02,3,\n" +
+		"A,q,,2024-Q1,4,\nA,q,,2024-Q1,4.5,2025-03-01\nB,q,,2024-Q2,6,\n"
+	dir := t.TempDir()
+	for name, body := range map[string]string{dataset.RegionsFile: goodRegions, dataset.IndicatorsFile: inds, dataset.ObservationsFile: obs} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := dataset.ReadDirMeta(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan, err := m.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The superseded rows, worked out by hand from the file: a's undated 2024, m's first January vintage,
+	// q's undated first quarter.
+	if !scan.Sorted || len(scan.Superseded) != 3 || scan.Superseded[1].Period != 1 || scan.Superseded[2].Period != 1 {
+		t.Fatalf("scan: sorted %v, superseded %+v; want sorted, 3 superseded (a 2024, m 2024-01, q 2024-Q1)", scan.Sorted, scan.Superseded)
+	}
+	fast, slow, st := importBoth(t, dir)
+	if !st.Fast {
+		t.Error("imported through the Go reader")
+	}
+	if a, b := tables(t, fast), tables(t, slow); a != b {
+		t.Errorf("stored tables differ:\n%s", firstDiff(a, b))
+	}
+	var latest string
+	if err := fast.db.QueryRow(`SELECT string_agg(indicator || ' ' || region || ' ' || year || '/' || period || ' ' || value, ', ' ORDER BY indicator, year, period, region)
+		FROM observations WHERE latest`).Scan(&latest); err != nil {
+		t.Fatal(err)
+	}
+	if want := "a A 2024/0 2.0, a B 2024/0 5.0, m A 2024/1 1.5, m B 2024/1 2.0, m A 2024/2 3.0, q A 2024/1 4.5, q B 2024/2 6.0"; latest != want {
+		t.Errorf("latest values: %s\nwant %s", latest, want)
+	}
+
+	// A month of a quarterly indicator, in a file sorted otherwise.
+	bad := "region_code,indicator_code,year,period,value\nA,m,,2024-01,1\nA,q,,2024-02,2\n"
+	if err := os.WriteFile(filepath.Join(dir, dataset.ObservationsFile), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = dataset.ReadDirMeta(dir); err != nil {
+		t.Fatal(err)
+	}
+	if scan, err = m.Scan(); err != nil || !scan.Sorted {
+		t.Fatalf("scan of the bad file: sorted %v, %v; want sorted", scan.Sorted, err)
+	}
+	_, want := dataset.ReadDir(dir)
+	if want == nil {
+		t.Fatal("the Go reader accepts a month of a quarterly indicator")
+	}
+	store, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.ImportDir(context.Background(), dir, "bad"); err == nil || err.Error() != want.Error() {
+		t.Errorf("ImportDir: %v\nwant %v", err, want)
+	}
+}
