@@ -31,14 +31,16 @@ type Engine struct {
 	// loads counts the loads of values under way, which may outlive the request that started them: a
 	// closing snapshot waits for them before it lets its matrices go.
 	loads sync.WaitGroup
-	// windows holds, by matrix key, the one window of years loaded of an indicator before its whole matrix
-	// (matricesWindow).
-	windows sync.Map
 }
 
 // snapshot is the catalog duck read, with the look-ups that check a request against it (unknown codes,
 // levels, categories) and resolve its scope.
-type snapshot struct{ *duck.Catalog }
+type snapshot struct {
+	*duck.Catalog
+	// windows holds, by indicator code, the one window of periods loaded of an indicator before its whole
+	// matrix (matricesWindow); a copy with extra targets (withTargets) shares it.
+	windows *sync.Map
+}
 
 var _ analytics.Engine = (*Engine)(nil)
 
@@ -120,8 +122,7 @@ func (e *Engine) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read catalog: %w", err)
 	}
-	e.snap.Store(&snapshot{cat})
-	e.windows.Clear() // keyed by the old snapshot's key: none would be asked again
+	e.snap.Store(&snapshot{Catalog: cat, windows: &sync.Map{}})
 	return nil
 }
 

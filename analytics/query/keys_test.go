@@ -2,6 +2,7 @@ package query
 
 import (
 	"math"
+	"sync"
 	"testing"
 
 	"pacesetter/analytics"
@@ -80,7 +81,7 @@ func TestUnkeyablePlanIsNotCached(t *testing.T) {
 		t.Fatalf("a plan with an infinite target has the key %q, want none", k)
 	}
 	e := &Engine{cache: newAnswerCache(16, 1<<20)}
-	s := &snapshot{&duck.Catalog{Key: "v1"}}
+	s := &snapshot{Catalog: &duck.Catalog{Key: "v1"}, windows: &sync.Map{}}
 	runs := 0
 	for range 2 {
 		if _, err := cached(e, s, keyOf("composite", q), func() (int, error) { runs++; return runs, nil }); err != nil {

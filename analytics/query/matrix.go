@@ -118,38 +118,44 @@ func (e *Engine) loadMatrices(ctx context.Context, s *snapshot, asOf *analytics.
 	if len(missing) == 0 {
 		return out, nil
 	}
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-e.startLoad(ctx, s, v, missing):
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		for c, m := range res.Val.(map[string]*duck.Matrix) {
-			out[c] = m
-		}
-		return out, nil
+	read := func(ctx context.Context) (map[string]*duck.Matrix, error) {
+		return e.reader.Values(ctx, s.Catalog, v, missing)
 	}
+	key := func(c string) string { return matrixKey(s, c, v) }
+	if err := e.load(ctx, missing, matrixKey(s, strings.Join(missing, "\x00"), v), key, read, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// startLoad starts the load of the matrices of codes as of vintage v, or joins the one running: a load is
-// shared by every request that needs it while it runs, and runs to its end (at most maxLoad) even if the
-// request that started it leaves; each request waits only as long as its own deadline. Its result is a
-// map[string]*duck.Matrix.
-func (e *Engine) startLoad(ctx context.Context, s *snapshot, v string, codes []string) <-chan singleflight.Result {
-	flight := matrixKey(s, strings.Join(codes, "\x00"), v)
-	return e.tracked(e.matrixCache.loads.DoChan(flight, func() (any, error) {
+// load reads the matrices of codes with read, in one statement, keeps each under key(code) in the matrix
+// cache and adds it to out; or joins the load of the same flight running. A load is shared by every request
+// that needs it while it runs, and runs to its end (at most maxLoad) even if the request that started it
+// leaves; each request waits only as long as its own deadline.
+func (e *Engine) load(ctx context.Context, codes []string, flight string, key func(code string) string,
+	read func(context.Context) (map[string]*duck.Matrix, error), out map[string]*duck.Matrix) error {
+	done := e.tracked(e.matrixCache.loads.DoChan(flight, func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
 		defer cancel()
-		ms, err := e.reader.Values(lctx, s.Catalog, v, codes)
+		ms, err := read(lctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range codes {
-			e.matrixCache.add(matrixKey(s, c, v), ms[c])
+			e.matrixCache.add(key(c), ms[c])
 		}
 		return ms, nil
 	}))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case res := <-done:
+		if res.Err != nil {
+			return res.Err
+		}
+		maps.Copy(out, res.Val.(map[string]*duck.Matrix))
+		return nil
+	}
 }
 
 // tracked is ch, counted in e.loads until its load has ended and kept what it read.
@@ -204,7 +210,7 @@ func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytic
 		// One window an indicator: the requests of periods within it share it (ten group rankings of one
 		// year at once, a composite's year and the year before), any other loads the whole.
 		w := window{wy, wt, wp}
-		if first, again := e.windows.LoadOrStore(key, w); again {
+		if first, again := s.windows.LoadOrStore(c, w); again {
 			if f := first.(window); f.period == wp && f.from <= wy && wt <= f.to {
 				w = f
 			} else {
@@ -233,31 +239,14 @@ func (e *Engine) matricesWindow(ctx context.Context, s *snapshot, asOf *analytic
 	if len(need) == 0 {
 		return out, nil
 	}
-	flight := windowKey(s, strings.Join(need, "\x00"), fy, ty, period, v)
-	part := e.tracked(e.matrixCache.loads.DoChan(flight, func() (any, error) {
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxLoad)
-		defer cancel()
-		ms, err := e.reader.ValuesWindow(lctx, s.Catalog, v, need, fy, ty, period)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range need {
-			e.matrixCache.add(windowKey(s, c, fy, ty, period, v), ms[c])
-		}
-		return ms, nil
-	}))
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-part:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		for _, c := range need {
-			out[c] = res.Val.(map[string]*duck.Matrix)[c]
-		}
-		return out, nil
+	read := func(ctx context.Context) (map[string]*duck.Matrix, error) {
+		return e.reader.ValuesWindow(ctx, s.Catalog, v, need, fy, ty, period)
 	}
+	key := func(c string) string { return windowKey(s, c, fy, ty, period, v) }
+	if err := e.load(ctx, need, windowKey(s, strings.Join(need, "\x00"), fy, ty, period, v), key, read, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // window is the years from to to of one indicator's values held before its whole matrix (of one month or

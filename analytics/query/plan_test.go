@@ -3,6 +3,7 @@ package query
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"pacesetter/analytics"
@@ -26,7 +27,7 @@ func planCatalog() *snapshot {
 	sc := &analytics.Scheme{Code: "S", Name: "Scheme", Normalisation: analytics.Rank, Aggregation: analytics.Geometric,
 		Missing: analytics.Exclude, MinWeightShare: &share, Ties: analytics.Dense,
 		Indicators: []*analytics.SchemeIndicator{{Indicator: gdp, Weight: 2}, {Indicator: pop, Weight: 1}}}
-	return &snapshot{&duck.Catalog{
+	return &snapshot{windows: &sync.Map{}, Catalog: &duck.Catalog{
 		Regions: []*analytics.Region{a, b}, RegionBy: map[string]*analytics.Region{"AA": a, "BB": b},
 		RegionAt: map[string]int{"AA": 0, "BB": 1},
 		Groups:   []*analytics.Group{g}, GroupBy: map[string]*analytics.Group{"G": g},

@@ -423,7 +423,7 @@ func (s *snapshot) withTargets(field string, extra []analytics.TargetSpec) (*sna
 		c.Targets = append(c.Targets, t)
 	}
 	c.Targets = append(c.Targets, added...)
-	return &snapshot{&c}, nil
+	return &snapshot{Catalog: &c, windows: s.windows}, nil
 }
 
 // targetOf checks a request's target against the catalog.
