@@ -2,6 +2,7 @@ package query
 
 import (
 	"math"
+	"reflect"
 	"slices"
 
 	"pacesetter/analytics"
@@ -24,9 +25,10 @@ import (
 // statement's are; DuckDB adds in its own order, so the two may differ past the 15th digit.
 func (e *Engine) aggregateInMemory(s *snapshot, spec duck.AggregateSpec) (*analytics.Aggregate, bool) {
 	q, f := spec.Query, spec.Query.Filter
+	rest := f // the filter but its indicators and years: nothing else (a field added later included)
+	rest.Indicators, rest.From, rest.To = nil, nil, nil
 	if !s.Flat || s.Wide || len(q.Quantiles) > 0 || len(q.Totals) > 0 || len(q.Having) > 0 || len(q.OrderBy) > 0 ||
-		f.Regions != nil || f.Group != "" || f.Parent != "" || f.Level != "" || f.Category != "" || f.AsOf != nil ||
-		f.FromPeriod != nil || f.ToPeriod != nil || f.Frequency != nil || s.Info.FirstYear == nil || q.First <= 0 {
+		!reflect.ValueOf(rest).IsZero() || s.Info.FirstYear == nil || q.First <= 0 {
 		return nil, false
 	}
 	byInd, byYear := -1, -1
@@ -85,60 +87,49 @@ func (e *Engine) aggregateInMemory(s *snapshot, spec duck.AggregateSpec) (*analy
 		last = min(last, *f.To)
 	}
 	span := max(last-first+1, 0)
-	if len(inds)*span > 1<<20 { // a long span of many indicators: DuckDB groups without an accumulator each
+	// One accumulator for each group: an indicator's year, or an indicator's or a year's alone.
+	ni, ny := 1, 1
+	if byInd >= 0 {
+		ni = len(inds)
+	}
+	if byYear >= 0 {
+		ny = span
+	}
+	if ni*ny > 1<<16 { // many indicators over a long span: DuckDB groups them without an accumulator each
 		return nil, false
 	}
-	// One accumulator for each indicator and year, merged below for a grouping by one of them.
-	accs := make([]groupAcc, len(inds)*span)
+	accs := make([]groupAcc, ni*ny)
 	for i, m := range ms {
 		if m == nil {
 			continue
 		}
 		sum := inds[i].Rollup == analytics.RollupSum
-		row := accs[i*span : (i+1)*span]
+		row := accs[min(i, ni-1)*ny:]
 		for r := range len(m.Off) - 1 {
 			for _, c := range m.Cells[m.Off[r]:m.Off[r+1]] {
 				if y := int(c.Year); y >= first && y <= last {
-					row[y-first].add(c.Value, sum)
+					row[min(y-first, ny-1)].add(c.Value, sum)
 				}
 			}
 		}
 	}
+	// The groups with values, in the statement's order: by the first dimension of by, then the second.
 	var groups []groupAcc
 	var dims [][2]int // of each group: the indicator's place in inds and the year, −1 where not grouped by
-	emit := func(a groupAcc, i, y int) {
-		if a.n > 0 {
-			groups, dims = append(groups, a), append(dims, [2]int{i, y})
+	for k := range ni * ny {
+		i, y := k/ny, k%ny
+		if byYear >= 0 && byInd > byYear { // by YEAR, INDICATOR: year-major
+			i, y = k%ni, k/ni
 		}
-	}
-	switch {
-	case byInd >= 0 && byYear >= 0 && byInd < byYear:
-		for i := range inds {
-			for y := range span {
-				emit(accs[i*span+y], i, first+y)
+		if a := accs[i*ny+y]; a.n > 0 {
+			d := [2]int{-1, -1}
+			if byInd >= 0 {
+				d[0] = i
 			}
-		}
-	case byInd >= 0 && byYear >= 0:
-		for y := range span {
-			for i := range inds {
-				emit(accs[i*span+y], i, first+y)
+			if byYear >= 0 {
+				d[1] = first + y
 			}
-		}
-	case byInd >= 0:
-		for i := range inds {
-			var a groupAcc
-			for y := range span {
-				a.merge(accs[i*span+y])
-			}
-			emit(a, i, -1)
-		}
-	default:
-		for y := range span {
-			var a groupAcc
-			for i := range inds {
-				a.merge(accs[i*span+y])
-			}
-			emit(a, -1, first+y)
+			groups, dims = append(groups, a), append(dims, d)
 		}
 	}
 	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Totals: &analytics.AggregateRow{},
@@ -207,26 +198,6 @@ func (a *groupAcc) add(v float64, sum bool) {
 	a.sum = t
 	a.min, a.max = min(a.min, v), max(a.max, v)
 	a.allSum = a.allSum && sum
-}
-
-func (a *groupAcc) merge(b groupAcc) {
-	if b.n == 0 {
-		return
-	}
-	if a.n == 0 {
-		*a = b
-		return
-	}
-	a.n += b.n
-	t := a.sum + b.sum
-	if math.Abs(a.sum) >= math.Abs(b.sum) {
-		a.comp += (a.sum - t) + b.sum
-	} else {
-		a.comp += (b.sum - t) + a.sum
-	}
-	a.sum, a.comp = t, a.comp+b.comp
-	a.min, a.max = min(a.min, b.min), max(a.max, b.max)
-	a.allSum = a.allSum && b.allSum
 }
 
 func (a *groupAcc) total() float64 { return a.sum + a.comp }
