@@ -215,7 +215,6 @@ func splitLine(line []byte, fields [][]byte, unq []byte) ([][]byte, []byte, bool
 	}
 }
 
-// smallYear reads a year written as 1 to 4 digits, the only form the loader's checks let through.
 // scanYear is a row's year and period (0 for a year's own value, else the quarter or month) as the loader
 // reads them from the year column, the period column or both; false for anything but the plain forms
 // (YYYY, YYYY-Qn, YYYY-MM, a year and a period that agree): the loader's checks and the Go reader judge
@@ -235,7 +234,7 @@ func (m *Meta) scanYear(fields [][]byte) (year, period int, ok bool) {
 	if len(pf) < 4 {
 		return 0, 0, false
 	}
-	if year, ok = smallYear(pf[:4]); !ok || len(pf[:4]) != 4 {
+	if year, ok = smallYear(pf[:4]); !ok {
 		return 0, 0, false
 	}
 	switch {
@@ -258,6 +257,7 @@ func (m *Meta) scanYear(fields [][]byte) (year, period int, ok bool) {
 	return year, period, true
 }
 
+// smallYear reads a year written as 1 to 4 digits, the only form the loader's checks let through.
 func smallYear(b []byte) (int, bool) {
 	if len(b) == 0 || len(b) > 4 {
 		return 0, false

@@ -100,7 +100,7 @@ func (rd *Reader) Aggregate(ctx context.Context, s *Catalog, spec AggregateSpec)
 
 func (rd *Reader) aggregate(ctx context.Context, s *Catalog, spec AggregateSpec, classic bool) (*analytics.Aggregate, bool, error) {
 	query, args, lean, cols := aggregateStatement(s, spec, classic)
-	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.sumWarnings(spec.Query)}
+	out := &analytics.Aggregate{Rows: []*analytics.AggregateRow{}, Warnings: s.SumWarnings(spec.Query)}
 	sc := aggregateScan{s: s, q: spec.Query, cols: cols, offset: spec.Offset, out: out, huge: map[string]int{},
 		slab: newSlab(spec.Query.First, len(cols.measures)+len(spec.Query.Quantiles))}
 	if err := rd.eachRaw(ctx, query, sc.row, args...); err != nil {
@@ -554,7 +554,7 @@ func (sc *aggregateScan) row(v []driver.Value) error {
 		}
 	}
 	out.Rows = append(out.Rows, row)
-	out.Cursors = append(out.Cursors, encodeOffset(sc.offset+len(out.Rows)))
+	out.Cursors = append(out.Cursors, EncodeOffset(sc.offset+len(out.Rows)))
 	return nil
 }
 
@@ -704,9 +704,9 @@ func (sc *aggregateScan) setDimension(row *analytics.AggregateRow, d analytics.D
 // stringPtr is a pointer to a copy of str: &str would move str to the heap on every row, codes included.
 func stringPtr(str string) *string { return &str }
 
-// sumWarnings names the indicators the filter lets in whose values do not add up (rollup other than SUM),
+// SumWarnings names the indicators the filter lets in whose values do not add up (rollup other than SUM),
 // when a sum or share is asked for: their rows have none.
-func (s *Catalog) sumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
+func (s *Catalog) SumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
 	out := []*analytics.Warning{}
 	asked := slices.Contains(q.Measures, analytics.MeasureSum) || slices.Contains(q.Measures, analytics.MeasureShare) ||
 		slices.Contains(q.Totals, analytics.MeasureSum)
@@ -725,18 +725,10 @@ func (s *Catalog) sumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
 	return out
 }
 
-// EncodeOffset is the cursor of the row at offset n−1 of an aggregate: what Reader.Aggregate returns, for
-// the query service's pages computed in memory.
-func EncodeOffset(n int) string { return encodeOffset(n) }
-
-// SumWarnings are the warnings Reader.Aggregate gives q when it asks for a sum of values that do not add up.
-func (s *Catalog) SumWarnings(q analytics.AggregateQuery) []*analytics.Warning {
-	return s.sumWarnings(q)
-}
-
 // Aggregate pages are numbered by offset: an aggregate is recomputed from an immutable snapshot, so an
-// offset names the same row on every request of one dataset version.
-func encodeOffset(n int) string {
+// offset names the same row on every request of one dataset version. EncodeOffset is the cursor after the
+// row at offset n−1 (the query service's pages computed in memory take it too).
+func EncodeOffset(n int) string {
 	var raw [24]byte // built on the stack: one allocation, the string, for each row of a page
 	b := strconv.AppendInt(append(raw[:0], "o:"...), int64(n), 10)
 	var enc [32]byte

@@ -22,24 +22,7 @@ type FloorRow struct {
 // against, and a second statement of the VALUE/COMPETITION rule that tests compare the Go path with.
 // sign is +1 for higher_is_better and −1 for lower_is_better.
 func (s *Store) FloorRanking(ctx context.Context, indicator string, year int, group string, sign float64) ([]FloorRow, error) {
-	query := `SELECT o.region, o.value, rank() OVER (ORDER BY o.value * $3 DESC) AS r
-		FROM observations o WHERE o.indicator = $1 AND o.year = $2 AND o.latest AND $4 = '' ORDER BY r, o.region`
-	if group != "" {
-		query = `SELECT o.region, o.value, rank() OVER (ORDER BY o.value * $3 DESC) AS r
-		FROM observations o JOIN memberships m ON m.region_code = o.region AND m.group_code = $4
-			AND (m.from_year IS NULL OR m.from_year <= $2) AND (m.to_year IS NULL OR m.to_year >= $2)
-		WHERE o.indicator = $1 AND o.year = $2 AND o.latest ORDER BY r, o.region`
-	}
-	var out []FloorRow
-	err := each(ctx, s.db, query, func(rows *sql.Rows) error {
-		var r FloorRow
-		if err := rows.Scan(&r.Region, &r.Value, &r.Rank); err != nil {
-			return err
-		}
-		out = append(out, r)
-		return nil
-	}, indicator, year, sign, group)
-	return out, err
+	return s.FloorRankingPeriod(ctx, indicator, year, 0, group, sign) // a year's own value is its period 0
 }
 
 // FloorLoadCSV is DuckDB's own load of a CSV file, the floor ImportDir is measured against: read_csv with
@@ -176,8 +159,8 @@ func (s *Store) FloorAggregateGroups(ctx context.Context, indicator string, from
 	return n, err
 }
 
-// FloorRankingPeriod is FloorRanking for one month or quarter of a sub-annual indicator (period: the
-// month 1–12 or quarter 1–4 as stored): the floor of a monthly league table.
+// FloorRankingPeriod is FloorRanking for one period as stored: 0 for a year's own value, else the month
+// 1–12 or quarter 1–4 of a sub-annual indicator (the floor of a monthly league table).
 func (s *Store) FloorRankingPeriod(ctx context.Context, indicator string, year, period int, group string, sign float64) ([]FloorRow, error) {
 	query := `SELECT o.region, o.value, rank() OVER (ORDER BY o.value * $3 DESC) AS r
 		FROM observations o WHERE o.indicator = $1 AND o.year = $2 AND o.period = $5 AND o.latest AND $4 = '' ORDER BY r, o.region`
