@@ -21,10 +21,7 @@ const warmBatch = 16
 func (e *Engine) Hottest() ([]string, []int64) {
 	s := e.snap.Load()
 	prefix := s.Key + "|"
-	mean := int64(0)
-	if n := len(s.Indicators); n > 0 {
-		mean = int64(s.Info.Observations)/int64(n)*16 + int64(len(s.Regions))*4
-	}
+	mean := s.meanMatrixBytes()
 	e.matrixCache.mu.Lock()
 	keys := e.matrixCache.lru.Keys() // oldest first
 	var codes []string
@@ -55,6 +52,15 @@ func (e *Engine) Hottest() ([]string, []int64) {
 	return codes, sizes
 }
 
+// meanMatrixBytes is the size of an indicator's matrix with the dataset's mean count of values (as
+// Matrix.Bytes counts them).
+func (s *snapshot) meanMatrixBytes() int64 {
+	if n := len(s.Indicators); n > 0 {
+		return int64(s.Info.Observations)/int64(n)*16 + int64(len(s.Regions))*4
+	}
+	return 0
+}
+
 // WarmResult is what a warm-up did.
 type WarmResult struct {
 	Indicators int           // loaded
@@ -70,10 +76,7 @@ func (e *Engine) Warm(ctx context.Context, codes []string, sizes []int64) (WarmR
 	start := time.Now()
 	s := e.snap.Load()
 	budget := e.matrixCache.maxBytes / 2
-	mean := int64(0)
-	if n := len(s.Indicators); n > 0 {
-		mean = int64(s.Info.Observations)/int64(n)*16 + int64(len(s.Regions))*4
-	}
+	mean := s.meanMatrixBytes()
 	var pick []string
 	var planned int64
 	for i, c := range codes {
