@@ -24,24 +24,15 @@ type yearPlan struct {
 	base   *plan
 }
 
-// window is the indicators (and formulas) of the year's plans, the period's ordinal and the periods in a
-// year; false when there is no plan.
-func (yp *yearPlan) window() (codes []string, t, per int, ok bool) {
-	if yp == nil {
-		return nil, 0, 0, false
-	}
-	for _, p := range append([]*plan{yp.base}, yp.parts...) {
-		if p == nil {
-			continue
-		}
-		t, per, ok = p.t, p.freq.PerYear(), true
-		for _, pl := range p.inds {
-			if !slices.Contains(codes, pl.in.Code) {
-				codes = append(codes, pl.in.Code)
-			}
+// codes is the indicators (and formulas) of the year's lines, each once: every class scores the base's.
+func (yp *yearPlan) codes() []string {
+	var codes []string
+	for _, pl := range yp.base.inds {
+		if !slices.Contains(codes, pl.in.Code) {
+			codes = append(codes, pl.in.Code)
 		}
 	}
-	return codes, t, per, ok
+	return codes
 }
 
 // resolveYear resolves a composite's input for q.Year, class by class when it has classes (its own, else

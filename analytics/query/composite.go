@@ -35,7 +35,6 @@ type planned struct {
 	points     *float64
 	rule       *analytics.PointsRule
 	basis      analytics.Basis
-	place      string // where the line is in the input, for messages: `indicators[2]`
 }
 
 // plan is a composite's input resolved against the snapshot for one year, or one quarter or month: year
@@ -142,7 +141,6 @@ func (p *plan) schemeLines(year int) error {
 		if si.Department != "" {
 			pl.department = &si.Department
 		}
-		pl.place = fmt.Sprintf("scheme %q, indicators[%d]", sc.Code, len(p.inds))
 		p.inds = append(p.inds, pl)
 	}
 	if len(p.inds) == 0 {
@@ -237,21 +235,30 @@ func (p *plan) resolveTiers(q analytics.CompositeQuery) error {
 	return nil
 }
 
+// place is where line i is in the input, for messages: `indicators[2]`, or the scheme's (formatted only
+// for a refusal: a plan is made for every request, cached answers included).
+func (p *plan) place(i int) string {
+	if p.scheme != nil {
+		return fmt.Sprintf("scheme %q, indicators[%d]", p.scheme.Code, i)
+	}
+	return fmt.Sprintf("indicators[%d]", i)
+}
+
 // checkFrequencies refuses a line whose indicator is not of the plan's frequency: a month's composite
 // scores monthly values, a year's annual ones (a value of another frequency would be missing everywhere).
 // A TARGET points rule judges the year's annual target on the year's value: a period cannot score it.
 func (p *plan) checkFrequencies() error {
-	for _, pl := range p.inds {
+	for i, pl := range p.inds {
 		if p.freq != analytics.Annual && pl.points != nil && pl.rule != nil && pl.rule.Kind == analytics.PointsTarget {
 			return analytics.Errorf(analytics.BadUserInput, "%s: %q scores points by a TARGET rule, which judges the annual target of targets.csv on the year's value; period %q cannot be judged by it: score the year (year: %d)",
-				pl.place, pl.in.Code, p.period().String(), p.year)
+				p.place(i), pl.in.Code, p.period().String(), p.year)
 		}
 		if f := pl.in.Freq(); f != p.freq {
 			if p.freq == analytics.Annual {
 				return analytics.Errorf(analytics.BadUserInput, "%s: %q is %s; year %d is annual: give period (e.g. %q) to score %s indicators",
-					pl.place, pl.in.Code, freqName(f), p.year, analytics.PeriodAt(f, analytics.OrdOf(f, p.year, f.PerYear())).String(), freqName(f))
+					p.place(i), pl.in.Code, freqName(f), p.year, analytics.PeriodAt(f, analytics.OrdOf(f, p.year, f.PerYear())).String(), freqName(f))
 			}
-			return analytics.Errorf(analytics.BadUserInput, "%s: %q is %s; period %q is %s", pl.place, pl.in.Code, freqName(f), p.period().String(), freqName(p.freq))
+			return analytics.Errorf(analytics.BadUserInput, "%s: %q is %s; period %q is %s", p.place(i), pl.in.Code, freqName(f), p.period().String(), freqName(p.freq))
 		}
 	}
 	return nil
@@ -392,8 +399,7 @@ func (s *snapshot) inline(p *plan, list []analytics.WeightedIndicator) error {
 		if b == "" {
 			b = analytics.BasisValue
 		}
-		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category, basis: b,
-			place: fmt.Sprintf("indicators[%d]", len(p.inds))})
+		p.inds = append(p.inds, planned{in: in, weight: w.Weight, low: w.Low, high: w.High, target: w.Target, category: in.Category, basis: b})
 	}
 	if sum == 0 {
 		return analytics.Errorf(analytics.BadUserInput, "the weights sum to 0: give at least one indicator a positive weight")
@@ -572,11 +578,15 @@ type compositePlan struct {
 	cur, prev *yearPlan
 }
 
-// planComposite resolves a composite request for its year and the year before; no I/O.
+// planComposite resolves a composite request for its year and, unless its previous ranks go unread, the
+// year before; no I/O.
 func planComposite(s *snapshot, q analytics.CompositeQuery) (*compositePlan, error) {
 	cur, err := s.resolveYear(q)
 	if err != nil {
 		return nil, err
+	}
+	if q.Without.Previous {
+		return &compositePlan{cur: cur}, nil
 	}
 	prev, err := s.resolveYear(yearEarlier(q))
 	if err != nil && !isUserError(err) {
@@ -671,14 +681,13 @@ func (e *Engine) Composite(ctx context.Context, q analytics.CompositeQuery) (*an
 	return cached(e, s, keyOf("composite", q), func() (*analytics.Composite, error) {
 		// The lines' values of the period and the one before it, and with the previous ranks of the one
 		// before that too, in one statement: each year's scoring then reads within that window.
-		if codes, t, per, ok := cp.cur.window(); ok {
-			from := t - per
-			if !q.Without.Previous {
-				from -= per
-			}
-			if _, err := e.matricesWindow(ctx, s, q.AsOf, codes, from, t); err != nil {
-				return nil, err
-			}
+		p := cp.cur.base
+		from := p.t - p.freq.PerYear()
+		if !q.Without.Previous {
+			from -= p.freq.PerYear()
+		}
+		if _, err := e.matricesWindow(ctx, s, q.AsOf, cp.cur.codes(), from, p.t); err != nil {
+			return nil, err
 		}
 		cur, err := e.computeYear(ctx, s, cp.cur, q.AsOf, true)
 		if err != nil {
@@ -1023,16 +1032,10 @@ func (e *Engine) compositeHistory(ctx context.Context, s *snapshot, hp *historyP
 	// window first (matricesWindow) and then the whole matrices.
 	var codes []string
 	for _, yp := range hp.years {
-		if yp == nil {
-			continue
-		}
-		for _, p := range append([]*plan{yp.base}, yp.parts...) {
-			if p == nil {
-				continue
-			}
-			for _, pl := range p.inds {
-				if !slices.Contains(codes, pl.in.Code) {
-					codes = append(codes, pl.in.Code)
+		if yp != nil {
+			for _, c := range yp.codes() {
+				if !slices.Contains(codes, c) {
+					codes = append(codes, c)
 				}
 			}
 		}
