@@ -369,17 +369,13 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 	for _, in := range ins {
 		x, _ := formula.Parse(in.Code) // checked by formulaIndicator
 		m, first := ms[in.Code], ms[x.Vars()[0]]
-		// With ownOnly, the regions with a value of their own, and those above one of them (out of the scope).
-		var own, above []bool
+		// With ownOnly, the formula's scope ALL, as a ranking of it takes (members): the regions with values
+		// of their own of every operand, none of whose children has them.
+		var inAll []bool
 		if ownOnly {
-			own, above = make([]bool, len(s.Regions)), make([]bool, len(s.Regions))
-		}
-		if ownOnly && m != nil {
-			for r := range s.Regions {
-				own[r] = slices.ContainsFunc(m.Cells[m.Off[r]:m.Off[r+1]], func(c duck.Cell) bool { return c.Flags&analytics.RolledUp == 0 })
-				if p := s.ParentAt[r]; own[r] && p >= 0 {
-					above[p] = true
-				}
+			inAll = make([]bool, len(s.Regions))
+			for _, r := range s.formulaSeries(in.Code, true) {
+				inAll[r] = true
 			}
 		}
 		for r := range s.Regions {
@@ -390,7 +386,7 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 			if m != nil {
 				cells = m.Cells[m.Off[r]:m.Off[r+1]]
 			}
-			if !ownOnly || own[r] && !above[r] {
+			if !ownOnly || inAll[r] {
 				for _, cl := range cells {
 					// A matrix holds a period's ordinal (for a year's value, the year).
 					if p := in.Period(int(cl.Year)); inYears(p.Year) {
@@ -403,7 +399,7 @@ func (e *Engine) computedOf(ctx context.Context, s *snapshot, f analytics.ValueF
 				continue
 			}
 			for _, cl := range first.Cells[first.Off[r]:first.Off[r+1]] { // years where every operand has a value and the formula none
-				if _, _, ok := m.Get(r, int(cl.Year)); ok || !inYears(in.Period(int(cl.Year)).Year) || ownOnly && (cl.Flags&analytics.RolledUp != 0 || above[r]) {
+				if _, _, ok := m.Get(r, int(cl.Year)); ok || !inYears(in.Period(int(cl.Year)).Year) || ownOnly && (cl.Flags&analytics.RolledUp != 0 || !inAll[r]) {
 					continue
 				}
 				if t := formulaTrouble(s, x, ms, r, int(cl.Year)); t != "" {
