@@ -678,7 +678,7 @@ func (s costed) sizes(ctx context.Context, set ast.SelectionSet, vars map[string
 					in, _ := sel.ArgumentMap(vars)["input"].(map[string]any)
 					out.compositeRegions = max(out.compositeRegions, s.scopeRegions(ctx, in, yearIn(in), regions))
 					out.compositeIndicators = max(out.compositeIndicators, s.indicatorsNamed(ctx, in, indicators))
-					if y := yearIn(in); (y != nil || periodIn(in) != nil || sel.ArgumentMap(vars)["fromPeriod"] != nil) && sel.Name == "compositeHistory" {
+					if sel.Name == "compositeHistory" { // a history without year or period ends with the dataset
 						last := 0
 						if info.LastYear != nil {
 							last = *info.LastYear
