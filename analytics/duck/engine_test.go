@@ -323,35 +323,8 @@ func TestValuesMixedFrequencies(t *testing.T) {
 			}
 		}
 		d.Observations = obs
-		store, err := duck.Open("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		if _, err := store.Import(ctx, d, "test"); err != nil {
-			t.Fatal(err)
-		}
-		cat, err := duck.ReadCatalog(ctx, store)
-		if err != nil {
-			t.Fatal(err)
-		}
-		type key struct {
-			region, ord int
-		}
-		want := map[string]map[key]dataset.Observation{}
-		for _, o := range d.Observations {
-			k := key{cat.RegionAt[o.Region], o.Year}
-			switch subs[o.Indicator] {
-			case 4:
-				k.ord = o.Year*4 + o.Period - 1
-			case 12:
-				k.ord = o.Year*12 + o.Period - 1
-			}
-			if want[o.Indicator] == nil {
-				want[o.Indicator] = map[key]dataset.Observation{}
-			}
-			want[o.Indicator][k] = o
-		}
+		store, cat := storeOf(t, d)
+		want := cellsOf(t, cat, d)
 		c := func(i int) string { return d.Indicators[i].Code }
 		for _, codes := range [][]string{{c(0)}, {c(1)}, {c(3)}, {c(0), c(3)}, {c(1), c(0)}, {c(3), c(1)},
 			{c(3), "nope", c(1), c(0), c(3), c(4), c(2)}} {
@@ -373,7 +346,7 @@ func TestValuesMixedFrequencies(t *testing.T) {
 				}
 				for r := range len(cat.Regions) {
 					for _, cell := range m.Cells[m.Off[r]:m.Off[r+1]] {
-						o, ok := want[code][key{r, int(cell.Year)}]
+						o, ok := want[code][cellKey{r, int(cell.Year)}]
 						if !ok || o.Value != cell.Value || o.Flags != cell.Flags {
 							t.Errorf("%d regions, %v: %s region %d ordinal %d: %v %v, want %+v (there: %v)", regions, codes, code, r, cell.Year, cell.Value, cell.Flags, o, ok)
 						}

@@ -15,8 +15,8 @@ import (
 // month of each, when asked): at three sizes, annual and monthly, for windows that start before the data,
 // end after it or lie inside it, every
 // cell of the window's matrix is compared with the observations counted here (the value and flags of each
-// region's only vintage, at the period's ordinal worked out by hand: the year, or year·12 + month − 1), and
-// every observation of those years is found in it.
+// region's only vintage, at the period's ordinal worked out by hand: cellsOf), and every observation of
+// those years is found in it.
 func TestValuesWindow(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -25,37 +25,8 @@ func TestValuesWindow(t *testing.T) {
 	}{{[3]int{5, 3, 4}, analytics.Annual}, {[3]int{120, 8, 12}, analytics.Annual}, {[3]int{2000, 5, 15}, analytics.Annual}, {[3]int{40, 3, 4}, analytics.Monthly}} {
 		t.Run(fmt.Sprint(c.sz, c.freq), func(t *testing.T) {
 			d := dataset.SyntheticOf(11, c.sz[0], c.sz[1], c.sz[2], c.freq)
-			store, err := duck.Open("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			if _, err := store.Import(ctx, d, "test"); err != nil {
-				t.Fatal(err)
-			}
-			cat, err := duck.ReadCatalog(ctx, store)
-			if err != nil {
-				t.Fatal(err)
-			}
-			type key struct {
-				region, ord int
-			}
-			want := map[string]map[key]dataset.Observation{}
-			years := map[int]bool{}
-			for _, o := range d.Observations {
-				if o.Vintage != "" {
-					t.Fatalf("the synthetic data has a vintage (%+v): this test counts one value a key", o)
-				}
-				k := key{cat.RegionAt[o.Region], o.Year}
-				if o.Period > 0 {
-					k.ord = o.Year*12 + o.Period - 1
-				}
-				if want[o.Indicator] == nil {
-					want[o.Indicator] = map[key]dataset.Observation{}
-				}
-				want[o.Indicator][k] = o
-				years[o.Year] = true
-			}
+			store, cat := storeOf(t, d)
+			want := cellsOf(t, cat, d)
 			first, last := *cat.Info.FirstYear, *cat.Info.LastYear
 			rd := duck.NewReader(store, nil)
 			rng := rand.New(rand.NewPCG(3, uint64(c.sz[0])))
@@ -80,7 +51,7 @@ func TestValuesWindow(t *testing.T) {
 				if m != nil {
 					for r := range len(cat.Regions) {
 						for _, cell := range m.Cells[m.Off[r]:m.Off[r+1]] {
-							o, ok := want[code][key{r, int(cell.Year)}]
+							o, ok := want[code][cellKey{r, int(cell.Year)}]
 							if !ok || !in(o) || o.Value != cell.Value || o.Flags != cell.Flags {
 								t.Fatalf("%s %d–%d: region %d at %d: %v %v, the observation %+v (%v)", code, from, to, r, cell.Year, cell.Value, cell.Flags, o, ok)
 							}
@@ -103,4 +74,56 @@ func TestValuesWindow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cellKey is where a matrix holds an observation: its region's place and its period's ordinal.
+type cellKey struct{ region, ord int }
+
+// storeOf imports d into a store in memory, closed with the test, and reads its catalog.
+func storeOf(t *testing.T, d *dataset.Dataset) (*duck.Store, *duck.Catalog) {
+	t.Helper()
+	store, err := duck.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Import(context.Background(), d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := duck.ReadCatalog(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, cat
+}
+
+// cellsOf is each indicator's observations by where its matrix holds them, the ordinal of each one's period
+// worked out here by hand from its indicator's frequency (A: the year; Q: year·4 + quarter − 1; M: year·12
+// + month − 1). It counts one value a key: d must have no vintages.
+func cellsOf(t *testing.T, cat *duck.Catalog, d *dataset.Dataset) map[string]map[cellKey]dataset.Observation {
+	t.Helper()
+	perYear := map[string]int{}
+	for _, in := range d.Indicators {
+		switch in.Frequency {
+		case analytics.Quarterly:
+			perYear[in.Code] = 4
+		case analytics.Monthly:
+			perYear[in.Code] = 12
+		}
+	}
+	out := map[string]map[cellKey]dataset.Observation{}
+	for _, o := range d.Observations {
+		if o.Vintage != "" {
+			t.Fatalf("the data has a vintage (%+v): cellsOf counts one value a key", o)
+		}
+		k := cellKey{cat.RegionAt[o.Region], o.Year}
+		if n := perYear[o.Indicator]; n > 0 {
+			k.ord = o.Year*n + o.Period - 1
+		}
+		if out[o.Indicator] == nil {
+			out[o.Indicator] = map[cellKey]dataset.Observation{}
+		}
+		out[o.Indicator][k] = o
+	}
+	return out
 }

@@ -27,18 +27,7 @@ func TestAggregateInMemoryMatchesStatement(t *testing.T) {
 	for _, sz := range [][3]int{{7, 4, 5}, {300, 12, 20}, {2000, 5, 9}} {
 		t.Run(fmt.Sprint(sz), func(t *testing.T) {
 			d := dataset.Synthetic(31, sz[0], sz[1], sz[2])
-			store, err := duck.Open("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			if _, err := store.Import(ctx, d, "t"); err != nil {
-				t.Fatal(err)
-			}
-			e, err := NewEngine(ctx, store, Options{CacheEntries: 0})
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := newTestEngine(t, d, Options{CacheEntries: 0})
 			s := e.snap.Load()
 			if !s.Flat {
 				t.Fatal("the synthetic data is not flat: the path under test is never taken")

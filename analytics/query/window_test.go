@@ -8,7 +8,6 @@ import (
 
 	"pacesetter/analytics"
 	"pacesetter/analytics/dataset"
-	"pacesetter/analytics/duck"
 )
 
 // The first ranking of an indicator in a period is answered from a load of that period and the same a year
@@ -26,18 +25,8 @@ func TestFirstTouchByWindow(t *testing.T) {
 		{[3]int{40, 3, 5}, analytics.Monthly}, {[3]int{60, 3, 5}, analytics.Quarterly}} {
 		t.Run(fmt.Sprint(c.sz, c.freq), func(t *testing.T) {
 			d := dataset.SyntheticOf(21, c.sz[0], c.sz[1], c.sz[2], c.freq)
-			store, err := duck.Open("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			if _, err := store.Import(ctx, d, "t"); err != nil {
-				t.Fatal(err)
-			}
-			warm, err := NewEngine(ctx, store, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			warm := newTestEngine(t, d, Options{})
+			store := warm.store
 			if _, err := warm.WarmAll(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -111,18 +100,8 @@ func TestFirstCompositeByWindow(t *testing.T) {
 	}{{[3]int{40, 6, 8}, analytics.Annual}, {[3]int{600, 5, 12}, analytics.Annual}, {[3]int{30, 6, 4}, analytics.Monthly}} {
 		t.Run(fmt.Sprint(c.sz, c.freq), func(t *testing.T) {
 			d := dataset.SyntheticOf(41, c.sz[0], c.sz[1], c.sz[2], c.freq)
-			store, err := duck.Open("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			if _, err := store.Import(ctx, d, "t"); err != nil {
-				t.Fatal(err)
-			}
-			warm, err := NewEngine(ctx, store, Options{CacheEntries: 0})
-			if err != nil {
-				t.Fatal(err)
-			}
+			warm := newTestEngine(t, d, Options{CacheEntries: 0})
+			store := warm.store
 			if _, err := warm.WarmAll(ctx); err != nil {
 				t.Fatal(err)
 			}

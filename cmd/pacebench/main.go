@@ -240,15 +240,14 @@ func (b *bench) run(work string, spec setSpec) error {
 	db := filepath.Join(work, spec.name+".db")
 	var floorT, importT []time.Duration
 	var floorRSS, importRSS int64
-	_, dbErr := os.Stat(db)
-	measureImport := b.only == nil || dbErr != nil // --only reuses the last import's file
-	for r := range b.rounds {
-		if !measureImport {
-			break
+	imports := b.rounds
+	if b.only != nil { // --only reuses the last import's file, or imports once without measuring
+		imports = 0
+		if _, err := os.Stat(db); err != nil {
+			imports = 1
 		}
-		if b.only != nil && r > 0 {
-			break
-		}
+	}
+	for range imports {
 		t, rss, err := measureChild("child-floor-import", csv)
 		if err != nil {
 			return err
@@ -515,11 +514,11 @@ func (b *bench) floor(ctx context.Context, conns int, f func(context.Context) er
 	}
 	wg.Wait()
 	slices.Sort(lat)
-	p99 := time.Duration(0)
+	p50, p99 := time.Duration(0), time.Duration(0)
 	if len(lat) > 0 {
-		p99 = lat[min(len(lat)-1, len(lat)*99/100)]
+		p50, p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 	}
-	return median(lat), p99, float64(len(lat)) / time.Since(start).Seconds(), firstErr
+	return p50, p99, float64(len(lat)) / time.Since(start).Seconds(), firstErr
 }
 
 // attack drives the server over HTTP with vegeta: conns connections, each sending its next request as soon

@@ -281,20 +281,10 @@ func BenchmarkAggregateFloor(b *testing.B) {
 			},
 			`query($i: ID!, $y: Int!) { aggregate(by: [GROUP, YEAR], filter: {indicators: [$i], from: $y}, first: 1000) { rows { group { code } year count mean } } }`, "group"},
 	}
-	// post answers with the body read in full, as pacebench's clients do; rows counts the rows of one.
 	post := func(gql, in string, from int) ([]byte, error) {
-		body, _ := json.Marshal(map[string]any{"query": gql, "variables": map[string]any{"i": in, "y": from}})
-		res, err := srv.Client().Post(srv.URL+"/graphql", "application/json", bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		defer res.Body.Close()
-		out, err := io.ReadAll(res.Body)
-		if err == nil && (res.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`))) {
-			err = fmt.Errorf("status %d: %.300s", res.StatusCode, out)
-		}
-		return out, err
+		return benchPost(srv, gql, map[string]any{"i": in, "y": from})
 	}
+	// rows counts the rows of an answer.
 	rows := func(body []byte) int {
 		var out struct {
 			Data struct {
@@ -334,31 +324,56 @@ func BenchmarkAggregateFloor(b *testing.B) {
 						b.Fatalf("from %d: HTTP %d rows (%v), the floor %d", from, rows(body), err, want)
 					}
 				}
-				var floorT, oursT []time.Duration
-				var floorCPU, oursCPU time.Duration
-				k := 0
-				for b.Loop() {
-					in, from := fmt.Sprintf("I%03d", k%50+1), 2001+k%years
-					k++
-					cpu, t := benchCPU(), time.Now()
-					if _, err := c.floor(in, from); err != nil {
-						b.Fatal(err)
-					}
-					c1, t1 := benchCPU(), time.Now()
-					if _, err := ours(in, from); err != nil {
-						b.Fatal(err)
-					}
-					floorT, oursT = append(floorT, t1.Sub(t)), append(oursT, time.Since(t1))
-					floorCPU, oursCPU = floorCPU+c1-cpu, oursCPU+benchCPU()-c1
-				}
-				f, o := benchMedian(floorT), benchMedian(oursT)
-				b.ReportMetric(float64(f)/1e6, "floor-ms")
-				b.ReportMetric(float64(o)/1e6, "ours-ms")
-				b.ReportMetric(float64(o)/float64(f), "x-floor")
-				b.ReportMetric(float64(oursCPU)/float64(floorCPU), "x-floor-cpu")
+				// the indicator and year move on with each iteration, as pacebench's requests do
+				at := func(k int) (string, int) { return fmt.Sprintf("I%03d", k%50+1), 2001 + k%years }
+				benchAgainstFloor(b, func(k int) error { _, err := c.floor(at(k)); return err },
+					func(k int) error { _, err := ours(at(k)); return err })
 			})
 		}
 	}
+}
+
+// benchPost POSTs the query gql with vars to srv and reads the answer in full, as pacebench's clients do;
+// an error for a status other than 200 or an answer with errors.
+func benchPost(srv *httptest.Server, gql string, vars map[string]any) ([]byte, error) {
+	body, _ := json.Marshal(map[string]any{"query": gql, "variables": vars})
+	res, err := srv.Client().Post(srv.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err == nil && (res.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`))) {
+		err = fmt.Errorf("status %d: %.300s", res.StatusCode, out)
+	}
+	return out, err
+}
+
+// benchAgainstFloor runs the floor's request k and then ours in each iteration k, so that load on the
+// machine falls on both alike, and reports the p50 of each (floor-ms, ours-ms), their ratio (x-floor) and
+// the ratio of the CPU time each took (x-floor-cpu).
+func benchAgainstFloor(b *testing.B, floor, ours func(k int) error) {
+	var floorT, oursT []time.Duration
+	var floorCPU, oursCPU time.Duration
+	k := 0
+	for b.Loop() {
+		cpu, t := benchCPU(), time.Now()
+		if err := floor(k); err != nil {
+			b.Fatal(err)
+		}
+		c1, t1 := benchCPU(), time.Now()
+		if err := ours(k); err != nil {
+			b.Fatal(err)
+		}
+		k++
+		floorT, oursT = append(floorT, t1.Sub(t)), append(oursT, time.Since(t1))
+		floorCPU, oursCPU = floorCPU+c1-cpu, oursCPU+benchCPU()-c1
+	}
+	f, o := benchMedian(floorT), benchMedian(oursT)
+	b.ReportMetric(float64(f)/1e6, "floor-ms")
+	b.ReportMetric(float64(o)/1e6, "ours-ms")
+	b.ReportMetric(float64(o)/float64(f), "x-floor")
+	b.ReportMetric(float64(oursCPU)/float64(floorCPU), "x-floor-cpu")
 }
 
 // benchCPU is the CPU time this process has used, DuckDB's threads included.
@@ -426,19 +441,7 @@ func BenchmarkCompositeFloor(b *testing.B) {
 	opt.ResponseCache = 0
 	srv := httptest.NewServer(NewHandler(engine, opt))
 	defer srv.Close()
-	post := func(y int) ([]byte, error) {
-		body, _ := json.Marshal(map[string]any{"query": gql, "variables": map[string]any{"y": y}})
-		res, err := srv.Client().Post(srv.URL+"/graphql", "application/json", bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		defer res.Body.Close()
-		out, err := io.ReadAll(res.Body)
-		if err == nil && (res.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`))) {
-			err = fmt.Errorf("status %d: %.300s", res.StatusCode, out)
-		}
-		return out, err
-	}
+	post := func(y int) ([]byte, error) { return benchPost(srv, gql, map[string]any{"y": y}) }
 	// what the query's selection leaves unread (entries' breakdowns, the year before's ranks), as the
 	// resolver finds it
 	lean := analytics.CompositeParts{Breakdown: true, Previous: true}
@@ -479,28 +482,9 @@ func BenchmarkCompositeFloor(b *testing.B) {
 					b.Fatalf("%d: HTTP %d entries (%v), the floor %d", y, len(res.Data.Composite.Entries), err, want)
 				}
 			}
-			var floorT, oursT []time.Duration
-			var floorCPU, oursCPU time.Duration
-			k := 0
-			for b.Loop() {
-				y := from + k%years
-				k++
-				cpu, t := benchCPU(), time.Now()
-				if _, err := store.FloorCompositeHistory(ctx, lines, y, y); err != nil {
-					b.Fatal(err)
-				}
-				c1, t1 := benchCPU(), time.Now()
-				if _, err := ours(y); err != nil {
-					b.Fatal(err)
-				}
-				floorT, oursT = append(floorT, t1.Sub(t)), append(oursT, time.Since(t1))
-				floorCPU, oursCPU = floorCPU+c1-cpu, oursCPU+benchCPU()-c1
-			}
-			f, o := benchMedian(floorT), benchMedian(oursT)
-			b.ReportMetric(float64(f)/1e6, "floor-ms")
-			b.ReportMetric(float64(o)/1e6, "ours-ms")
-			b.ReportMetric(float64(o)/float64(f), "x-floor")
-			b.ReportMetric(float64(oursCPU)/float64(floorCPU), "x-floor-cpu")
+			year := func(k int) int { return from + k%years } // the year moves on with each iteration
+			benchAgainstFloor(b, func(k int) error { _, err := store.FloorCompositeHistory(ctx, lines, year(k), year(k)); return err },
+				func(k int) error { _, err := ours(year(k)); return err })
 		})
 	}
 }
